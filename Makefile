@@ -1,0 +1,68 @@
+# Domus: `make run` starts the API on the embedded default; `make test` runs the tests.
+# The virtualenv is created from pyproject.toml on first use.
+
+SHELL := /bin/bash
+VENV := .venv
+BIN := $(VENV)/bin
+# Django 6.1 needs Python >= 3.12: take the first one found (PATH, then pyenv).
+PYTHON ?= $(shell for p in python3.13 python3.12 $$(ls -d /root/.pyenv/versions/3.1[23]*/bin/python3 2>/dev/null) $$HOME/.pyenv/versions/3.12*/bin/python3; do \
+	command -v $$p >/dev/null 2>&1 && $$p -c 'import sys; sys.exit(sys.version_info < (3, 12))' 2>/dev/null && { command -v $$p; break; }; done)
+HOST ?= 127.0.0.1
+PORT ?= 8000
+PYTEST_ARGS ?=
+
+.PHONY: venv run test lint check migrate seed worker beat routes bench clean
+
+$(BIN)/activate: pyproject.toml
+	@test -n "$(PYTHON)" || { echo "Python >= 3.12 not found (Django 6.1 needs it)."; exit 1; }
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e ".[dev]"
+	@touch $@
+
+venv: $(BIN)/activate
+
+migrate: venv
+	@mkdir -p var
+	$(BIN)/python manage.py migrate --noinput
+
+seed: migrate
+	$(BIN)/python manage.py seed_demo
+
+run: seed
+	@echo ""
+	@echo "  Domus is starting on http://$(HOST):$(PORT)/"
+	@echo "    API docs (Swagger): http://$(HOST):$(PORT)/api/docs/"
+	@echo "    API docs (ReDoc):   http://$(HOST):$(PORT)/api/redoc/"
+	@echo "    OpenAPI schema:     http://$(HOST):$(PORT)/api/schema/"
+	@echo "    Admin:              http://$(HOST):$(PORT)/admin/"
+	@echo "    WebSocket:          ws://$(HOST):$(PORT)/ws/"
+	@echo ""
+	$(BIN)/uvicorn domus.asgi:application --host $(HOST) --port $(PORT) --lifespan off
+
+test: venv
+	@mkdir -p var
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+lint: venv
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+check: venv
+	DJANGO_SETTINGS_MODULE=domus.test_settings $(BIN)/python manage.py check
+	DJANGO_SETTINGS_MODULE=domus.test_settings $(BIN)/python manage.py makemigrations --check --dry-run
+	$(BIN)/lint-imports
+
+routes: venv
+	$(BIN)/python manage.py generate_api_routes
+
+worker: venv
+	@test -n "$$REDIS_URL$$CELERY_BROKER_URL" || { echo "Set REDIS_URL (or CELERY_BROKER_URL): without a broker jobs run in-process."; exit 1; }
+	$(BIN)/celery -A domus worker --loglevel=INFO
+
+beat: venv
+	@test -n "$$REDIS_URL$$CELERY_BROKER_URL" || { echo "Set REDIS_URL (or CELERY_BROKER_URL): without a broker jobs run in-process."; exit 1; }
+	$(BIN)/celery -A domus beat --loglevel=INFO
+
+clean:
+	rm -rf var/test.sqlite3 var/test-media

@@ -1,0 +1,20 @@
+import factory
+
+from domus.accounts.models import User
+from domus.core.roles import Role
+
+DEFAULT_PASSWORD = "correct-horse-battery-staple"
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = User
+        skip_postgeneration_save = True
+
+    username = factory.Sequence(lambda n: f"user{n}")
+    email = factory.LazyAttribute(lambda u: f"{u.username}@example.test")
+    first_name = factory.Faker("first_name")
+    last_name = factory.Faker("last_name")
+    role = Role.CUSTOMER
+    is_active = True
+    password = factory.django.Password(DEFAULT_PASSWORD)

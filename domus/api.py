@@ -1,0 +1,30 @@
+"""The one NinjaAPI of Domus. Every app's router is mounted here under ``/api/v1/``;
+``domus.core.routing`` serves the same operations under ``/api/`` and at the seeds'
+alias paths (``domus.api_compat``)."""
+
+from ninja import NinjaAPI
+
+from domus.accounts.auth import JWTAuth
+from domus.core.errors import install_error_handlers
+from domus.core.throttling import MethodRateLimit
+
+api = NinjaAPI(
+    title="Domus API",
+    version="1.0.0",
+    description=(
+        "One backend for real-estate businesses. Successes answer the resource itself "
+        "(no envelope); errors answer `{detail, code, errors}`. Lists are paginated with "
+        "`page`/`page_size` or `limit`/`offset` (`skip`)."
+    ),
+    urls_namespace="api",
+    openapi_url="/schema/",
+    docs_url="/docs/",
+    auth=JWTAuth(),
+    throttle=[MethodRateLimit()],
+)
+install_error_handlers(api)
+
+api.add_router("/accounts/", "domus.accounts.api.router")
+api.add_router("/organizations/", "domus.organizations.api.router")
+api.add_router("/audit/", "domus.audit.api.router")
+api.add_router("/ops/", "domus.ops.api.router")

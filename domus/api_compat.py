@@ -1,0 +1,42 @@
+"""Seed paths that are not themselves canonical, and the canonical operation each one
+serves (DESIGN.md "Route map"). Paths are relative to ``/api/`` or ``/api/v1/``,
+without slashes at either end; ``<name>`` matches one path segment.
+
+More specific paths come first: the first match wins.
+"""
+
+from domus.core.routing import Alias
+
+ALIASES: list[Alias] = [
+    # accounts (seeds 000, 001, 002, 004)
+    Alias("accounts/auth/signup", "accounts/auth/register", "000"),
+    Alias("accounts/auth/routes", "ops/routes/accounts", "000"),
+    Alias("accounts/profile/update", "accounts/me", "000"),
+    Alias("accounts/profile", "accounts/me", "000/001"),
+    Alias("auth/login", "accounts/auth/token", "001/002/004"),
+    Alias("auth/refresh", "accounts/auth/token/refresh", "001/002"),
+    Alias("auth/logout", "accounts/auth/logout", "001/002/004"),
+    Alias("auth/verify", "accounts/auth/token/verify", "001"),
+    Alias("auth/register", "accounts/auth/register", "004"),
+    Alias("auth/me", "accounts/me", "004"),
+    Alias("auth/change-password", "accounts/auth/change-password", "001"),
+    Alias("auth/forgot-password", "accounts/auth/forgot-password", "001"),
+    Alias("auth/reset-password", "accounts/auth/reset-password", "001"),
+    Alias("token/refresh", "accounts/auth/token/refresh", "004"),
+    Alias("token/verify", "accounts/auth/token/verify", "004"),
+    Alias("users/<id>", "accounts/users/<id>", "004"),
+    Alias("users", "accounts/users", "004"),
+    # organizations (seeds 001, 004)
+    Alias("companies/<id>/onboard", "organizations/companies/<id>/onboard", "001"),
+    Alias("companies/<id>", "organizations/companies/<id>", "001"),
+    Alias("companies", "organizations/companies", "001"),
+    Alias("stores/<id>", "organizations/branches/<id>", "004"),
+    Alias("stores", "organizations/branches", "004"),
+    # audit (seeds 003, 004)
+    Alias("logs/export", "audit/logs/export", "004"),
+    Alias("logs/<id>", "audit/logs/<id>", "004"),
+    Alias("logs", "audit/logs", "004"),
+    # ops (seed 002)
+    Alias("health/details", "ops/health/details", "002"),
+    Alias("health", "ops/health", "002"),
+]

@@ -1,0 +1,5 @@
+"""Audit API."""
+
+from ninja import Router
+
+router = Router(tags=["audit"])

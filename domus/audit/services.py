@@ -1,0 +1,86 @@
+"""Writing the audit trail. Every service that writes calls one of these."""
+
+from typing import Any
+
+from django.db import models
+
+from domus.audit.models import AuditLog
+from domus.core import context
+
+_SKIPPED_FIELDS = frozenset({"password", "token_hash", "jti", "updated_at"})
+
+
+def audit_snapshot(instance: models.Model, fields: list[str] | None = None) -> dict[str, Any]:
+    """The audited fields of ``instance`` as plain values (secrets and ``updated_at``
+    left out; foreign keys as ids)."""
+    return {
+        field.name: field.value_from_object(instance)
+        for field in instance._meta.concrete_fields
+        if field.name not in _SKIPPED_FIELDS and (fields is None or field.name in fields)
+    }
+
+
+def audit_diff(before: dict[str, Any], after: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """``{"field": {"before": old, "after": new}}`` for each field that changed."""
+    return {
+        key: {"before": before.get(key), "after": after.get(key)}
+        for key in sorted(set(before) | set(after))
+        if before.get(key) != after.get(key)
+    }
+
+
+def audit_record(
+    *,
+    actor: Any,
+    action: str,
+    resource_type: str,
+    resource_id: Any,
+    changes: dict[str, Any] | None = None,
+    company_id: Any = None,
+) -> AuditLog:
+    """Append one row to the audit trail, with the current request's IP, user agent
+    and request id. ``actor`` may be ``None`` for the system or anonymous callers."""
+    ctx = context.current()
+    authenticated = getattr(actor, "is_authenticated", False)
+    return AuditLog.objects.create(
+        actor=actor if authenticated else None,
+        actor_repr=getattr(actor, "email", "") if authenticated else "",
+        action=action,
+        resource_type=resource_type,
+        resource_id=str(resource_id),
+        company_id=company_id,
+        changes=changes or {},
+        ip_address=ctx.ip,
+        user_agent=ctx.user_agent,
+        request_id=ctx.request_id,
+    )
+
+
+def audit_create(*, actor: Any, instance: models.Model, company_id: Any = None) -> AuditLog:
+    """Audit the creation of ``instance`` (every field is "after")."""
+    return audit_record(
+        actor=actor,
+        action="create",
+        resource_type=instance._meta.label_lower,
+        resource_id=instance.pk,
+        changes=audit_diff({}, audit_snapshot(instance)),
+        company_id=company_id,
+    )
+
+
+def audit_update(
+    *, actor: Any, instance: models.Model, before: dict[str, Any], action: str = "update", company_id: Any = None
+) -> AuditLog | None:
+    """Audit an update of ``instance`` given its snapshot taken before; nothing is
+    written when nothing changed."""
+    changes = audit_diff(before, audit_snapshot(instance))
+    if not changes and action == "update":
+        return None
+    return audit_record(
+        actor=actor,
+        action=action,
+        resource_type=instance._meta.label_lower,
+        resource_id=instance.pk,
+        changes=changes,
+        company_id=company_id,
+    )

@@ -1,0 +1,158 @@
+"""Renders every failure of the API in the one DESIGN.md shape:
+``{"detail": "...", "code": "...", "errors": {"field": ["..."]}}``."""
+
+import logging
+from typing import Any
+
+from django.core.exceptions import ObjectDoesNotExist
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import IntegrityError
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from ninja import NinjaAPI, Schema
+from ninja.errors import AuthenticationError, AuthorizationError, HttpError, Throttled
+from ninja.errors import ValidationError as NinjaValidationError
+
+from domus.core import context
+from domus.core.exceptions import DomusError, ErrorCode, RateLimited
+
+logger = logging.getLogger("domus.errors")
+
+STATUS_CODES: dict[int, ErrorCode] = {
+    400: ErrorCode.VALIDATION_ERROR,
+    401: ErrorCode.AUTHENTICATION_ERROR,
+    403: ErrorCode.PERMISSION_ERROR,
+    404: ErrorCode.NOT_FOUND_ERROR,
+    405: ErrorCode.METHOD_NOT_ALLOWED,
+    409: ErrorCode.CONFLICT_ERROR,
+    422: ErrorCode.VALIDATION_ERROR,
+    429: ErrorCode.RATE_LIMIT_ERROR,
+    503: ErrorCode.SERVICE_UNAVAILABLE,
+}
+
+
+class ErrorOut(Schema):
+    """The error body of every non-2xx answer."""
+
+    detail: str
+    code: str
+    errors: dict[str, list[str]] = {}
+
+
+def error_body(detail: str, code: ErrorCode | str, errors: dict[str, list[str]] | None = None) -> dict[str, Any]:
+    return {"detail": detail, "code": str(code), "errors": errors or {}}
+
+
+def error_response(status: int, detail: str, errors: dict[str, list[str]] | None = None) -> JsonResponse:
+    """A plain Django response in the error shape, for code outside Ninja operations."""
+    code = STATUS_CODES.get(status, ErrorCode.INTERNAL_ERROR)
+    return JsonResponse(error_body(detail, code, errors), status=status)
+
+
+def _field_key(loc: tuple | list) -> str:
+    """``("body", "payload", "email")`` -> ``"email"``; ``("query", "page")`` -> ``"page"``."""
+    parts = [str(p) for p in loc]
+    if parts and parts[0] in {"body", "query", "path", "form", "file", "header", "cookie"}:
+        source, parts = parts[0], parts[1:]
+        if source == "body" and len(parts) > 1:
+            parts = parts[1:]  # drop the name of the operation's body argument
+    return ".".join(parts) or "non_field_errors"
+
+
+def validation_errors(errors: list[dict[str, Any]]) -> dict[str, list[str]]:
+    fields: dict[str, list[str]] = {}
+    for error in errors:
+        message = str(error.get("msg", "Invalid value."))
+        message = message.removeprefix("Value error, ")
+        fields.setdefault(_field_key(error.get("loc", ())), []).append(message)
+    return fields
+
+
+def install_error_handlers(api: NinjaAPI) -> None:
+    """Register the handlers that give every error raised under ``api`` one shape."""
+
+    def render(request: HttpRequest, status: int, detail: str, code: ErrorCode | str, errors=None) -> HttpResponse:
+        return api.create_response(request, error_body(detail, code, errors), status=status)
+
+    @api.exception_handler(DomusError)
+    def domus_error(request, exc: DomusError):
+        response = render(request, exc.status_code, exc.detail, exc.code, exc.errors)
+        if isinstance(exc, RateLimited):
+            response["Retry-After"] = str(exc.retry_after)
+        return response
+
+    @api.exception_handler(NinjaValidationError)
+    def ninja_validation(request, exc: NinjaValidationError):
+        return render(request, 400, "Validation failed.", ErrorCode.VALIDATION_ERROR, validation_errors(exc.errors))
+
+    @api.exception_handler(Throttled)
+    def throttled(request, exc: Throttled):
+        return render(request, 429, "Too many requests. Try again later.", ErrorCode.RATE_LIMIT_ERROR)
+
+    @api.exception_handler(AuthenticationError)
+    def unauthenticated(request, exc: AuthenticationError):
+        return render(
+            request, 401, "Authentication credentials were missing or invalid.", ErrorCode.AUTHENTICATION_ERROR
+        )
+
+    @api.exception_handler(AuthorizationError)
+    def forbidden(request, exc: AuthorizationError):
+        return render(request, 403, "You do not have permission to perform this action.", ErrorCode.PERMISSION_ERROR)
+
+    @api.exception_handler(HttpError)
+    def http_error(request, exc: HttpError):
+        detail = str(exc)
+        if exc.status_code == 400 and detail.startswith("Cannot parse request body"):
+            detail = "Malformed request body: expected valid JSON."
+        return render(request, exc.status_code, detail, STATUS_CODES.get(exc.status_code, ErrorCode.INTERNAL_ERROR))
+
+    @api.exception_handler(Http404)
+    def http404(request, exc):
+        return render(request, 404, "Not found.", ErrorCode.NOT_FOUND_ERROR)
+
+    @api.exception_handler(ObjectDoesNotExist)
+    def does_not_exist(request, exc):
+        return render(request, 404, "Not found.", ErrorCode.NOT_FOUND_ERROR)
+
+    @api.exception_handler(DjangoPermissionDenied)
+    def django_forbidden(request, exc):
+        return render(request, 403, "You do not have permission to perform this action.", ErrorCode.PERMISSION_ERROR)
+
+    @api.exception_handler(DjangoValidationError)
+    def django_validation(request, exc: DjangoValidationError):
+        errors = (
+            {key: [str(m) for m in msgs] for key, msgs in exc.message_dict.items()}
+            if hasattr(exc, "error_dict")
+            else {"non_field_errors": [str(m) for m in exc.messages]}
+        )
+        return render(request, 400, "Validation failed.", ErrorCode.VALIDATION_ERROR, errors)
+
+    @api.exception_handler(IntegrityError)
+    def integrity(request, exc: IntegrityError):
+        logger.warning("integrity error", extra={"error": str(exc)})
+        return render(request, 409, "The request conflicts with existing data.", ErrorCode.CONFLICT_ERROR)
+
+    @api.exception_handler(Exception)
+    def unhandled(request, exc: Exception):
+        logger.exception("unhandled error", extra={"path": request.path})
+        detail = f"Internal server error. Quote request id {context.current().request_id} when reporting it."
+        return render(request, 500, detail, ErrorCode.INTERNAL_ERROR)
+
+
+def is_json(response: HttpResponse) -> bool:
+    return response.get("Content-Type", "").startswith("application/json")
+
+
+def ensure_error_shape(response: HttpResponse) -> HttpResponse:
+    """Turn a non-JSON error answer produced outside Ninja's handlers (Django's 404,
+    Ninja's bare 405) into the error shape."""
+    if response.status_code < 400 or is_json(response) or getattr(response, "streaming", False):
+        return response
+    detail = {404: "Not found.", 405: "Method not allowed."}.get(response.status_code, "Request failed.")
+    if response.status_code >= 500:
+        detail = "Internal server error."
+    shaped = error_response(response.status_code, detail)
+    for header in ("Allow", "Retry-After", "X-Request-ID"):
+        if header in response:
+            shaped[header] = response[header]
+    return shaped

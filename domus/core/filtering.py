@@ -1,0 +1,72 @@
+"""The one filtering helper of every list: ``search``, ``ordering`` from a whitelist,
+and ``created_after/before``, ``updated_after/before``."""
+
+from collections.abc import Iterable, Sequence
+from datetime import date, datetime, time
+
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+from ninja import Field, Schema
+
+from domus.core.exceptions import ValidationFailed
+
+
+class ListFilters(Schema):
+    """Query parameters every list accepts; apps extend it with their own fields."""
+
+    search: str | None = Field(None, max_length=200, description="Case-insensitive text search.")
+    ordering: str | None = Field(None, max_length=200, description="Comma-separated fields, '-' for descending.")
+    created_after: date | datetime | None = None
+    created_before: date | datetime | None = None
+    updated_after: date | datetime | None = None
+    updated_before: date | datetime | None = None
+
+
+def _as_datetime(value: datetime | date, *, end_of_day: bool) -> datetime:
+    if not isinstance(value, datetime):
+        value = datetime.combine(value, time.max if end_of_day else time.min)
+    return value if timezone.is_aware(value) else timezone.make_aware(value, timezone.UTC)
+
+
+def order_by_whitelist(
+    queryset: QuerySet, ordering: str | None, allowed: Iterable[str], default: Sequence[str]
+) -> QuerySet:
+    """Order by the requested fields when each is in ``allowed``; 400 otherwise."""
+    if not ordering:
+        return queryset.order_by(*default)
+    allowed = set(allowed)
+    fields = [f.strip() for f in ordering.split(",") if f.strip()]
+    unknown = [f for f in fields if f.lstrip("-") not in allowed]
+    if unknown:
+        raise ValidationFailed(
+            "Unknown ordering field.",
+            errors={"ordering": [f"Cannot order by {', '.join(unknown)}; allowed: {', '.join(sorted(allowed))}."]},
+        )
+    return queryset.order_by(*fields, "-pk")
+
+
+def filter_list(
+    queryset: QuerySet,
+    filters: ListFilters,
+    *,
+    search_fields: Sequence[str] = (),
+    ordering_fields: Iterable[str] = ("created_at", "updated_at"),
+    default_ordering: Sequence[str] = ("-created_at", "-pk"),
+) -> QuerySet:
+    """Apply the common list parameters to ``queryset``."""
+    if filters.search and search_fields:
+        term = filters.search.strip()
+        condition = Q()
+        for field in search_fields:
+            condition |= Q(**{f"{field}__icontains": term})
+        queryset = queryset.filter(condition)
+    for name, lookup, end_of_day in (
+        ("created_after", "created_at__gte", False),
+        ("created_before", "created_at__lte", True),
+        ("updated_after", "updated_at__gte", False),
+        ("updated_before", "updated_at__lte", True),
+    ):
+        value = getattr(filters, name)
+        if value is not None:
+            queryset = queryset.filter(**{lookup: _as_datetime(value, end_of_day=end_of_day)})
+    return order_by_whitelist(queryset, filters.ordering, ordering_fields, default_ordering)

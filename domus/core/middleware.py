@@ -1,0 +1,72 @@
+"""Request-level plumbing: request ids and context, API path normalisation, error
+shape for answers Django produces itself, and rate-limit headers."""
+
+import logging
+import re
+from collections.abc import Callable
+
+from django.http import HttpRequest, HttpResponse
+
+from domus.core import context
+from domus.core.errors import ensure_error_shape
+from domus.core.ids import uuid7
+from domus.core.routing import API_PREFIX, canonical_path
+
+logger = logging.getLogger("domus.request")
+_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
+
+
+def client_ip(request: HttpRequest) -> str | None:
+    """The caller's address (the first ``X-Forwarded-For`` hop when behind a proxy)."""
+    from django.conf import settings
+
+    forwarded = request.META.get("HTTP_X_FORWARDED_FOR")
+    if forwarded and settings.SECURE_PROXY_SSL_HEADER:
+        return forwarded.split(",")[0].strip()
+    return request.META.get("REMOTE_ADDR")
+
+
+class RequestContextMiddleware:
+    """Accepts a well-formed ``X-Request-ID`` or makes one, echoes it, and makes the
+    request context (id, IP, user agent) current for logs and the audit trail."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        incoming = request.headers.get("X-Request-ID", "")
+        request_id = incoming if _REQUEST_ID.match(incoming) else uuid7().hex
+        request.request_id = request_id
+        token = context.activate(
+            context.RequestContext(
+                request_id=request_id,
+                ip=client_ip(request),
+                user_agent=request.headers.get("User-Agent", "")[:512],
+            )
+        )
+        try:
+            response = self.get_response(request)
+        finally:
+            context.reset(token)
+        response["X-Request-ID"] = request_id
+        return response
+
+
+class ApiPathMiddleware:
+    """Serves every API path at its canonical ``/api/v1/.../`` form, shapes errors that
+    Django answers itself, and adds ``X-RateLimit-*`` headers set by the throttles."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if not request.path_info.startswith(API_PREFIX):
+            return self.get_response(request)
+        request.path_info = canonical_path(request.path_info)
+        response = ensure_error_shape(self.get_response(request))
+        limit = getattr(request, "rate_limit", None)
+        if limit is not None:
+            response["X-RateLimit-Limit"] = str(limit.limit)
+            response["X-RateLimit-Remaining"] = str(limit.remaining)
+            response["X-RateLimit-Reset"] = str(limit.reset)
+        return response

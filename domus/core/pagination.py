@@ -1,0 +1,63 @@
+"""The one pagination of every list: ``page``/``page_size`` or ``limit``/``offset``
+(``skip`` is an alias of offset), answering
+``{"count","next","previous","page","total_pages","results"}``."""
+
+import math
+from typing import Any
+
+from django.conf import settings
+from django.db.models import QuerySet
+from django.http import HttpRequest
+from ninja import Field, Schema
+from ninja.pagination import PaginationBase
+
+
+class PageOrOffsetPagination(PaginationBase):
+    items_attribute = "results"
+
+    class Input(Schema):
+        page: int | None = Field(None, ge=1, description="1-based page number.")
+        page_size: int | None = Field(None, ge=1, le=100, description="Items per page (default 20, max 100).")
+        limit: int | None = Field(None, ge=1, le=100, description="Items to return (offset style).")
+        offset: int | None = Field(None, ge=0, description="Items to skip (offset style).")
+        skip: int | None = Field(None, ge=0, description="Alias of offset.")
+
+    class Output(Schema):
+        count: int
+        next: str | None
+        previous: str | None
+        page: int
+        total_pages: int
+        results: list[Any]
+
+    def paginate_queryset(self, queryset: QuerySet, pagination: Input, request: HttpRequest, **params: Any) -> Any:
+        default_size = settings.NINJA_PAGINATION_PER_PAGE
+        offset_style = any(v is not None for v in (pagination.limit, pagination.offset, pagination.skip))
+        if offset_style:
+            size = pagination.limit or pagination.page_size or default_size
+            offset = pagination.offset if pagination.offset is not None else (pagination.skip or 0)
+        else:
+            size = pagination.page_size or default_size
+            offset = ((pagination.page or 1) - 1) * size
+        count = self._items_count(queryset)
+        results = list(queryset[offset : offset + size])
+        page = offset // size + 1
+        return {
+            "count": count,
+            "next": self._link(request, offset + size, size, offset_style) if offset + size < count else None,
+            "previous": self._link(request, max(0, offset - size), size, offset_style) if offset > 0 else None,
+            "page": page,
+            "total_pages": math.ceil(count / size) if count else 0,
+            "results": results,
+        }
+
+    @staticmethod
+    def _link(request: HttpRequest, offset: int, size: int, offset_style: bool) -> str:
+        query = request.GET.copy()
+        for name in ("page", "page_size", "limit", "offset", "skip"):
+            query.pop(name, None)
+        if offset_style:
+            query["limit"], query["offset"] = str(size), str(offset)
+        else:
+            query["page"], query["page_size"] = str(offset // size + 1), str(size)
+        return request.build_absolute_uri(f"{request.path}?{query.urlencode()}")

@@ -1,0 +1,7 @@
+"""Small shapes shared by every API."""
+
+from ninja import Schema
+
+
+class MessageOut(Schema):
+    detail: str

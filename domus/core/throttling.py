@@ -1,0 +1,94 @@
+"""Rate limits per scope (DESIGN.md): fixed windows counted atomically in the cache,
+which is Redis when ``REDIS_URL`` is set, so limits hold across processes."""
+
+import math
+import threading
+import time
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.core.cache import cache
+from django.http import HttpRequest
+from ninja.throttling import BaseThrottle
+
+from domus.core.exceptions import ValidationFailed
+from domus.core.middleware import client_ip
+
+PERIODS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+@dataclass(frozen=True)
+class RateLimitState:
+    limit: int
+    remaining: int
+    reset: int  # Unix time at which the window ends
+
+    @property
+    def retry_after(self) -> int:
+        return max(1, math.ceil(self.reset - time.time()))
+
+
+def parse_rate(rate: str) -> tuple[int, int]:
+    """``"5/m"`` -> ``(5, 60)``."""
+    try:
+        count, period = rate.split("/")
+        return int(count), PERIODS[period.strip()[0]]
+    except (ValueError, KeyError, IndexError):
+        raise ValidationFailed(f"Invalid rate limit {rate!r}; expected '<count>/<s|m|h|d>'.") from None
+
+
+def hit(key: str, *, limit: int, period: int) -> tuple[RateLimitState, bool]:
+    """Count one hit on ``key`` in the current window; answer the window's state and
+    whether the hit is within the limit.
+
+    ``cache.add`` + ``cache.incr`` is atomic on Redis (``INCR``) and under the lock of
+    the local-memory cache, so two processes can never both take the last slot.
+    """
+    window_start = int(time.time()) // period * period
+    reset = window_start + period
+    window_key = f"rl:{key}:{window_start}"
+    cache.add(window_key, 0, timeout=period + 1)
+    try:
+        used = cache.incr(window_key)
+    except ValueError:  # the key expired between add and incr
+        cache.add(window_key, 1, timeout=period + 1)
+        used = 1
+    return RateLimitState(limit=limit, remaining=max(0, limit - used), reset=reset), used <= limit
+
+
+class ScopedRateLimit(BaseThrottle):
+    """Limits one scope of ``settings.RATE_LIMITS`` per user (or per client IP when
+    anonymous). Put ``throttle=ScopedRateLimit("auth")`` on an operation."""
+
+    def __init__(self, scope: str) -> None:
+        self.scope = scope
+        self._local = threading.local()  # one instance serves every request of an operation
+
+    def scope_for(self, request: HttpRequest) -> str:
+        return self.scope
+
+    def allow_request(self, request: HttpRequest) -> bool:
+        if not settings.RATE_LIMITS_ENABLED:
+            return True
+        scope = self.scope_for(request)
+        limit, period = parse_rate(settings.RATE_LIMITS[scope])
+        user = getattr(request, "auth", None)
+        ident = f"user:{user.pk}" if getattr(user, "pk", None) else f"ip:{client_ip(request)}"
+        state, allowed = hit(f"{scope}:{ident}", limit=limit, period=period)
+        request.rate_limit = state
+        self._local.state = state
+        return allowed
+
+    def wait(self) -> float | None:
+        state = getattr(self._local, "state", None)
+        return state.retry_after if state else None
+
+
+class MethodRateLimit(ScopedRateLimit):
+    """The API-wide default: reads (GET, HEAD) and writes have their own budgets."""
+
+    def __init__(self) -> None:
+        super().__init__("read")
+
+    def scope_for(self, request: HttpRequest) -> str:
+        return "read" if request.method in ("GET", "HEAD", "OPTIONS") else "write"

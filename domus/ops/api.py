@@ -1,0 +1,5 @@
+"""Ops API."""
+
+from ninja import Router
+
+router = Router(tags=["ops"])

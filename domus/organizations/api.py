@@ -1,0 +1,5 @@
+"""Organizations API."""
+
+from ninja import Router
+
+router = Router(tags=["organizations"])

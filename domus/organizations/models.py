@@ -1,0 +1,96 @@
+"""Companies (tenants), memberships of users in them, and their branches."""
+
+from django.conf import settings
+from django.db import models
+
+from domus.core.models import BaseModel, SoftDeleteModel
+from domus.core.roles import Role
+
+
+class Company(SoftDeleteModel):
+    class Status(models.TextChoices):
+        DRAFT = "draft", "Draft"
+        SUBMITTED = "submitted", "Submitted for verification"
+        VERIFIED = "verified", "Verified"
+        ACTIVE = "active", "Active"
+        SUSPENDED = "suspended", "Suspended"
+
+    name = models.CharField(max_length=200)
+    slug = models.SlugField(max_length=220, unique=True)
+    legal_name = models.CharField(max_length=200, blank=True)
+    registration_number = models.CharField(max_length=64, blank=True)
+    tax_id = models.CharField(max_length=64, blank=True)
+    email = models.EmailField(blank=True)
+    phone = models.CharField(max_length=32, blank=True)
+    website = models.URLField(blank=True)
+    address = models.CharField(max_length=255, blank=True)
+    city = models.CharField(max_length=100, blank=True)
+    country = models.CharField(max_length=2, blank=True, help_text="ISO 3166-1 alpha-2")
+    currency = models.CharField(max_length=3, default="KES", help_text="ISO 4217")
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.DRAFT, db_index=True)
+    verified_at = models.DateTimeField(null=True, blank=True)
+    activated_at = models.DateTimeField(null=True, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta(SoftDeleteModel.Meta):
+        verbose_name_plural = "companies"
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Membership(BaseModel):
+    """A user's role in one company."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships")
+    company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="memberships")
+    role = models.CharField(max_length=20, choices=Role.choices, default=Role.AGENT)
+    branch = models.ForeignKey("Branch", null=True, blank=True, on_delete=models.SET_NULL, related_name="members")
+    is_active = models.BooleanField(default=True)
+
+    class Meta(BaseModel.Meta):
+        constraints = [models.UniqueConstraint(fields=["user", "company"], name="membership_unique_user_company")]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} as {self.role} in {self.company_id}"
+
+
+class Branch(SoftDeleteModel):
+    """An office of a company (the seeds' "stores")."""
+
+    company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="branches")
+    name = models.CharField(max_length=200)
+    code = models.CharField(max_length=32)
+    address = models.CharField(max_length=255, blank=True)
+    city = models.CharField(max_length=100, blank=True)
+    latitude = models.DecimalField(max_digits=9, decimal_places=6, null=True, blank=True)
+    longitude = models.DecimalField(max_digits=9, decimal_places=6, null=True, blank=True)
+    phone = models.CharField(max_length=32, blank=True)
+    is_headquarters = models.BooleanField(default=False)
+    is_active = models.BooleanField(default=True)
+
+    class Meta(SoftDeleteModel.Meta):
+        verbose_name_plural = "branches"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["company", "code"], condition=models.Q(deleted_at__isnull=True), name="branch_unique_code"
+            ),
+            models.UniqueConstraint(
+                fields=["company"],
+                condition=models.Q(is_headquarters=True, deleted_at__isnull=True),
+                name="branch_one_headquarters",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(latitude__isnull=True) | models.Q(latitude__gte=-90, latitude__lte=90),
+                name="branch_latitude_range",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(longitude__isnull=True) | models.Q(longitude__gte=-180, longitude__lte=180),
+                name="branch_longitude_range",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.code})"

@@ -1,0 +1,22 @@
+"""Test settings: the real settings with a fast hasher, eager jobs and in-memory mail.
+
+The database and cache stay whatever the environment says, so the PostgreSQL + Redis
+run of CI tests against the real servers.
+"""
+
+import os
+
+os.environ.setdefault("SECRET_KEY", "test-only-secret-key-that-is-long-enough-for-hs256")
+
+from domus.settings import *  # noqa: F403
+
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # speed only
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+CELERY_TASK_ALWAYS_EAGER = True
+LOGGING["root"]["level"] = "WARNING"  # noqa: F405
+MEDIA_ROOT = str(BASE_DIR / "var" / "test-media")  # noqa: F405
+if not DATABASE_URL:  # noqa: F405
+    DATABASES["default"]["NAME"] = str(BASE_DIR / "var" / "test.sqlite3")  # noqa: F405
+    DATABASES["default"]["TEST"] = {"NAME": str(BASE_DIR / "var" / "test.sqlite3")}  # noqa: F405
+if REDIS_URL:  # noqa: F405
+    CACHES["default"]["KEY_PREFIX"] = "domus-test"  # noqa: F405

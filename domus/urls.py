@@ -1,0 +1,40 @@
+from django.conf import settings
+from django.conf.urls.static import static
+from django.contrib import admin
+from django.http import HttpRequest, JsonResponse
+from django.urls import path, re_path
+from ninja.openapi.docs import Redoc
+
+from domus.api import api
+from domus.core.errors import error_response
+
+
+def api_not_found(request: HttpRequest) -> JsonResponse:
+    return error_response(404, f"No API route matches {request.path}.")
+
+
+def redoc(request: HttpRequest):
+    return Redoc().render_page(request, api)
+
+
+def index(request: HttpRequest) -> JsonResponse:
+    return JsonResponse(
+        {
+            "name": "Domus API",
+            "docs": request.build_absolute_uri("/api/docs/"),
+            "redoc": request.build_absolute_uri("/api/redoc/"),
+            "schema": request.build_absolute_uri("/api/schema/"),
+            "admin": request.build_absolute_uri("/admin/"),
+        }
+    )
+
+
+urlpatterns = [
+    path("", index, name="index"),
+    path("admin/", admin.site.urls),
+    path("api/v1/redoc/", redoc, name="api-redoc"),
+    path("api/v1/", api.urls),
+    re_path(r"^api/", api_not_found),
+]
+if settings.DEBUG:
+    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
