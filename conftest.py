@@ -24,6 +24,17 @@ def pytest_configure(config: pytest.Config) -> None:
             raise pytest.UsageError("CI_REQUIRE_SERVICES is set but REDIS_URL is not set.")
 
 
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """``@pytest.mark.postgres`` tests (real-thread concurrency, PostgreSQL features)
+    run in the PostgreSQL run and are skipped on SQLite."""
+    if settings.IS_POSTGRES:
+        return
+    skip = pytest.mark.skip(reason="needs PostgreSQL")
+    for item in items:
+        if "postgres" in item.keywords:
+            item.add_marker(skip)
+
+
 @pytest.fixture(scope="session", autouse=True)
 def _services_reachable(django_db_setup, django_db_blocker) -> None:
     """Fail (never skip) the run when the configured database or cache is down."""

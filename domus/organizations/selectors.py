@@ -1,20 +1,30 @@
 """Reads of companies, memberships and branches; the tenancy scope of every app."""
 
+from typing import Any
 from uuid import UUID
 
+from django.contrib.auth import get_user_model
+from django.db.models import Q, QuerySet
+
+from domus.core.exceptions import NotFound
+from domus.core.filtering import filter_list
 from domus.core.policies import is_admin
-from domus.organizations.models import Company, Membership
+from domus.core.roles import Role
+from domus.organizations.models import Branch, Company, Membership
+from domus.organizations.schemas import BranchFilters, CompanyFilters, MembershipFilters
+
+# Tenancy helpers other apps use -------------------------------------------------------
+
+
+def _active_memberships(user: Any) -> QuerySet[Membership]:
+    return Membership.objects.filter(user=user, is_active=True, company__deleted_at__isnull=True)
 
 
 def company_ids_for_user(user) -> set[UUID]:
     """Ids of the companies ``user`` is an active member of."""
     if not getattr(user, "is_authenticated", False):
         return set()
-    return set(
-        Membership.objects.filter(user=user, is_active=True, company__deleted_at__isnull=True).values_list(
-            "company_id", flat=True
-        )
-    )
+    return set(_active_memberships(user).values_list("company_id", flat=True))
 
 
 def company_exists(company_id: UUID) -> bool:
@@ -24,3 +34,152 @@ def company_exists(company_id: UUID) -> bool:
 def user_sees_all_companies(user) -> bool:
     """Platform admins see every company's rows."""
     return is_admin(user)
+
+
+def user_company_role(user: Any, company_id: UUID) -> str | None:
+    """``user``'s role in the company (``"staff"``, ``"agent"``, ...), or ``None`` when
+    they are not an active member of it (or it is deleted)."""
+    if not getattr(user, "is_authenticated", False):
+        return None
+    return _active_memberships(user).filter(company_id=company_id).values_list("role", flat=True).first()
+
+
+def _company_ids_with_role(user: Any, role: str) -> QuerySet:
+    """A subquery of the ids of the companies where ``user`` holds ``role``."""
+    return _active_memberships(user).filter(role=role).values("company_id")
+
+
+# Companies ----------------------------------------------------------------------------
+
+
+def company_visible_to(actor: Any) -> QuerySet[Company]:
+    """The live companies ``actor`` may read: all for platform admins, else those they
+    are an active member of."""
+    if user_sees_all_companies(actor):
+        return Company.objects.all()
+    if not getattr(actor, "is_authenticated", False):
+        return Company.objects.none()
+    return Company.objects.filter(id__in=_active_memberships(actor).values("company_id"))
+
+
+def company_list_for_actor(*, actor: Any, filters: CompanyFilters) -> QuerySet[Company]:
+    queryset = company_visible_to(actor)
+    if filters.status:
+        queryset = queryset.filter(status=filters.status)
+    if filters.country:
+        queryset = queryset.filter(country__iexact=filters.country.strip())
+    if filters.city:
+        queryset = queryset.filter(city__iexact=filters.city.strip())
+    return filter_list(
+        queryset,
+        filters,
+        search_fields=["name", "legal_name"],
+        ordering_fields=["name", "created_at"],
+        default_ordering=["-created_at", "-pk"],
+    )
+
+
+def company_get_for_actor(*, actor: Any, company_id: UUID) -> Company:
+    """The company if ``actor`` may read it; the same 404 whether it is missing,
+    deleted or another tenant's."""
+    company = company_visible_to(actor).filter(pk=company_id).first()
+    if company is None:
+        raise NotFound("Company not found.")
+    return company
+
+
+# Memberships --------------------------------------------------------------------------
+
+
+def membership_list_for_actor(*, actor: Any, company_id: UUID, filters: MembershipFilters) -> QuerySet[Membership]:
+    """The members of a company the actor may read (404 otherwise)."""
+    company = company_get_for_actor(actor=actor, company_id=company_id)
+    queryset = Membership.objects.filter(company=company).select_related("user")
+    if filters.role:
+        queryset = queryset.filter(role=filters.role)
+    if filters.is_active is not None:
+        queryset = queryset.filter(is_active=filters.is_active)
+    if filters.branch:
+        queryset = queryset.filter(branch_id=filters.branch)
+    return filter_list(
+        queryset,
+        filters,
+        search_fields=["user__email", "user__username", "user__first_name", "user__last_name"],
+        ordering_fields=["created_at", "role"],
+        default_ordering=["created_at", "pk"],
+    )
+
+
+def membership_get_for_actor(*, actor: Any, membership_id: UUID) -> Membership:
+    """A membership of a company the actor may read; 404 otherwise."""
+    membership = (
+        Membership.objects.select_related("user", "company")
+        .filter(pk=membership_id, company__in=company_visible_to(actor))
+        .first()
+    )
+    if membership is None:
+        raise NotFound("Membership not found.")
+    return membership
+
+
+def user_for_membership(user_id: UUID) -> Any | None:
+    """The active, not deleted user with this id (the default manager hides deleted users)."""
+    return get_user_model().objects.filter(pk=user_id, is_active=True).first()
+
+
+def branch_of_company(*, company: Company, branch_id: UUID) -> Branch | None:
+    """A live branch of ``company``, or ``None``."""
+    return Branch.objects.filter(pk=branch_id, company=company).first()
+
+
+# Branches -----------------------------------------------------------------------------
+
+
+def branch_visible_to(actor: Any) -> QuerySet[Branch]:
+    """Live branches of live companies: active ones for everyone, inactive ones too for
+    platform admins and the company's staff."""
+    queryset = Branch.objects.filter(company__deleted_at__isnull=True).select_related("company")
+    if user_sees_all_companies(actor):
+        return queryset
+    if not getattr(actor, "is_authenticated", False):
+        return queryset.filter(is_active=True)
+    return queryset.filter(Q(is_active=True) | Q(company_id__in=_company_ids_with_role(actor, Role.STAFF)))
+
+
+def branch_list_for_actor(*, actor: Any, filters: BranchFilters) -> QuerySet[Branch]:
+    queryset = branch_visible_to(actor)
+    if filters.company:
+        queryset = queryset.filter(company_id=filters.company)
+    if filters.is_headquarters is not None:
+        queryset = queryset.filter(is_headquarters=filters.is_headquarters)
+    if filters.is_active is not None:
+        queryset = queryset.filter(is_active=filters.is_active)
+    if filters.city:
+        queryset = queryset.filter(city__iexact=filters.city.strip())
+    return filter_list(
+        queryset,
+        filters,
+        search_fields=["name", "code", "city", "address"],
+        ordering_fields=["name", "code", "created_at"],
+        default_ordering=["name", "pk"],
+    )
+
+
+def branch_get_for_actor(*, actor: Any, branch_id: UUID) -> Branch:
+    """A branch the actor may read; the same 404 whether it is missing, deleted or hidden."""
+    branch = branch_visible_to(actor).filter(pk=branch_id).first()
+    if branch is None:
+        raise NotFound("Branch not found.")
+    return branch
+
+
+def company_has_active_branch(company: Company) -> bool:
+    return Branch.objects.filter(company=company, is_active=True).exists()
+
+
+def company_staff_count(company: Company, *, exclude: Membership | None = None) -> int:
+    """Active ``staff`` members of ``company`` (other than ``exclude``)."""
+    queryset = Membership.objects.filter(company=company, role=Role.STAFF, is_active=True)
+    if exclude is not None:
+        queryset = queryset.exclude(pk=exclude.pk)
+    return queryset.count()
