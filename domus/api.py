@@ -26,5 +26,6 @@ install_error_handlers(api)
 
 api.add_router("/accounts/", "domus.accounts.api.router")
 api.add_router("/organizations/", "domus.organizations.api.router")
+api.add_router("/properties/", "domus.properties.api.router")
 api.add_router("/audit/", "domus.audit.api.router")
 api.add_router("/ops/", "domus.ops.api.router")

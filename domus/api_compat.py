@@ -32,6 +32,11 @@ ALIASES: list[Alias] = [
     Alias("companies", "organizations/companies", "001"),
     Alias("stores/<id>", "organizations/branches/<id>", "004"),
     Alias("stores", "organizations/branches", "004"),
+    # properties (seed 001: "projects" are listings)
+    Alias("projects/<id>/units/<unit_id>", "properties/<id>/units/<unit_id>", "001"),
+    Alias("projects/<id>/units", "properties/<id>/units", "001"),
+    Alias("projects/<id>", "properties/<id>", "001"),
+    Alias("projects", "properties", "001"),
     # audit (seeds 003, 004)
     Alias("logs/export", "audit/logs/export", "004"),
     Alias("logs/<id>", "audit/logs/<id>", "004"),

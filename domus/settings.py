@@ -41,6 +41,7 @@ INSTALLED_APPS = [
     "domus.core",
     "domus.accounts",
     "domus.organizations",
+    "domus.properties",
     "domus.audit",
     "domus.ops",
 ]

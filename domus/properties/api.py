@@ -1,0 +1,5 @@
+"""Listings API."""
+
+from ninja import Router
+
+router = Router(tags=["properties"])
