@@ -1,5 +1,244 @@
-"""Listings API."""
+"""Listings API: search (filters, text, geo), facets, listing CRUD with status
+transitions and price history, units, and the feature taxonomy. Reads are scoped by
+the selectors; writes check the policies."""
 
-from ninja import Router
+from uuid import UUID
+
+from django.http import HttpRequest
+from ninja import Query, Router, Status
+from ninja.pagination import paginate
+
+from domus.accounts.auth import optional_auth
+from domus.core.errors import ErrorOut
+from domus.core.filtering import ListFilters
+from domus.core.policies import require
+from domus.properties import policies, selectors, services
+from domus.properties.schemas import (
+    FacetsOut,
+    FeatureIn,
+    FeatureOut,
+    ListingCardOut,
+    ListingFilters,
+    ListingIn,
+    ListingOut,
+    ListingPatchIn,
+    MapFilters,
+    MapOut,
+    PriceChangeOut,
+    UnitIn,
+    UnitOut,
+    UnitPatchIn,
+    listing_fields,
+)
 
 router = Router(tags=["properties"])
+
+MANAGERS = {"x-permission": "listing owner, assigned agent, company staff or admin"}
+PUBLIC = {"x-permission": "public (drafts: owner, agent, company staff or admin)"}
+READ_ERRORS = {400: ErrorOut, 401: ErrorOut, 404: ErrorOut}
+WRITE_ERRORS = {400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut}
+
+
+# Search ------------------------------------------------------------------------------------
+
+
+@router.get(
+    "/",
+    response={200: list[ListingCardOut], 400: ErrorOut, 401: ErrorOut},
+    auth=optional_auth,
+    summary="Search listings: filters, text, bbox or near + radius (distance_km), ordering",
+    openapi_extra=PUBLIC,
+)
+@paginate
+def listing_list(request: HttpRequest, filters: Query[ListingFilters]):
+    return selectors.listing_list_for_actor(actor=request.auth, filters=filters)
+
+
+@router.get(
+    "/facets/",
+    response={200: FacetsOut, 400: ErrorOut, 401: ErrorOut},
+    auth=optional_auth,
+    summary="Counts per property type, listing type, city, bedrooms and price bucket for the filters",
+    openapi_extra=PUBLIC,
+)
+def listing_facets(request: HttpRequest, filters: Query[ListingFilters]):
+    return selectors.listing_facets_for_actor(actor=request.auth, filters=filters)
+
+
+@router.get(
+    "/map/",
+    response={200: MapOut, 400: ErrorOut, 401: ErrorOut},
+    auth=optional_auth,
+    summary="Map clusters (count, centroid, price range) on a zoom-sized grid in bbox; points when few",
+    openapi_extra=PUBLIC,
+)
+def listing_map(request: HttpRequest, filters: Query[MapFilters]):
+    return selectors.listing_map_for_actor(actor=request.auth, filters=filters)
+
+
+# Features ----------------------------------------------------------------------------------
+
+
+@router.get("/features/", response={200: list[FeatureOut], 400: ErrorOut}, auth=None, summary="Feature taxonomy")
+@paginate
+def feature_list(request: HttpRequest, filters: Query[ListFilters]):
+    return selectors.feature_list(filters=filters)
+
+
+@router.post(
+    "/features/",
+    response={201: FeatureOut, **WRITE_ERRORS},
+    summary="Add a feature (its slug never changes)",
+    openapi_extra={"x-permission": "admin"},
+)
+def feature_create(request: HttpRequest, payload: FeatureIn):
+    require(policies.can_manage_features(request.auth), "Only platform admins manage the feature taxonomy.")
+    return Status(201, services.feature_create(actor=request.auth, **payload.model_dump(exclude_unset=True)))
+
+
+# Listings ----------------------------------------------------------------------------------
+
+
+@router.post(
+    "/",
+    response={201: ListingOut, **WRITE_ERRORS},
+    summary="Create a listing (seed 001's body with name works as written)",
+    openapi_extra={"x-permission": "owner, agent, company staff or admin"},
+)
+def listing_create(request: HttpRequest, payload: ListingIn):
+    require(policies.can_create_listing(request.auth), "Customers and tenants cannot create listings.")
+    listing = services.listing_create(actor=request.auth, **listing_fields(payload))
+    return Status(201, selectors.listing_get_for_actor(actor=request.auth, listing_id=listing.pk))
+
+
+@router.get(
+    "/{listing_id}/",
+    response={200: ListingOut, **READ_ERRORS},
+    auth=optional_auth,
+    summary="A listing",
+    openapi_extra=PUBLIC,
+)
+def listing_detail(request: HttpRequest, listing_id: UUID):
+    return selectors.listing_get_for_actor(actor=request.auth, listing_id=listing_id)
+
+
+def _managed_listing(request: HttpRequest, listing_id: UUID):
+    listing = selectors.listing_get_for_actor(actor=request.auth, listing_id=listing_id)
+    require(
+        policies.can_manage_listing(request.auth, listing),
+        "Only the listing's owner, agent, company staff or an admin can change it.",
+    )
+    return listing
+
+
+def _listing_update(request: HttpRequest, listing_id: UUID, data: dict):
+    listing = _managed_listing(request, listing_id)
+    services.listing_update(actor=request.auth, listing=listing, **data)
+    return selectors.listing_get_for_actor(actor=request.auth, listing_id=listing_id)
+
+
+@router.put(
+    "/{listing_id}/",
+    response={200: ListingOut, **WRITE_ERRORS},
+    summary="Update a listing (status moves only along allowed transitions)",
+    openapi_extra=MANAGERS,
+)
+def listing_put(request: HttpRequest, listing_id: UUID, payload: ListingIn):
+    return _listing_update(request, listing_id, listing_fields(payload))
+
+
+@router.patch(
+    "/{listing_id}/",
+    response={200: ListingOut, **WRITE_ERRORS},
+    summary="Update some of a listing's fields (status moves only along allowed transitions)",
+    openapi_extra=MANAGERS,
+)
+def listing_patch(request: HttpRequest, listing_id: UUID, payload: ListingPatchIn):
+    return _listing_update(request, listing_id, listing_fields(payload))
+
+
+@router.delete(
+    "/{listing_id}/",
+    response={204: None, **WRITE_ERRORS},
+    summary="Soft-delete a listing",
+    openapi_extra=MANAGERS,
+)
+def listing_delete(request: HttpRequest, listing_id: UUID):
+    services.listing_delete(actor=request.auth, listing=_managed_listing(request, listing_id))
+    return Status(204, None)
+
+
+@router.get(
+    "/{listing_id}/price-history/",
+    response={200: list[PriceChangeOut], **READ_ERRORS},
+    auth=optional_auth,
+    summary="Every price the listing has had, newest first",
+    openapi_extra=PUBLIC,
+)
+@paginate
+def listing_price_history(request: HttpRequest, listing_id: UUID):
+    listing = selectors.listing_get_for_actor(actor=request.auth, listing_id=listing_id)
+    return selectors.price_history_for_listing(listing=listing)
+
+
+# Units -------------------------------------------------------------------------------------
+
+
+@router.get(
+    "/{listing_id}/units/",
+    response={200: list[UnitOut], **READ_ERRORS},
+    auth=optional_auth,
+    summary="Units of a listing",
+    openapi_extra=PUBLIC,
+)
+@paginate
+def unit_list(request: HttpRequest, listing_id: UUID):
+    listing = selectors.listing_get_for_actor(actor=request.auth, listing_id=listing_id)
+    return selectors.unit_list_for_listing(listing=listing)
+
+
+@router.post(
+    "/{listing_id}/units/",
+    response={201: UnitOut, **WRITE_ERRORS},
+    summary="Add a unit to a listing",
+    openapi_extra=MANAGERS,
+)
+def unit_create(request: HttpRequest, listing_id: UUID, payload: UnitIn):
+    listing = _managed_listing(request, listing_id)
+    return Status(201, services.unit_create(actor=request.auth, listing=listing, **payload.model_dump()))
+
+
+@router.get(
+    "/{listing_id}/units/{unit_id}/",
+    response={200: UnitOut, **READ_ERRORS},
+    auth=optional_auth,
+    summary="A unit of a listing",
+    openapi_extra=PUBLIC,
+)
+def unit_detail(request: HttpRequest, listing_id: UUID, unit_id: UUID):
+    listing = selectors.listing_get_for_actor(actor=request.auth, listing_id=listing_id)
+    return selectors.unit_get_for_listing(listing=listing, unit_id=unit_id)
+
+
+@router.patch(
+    "/{listing_id}/units/{unit_id}/",
+    response={200: UnitOut, **WRITE_ERRORS},
+    summary="Update some of a unit's fields",
+    openapi_extra=MANAGERS,
+)
+def unit_patch(request: HttpRequest, listing_id: UUID, unit_id: UUID, payload: UnitPatchIn):
+    listing = _managed_listing(request, listing_id)
+    unit = selectors.unit_get_for_listing(listing=listing, unit_id=unit_id)
+    return services.unit_update(actor=request.auth, unit=unit, **payload.model_dump(exclude_unset=True))
+
+
+@router.delete(
+    "/{listing_id}/units/{unit_id}/",
+    response={204: None, **WRITE_ERRORS},
+    summary="Remove a unit",
+    openapi_extra=MANAGERS,
+)
+def unit_delete(request: HttpRequest, listing_id: UUID, unit_id: UUID):
+    listing = _managed_listing(request, listing_id)
+    services.unit_delete(actor=request.auth, unit=selectors.unit_get_for_listing(listing=listing, unit_id=unit_id))
+    return Status(204, None)

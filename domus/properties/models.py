@@ -1,0 +1,221 @@
+"""Listings (the seeds' "properties" and "projects"), their units, the feature
+taxonomy and the price history."""
+
+from decimal import Decimal
+from urllib.parse import urlencode
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import Q
+from django.db.models.functions import Upper
+
+from domus.core.models import BaseModel, SoftDeleteModel
+
+DEFAULT_CURRENCY = "KES"
+MAPS_SEARCH_URL = "https://www.google.com/maps/search/"
+
+
+class Feature(BaseModel):
+    """An amenity a listing may have ("swimming-pool", "parking"). The slug is the
+    public identifier: set once, never changed."""
+
+    name = models.CharField(max_length=100)
+    slug = models.SlugField(max_length=100, unique=True)
+
+    class Meta(BaseModel.Meta):
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class PropertyType(models.TextChoices):
+    APARTMENT = "apartment", "Apartment"
+    HOUSE = "house", "House"
+    VILLA = "villa", "Villa"
+    TOWNHOUSE = "townhouse", "Townhouse"
+    LAND = "land", "Land"
+    COMMERCIAL = "commercial", "Commercial"
+    OFFICE = "office", "Office"
+    OTHER = "other", "Other"
+
+
+class ListingType(models.TextChoices):
+    SALE = "sale", "For sale"
+    RENT = "rent", "For rent"
+
+
+class ListingStatus(models.TextChoices):
+    DRAFT = "draft", "Draft"
+    AVAILABLE = "available", "Available"
+    UNDER_OFFER = "under_offer", "Under offer"
+    RENTED = "rented", "Rented"
+    SOLD = "sold", "Sold"
+    ARCHIVED = "archived", "Archived"
+
+
+# status -> the statuses it may move to.
+STATUS_TRANSITIONS: dict[str, tuple[str, ...]] = {
+    ListingStatus.DRAFT: (ListingStatus.AVAILABLE, ListingStatus.ARCHIVED),
+    ListingStatus.AVAILABLE: (
+        ListingStatus.UNDER_OFFER,
+        ListingStatus.RENTED,
+        ListingStatus.SOLD,
+        ListingStatus.DRAFT,
+        ListingStatus.ARCHIVED,
+    ),
+    ListingStatus.UNDER_OFFER: (
+        ListingStatus.AVAILABLE,
+        ListingStatus.RENTED,
+        ListingStatus.SOLD,
+        ListingStatus.ARCHIVED,
+    ),
+    ListingStatus.RENTED: (ListingStatus.AVAILABLE, ListingStatus.ARCHIVED),
+    ListingStatus.SOLD: (ListingStatus.ARCHIVED,),
+    ListingStatus.ARCHIVED: (ListingStatus.DRAFT, ListingStatus.AVAILABLE),
+}
+# A new listing starts in one of these.
+INITIAL_STATUSES = (ListingStatus.DRAFT, ListingStatus.AVAILABLE)
+# Published listings in these statuses are public; drafts and archived ones never are.
+PUBLIC_STATUSES = (ListingStatus.AVAILABLE, ListingStatus.UNDER_OFFER, ListingStatus.RENTED, ListingStatus.SOLD)
+
+
+class Listing(SoftDeleteModel):
+    """A property offered for sale or rent."""
+
+    title = models.CharField(max_length=200)
+    description = models.TextField(blank=True)
+    property_type = models.CharField(max_length=20, choices=PropertyType.choices, default=PropertyType.OTHER)
+    listing_type = models.CharField(max_length=10, choices=ListingType.choices, default=ListingType.SALE)
+    status = models.CharField(max_length=20, choices=ListingStatus.choices, default=ListingStatus.DRAFT)
+    price = models.DecimalField(max_digits=14, decimal_places=2, validators=[MinValueValidator(Decimal(0))])
+    currency = models.CharField(max_length=3, default=DEFAULT_CURRENCY, help_text="ISO 4217")
+    bedrooms = models.PositiveSmallIntegerField(null=True, blank=True)
+    bathrooms = models.PositiveSmallIntegerField(null=True, blank=True)
+    area_m2 = models.DecimalField(max_digits=10, decimal_places=2, null=True, blank=True)
+    year_built = models.PositiveSmallIntegerField(
+        null=True, blank=True, validators=[MinValueValidator(1000), MaxValueValidator(2200)]
+    )
+    address = models.CharField(max_length=255, blank=True)
+    city = models.CharField(max_length=100, blank=True)
+    state = models.CharField(max_length=100, blank=True)
+    zip_code = models.CharField(max_length=20, blank=True)
+    country = models.CharField(max_length=2, blank=True, help_text="ISO 3166-1 alpha-2")
+    latitude = models.DecimalField(max_digits=9, decimal_places=6, null=True, blank=True)
+    longitude = models.DecimalField(max_digits=9, decimal_places=6, null=True, blank=True)
+    total_units = models.PositiveIntegerField(default=1)
+    is_published = models.BooleanField(default=False)
+    published_at = models.DateTimeField(null=True, blank=True)
+    company = models.ForeignKey(
+        "organizations.Company", null=True, blank=True, on_delete=models.PROTECT, related_name="listings"
+    )
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="owned_listings")
+    agent = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="agent_listings"
+    )
+    features = models.ManyToManyField(Feature, blank=True, related_name="listings")
+
+    class Meta(SoftDeleteModel.Meta):
+        indexes = [
+            models.Index(fields=["status", "is_published", "-created_at"], name="listing_status_pub_created"),
+            # city is matched case-insensitively (UPPER(city) = UPPER(%s)).
+            models.Index(Upper("city"), "price", name="listing_city_price"),
+            models.Index(fields=["latitude", "longitude"], name="listing_lat_lng"),
+            models.Index(fields=["price"], name="listing_price"),
+            models.Index(fields=["bedrooms"], name="listing_bedrooms"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(latitude__isnull=True) | Q(latitude__gte=-90, latitude__lte=90),
+                name="listing_latitude_range",
+            ),
+            models.CheckConstraint(
+                condition=Q(longitude__isnull=True) | Q(longitude__gte=-180, longitude__lte=180),
+                name="listing_longitude_range",
+            ),
+            models.CheckConstraint(condition=Q(price__gte=0), name="listing_price_not_negative"),
+            models.CheckConstraint(
+                condition=Q(area_m2__isnull=True) | Q(area_m2__gte=0), name="listing_area_not_negative"
+            ),
+            models.CheckConstraint(condition=Q(status__in=ListingStatus.values), name="listing_status_valid"),
+            models.CheckConstraint(
+                condition=Q(property_type__in=PropertyType.values), name="listing_property_type_valid"
+            ),
+            models.CheckConstraint(condition=Q(listing_type__in=ListingType.values), name="listing_type_valid"),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    @property
+    def name(self) -> str:
+        """Seed 001 calls the title ``name``."""
+        return self.title
+
+    @property
+    def maps_url(self) -> str:
+        """A Google Maps search URL: by coordinates when known, else by address."""
+        if self.latitude is not None and self.longitude is not None:
+            query = f"{self.latitude},{self.longitude}"
+        else:
+            parts = [self.address, self.city, self.state, self.zip_code, self.country]
+            query = ", ".join(p for p in parts if p) or self.title
+        return f"{MAPS_SEARCH_URL}?{urlencode({'api': 1, 'query': query})}"
+
+    def allowed_next_statuses(self) -> list[str]:
+        return [str(s) for s in STATUS_TRANSITIONS.get(self.status, ())]
+
+
+class UnitStatus(models.TextChoices):
+    AVAILABLE = "available", "Available"
+    RESERVED = "reserved", "Reserved"
+    RENTED = "rented", "Rented"
+    SOLD = "sold", "Sold"
+
+
+class Unit(BaseModel):
+    """One unit (flat, shop, plot) of a listing."""
+
+    listing = models.ForeignKey(Listing, on_delete=models.CASCADE, related_name="units")
+    unit_number = models.CharField(max_length=50)
+    floor = models.SmallIntegerField(null=True, blank=True)
+    unit_type = models.CharField(max_length=50, blank=True)
+    bedrooms = models.PositiveSmallIntegerField(null=True, blank=True)
+    bathrooms = models.PositiveSmallIntegerField(null=True, blank=True)
+    area_m2 = models.DecimalField(max_digits=10, decimal_places=2, null=True, blank=True)
+    price = models.DecimalField(max_digits=14, decimal_places=2, null=True, blank=True)
+    status = models.CharField(max_length=20, choices=UnitStatus.choices, default=UnitStatus.AVAILABLE)
+
+    class Meta(BaseModel.Meta):
+        ordering = ["unit_number"]
+        constraints = [
+            models.UniqueConstraint(fields=["listing", "unit_number"], name="unit_number_unique_per_listing"),
+            models.CheckConstraint(condition=Q(status__in=UnitStatus.values), name="unit_status_valid"),
+            models.CheckConstraint(condition=Q(price__isnull=True) | Q(price__gte=0), name="unit_price_not_negative"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.listing_id} #{self.unit_number}"
+
+
+class PriceChange(models.Model):
+    """One change of a listing's price (the first row, with no old price, is the
+    price it was listed at)."""
+
+    id = models.BigAutoField(primary_key=True)
+    listing = models.ForeignKey(Listing, on_delete=models.CASCADE, related_name="price_changes")
+    old_price = models.DecimalField(max_digits=14, decimal_places=2, null=True, blank=True)
+    new_price = models.DecimalField(max_digits=14, decimal_places=2)
+    currency = models.CharField(max_length=3)
+    changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    changed_at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        ordering = ["-changed_at", "-id"]
+        indexes = [models.Index(fields=["listing", "-changed_at"], name="pricechange_listing_time")]
+
+    def __str__(self) -> str:
+        return f"{self.listing_id}: {self.old_price} -> {self.new_price} {self.currency}"

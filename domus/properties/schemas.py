@@ -1,0 +1,302 @@
+"""Shapes of the listings API: listings (search filters, result cards, details),
+units, price history, facets and features."""
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+from uuid import UUID
+
+from ninja import Field, Schema
+from pydantic import field_validator, model_validator
+
+from domus.core.filtering import ListFilters
+from domus.properties.models import ListingStatus, ListingType, PropertyType, UnitStatus
+
+
+def _upper(value: str | None) -> str | None:
+    return value.strip().upper() if isinstance(value, str) else value
+
+
+# Filters ------------------------------------------------------------------------------
+
+
+class ListingFilters(ListFilters):
+    """Search parameters of ``GET /properties/`` (and of the facets)."""
+
+    property_type: PropertyType | None = None
+    listing_type: ListingType | None = None
+    status: ListingStatus | None = None
+    city: str | None = Field(None, max_length=100, description="Exact city, case-insensitive.")
+    state: str | None = Field(None, max_length=100)
+    zip_code: str | None = Field(None, max_length=20)
+    min_price: Decimal | None = Field(None, ge=0)
+    max_price: Decimal | None = Field(None, ge=0)
+    min_bedrooms: int | None = Field(None, ge=0, le=1000)
+    min_bathrooms: int | None = Field(None, ge=0, le=1000)
+    min_area: Decimal | None = Field(None, ge=0)
+    max_area: Decimal | None = Field(None, ge=0)
+    features: str | None = Field(None, max_length=500, description="Comma-separated slugs; listings having all.")
+    company: UUID | None = None
+    agent: UUID | None = None
+    bbox: str | None = Field(None, max_length=100, description="min_lng,min_lat,max_lng,max_lat")
+    near: str | None = Field(None, max_length=60, description="lat,lng; adds distance_km to each result.")
+    radius_km: float | None = Field(None, gt=0, le=500, description="Radius around near (default 10 km).")
+
+
+# Listings -----------------------------------------------------------------------------
+
+
+class ListingIn(Schema):
+    """A listing (POST, PUT). ``name`` (seed 001) is an alias of ``title``."""
+
+    title: str | None = Field(None, min_length=1, max_length=200)
+    name: str | None = Field(None, min_length=1, max_length=200, description="Alias of title.")
+    description: str = Field("", max_length=20000)
+    property_type: PropertyType = PropertyType.OTHER
+    listing_type: ListingType = ListingType.SALE
+    status: ListingStatus | None = Field(None, description="draft (default) or available on create.")
+    price: Decimal = Field(..., ge=0, max_digits=14, decimal_places=2)
+    currency: str | None = Field(None, pattern=r"^[A-Za-z]{3}$", description="ISO 4217; default: the company's.")
+    bedrooms: int | None = Field(None, ge=0, le=1000)
+    bathrooms: int | None = Field(None, ge=0, le=1000)
+    area_m2: Decimal | None = Field(None, ge=0, max_digits=10, decimal_places=2)
+    year_built: int | None = Field(None, ge=1000, le=2200)
+    address: str = Field("", max_length=255)
+    city: str = Field("", max_length=100)
+    state: str = Field("", max_length=100)
+    zip_code: str = Field("", max_length=20)
+    country: str = Field("", pattern=r"^([A-Za-z]{2})?$", description="ISO 3166-1 alpha-2.")
+    latitude: Decimal | None = Field(None, ge=-90, le=90, decimal_places=6)
+    longitude: Decimal | None = Field(None, ge=-180, le=180, decimal_places=6)
+    total_units: int = Field(1, ge=0, le=100000)
+    is_published: bool = False
+    company_id: UUID | None = Field(None, description="A company you belong to (admins: any).")
+    agent_id: UUID | None = Field(None, description="The assigned agent (a user with the agent role).")
+    features: list[str] | None = Field(None, max_length=100, description="Feature slugs.")
+
+    upper_codes = field_validator("currency", "country")(_upper)
+
+    @model_validator(mode="after")
+    def _title_or_name(self) -> "ListingIn":
+        if not (self.title or self.name):
+            raise ValueError("title (or name) is required.")
+        return self
+
+
+class ListingPatchIn(Schema):
+    """Any subset of the listing fields (``null`` only where a field may be empty)."""
+
+    title: str = Field(None, min_length=1, max_length=200)
+    name: str = Field(None, min_length=1, max_length=200, description="Alias of title.")
+    description: str = Field(None, max_length=20000)
+    property_type: PropertyType = None
+    listing_type: ListingType = None
+    status: ListingStatus = None
+    price: Decimal = Field(None, ge=0, max_digits=14, decimal_places=2)
+    currency: str = Field(None, pattern=r"^[A-Za-z]{3}$")
+    bedrooms: int | None = Field(None, ge=0, le=1000)
+    bathrooms: int | None = Field(None, ge=0, le=1000)
+    area_m2: Decimal | None = Field(None, ge=0, max_digits=10, decimal_places=2)
+    year_built: int | None = Field(None, ge=1000, le=2200)
+    address: str = Field(None, max_length=255)
+    city: str = Field(None, max_length=100)
+    state: str = Field(None, max_length=100)
+    zip_code: str = Field(None, max_length=20)
+    country: str = Field(None, pattern=r"^([A-Za-z]{2})?$")
+    latitude: Decimal | None = Field(None, ge=-90, le=90, decimal_places=6)
+    longitude: Decimal | None = Field(None, ge=-180, le=180, decimal_places=6)
+    total_units: int = Field(None, ge=0, le=100000)
+    is_published: bool = None
+    company_id: UUID | None = None
+    agent_id: UUID | None = None
+    features: list[str] = Field(None, max_length=100)
+
+    upper_codes = field_validator("currency", "country")(_upper)
+
+
+def listing_fields(payload: Schema) -> dict[str, Any]:
+    """The fields a client sent, with ``name`` folded into ``title``."""
+    data = payload.model_dump(exclude_unset=True)
+    name = data.pop("name", None)
+    if data.get("title") is None:
+        data.pop("title", None)
+        if name is not None:
+            data["title"] = name
+    return data
+
+
+class ListingCardOut(Schema):
+    """What a search result card needs."""
+
+    id: UUID
+    title: str
+    name: str
+    price: Decimal
+    currency: str
+    bedrooms: int | None
+    bathrooms: int | None
+    area_m2: Decimal | None
+    city: str
+    property_type: str
+    listing_type: str
+    status: str
+    is_published: bool
+    latitude: float | None
+    longitude: float | None
+    maps_url: str
+    features: list[str]
+    distance_km: float | None = None
+    created_at: datetime
+
+    @staticmethod
+    def resolve_features(obj: Any) -> list[str]:
+        return [feature.slug for feature in obj.features.all()]
+
+    @staticmethod
+    def resolve_distance_km(obj: Any) -> float | None:
+        distance = getattr(obj, "distance_km", None)
+        return None if distance is None else round(distance, 3)
+
+
+class ListingOut(ListingCardOut):
+    """A listing with all its details."""
+
+    description: str
+    year_built: int | None
+    address: str
+    state: str
+    zip_code: str
+    country: str
+    total_units: int
+    published_at: datetime | None
+    company_id: UUID | None
+    owner_id: UUID
+    agent_id: UUID | None
+    allowed_next_statuses: list[str]
+    updated_at: datetime
+
+    @staticmethod
+    def resolve_allowed_next_statuses(obj: Any) -> list[str]:
+        return obj.allowed_next_statuses()
+
+
+class PriceChangeOut(Schema):
+    id: int
+    old_price: Decimal | None
+    new_price: Decimal
+    currency: str
+    changed_by_id: UUID | None
+    changed_at: datetime
+
+
+# Units --------------------------------------------------------------------------------
+
+
+class UnitIn(Schema):
+    unit_number: str = Field(..., min_length=1, max_length=50)
+    floor: int | None = Field(None, ge=-20, le=500)
+    unit_type: str = Field("", max_length=50)
+    bedrooms: int | None = Field(None, ge=0, le=1000)
+    bathrooms: int | None = Field(None, ge=0, le=1000)
+    area_m2: Decimal | None = Field(None, ge=0, max_digits=10, decimal_places=2)
+    price: Decimal | None = Field(None, ge=0, max_digits=14, decimal_places=2)
+    status: UnitStatus = UnitStatus.AVAILABLE
+
+
+class UnitPatchIn(Schema):
+    unit_number: str = Field(None, min_length=1, max_length=50)
+    floor: int | None = Field(None, ge=-20, le=500)
+    unit_type: str = Field(None, max_length=50)
+    bedrooms: int | None = Field(None, ge=0, le=1000)
+    bathrooms: int | None = Field(None, ge=0, le=1000)
+    area_m2: Decimal | None = Field(None, ge=0, max_digits=10, decimal_places=2)
+    price: Decimal | None = Field(None, ge=0, max_digits=14, decimal_places=2)
+    status: UnitStatus = None
+
+
+class UnitOut(Schema):
+    id: UUID
+    listing_id: UUID
+    unit_number: str
+    floor: int | None
+    unit_type: str
+    bedrooms: int | None
+    bathrooms: int | None
+    area_m2: Decimal | None
+    price: Decimal | None
+    status: str
+    created_at: datetime
+    updated_at: datetime
+
+
+# Facets -------------------------------------------------------------------------------
+
+
+class FacetCount(Schema):
+    value: str | int | None
+    count: int
+
+
+class PriceBucket(Schema):
+    min: Decimal
+    max: Decimal | None
+    count: int
+
+
+class FacetsOut(Schema):
+    count: int
+    property_type: list[FacetCount]
+    listing_type: list[FacetCount]
+    city: list[FacetCount]
+    bedrooms: list[FacetCount]
+    price: list[PriceBucket]
+
+
+# Features -----------------------------------------------------------------------------
+
+
+class FeatureIn(Schema):
+    name: str = Field(..., min_length=1, max_length=100)
+    slug: str | None = Field(None, pattern=r"^[a-z0-9]+(?:-[a-z0-9]+)*$", max_length=100)
+
+
+class FeatureOut(Schema):
+    id: UUID
+    name: str
+    slug: str
+
+
+# Map ----------------------------------------------------------------------------------
+
+
+class MapFilters(ListingFilters):
+    """The search filters plus the map's zoom; ``bbox`` is required."""
+
+    zoom: int = Field(..., ge=0, le=22, description="Web map zoom level; the grid cell is a quarter tile.")
+
+
+class MapPointOut(Schema):
+    id: UUID
+    title: str
+    price: Decimal
+    currency: str
+    property_type: str
+    listing_type: str
+    latitude: float
+    longitude: float
+
+
+class MapClusterOut(Schema):
+    latitude: float
+    longitude: float
+    count: int
+    min_price: Decimal
+    max_price: Decimal
+
+
+class MapOut(Schema):
+    zoom: int
+    cell_size_deg: float
+    total: int
+    clusters: list[MapClusterOut]
+    points: list[MapPointOut]

@@ -1,0 +1,439 @@
+"""Reads of listings, units, price history and features, always scoped to what the
+caller may see: published listings for everyone; drafts and unpublished listings for
+their owner, their agent, their company's staff and admins."""
+
+import math
+from decimal import Decimal
+from typing import Any
+from uuid import UUID
+
+from django.contrib.auth import get_user_model
+from django.db import connection
+from django.db.models import Avg, BooleanField, CharField, Count, F, FloatField, Max, Min, Prefetch, Q, QuerySet, Value
+from django.db.models.expressions import RawSQL
+from django.db.models.functions import ASin, Cast, Cos, Floor, Least, Power, Radians, Sin, Sqrt
+
+from domus.core.exceptions import NotFound, ValidationFailed
+from domus.core.filtering import filter_list, order_by_whitelist
+from domus.core.policies import is_admin
+from domus.core.roles import Role
+from domus.organizations.selectors import company_ids_for_user, user_company_role
+from domus.properties.models import PUBLIC_STATUSES, Feature, Listing, PriceChange, Unit
+from domus.properties.schemas import ListingFilters
+
+# Roles inside a company that manage all of the company's listings.
+COMPANY_STAFF_ROLES = frozenset({Role.STAFF, Role.BRANCH_HEAD})
+EARTH_RADIUS_KM = 6371.0088
+KM_PER_DEGREE_LAT = 111.32
+DEFAULT_RADIUS_KM = 10.0
+ORDERING_FIELDS = ("price", "created_at", "area_m2", "bedrooms")
+# Public names of ordering fields that differ from the column they sort by.
+# Ordered with empty values last (price and created_at are never empty).
+NULLABLE_ORDERING = frozenset({"area_m2", "bedrooms"})
+ORDERING_ALIASES = {"area": "area_m2", "distance": "distance_km"}
+TOP_CITIES = 20
+PRICE_BUCKETS: tuple[tuple[Decimal, Decimal | None], ...] = (
+    (Decimal(0), Decimal(50_000)),
+    (Decimal(50_000), Decimal(100_000)),
+    (Decimal(100_000), Decimal(250_000)),
+    (Decimal(250_000), Decimal(500_000)),
+    (Decimal(500_000), Decimal(1_000_000)),
+    (Decimal(1_000_000), Decimal(5_000_000)),
+    (Decimal(5_000_000), Decimal(20_000_000)),
+    (Decimal(20_000_000), None),
+)
+# PostgreSQL: full text over the stored, weighted ``search_document`` (migration 0001),
+# or a trigram word match on the title so misspelled words still find it. Both are
+# answered from GIN indexes.
+PG_SEARCH_SQL = (
+    '("properties_listing"."search_document" @@ websearch_to_tsquery(\'english\'::regconfig, %s) '
+    'OR %s <%% "properties_listing"."title")'
+)
+SQLITE_SEARCH_FIELDS = ("title", "description", "city", "address")
+
+
+# Visibility -----------------------------------------------------------------------------
+
+
+def _authenticated(user: Any) -> bool:
+    return bool(getattr(user, "is_authenticated", False))
+
+
+def staff_company_ids(user: Any) -> set[UUID]:
+    """The companies whose listings ``user`` manages as staff or branch head."""
+    return {cid for cid in company_ids_for_user(user) if user_company_role(user, cid) in COMPANY_STAFF_ROLES}
+
+
+def public_listing_q() -> Q:
+    return Q(is_published=True, status__in=PUBLIC_STATUSES)
+
+
+def listing_visible_to(actor: Any) -> QuerySet[Listing]:
+    """Live listings ``actor`` may read."""
+    if is_admin(actor):
+        return Listing.objects.all()
+    if not _authenticated(actor):
+        return Listing.objects.filter(public_listing_q())
+    visible = public_listing_q() | Q(owner_id=actor.pk) | Q(agent_id=actor.pk)
+    company_ids = staff_company_ids(actor)
+    if company_ids:
+        visible |= Q(company_id__in=company_ids)
+    return Listing.objects.filter(visible)
+
+
+def listing_get_for_actor(*, actor: Any, listing_id: UUID) -> Listing:
+    """The listing if ``actor`` may read it; the same 404 whether it is missing,
+    deleted or hidden from them."""
+    listing = (
+        listing_visible_to(actor)
+        .prefetch_related(Prefetch("features", queryset=Feature.objects.only("id", "slug")))
+        .filter(pk=listing_id)
+        .first()
+    )
+    if listing is None:
+        raise NotFound("Listing not found.")
+    return listing
+
+
+# Parsing geo parameters -----------------------------------------------------------------
+
+
+def _floats(raw: str, count: int, field: str, shape: str) -> list[float]:
+    parts = [p.strip() for p in raw.split(",")]
+    try:
+        values = [float(p) for p in parts]
+    except ValueError:
+        values = []
+    if len(values) != count or not all(math.isfinite(v) for v in values):
+        raise ValidationFailed(f"Malformed {field}.", errors={field: [f"Expected {shape} (numbers)."]})
+    return values
+
+
+def parse_bbox(raw: str) -> tuple[float, float, float, float]:
+    """``min_lng,min_lat,max_lng,max_lat`` -> floats; 400 with field errors when malformed."""
+    min_lng, min_lat, max_lng, max_lat = _floats(raw, 4, "bbox", "min_lng,min_lat,max_lng,max_lat")
+    problems = []
+    if not (-180 <= min_lng <= 180 and -180 <= max_lng <= 180):
+        problems.append("Longitudes must be between -180 and 180.")
+    if not (-90 <= min_lat <= 90 and -90 <= max_lat <= 90):
+        problems.append("Latitudes must be between -90 and 90.")
+    if min_lat > max_lat:
+        problems.append("min_lat must not be greater than max_lat.")
+    if problems:
+        raise ValidationFailed("Malformed bbox.", errors={"bbox": problems})
+    return min_lng, min_lat, max_lng, max_lat
+
+
+def parse_near(raw: str) -> tuple[float, float]:
+    """``lat,lng`` -> floats; 400 with field errors when malformed."""
+    lat, lng = _floats(raw, 2, "near", "lat,lng")
+    if not (-90 <= lat <= 90 and -180 <= lng <= 180):
+        raise ValidationFailed("Malformed near.", errors={"near": ["lat must be in [-90, 90] and lng in [-180, 180]."]})
+    return lat, lng
+
+
+def _longitude_q(low: float, high: float) -> Q:
+    """Longitudes from ``low`` to ``high``, across the antimeridian when ``low > high``."""
+    if low <= high:
+        return Q(longitude__gte=low, longitude__lte=high)
+    return Q(longitude__gte=low) | Q(longitude__lte=high)
+
+
+def _coordinate(value: float) -> Decimal:
+    return Decimal(str(round(value, 6)))
+
+
+def _within_bbox(queryset: QuerySet, min_lng: float, min_lat: float, max_lng: float, max_lat: float) -> QuerySet:
+    """A range on the (latitude, longitude) btree."""
+    return queryset.filter(
+        Q(latitude__gte=_coordinate(min_lat), latitude__lte=_coordinate(max_lat))
+        & _longitude_q(float(_coordinate(min_lng)), float(_coordinate(max_lng)))
+    )
+
+
+def haversine_km(lat: float, lng: float) -> Any:
+    """The great-circle distance in km from (lat, lng) to each row, in SQL."""
+    row_lat = Cast("latitude", FloatField())
+    row_lng = Cast("longitude", FloatField())
+    half_dlat = Radians(row_lat - Value(lat)) / Value(2.0)
+    half_dlng = Radians(row_lng - Value(lng)) / Value(2.0)
+    a = Power(Sin(half_dlat), 2) + Value(math.cos(math.radians(lat))) * Cos(Radians(row_lat)) * Power(Sin(half_dlng), 2)
+    return Value(2.0 * EARTH_RADIUS_KM) * ASin(Least(Value(1.0), Sqrt(a)), output_field=FloatField())
+
+
+def _near(queryset: QuerySet, lat: float, lng: float, radius_km: float) -> QuerySet:
+    """A bounding-box prefilter on the btree, then the exact distance."""
+    dlat = radius_km / KM_PER_DEGREE_LAT
+    min_lat, max_lat = max(-90.0, lat - dlat), min(90.0, lat + dlat)
+    cos_lat = math.cos(math.radians(lat))
+    if min_lat <= -90 or max_lat >= 90 or cos_lat < 1e-6:
+        box = Q(latitude__gte=_coordinate(min_lat), latitude__lte=_coordinate(max_lat))
+    else:
+        dlng = radius_km / (KM_PER_DEGREE_LAT * cos_lat)
+        box = Q(latitude__gte=_coordinate(min_lat), latitude__lte=_coordinate(max_lat))
+        if dlng < 180:
+            low, high = lng - dlng, lng + dlng
+            low = low + 360 if low < -180 else low
+            high = high - 360 if high > 180 else high
+            box &= _longitude_q(low, high)
+    return queryset.filter(box).annotate(distance_km=haversine_km(lat, lng)).filter(distance_km__lte=radius_km)
+
+
+# Search and filters -----------------------------------------------------------------------
+
+
+def _search(queryset: QuerySet, term: str) -> QuerySet:
+    term = term.strip()
+    if not term:
+        return queryset
+    if connection.vendor == "postgresql":
+        # The term is a bound parameter; the SQL text is a constant.
+        return queryset.filter(RawSQL(PG_SEARCH_SQL, [term, term], output_field=BooleanField()))  # noqa: S611
+    condition = Q()
+    for field in SQLITE_SEARCH_FIELDS:
+        condition |= Q(**{f"{field}__icontains": term})
+    return queryset.filter(condition)
+
+
+def _feature_slugs(raw: str) -> list[str]:
+    return sorted({slug.strip().lower() for slug in raw.split(",") if slug.strip()})
+
+
+def _having_all_features(queryset: QuerySet, slugs: list[str]) -> QuerySet:
+    through = Listing.features.through
+    matching = (
+        through.objects.filter(feature__slug__in=slugs)
+        .values("listing_id")
+        .annotate(matched=Count("feature_id", distinct=True))
+        .filter(matched=len(slugs))
+        .values("listing_id")
+    )
+    return queryset.filter(pk__in=matching)
+
+
+def _filtered(*, actor: Any, filters: ListingFilters) -> QuerySet[Listing]:
+    """The visible listings matching every filter except ordering and dates."""
+    if filters.radius_km is not None and not filters.near:
+        raise ValidationFailed("radius_km needs near.", errors={"radius_km": ["Give near=lat,lng with radius_km."]})
+    queryset = listing_visible_to(actor)
+    exact = {
+        "property_type": filters.property_type,
+        "listing_type": filters.listing_type,
+        "status": filters.status,
+        "company_id": filters.company,
+        "agent_id": filters.agent,
+    }
+    queryset = queryset.filter(**{field: value for field, value in exact.items() if value is not None})
+    for field in ("city", "state", "zip_code"):
+        value = getattr(filters, field)
+        if value and value.strip():
+            queryset = queryset.filter(**{f"{field}__iexact": value.strip()})
+    ranges = {
+        "price__gte": filters.min_price,
+        "price__lte": filters.max_price,
+        "bedrooms__gte": filters.min_bedrooms,
+        "bathrooms__gte": filters.min_bathrooms,
+        "area_m2__gte": filters.min_area,
+        "area_m2__lte": filters.max_area,
+    }
+    queryset = queryset.filter(**{lookup: value for lookup, value in ranges.items() if value is not None})
+    if filters.features:
+        slugs = _feature_slugs(filters.features)
+        if slugs:
+            queryset = _having_all_features(queryset, slugs)
+    if filters.search:
+        queryset = _search(queryset, filters.search)
+    if filters.bbox:
+        queryset = _within_bbox(queryset, *parse_bbox(filters.bbox))
+    if filters.near:
+        lat, lng = parse_near(filters.near)
+        queryset = _near(queryset, lat, lng, filters.radius_km or DEFAULT_RADIUS_KM)
+    return queryset
+
+
+def _ordering(raw: str | None) -> str | None:
+    if not raw:
+        return raw
+    fields = []
+    for item in (f.strip() for f in raw.split(",") if f.strip()):
+        sign, name = ("-", item[1:]) if item.startswith("-") else ("", item)
+        fields.append(sign + ORDERING_ALIASES.get(name, name))
+    return ",".join(fields)
+
+
+def _ordered(queryset: QuerySet, ordering: str | None, allowed: list[str], default: list[str]) -> QuerySet:
+    """The whitelist ordering of the core, with empty values last on both databases."""
+    queryset = order_by_whitelist(queryset, ordering, allowed, default)
+    terms = []
+    for term in queryset.query.order_by:
+        name = term.lstrip("-") if isinstance(term, str) else None
+        if name in NULLABLE_ORDERING:
+            column = F(name)
+            term = column.desc(nulls_last=True) if term.startswith("-") else column.asc(nulls_last=True)
+        terms.append(term)
+    return queryset.order_by(*terms)
+
+
+def listing_list_for_actor(*, actor: Any, filters: ListingFilters) -> QuerySet[Listing]:
+    """Search: the visible listings matching the filters, as result cards (newest
+    first; nearest first when ``near`` is given). Text search is ordered by recency,
+    never by ranking every match (DESIGN.md "Performance notes")."""
+    queryset = _filtered(actor=actor, filters=filters)
+    ordering_fields = [*ORDERING_FIELDS, "distance_km"] if filters.near else list(ORDERING_FIELDS)
+    default = ["distance_km", "-created_at", "-pk"] if filters.near else ["-created_at", "-pk"]
+    # filter_list applies the date filters; search (full text) and ordering are done here.
+    queryset = filter_list(queryset, filters.model_copy(update={"search": None, "ordering": None}))
+    queryset = _ordered(queryset, _ordering(filters.ordering), ordering_fields, default)
+    return queryset.defer("description").prefetch_related(
+        Prefetch("features", queryset=Feature.objects.only("id", "slug").order_by("slug"))
+    )
+
+
+def listing_facets_for_actor(*, actor: Any, filters: ListingFilters) -> dict[str, Any]:
+    """Counts per property type, listing type, city (top 20), bedrooms and price
+    bucket over the listings matching ``filters``, in five aggregate queries."""
+    common = filters.model_copy(update={"search": None, "ordering": None})
+    queryset = filter_list(_filtered(actor=actor, filters=filters), common).order_by()
+
+    def counts(field: str, *, limit: int | None = None, by_count: bool = False) -> list[dict[str, Any]]:
+        rows = queryset.values(field).annotate(count=Count("pk"))
+        rows = rows.order_by("-count", field) if by_count else rows.order_by(F(field).asc(nulls_last=True))
+        rows = rows[:limit] if limit else rows
+        return [{"value": row[field], "count": row["count"]} for row in rows]
+
+    buckets = {f"bucket_{i}": Count("pk", filter=_bucket_q(low, high)) for i, (low, high) in enumerate(PRICE_BUCKETS)}
+    totals = queryset.aggregate(total=Count("pk"), **buckets)
+    return {
+        "count": totals["total"],
+        "property_type": counts("property_type", by_count=True),
+        "listing_type": counts("listing_type", by_count=True),
+        "city": counts("city", limit=TOP_CITIES, by_count=True),
+        "bedrooms": counts("bedrooms"),
+        "price": [
+            {"min": low, "max": high, "count": totals[f"bucket_{i}"]} for i, (low, high) in enumerate(PRICE_BUCKETS)
+        ],
+    }
+
+
+def _bucket_q(low: Decimal, high: Decimal | None) -> Q:
+    return Q(price__gte=low) if high is None else Q(price__gte=low, price__lt=high)
+
+
+# Price history, units, features -------------------------------------------------------------
+
+
+def price_history_for_listing(*, listing: Listing) -> QuerySet[PriceChange]:
+    return PriceChange.objects.filter(listing=listing).order_by("-changed_at", "-id")
+
+
+def unit_list_for_listing(*, listing: Listing) -> QuerySet[Unit]:
+    return Unit.objects.filter(listing=listing).order_by("unit_number", "pk")
+
+
+def unit_get_for_listing(*, listing: Listing, unit_id: UUID) -> Unit:
+    unit = Unit.objects.filter(listing=listing, pk=unit_id).first()
+    if unit is None:
+        raise NotFound("Unit not found.")
+    return unit
+
+
+def unit_number_taken(*, listing: Listing, unit_number: str, exclude: Unit | None = None) -> bool:
+    queryset = Unit.objects.filter(listing=listing, unit_number=unit_number)
+    if exclude is not None:
+        queryset = queryset.exclude(pk=exclude.pk)
+    return queryset.exists()
+
+
+def features_by_slug(slugs: list[str]) -> dict[str, Feature]:
+    return {feature.slug: feature for feature in Feature.objects.filter(slug__in=slugs)}
+
+
+def active_user(user_id: UUID) -> Any | None:
+    """The active, not deleted user with this id."""
+    return get_user_model().objects.filter(pk=user_id, is_active=True).first()
+
+
+def listing_for_update(listing_id: UUID) -> Listing:
+    """The listing row, locked until the end of the transaction."""
+    return Listing.objects.select_for_update().get(pk=listing_id)
+
+
+def feature_list(*, filters: Any) -> QuerySet[Feature]:
+    return filter_list(
+        Feature.objects.all(),
+        filters,
+        search_fields=["name", "slug"],
+        ordering_fields=["name", "slug", "created_at"],
+        default_ordering=["name", "pk"],
+    )
+
+
+# Map ------------------------------------------------------------------------------------------
+
+# Up to this many listings in view are answered as points, without clustering.
+MAP_POINTS_LIMIT = 100
+# Grid cells per web-map tile width (a 256 px tile -> 64 px cells).
+MAP_CELLS_PER_TILE = 4
+MAP_POINT_FIELDS = ("id", "title", "price", "currency", "property_type", "listing_type", "latitude", "longitude")
+
+
+def map_cell_size(zoom: int) -> float:
+    """The grid cell in degrees at ``zoom`` (a tile spans 360 / 2**zoom degrees)."""
+    return 360.0 / (2**zoom) / MAP_CELLS_PER_TILE
+
+
+def _map_points(queryset: QuerySet) -> list[dict[str, Any]]:
+    return list(queryset.order_by("-created_at", "-pk").values(*MAP_POINT_FIELDS))
+
+
+def _money(value: Any) -> Decimal:
+    # SQLite answers aggregates of decimals without their scale.
+    return Decimal(value).quantize(Decimal("0.01"))
+
+
+def listing_map_for_actor(*, actor: Any, filters: Any) -> dict[str, Any]:
+    """Clusters of the visible listings in ``bbox`` on a grid that fits ``zoom``, grouped
+    in the database (count, centroid, price range); cells holding one listing, and
+    every listing when at most ``MAP_POINTS_LIMIT`` are in view, come back as points."""
+    if not filters.bbox:
+        raise ValidationFailed("The map needs a bbox.", errors={"bbox": ["Give bbox=min_lng,min_lat,max_lng,max_lat."]})
+    common = filters.model_copy(update={"search": None, "ordering": None})
+    queryset = filter_list(_filtered(actor=actor, filters=filters), common).order_by()
+    cell = map_cell_size(filters.zoom)
+    total = queryset.count()
+    answer = {"zoom": filters.zoom, "cell_size_deg": cell, "total": total, "clusters": [], "points": []}
+    if total <= MAP_POINTS_LIMIT:
+        answer["points"] = _map_points(queryset)
+        return answer
+    latitude, longitude = Cast("latitude", FloatField()), Cast("longitude", FloatField())
+    cells = (
+        queryset.annotate(cell_x=Floor(longitude / Value(cell)), cell_y=Floor(latitude / Value(cell)))
+        .values("cell_x", "cell_y")
+        .annotate(
+            count=Count("pk"),
+            latitude=Avg(latitude),
+            longitude=Avg(longitude),
+            min_price=Min("price"),
+            max_price=Max("price"),
+            # The one id of a single-listing cell (text: min() has no uuid version).
+            any_id=Min(Cast("id", CharField())),
+        )
+        .order_by("cell_y", "cell_x")
+    )
+    single_ids = []
+    for row in cells:
+        if row["count"] == 1:
+            single_ids.append(UUID(row["any_id"]))
+        else:
+            answer["clusters"].append(
+                {
+                    "latitude": row["latitude"],
+                    "longitude": row["longitude"],
+                    "count": row["count"],
+                    "min_price": _money(row["min_price"]),
+                    "max_price": _money(row["max_price"]),
+                }
+            )
+    if single_ids:
+        answer["points"] = _map_points(queryset.filter(pk__in=single_ids))
+    return answer

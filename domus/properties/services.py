@@ -1,0 +1,361 @@
+"""Every write of listings, their units and the feature taxonomy. Each one is atomic
+and audited; status and price changes publish their events after commit."""
+
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+from uuid import UUID
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.text import slugify
+
+from domus.audit.services import audit_create, audit_record, audit_snapshot, audit_update
+from domus.core.events import publish
+from domus.core.exceptions import Conflict, NotFound, ValidationFailed
+from domus.core.roles import Role
+from domus.organizations.selectors import company_get_for_actor, user_company_role
+from domus.properties.models import (
+    DEFAULT_CURRENCY,
+    INITIAL_STATUSES,
+    Feature,
+    Listing,
+    PriceChange,
+    Unit,
+)
+from domus.properties.selectors import active_user, features_by_slug, listing_for_update, unit_number_taken
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AbstractUser
+
+    Actor = AbstractUser | None
+else:
+    Actor = Any
+
+STATUS_CHANGED = "listing.status_changed"
+PRICE_CHANGED = "listing.price_changed"
+LISTING_FIELDS = frozenset(
+    {
+        "title",
+        "description",
+        "property_type",
+        "listing_type",
+        "status",
+        "price",
+        "currency",
+        "bedrooms",
+        "bathrooms",
+        "area_m2",
+        "year_built",
+        "address",
+        "city",
+        "state",
+        "zip_code",
+        "country",
+        "latitude",
+        "longitude",
+        "total_units",
+        "is_published",
+    }
+)
+UNIT_FIELDS = frozenset({"unit_number", "floor", "unit_type", "bedrooms", "bathrooms", "area_m2", "price", "status"})
+_STRIPPED = ("title", "description", "address", "city", "state", "zip_code")
+
+
+def _authenticated(actor: Any) -> bool:
+    return bool(getattr(actor, "is_authenticated", False))
+
+
+def _reject_unknown(fields: dict[str, Any], allowed: frozenset[str], what: str) -> None:
+    unknown = sorted(set(fields) - allowed)
+    if unknown:
+        raise ValidationFailed(
+            f"Unknown {what} fields.", errors={name: [f"Not a writable {what} field."] for name in unknown}
+        )
+
+
+def _company_for(actor: Actor, company_id: UUID) -> Any:
+    """A company the actor belongs to (admins: any live company); 400 otherwise."""
+    try:
+        return company_get_for_actor(actor=actor, company_id=company_id)
+    except NotFound:
+        raise ValidationFailed(
+            "Unknown company.", errors={"company_id": ["Unknown company, or not one you belong to."]}
+        ) from None
+
+
+def _agent_for(agent_id: UUID, company_id: UUID | None) -> Any:
+    """An active user with the agent role (a member of the listing's company when it has one)."""
+    agent = active_user(agent_id)
+    if agent is None or agent.role != Role.AGENT:
+        raise ValidationFailed("Unknown agent.", errors={"agent_id": ["Not an active agent."]})
+    if company_id is not None and user_company_role(agent, company_id) is None:
+        raise ValidationFailed("Unknown agent.", errors={"agent_id": ["The agent is not a member of the company."]})
+    return agent
+
+
+def _features_for(slugs: list[str]) -> list[Feature]:
+    wanted = sorted({slug.strip().lower() for slug in slugs if slug.strip()})
+    found = features_by_slug(wanted)
+    unknown = [slug for slug in wanted if slug not in found]
+    if unknown:
+        raise ValidationFailed("Unknown features.", errors={"features": [f"Unknown feature: {', '.join(unknown)}."]})
+    return [found[slug] for slug in wanted]
+
+
+def _clean_listing(listing: Listing) -> None:
+    for name in _STRIPPED:
+        setattr(listing, name, getattr(listing, name).strip())
+    listing.currency = listing.currency.upper()
+    listing.country = listing.country.upper()
+    if not listing.title:
+        raise ValidationFailed("The title is required.", errors={"title": ["This field may not be blank."]})
+    if (listing.latitude is None) != (listing.longitude is None):
+        raise ValidationFailed(
+            "Coordinates come in pairs.", errors={"latitude": ["Give both latitude and longitude, or neither."]}
+        )
+
+
+def _record_price(*, actor: Actor, listing: Listing, old_price: Decimal | None) -> None:
+    PriceChange.objects.create(
+        listing=listing,
+        old_price=old_price,
+        new_price=listing.price,
+        currency=listing.currency,
+        changed_by=actor if _authenticated(actor) else None,
+        changed_at=timezone.now(),
+    )
+
+
+# Listings -------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def listing_create(
+    *,
+    actor: Actor,
+    title: str,
+    price: Decimal,
+    company_id: UUID | None = None,
+    agent_id: UUID | None = None,
+    features: list[str] | None = None,
+    status: str | None = None,
+    currency: str | None = None,
+    **fields: Any,
+) -> Listing:
+    """Create a listing owned by ``actor``, in ``draft`` (or ``available``). Its
+    currency defaults to its company's, else KES. The first price is recorded in the
+    price history."""
+    _reject_unknown(fields, LISTING_FIELDS, "listing")
+    if status is not None and status not in INITIAL_STATUSES:
+        raise ValidationFailed(
+            "A new listing starts as a draft or available.",
+            errors={"status": [f"One of: {', '.join(INITIAL_STATUSES)}."]},
+        )
+    company = _company_for(actor, company_id) if company_id is not None else None
+    agent = _agent_for(agent_id, company_id) if agent_id is not None else None
+    listing = Listing(
+        title=title,
+        price=price,
+        status=status or INITIAL_STATUSES[0],
+        currency=currency or (company.currency if company is not None else DEFAULT_CURRENCY),
+        company_id=company_id,
+        owner=actor,
+        agent=agent,
+        **fields,
+    )
+    if listing.is_published:
+        listing.published_at = timezone.now()
+    _clean_listing(listing)
+    listing.save(force_insert=True)
+    if features:
+        listing.features.set(_features_for(features))
+    _record_price(actor=actor, listing=listing, old_price=None)
+    audit_create(actor=actor, instance=listing, company_id=listing.company_id)
+    if features:
+        audit_record(
+            actor=actor,
+            action="set_features",
+            resource_type=listing._meta.label_lower,
+            resource_id=listing.pk,
+            changes={"features": {"before": [], "after": sorted(f.slug for f in listing.features.all())}},
+            company_id=listing.company_id,
+        )
+    return listing
+
+
+def _move_status(listing: Listing, new_status: str) -> None:
+    allowed = listing.allowed_next_statuses()
+    if new_status not in allowed:
+        raise Conflict(
+            f"A listing cannot move from {listing.status} to {new_status}.",
+            errors={"status": [f"Allowed next statuses: {', '.join(allowed) or 'none'}."]},
+        )
+    listing.status = new_status
+
+
+@transaction.atomic
+def listing_update(*, actor: Actor, listing: Listing, **fields: Any) -> Listing:
+    """Change some of a listing's fields. The status moves only along
+    ``STATUS_TRANSITIONS`` (409 otherwise); a price change is recorded in the price
+    history; status and price changes publish events after commit."""
+    features = fields.pop("features", None)
+    company_given = "company_id" in fields
+    company_id = fields.pop("company_id", None)
+    agent_given = "agent_id" in fields
+    agent_id = fields.pop("agent_id", None)
+    _reject_unknown(fields, LISTING_FIELDS, "listing")
+
+    listing = listing_for_update(listing.pk)
+    before = audit_snapshot(listing)
+    old_status, old_price, old_currency = listing.status, listing.price, listing.currency
+    new_status = fields.pop("status", None)
+    if new_status is not None and new_status != listing.status:
+        _move_status(listing, new_status)
+    if company_given and company_id != listing.company_id:
+        if company_id is not None:
+            _company_for(actor, company_id)
+        listing.company_id = company_id
+    if agent_given:
+        listing.agent = _agent_for(agent_id, listing.company_id) if agent_id is not None else None
+    for name, value in fields.items():
+        setattr(listing, name, value)
+    if listing.is_published and listing.published_at is None:
+        listing.published_at = timezone.now()
+    elif not listing.is_published:
+        listing.published_at = None
+    _clean_listing(listing)
+    listing.save()
+
+    if features is not None:
+        before_slugs = sorted(f.slug for f in listing.features.all())
+        chosen = _features_for(features)
+        listing.features.set(chosen)
+        after_slugs = sorted(f.slug for f in chosen)
+        if after_slugs != before_slugs:
+            audit_record(
+                actor=actor,
+                action="set_features",
+                resource_type=listing._meta.label_lower,
+                resource_id=listing.pk,
+                changes={"features": {"before": before_slugs, "after": after_slugs}},
+                company_id=listing.company_id,
+            )
+    audit_update(actor=actor, instance=listing, before=before, company_id=listing.company_id)
+
+    if listing.price != old_price or listing.currency != old_currency:
+        _record_price(actor=actor, listing=listing, old_price=old_price)
+        publish(
+            PRICE_CHANGED,
+            {
+                "id": str(listing.pk),
+                "old_price": str(old_price),
+                "new_price": str(listing.price),
+                "currency": listing.currency,
+                "actor_id": str(actor.pk) if _authenticated(actor) else None,
+            },
+        )
+    if listing.status != old_status:
+        publish(
+            STATUS_CHANGED,
+            {
+                "id": str(listing.pk),
+                "from": old_status,
+                "to": listing.status,
+                "actor_id": str(actor.pk) if _authenticated(actor) else None,
+            },
+        )
+    return listing
+
+
+@transaction.atomic
+def listing_delete(*, actor: Actor, listing: Listing) -> None:
+    """Soft-delete a listing: it disappears from every list and search; the row stays
+    for the audit trail, the price history and the admin."""
+    before = audit_snapshot(listing)
+    listing.deleted_at = timezone.now()
+    listing.save(update_fields=["deleted_at", "updated_at"])
+    audit_update(actor=actor, instance=listing, before=before, action="delete", company_id=listing.company_id)
+
+
+# Units ------------------------------------------------------------------------------------------
+
+
+def _unit_number_free(listing: Listing, unit_number: str, exclude: Unit | None = None) -> None:
+    if unit_number_taken(listing=listing, unit_number=unit_number, exclude=exclude):
+        raise Conflict(
+            "This listing already has a unit with that number.",
+            errors={"unit_number": [f"Unit {unit_number} already exists."]},
+        )
+
+
+def _save_unit(unit: Unit) -> None:
+    try:
+        with transaction.atomic():
+            unit.save()
+    except IntegrityError:
+        # Another request took the number between our check and our write.
+        raise Conflict(
+            "This listing already has a unit with that number.",
+            errors={"unit_number": [f"Unit {unit.unit_number} already exists."]},
+        ) from None
+    unit.refresh_from_db()  # answer the stored values (decimals at their scale)
+
+
+@transaction.atomic
+def unit_create(*, actor: Actor, listing: Listing, unit_number: str, **fields: Any) -> Unit:
+    """Add a unit to a listing; its number is unique within the listing (409 otherwise)."""
+    _reject_unknown(fields, UNIT_FIELDS, "unit")
+    unit_number = unit_number.strip()
+    _unit_number_free(listing, unit_number)
+    unit = Unit(listing=listing, unit_number=unit_number, **fields)
+    _save_unit(unit)
+    audit_create(actor=actor, instance=unit, company_id=listing.company_id)
+    return unit
+
+
+@transaction.atomic
+def unit_update(*, actor: Actor, unit: Unit, **fields: Any) -> Unit:
+    """Change some of a unit's fields."""
+    _reject_unknown(fields, UNIT_FIELDS, "unit")
+    before = audit_snapshot(unit)
+    if "unit_number" in fields:
+        fields["unit_number"] = fields["unit_number"].strip()
+        _unit_number_free(unit.listing, fields["unit_number"], exclude=unit)
+    for name, value in fields.items():
+        setattr(unit, name, value)
+    _save_unit(unit)
+    audit_update(actor=actor, instance=unit, before=before, company_id=unit.listing.company_id)
+    return unit
+
+
+@transaction.atomic
+def unit_delete(*, actor: Actor, unit: Unit) -> None:
+    """Remove a unit (audited with its last state)."""
+    snapshot = audit_snapshot(unit)
+    unit_id, company_id = unit.pk, unit.listing.company_id
+    unit.delete()
+    audit_record(
+        actor=actor,
+        action="delete",
+        resource_type=Unit._meta.label_lower,
+        resource_id=unit_id,
+        changes={key: {"before": value, "after": None} for key, value in snapshot.items()},
+        company_id=company_id,
+    )
+
+
+# Features -----------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def feature_create(*, actor: Actor, name: str, slug: str | None = None) -> Feature:
+    """Add a feature to the taxonomy; its slug (from the name unless given) never changes."""
+    name = name.strip()
+    slug = slugify(slug or name)[:100].strip("-")
+    if not name or not slug:
+        raise ValidationFailed("A feature needs a name.", errors={"name": ["This field may not be blank."]})
+    if features_by_slug([slug]):
+        raise Conflict("A feature with this slug exists.", errors={"slug": [f"{slug} is taken."]})
+    feature = Feature.objects.create(name=name, slug=slug)
+    audit_create(actor=actor, instance=feature)
+    return feature
