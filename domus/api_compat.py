@@ -37,6 +37,8 @@ ALIASES: list[Alias] = [
     Alias("projects/<id>/units", "properties/<id>/units", "001"),
     Alias("projects/<id>", "properties/<id>", "001"),
     Alias("projects", "properties", "001"),
+    # analytics (seed 003)
+    Alias("stats/price-trends", "analytics/stats/price-trends", "003"),
     # audit (seeds 003, 004)
     Alias("logs/export", "audit/logs/export", "004"),
     Alias("logs/<id>", "audit/logs/<id>", "004"),

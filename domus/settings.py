@@ -42,6 +42,7 @@ INSTALLED_APPS = [
     "domus.accounts",
     "domus.organizations",
     "domus.properties",
+    "domus.analytics",
     "domus.audit",
     "domus.ops",
 ]
