@@ -26,6 +26,7 @@ install_error_handlers(api)
 
 api.add_router("/accounts/", "domus.accounts.api.router")
 api.add_router("/organizations/", "domus.organizations.api.router")
+api.add_router("/properties/", "domus.properties.geocode_api.router")
 api.add_router("/properties/", "domus.properties.api.router")
 api.add_router("/analytics/", "domus.analytics.api.router")
 api.add_router("/audit/", "domus.audit.api.router")
