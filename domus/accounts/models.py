@@ -3,6 +3,7 @@
 from django.contrib.auth.models import AbstractUser, UserManager
 from django.db import models
 from django.db.models.functions import Lower
+from django.utils import timezone
 
 from domus.core.ids import uuid7
 from domus.core.models import BaseModel
@@ -32,7 +33,15 @@ class User(AbstractUser):
 
     class Meta:
         ordering = ["-created_at"]
-        constraints = [models.UniqueConstraint(Lower("email"), name="accounts_user_email_ci_unique")]
+        constraints = [
+            models.UniqueConstraint(Lower("email"), name="accounts_user_email_ci_unique"),
+            models.UniqueConstraint(Lower("username"), name="accounts_user_username_ci_unique"),
+            models.CheckConstraint(condition=models.Q(role__in=Role.values), name="accounts_user_role_valid"),
+            models.CheckConstraint(
+                condition=models.Q(deleted_at__isnull=True) | models.Q(is_active=False),
+                name="accounts_user_deleted_is_inactive",
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.email
@@ -113,5 +122,12 @@ class AccountToken(BaseModel):
     expires_at = models.DateTimeField()
     used_at = models.DateTimeField(null=True, blank=True)
 
+    class Meta(BaseModel.Meta):
+        indexes = [models.Index(fields=["user", "purpose"], name="accounts_token_user_purpose")]
+
     def __str__(self) -> str:
         return f"{self.purpose} token for {self.user_id}"
+
+    @property
+    def is_usable(self) -> bool:
+        return self.used_at is None and self.expires_at > timezone.now()

@@ -1,10 +1,134 @@
 """Shapes of the accounts API."""
 
-from datetime import datetime
+import re
+import zoneinfo
+from datetime import date, datetime
+from decimal import Decimal
+from functools import cache
 from uuid import UUID
 
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.core.validators import URLValidator, validate_email
+from django.utils import timezone
 from ninja import Field, Schema
-from pydantic import model_validator
+from pydantic import field_validator, model_validator
+
+from domus.core.filtering import ListFilters
+from domus.core.roles import Role
+
+# Who may choose their own role at sign-up; staff and admins are made by an admin.
+SELF_REGISTER_ROLES = (Role.CUSTOMER, Role.OWNER, Role.TENANT, Role.AGENT)
+# Django's username characters without "@", so a username can never look like
+# someone else's e-mail at login.
+USERNAME_PATTERN = r"^[\w.+-]+$"
+_USERNAME = re.compile(USERNAME_PATTERN)
+MAX_TAGS = 20
+
+
+# Field validators --------------------------------------------------------------------
+
+
+def _email(value: str | None) -> str | None:
+    if value is None:
+        return value
+    value = value.strip().lower()
+    try:
+        validate_email(value)
+    except DjangoValidationError:
+        raise ValueError("Enter a valid e-mail address.") from None
+    return value
+
+
+def _username(value: str | None) -> str | None:
+    if value is None:
+        return value
+    value = value.strip()
+    if not _USERNAME.fullmatch(value):
+        raise ValueError("Use letters, digits and . + - _ only.")
+    return value
+
+
+def _role(value: str | None) -> str | None:
+    if value is not None and value not in Role.values:
+        raise ValueError(f"Unknown role; one of: {', '.join(Role.values)}.")
+    return value
+
+
+def _self_register_role(value: str) -> str:
+    if value not in SELF_REGISTER_ROLES:
+        raise ValueError(
+            f"Choose one of: {', '.join(SELF_REGISTER_ROLES)}. Staff and admin accounts are made by an admin."
+        )
+    return value
+
+
+def _strip(value: str | None) -> str | None:
+    return value.strip() if isinstance(value, str) else value
+
+
+def _url(value: str | None) -> str | None:
+    value = _strip(value)
+    if value:
+        try:
+            URLValidator(schemes=["http", "https"])(value)
+        except DjangoValidationError:
+            raise ValueError("Enter a valid http(s) URL.") from None
+    return value
+
+
+def _country(value: str | None) -> str | None:
+    value = _strip(value)
+    if value is None:
+        return value
+    if value and not re.fullmatch(r"[A-Za-z]{2}", value):
+        raise ValueError("Use an ISO 3166-1 alpha-2 code, like KE.")
+    return value.upper()
+
+
+@cache
+def _timezones() -> frozenset[str]:
+    return frozenset(zoneinfo.available_timezones())
+
+
+def _timezone(value: str | None) -> str | None:
+    value = _strip(value)
+    if value is not None and value not in _timezones():
+        raise ValueError("Unknown time zone; use an IANA name like Africa/Nairobi.")
+    return value
+
+
+def _birth_date(value: date | None) -> date | None:
+    if value is not None and not date(1900, 1, 1) <= value <= timezone.now().date():
+        raise ValueError("Enter a date of birth between 1900-01-01 and today.")
+    return value
+
+
+def _cents(value: Decimal | None) -> Decimal | None:
+    """Two decimal places, as the database keeps them (``4.5`` -> ``4.50``)."""
+    return value.quantize(Decimal("0.01")) if value is not None else None
+
+
+def _tags(max_length: int):
+    """A list of short strings: stripped, blanks and duplicates dropped, order kept."""
+
+    def clean(values: list[str] | None) -> list[str] | None:
+        if values is None:
+            return values
+        seen: dict[str, None] = {}
+        for value in values:
+            value = value.strip()
+            if len(value) > max_length:
+                raise ValueError(f"Each item may have at most {max_length} characters.")
+            if value and value.lower() not in {v.lower() for v in seen}:
+                seen[value] = None
+        if len(seen) > MAX_TAGS:
+            raise ValueError(f"At most {MAX_TAGS} items.")
+        return list(seen)
+
+    return clean
+
+
+# Authentication ----------------------------------------------------------------------
 
 
 class LoginIn(Schema):
@@ -29,8 +153,141 @@ class RefreshIn(Schema):
     refresh: str = Field(..., min_length=1)
 
 
+class LogoutIn(Schema):
+    refresh: str | None = Field(None, min_length=1, description="Without it, every session of the caller ends.")
+
+
 class TokenIn(Schema):
     token: str = Field(..., min_length=1)
+
+
+class TokenPairOut(Schema):
+    access: str
+    refresh: str
+    token_type: str = "Bearer"
+    access_expires_at: datetime
+    refresh_expires_at: datetime
+
+
+class VerifyOut(Schema):
+    valid: bool
+
+
+class RouteOut(Schema):
+    method: str
+    path: str
+    alias_of: str | None
+    permission: str
+    summary: str
+
+
+class RegisterIn(Schema):
+    """Sign up. The account stays inactive until the e-mailed token activates it."""
+
+    email: str = Field(..., max_length=254)
+    password: str = Field(..., min_length=1, max_length=128)
+    password_confirm: str | None = Field(None, max_length=128, description="When given, must equal password.")
+    username: str | None = Field(None, min_length=1, max_length=150, description="Made from the e-mail if absent.")
+    first_name: str = Field("", max_length=150)
+    last_name: str = Field("", max_length=150)
+    phone: str = Field("", max_length=32)
+    role: str = Field(Role.CUSTOMER, description=f"One of: {', '.join(SELF_REGISTER_ROLES)}.")
+
+    valid_email = field_validator("email")(_email)
+    valid_username = field_validator("username")(_username)
+    valid_role = field_validator("role")(_self_register_role)
+    stripped = field_validator("first_name", "last_name", "phone")(_strip)
+
+
+class ActivateIn(Schema):
+    token: str = Field(..., min_length=1, max_length=256)
+
+
+class ChangePasswordIn(Schema):
+    old_password: str = Field(..., min_length=1, max_length=128)
+    new_password: str = Field(..., min_length=1, max_length=128)
+    refresh: str | None = Field(
+        None, min_length=1, description="The caller's refresh token: its session stays signed in, all others end."
+    )
+
+
+class ForgotPasswordIn(Schema):
+    email: str = Field(..., max_length=254)
+
+    valid_email = field_validator("email")(_email)
+
+
+class ResetPasswordIn(Schema):
+    token: str = Field(..., min_length=1, max_length=256)
+    new_password: str = Field(..., min_length=1, max_length=128)
+
+
+# Profiles ----------------------------------------------------------------------------
+
+
+class ProfileIn(Schema):
+    """A user's personal details (POST and PUT: omitted fields take their defaults)."""
+
+    bio: str = Field("", max_length=5000)
+    avatar_url: str = Field("", max_length=200)
+    date_of_birth: date | None = None
+    address: str = Field("", max_length=255)
+    city: str = Field("", max_length=100)
+    country: str = Field("", max_length=2, description="ISO 3166-1 alpha-2.")
+    language: str = Field("en", min_length=2, max_length=10)
+    timezone: str = Field("UTC", max_length=64, description="IANA time zone name.")
+
+    valid_url = field_validator("avatar_url")(_url)
+    valid_country = field_validator("country")(_country)
+    valid_timezone = field_validator("timezone")(_timezone)
+    valid_birth_date = field_validator("date_of_birth")(_birth_date)
+    stripped = field_validator("bio", "address", "city", "language")(_strip)
+
+
+class ProfilePatchIn(Schema):
+    """Any subset of the profile fields (``null`` is refused except for date_of_birth)."""
+
+    bio: str = Field(None, max_length=5000)
+    avatar_url: str = Field(None, max_length=200)
+    date_of_birth: date | None = None
+    address: str = Field(None, max_length=255)
+    city: str = Field(None, max_length=100)
+    country: str = Field(None, max_length=2, description="ISO 3166-1 alpha-2.")
+    language: str = Field(None, min_length=2, max_length=10)
+    timezone: str = Field(None, max_length=64, description="IANA time zone name.")
+
+    valid_url = field_validator("avatar_url")(_url)
+    valid_country = field_validator("country")(_country)
+    valid_timezone = field_validator("timezone")(_timezone)
+    valid_birth_date = field_validator("date_of_birth")(_birth_date)
+    stripped = field_validator("bio", "address", "city", "language")(_strip)
+
+
+class ProfileCreateIn(ProfileIn):
+    user_id: UUID | None = Field(None, description="Admins only: whose profile. Defaults to the caller.")
+
+
+class ProfileOut(Schema):
+    id: UUID
+    user_id: UUID
+    bio: str
+    avatar_url: str
+    date_of_birth: date | None
+    address: str
+    city: str
+    country: str
+    language: str
+    timezone: str
+    created_at: datetime
+    updated_at: datetime
+
+
+class ProfileFilters(ListFilters):
+    city: str | None = Field(None, max_length=100)
+    country: str | None = Field(None, max_length=2)
+
+
+# Users -------------------------------------------------------------------------------
 
 
 class UserOut(Schema):
@@ -46,25 +303,189 @@ class UserOut(Schema):
     last_login: datetime | None
 
 
-class TokenPairOut(Schema):
-    access: str
-    refresh: str
-    token_type: str = "Bearer"
-    access_expires_at: datetime
-    refresh_expires_at: datetime
-
-
 class LoginOut(TokenPairOut):
     user: UserOut
 
 
-class VerifyOut(Schema):
-    valid: bool
+class MeOut(UserOut):
+    profile: ProfileOut | None
+
+    @staticmethod
+    def resolve_profile(obj) -> object | None:
+        # A missing one-to-one raises RelatedObjectDoesNotExist, an AttributeError.
+        return getattr(obj, "profile", None)
 
 
-class RouteOut(Schema):
-    method: str
-    path: str
-    alias_of: str | None
-    permission: str
-    summary: str
+class _SelfManagedFields(Schema):
+    """Fields a user may send about themselves but not change: sending the current
+    value is accepted (a GET body sent back), another value is a 400."""
+
+    role: str | None = Field(None, description="Read-only here.")
+    is_active: bool | None = Field(None, description="Read-only here.")
+
+
+class MeIn(_SelfManagedFields):
+    """PUT of the caller's account: e-mail and username required, the names and phone
+    replaced (omitted means blank); ``profile``, when given, replaces the profile."""
+
+    email: str = Field(..., max_length=254)
+    username: str = Field(..., min_length=1, max_length=150)
+    first_name: str = Field("", max_length=150)
+    last_name: str = Field("", max_length=150)
+    phone: str = Field("", max_length=32)
+    profile: ProfileIn | None = None
+
+    valid_email = field_validator("email")(_email)
+    valid_username = field_validator("username")(_username)
+    stripped = field_validator("first_name", "last_name", "phone")(_strip)
+
+
+class MePatchIn(_SelfManagedFields):
+    """Any subset of the caller's account fields and of ``profile``."""
+
+    email: str = Field(None, max_length=254)
+    username: str = Field(None, min_length=1, max_length=150)
+    first_name: str = Field(None, max_length=150)
+    last_name: str = Field(None, max_length=150)
+    phone: str = Field(None, max_length=32)
+    profile: ProfilePatchIn = None
+
+    valid_email = field_validator("email")(_email)
+    valid_username = field_validator("username")(_username)
+    stripped = field_validator("first_name", "last_name", "phone")(_strip)
+
+
+class UserCreateIn(Schema):
+    """A user made by a platform admin (any role), active unless told otherwise."""
+
+    email: str = Field(..., max_length=254)
+    password: str = Field(..., min_length=1, max_length=128)
+    username: str | None = Field(None, min_length=1, max_length=150, description="Made from the e-mail if absent.")
+    first_name: str = Field("", max_length=150)
+    last_name: str = Field("", max_length=150)
+    phone: str = Field("", max_length=32)
+    role: str = Field(Role.CUSTOMER, description=f"One of: {', '.join(Role.values)}.")
+    is_active: bool = True
+
+    valid_email = field_validator("email")(_email)
+    valid_username = field_validator("username")(_username)
+    valid_role = field_validator("role")(_role)
+    stripped = field_validator("first_name", "last_name", "phone")(_strip)
+
+
+class UserIn(Schema):
+    """PUT of a user by a platform admin."""
+
+    email: str = Field(..., max_length=254)
+    username: str = Field(..., min_length=1, max_length=150)
+    role: str = Field(..., description=f"One of: {', '.join(Role.values)}.")
+    is_active: bool = True
+    first_name: str = Field("", max_length=150)
+    last_name: str = Field("", max_length=150)
+    phone: str = Field("", max_length=32)
+
+    valid_email = field_validator("email")(_email)
+    valid_username = field_validator("username")(_username)
+    valid_role = field_validator("role")(_role)
+    stripped = field_validator("first_name", "last_name", "phone")(_strip)
+
+
+class UserPatchIn(Schema):
+    email: str = Field(None, max_length=254)
+    username: str = Field(None, min_length=1, max_length=150)
+    role: str = Field(None, description=f"One of: {', '.join(Role.values)}.")
+    is_active: bool = None
+    first_name: str = Field(None, max_length=150)
+    last_name: str = Field(None, max_length=150)
+    phone: str = Field(None, max_length=32)
+
+    valid_email = field_validator("email")(_email)
+    valid_username = field_validator("username")(_username)
+    valid_role = field_validator("role")(_role)
+    stripped = field_validator("first_name", "last_name", "phone")(_strip)
+
+
+class UserFilters(ListFilters):
+    role: str | None = Field(None, description=f"One of: {', '.join(Role.values)}.")
+    is_active: bool | None = None
+
+    valid_role = field_validator("role")(_role)
+
+
+# Agent profiles ----------------------------------------------------------------------
+
+
+class AgentProfileIn(Schema):
+    """An agent profile (PUT; POST adds ``user_id``). ``rating`` and ``is_verified``
+    are set by platform admins only; others may send the current value back."""
+
+    company_id: UUID | None = None
+    licence_number: str = Field("", max_length=64)
+    agency_name: str = Field("", max_length=200)
+    bio: str = Field("", max_length=5000)
+    specialties: list[str] = Field(default_factory=list, description=f"At most {MAX_TAGS}, 64 characters each.")
+    languages: list[str] = Field(default_factory=list, description=f"At most {MAX_TAGS}, 32 characters each.")
+    commission_rate: Decimal = Field(Decimal("0"), ge=0, le=100, max_digits=5, decimal_places=2)
+    rating: Decimal | None = Field(None, ge=0, le=5, max_digits=3, decimal_places=2, description="Admins only.")
+    is_verified: bool | None = Field(None, description="Admins only.")
+
+    two_places = field_validator("commission_rate", "rating")(_cents)
+    valid_specialties = field_validator("specialties")(_tags(64))
+    valid_languages = field_validator("languages")(_tags(32))
+    stripped = field_validator("licence_number", "agency_name", "bio")(_strip)
+
+
+class AgentProfileCreateIn(AgentProfileIn):
+    user_id: UUID | None = Field(None, description="Admins only: the agent. Defaults to the caller.")
+
+
+class AgentProfilePatchIn(Schema):
+    company_id: UUID | None = None
+    licence_number: str = Field(None, max_length=64)
+    agency_name: str = Field(None, max_length=200)
+    bio: str = Field(None, max_length=5000)
+    specialties: list[str] = Field(None, description=f"At most {MAX_TAGS}, 64 characters each.")
+    languages: list[str] = Field(None, description=f"At most {MAX_TAGS}, 32 characters each.")
+    commission_rate: Decimal = Field(None, ge=0, le=100, max_digits=5, decimal_places=2)
+    rating: Decimal = Field(None, ge=0, le=5, max_digits=3, decimal_places=2, description="Admins only.")
+    is_verified: bool = Field(None, description="Admins only.")
+
+    two_places = field_validator("commission_rate", "rating")(_cents)
+    valid_specialties = field_validator("specialties")(_tags(64))
+    valid_languages = field_validator("languages")(_tags(32))
+    stripped = field_validator("licence_number", "agency_name", "bio")(_strip)
+
+
+class AgentUserOut(Schema):
+    """What the public sees of an agent's account."""
+
+    id: UUID
+    username: str
+    first_name: str
+    last_name: str
+
+
+class AgentProfileOut(Schema):
+    id: UUID
+    user: AgentUserOut
+    company_id: UUID | None
+    company_name: str | None
+    licence_number: str
+    agency_name: str
+    bio: str
+    specialties: list[str]
+    languages: list[str]
+    commission_rate: Decimal
+    rating: Decimal
+    is_verified: bool
+    created_at: datetime
+    updated_at: datetime
+
+    @staticmethod
+    def resolve_company_name(obj) -> str | None:
+        return obj.company.name if obj.company_id else None
+
+
+class AgentProfileFilters(ListFilters):
+    company: UUID | None = None
+    is_verified: bool | None = None

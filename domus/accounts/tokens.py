@@ -69,24 +69,30 @@ def issue_pair(user: User, *, family: str | None = None) -> TokenPair:
     )
 
 
-@transaction.atomic
 def rotate(refresh: str) -> TokenPair:
-    """Exchange a refresh token for a new pair; the old one is blacklisted."""
+    """Exchange a refresh token for a new pair; the old one is blacklisted. A rotated
+    token presented again revokes its whole family (it was stolen or replayed)."""
     claims = decode(refresh, expected_type=REFRESH)
-    record = RefreshToken.objects.select_for_update().select_related("user").filter(jti=claims["jti"]).first()
-    if record is None:
-        raise AuthenticationFailed("Token is invalid.")
-    if record.revoked_at is not None:
-        if record.replaced_by:  # a rotated token came back: treat the family as stolen
-            RefreshToken.objects.filter(family=record.family, revoked_at__isnull=True).update(revoked_at=timezone.now())
-        raise AuthenticationFailed("Token has been revoked.")
-    if not record.user.is_active or record.user.deleted_at is not None:
-        raise AuthenticationFailed("User is inactive.")
-    pair = issue_pair(record.user, family=record.family)
-    record.revoked_at = timezone.now()
-    record.replaced_by = pair.refresh_jti
-    record.save(update_fields=["revoked_at", "replaced_by"])
-    return pair
+    # The 401s are raised after the block commits, so a family revocation is kept.
+    with transaction.atomic():
+        record = RefreshToken.objects.select_for_update().select_related("user").filter(jti=claims["jti"]).first()
+        if record is None:
+            detail = "Token is invalid."
+        elif record.revoked_at is not None:
+            if record.replaced_by:
+                RefreshToken.objects.filter(family=record.family, revoked_at__isnull=True).update(
+                    revoked_at=timezone.now()
+                )
+            detail = "Token has been revoked."
+        elif not record.user.is_active or record.user.deleted_at is not None:
+            detail = "User is inactive."
+        else:
+            pair = issue_pair(record.user, family=record.family)
+            record.revoked_at = timezone.now()
+            record.replaced_by = pair.refresh_jti
+            record.save(update_fields=["revoked_at", "replaced_by"])
+            return pair
+    raise AuthenticationFailed(detail)
 
 
 def revoke(refresh: str, *, user: User | None = None) -> None:
@@ -104,6 +110,19 @@ def revoke_all(user: User, *, keep_family: str | None = None) -> int:
     if keep_family:
         tokens = tokens.exclude(family=keep_family)
     return tokens.update(revoked_at=timezone.now())
+
+
+def live_family(refresh: str, *, user: User) -> str:
+    """The family of ``user``'s live (unrevoked, unexpired) refresh token; 401 otherwise."""
+    claims = decode(refresh, expected_type=REFRESH)
+    family = (
+        RefreshToken.objects.filter(jti=claims["jti"], user=user, revoked_at__isnull=True)
+        .values_list("family", flat=True)
+        .first()
+    )
+    if family is None:
+        raise AuthenticationFailed("Token has been revoked.")
+    return family
 
 
 def is_valid(token: str) -> bool:

@@ -1,6 +1,6 @@
 import factory
 
-from domus.accounts.models import User
+from domus.accounts.models import AgentProfile, Profile, User
 from domus.core.roles import Role
 
 DEFAULT_PASSWORD = "correct-horse-battery-staple"
@@ -18,3 +18,23 @@ class UserFactory(factory.django.DjangoModelFactory):
     role = Role.CUSTOMER
     is_active = True
     password = factory.django.Password(DEFAULT_PASSWORD)
+
+
+class ProfileFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Profile
+
+    user = factory.SubFactory(UserFactory)
+    city = "Nairobi"
+    country = "KE"
+
+
+class AgentProfileFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = AgentProfile
+
+    user = factory.SubFactory(UserFactory, role=Role.AGENT)
+    agency_name = factory.Sequence(lambda n: f"Agency {n}")
+    licence_number = factory.Sequence(lambda n: f"EARB/{n:05d}")
+    specialties = factory.LazyFunction(lambda: ["residential"])
+    languages = factory.LazyFunction(lambda: ["en", "sw"])

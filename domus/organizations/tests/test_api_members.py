@@ -39,7 +39,7 @@ def test_members_list_filters(staff_a_client, company_a, staff_a, agent_a, branc
     assert count("role=agent") == 2
     assert count("role=agent&is_active=true") == 1
     assert count(f"branch={branch_a.id}") == 1
-    assert count(f"search={staff_a.email[:6]}") == 1
+    assert count(f"search={staff_a.email}") == 1
     assert staff_a_client.get(f"{members_url(company_a)}?role=admin").status_code == 400
 
 

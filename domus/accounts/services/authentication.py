@@ -1,0 +1,279 @@
+"""Signing in and out, token refresh, sign-up and activation, and the password flows."""
+
+import hashlib
+import math
+import time
+from urllib.parse import urlencode
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db import transaction
+from django.utils import timezone
+
+from domus.accounts import tokens
+from domus.accounts.models import AccountToken, User
+from domus.accounts.services.account_tokens import account_token_issue, account_token_take
+from domus.accounts.services.users import normalize_email, password_errors, user_create
+from domus.accounts.tasks import send_account_mail
+from domus.audit.services import audit_record, audit_snapshot, audit_update
+from domus.core.events import publish
+from domus.core.exceptions import AuthenticationFailed, RateLimited, ValidationFailed
+from domus.core.roles import Role
+
+SELF_REGISTER_ROLES = frozenset({Role.CUSTOMER, Role.OWNER, Role.TENANT, Role.AGENT})
+INVALID_ACTIVATION = "This activation link is invalid or has expired."
+INVALID_RESET = "This password reset link is invalid or has expired."
+USER = "accounts.user"
+
+
+# Login lockout -----------------------------------------------------------------------
+
+
+def _identity_key(prefix: str, identity: str) -> str:
+    return f"{prefix}:" + hashlib.sha256(identity.lower().encode()).hexdigest()
+
+
+def _find_user(identifier: str) -> User | None:
+    """The live user an identifier names. An e-mail match wins, so a username can
+    never shadow someone's e-mail address."""
+    if "@" in identifier:
+        user = User.objects.filter(email__iexact=identifier).first()
+        if user is not None:
+            return user
+    return User.objects.filter(username__iexact=identifier).first()
+
+
+def _count_failure(identity: str) -> None:
+    """Count a failed login; the ``LOGIN_MAX_FAILURES``-th within the window locks the
+    identity until ``LOGIN_LOCKOUT_SECONDS`` have passed."""
+    key = _identity_key("login-failures", identity)
+    window = settings.LOGIN_LOCKOUT_SECONDS
+    cache.add(key, 0, timeout=window)
+    try:
+        failures = cache.incr(key)
+    except ValueError:  # the window expired between add and incr
+        cache.add(key, 1, timeout=window)
+        failures = 1
+    if failures >= settings.LOGIN_MAX_FAILURES:
+        cache.set(_identity_key("login-locked", identity), time.time() + window, timeout=window)
+
+
+def _check_not_locked(identity: str) -> None:
+    locked_until = cache.get(_identity_key("login-locked", identity))
+    if locked_until is not None:
+        raise RateLimited(
+            "Too many failed login attempts for this account. Try again later.",
+            retry_after=max(1, math.ceil(locked_until - time.time())),
+        )
+
+
+def login_failures_clear(user: User) -> None:
+    for prefix in ("login-failures", "login-locked"):
+        cache.delete(_identity_key(prefix, str(user.pk)))
+
+
+# Sessions ----------------------------------------------------------------------------
+
+
+def auth_login(*, identifier: str, password: str) -> tuple[User, tokens.TokenPair]:
+    """Check the credentials and issue a token pair.
+
+    After ``LOGIN_MAX_FAILURES`` failed attempts on one account (or one unknown
+    identifier) within ``LOGIN_LOCKOUT_SECONDS``, every attempt is refused with a 429
+    until the lock ends, whatever the password.
+    """
+    user = _find_user(identifier)
+    identity = str(user.pk) if user else identifier
+    _check_not_locked(identity)
+    if user is None or not user.check_password(password):
+        _count_failure(identity)
+        audit_record(actor=None, action="login_failed", resource_type=USER, resource_id=user.pk if user else "")
+        raise AuthenticationFailed("Invalid credentials.")
+    if not user.is_active:
+        raise AuthenticationFailed("This account is not active. Activate it from the e-mail we sent.")
+    login_failures_clear(user)
+    user.last_login = timezone.now()
+    user.save(update_fields=["last_login"])
+    pair = tokens.issue_pair(user)
+    audit_record(actor=user, action="login", resource_type=USER, resource_id=user.pk)
+    return user, pair
+
+
+def auth_refresh(*, refresh: str) -> tokens.TokenPair:
+    """Rotate a refresh token into a new pair."""
+    return tokens.rotate(refresh)
+
+
+def auth_logout(*, user: User, refresh: str | None) -> None:
+    """Blacklist the given refresh token, or every refresh token of ``user``."""
+    if refresh:
+        tokens.revoke(refresh, user=user)
+    else:
+        tokens.revoke_all(user)
+    audit_record(actor=user, action="logout", resource_type=USER, resource_id=user.pk)
+
+
+# E-mails -----------------------------------------------------------------------------
+
+
+def _mail_after_commit(*, to: str, subject: str, body: str) -> None:
+    # robust: a mail that cannot be queued is logged and never fails the request.
+    transaction.on_commit(lambda: send_account_mail.delay(to=to, subject=subject, body=body), robust=True)
+
+
+def _greeting(user: User) -> str:
+    return f"Hello {user.first_name or user.username},"
+
+
+def _activation_mail(user: User, raw: str) -> None:
+    link = f"{settings.FRONTEND_URL}/activate/?{urlencode({'username': user.username, 'token': raw})}"
+    body = (
+        f"{_greeting(user)}\n\n"
+        f"Welcome to Domus. Activate your account within {settings.ACCOUNT_TOKEN_HOURS} hours:\n\n"
+        f"{link}\n\n"
+        f"Or send this token to POST /api/v1/accounts/auth/{user.username}/activate/:\n"
+        f"Token: {raw}\n\n"
+        "If you did not sign up, ignore this e-mail.\n"
+    )
+    _mail_after_commit(to=user.email, subject="Activate your Domus account", body=body)
+
+
+def _reset_mail(user: User, raw: str) -> None:
+    link = f"{settings.FRONTEND_URL}/reset-password/?{urlencode({'token': raw})}"
+    body = (
+        f"{_greeting(user)}\n\n"
+        f"Someone asked to reset the password of your Domus account. The link works once, "
+        f"within {settings.ACCOUNT_TOKEN_HOURS} hours:\n\n"
+        f"{link}\n\n"
+        "Or send this token with your new password to POST /api/v1/accounts/auth/reset-password/:\n"
+        f"Token: {raw}\n\n"
+        "If it was not you, ignore this e-mail: your password stays as it is.\n"
+    )
+    _mail_after_commit(to=user.email, subject="Reset your Domus password", body=body)
+
+
+# Sign-up and activation --------------------------------------------------------------
+
+
+@transaction.atomic
+def user_register(
+    *,
+    email: str,
+    password: str,
+    password_confirm: str | None = None,
+    username: str | None = None,
+    first_name: str = "",
+    last_name: str = "",
+    phone: str = "",
+    role: str = Role.CUSTOMER,
+) -> User:
+    """Sign up: an inactive user (customer, owner, tenant or agent) and their profile,
+    and an activation token e-mailed after commit."""
+    if role not in SELF_REGISTER_ROLES:
+        raise ValidationFailed(
+            "This role cannot be chosen at sign-up.",
+            errors={"role": [f"Choose one of: {', '.join(sorted(SELF_REGISTER_ROLES))}."]},
+        )
+    if password_confirm is not None and password_confirm != password:
+        raise ValidationFailed("The passwords do not match.", errors={"password_confirm": ["Must equal password."]})
+    user = user_create(
+        actor=None,
+        email=email,
+        password=password,
+        username=username,
+        role=role,
+        first_name=first_name,
+        last_name=last_name,
+        phone=phone,
+        is_active=False,
+    )
+    _activation_mail(user, account_token_issue(user=user, purpose=AccountToken.Purpose.ACTIVATION))
+    return user
+
+
+@transaction.atomic
+def user_activate(*, username: str, token: str) -> User:
+    """Activate the account the token was sent for. A wrong, used or expired token, or
+    one of another user, gets one 400 that does not say which."""
+    user = account_token_take(
+        raw=token, purpose=AccountToken.Purpose.ACTIVATION, invalid_detail=INVALID_ACTIVATION, username=username
+    )
+    if not user.is_active:
+        before = audit_snapshot(user)
+        user.is_active = True
+        user.save(update_fields=["is_active", "updated_at"])
+        audit_update(actor=user, instance=user, before=before, action="activate")
+        publish("user.activated", {"user_id": str(user.pk)})
+    return user
+
+
+# Passwords ---------------------------------------------------------------------------
+
+
+def _set_password(user: User, password: str) -> None:
+    user.set_password(password)
+    user.save(update_fields=["password", "updated_at"])
+
+
+@transaction.atomic
+def password_change(*, user: User, old_password: str, new_password: str, refresh: str | None = None) -> int:
+    """Change the password. Every refresh token of ``user`` is revoked except those of
+    ``refresh``'s family (the session making the change) when given. Answers how many
+    tokens were revoked."""
+    if not user.check_password(old_password):
+        raise ValidationFailed("The current password is incorrect.", errors={"old_password": ["Incorrect password."]})
+    keep_family = None
+    if refresh:
+        try:
+            keep_family = tokens.live_family(refresh, user=user)
+        except AuthenticationFailed as exc:
+            raise ValidationFailed("The refresh token is not valid.", errors={"refresh": [exc.detail]}) from None
+    errors = password_errors(new_password, user, field="new_password")
+    if new_password == old_password:
+        errors.setdefault("new_password", []).append("The new password must differ from the current one.")
+    if errors:
+        raise ValidationFailed("The new password is not acceptable.", errors=errors)
+    _set_password(user, new_password)
+    revoked = tokens.revoke_all(user, keep_family=keep_family)
+    audit_record(
+        actor=user,
+        action="password_change",
+        resource_type=USER,
+        resource_id=user.pk,
+        changes={"refresh_tokens_revoked": revoked},
+    )
+    return revoked
+
+
+@transaction.atomic
+def password_forgot(*, email: str) -> None:
+    """E-mail a password reset token when an active user has this e-mail; do nothing
+    otherwise. The caller answers the same either way (no account enumeration)."""
+    user = User.objects.filter(email__iexact=normalize_email(email), is_active=True).first()
+    if user is None:
+        return
+    _reset_mail(user, account_token_issue(user=user, purpose=AccountToken.Purpose.PASSWORD_RESET))
+    audit_record(actor=None, action="password_reset_requested", resource_type=USER, resource_id=user.pk)
+
+
+@transaction.atomic
+def password_reset(*, token: str, new_password: str) -> User:
+    """Set a new password with an e-mailed reset token (single use, expiring), end
+    every session of the user and lift a login lockout."""
+    user = account_token_take(raw=token, purpose=AccountToken.Purpose.PASSWORD_RESET, invalid_detail=INVALID_RESET)
+    if not user.is_active:
+        raise ValidationFailed(INVALID_RESET, errors={"token": [INVALID_RESET]})
+    errors = password_errors(new_password, user, field="new_password")
+    if errors:
+        raise ValidationFailed("The new password is not acceptable.", errors=errors)
+    _set_password(user, new_password)
+    revoked = tokens.revoke_all(user)
+    transaction.on_commit(lambda: login_failures_clear(user))
+    audit_record(
+        actor=user,
+        action="password_reset",
+        resource_type=USER,
+        resource_id=user.pk,
+        changes={"refresh_tokens_revoked": revoked},
+    )
+    return user
