@@ -52,6 +52,7 @@ check: venv
 	DJANGO_SETTINGS_MODULE=domus.test_settings $(BIN)/python manage.py check
 	DJANGO_SETTINGS_MODULE=domus.test_settings $(BIN)/python manage.py makemigrations --check --dry-run
 	$(BIN)/lint-imports
+	DJANGO_SETTINGS_MODULE=domus.test_settings $(BIN)/python manage.py generate_api_routes --check
 
 routes: venv
 	$(BIN)/python manage.py generate_api_routes

@@ -8,6 +8,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -105,6 +106,8 @@ if REDIS_URL:
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": env.str("CACHE_KEY_PREFIX", default="domus"),
+            # A Redis that stops answering must not hang requests (or /health/details/).
+            "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 2},
         }
     }
     CHANNEL_LAYERS = {
@@ -125,7 +128,23 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = "UTC"
-CELERY_BEAT_SCHEDULE: dict = {}
+CELERY_BEAT_SCHEDULE = {
+    "saved-search-alerts-instant": {
+        "task": "domus.properties.tasks.saved_search_alerts",
+        "schedule": 300.0,
+        "args": ("instant",),
+    },
+    "saved-search-alerts-daily": {
+        "task": "domus.properties.tasks.saved_search_alerts",
+        "schedule": crontab(hour=7, minute=0),
+        "args": ("daily",),
+    },
+    "saved-search-alerts-weekly": {
+        "task": "domus.properties.tasks.saved_search_alerts",
+        "schedule": crontab(hour=7, minute=30, day_of_week="mon"),
+        "args": ("weekly",),
+    },
+}
 
 # Auth ------------------------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"
@@ -191,6 +210,8 @@ STORAGES = {
     },
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
+LISTING_MEDIA_MAX_BYTES = env.int("LISTING_MEDIA_MAX_BYTES", default=10 * 1024 * 1024)
+LISTING_THUMBNAIL_WIDTH = env.int("LISTING_THUMBNAIL_WIDTH", default=400)
 AWS_STORAGE_BUCKET_NAME = env.str("AWS_STORAGE_BUCKET_NAME", default="")
 AWS_S3_ENDPOINT_URL = env.str("AWS_S3_ENDPOINT_URL", default="") or None
 AWS_S3_REGION_NAME = env.str("AWS_S3_REGION_NAME", default="") or None

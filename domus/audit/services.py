@@ -14,10 +14,16 @@ def audit_snapshot(instance: models.Model, fields: list[str] | None = None) -> d
     """The audited fields of ``instance`` as plain values (secrets and ``updated_at``
     left out; foreign keys as ids)."""
     return {
-        field.name: field.value_from_object(instance)
+        field.name: _plain(field, field.value_from_object(instance))
         for field in instance._meta.concrete_fields
         if field.name not in _SKIPPED_FIELDS and (fields is None or field.name in fields)
     }
+
+
+def _plain(field: models.Field, value: Any) -> Any:
+    if isinstance(field, models.FileField):
+        return value.name if value else ""  # the stored path, not the file object
+    return value
 
 
 def audit_diff(before: dict[str, Any], after: dict[str, Any]) -> dict[str, dict[str, Any]]:

@@ -7,7 +7,7 @@ from typing import Any
 from django.core.exceptions import ObjectDoesNotExist
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db import IntegrityError
+from django.db import IntegrityError, InterfaceError, OperationalError
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from ninja import NinjaAPI, Schema
 from ninja.errors import AuthenticationError, AuthorizationError, HttpError, Throttled
@@ -49,13 +49,18 @@ def error_response(status: int, detail: str, errors: dict[str, list[str]] | None
     return JsonResponse(error_body(detail, code, errors), status=status)
 
 
+_UNION_MEMBER_TAGS = frozenset({"date", "datetime", "int", "str", "float", "decimal", "uuid", "bool"})
+
+
 def _field_key(loc: tuple | list) -> str:
     """``("body", "payload", "email")`` -> ``"email"``; ``("query", "page")`` -> ``"page"``."""
     parts = [str(p) for p in loc]
     if parts and parts[0] in {"body", "query", "path", "form", "file", "header", "cookie"}:
         source, parts = parts[0], parts[1:]
-        if source == "body" and len(parts) > 1:
-            parts = parts[1:]  # drop the name of the operation's body argument
+        if source in {"body", "query"} and len(parts) > 1:
+            parts = parts[1:]  # drop the name of the operation's body or query-schema argument
+    if len(parts) > 1 and parts[-1] in _UNION_MEMBER_TAGS:
+        parts = parts[:-1]  # Pydantic names the union member that failed: created_after.date
     return ".".join(parts) or "non_field_errors"
 
 
@@ -131,6 +136,12 @@ def install_error_handlers(api: NinjaAPI) -> None:
     def integrity(request, exc: IntegrityError):
         logger.warning("integrity error", extra={"error": str(exc)})
         return render(request, 409, "The request conflicts with existing data.", ErrorCode.CONFLICT_ERROR)
+
+    @api.exception_handler(OperationalError)
+    @api.exception_handler(InterfaceError)
+    def database_down(request, exc: Exception):
+        logger.exception("database unavailable")
+        return render(request, 503, "The database is unavailable. Try again later.", ErrorCode.SERVICE_UNAVAILABLE)
 
     @api.exception_handler(Exception)
     def unhandled(request, exc: Exception):

@@ -1,6 +1,16 @@
 from django.contrib import admin
 
-from domus.properties.models import Feature, Listing, PriceChange, Unit
+from domus.properties.models import (
+    Favorite,
+    Feature,
+    Listing,
+    ListingMedia,
+    PriceChange,
+    SavedSearch,
+    SavedSearchMatch,
+    Unit,
+    Visit,
+)
 
 
 @admin.register(Feature)
@@ -49,3 +59,51 @@ class PriceChangeAdmin(admin.ModelAdmin):
     list_display = ("listing", "old_price", "new_price", "currency", "changed_by", "changed_at")
     raw_id_fields = ("listing", "changed_by")
     readonly_fields = ("changed_at",)
+
+
+@admin.register(Visit)
+class VisitAdmin(admin.ModelAdmin):
+    list_display = ("listing", "customer", "agent", "starts_at", "ends_at", "status")
+    list_filter = ("status",)
+    search_fields = ("listing__title", "customer__email", "agent__email")
+    raw_id_fields = ("listing", "customer", "agent")
+    date_hierarchy = "starts_at"
+    readonly_fields = ("confirmed_at", "cancelled_at", "completed_at", "created_at", "updated_at")
+
+
+@admin.register(Favorite)
+class FavoriteAdmin(admin.ModelAdmin):
+    list_display = ("user", "listing", "created_at")
+    search_fields = ("user__email", "listing__title")
+    raw_id_fields = ("user", "listing")
+
+
+class SavedSearchMatchInline(admin.TabularInline):
+    model = SavedSearchMatch
+    extra = 0
+    raw_id_fields = ("listing",)
+    readonly_fields = ("matched_at",)
+
+
+@admin.register(SavedSearch)
+class SavedSearchAdmin(admin.ModelAdmin):
+    list_display = ("name", "user", "alert_frequency", "last_checked_at", "last_alerted_at")
+    list_filter = ("alert_frequency",)
+    search_fields = ("name", "user__email")
+    raw_id_fields = ("user",)
+    inlines = [SavedSearchMatchInline]
+
+
+@admin.register(SavedSearchMatch)
+class SavedSearchMatchAdmin(admin.ModelAdmin):
+    list_display = ("saved_search", "listing", "matched_at")
+    raw_id_fields = ("saved_search", "listing")
+
+
+@admin.register(ListingMedia)
+class ListingMediaAdmin(admin.ModelAdmin):
+    list_display = ("listing", "kind", "title", "position", "is_cover", "content_type", "size")
+    list_filter = ("kind", "is_cover")
+    search_fields = ("listing__title", "title", "original_name")
+    raw_id_fields = ("listing", "uploaded_by")
+    readonly_fields = ("thumbnail", "content_type", "size", "width", "height", "created_at", "updated_at")

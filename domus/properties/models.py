@@ -1,7 +1,8 @@
 """Listings (the seeds' "properties" and "projects"), their units, the feature
-taxonomy and the price history."""
+taxonomy, the price history, visits, favorites, saved searches and media."""
 
 from decimal import Decimal
+from pathlib import Path
 from urllib.parse import urlencode
 
 from django.conf import settings
@@ -9,6 +10,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Upper
+from django.utils import timezone
 
 from domus.core.models import BaseModel, SoftDeleteModel
 
@@ -219,3 +221,178 @@ class PriceChange(models.Model):
 
     def __str__(self) -> str:
         return f"{self.listing_id}: {self.old_price} -> {self.new_price} {self.currency}"
+
+
+# Visits ---------------------------------------------------------------------------------------
+
+
+class VisitStatus(models.TextChoices):
+    REQUESTED = "requested", "Requested"
+    CONFIRMED = "confirmed", "Confirmed"
+    CANCELLED = "cancelled", "Cancelled"
+    COMPLETED = "completed", "Completed"
+
+
+# status -> the statuses it may move to (rescheduling keeps a visit active, see services).
+VISIT_TRANSITIONS: dict[str, tuple[str, ...]] = {
+    VisitStatus.REQUESTED: (VisitStatus.CONFIRMED, VisitStatus.CANCELLED),
+    VisitStatus.CONFIRMED: (VisitStatus.COMPLETED, VisitStatus.CANCELLED),
+    VisitStatus.CANCELLED: (),
+    VisitStatus.COMPLETED: (),
+}
+# Visits in these statuses hold their slot: no two of them overlap for one agent or one listing.
+ACTIVE_VISIT_STATUSES = (VisitStatus.REQUESTED, VisitStatus.CONFIRMED)
+
+
+class Visit(BaseModel):
+    """A viewing of a listing by a customer, shown by the listing's agent.
+
+    On PostgreSQL two exclusion constraints (migration 0002, ``btree_gist``) forbid two
+    active visits whose ``[starts_at, ends_at)`` ranges overlap for the same agent or
+    the same listing. They are not declared here because SQLite cannot hold them; there
+    the service checks inside its IMMEDIATE (writer-serialising) transaction."""
+
+    listing = models.ForeignKey(Listing, on_delete=models.CASCADE, related_name="visits")
+    customer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="visits")
+    agent = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="agent_visits")
+    starts_at = models.DateTimeField()
+    ends_at = models.DateTimeField()
+    note = models.TextField(blank=True)
+    status = models.CharField(max_length=20, choices=VisitStatus.choices, default=VisitStatus.REQUESTED)
+    cancel_reason = models.TextField(blank=True)
+    confirmed_at = models.DateTimeField(null=True, blank=True)
+    cancelled_at = models.DateTimeField(null=True, blank=True)
+    completed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta(BaseModel.Meta):
+        ordering = ["starts_at"]
+        indexes = [
+            models.Index(fields=["agent", "starts_at"], name="visit_agent_starts"),
+            models.Index(fields=["listing", "starts_at"], name="visit_listing_starts"),
+            models.Index(fields=["customer", "starts_at"], name="visit_customer_starts"),
+        ]
+        constraints = [
+            models.CheckConstraint(condition=Q(ends_at__gt=models.F("starts_at")), name="visit_ends_after_start"),
+            models.CheckConstraint(condition=Q(status__in=VisitStatus.values), name="visit_status_valid"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.listing_id} {self.starts_at:%Y-%m-%d %H:%M} ({self.status})"
+
+    @property
+    def is_active(self) -> bool:
+        return self.status in ACTIVE_VISIT_STATUSES
+
+    def allowed_next_statuses(self) -> list[str]:
+        return [str(s) for s in VISIT_TRANSITIONS.get(self.status, ())]
+
+
+# Favorites and saved searches -----------------------------------------------------------------
+
+
+class Favorite(BaseModel):
+    """A listing a user saved."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="favorites")
+    listing = models.ForeignKey(Listing, on_delete=models.CASCADE, related_name="favorites")
+
+    class Meta(BaseModel.Meta):
+        constraints = [models.UniqueConstraint(fields=["user", "listing"], name="favorite_unique_user_listing")]
+        indexes = [models.Index(fields=["user", "-created_at"], name="favorite_user_created")]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} -> {self.listing_id}"
+
+
+class AlertFrequency(models.TextChoices):
+    INSTANT = "instant", "Instant"
+    DAILY = "daily", "Daily"
+    WEEKLY = "weekly", "Weekly"
+    NONE = "none", "None"
+
+
+class SavedSearch(BaseModel):
+    """A named set of listing search filters whose new matches are announced to its owner."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="saved_searches")
+    name = models.CharField(max_length=100)
+    filters = models.JSONField(default=dict, blank=True)
+    alert_frequency = models.CharField(max_length=10, choices=AlertFrequency.choices, default=AlertFrequency.DAILY)
+    last_checked_at = models.DateTimeField(
+        null=True, blank=True, help_text="Watermark: listings published after it are checked on the next run."
+    )
+    last_alerted_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta(BaseModel.Meta):
+        indexes = [models.Index(fields=["alert_frequency", "last_checked_at"], name="savedsearch_freq_checked")]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(alert_frequency__in=AlertFrequency.values), name="savedsearch_freq_valid"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class SavedSearchMatch(models.Model):
+    """One listing announced for one saved search: each match is announced once."""
+
+    id = models.BigAutoField(primary_key=True)
+    saved_search = models.ForeignKey(SavedSearch, on_delete=models.CASCADE, related_name="matches")
+    listing = models.ForeignKey(Listing, on_delete=models.CASCADE, related_name="+")
+    matched_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-matched_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["saved_search", "listing"], name="savedsearchmatch_unique_search_listing")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.saved_search_id}: {self.listing_id}"
+
+
+# Media ----------------------------------------------------------------------------------------
+
+
+class MediaKind(models.TextChoices):
+    IMAGE = "image", "Image"
+    DOCUMENT = "document", "Document"
+    FLOOR_PLAN = "floor_plan", "Floor plan"
+
+
+def media_upload_to(instance: "ListingMedia", filename: str) -> str:
+    return f"listings/{instance.listing_id}/{instance.id}{Path(filename).suffix.lower()}"
+
+
+class ListingMedia(BaseModel):
+    """A photo, document or floor plan of a listing; at most one cover per listing."""
+
+    listing = models.ForeignKey(Listing, on_delete=models.CASCADE, related_name="media")
+    kind = models.CharField(max_length=20, choices=MediaKind.choices, default=MediaKind.IMAGE)
+    file = models.FileField(upload_to=media_upload_to, max_length=255)
+    thumbnail = models.CharField(max_length=255, blank=True, help_text="Storage name of the JPEG thumbnail.")
+    original_name = models.CharField(max_length=255, blank=True)
+    content_type = models.CharField(max_length=100)
+    size = models.PositiveIntegerField()
+    width = models.PositiveIntegerField(null=True, blank=True)
+    height = models.PositiveIntegerField(null=True, blank=True)
+    title = models.CharField(max_length=200, blank=True)
+    position = models.PositiveIntegerField(default=0)
+    is_cover = models.BooleanField(default=False)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta(BaseModel.Meta):
+        ordering = ["position", "created_at"]
+        indexes = [models.Index(fields=["listing", "position"], name="media_listing_position")]
+        constraints = [
+            models.UniqueConstraint(fields=["listing"], condition=Q(is_cover=True), name="media_one_cover_per_listing"),
+            models.CheckConstraint(condition=Q(kind__in=MediaKind.values), name="media_kind_valid"),
+            models.CheckConstraint(condition=Q(is_cover=False) | Q(kind=MediaKind.IMAGE), name="media_cover_is_image"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.listing_id} {self.kind} #{self.position}"

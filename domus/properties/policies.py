@@ -1,4 +1,4 @@
-"""Who may do what with listings, their units and the feature taxonomy. Reading is
+"""Who may do what with listings, their units, the feature taxonomy and visits. Reading is
 scoped by the selectors; these decide the writes."""
 
 from typing import Any
@@ -41,3 +41,25 @@ def can_manage_listing(user: Any, listing: Any) -> bool:
 def can_manage_features(user: Any) -> bool:
     """The feature taxonomy is the platform's."""
     return is_admin(user)
+
+
+# Visits -----------------------------------------------------------------------------
+
+
+def can_handle_visit(user: Any, visit: Any) -> bool:
+    """Confirm and complete: the visit's agent, the staff of the listing's company, admins."""
+    if is_admin(user):
+        return True
+    if not _authenticated(user):
+        return False
+    return user.pk == visit.agent_id or is_company_staff(user, visit.listing.company_id)
+
+
+def can_change_visit(user: Any, visit: Any) -> bool:
+    """Reschedule, cancel, edit: the customer who asked, and whoever handles the visit."""
+    return (_authenticated(user) and user.pk == visit.customer_id) or can_handle_visit(user, visit)
+
+
+def can_delete_visit(user: Any, visit: Any) -> bool:
+    """Remove the record: the customer who asked and admins."""
+    return is_admin(user) or (_authenticated(user) and user.pk == visit.customer_id)

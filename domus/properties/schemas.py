@@ -1,20 +1,33 @@
 """Shapes of the listings API: listings (search filters, result cards, details),
-units, price history, facets and features."""
+units, price history, facets, features, visits, favorites, saved searches and media."""
 
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
+from django.core.files.storage import default_storage
 from ninja import Field, Schema
 from pydantic import field_validator, model_validator
 
 from domus.core.filtering import ListFilters
-from domus.properties.models import ListingStatus, ListingType, PropertyType, UnitStatus
+from domus.properties.models import (
+    AlertFrequency,
+    ListingStatus,
+    ListingType,
+    MediaKind,
+    PropertyType,
+    UnitStatus,
+    VisitStatus,
+)
 
 
 def _upper(value: str | None) -> str | None:
     return value.strip().upper() if isinstance(value, str) else value
+
+
+def _storage_url(name: str | None) -> str | None:
+    return default_storage.url(name) if name else None
 
 
 # Filters ------------------------------------------------------------------------------
@@ -146,7 +159,13 @@ class ListingCardOut(Schema):
     maps_url: str
     features: list[str]
     distance_km: float | None = None
+    cover_thumbnail_url: str | None = None
     created_at: datetime
+
+    @staticmethod
+    def resolve_cover_thumbnail_url(obj: Any) -> str | None:
+        # Annotated by the card selector (no query per card).
+        return _storage_url(getattr(obj, "cover_thumbnail", None))
 
     @staticmethod
     def resolve_features(obj: Any) -> list[str]:
@@ -156,6 +175,21 @@ class ListingCardOut(Schema):
     def resolve_distance_km(obj: Any) -> float | None:
         distance = getattr(obj, "distance_km", None)
         return None if distance is None else round(distance, 3)
+
+
+class FavoriteListingOut(ListingCardOut):
+    """A saved listing's card and when it was saved."""
+
+    favorited_at: datetime
+
+
+class FavoriteOut(Schema):
+    listing_id: UUID
+    favorited_at: datetime
+
+    @staticmethod
+    def resolve_favorited_at(obj: Any) -> datetime:
+        return obj.created_at
 
 
 class ListingOut(ListingCardOut):
@@ -300,3 +334,138 @@ class MapOut(Schema):
     total: int
     clusters: list[MapClusterOut]
     points: list[MapPointOut]
+
+
+# Visits -------------------------------------------------------------------------------
+
+
+class VisitFilters(ListFilters):
+    status: VisitStatus | None = None
+    listing: UUID | None = None
+    agent: UUID | None = None
+    starts_after: datetime | None = None
+    starts_before: datetime | None = None
+
+
+class VisitIn(Schema):
+    """A viewing request: 15 minutes to 4 hours, in the future."""
+
+    listing_id: UUID
+    starts_at: datetime
+    ends_at: datetime
+    note: str = Field("", max_length=2000)
+
+
+class VisitPutIn(Schema):
+    """The whole editable visit: its slot (a change is a reschedule) and its note."""
+
+    starts_at: datetime
+    ends_at: datetime
+    note: str = Field("", max_length=2000)
+
+
+class VisitPatchIn(Schema):
+    starts_at: datetime = None
+    ends_at: datetime = None
+    note: str = Field(None, max_length=2000)
+
+
+class VisitRescheduleIn(Schema):
+    starts_at: datetime
+    ends_at: datetime
+
+
+class VisitCancelIn(Schema):
+    reason: str = Field("", max_length=2000)
+
+
+class VisitOut(Schema):
+    id: UUID
+    listing_id: UUID
+    listing_title: str
+    customer_id: UUID
+    agent_id: UUID
+    starts_at: datetime
+    ends_at: datetime
+    note: str
+    status: str
+    allowed_next_statuses: list[str]
+    cancel_reason: str
+    confirmed_at: datetime | None
+    cancelled_at: datetime | None
+    completed_at: datetime | None
+    created_at: datetime
+    updated_at: datetime
+
+    @staticmethod
+    def resolve_listing_title(obj: Any) -> str:
+        return obj.listing.title
+
+    @staticmethod
+    def resolve_allowed_next_statuses(obj: Any) -> list[str]:
+        return obj.allowed_next_statuses()
+
+
+# Saved searches -----------------------------------------------------------------------
+
+
+class SavedSearchIn(Schema):
+    name: str = Field(..., min_length=1, max_length=100)
+    filters: dict[str, Any] = Field(default_factory=dict, description="Parameters of GET /properties/.")
+    alert_frequency: AlertFrequency = AlertFrequency.DAILY
+
+
+class SavedSearchPatchIn(Schema):
+    name: str = Field(None, min_length=1, max_length=100)
+    filters: dict[str, Any] = None
+    alert_frequency: AlertFrequency = None
+
+
+class SavedSearchOut(Schema):
+    id: UUID
+    name: str
+    filters: dict[str, Any]
+    alert_frequency: str
+    last_checked_at: datetime | None
+    last_alerted_at: datetime | None
+    created_at: datetime
+    updated_at: datetime
+
+
+# Media --------------------------------------------------------------------------------
+
+
+class MediaUploadIn(Schema):
+    kind: MediaKind = MediaKind.IMAGE
+    title: str = Field("", max_length=200)
+    is_cover: bool = False
+
+
+class MediaPatchIn(Schema):
+    title: str = Field(None, max_length=200)
+    position: int = Field(None, ge=0, le=100000)
+    is_cover: bool = None
+
+
+class MediaOut(Schema):
+    id: UUID
+    listing_id: UUID
+    kind: str
+    url: str
+    thumbnail_url: str | None
+    content_type: str
+    size: int
+    width: int | None
+    height: int | None
+    title: str
+    position: int
+    is_cover: bool
+    created_at: datetime
+
+    @staticmethod
+    def resolve_url(obj: Any) -> str:
+        return obj.file.url
+
+    @staticmethod
+    def resolve_thumbnail_url(obj: Any) -> str | None:
+        return _storage_url(obj.thumbnail)

@@ -1,10 +1,12 @@
+from datetime import datetime, timedelta
 from decimal import Decimal
 
 import factory
+from django.utils import timezone
 
 from domus.accounts.tests.factories import UserFactory
 from domus.core.roles import Role
-from domus.properties.models import Feature, Listing, ListingStatus, Unit
+from domus.properties.models import Feature, Listing, ListingStatus, Unit, Visit, VisitStatus
 
 
 class FeatureFactory(factory.django.DjangoModelFactory):
@@ -51,3 +53,21 @@ class UnitFactory(factory.django.DjangoModelFactory):
 
     listing = factory.SubFactory(ListingFactory)
     unit_number = factory.Sequence(lambda n: f"A{n}")
+
+
+class VisitFactory(factory.django.DjangoModelFactory):
+    """A requested visit tomorrow at 10:00 UTC for an hour, shown by the listing's agent."""
+
+    class Meta:
+        model = Visit
+
+    listing = factory.SubFactory(ListingFactory, agent=factory.SubFactory(UserFactory, role=Role.AGENT))
+    customer = factory.SubFactory(UserFactory, role=Role.CUSTOMER)
+    agent = factory.LazyAttribute(lambda v: v.listing.agent)
+    starts_at = factory.LazyFunction(lambda: _tomorrow_at(10))
+    ends_at = factory.LazyAttribute(lambda v: v.starts_at + timedelta(hours=1))
+    status = VisitStatus.REQUESTED
+
+
+def _tomorrow_at(hour: int) -> datetime:
+    return (timezone.now() + timedelta(days=1)).replace(hour=hour, minute=0, second=0, microsecond=0)

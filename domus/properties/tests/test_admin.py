@@ -48,3 +48,25 @@ def test_a_features_slug_is_read_only_once_created(superuser_client):
 
     feature.refresh_from_db()
     assert (feature.name, feature.slug) == ("Big Pool", "pool")
+
+
+def test_the_visit_favorite_search_and_media_pages_open(superuser_client):
+    from domus.properties.models import Favorite, ListingMedia, SavedSearch, SavedSearchMatch
+    from domus.properties.tests.factories import VisitFactory
+
+    visit = VisitFactory()
+    listing = visit.listing
+    favorite = Favorite.objects.create(user=visit.customer, listing=listing)
+    search = SavedSearch.objects.create(user=visit.customer, name="Flats", filters={"city": "Nairobi"})
+    match = SavedSearchMatch.objects.create(saved_search=search, listing=listing)
+    media = ListingMedia.objects.create(listing=listing, file="listings/x.png", content_type="image/png", size=1)
+
+    for model, pk in (
+        ("visit", visit.pk),
+        ("favorite", favorite.pk),
+        ("savedsearch", search.pk),
+        ("savedsearchmatch", match.pk),
+        ("listingmedia", media.pk),
+    ):
+        assert superuser_client.get(f"/admin/properties/{model}/").status_code == 200, model
+        assert superuser_client.get(f"/admin/properties/{model}/{pk}/change/").status_code == 200, model

@@ -307,6 +307,7 @@ def test_result_cards_carry_what_a_card_needs(api_client):
         "maps_url": "https://www.google.com/maps/search/?api=1&query=-1.286400%2C36.817200",
         "features": ["pool"],
         "distance_km": None,
+        "cover_thumbnail_url": None,
         "created_at": card["created_at"],
     }
 

@@ -1,18 +1,22 @@
 """Listings API: search (filters, text, geo), facets, listing CRUD with status
-transitions and price history, units, and the feature taxonomy. Reads are scoped by
-the selectors; writes check the policies."""
+transitions and price history, units, and the feature taxonomy; and ``router``, which
+mounts them with the visits, favorites, saved searches and media routers. Reads are
+scoped by the selectors; writes check the policies."""
 
 from uuid import UUID
 
+from django.conf import settings
 from django.http import HttpRequest
 from ninja import Query, Router, Status
 from ninja.pagination import paginate
 
 from domus.accounts.auth import optional_auth
 from domus.core.errors import ErrorOut
+from domus.core.exceptions import ValidationFailed
 from domus.core.filtering import ListFilters
 from domus.core.policies import require
 from domus.properties import policies, selectors, services
+from domus.properties.api import favorites, media, saved_searches, visits
 from domus.properties.schemas import (
     FacetsOut,
     FeatureIn,
@@ -31,10 +35,12 @@ from domus.properties.schemas import (
     listing_fields,
 )
 
-router = Router(tags=["properties"])
+listings = Router(tags=["properties"])
 
 MANAGERS = {"x-permission": "listing owner, assigned agent, company staff or admin"}
 PUBLIC = {"x-permission": "public (drafts: owner, agent, company staff or admin)"}
+# Deepest result a listing search pages to (DESIGN.md: OFFSET paging cost grows with depth).
+MAX_RESULT_DEPTH = 10_000
 READ_ERRORS = {400: ErrorOut, 401: ErrorOut, 404: ErrorOut}
 WRITE_ERRORS = {400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut}
 
@@ -42,19 +48,38 @@ WRITE_ERRORS = {400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409:
 # Search ------------------------------------------------------------------------------------
 
 
-@router.get(
+def _result_depth(request: HttpRequest) -> int:
+    """How far into the results a request reads (the paginator has validated the numbers)."""
+    query = request.GET
+    if any(query.get(name) for name in ("limit", "offset", "skip")):
+        size = int(query.get("limit") or query.get("page_size") or settings.NINJA_PAGINATION_PER_PAGE)
+        return int(query.get("offset") or query.get("skip") or 0) + size
+    size = int(query.get("page_size") or settings.NINJA_PAGINATION_PER_PAGE)
+    return int(query.get("page") or 1) * size
+
+
+@listings.get(
     "/",
     response={200: list[ListingCardOut], 400: ErrorOut, 401: ErrorOut},
     auth=optional_auth,
     summary="Search listings: filters, text, bbox or near + radius (distance_km), ordering",
+    description=(
+        f"Reads at most the first {MAX_RESULT_DEPTH:,} results of a search (page * page_size, or offset + limit); "
+        "deeper pages answer 400: narrow the search with filters instead (OFFSET paging slows down with depth)."
+    ),
     openapi_extra=PUBLIC,
 )
 @paginate
 def listing_list(request: HttpRequest, filters: Query[ListingFilters]):
+    if _result_depth(request) > MAX_RESULT_DEPTH:
+        raise ValidationFailed(
+            f"Only the first {MAX_RESULT_DEPTH:,} results can be paged through; add filters to narrow the search.",
+            errors={"page": [f"page * page_size (or offset + limit) must not exceed {MAX_RESULT_DEPTH:,}."]},
+        )
     return selectors.listing_list_for_actor(actor=request.auth, filters=filters)
 
 
-@router.get(
+@listings.get(
     "/facets/",
     response={200: FacetsOut, 400: ErrorOut, 401: ErrorOut},
     auth=optional_auth,
@@ -65,7 +90,7 @@ def listing_facets(request: HttpRequest, filters: Query[ListingFilters]):
     return selectors.listing_facets_for_actor(actor=request.auth, filters=filters)
 
 
-@router.get(
+@listings.get(
     "/map/",
     response={200: MapOut, 400: ErrorOut, 401: ErrorOut},
     auth=optional_auth,
@@ -79,13 +104,13 @@ def listing_map(request: HttpRequest, filters: Query[MapFilters]):
 # Features ----------------------------------------------------------------------------------
 
 
-@router.get("/features/", response={200: list[FeatureOut], 400: ErrorOut}, auth=None, summary="Feature taxonomy")
+@listings.get("/features/", response={200: list[FeatureOut], 400: ErrorOut}, auth=None, summary="Feature taxonomy")
 @paginate
 def feature_list(request: HttpRequest, filters: Query[ListFilters]):
     return selectors.feature_list(filters=filters)
 
 
-@router.post(
+@listings.post(
     "/features/",
     response={201: FeatureOut, **WRITE_ERRORS},
     summary="Add a feature (its slug never changes)",
@@ -99,7 +124,7 @@ def feature_create(request: HttpRequest, payload: FeatureIn):
 # Listings ----------------------------------------------------------------------------------
 
 
-@router.post(
+@listings.post(
     "/",
     response={201: ListingOut, **WRITE_ERRORS},
     summary="Create a listing (seed 001's body with name works as written)",
@@ -111,7 +136,7 @@ def listing_create(request: HttpRequest, payload: ListingIn):
     return Status(201, selectors.listing_get_for_actor(actor=request.auth, listing_id=listing.pk))
 
 
-@router.get(
+@listings.get(
     "/{listing_id}/",
     response={200: ListingOut, **READ_ERRORS},
     auth=optional_auth,
@@ -137,7 +162,7 @@ def _listing_update(request: HttpRequest, listing_id: UUID, data: dict):
     return selectors.listing_get_for_actor(actor=request.auth, listing_id=listing_id)
 
 
-@router.put(
+@listings.put(
     "/{listing_id}/",
     response={200: ListingOut, **WRITE_ERRORS},
     summary="Update a listing (status moves only along allowed transitions)",
@@ -147,7 +172,7 @@ def listing_put(request: HttpRequest, listing_id: UUID, payload: ListingIn):
     return _listing_update(request, listing_id, listing_fields(payload))
 
 
-@router.patch(
+@listings.patch(
     "/{listing_id}/",
     response={200: ListingOut, **WRITE_ERRORS},
     summary="Update some of a listing's fields (status moves only along allowed transitions)",
@@ -157,7 +182,7 @@ def listing_patch(request: HttpRequest, listing_id: UUID, payload: ListingPatchI
     return _listing_update(request, listing_id, listing_fields(payload))
 
 
-@router.delete(
+@listings.delete(
     "/{listing_id}/",
     response={204: None, **WRITE_ERRORS},
     summary="Soft-delete a listing",
@@ -168,7 +193,7 @@ def listing_delete(request: HttpRequest, listing_id: UUID):
     return Status(204, None)
 
 
-@router.get(
+@listings.get(
     "/{listing_id}/price-history/",
     response={200: list[PriceChangeOut], **READ_ERRORS},
     auth=optional_auth,
@@ -184,7 +209,7 @@ def listing_price_history(request: HttpRequest, listing_id: UUID):
 # Units -------------------------------------------------------------------------------------
 
 
-@router.get(
+@listings.get(
     "/{listing_id}/units/",
     response={200: list[UnitOut], **READ_ERRORS},
     auth=optional_auth,
@@ -197,7 +222,7 @@ def unit_list(request: HttpRequest, listing_id: UUID):
     return selectors.unit_list_for_listing(listing=listing)
 
 
-@router.post(
+@listings.post(
     "/{listing_id}/units/",
     response={201: UnitOut, **WRITE_ERRORS},
     summary="Add a unit to a listing",
@@ -208,7 +233,7 @@ def unit_create(request: HttpRequest, listing_id: UUID, payload: UnitIn):
     return Status(201, services.unit_create(actor=request.auth, listing=listing, **payload.model_dump()))
 
 
-@router.get(
+@listings.get(
     "/{listing_id}/units/{unit_id}/",
     response={200: UnitOut, **READ_ERRORS},
     auth=optional_auth,
@@ -220,7 +245,7 @@ def unit_detail(request: HttpRequest, listing_id: UUID, unit_id: UUID):
     return selectors.unit_get_for_listing(listing=listing, unit_id=unit_id)
 
 
-@router.patch(
+@listings.patch(
     "/{listing_id}/units/{unit_id}/",
     response={200: UnitOut, **WRITE_ERRORS},
     summary="Update some of a unit's fields",
@@ -232,7 +257,7 @@ def unit_patch(request: HttpRequest, listing_id: UUID, unit_id: UUID, payload: U
     return services.unit_update(actor=request.auth, unit=unit, **payload.model_dump(exclude_unset=True))
 
 
-@router.delete(
+@listings.delete(
     "/{listing_id}/units/{unit_id}/",
     response={204: None, **WRITE_ERRORS},
     summary="Remove a unit",
@@ -242,3 +267,15 @@ def unit_delete(request: HttpRequest, listing_id: UUID, unit_id: UUID):
     listing = _managed_listing(request, listing_id)
     services.unit_delete(actor=request.auth, unit=selectors.unit_get_for_listing(listing=listing, unit_id=unit_id))
     return Status(204, None)
+
+
+# Mounting ----------------------------------------------------------------------------------
+
+# Fixed paths (visits/, favorites/, saved-searches/) come before the listing routes, whose
+# ``{listing_id}`` matches any path segment.
+router = Router()
+router.add_router("/visits/", visits.router)
+router.add_router("/saved-searches/", saved_searches.router)
+router.add_router("/", favorites.router)
+router.add_router("/", listings)
+router.add_router("/", media.router)

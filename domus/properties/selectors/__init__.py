@@ -9,7 +9,22 @@ from uuid import UUID
 
 from django.contrib.auth import get_user_model
 from django.db import connection
-from django.db.models import Avg, BooleanField, CharField, Count, F, FloatField, Max, Min, Prefetch, Q, QuerySet, Value
+from django.db.models import (
+    Avg,
+    BooleanField,
+    CharField,
+    Count,
+    F,
+    FloatField,
+    Max,
+    Min,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+)
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import ASin, Cast, Cos, Floor, Least, Power, Radians, Sin, Sqrt
 
@@ -18,7 +33,7 @@ from domus.core.filtering import filter_list, order_by_whitelist
 from domus.core.policies import is_admin
 from domus.core.roles import Role
 from domus.organizations.selectors import company_ids_for_user, user_company_role
-from domus.properties.models import PUBLIC_STATUSES, Feature, Listing, PriceChange, Unit
+from domus.properties.models import PUBLIC_STATUSES, Feature, Listing, ListingMedia, PriceChange, Unit
 from domus.properties.schemas import ListingFilters
 
 # Roles inside a company that manage all of the company's listings.
@@ -284,8 +299,17 @@ def listing_list_for_actor(*, actor: Any, filters: ListingFilters) -> QuerySet[L
     # filter_list applies the date filters; search (full text) and ordering are done here.
     queryset = filter_list(queryset, filters.model_copy(update={"search": None, "ordering": None}))
     queryset = _ordered(queryset, _ordering(filters.ordering), ordering_fields, default)
-    return queryset.defer("description").prefetch_related(
-        Prefetch("features", queryset=Feature.objects.only("id", "slug").order_by("slug"))
+    return listing_cards(queryset)
+
+
+def listing_cards(queryset: QuerySet[Listing]) -> QuerySet[Listing]:
+    """``queryset`` with what a result card needs, in a bounded number of queries: the
+    feature slugs in one prefetch and the cover thumbnail as a subquery column."""
+    cover = ListingMedia.objects.filter(listing=OuterRef("pk"), is_cover=True).values("thumbnail")[:1]
+    return (
+        queryset.defer("description")
+        .annotate(cover_thumbnail=Subquery(cover))
+        .prefetch_related(Prefetch("features", queryset=Feature.objects.only("id", "slug").order_by("slug")))
     )
 
 

@@ -1,0 +1,42 @@
+"""Shapes of the audit API: the log rows, their filters and the export query."""
+
+from datetime import date, datetime
+from typing import Any, Literal
+from uuid import UUID
+
+from ninja import Field, Schema
+
+from domus.core.filtering import ListFilters
+
+
+class AuditLogFilters(ListFilters):
+    """Seed 003's filters plus the common list parameters. ``search`` looks in the
+    actor's e-mail, the resource id and the action; ``ordering`` takes ``created_at``,
+    ``action`` and ``resource_type``."""
+
+    resource_type: str | None = Field(None, max_length=64, description="Exact, e.g. 'organizations.company'.")
+    resource_id: str | None = Field(None, max_length=64)
+    action: str | None = Field(None, max_length=64)
+    start_date: date | datetime | None = Field(None, description="From this day (or instant) on, inclusive.")
+    end_date: date | datetime | None = Field(None, description="Up to the end of this day (or this instant).")
+    user_id: UUID | None = Field(None, description="The actor.")
+    company_id: UUID | None = None
+
+
+class ExportQuery(Schema):
+    format: Literal["csv", "json"] = Field("csv", description="csv or json.")
+
+
+class AuditLogOut(Schema):
+    id: UUID
+    created_at: datetime
+    actor_id: UUID | None
+    actor_repr: str
+    action: str
+    resource_type: str
+    resource_id: str
+    company_id: UUID | None
+    changes: dict[str, Any]
+    ip_address: str | None
+    user_agent: str
+    request_id: str

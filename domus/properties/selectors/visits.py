@@ -1,0 +1,80 @@
+"""Reads of visits: customers see theirs, agents theirs, company staff their
+company's listings' visits, admins all; anyone else gets the same 404."""
+
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from django.db.models import Q, QuerySet
+
+from domus.core.exceptions import NotFound
+from domus.core.filtering import filter_list
+from domus.core.policies import is_admin
+from domus.properties.models import ACTIVE_VISIT_STATUSES, Listing, Visit
+from domus.properties.schemas import VisitFilters
+from domus.properties.selectors import public_listing_q, staff_company_ids
+
+
+def visit_visible_to(actor: Any) -> QuerySet[Visit]:
+    """The visits ``actor`` may read."""
+    queryset = Visit.objects.select_related("listing")
+    if is_admin(actor):
+        return queryset
+    if not getattr(actor, "is_authenticated", False):
+        return queryset.none()
+    visible = Q(customer_id=actor.pk) | Q(agent_id=actor.pk)
+    company_ids = staff_company_ids(actor)
+    if company_ids:
+        visible |= Q(listing__company_id__in=company_ids)
+    return queryset.filter(visible)
+
+
+def visit_list_for_actor(*, actor: Any, filters: VisitFilters) -> QuerySet[Visit]:
+    queryset = visit_visible_to(actor)
+    exact = {"status": filters.status, "listing_id": filters.listing, "agent_id": filters.agent}
+    queryset = queryset.filter(**{field: value for field, value in exact.items() if value is not None})
+    if filters.starts_after is not None:
+        queryset = queryset.filter(starts_at__gte=filters.starts_after)
+    if filters.starts_before is not None:
+        queryset = queryset.filter(starts_at__lt=filters.starts_before)
+    return filter_list(
+        queryset,
+        filters,
+        search_fields=["note", "listing__title"],
+        ordering_fields=["starts_at", "created_at", "status"],
+        default_ordering=["starts_at", "pk"],
+    )
+
+
+def visit_get_for_actor(*, actor: Any, visit_id: UUID) -> Visit:
+    """The visit if ``actor`` may read it; the same 404 whether it is missing or hidden."""
+    visit = visit_visible_to(actor).filter(pk=visit_id).first()
+    if visit is None:
+        raise NotFound("Visit not found.")
+    return visit
+
+
+def bookable_listing(listing_id: UUID) -> Listing | None:
+    """The live, published, public listing a visit may be booked for, locked until the
+    end of the transaction (bookings of one listing queue behind each other)."""
+    return Listing.objects.select_for_update().filter(public_listing_q(), pk=listing_id).first()
+
+
+def visit_for_update(visit_id: UUID) -> Visit:
+    return Visit.objects.select_for_update().select_related("listing").get(pk=visit_id)
+
+
+def overlapping_visit(
+    *, agent_id: UUID, listing_id: UUID, starts_at: datetime, ends_at: datetime, exclude_id: UUID | None = None
+) -> Visit | None:
+    """An active visit of the agent or of the listing whose time overlaps
+    ``[starts_at, ends_at)``, if any."""
+    queryset = Visit.objects.filter(
+        Q(agent_id=agent_id) | Q(listing_id=listing_id),
+        status__in=ACTIVE_VISIT_STATUSES,
+        starts_at__lt=ends_at,
+        ends_at__gt=starts_at,
+    )
+    if exclude_id is not None:
+        queryset = queryset.exclude(pk=exclude_id)
+    return queryset.order_by("starts_at").first()

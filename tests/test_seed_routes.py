@@ -1,0 +1,140 @@
+"""Every seed route of the platform-foundation issue answers at its seed path, with and
+without the trailing slash and without /v1: never a routing 404, a 405 or a 500."""
+
+import pytest
+
+from domus.accounts.tests.factories import UserFactory
+from domus.audit.services import audit_record
+from domus.core.roles import Role
+from domus.organizations import services as org_services
+
+# (method, path relative to /api/v1/ or /api/) as the seeds write them
+SEED_ROUTES = [
+    # seed 000
+    ("POST", "accounts/auth/token"),
+    ("POST", "accounts/auth/token/refresh"),
+    ("POST", "accounts/auth/register"),
+    ("POST", "accounts/auth/signup"),
+    ("POST", "accounts/auth/logout"),
+    ("GET", "accounts/auth/routes"),
+    ("POST", "accounts/auth/{username}/activate"),
+    ("GET", "accounts/me"),
+    ("GET", "accounts/profile"),
+    ("PUT", "accounts/profile/update"),
+    ("PATCH", "accounts/profile/update"),
+    ("GET", "accounts/users"),
+    ("POST", "accounts/users"),
+    ("GET", "accounts/users/{user_id}"),
+    ("PATCH", "accounts/users/{user_id}"),
+    ("GET", "accounts/profiles"),
+    ("POST", "accounts/profiles"),
+    ("GET", "accounts/profiles/{profile_id}"),
+    ("PATCH", "accounts/profiles/{profile_id}"),
+    ("GET", "accounts/agent-profiles"),
+    ("POST", "accounts/agent-profiles"),
+    ("GET", "accounts/agent-profiles/{agent_profile_id}"),
+    ("PATCH", "accounts/agent-profiles/{agent_profile_id}"),
+    # seed 001
+    ("POST", "auth/login"),
+    ("POST", "auth/refresh"),
+    ("POST", "auth/logout"),
+    ("POST", "auth/verify"),
+    ("POST", "auth/change-password"),
+    ("POST", "auth/forgot-password"),
+    ("POST", "auth/reset-password"),
+    ("PUT", "accounts/users/{user_id}"),
+    ("PUT", "accounts/profile"),
+    ("GET", "companies"),
+    ("POST", "companies"),
+    ("GET", "companies/{company_id}"),
+    ("PUT", "companies/{company_id}"),
+    ("POST", "companies/{company_id}/onboard"),
+    # seed 002
+    ("GET", "health"),
+    ("GET", "health/details"),
+    # seed 003
+    ("GET", "audit/logs"),
+    # seed 004
+    ("POST", "auth/register"),
+    ("GET", "auth/me"),
+    ("POST", "token/refresh"),
+    ("POST", "token/verify"),
+    ("GET", "users"),
+    ("POST", "users"),
+    ("GET", "users/{user_id}"),
+    ("PATCH", "users/{user_id}"),
+    ("GET", "stores"),
+    ("POST", "stores"),
+    ("GET", "stores/{branch_id}"),
+    ("PATCH", "stores/{branch_id}"),
+    ("GET", "logs"),
+    ("GET", "logs/{log_id}"),
+    ("GET", "logs/export"),
+]
+DELETE_ROUTES = [
+    "accounts/users/{user_id}",
+    "users/{user_id}",
+    "accounts/profiles/{profile_id}",
+    "accounts/agent-profiles/{agent_profile_id}",
+    "companies/{company_id}",
+    "stores/{branch_id}",
+]
+FORMS = ["/api/v1/{}/", "/api/v1/{}", "/api/{}/", "/api/{}"]
+
+
+@pytest.fixture
+def ids(db, admin_user):
+    from domus.accounts import services as account_services
+
+    agent = account_services.user_create(
+        actor=admin_user, email="seed-agent@example.test", password="S3ed-agent-pass!", role=Role.AGENT
+    )
+    company = org_services.company_create(actor=admin_user, name="Seed Realty")
+    branch = org_services.branch_create(actor=admin_user, company=company, name="Seed HQ", code="HQ")
+    agent_profile = account_services.agent_profile_create(actor=admin_user, user=agent, company_id=company.id)
+    log = audit_record(actor=admin_user, action="test", resource_type="test", resource_id="1")
+    return {
+        "username": agent.username,
+        "user_id": agent.id,
+        "profile_id": agent.profile.id,
+        "agent_profile_id": agent_profile.id,
+        "company_id": company.id,
+        "branch_id": branch.id,
+        "log_id": log.id,
+    }
+
+
+def _call(client, method: str, url: str):
+    if method == "GET":
+        return client.get(url)
+    return getattr(client, method.lower())(url, data="{}", content_type="application/json")
+
+
+def _assert_routed(response, method: str, url: str) -> None:
+    assert response.status_code not in (405, 500), (method, url, response.status_code, response.content[:200])
+    if response.status_code == 404:
+        assert not response.json()["detail"].startswith("No API route"), (method, url)
+
+
+@pytest.mark.parametrize(("method", "path"), SEED_ROUTES)
+def test_seed_route_answers_in_every_form(admin_client, ids, settings, method, path):
+    settings.RATE_LIMITS_ENABLED = False
+    for form in FORMS:
+        url = form.format(path.format(**ids))
+        _assert_routed(_call(admin_client, method, url), method, url)
+
+
+@pytest.mark.parametrize("path", DELETE_ROUTES)
+def test_seed_delete_routes_answer(admin_client, ids, settings, path):
+    settings.RATE_LIMITS_ENABLED = False
+    url = FORMS[0].format(path.format(**ids))
+    response = admin_client.delete(url)
+    assert response.status_code == 204, (url, response.content[:200])
+
+
+def test_a_customer_gets_refusals_not_routing_errors(client_for, ids, settings):
+    settings.RATE_LIMITS_ENABLED = False
+    customer = client_for(UserFactory(role=Role.CUSTOMER))
+    for method, path in SEED_ROUTES:
+        url = FORMS[3].format(path.format(**ids))
+        _assert_routed(_call(customer, method, url), method, url)
