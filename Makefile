@@ -36,7 +36,6 @@ run: seed
 	@echo "    API docs (ReDoc):   http://$(HOST):$(PORT)/api/redoc/"
 	@echo "    OpenAPI schema:     http://$(HOST):$(PORT)/api/schema/"
 	@echo "    Admin:              http://$(HOST):$(PORT)/admin/"
-	@echo "    WebSocket:          ws://$(HOST):$(PORT)/ws/"
 	@echo ""
 	$(BIN)/uvicorn domus.asgi:application --host $(HOST) --port $(PORT) --lifespan off
 

@@ -212,6 +212,14 @@ STORAGES = {
 }
 LISTING_MEDIA_MAX_BYTES = env.int("LISTING_MEDIA_MAX_BYTES", default=10 * 1024 * 1024)
 LISTING_THUMBNAIL_WIDTH = env.int("LISTING_THUMBNAIL_WIDTH", default=400)
+
+# Geocoding: Google when a key is set, else a Nominatim-compatible service ------------
+GOOGLE_MAPS_API_KEY = env.str("GOOGLE_MAPS_API_KEY", default="")
+GEOCODER_URL = env.str("GEOCODER_URL", default="https://nominatim.openstreetmap.org")
+GEOCODER_USER_AGENT = env.str("GEOCODER_USER_AGENT", default="Domus/1.0 (set GEOCODER_USER_AGENT to a contact address)")
+GEOCODER_TIMEOUT = env.float("GEOCODER_TIMEOUT", default=5.0)
+GEOCODER_CACHE_SECONDS = env.int("GEOCODER_CACHE_SECONDS", default=30 * 24 * 3600)
+GEOCODE_NEW_LISTINGS = env.bool("GEOCODE_NEW_LISTINGS", default=True)
 AWS_STORAGE_BUCKET_NAME = env.str("AWS_STORAGE_BUCKET_NAME", default="")
 AWS_S3_ENDPOINT_URL = env.str("AWS_S3_ENDPOINT_URL", default="") or None
 AWS_S3_REGION_NAME = env.str("AWS_S3_REGION_NAME", default="") or None

@@ -14,6 +14,7 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # speed on
 MAILERS = {"default": {"BACKEND": "django.core.mail.backends.locmem.EmailBackend"}}
 CELERY_TASK_ALWAYS_EAGER = True
 LOGGING["root"]["level"] = LOGGING["loggers"]["django"]["level"] = "WARNING"  # noqa: F405
+GEOCODE_NEW_LISTINGS = False  # no provider calls from tests that do not fake one
 MEDIA_ROOT = str(BASE_DIR / "var" / "test-media")  # noqa: F405
 if not DATABASE_URL:  # noqa: F405
     # A file (not :memory:) so thread tests share it; TEST_SQLITE_PATH lets parallel runs apart.

@@ -5,6 +5,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.text import slugify
@@ -14,6 +15,7 @@ from domus.core.events import publish
 from domus.core.exceptions import Conflict, NotFound, ValidationFailed
 from domus.core.roles import Role
 from domus.organizations.selectors import company_get_for_actor, user_company_role
+from domus.properties.geocoding import geocode_listing
 from domus.properties.models import (
     DEFAULT_CURRENCY,
     INITIAL_STATUSES,
@@ -144,7 +146,8 @@ def listing_create(
 ) -> Listing:
     """Create a listing owned by ``actor``, in ``draft`` (or ``available``). Its
     currency defaults to its company's, else KES. The first price is recorded in the
-    price history."""
+    price history. A listing without coordinates is geocoded in the background after
+    commit (``GEOCODE_NEW_LISTINGS``)."""
     _reject_unknown(fields, LISTING_FIELDS, "listing")
     if status is not None and status not in INITIAL_STATUSES:
         raise ValidationFailed(
@@ -180,6 +183,9 @@ def listing_create(
             changes={"features": {"before": [], "after": sorted(f.slug for f in listing.features.all())}},
             company_id=listing.company_id,
         )
+    if settings.GEOCODE_NEW_LISTINGS and listing.latitude is None and listing.longitude is None:
+        listing_id = str(listing.pk)
+        transaction.on_commit(lambda: geocode_listing.delay(listing_id), robust=True)
     return listing
 
 

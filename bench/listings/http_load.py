@@ -1,0 +1,51 @@
+"""Load every listing scenario over HTTP against a Domus server on this machine, with
+bench/load.py (bounded: 127.0.0.1/localhost only, at most 20 s per scenario), and print
+one Markdown table.
+
+    .venv/bin/python bench/listings/http_load.py --base http://127.0.0.1:8766 --detail-id <uuid>
+"""
+
+import argparse
+import json
+import subprocess
+import sys
+from pathlib import Path
+from urllib.parse import urlsplit
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+from scenarios import SCENARIOS  # noqa: E402
+
+LOAD = HERE.parent / "load.py"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--base", default="http://127.0.0.1:8766")
+    parser.add_argument("--detail-id", required=True)
+    parser.add_argument("--concurrency", type=int, default=8)
+    parser.add_argument("--duration", type=float, default=5.0)
+    args = parser.parse_args(argv)
+    if urlsplit(args.base).hostname not in {"127.0.0.1", "localhost", "::1"}:
+        parser.error("--base must be a server on this machine")
+    duration = min(args.duration, 20.0)
+    print("| query | req/s | p50 ms | p95 ms | p99 ms | errors |")
+    print("| --- | ---: | ---: | ---: | ---: | ---: |")
+    for name, path in SCENARIOS.items():
+        url = f"{args.base.rstrip('/')}/api/v1/{path.format(id=args.detail_id)}"
+        command = [sys.executable, str(LOAD), "--url", url, "--concurrency", str(args.concurrency)]
+        command += ["--duration", str(duration), "--warmup", "1", "--json"]
+        # An argument list, no shell; the URL is checked to be local above.
+        run = subprocess.run(command, check=True, capture_output=True, text=True)  # noqa: S603
+        result = json.loads(run.stdout)
+        print(
+            f"| {name} | {result['rps']} | {result['p50_ms']} | {result['p95_ms']} | {result['p99_ms']} "
+            f"| {result['errors']} |",
+            flush=True,
+        )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,109 @@
+"""Server-side latency of the listing-portal queries, measured in-process.
+
+    DATABASE_URL=postgres://postgres:postgres@127.0.0.1:5432/domus_geo REDIS_URL=redis://127.0.0.1:6379/8 \
+        .venv/bin/python bench/listings/latency.py --requests 200 --explain bench/listings/explain.txt
+
+Each scenario (bench/listings/scenarios.py) is requested ``--requests`` times, one
+after the other, through Django's test client: the whole Django + Ninja stack, the ORM
+and the database, without a network or an HTTP server, as an anonymous visitor (public
+reads). Detail requests cycle over 500 ids sampled at random. Prints p50/p95/p99 and
+queries per request as a Markdown table; ``--explain FILE`` writes ``EXPLAIN (ANALYZE,
+BUFFERS)`` of every query of the slowest scenario (by p95). Bounded: at most 2,000
+requests per scenario. It only reads.
+"""
+
+import argparse
+import os
+import statistics
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from scenarios import SCENARIOS  # noqa: E402
+
+MAX_REQUESTS = 2000
+
+
+def percentile(values: list[float], pct: float) -> float:
+    ordered = sorted(values)
+    index = max(0, min(len(ordered) - 1, round(pct / 100 * len(ordered) + 0.5) - 1))
+    return ordered[index]
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--requests", type=int, default=200)
+    parser.add_argument("--warmup", type=int, default=10, help="Unmeasured requests per scenario first.")
+    parser.add_argument("--only", help="Run only scenarios whose name contains this text.")
+    parser.add_argument("--explain", help="Write EXPLAIN ANALYZE of the slowest scenario's queries to this file.")
+    args = parser.parse_args(argv)
+    if not 1 <= args.requests <= MAX_REQUESTS:
+        parser.error(f"--requests must be between 1 and {MAX_REQUESTS}")
+
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "domus.settings")
+    os.environ.setdefault("SECRET_KEY", "bench-only-secret-key-that-is-long-enough-for-hs256")
+    import django
+
+    django.setup()
+    from django.conf import settings
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+
+    from domus.properties.models import Listing
+    from domus.properties.selectors import public_listing_q
+
+    settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, "testserver"]
+    settings.RATE_LIMITS_ENABLED = False
+    client = Client()
+    ids = list(Listing.objects.filter(public_listing_q()).order_by("?").values_list("pk", flat=True)[:500])
+    total = Listing.objects.count()
+    print(f"{connection.vendor}, {total:,} live listings, {args.requests} requests per scenario\n")
+    print("| query | p50 ms | p95 ms | p99 ms | req/s (1 client) | SQL queries |")
+    print("| --- | ---: | ---: | ---: | ---: | ---: |")
+    results: dict[str, dict] = {}
+    for name, path in SCENARIOS.items():
+        if args.only and args.only not in name:
+            continue
+        urls = [f"/api/v1/{path.format(id=pk)}" for pk in ids] if "{id}" in path else [f"/api/v1/{path}"]
+        for n in range(args.warmup):
+            client.get(urls[n % len(urls)])
+        timings = []
+        with CaptureQueriesContext(connection) as captured:
+            started = time.perf_counter()
+            for n in range(args.requests):
+                t0 = time.perf_counter()
+                response = client.get(urls[n % len(urls)])
+                timings.append((time.perf_counter() - t0) * 1000)
+                if response.status_code != 200:
+                    raise SystemExit(f"{name}: {urls[n % len(urls)]} answered {response.status_code}")
+            elapsed = time.perf_counter() - started
+        results[name] = {"p95": percentile(timings, 95), "url": urls[0], "queries": captured.captured_queries}
+        print(
+            f"| {name} | {statistics.median(timings):.2f} | {percentile(timings, 95):.2f} | "
+            f"{percentile(timings, 99):.2f} | {args.requests / elapsed:.0f} | "
+            f"{len(captured.captured_queries) / args.requests:.1f} |"
+        )
+    if args.explain and results and connection.vendor == "postgresql":
+        slowest = max(results, key=lambda k: results[k]["p95"])
+        with CaptureQueriesContext(connection) as captured:
+            client.get(results[slowest]["url"])
+        lines = [f"Slowest by p95: {slowest}  GET {results[slowest]['url']}\n"]
+        with connection.cursor() as cursor:
+            for query in captured.captured_queries:
+                sql = query["sql"]
+                if not sql.lstrip().upper().startswith("SELECT"):
+                    continue
+                cursor.execute(f"EXPLAIN (ANALYZE, BUFFERS) {sql}")
+                lines.append(f"-- {sql}\n" + "\n".join(row[0] for row in cursor.fetchall()) + "\n")
+        Path(args.explain).write_text("\n".join(lines))
+        print(f"\nEXPLAIN ANALYZE of '{slowest}' written to {args.explain}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
