@@ -37,6 +37,10 @@ ALIASES: list[Alias] = [
     Alias("projects/<id>/units", "properties/<id>/units", "001"),
     Alias("projects/<id>", "properties/<id>", "001"),
     Alias("projects", "properties", "001"),
+    # crm (seeds 002, 004)
+    # sales (seeds 001, 002)
+    # leasing and finance (seeds 000, 001, 004)
+    # communications (seeds 000, 003)
     # analytics (seed 003)
     Alias("stats/price-trends", "analytics/stats/price-trends", "003"),
     # audit (seeds 003, 004)

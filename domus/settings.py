@@ -43,6 +43,11 @@ INSTALLED_APPS = [
     "domus.accounts",
     "domus.organizations",
     "domus.properties",
+    "domus.crm",
+    "domus.sales",
+    "domus.leasing",
+    "domus.finance",
+    "domus.communications",
     "domus.analytics",
     "domus.audit",
     "domus.ops",
@@ -253,3 +258,9 @@ LOGGING = {
         "django.server": {"level": "WARNING"},
     },
 }
+
+# CRM and sales ---------------------------------------------------------------------
+
+# Communications --------------------------------------------------------------------
+
+# Leasing and finance ---------------------------------------------------------------

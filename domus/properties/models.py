@@ -13,8 +13,8 @@ from django.db.models.functions import Upper
 from django.utils import timezone
 
 from domus.core.models import BaseModel, SoftDeleteModel
+from domus.core.money import DEFAULT_CURRENCY
 
-DEFAULT_CURRENCY = "KES"
 MAPS_SEARCH_URL = "https://www.google.com/maps/search/"
 
 

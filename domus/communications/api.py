@@ -1,0 +1,5 @@
+"""Communications API."""
+
+from ninja import Router
+
+router = Router(tags=["communications"])

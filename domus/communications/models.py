@@ -1,0 +1,1 @@
+"""Conversations, notifications, preferences, multi-channel outreach, support tickets and WebSockets."""

@@ -1,0 +1,1 @@
+"""Clients, leads with explainable scoring, public lead capture and pipeline stats."""

@@ -1,0 +1,5 @@
+"""Finance API."""
+
+from ninja import Router
+
+router = Router(tags=["finance"])

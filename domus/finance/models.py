@@ -1,0 +1,1 @@
+"""Invoices, payments (M-Pesa and manual), the double-entry ledger and owner payouts."""

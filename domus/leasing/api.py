@@ -1,0 +1,5 @@
+"""Leasing API."""
+
+from ninja import Router
+
+router = Router(tags=["leasing"])

@@ -1,0 +1,1 @@
+"""Leases, rent schedules and tenants."""

@@ -1,0 +1,1 @@
+"""Offers, contracts, deals with status history, and commissions."""
