@@ -133,15 +133,7 @@ for server in $SERVERS; do
   fi
   echo "== $server"
   start_server "$server"
-  if [[ $(status_of "$BASE/api/v1/health") == 200 ]]; then
-    load "$server" "GET /api/v1/health" /api/v1/health
-  else
-    # Until the health endpoint exists: the site index (no auth, no database, like
-    # health) and the OpenAPI schema.
-    echo "   /api/v1/health does not answer 200: measuring GET / and GET /api/schema/ instead"
-    load "$server" "GET / (index)" /
-    load "$server" "GET /api/schema/" /api/schema/
-  fi
+  load "$server" "GET /api/v1/health" /api/v1/health
   load "$server" "GET /api/v1/accounts/me/ (JWT)" /api/v1/accounts/me/ "$(login)"
   stop_server
 done
