@@ -5,6 +5,7 @@ import os
 from collections.abc import Callable
 
 import pytest
+from django.apps import apps
 from django.conf import settings
 from django.core.cache import cache
 from django.test import Client
@@ -63,6 +64,12 @@ class ApiClient(Client):
 
     def patch_json(self, path: str, data=None, **kwargs):
         return self.patch(path, data=data, content_type="application/json", **kwargs)
+
+
+@pytest.fixture
+def audit_log():
+    """The audit trail's model, read without importing the audit app's models."""
+    return apps.get_model("audit", "AuditLog")
 
 
 @pytest.fixture

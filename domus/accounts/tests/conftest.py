@@ -4,7 +4,6 @@ import re
 from collections.abc import Callable
 
 import pytest
-from django.apps import apps
 from django.core import mail
 
 from domus.accounts.tests.factories import DEFAULT_PASSWORD, UserFactory
@@ -17,12 +16,6 @@ def _no_rate_limits(settings) -> None:
     # Many tests log in or write repeatedly; the limits have their own tests, which
     # switch them back on.
     settings.RATE_LIMITS_ENABLED = False
-
-
-@pytest.fixture
-def audit_log():
-    """The audit trail's model, read without importing the audit app's models."""
-    return apps.get_model("audit", "AuditLog")
 
 
 @pytest.fixture

@@ -1,7 +1,6 @@
 """Two tenants, A and B, each with a staff member and an agent, and clients for them."""
 
 import pytest
-from django.apps import apps
 
 from domus.accounts.tests.factories import UserFactory
 from domus.core.roles import Role
@@ -12,12 +11,6 @@ from domus.organizations.tests.factories import BranchFactory, CompanyFactory, M
 def _no_rate_limits(settings) -> None:
     # These tests make many writes per user; the limits have their own tests.
     settings.RATE_LIMITS_ENABLED = False
-
-
-@pytest.fixture
-def audit_log():
-    """The audit trail's model, read without importing the audit app's models."""
-    return apps.get_model("audit", "AuditLog")
 
 
 @pytest.fixture

@@ -2,7 +2,6 @@
 customer; and clients for them."""
 
 import pytest
-from django.apps import apps
 
 from domus.accounts.tests.factories import UserFactory
 from domus.core.roles import Role
@@ -16,12 +15,6 @@ URL = "/api/v1/properties/"
 def _no_rate_limits(settings) -> None:
     # These tests make many requests per user; the limits have their own tests.
     settings.RATE_LIMITS_ENABLED = False
-
-
-@pytest.fixture
-def audit_log():
-    """The audit trail's model, read without importing the audit app's models."""
-    return apps.get_model("audit", "AuditLog")
 
 
 @pytest.fixture
