@@ -36,6 +36,12 @@ def test_seed_demo_is_idempotent_and_demo_accounts_log_in(settings, api_client, 
     assert response.status_code == 200
     assert {"access", "refresh"} <= set(response.json())
 
+    portal = api_client.get("/api/v1/properties/?city=Nairobi&ordering=price").json()
+    assert portal["count"] == 6
+    assert portal["results"][0]["title"] == "Kileleshwa studio"
+    assert api_client.get("/api/v1/properties/?features=swimming-pool").json()["count"] == 3
+    assert api_client.get("/api/v1/properties/").json()["count"] == 10  # not doubled by the second run
+
 
 @pytest.mark.django_db
 def test_seed_demo_refuses_outside_the_embedded_default(settings):
