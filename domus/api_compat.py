@@ -38,7 +38,17 @@ ALIASES: list[Alias] = [
     Alias("projects/<id>", "properties/<id>", "001"),
     Alias("projects", "properties", "001"),
     # crm (seeds 002, 004)
+    Alias("clients/<id>", "crm/clients/<id>", "002"),
+    Alias("clients", "crm/clients", "002"),
+    Alias("marketing/contact", "crm/contact", "004"),
+    Alias("marketing/schedule-call", "crm/schedule-call", "004"),
+    Alias("stats/lead-quality", "crm/stats/lead-quality", "003"),
+    Alias("stats/lead-score", "crm/stats/lead-score", "003"),
+    Alias("stats/conversion-funnel", "crm/stats/conversion-funnel", "003"),
     # sales (seeds 001, 002)
+    Alias("transactions/<id>/status", "sales/deals/<id>/status", "002"),
+    Alias("transactions/<id>", "sales/deals/<id>", "002"),
+    Alias("transactions", "sales/deals", "002"),
     # leasing and finance (seeds 000, 001, 004)
     # communications (seeds 000, 003)
     # analytics (seed 003)

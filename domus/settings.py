@@ -260,7 +260,33 @@ LOGGING = {
 }
 
 # CRM and sales ---------------------------------------------------------------------
+RATE_LIMITS["contact"] = env.str("RATE_LIMIT_CONTACT", default="10/h")
+RATE_LIMITS["schedule_call"] = env.str("RATE_LIMIT_SCHEDULE_CALL", default="10/h")
+# Commission split of a closed deal, in percent of the commission; the company keeps the rest.
+SALES_COMMISSION_LISTING_SHARE = env.str("SALES_COMMISSION_LISTING_SHARE", default="40")
+SALES_COMMISSION_SELLING_SHARE = env.str("SALES_COMMISSION_SELLING_SHARE", default="40")
+SALES_DEFAULT_COMMISSION_RATE = env.str("SALES_DEFAULT_COMMISSION_RATE", default="3")
+CELERY_BEAT_SCHEDULE["sales-offers-expire"] = {"task": "domus.sales.tasks.offers_expire", "schedule": 300.0}
+CELERY_BEAT_SCHEDULE["crm-leads-rescore"] = {
+    "task": "domus.crm.tasks.leads_rescore",
+    "schedule": crontab(hour=2, minute=30),
+}
 
 # Communications --------------------------------------------------------------------
+# Outbound messages go to the local outbox (logged, listed by the API) unless this is off
+# and the channel's provider credentials are set.
+MESSAGING_OUTBOX = env.bool("MESSAGING_OUTBOX", default=True)
+MESSAGING_TIMEOUT_SECONDS = env.float("MESSAGING_TIMEOUT_SECONDS", default=10.0)
+MESSAGING_BATCH_SIZE = env.int("MESSAGING_BATCH_SIZE", default=200)
+MESSAGING_MAX_BULK_RECIPIENTS = env.int("MESSAGING_MAX_BULK_RECIPIENTS", default=5000)
+# Provider delivery callbacks: public base URL of this API and the shared token they carry.
+MESSAGING_CALLBACK_BASE_URL = env.str("MESSAGING_CALLBACK_BASE_URL", default="")
+MESSAGING_CALLBACK_TOKEN = env.str("MESSAGING_CALLBACK_TOKEN", default="")
+TWILIO_ACCOUNT_SID = env.str("TWILIO_ACCOUNT_SID", default="")
+TWILIO_AUTH_TOKEN = env.str("TWILIO_AUTH_TOKEN", default="")
+TWILIO_FROM_NUMBER = env.str("TWILIO_FROM_NUMBER", default="")
+WHATSAPP_TOKEN = env.str("WHATSAPP_TOKEN", default="")
+WHATSAPP_PHONE_NUMBER_ID = env.str("WHATSAPP_PHONE_NUMBER_ID", default="")
+TELEGRAM_BOT_TOKEN = env.str("TELEGRAM_BOT_TOKEN", default="")
 
 # Leasing and finance ---------------------------------------------------------------

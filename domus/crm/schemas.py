@@ -1,0 +1,315 @@
+"""Shapes of the CRM API: clients, leads and their activities, public capture forms, stats."""
+
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Annotated, Any
+from uuid import UUID
+
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+from ninja import Field, Schema
+from pydantic import AfterValidator, model_validator
+
+from domus.core.filtering import ListFilters
+from domus.core.money import CurrencyCode
+from domus.crm.models import ClientKind, LeadActivityKind, LeadSource, LeadStatus
+
+Money = Decimal  # amounts arrive as JSON numbers or strings; the services round them
+
+
+def _email(value: str | None) -> str | None:
+    if value:
+        value = value.strip().lower()
+        try:
+            validate_email(value)
+        except ValidationError:
+            raise ValueError("Enter a valid e-mail address.") from None
+    return value
+
+
+EmailStr = Annotated[str, Field(max_length=254), AfterValidator(_email)]
+MAX_BUDGET = Decimal("999999999999.99")
+
+
+def _budget_ordered(data: Any) -> Any:
+    low, high = getattr(data, "budget_min", None), getattr(data, "budget_max", None)
+    if low is not None and high is not None and low > high:
+        raise ValueError("budget_min must not be above budget_max.")
+    return data
+
+
+# Filters ------------------------------------------------------------------------------
+
+
+class ClientFilters(ListFilters):
+    kind: ClientKind | None = None
+    assigned_agent_id: UUID | None = None
+    company_id: UUID | None = None
+    tag: str | None = Field(None, max_length=50)
+
+
+class LeadFilters(ListFilters):
+    status: LeadStatus | None = None
+    source: LeadSource | None = None
+    assigned_agent_id: UUID | None = None
+    listing_id: UUID | None = None
+    client_id: UUID | None = None
+    company_id: UUID | None = None
+    min_score: int | None = Field(None, ge=0, le=100)
+    max_score: int | None = Field(None, ge=0, le=100)
+
+
+class StatsFilters(Schema):
+    start_date: date | datetime | None = None
+    end_date: date | datetime | None = None
+    company_id: UUID | None = None
+
+
+# Clients ------------------------------------------------------------------------------
+
+
+class ClientFields(Schema):
+    kind: ClientKind = ClientKind.PERSON
+    name: str = Field(..., min_length=1, max_length=200)
+    organization_name: str = Field("", max_length=200)
+    email: EmailStr | None = None
+    phone: str = Field("", max_length=32)
+    user_id: UUID | None = None
+    assigned_agent_id: UUID | None = None
+    budget_min: Money | None = Field(None, ge=0, le=MAX_BUDGET, decimal_places=2)
+    budget_max: Money | None = Field(None, ge=0, le=MAX_BUDGET, decimal_places=2)
+    currency: CurrencyCode | None = None
+    locations: list[str] = Field(default_factory=list, max_length=50)
+    property_types: list[str] = Field(default_factory=list, max_length=20)
+    bedrooms_min: int | None = Field(None, ge=0, le=100)
+    tags: list[str] = Field(default_factory=list, max_length=50)
+    notes: str = Field("", max_length=10000)
+
+    @model_validator(mode="after")
+    def _budget(self) -> "ClientFields":
+        return _budget_ordered(self)
+
+
+class ClientIn(ClientFields):
+    """A new client; ``company_id`` may be left out when the caller works for one company only."""
+
+    company_id: UUID | None = None
+
+
+class ClientPatchIn(Schema):
+    kind: ClientKind | None = None
+    name: str | None = Field(None, min_length=1, max_length=200)
+    organization_name: str | None = Field(None, max_length=200)
+    email: EmailStr | None = None
+    phone: str | None = Field(None, max_length=32)
+    user_id: UUID | None = None
+    assigned_agent_id: UUID | None = None
+    budget_min: Money | None = Field(None, ge=0, le=MAX_BUDGET, decimal_places=2)
+    budget_max: Money | None = Field(None, ge=0, le=MAX_BUDGET, decimal_places=2)
+    currency: CurrencyCode | None = None
+    locations: list[str] | None = Field(None, max_length=50)
+    property_types: list[str] | None = Field(None, max_length=20)
+    bedrooms_min: int | None = Field(None, ge=0, le=100)
+    tags: list[str] | None = Field(None, max_length=50)
+    notes: str | None = Field(None, max_length=10000)
+
+    @model_validator(mode="after")
+    def _budget(self) -> "ClientPatchIn":
+        return _budget_ordered(self)
+
+
+class ClientOut(Schema):
+    id: UUID
+    company_id: UUID
+    kind: str
+    name: str
+    organization_name: str
+    email: str
+    phone: str
+    user_id: UUID | None
+    assigned_agent_id: UUID | None
+    budget_min: Decimal | None
+    budget_max: Decimal | None
+    currency: str
+    locations: list[str]
+    property_types: list[str]
+    bedrooms_min: int | None
+    tags: list[str]
+    notes: str
+    created_at: datetime
+    updated_at: datetime
+
+
+# Leads ----------------------------------------------------------------------------------
+
+
+class LeadIn(Schema):
+    """A lead entered by the company (a duplicate by e-mail or phone is merged into the existing one)."""
+
+    company_id: UUID | None = None
+    name: str = Field(..., min_length=1, max_length=200)
+    email: EmailStr | None = None
+    phone: str = Field("", max_length=32)
+    message: str = Field("", max_length=5000)
+    source: LeadSource = LeadSource.MANUAL
+    listing_id: UUID | None = None
+    client_id: UUID | None = None
+    assigned_agent_id: UUID | None = None
+    budget_min: Money | None = Field(None, ge=0, le=MAX_BUDGET, decimal_places=2)
+    budget_max: Money | None = Field(None, ge=0, le=MAX_BUDGET, decimal_places=2)
+
+    @model_validator(mode="after")
+    def _budget(self) -> "LeadIn":
+        return _budget_ordered(self)
+
+
+class LeadPatchIn(Schema):
+    name: str | None = Field(None, min_length=1, max_length=200)
+    email: EmailStr | None = None
+    phone: str | None = Field(None, max_length=32)
+    message: str | None = Field(None, max_length=5000)
+    status: LeadStatus | None = None
+    lost_reason: str | None = Field(None, max_length=255)
+    listing_id: UUID | None = None
+    client_id: UUID | None = None
+    assigned_agent_id: UUID | None = None
+    budget_min: Money | None = Field(None, ge=0, le=MAX_BUDGET, decimal_places=2)
+    budget_max: Money | None = Field(None, ge=0, le=MAX_BUDGET, decimal_places=2)
+
+    @model_validator(mode="after")
+    def _budget(self) -> "LeadPatchIn":
+        return _budget_ordered(self)
+
+
+class ScoreRuleOut(Schema):
+    rule: str
+    points: int
+    max: int
+    reason: str
+
+
+class LeadOut(Schema):
+    id: UUID
+    company_id: UUID
+    name: str
+    email: str
+    phone: str
+    message: str
+    source: str
+    status: str
+    lost_reason: str
+    assigned_agent_id: UUID | None
+    user_id: UUID | None
+    listing_id: UUID | None
+    client_id: UUID | None
+    budget_min: Decimal | None
+    budget_max: Decimal | None
+    preferred_call_at: datetime | None
+    score: int
+    score_breakdown: list[ScoreRuleOut]
+    scored_at: datetime | None
+    activity_count: int
+    last_activity_at: datetime | None
+    merged_count: int
+    created_at: datetime
+    updated_at: datetime
+
+
+class LeadActivityIn(Schema):
+    kind: LeadActivityKind
+    note: str = Field("", max_length=5000)
+
+
+class LeadActivityOut(Schema):
+    id: UUID
+    lead_id: UUID
+    kind: str
+    note: str
+    actor_id: UUID | None
+    created_at: datetime
+
+
+# Public capture -------------------------------------------------------------------------
+
+
+class CaptureBase(Schema):
+    """A public form: the lead goes to the listing's company, or to ``company_id``.
+    ``website`` is a honeypot: people leave it empty, bots fill it in."""
+
+    name: str = Field(..., min_length=1, max_length=200)
+    email: EmailStr | None = None
+    phone: str = Field("", max_length=32, pattern=r"^[0-9+()\-. ]*$")
+    message: str = Field("", max_length=5000)
+    listing_id: UUID | None = None
+    company_id: UUID | None = None
+    budget_min: Money | None = Field(None, ge=0, le=MAX_BUDGET, decimal_places=2)
+    budget_max: Money | None = Field(None, ge=0, le=MAX_BUDGET, decimal_places=2)
+    website: str = Field("", max_length=200, description="Honeypot: leave empty.")
+
+    @model_validator(mode="after")
+    def _reachable(self) -> "CaptureBase":
+        if not self.email and not self.phone.strip():
+            raise ValueError("Give an e-mail address or a phone number.")
+        if self.listing_id is None and self.company_id is None:
+            raise ValueError("Give the listing_id or the company_id the message is for.")
+        return _budget_ordered(self)
+
+
+class ContactIn(CaptureBase):
+    pass
+
+
+class ScheduleCallIn(CaptureBase):
+    phone: str = Field(..., min_length=5, max_length=32, pattern=r"^[0-9+()\-. ]*$")
+    preferred_at: datetime = Field(..., description="When to call (UTC ISO 8601), in the future.")
+
+
+class CaptureOut(Schema):
+    """What a public form learns: only that it was received (never the lead's data)."""
+
+    detail: str
+    reference: UUID
+
+
+# Stats ------------------------------------------------------------------------------
+
+
+class SourceQualityOut(Schema):
+    source: str
+    count: int
+    average_score: float
+    won: int
+    conversion_rate: float
+
+
+class LeadQualityOut(Schema):
+    start_date: date | datetime | None
+    end_date: date | datetime | None
+    total: int
+    sources: list[SourceQualityOut]
+
+
+class ScoreBucketOut(Schema):
+    label: str
+    min: int
+    max: int
+    count: int
+    share: float
+
+
+class LeadScoreOut(Schema):
+    total: int
+    buckets: list[ScoreBucketOut]
+
+
+class FunnelStageOut(Schema):
+    stage: str
+    count: int
+    conversion_rate: float
+
+
+class ConversionFunnelOut(Schema):
+    total: int
+    lost: int
+    overall_conversion_rate: float
+    stages: list[FunnelStageOut]

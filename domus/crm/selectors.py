@@ -1,0 +1,326 @@
+"""Reads of clients and leads, each scoped to what the actor may see, and the pipeline stats."""
+
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from typing import Any
+from uuid import UUID
+
+from django.contrib.auth import get_user_model
+from django.db.models import Avg, Case, Count, IntegerField, Q, QuerySet, When
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+
+from domus.core.exceptions import NotFound
+from domus.core.filtering import filter_list
+from domus.core.policies import is_admin
+from domus.core.roles import Role
+from domus.crm.models import LEAD_STAGES, AssignmentCursor, Client, Lead, LeadActivity, LeadSource, LeadStatus
+from domus.crm.schemas import ClientFilters, LeadFilters, StatsFilters
+from domus.crm.scoring import RECENCY_WINDOW
+from domus.organizations.selectors import company_ids_for_user, user_company_role
+
+COMPANY_STAFF_ROLES = frozenset({Role.STAFF, Role.BRANCH_HEAD})
+# Roles that may work leads and clients of their company.
+COMPANY_WORKER_ROLES = COMPANY_STAFF_ROLES | {Role.AGENT}
+SCORE_BUCKETS: tuple[tuple[int, int], ...] = ((0, 19), (20, 39), (40, 59), (60, 79), (80, 100))
+
+
+@dataclass(frozen=True)
+class LeadContact:
+    """How to reach a lead (communications uses it); ``user_id`` is None when the lead has no account."""
+
+    id: UUID
+    name: str
+    email: str
+    phone: str
+    company_id: UUID
+    user_id: UUID | None
+
+
+# Tenancy -------------------------------------------------------------------------------
+
+
+def _authenticated(actor: Any) -> bool:
+    return bool(getattr(actor, "is_authenticated", False))
+
+
+def company_roles(actor: Any) -> dict[UUID, str]:
+    """``actor``'s role in each company they are an active member of."""
+    if not _authenticated(actor):
+        return {}
+    return {cid: user_company_role(actor, cid) for cid in company_ids_for_user(actor)}
+
+
+def staff_company_ids(actor: Any) -> set[UUID]:
+    """Companies whose CRM ``actor`` runs as staff or branch head."""
+    return {cid for cid, role in company_roles(actor).items() if role in COMPANY_STAFF_ROLES}
+
+
+def is_company_staff(actor: Any, company_id: UUID | None) -> bool:
+    return is_admin(actor) or (company_id is not None and user_company_role(actor, company_id) in COMPANY_STAFF_ROLES)
+
+
+def is_company_worker(actor: Any, company_id: UUID | None) -> bool:
+    """Staff, branch heads and agents of the company (and platform admins)."""
+    return is_admin(actor) or (company_id is not None and user_company_role(actor, company_id) in COMPANY_WORKER_ROLES)
+
+
+def company_agent_ids(company_id: UUID) -> list[UUID]:
+    """Active users holding an active agent membership of the company, in a stable order."""
+    return list(
+        get_user_model()
+        .objects.filter(
+            is_active=True,
+            memberships__company_id=company_id,
+            memberships__role=Role.AGENT,
+            memberships__is_active=True,
+        )
+        .order_by("id")
+        .values_list("id", flat=True)
+        .distinct()
+    )
+
+
+def user_by_id(user_id: UUID) -> Any | None:
+    """The active user with this id, or None."""
+    return get_user_model().objects.filter(pk=user_id, is_active=True).first()
+
+
+def assignment_cursor_for_update(company_id: UUID) -> AssignmentCursor:
+    """The company's round-robin cursor, created when missing and locked until commit
+    (it also serialises lead creation per company, so duplicates cannot race in)."""
+    AssignmentCursor.objects.get_or_create(company_id=company_id)
+    return AssignmentCursor.objects.select_for_update().get(company_id=company_id)
+
+
+def _scoped(queryset: QuerySet, actor: Any, agent_field: str) -> QuerySet:
+    """Admins see every row; staff their companies' rows; agents the rows assigned to them."""
+    if is_admin(actor):
+        return queryset
+    if not _authenticated(actor):
+        return queryset.none()
+    roles = company_roles(actor)
+    staff = {cid for cid, role in roles.items() if role in COMPANY_STAFF_ROLES}
+    if staff and len(staff) == len(roles):
+        # One plain condition keeps the (company, score) indexes usable for big lists.
+        return queryset.filter(company_id__in=staff)
+    return queryset.filter(Q(company_id__in=staff) | Q(**{agent_field: actor.pk}))
+
+
+# Clients -------------------------------------------------------------------------------
+
+
+def client_visible_to(actor: Any) -> QuerySet[Client]:
+    return _scoped(Client.objects.all(), actor, "assigned_agent_id")
+
+
+def client_list_for_actor(*, actor: Any, filters: ClientFilters) -> QuerySet[Client]:
+    queryset = client_visible_to(actor)
+    for field in ("kind", "assigned_agent_id", "company_id"):
+        value = getattr(filters, field)
+        if value is not None:
+            queryset = queryset.filter(**{field: value})
+    if filters.tag:
+        # The JSON text of the list holds each tag quoted; this works on SQLite and PostgreSQL alike.
+        queryset = queryset.filter(tags__icontains=f'"{filters.tag}"')
+    return filter_list(
+        queryset,
+        filters,
+        search_fields=["name", "email", "phone", "organization_name"],
+        ordering_fields=["name", "created_at", "updated_at"],
+        default_ordering=["-created_at", "-pk"],
+    )
+
+
+def client_get_for_actor(*, actor: Any, client_id: UUID) -> Client:
+    client = client_visible_to(actor).filter(pk=client_id).first()
+    if client is None:
+        raise NotFound("Client not found.")
+    return client
+
+
+def client_for_company(*, client_id: UUID, company_id: UUID) -> Client | None:
+    return Client.objects.filter(pk=client_id, company_id=company_id).first()
+
+
+# Leads ---------------------------------------------------------------------------------
+
+
+def lead_visible_to(actor: Any) -> QuerySet[Lead]:
+    """Admins see every lead; company staff their companies' leads; agents the leads assigned to them."""
+    return _scoped(Lead.objects.all(), actor, "assigned_agent_id")
+
+
+def lead_contacts(*, actor: Any, lead_ids: list[UUID]) -> dict[UUID, LeadContact]:
+    """Contact details of the leads among ``lead_ids`` that ``actor`` may see, by lead id."""
+    rows = (
+        lead_visible_to(actor)
+        .filter(id__in=list(lead_ids))
+        .values_list("id", "name", "email", "phone", "company_id", "user_id")
+    )
+    return {row[0]: LeadContact(*row) for row in rows}
+
+
+def lead_list_for_actor(*, actor: Any, filters: LeadFilters) -> QuerySet[Lead]:
+    queryset = lead_visible_to(actor)
+    for field in ("status", "source", "assigned_agent_id", "listing_id", "client_id", "company_id"):
+        value = getattr(filters, field)
+        if value is not None:
+            queryset = queryset.filter(**{field: value})
+    if filters.min_score is not None:
+        queryset = queryset.filter(score__gte=filters.min_score)
+    if filters.max_score is not None:
+        queryset = queryset.filter(score__lte=filters.max_score)
+    return filter_list(
+        queryset,
+        filters,
+        search_fields=["name", "email", "phone"],
+        ordering_fields=["score", "created_at", "updated_at", "name", "last_activity_at"],
+        default_ordering=["-created_at", "-pk"],
+    )
+
+
+def lead_get_for_actor(*, actor: Any, lead_id: UUID) -> Lead:
+    lead = lead_visible_to(actor).filter(pk=lead_id).first()
+    if lead is None:
+        raise NotFound("Lead not found.")
+    return lead
+
+
+def lead_for_update(lead_id: UUID) -> Lead:
+    return Lead.objects.select_for_update(of=("self",)).select_related("listing").get(pk=lead_id)
+
+
+def lead_duplicate(*, company_id: UUID, email: str, phone: str) -> Lead | None:
+    """The company's newest lead with this e-mail or phone, if any."""
+    condition = Q()
+    if email:
+        condition |= Q(email=email)  # stored lower-cased, so the (company, email) index serves it
+    if phone:
+        condition |= Q(phone=phone)
+    if not condition:
+        return None
+    return Lead.objects.filter(condition, company_id=company_id).order_by("-created_at", "-pk").first()
+
+
+def lead_activity_list(*, lead: Lead) -> QuerySet[LeadActivity]:
+    return lead.activities.order_by("-created_at", "-pk")
+
+
+def lead_ids_for_user(*, user_id: UUID, company_id: UUID) -> list[UUID]:
+    return list(Lead.objects.filter(user_id=user_id, company_id=company_id).values_list("id", flat=True))
+
+
+# Pipeline stats ------------------------------------------------------------------------
+
+
+def _stats_leads(actor: Any, filters: StatsFilters) -> QuerySet[Lead]:
+    """Leads of the companies ``actor`` runs as staff (any company, or the one asked, for admins)."""
+    queryset = Lead.objects.all() if is_admin(actor) else Lead.objects.filter(company_id__in=staff_company_ids(actor))
+    if filters.company_id is not None:
+        queryset = queryset.filter(company_id=filters.company_id)
+    if filters.start_date is not None:
+        queryset = queryset.filter(created_at__gte=_aware(filters.start_date, time.min))
+    if filters.end_date is not None:
+        queryset = queryset.filter(created_at__lte=_aware(filters.end_date, time.max))
+    return queryset
+
+
+def _aware(value: date | datetime, at: time) -> datetime:
+    if not isinstance(value, datetime):
+        value = datetime.combine(value, at)
+    return value if timezone.is_aware(value) else timezone.make_aware(value, timezone.UTC)
+
+
+def _rate(part: int, whole: int) -> float:
+    return round(part / whole, 4) if whole else 0.0
+
+
+def lead_quality_stats(*, actor: Any, filters: StatsFilters) -> dict[str, Any]:
+    """Per source: lead count, average score and the share of leads won."""
+    rows = (
+        _stats_leads(actor, filters)
+        .values("source")
+        .annotate(count=Count("id"), average_score=Avg("score"), won=Count("id", filter=Q(status=LeadStatus.WON)))
+        .order_by()
+    )
+    by_source = {row["source"]: row for row in rows}
+    sources = []
+    for source in LeadSource.values:
+        row = by_source.get(source, {"count": 0, "average_score": None, "won": 0})
+        sources.append(
+            {
+                "source": source,
+                "count": row["count"],
+                "average_score": round(float(row["average_score"] or 0), 2),
+                "won": row["won"],
+                "conversion_rate": _rate(row["won"], row["count"]),
+            }
+        )
+    return {
+        "start_date": filters.start_date,
+        "end_date": filters.end_date,
+        "total": sum(s["count"] for s in sources),
+        "sources": sources,
+    }
+
+
+def lead_score_stats(*, actor: Any, filters: StatsFilters) -> dict[str, Any]:
+    """How many leads fall in each score bucket."""
+    bucket = Case(
+        *[When(score__gte=low, score__lte=high, then=index) for index, (low, high) in enumerate(SCORE_BUCKETS)],
+        output_field=IntegerField(),
+    )
+    rows = _stats_leads(actor, filters).annotate(bucket=bucket).values("bucket").annotate(count=Count("id")).order_by()
+    counts = {row["bucket"]: row["count"] for row in rows}
+    total = sum(counts.values())
+    buckets = [
+        {
+            "label": f"{low}-{high}",
+            "min": low,
+            "max": high,
+            "count": counts.get(i, 0),
+            "share": _rate(counts.get(i, 0), total),
+        }
+        for i, (low, high) in enumerate(SCORE_BUCKETS)
+    ]
+    return {"total": total, "buckets": buckets}
+
+
+def conversion_funnel_stats(*, actor: Any, filters: StatsFilters) -> dict[str, Any]:
+    """Leads that reached each pipeline stage, and the rate from the stage before."""
+    leads = _stats_leads(actor, filters)
+    aggregates = leads.aggregate(
+        lost=Count("id", filter=Q(status=LeadStatus.LOST)),
+        **{f"stage_{i}": Count("id", filter=Q(stage_reached__gte=i)) for i in range(len(LEAD_STAGES))},
+    )
+    stages = []
+    previous: int | None = None
+    for index, stage in enumerate(LEAD_STAGES):
+        count = aggregates[f"stage_{index}"]
+        stages.append(
+            {
+                "stage": stage,
+                "count": count,
+                "conversion_rate": 1.0 if previous is None and count else _rate(count, previous or 0),
+            }
+        )
+        previous = count
+    total = aggregates["stage_0"]
+    won = aggregates[f"stage_{len(LEAD_STAGES) - 1}"]
+    return {"total": total, "lost": aggregates["lost"], "overall_conversion_rate": _rate(won, total), "stages": stages}
+
+
+def leads_of_listing(*, listing_id: UUID) -> QuerySet[Lead]:
+    return Lead.objects.filter(listing_id=listing_id).order_by("pk")
+
+
+def leads_with_stale_recency() -> QuerySet[Lead]:
+    """Leads touched within the recency window (30 days) whose score is a day old or more."""
+    now = timezone.now()
+    touched = Coalesce("last_activity_at", "created_at")
+    return (
+        Lead.objects.annotate(touched_at=touched)
+        .filter(touched_at__gte=now - RECENCY_WINDOW - timedelta(days=1), scored_at__lte=now - timedelta(days=1))
+        .order_by("pk")
+    )

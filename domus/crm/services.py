@@ -1,0 +1,506 @@
+"""Every write of the CRM: clients, leads (dedupe, round-robin, scoring), activities, capture."""
+
+import re
+from decimal import Decimal
+from typing import Any
+from uuid import UUID
+
+from django.db import transaction
+from django.utils import timezone
+
+from domus.audit.services import audit_create, audit_snapshot, audit_update
+from domus.core.events import publish
+from domus.core.exceptions import NotFound, ValidationFailed
+from domus.core.money import quantize
+from domus.crm import selectors
+from domus.crm.models import (
+    LEAD_STAGES,
+    AssignmentCursor,
+    Client,
+    Lead,
+    LeadActivity,
+    LeadActivityKind,
+    LeadSource,
+    LeadStatus,
+)
+from domus.crm.scoring import ScoreInput, score_lead
+from domus.organizations.selectors import company_exists, user_company_role
+from domus.properties.selectors import listing_get_for_actor
+
+LEAD_CAPTURED = "lead.captured"
+LEAD_ASSIGNED = "lead.assigned"
+CLIENT_FIELDS = frozenset(
+    {
+        "kind",
+        "name",
+        "organization_name",
+        "email",
+        "phone",
+        "budget_min",
+        "budget_max",
+        "currency",
+        "locations",
+        "property_types",
+        "bedrooms_min",
+        "tags",
+        "notes",
+    }
+)
+LEAD_FIELDS = frozenset({"name", "email", "phone", "message", "budget_min", "budget_max", "lost_reason"})
+
+
+def _actor_id(actor: Any) -> str | None:
+    return str(actor.pk) if getattr(actor, "is_authenticated", False) else None
+
+
+def _event(name: str, *, row: Any, company_id: UUID | None, actor: Any, recipients: list[Any]) -> None:
+    actor_id = _actor_id(actor)
+    recipient_ids = sorted({str(r) for r in recipients if r is not None and str(r) != actor_id})
+    publish(
+        name,
+        {
+            "id": str(row.pk),
+            "company_id": str(company_id) if company_id else None,
+            "actor_id": actor_id,
+            "recipient_ids": recipient_ids,
+        },
+    )
+
+
+def _reject_unknown(fields: dict[str, Any], allowed: frozenset[str], what: str) -> None:
+    unknown = sorted(set(fields) - allowed)
+    if unknown:
+        raise ValidationFailed(f"Unknown {what} fields.", errors={name: ["Unknown field."] for name in unknown})
+
+
+def normalize_phone(phone: str) -> str:
+    """Digits and a leading ``+`` only, so ``+254 700-000 000`` and ``+254700000000`` match."""
+    phone = (phone or "").strip()
+    digits = re.sub(r"\D", "", phone)
+    return f"+{digits}" if phone.startswith("+") and digits else digits
+
+
+def _money(value: Decimal | None) -> Decimal | None:
+    return quantize(value) if value is not None else None
+
+
+def _check_budget(budget_min: Decimal | None, budget_max: Decimal | None) -> None:
+    if budget_min is not None and budget_max is not None and budget_min > budget_max:
+        raise ValidationFailed("Invalid budget.", errors={"budget_min": ["Must not be above budget_max."]})
+
+
+def _worker_of(company_id: UUID, user_id: UUID, field: str) -> Any:
+    """The active user ``user_id`` when they work for the company (agent, staff, branch head)."""
+    user = selectors.user_by_id(user_id)
+    if user is None or user_company_role(user, company_id) not in selectors.COMPANY_WORKER_ROLES:
+        raise ValidationFailed("Unknown agent.", errors={field: ["Not an active agent or staff of this company."]})
+    return user
+
+
+def _user(user_id: UUID, field: str) -> Any:
+    user = selectors.user_by_id(user_id)
+    if user is None:
+        raise ValidationFailed("Unknown user.", errors={field: ["No active user with this id."]})
+    return user
+
+
+def _company_of(actor: Any, company_id: UUID | None) -> UUID:
+    """The company a new client or lead belongs to: the one given (the actor must work for
+    it), else the actor's only company."""
+    if company_id is None:
+        roles = {
+            cid: role for cid, role in selectors.company_roles(actor).items() if role in selectors.COMPANY_WORKER_ROLES
+        }
+        if len(roles) != 1:
+            raise ValidationFailed("Which company?", errors={"company_id": ["Required: you work for several or none."]})
+        return next(iter(roles))
+    if not company_exists(company_id) or not selectors.is_company_worker(actor, company_id):
+        raise ValidationFailed("Unknown company.", errors={"company_id": ["Not a company you work for."]})
+    return company_id
+
+
+# Clients -------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def client_create(
+    *,
+    actor: Any,
+    name: str,
+    company_id: UUID | None = None,
+    assigned_agent_id: UUID | None = None,
+    user_id: UUID | None = None,
+    **fields: Any,
+) -> Client:
+    """Create a client of the actor's company; an agent creating one becomes its agent."""
+    _reject_unknown(fields, CLIENT_FIELDS, "client")
+    company_id = _company_of(actor, company_id)
+    client = Client(company_id=company_id, name=name.strip(), **{k: v for k, v in fields.items() if v is not None})
+    client.email = (client.email or "").lower()
+    client.phone = normalize_phone(client.phone)
+    client.budget_min, client.budget_max = _money(client.budget_min), _money(client.budget_max)
+    _check_budget(client.budget_min, client.budget_max)
+    if assigned_agent_id is not None:
+        client.assigned_agent = _worker_of(company_id, assigned_agent_id, "assigned_agent_id")
+    elif user_company_role(actor, company_id) == "agent":
+        client.assigned_agent = actor
+    if user_id is not None:
+        client.user = _user(user_id, "user_id")
+    client.save()
+    audit_create(actor=actor, instance=client, company_id=company_id)
+    return client
+
+
+@transaction.atomic
+def client_update(*, actor: Any, client: Client, **fields: Any) -> Client:
+    """Change a client's attributes, preferences or assigned agent."""
+    assigned_given = "assigned_agent_id" in fields
+    assigned_agent_id = fields.pop("assigned_agent_id", None)
+    user_given = "user_id" in fields
+    user_id = fields.pop("user_id", None)
+    _reject_unknown(fields, CLIENT_FIELDS, "client")
+    client = Client.objects.select_for_update().get(pk=client.pk)
+    before = audit_snapshot(client)
+    for name, value in fields.items():
+        if value is None and name not in {"budget_min", "budget_max", "bedrooms_min"}:
+            raise ValidationFailed("Invalid value.", errors={name: ["May not be null."]})
+        setattr(client, name, value)
+    client.email = (client.email or "").lower()
+    client.phone = normalize_phone(client.phone)
+    client.budget_min, client.budget_max = _money(client.budget_min), _money(client.budget_max)
+    _check_budget(client.budget_min, client.budget_max)
+    if assigned_given:
+        client.assigned_agent = (
+            _worker_of(client.company_id, assigned_agent_id, "assigned_agent_id") if assigned_agent_id else None
+        )
+    if user_given:
+        client.user = _user(user_id, "user_id") if user_id else None
+    client.save()
+    audit_update(actor=actor, instance=client, before=before, company_id=client.company_id)
+    return client
+
+
+# Leads ---------------------------------------------------------------------------------
+
+
+def _rescore(lead: Lead) -> None:
+    """Recompute the lead's score and breakdown in memory (the caller saves)."""
+    now = timezone.now()
+    listing = lead.listing if lead.listing_id else None
+    data = ScoreInput(
+        source=lead.source,
+        name=lead.name,
+        email=lead.email,
+        phone=lead.phone,
+        message=lead.message,
+        budget_min=lead.budget_min,
+        budget_max=lead.budget_max,
+        listing_price=listing.price if listing is not None else None,
+        activity_count=lead.activity_count,
+        last_touch_at=lead.last_activity_at or lead.created_at or now,
+    )
+    lead.score, lead.score_breakdown = score_lead(data, now=now)
+    lead.scored_at = now
+
+
+def _set_status(lead: Lead, status: str, lost_reason: str | None) -> None:
+    if status == LeadStatus.LOST:
+        reason = (lost_reason if lost_reason is not None else lead.lost_reason).strip()
+        if not reason:
+            raise ValidationFailed("A lost lead needs a reason.", errors={"lost_reason": ["Required when lost."]})
+        lead.lost_reason = reason
+    else:
+        lead.lost_reason = ""
+        lead.stage_reached = max(lead.stage_reached, LEAD_STAGES.index(status))
+    lead.status = status
+
+
+def _round_robin(cursor: AssignmentCursor) -> UUID | None:
+    """The next of the company's active agents after the one who got the last lead."""
+    agents = selectors.company_agent_ids(cursor.company_id)
+    if not agents:
+        return None
+    following = [a for a in agents if cursor.last_agent_id is None or a > cursor.last_agent_id]
+    chosen = following[0] if following else agents[0]
+    cursor.last_agent_id = chosen
+    cursor.save(update_fields=["last_agent", "updated_at"])
+    return chosen
+
+
+def _listing_for(actor: Any, listing_id: UUID, company_id: UUID | None) -> Any:
+    try:
+        listing = listing_get_for_actor(actor=actor, listing_id=listing_id)
+    except NotFound:
+        raise ValidationFailed("Unknown listing.", errors={"listing_id": ["No such listing."]}) from None
+    if company_id is not None and listing.company_id != company_id:
+        raise ValidationFailed("Unknown listing.", errors={"listing_id": ["Not a listing of this company."]})
+    return listing
+
+
+def _merge(lead: Lead, *, capture: dict[str, Any]) -> None:
+    """Fill the gaps of an existing lead with a new capture of the same person."""
+    for field in ("name", "email", "phone"):
+        if not getattr(lead, field) and capture[field]:
+            setattr(lead, field, capture[field])
+    if capture["message"]:
+        lead.message = f"{lead.message}\n\n{capture['message']}".strip()
+    for field in ("listing", "client", "user", "budget_min", "budget_max"):
+        if getattr(lead, field) is None and capture[field] is not None:
+            setattr(lead, field, capture[field])
+    if capture["preferred_call_at"] is not None:
+        lead.preferred_call_at = capture["preferred_call_at"]
+    if lead.budget_min is not None and lead.budget_max is not None and lead.budget_min > lead.budget_max:
+        lead.budget_min, lead.budget_max = lead.budget_max, lead.budget_min
+    if lead.status == LeadStatus.LOST:
+        # A lost lead who gets in touch again is back in play.
+        lead.status, lead.lost_reason = LeadStatus.NEW, ""
+    lead.merged_count += 1
+
+
+@transaction.atomic
+def lead_create(
+    *,
+    actor: Any,
+    company_id: UUID,
+    name: str,
+    email: str = "",
+    phone: str = "",
+    message: str = "",
+    source: str = LeadSource.MANUAL,
+    listing: Any = None,
+    client_id: UUID | None = None,
+    user: Any = None,
+    assigned_agent_id: UUID | None = None,
+    budget_min: Decimal | None = None,
+    budget_max: Decimal | None = None,
+    preferred_call_at: Any = None,
+) -> tuple[Lead, bool]:
+    """Create a lead, or merge it into the company's lead with the same e-mail or phone.
+    Unassigned leads go round-robin to the company's active agents. Answers the lead and
+    whether it is new."""
+    email = (email or "").strip().lower()
+    phone = normalize_phone(phone)
+    budget_min, budget_max = _money(budget_min), _money(budget_max)
+    _check_budget(budget_min, budget_max)
+    client = None
+    if client_id is not None:
+        client = selectors.client_for_company(client_id=client_id, company_id=company_id)
+        if client is None:
+            raise ValidationFailed("Unknown client.", errors={"client_id": ["Not a client of this company."]})
+    agent = _worker_of(company_id, assigned_agent_id, "assigned_agent_id") if assigned_agent_id else None
+    # Taking the company's cursor lock first serialises concurrent captures of one person.
+    cursor = selectors.assignment_cursor_for_update(company_id)
+    now = timezone.now()
+    existing = selectors.lead_duplicate(company_id=company_id, email=email, phone=phone)
+    if existing is not None:
+        lead = selectors.lead_for_update(existing.pk)
+        before = audit_snapshot(lead)
+        _merge(
+            lead,
+            capture={
+                "name": name.strip(),
+                "email": email,
+                "phone": phone,
+                "message": message,
+                "listing": listing,
+                "client": client,
+                "user": user,
+                "budget_min": budget_min,
+                "budget_max": budget_max,
+                "preferred_call_at": preferred_call_at,
+            },
+        )
+        created = False
+    else:
+        lead = Lead(
+            company_id=company_id,
+            name=name.strip(),
+            email=email,
+            phone=phone,
+            message=message,
+            source=source,
+            listing=listing,
+            client=client,
+            user=user,
+            budget_min=budget_min,
+            budget_max=budget_max,
+            preferred_call_at=preferred_call_at,
+            created_at=now,
+        )
+        before = None
+        created = True
+    newly_assigned = False
+    if agent is not None and lead.assigned_agent_id != agent.pk:
+        lead.assigned_agent = agent
+        newly_assigned = True
+    elif lead.assigned_agent_id is None:
+        next_agent_id = _round_robin(cursor)
+        if next_agent_id is not None:
+            lead.assigned_agent_id = next_agent_id
+            newly_assigned = True
+    _rescore(lead)
+    lead.save()
+    if created:
+        audit_create(actor=actor, instance=lead, company_id=company_id)
+    else:
+        audit_update(actor=actor, instance=lead, before=before, action="merge", company_id=company_id)
+    if newly_assigned:
+        _event(LEAD_ASSIGNED, row=lead, company_id=company_id, actor=actor, recipients=[lead.assigned_agent_id])
+    return lead, created
+
+
+def lead_enter(
+    *, actor: Any, company_id: UUID | None = None, listing_id: UUID | None = None, **fields: Any
+) -> tuple[Lead, bool]:
+    """A lead entered by an agent or staff member of the company (their only one when
+    ``company_id`` is left out); see ``lead_create``."""
+    company_id = _company_of(actor, company_id)
+    listing = _listing_for(actor, listing_id, company_id) if listing_id is not None else None
+    return lead_create(actor=actor, company_id=company_id, listing=listing, **fields)
+
+
+def lead_capture(
+    *,
+    actor: Any,
+    source: str,
+    name: str,
+    email: str | None,
+    phone: str,
+    message: str,
+    listing_id: UUID | None,
+    company_id: UUID | None,
+    budget_min: Decimal | None = None,
+    budget_max: Decimal | None = None,
+    preferred_call_at: Any = None,
+) -> LeadActivity:
+    """A public form: creates or updates the lead of the listing's company (or of
+    ``company_id``), records the submission as the lead's activity, and tells the assigned
+    agent. Answers the submission (its id is the form's reference: the lead's id is never
+    shown to the public, so a form cannot tell whether someone was already a lead)."""
+    listing = None
+    if listing_id is not None:
+        listing = _listing_for(actor, listing_id, None)
+        if listing.company_id is None:
+            raise ValidationFailed("Unknown listing.", errors={"listing_id": ["This listing takes no enquiries."]})
+        company_id = listing.company_id
+    elif company_id is None or not company_exists(company_id):
+        raise ValidationFailed("Unknown company.", errors={"company_id": ["No such company."]})
+    user = actor if getattr(actor, "is_authenticated", False) else None
+    with transaction.atomic():
+        lead, _ = lead_create(
+            actor=user,
+            company_id=company_id,
+            name=name,
+            email=email or "",
+            phone=phone,
+            message=message,
+            source=source,
+            listing=listing,
+            user=user,
+            budget_min=budget_min,
+            budget_max=budget_max,
+            preferred_call_at=preferred_call_at,
+        )
+        submission = lead_activity_create(actor=user, lead=lead, kind=LeadActivityKind.FORM, note=message)
+        _event(LEAD_CAPTURED, row=lead, company_id=company_id, actor=user, recipients=[lead.assigned_agent_id])
+    return submission
+
+
+@transaction.atomic
+def lead_update(*, actor: Any, lead: Lead, **fields: Any) -> Lead:
+    """Change a lead: its data, status (``lost`` needs a reason), listing, client or agent.
+    The score is recomputed."""
+    status = fields.pop("status", None)
+    listing_given = "listing_id" in fields
+    listing_id = fields.pop("listing_id", None)
+    client_given = "client_id" in fields
+    client_id = fields.pop("client_id", None)
+    agent_given = "assigned_agent_id" in fields
+    agent_id = fields.pop("assigned_agent_id", None)
+    _reject_unknown(fields, LEAD_FIELDS, "lead")
+    lead = selectors.lead_for_update(lead.pk)
+    before = audit_snapshot(lead)
+    old_agent_id = lead.assigned_agent_id
+    for name, value in fields.items():
+        if name in {"budget_min", "budget_max"}:
+            value = _money(value)
+        elif value is None:
+            raise ValidationFailed("Invalid value.", errors={name: ["May not be null."]})
+        setattr(lead, name, value)
+    lead.email = (lead.email or "").lower()
+    lead.phone = normalize_phone(lead.phone)
+    _check_budget(lead.budget_min, lead.budget_max)
+    if status is not None and status != lead.status:
+        _set_status(lead, status, fields.get("lost_reason"))
+    elif lead.status != LeadStatus.LOST:
+        lead.lost_reason = ""
+    if listing_given:
+        lead.listing = _listing_for(actor, listing_id, lead.company_id) if listing_id else None
+    if client_given:
+        lead.client = None
+        if client_id is not None:
+            lead.client = selectors.client_for_company(client_id=client_id, company_id=lead.company_id)
+            if lead.client is None:
+                raise ValidationFailed("Unknown client.", errors={"client_id": ["Not a client of this company."]})
+    if agent_given:
+        lead.assigned_agent = _worker_of(lead.company_id, agent_id, "assigned_agent_id") if agent_id else None
+    _rescore(lead)
+    lead.save()
+    audit_update(actor=actor, instance=lead, before=before, company_id=lead.company_id)
+    if lead.assigned_agent_id is not None and lead.assigned_agent_id != old_agent_id:
+        _event(LEAD_ASSIGNED, row=lead, company_id=lead.company_id, actor=actor, recipients=[lead.assigned_agent_id])
+    return lead
+
+
+@transaction.atomic
+def lead_activity_create(*, actor: Any, lead: Lead, kind: str, note: str = "") -> LeadActivity:
+    """Record a call, e-mail, meeting, viewing or note on a lead; engagement and recency
+    feed its score, which is recomputed."""
+    lead = selectors.lead_for_update(lead.pk)
+    before = audit_snapshot(lead, ["activity_count", "score"])
+    activity = LeadActivity.objects.create(lead=lead, kind=kind, note=note, actor=actor if _actor_id(actor) else None)
+    lead.activity_count += 1
+    lead.last_activity_at = activity.created_at
+    _rescore(lead)
+    lead.save()
+    audit_create(actor=actor, instance=activity, company_id=lead.company_id)
+    audit_update(actor=actor, instance=lead, before=before, action="activity", company_id=lead.company_id)
+    return activity
+
+
+@transaction.atomic
+def lead_rescore(*, lead: Lead) -> Lead:
+    """Recompute and store one lead's score (recency decays with time)."""
+    lead = selectors.lead_for_update(lead.pk)
+    _rescore(lead)
+    lead.save(update_fields=["score", "score_breakdown", "scored_at", "updated_at"])
+    return lead
+
+
+@transaction.atomic
+def lead_mark_won(*, actor: Any, lead_id: UUID) -> Lead | None:
+    """Sales closed a deal of this lead: it is won (the funnel counts it)."""
+    lead = Lead.objects.filter(pk=lead_id).first()
+    if lead is None or lead.status == LeadStatus.WON:
+        return lead
+    return lead_update(actor=actor, lead=lead, status=LeadStatus.WON)
+
+
+def leads_rescore_for_listing(*, listing_id: UUID) -> int:
+    """Recompute the scores of the leads linked to a listing (its price moves their budget
+    fit); answers how many."""
+    count = 0
+    for lead in selectors.leads_of_listing(listing_id=listing_id):
+        lead_rescore(lead=lead)
+        count += 1
+    return count
+
+
+def leads_rescore_stale() -> int:
+    """Recompute the scores whose recency points may have decayed since they were stored
+    (the nightly job); leads untouched for longer than the recency window never change."""
+    count = 0
+    for lead in selectors.leads_with_stale_recency():
+        lead_rescore(lead=lead)
+        count += 1
+    return count

@@ -1,0 +1,261 @@
+"""Shapes of the sales API: offers, contracts, deals (the seeds' "transactions"), commissions."""
+
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+from uuid import UUID
+
+from ninja import Field, Schema
+from pydantic import model_validator
+
+from domus.core.filtering import ListFilters
+from domus.core.money import CurrencyCode, quantize
+from domus.sales.models import CommissionStatus, ContractKind, ContractStatus, DealStatus, OfferStatus
+
+MAX_AMOUNT = Decimal("999999999999.99")
+
+
+# Offers ---------------------------------------------------------------------------------
+
+
+class OfferFilters(ListFilters):
+    status: OfferStatus | None = None
+    listing_id: UUID | None = None
+    unit_id: UUID | None = None
+    client_id: UUID | None = None
+    buyer_id: UUID | None = None
+
+
+class OfferIn(Schema):
+    """An offer on a listing (or one of its units). A customer offers for themself; an
+    agent or staff member of the listing's company records one for a client."""
+
+    listing_id: UUID
+    unit_id: UUID | None = None
+    client_id: UUID | None = None
+    amount: Decimal = Field(..., gt=0, le=MAX_AMOUNT, decimal_places=2)
+    currency: CurrencyCode | None = None
+    conditions: str = Field("", max_length=5000)
+    expires_at: datetime | None = None
+
+
+class CounterIn(Schema):
+    amount: Decimal = Field(..., gt=0, le=MAX_AMOUNT, decimal_places=2)
+    conditions: str | None = Field(None, max_length=5000)
+    expires_at: datetime | None = None
+
+
+class OfferOut(Schema):
+    id: UUID
+    company_id: UUID
+    listing_id: UUID
+    unit_id: UUID | None
+    client_id: UUID | None
+    buyer_id: UUID | None
+    parent_id: UUID | None
+    made_by: str
+    amount: Decimal
+    currency: str
+    conditions: str
+    expires_at: datetime | None
+    status: str
+    responded_at: datetime | None
+    created_by_id: UUID | None
+    created_at: datetime
+    updated_at: datetime
+
+
+# Contracts -------------------------------------------------------------------------------
+
+
+class PartyIn(Schema):
+    role: str = Field(..., min_length=1, max_length=50)
+    name: str = Field(..., min_length=1, max_length=200)
+    email: str = Field("", max_length=254)
+    phone: str = Field("", max_length=32)
+
+
+class ContractFilters(ListFilters):
+    status: ContractStatus | None = None
+    kind: ContractKind | None = None
+    offer_id: UUID | None = None
+    listing_id: UUID | None = None
+
+
+def _dates_ordered(data: Any) -> Any:
+    start, end = getattr(data, "start_date", None), getattr(data, "end_date", None)
+    if start is not None and end is not None and end < start:
+        raise ValueError("end_date must not be before start_date.")
+    return data
+
+
+class ContractIn(Schema):
+    """A contract drawn from an accepted offer; unset fields come from the offer and listing."""
+
+    offer_id: UUID
+    kind: ContractKind | None = None
+    title: str | None = Field(None, min_length=1, max_length=200)
+    parties: list[PartyIn] | None = Field(None, max_length=20)
+    terms: str = Field("", max_length=50000)
+    price: Decimal | None = Field(None, ge=0, le=MAX_AMOUNT, decimal_places=2)
+    currency: CurrencyCode | None = None
+    start_date: date | None = None
+    end_date: date | None = None
+    completion_date: date | None = None
+
+    @model_validator(mode="after")
+    def _dates(self) -> "ContractIn":
+        return _dates_ordered(self)
+
+
+class ContractPutIn(Schema):
+    """The whole editable contract (PUT): allowed while it is a draft."""
+
+    kind: ContractKind
+    title: str = Field(..., min_length=1, max_length=200)
+    parties: list[PartyIn] = Field(..., max_length=20)
+    terms: str = Field("", max_length=50000)
+    price: Decimal = Field(..., ge=0, le=MAX_AMOUNT, decimal_places=2)
+    currency: CurrencyCode
+    start_date: date | None = None
+    end_date: date | None = None
+    completion_date: date | None = None
+
+    @model_validator(mode="after")
+    def _dates(self) -> "ContractPutIn":
+        return _dates_ordered(self)
+
+
+class ContractOut(Schema):
+    id: UUID
+    company_id: UUID
+    offer_id: UUID
+    listing_id: UUID
+    kind: str
+    title: str
+    parties: list[dict[str, Any]]
+    terms: str
+    price: Decimal
+    currency: str
+    start_date: date | None
+    end_date: date | None
+    completion_date: date | None
+    status: str
+    sent_at: datetime | None
+    signed_at: datetime | None
+    signed_by_id: UUID | None
+    signed_ip: str | None
+    document_sha256: str
+    voided_at: datetime | None
+    created_at: datetime
+    updated_at: datetime
+
+
+# Deals --------------------------------------------------------------------------------------
+
+
+class DealFilters(ListFilters):
+    status: DealStatus | None = None
+    listing_id: UUID | None = None
+    client_id: UUID | None = None
+    agent_id: UUID | None = Field(None, description="Listing or selling agent.")
+
+
+class DealIn(Schema):
+    """Record a deal (or an offer stage of one). The amount defaults to the offer's, else the listing price."""
+
+    listing_id: UUID
+    unit_id: UUID | None = None
+    client_id: UUID | None = None
+    lead_id: UUID | None = None
+    offer_id: UUID | None = None
+    contract_id: UUID | None = None
+    title: str = Field("", max_length=200)
+    amount: Decimal | None = Field(None, ge=0, le=MAX_AMOUNT, decimal_places=2)
+    currency: CurrencyCode | None = None
+    commission_rate: Decimal | None = Field(None, ge=0, le=100, decimal_places=2)
+    listing_agent_id: UUID | None = None
+    selling_agent_id: UUID | None = None
+    status: DealStatus = DealStatus.LEAD
+    note: str = Field("", max_length=2000)
+
+
+class DealStatusIn(Schema):
+    """The next status; the accepted offer or the contract may be attached as the deal
+    advances (the amount then follows them unless given)."""
+
+    status: DealStatus
+    note: str = Field("", max_length=2000)
+    offer_id: UUID | None = None
+    contract_id: UUID | None = None
+    amount: Decimal | None = Field(None, ge=0, le=MAX_AMOUNT, decimal_places=2)
+
+
+class DealHistoryOut(Schema):
+    from_status: str
+    to_status: str
+    note: str
+    changed_by_id: UUID | None
+    changed_at: datetime
+
+
+class DealOut(Schema):
+    id: UUID
+    company_id: UUID
+    listing_id: UUID
+    unit_id: UUID | None
+    client_id: UUID | None
+    lead_id: UUID | None
+    offer_id: UUID | None
+    contract_id: UUID | None
+    title: str
+    amount: Decimal
+    currency: str
+    commission_rate: Decimal | None
+    commission_total: Decimal | None = None
+    listing_agent_id: UUID | None
+    selling_agent_id: UUID | None
+    status: str
+    allowed_next_statuses: list[str]
+    closed_at: datetime | None
+    created_at: datetime
+    updated_at: datetime
+
+    @staticmethod
+    def resolve_allowed_next_statuses(obj: Any) -> list[str]:
+        return obj.allowed_next_statuses()
+
+    @staticmethod
+    def resolve_commission_total(obj: Any) -> Decimal | None:
+        total = getattr(obj, "commission_total", None)
+        return quantize(total) if total is not None else None
+
+
+class DealDetailOut(DealOut):
+    history: list[DealHistoryOut]
+
+
+# Commissions ------------------------------------------------------------------------------
+
+
+class CommissionFilters(ListFilters):
+    status: CommissionStatus | None = None
+    deal_id: UUID | None = None
+    agent_id: UUID | None = None
+
+
+class CommissionOut(Schema):
+    id: UUID
+    company_id: UUID
+    deal_id: UUID
+    agent_id: UUID | None
+    role: str
+    rate: Decimal
+    share: Decimal
+    amount: Decimal
+    currency: str
+    status: str
+    approved_by_id: UUID | None
+    approved_at: datetime | None
+    paid_at: datetime | None
+    created_at: datetime

@@ -1,0 +1,219 @@
+"""Reads of offers, contracts, deals and commissions, each scoped to what the actor may see."""
+
+from typing import Any
+from uuid import UUID
+
+from django.db.models import Prefetch, Q, QuerySet, Sum
+from django.utils import timezone
+
+from domus.core.exceptions import NotFound
+from domus.core.filtering import filter_list
+from domus.core.policies import is_admin
+from domus.crm.selectors import COMPANY_STAFF_ROLES, company_roles
+from domus.sales.models import (
+    Commission,
+    Contract,
+    Deal,
+    DealStatusChange,
+    Offer,
+    OfferStatus,
+)
+from domus.sales.schemas import CommissionFilters, ContractFilters, DealFilters, OfferFilters
+
+
+def _authenticated(actor: Any) -> bool:
+    return bool(getattr(actor, "is_authenticated", False))
+
+
+def _staff_or(queryset: QuerySet, actor: Any, own: Q) -> QuerySet:
+    """Admins see all; company staff their companies' rows; others the rows ``own`` matches."""
+    if is_admin(actor):
+        return queryset
+    if not _authenticated(actor):
+        return queryset.none()
+    roles = company_roles(actor)
+    staff = {cid for cid, role in roles.items() if role in COMPANY_STAFF_ROLES}
+    if staff and len(staff) == len(roles):
+        return queryset.filter(company_id__in=staff)
+    return queryset.filter(Q(company_id__in=staff) | own)
+
+
+# Offers -------------------------------------------------------------------------------------
+
+
+def offer_visible_to(actor: Any) -> QuerySet[Offer]:
+    """Company staff, the listing's agent and owner, the buyer, the buyer's (client's) agent
+    and whoever recorded it."""
+    pk = getattr(actor, "pk", None)
+    own = (
+        Q(buyer_id=pk)
+        | Q(created_by_id=pk)
+        | Q(client__assigned_agent_id=pk)
+        | Q(listing__agent_id=pk)
+        | Q(listing__owner_id=pk)
+    )
+    return _staff_or(Offer.objects.all(), actor, own)
+
+
+def offer_list_for_actor(*, actor: Any, filters: OfferFilters) -> QuerySet[Offer]:
+    queryset = offer_visible_to(actor)
+    for field in ("status", "listing_id", "unit_id", "client_id", "buyer_id"):
+        value = getattr(filters, field)
+        if value is not None:
+            queryset = queryset.filter(**{field: value})
+    return filter_list(
+        queryset,
+        filters,
+        search_fields=["conditions"],
+        ordering_fields=["amount", "created_at", "expires_at"],
+        default_ordering=["-created_at", "-pk"],
+    )
+
+
+def offer_get_for_actor(*, actor: Any, offer_id: UUID) -> Offer:
+    offer = offer_visible_to(actor).select_related("listing").filter(pk=offer_id).first()
+    if offer is None:
+        raise NotFound("Offer not found.")
+    return offer
+
+
+def offer_for_update(offer_id: UUID) -> Offer:
+    return Offer.objects.select_for_update().get(pk=offer_id)
+
+
+def open_offers_competing(*, offer: Offer) -> QuerySet[Offer]:
+    """Pending offers that an acceptance of ``offer`` rules out: every other one on the
+    listing when it is for the whole listing, else the others on the same unit."""
+    queryset = Offer.objects.filter(listing_id=offer.listing_id, status=OfferStatus.PENDING).exclude(pk=offer.pk)
+    if offer.unit_id is not None:
+        queryset = queryset.filter(unit_id=offer.unit_id)
+    return queryset.order_by("created_at", "pk")
+
+
+def offers_due_to_expire() -> QuerySet[Offer]:
+    return Offer.objects.filter(status=OfferStatus.PENDING, expires_at__lte=timezone.now()).order_by("expires_at")
+
+
+def offer_chain(*, offer: Offer) -> list[Offer]:
+    """The offer and the offers it answers, oldest first."""
+    chain = [offer]
+    while chain[0].parent_id is not None:
+        chain.insert(0, Offer.objects.get(pk=chain[0].parent_id))
+    return chain
+
+
+# Contracts ----------------------------------------------------------------------------------
+
+
+def contract_visible_to(actor: Any) -> QuerySet[Contract]:
+    pk = getattr(actor, "pk", None)
+    own = Q(offer__buyer_id=pk) | Q(created_by_id=pk) | Q(listing__agent_id=pk) | Q(listing__owner_id=pk)
+    return _staff_or(Contract.objects.all(), actor, own)
+
+
+def contract_list_for_actor(*, actor: Any, filters: ContractFilters) -> QuerySet[Contract]:
+    queryset = contract_visible_to(actor)
+    for field in ("status", "kind", "offer_id", "listing_id"):
+        value = getattr(filters, field)
+        if value is not None:
+            queryset = queryset.filter(**{field: value})
+    return filter_list(
+        queryset,
+        filters,
+        search_fields=["title", "terms"],
+        ordering_fields=["created_at", "updated_at", "price", "signed_at"],
+        default_ordering=["-created_at", "-pk"],
+    )
+
+
+def contract_get_for_actor(*, actor: Any, contract_id: UUID) -> Contract:
+    contract = contract_visible_to(actor).select_related("offer", "listing").filter(pk=contract_id).first()
+    if contract is None:
+        raise NotFound("Contract not found.")
+    return contract
+
+
+def contract_for_update(contract_id: UUID) -> Contract:
+    return Contract.objects.select_for_update().get(pk=contract_id)
+
+
+# Deals --------------------------------------------------------------------------------------
+
+
+def deal_visible_to(actor: Any) -> QuerySet[Deal]:
+    pk = getattr(actor, "pk", None)
+    own = Q(listing_agent_id=pk) | Q(selling_agent_id=pk) | Q(created_by_id=pk)
+    return _staff_or(Deal.objects.all(), actor, own)
+
+
+def _with_commission(queryset: QuerySet[Deal]) -> QuerySet[Deal]:
+    return queryset.annotate(commission_total=Sum("commissions__amount"))
+
+
+def deal_list_for_actor(*, actor: Any, filters: DealFilters) -> QuerySet[Deal]:
+    queryset = deal_visible_to(actor)
+    for field in ("status", "listing_id", "client_id"):
+        value = getattr(filters, field)
+        if value is not None:
+            queryset = queryset.filter(**{field: value})
+    if filters.agent_id is not None:
+        queryset = queryset.filter(Q(listing_agent_id=filters.agent_id) | Q(selling_agent_id=filters.agent_id))
+    queryset = filter_list(
+        queryset,
+        filters,
+        search_fields=["title"],
+        ordering_fields=["created_at", "updated_at", "amount", "closed_at"],
+        default_ordering=["-created_at", "-pk"],
+    )
+    return _with_commission(queryset)
+
+
+def deal_get_for_actor(*, actor: Any, deal_id: UUID) -> Deal:
+    deal = (
+        _with_commission(deal_visible_to(actor).filter(pk=deal_id))
+        .prefetch_related(Prefetch("history", queryset=DealStatusChange.objects.order_by("changed_at", "id")))
+        .first()
+    )
+    if deal is None:
+        raise NotFound("Deal not found.")
+    return deal
+
+
+def deal_for_update(deal_id: UUID) -> Deal:
+    return Deal.objects.select_for_update(of=("self",)).select_related("listing").get(pk=deal_id)
+
+
+def deal_history(*, deal: Deal) -> QuerySet[DealStatusChange]:
+    return DealStatusChange.objects.filter(deal=deal).order_by("changed_at", "id")
+
+
+# Commissions --------------------------------------------------------------------------------
+
+
+def commission_visible_to(actor: Any) -> QuerySet[Commission]:
+    return _staff_or(Commission.objects.all(), actor, Q(agent_id=getattr(actor, "pk", None)))
+
+
+def commission_list_for_actor(*, actor: Any, filters: CommissionFilters) -> QuerySet[Commission]:
+    queryset = commission_visible_to(actor)
+    for field in ("status", "deal_id", "agent_id"):
+        value = getattr(filters, field)
+        if value is not None:
+            queryset = queryset.filter(**{field: value})
+    return filter_list(
+        queryset,
+        filters,
+        ordering_fields=["created_at", "amount", "approved_at", "paid_at"],
+        default_ordering=["-created_at", "-pk"],
+    )
+
+
+def commission_get_for_actor(*, actor: Any, commission_id: UUID) -> Commission:
+    commission = commission_visible_to(actor).filter(pk=commission_id).first()
+    if commission is None:
+        raise NotFound("Commission not found.")
+    return commission
+
+
+def commission_for_update(commission_id: UUID) -> Commission:
+    return Commission.objects.select_for_update().get(pk=commission_id)

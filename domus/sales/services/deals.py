@@ -1,0 +1,266 @@
+"""Deals (the seeds' "transactions") with their status history, and the commissions of closed ones."""
+
+from decimal import Decimal
+from typing import Any
+from uuid import UUID
+
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
+from django.db import transaction
+from django.utils import timezone
+
+from domus.audit.services import audit_create, audit_snapshot, audit_update
+from domus.core.exceptions import Conflict, NotFound, ValidationFailed
+from domus.core.money import quantize
+from domus.crm import selectors as crm_selectors
+from domus.crm.services import lead_mark_won
+from domus.organizations.selectors import user_company_role
+from domus.properties import selectors as property_selectors
+from domus.sales import selectors
+from domus.sales.models import (
+    CLOSED_DEAL_STATUSES,
+    Commission,
+    CommissionRole,
+    CommissionStatus,
+    Contract,
+    Deal,
+    DealStatus,
+    DealStatusChange,
+    Offer,
+)
+from domus.sales.services.events import (
+    COMMISSION_APPROVED,
+    DEAL_STATUS_CHANGED,
+    actor_id,
+    event,
+)
+
+# Deals --------------------------------------------------------------------------------------
+
+
+def _agent(company_id: UUID, user_id: UUID | None, field: str) -> Any:
+    """The agent ``user_id`` when they work for the company (agent, staff or branch head)."""
+    if user_id is None:
+        return None
+    user = crm_selectors.user_by_id(user_id)
+    if user is None or user_company_role(user, company_id) not in crm_selectors.COMPANY_WORKER_ROLES:
+        raise ValidationFailed("Unknown agent.", errors={field: ["Not an agent or staff of this company."]})
+    return user
+
+
+def _history(deal: Deal, *, actor: Any, from_status: str, to_status: str, note: str) -> None:
+    DealStatusChange.objects.create(
+        deal=deal,
+        from_status=from_status,
+        to_status=to_status,
+        note=note,
+        changed_by=actor if actor_id(actor) else None,
+        changed_at=timezone.now(),
+    )
+
+
+@transaction.atomic
+def deal_create(
+    *,
+    actor: Any,
+    listing_id: UUID,
+    unit_id: UUID | None = None,
+    client_id: UUID | None = None,
+    lead_id: UUID | None = None,
+    offer_id: UUID | None = None,
+    contract_id: UUID | None = None,
+    title: str = "",
+    amount: Decimal | None = None,
+    currency: str | None = None,
+    commission_rate: Decimal | None = None,
+    listing_agent_id: UUID | None = None,
+    selling_agent_id: UUID | None = None,
+    status: str = DealStatus.LEAD,
+    note: str = "",
+) -> Deal:
+    """Record a deal on one of the company's listings, at any open stage; the first history
+    entry says where it started."""
+    if status in CLOSED_DEAL_STATUSES:
+        raise ValidationFailed("A deal starts open.", errors={"status": ["Close it with a status change."]})
+    try:
+        listing = property_selectors.listing_get_for_actor(actor=actor, listing_id=listing_id)
+    except NotFound:
+        raise ValidationFailed("Unknown listing.", errors={"listing_id": ["No such listing."]}) from None
+    company_id = listing.company_id
+    if company_id is None or not crm_selectors.is_company_worker(actor, company_id):
+        raise ValidationFailed("Unknown listing.", errors={"listing_id": ["Not a listing of your company."]})
+    if unit_id is not None:
+        try:
+            property_selectors.unit_get_for_listing(listing=listing, unit_id=unit_id)
+        except NotFound:
+            raise ValidationFailed("Unknown unit.", errors={"unit_id": ["Not a unit of this listing."]}) from None
+    client = crm_selectors.client_for_company(client_id=client_id, company_id=company_id) if client_id else None
+    if client_id and client is None:
+        raise ValidationFailed("Unknown client.", errors={"client_id": ["Not a client of this company."]})
+    lead = crm_selectors.lead_visible_to(actor).filter(pk=lead_id, company_id=company_id).first() if lead_id else None
+    if lead_id and lead is None:
+        raise ValidationFailed("Unknown lead.", errors={"lead_id": ["Not a lead of this company."]})
+    offer = Offer.objects.filter(pk=offer_id, listing_id=listing.pk).first() if offer_id else None
+    if offer_id and offer is None:
+        raise ValidationFailed("Unknown offer.", errors={"offer_id": ["Not an offer on this listing."]})
+    contract = Contract.objects.filter(pk=contract_id, listing_id=listing.pk).first() if contract_id else None
+    if contract_id and contract is None:
+        raise ValidationFailed("Unknown contract.", errors={"contract_id": ["Not a contract on this listing."]})
+    if amount is None:
+        amount = contract.price if contract else offer.amount if offer else listing.price
+    if selling_agent_id is None:
+        selling_agent_id = (lead.assigned_agent_id if lead else None) or (
+            actor.pk if user_company_role(actor, company_id) == "agent" else None
+        )
+    deal = Deal.objects.create(
+        company_id=company_id,
+        listing=listing,
+        unit_id=unit_id,
+        client=client or (offer.client if offer else None),
+        lead=lead,
+        offer=offer,
+        contract=contract,
+        title=title or listing.title,
+        amount=quantize(amount),
+        currency=currency or (offer.currency if offer else listing.currency),
+        commission_rate=commission_rate,
+        listing_agent=_agent(company_id, listing_agent_id, "listing_agent_id") if listing_agent_id else listing.agent,
+        selling_agent=_agent(company_id, selling_agent_id, "selling_agent_id"),
+        status=status,
+        created_by=actor,
+    )
+    _history(deal, actor=actor, from_status="", to_status=status, note=note)
+    audit_create(actor=actor, instance=deal, company_id=company_id)
+    return deal
+
+
+@transaction.atomic
+def deal_status_change(
+    *,
+    actor: Any,
+    deal: Deal,
+    status: str,
+    note: str = "",
+    offer_id: UUID | None = None,
+    contract_id: UUID | None = None,
+    amount: Decimal | None = None,
+) -> Deal:
+    """Move a deal one step along its lifecycle (409 with the allowed next statuses
+    otherwise), optionally attaching its offer or contract (the amount follows them unless
+    given). Closing it won computes its commissions and marks its lead won."""
+    deal = selectors.deal_for_update(deal.pk)
+    allowed = deal.allowed_next_statuses()
+    if status not in allowed:
+        raise Conflict(
+            f"A deal cannot move from {deal.status} to {status}.",
+            errors={
+                "status": [f"Allowed next statuses: {', '.join(allowed) or 'none'}."],
+                "allowed_next_statuses": allowed,
+            },
+        )
+    before = audit_snapshot(deal)
+    if offer_id is not None:
+        deal.offer = Offer.objects.filter(pk=offer_id, listing_id=deal.listing_id).first()
+        if deal.offer is None:
+            raise ValidationFailed("Unknown offer.", errors={"offer_id": ["Not an offer on this listing."]})
+        deal.amount, deal.currency = deal.offer.amount, deal.offer.currency
+        deal.client_id = deal.client_id or deal.offer.client_id
+    if contract_id is not None:
+        deal.contract = Contract.objects.filter(pk=contract_id, listing_id=deal.listing_id).first()
+        if deal.contract is None:
+            raise ValidationFailed("Unknown contract.", errors={"contract_id": ["Not a contract on this listing."]})
+        deal.amount, deal.currency = deal.contract.price, deal.contract.currency
+    if amount is not None:
+        deal.amount = quantize(amount)
+    old = deal.status
+    deal.status = status
+    if status in CLOSED_DEAL_STATUSES:
+        deal.closed_at = timezone.now()
+    deal.save()
+    _history(deal, actor=actor, from_status=old, to_status=status, note=note)
+    audit_update(actor=actor, instance=deal, before=before, action="status", company_id=deal.company_id)
+    if status == DealStatus.CLOSED_WON:
+        commissions_compute(actor=actor, deal=deal)
+        if deal.lead_id is not None:
+            lead_mark_won(actor=actor, lead_id=deal.lead_id)
+    event(
+        DEAL_STATUS_CHANGED,
+        row=deal,
+        actor=actor,
+        recipients=[deal.listing_agent_id, deal.selling_agent_id, deal.created_by_id],
+        **{"from": old, "to": status},
+    )
+    return deal
+
+
+# Commissions --------------------------------------------------------------------------------
+
+
+def _agent_rate(agent: Any) -> Decimal | None:
+    profile = getattr(agent, "agent_profile", None) if agent is not None else None
+    rate = getattr(profile, "commission_rate", None)
+    return Decimal(rate) if rate else None
+
+
+def commissions_compute(*, actor: Any, deal: Deal) -> list[Commission]:
+    """Split a closed deal's commission: the deal's rate, else the selling agent's, else the
+    default; shares from settings between the listing and selling agents, the company
+    keeping the rest (and the share of a missing agent). Amounts always add up to the total."""
+    rate = deal.commission_rate
+    if rate is None:
+        rate = _agent_rate(deal.selling_agent) or _agent_rate(deal.listing_agent)
+    rate = Decimal(rate if rate is not None else settings.SALES_DEFAULT_COMMISSION_RATE)
+    listing_share = Decimal(settings.SALES_COMMISSION_LISTING_SHARE)
+    selling_share = Decimal(settings.SALES_COMMISSION_SELLING_SHARE)
+    if min(listing_share, selling_share) < 0 or listing_share + selling_share > 100:
+        raise ImproperlyConfigured("SALES_COMMISSION_*_SHARE must be percentages adding up to at most 100.")
+    total = quantize(deal.amount * rate / 100)
+    shares = {
+        CommissionRole.LISTING_AGENT: (deal.listing_agent_id, listing_share),
+        CommissionRole.SELLING_AGENT: (deal.selling_agent_id, selling_share),
+    }
+    rows = []
+    allocated = Decimal(0)
+    company_share = Decimal(100)
+    for role, (agent_id, share) in shares.items():
+        if agent_id is None:
+            continue
+        amount = quantize(total * share / 100)
+        allocated += amount
+        company_share -= share
+        rows.append(Commission(role=role, agent_id=agent_id, share=share, amount=amount))
+    rows.append(Commission(role=CommissionRole.COMPANY, agent_id=None, share=company_share, amount=total - allocated))
+    for row in rows:
+        row.company_id, row.deal, row.rate, row.currency = deal.company_id, deal, rate, deal.currency
+        row.save()
+        audit_create(actor=actor, instance=row, company_id=deal.company_id)
+    return rows
+
+
+@transaction.atomic
+def commission_approve(*, actor: Any, commission: Commission) -> Commission:
+    """Staff approve a pending commission."""
+    commission = selectors.commission_for_update(commission.pk)
+    if commission.status != CommissionStatus.PENDING:
+        raise Conflict(
+            f"This commission is {commission.status}.", errors={"status": ["Only pending ones are approved."]}
+        )
+    before = audit_snapshot(commission)
+    commission.status, commission.approved_by, commission.approved_at = CommissionStatus.APPROVED, actor, timezone.now()
+    commission.save()
+    audit_update(actor=actor, instance=commission, before=before, action="approve", company_id=commission.company_id)
+    event(COMMISSION_APPROVED, row=commission, actor=actor, recipients=[commission.agent_id])
+    return commission
+
+
+@transaction.atomic
+def commission_pay(*, actor: Any, commission: Commission) -> Commission:
+    """Staff record an approved commission as paid."""
+    commission = selectors.commission_for_update(commission.pk)
+    if commission.status != CommissionStatus.APPROVED:
+        raise Conflict(f"This commission is {commission.status}.", errors={"status": ["Only approved ones are paid."]})
+    before = audit_snapshot(commission)
+    commission.status, commission.paid_at = CommissionStatus.PAID, timezone.now()
+    commission.save()
+    audit_update(actor=actor, instance=commission, before=before, action="pay", company_id=commission.company_id)
+    return commission
