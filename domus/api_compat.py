@@ -50,7 +50,27 @@ ALIASES: list[Alias] = [
     Alias("transactions/<id>", "sales/deals/<id>", "002"),
     Alias("transactions", "sales/deals", "002"),
     # leasing and finance (seeds 000, 001, 004)
+    Alias("properties/payments/mpesa/stk/<id>", "finance/payments/mpesa/stk/<id>", "000"),
+    Alias("properties/payments/mpesa/callback/<token>", "finance/payments/mpesa/callback/<token>", "000"),
+    Alias("properties/payments/mpesa/callback", "finance/payments/mpesa/callback", "000"),
+    Alias("properties/payments/status/<id>", "finance/payments/status/<id>", "000"),
+    Alias("properties/payments/admin-list", "finance/payments/admin-list", "000"),
+    Alias("properties/payments/<id>/retry", "finance/payments/<id>/retry", "000"),
+    Alias("properties/payments", "finance/payments", "000"),
+    Alias("invoices/<id>", "finance/invoices/<id>", "004"),
+    Alias("invoices", "finance/invoices", "004"),
+    Alias("payments/<id>", "finance/payments/<id>", "004"),
+    Alias("payments", "finance/payments", "004"),
     # communications (seeds 000, 003)
+    Alias("properties/support/tickets/stats", "communications/tickets/stats", "000"),
+    Alias("properties/support/tickets/<id>/reply", "communications/tickets/<id>/reply", "000"),
+    Alias("properties/support/tickets/<id>/assign", "communications/tickets/<id>/assign", "000"),
+    Alias("properties/support/tickets/<id>/close", "communications/tickets/<id>/close", "000"),
+    Alias("properties/support/tickets/<id>", "communications/tickets/<id>", "000"),
+    Alias("properties/support/tickets", "communications/tickets", "000"),
+    Alias("communication/send/<lead_id>", "communications/send/<lead_id>", "003"),
+    Alias("communication/preferences", "communications/preferences", "003"),
+    Alias("communication/send-bulk", "communications/send-bulk", "003"),
     # analytics (seed 003)
     Alias("stats/price-trends", "analytics/stats/price-trends", "003"),
     # audit (seeds 003, 004)

@@ -149,7 +149,19 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": crontab(hour=7, minute=30, day_of_week="mon"),
         "args": ("weekly",),
     },
+    # Listing portal aggregates (bench/listings/README.md "Caching" and "map roll-up").
+    "listing-map-grid-refresh": {
+        "task": "domus.properties.tasks.map_grid_refresh",
+        "schedule": 60.0,
+    },
+    "listing-aggregates-warm": {
+        "task": "domus.properties.aggregate_jobs.listing_aggregates_warm",
+        "schedule": 240.0,
+    },
 }
+# Cached public facets and map clusters: fresh for this long, then served stale while one job recomputes them.
+LISTING_CACHE_SECONDS = env.int("LISTING_CACHE_SECONDS", default=60)
+LISTING_CACHE_STALE_SECONDS = env.int("LISTING_CACHE_STALE_SECONDS", default=600)
 
 # Auth ------------------------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"
@@ -288,5 +300,46 @@ TWILIO_FROM_NUMBER = env.str("TWILIO_FROM_NUMBER", default="")
 WHATSAPP_TOKEN = env.str("WHATSAPP_TOKEN", default="")
 WHATSAPP_PHONE_NUMBER_ID = env.str("WHATSAPP_PHONE_NUMBER_ID", default="")
 TELEGRAM_BOT_TOKEN = env.str("TELEGRAM_BOT_TOKEN", default="")
+if REDIS_URL:
+    # redis-py 8 reads with a 5 s socket timeout by default, the same as channels_redis's
+    # 5 s BZPOPMIN: an idle consumer then dies with "Timeout reading". Its async pool also
+    # fails (not waits) past 100 connections, which a burst of 1,000 subscribes exceeds.
+    CHANNEL_LAYERS["default"]["CONFIG"]["hosts"] = [
+        {
+            "address": REDIS_URL,
+            "socket_timeout": env.float("CHANNEL_LAYER_SOCKET_TIMEOUT", default=15.0),
+            "max_connections": env.int("CHANNEL_LAYER_MAX_CONNECTIONS", default=1000),
+        }
+    ]
 
 # Leasing and finance ---------------------------------------------------------------
+# M-Pesa Daraja. Without MPESA_CONSUMER_KEY the adapter talks to the local simulator (embedded default).
+MPESA_BASE_URL = env.str("MPESA_BASE_URL", default="https://sandbox.safaricom.co.ke")
+MPESA_CONSUMER_KEY = env.str("MPESA_CONSUMER_KEY", default="")
+MPESA_CONSUMER_SECRET = env.str("MPESA_CONSUMER_SECRET", default="")
+MPESA_SHORTCODE = env.str("MPESA_SHORTCODE", default="174379")
+MPESA_PASSKEY = env.str("MPESA_PASSKEY", default="bfb279f9aa9bdbcf158e97dd71a467cd2e0c893059b10f78e6b72ada1ed2c919")
+MPESA_CALLBACK_URL = env.str(
+    "MPESA_CALLBACK_URL", default="http://127.0.0.1:8000/api/v1/finance/payments/mpesa/callback/"
+)
+MPESA_CALLBACK_TOKEN = env.str("MPESA_CALLBACK_TOKEN", default="")
+MPESA_CALLBACK_ALLOWED_IPS = env.list("MPESA_CALLBACK_ALLOWED_IPS", default=[])
+MPESA_SIMULATOR_URL = env.str("MPESA_SIMULATOR_URL", default="http://127.0.0.1:8000/api/v1/finance/mpesa-simulator")
+MPESA_SIMULATOR_CALLBACK_DELAY = env.float("MPESA_SIMULATOR_CALLBACK_DELAY", default=3.0)
+# An STK push with no callback after this many seconds is queried at Daraja.
+MPESA_PENDING_QUERY_AFTER = env.int("MPESA_PENDING_QUERY_AFTER", default=180)
+MPESA_PENDING_EXPIRE_AFTER = env.int("MPESA_PENDING_EXPIRE_AFTER", default=3600)
+FINANCE_INVOICE_LEAD_DAYS = env.int("FINANCE_INVOICE_LEAD_DAYS", default=0)
+FINANCE_TAX_RATE_RENT = env.str("FINANCE_TAX_RATE_RENT", default="0")
+CELERY_BEAT_SCHEDULE["finance-rent-invoices"] = {
+    "task": "domus.finance.tasks.rent_invoices_issue",
+    "schedule": crontab(hour=0, minute=15),
+}
+CELERY_BEAT_SCHEDULE["finance-late-fees"] = {
+    "task": "domus.finance.tasks.late_fees_apply",
+    "schedule": crontab(hour=1, minute=0),
+}
+CELERY_BEAT_SCHEDULE["finance-mpesa-pending-query"] = {
+    "task": "domus.finance.tasks.mpesa_pending_query",
+    "schedule": 120.0,
+}

@@ -1,13 +1,18 @@
 """Server-side latency of the listing-portal queries, measured in-process.
 
-    DATABASE_URL=postgres://postgres:postgres@127.0.0.1:5432/domus_geo REDIS_URL=redis://127.0.0.1:6379/8 \
+    DATABASE_URL=postgres://postgres:postgres@127.0.0.1:5432/domus_bench REDIS_URL=redis://127.0.0.1:6379/6 \
         .venv/bin/python bench/listings/latency.py --requests 200 --explain bench/listings/explain.txt
 
 Each scenario (bench/listings/scenarios.py) is requested ``--requests`` times, one
 after the other, through Django's test client: the whole Django + Ninja stack, the ORM
 and the database, without a network or an HTTP server, as an anonymous visitor (public
-reads). Detail requests cycle over 500 ids sampled at random. Prints p50/p95/p99 and
-queries per request as a Markdown table; ``--explain FILE`` writes ``EXPLAIN (ANALYZE,
+reads). Detail requests cycle over 500 ids sampled at random. The cached answers
+(facets, map clusters; ``domus.properties.caching``) are measured three times: cold,
+with the cache emptied before every request (untimed), so every request computes its
+answer in the database; stale, with the listings' cache version bumped before every
+request, as after a listing write (the stale answer is served and its recomputation
+is queued for a Celery worker: run without eager Celery); and warm, from the cache.
+Prints p50/p95/p99 and queries per request as a Markdown table; ``--explain FILE`` writes ``EXPLAIN (ANALYZE,
 BUFFERS)`` of every query of the slowest scenario (by p95). Bounded: at most 2,000
 requests per scenario. It only reads.
 """
@@ -26,6 +31,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from scenarios import SCENARIOS  # noqa: E402
 
 MAX_REQUESTS = 2000
+# Answers cached in the Django cache (measured cold and warm).
+CACHED_PATHS = ("properties/facets/", "properties/map/")
 
 
 def percentile(values: list[float], pct: float) -> float:
@@ -39,6 +46,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--requests", type=int, default=200)
     parser.add_argument("--warmup", type=int, default=10, help="Unmeasured requests per scenario first.")
     parser.add_argument("--only", help="Run only scenarios whose name contains this text.")
+    parser.add_argument("--cache", choices=("cold", "stale", "warm", "all"), default="all", help="For cached answers.")
     parser.add_argument("--explain", help="Write EXPLAIN ANALYZE of the slowest scenario's queries to this file.")
     args = parser.parse_args(argv)
     if not 1 <= args.requests <= MAX_REQUESTS:
@@ -50,21 +58,32 @@ def main(argv: list[str] | None = None) -> int:
 
     django.setup()
     from django.conf import settings
+    from django.core.cache import cache
     from django.db import connection
     from django.test import Client
     from django.test.utils import CaptureQueriesContext
 
+    from domus.properties.caching import listing_cache_bump
     from domus.properties.models import Listing
-    from domus.properties.selectors import public_listing_q
+    from domus.properties.selectors import MAP_GRID_BUILT_KEY, public_listing_q
+
+    def empty_cache() -> None:
+        """Forget every cached answer; keep the mark that the map roll-up is built (it is in the database)."""
+        built = cache.get(MAP_GRID_BUILT_KEY)
+        cache.clear()
+        if built:
+            cache.set(MAP_GRID_BUILT_KEY, built, timeout=None)
 
     settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, "testserver"]
     settings.RATE_LIMITS_ENABLED = False
+    if settings.CELERY_TASK_ALWAYS_EAGER:
+        parser.error("run with a Celery broker (REDIS_URL): the stale measurement must not recompute in-process")
     client = Client()
     ids = list(Listing.objects.filter(public_listing_q()).order_by("?").values_list("pk", flat=True)[:500])
     total = Listing.objects.count()
     print(f"{connection.vendor}, {total:,} live listings, {args.requests} requests per scenario\n")
-    print("| query | p50 ms | p95 ms | p99 ms | req/s (1 client) | SQL queries |")
-    print("| --- | ---: | ---: | ---: | ---: | ---: |")
+    print("| query | cache | p50 ms | p95 ms | p99 ms | req/s (1 client) | SQL queries |")
+    print("| --- | --- | ---: | ---: | ---: | ---: | ---: |")
     results: dict[str, dict] = {}
     for name, path in SCENARIOS.items():
         if args.only and args.only not in name:
@@ -72,24 +91,33 @@ def main(argv: list[str] | None = None) -> int:
         urls = [f"/api/v1/{path.format(id=pk)}" for pk in ids] if "{id}" in path else [f"/api/v1/{path}"]
         for n in range(args.warmup):
             client.get(urls[n % len(urls)])
-        timings = []
-        with CaptureQueriesContext(connection) as captured:
-            started = time.perf_counter()
-            for n in range(args.requests):
-                t0 = time.perf_counter()
-                response = client.get(urls[n % len(urls)])
-                timings.append((time.perf_counter() - t0) * 1000)
-                if response.status_code != 200:
-                    raise SystemExit(f"{name}: {urls[n % len(urls)]} answered {response.status_code}")
-            elapsed = time.perf_counter() - started
-        results[name] = {"p95": percentile(timings, 95), "url": urls[0], "queries": captured.captured_queries}
-        print(
-            f"| {name} | {statistics.median(timings):.2f} | {percentile(timings, 95):.2f} | "
-            f"{percentile(timings, 99):.2f} | {args.requests / elapsed:.0f} | "
-            f"{len(captured.captured_queries) / args.requests:.1f} |"
-        )
+        modes = ("cold", "stale", "warm") if args.cache == "all" else (args.cache,)
+        for mode in modes if path.startswith(CACHED_PATHS) else ("-",):
+            timings = []
+            elapsed = 0.0
+            with CaptureQueriesContext(connection) as captured:
+                for n in range(args.requests):
+                    if mode == "cold":
+                        empty_cache()
+                    elif mode == "stale":
+                        listing_cache_bump()
+                    t0 = time.perf_counter()
+                    response = client.get(urls[n % len(urls)])
+                    timings.append((time.perf_counter() - t0) * 1000)
+                    elapsed += timings[-1] / 1000
+                    if response.status_code != 200:
+                        raise SystemExit(f"{name}: {urls[n % len(urls)]} answered {response.status_code}")
+            label = name if mode == "-" else f"{name} [{mode}]"
+            results[label] = {"p95": percentile(timings, 95), "url": urls[0], "mode": mode}
+            print(
+                f"| {name} | {mode} | {statistics.median(timings):.2f} | {percentile(timings, 95):.2f} | "
+                f"{percentile(timings, 99):.2f} | {args.requests / elapsed:.0f} | "
+                f"{len(captured.captured_queries) / args.requests:.1f} |",
+                flush=True,
+            )
     if args.explain and results and connection.vendor == "postgresql":
         slowest = max(results, key=lambda k: results[k]["p95"])
+        empty_cache()  # the slowest is measured as computed, not as cached
         with CaptureQueriesContext(connection) as captured:
             client.get(results[slowest]["url"])
         lines = [f"Slowest by p95: {slowest}  GET {results[slowest]['url']}\n"]

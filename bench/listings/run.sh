@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
 # Listing-portal benchmark on PostgreSQL (see bench/listings/README.md).
 #
-#   DATABASE_URL=postgres://postgres:postgres@127.0.0.1:5432/domus_geo REDIS_URL=redis://127.0.0.1:6379/8 \
+#   DATABASE_URL=postgres://postgres:postgres@127.0.0.1:5432/domus_bench REDIS_URL=redis://127.0.0.1:6379/6 \
 #     BENCH_LISTINGS=100000 bench/listings/run.sh
 #
 # 1. migrates the database and, when BENCH_LISTINGS is set, (re)loads that many
 #    listings with bench/listings/generate.py (COPY);
-# 2. measures server-side latency in-process (bench/listings/latency.py) and writes the
-#    EXPLAIN ANALYZE of the slowest query to bench/listings/explain-<n>.txt;
+# 2. measures server-side latency in-process (bench/listings/latency.py; cached answers
+#    cold, stale and warm, so REDIS_URL is required: it is the cache and the Celery
+#    broker, and the stale refreshes must not run in-process; the cache db is emptied)
+#    and writes the EXPLAIN ANALYZE of the slowest query to bench/listings/explain-<n>.txt;
 # 3. starts Granian WSGI (2 workers) on 127.0.0.1:$BENCH_PORT and loads every scenario
 #    with bench/load.py for BENCH_DURATION seconds (at most 20) at BENCH_CONCURRENCY,
 #    then stops the server it started.
@@ -22,7 +24,8 @@ CONCURRENCY=${BENCH_CONCURRENCY:-8}
 REQUESTS=${BENCH_REQUESTS:-200}
 (( DURATION > 20 )) && DURATION=20
 : "${DATABASE_URL:?set DATABASE_URL to a PostgreSQL database (postgres://...)}"
-export DATABASE_URL DEBUG=false RATE_LIMITS_ENABLED=false
+: "${REDIS_URL:?set REDIS_URL to a Redis database of its own (redis://127.0.0.1:6379/6): the bench empties it}"
+export DATABASE_URL REDIS_URL DEBUG=false RATE_LIMITS_ENABLED=false
 export SECRET_KEY=${SECRET_KEY:-bench-only-secret-key-that-is-long-enough-for-hs256}
 
 $PY manage.py migrate -v0

@@ -15,6 +15,7 @@ SCENARIOS: dict[str, str] = {
     "&min_bedrooms=2&ordering=price",
     "bbox": "properties/?bbox=36.78,-1.31,36.83,-1.26",
     "near + radius 3 km": "properties/?near=-1.2864,36.8172&radius_km=3",
+    "near + radius 1 km": "properties/?near=-1.2864,36.8172&radius_km=1",
     "facets (city)": "properties/facets/?city=nairobi",
     "facets (all)": "properties/facets/",
     "map zoom 6": f"properties/map/?bbox={MAP_BOXES[6]}&zoom=6",

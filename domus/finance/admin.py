@@ -1,1 +1,107 @@
-"""Django admin of finance."""
+"""Django admin of finance. Ledger rows are read-only (append-only by design)."""
+
+from django.contrib import admin
+
+from domus.finance.models import (
+    Account,
+    CallbackReview,
+    Invoice,
+    InvoiceCounter,
+    InvoiceLine,
+    LedgerEntry,
+    LedgerTransaction,
+    OwnerExpense,
+    Payment,
+    Payout,
+)
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
+class LineInline(admin.TabularInline):
+    model = InvoiceLine
+    extra = 0
+
+
+@admin.register(Invoice)
+class InvoiceAdmin(admin.ModelAdmin):
+    list_display = ("number", "company", "recipient", "status", "total", "amount_paid", "due_date")
+    list_filter = ("status",)
+    search_fields = ("recipient__email",)
+    raw_id_fields = ("company", "recipient", "lease", "listing", "created_by")
+    inlines = [LineInline]
+
+
+@admin.register(InvoiceLine)
+class InvoiceLineAdmin(admin.ModelAdmin):
+    list_display = ("invoice", "kind", "description", "amount")
+    raw_id_fields = ("invoice",)
+
+
+@admin.register(InvoiceCounter)
+class InvoiceCounterAdmin(ReadOnlyAdmin):
+    list_display = ("company", "last_number")
+
+
+@admin.register(Payment)
+class PaymentAdmin(admin.ModelAdmin):
+    list_display = ("id", "method", "status", "amount", "currency", "phone", "mpesa_receipt", "created_at")
+    list_filter = ("status", "method", "purpose")
+    search_fields = ("phone", "mpesa_receipt", "checkout_request_id", "reference")
+    raw_id_fields = ("company", "invoice", "listing", "payer", "retry_of", "recorded_by")
+
+
+@admin.register(CallbackReview)
+class CallbackReviewAdmin(admin.ModelAdmin):
+    list_display = ("reason", "checkout_request_id", "resolved", "created_at")
+    list_filter = ("reason", "resolved")
+    raw_id_fields = ("payment",)
+
+
+@admin.register(Account)
+class AccountAdmin(ReadOnlyAdmin):
+    list_display = ("company", "code", "kind", "name")
+
+
+class EntryInline(admin.TabularInline):
+    model = LedgerEntry
+    extra = 0
+    can_delete = False
+    readonly_fields = ("account", "owner", "debit", "credit")
+
+
+@admin.register(LedgerTransaction)
+class LedgerTransactionAdmin(ReadOnlyAdmin):
+    list_display = ("created_at", "company", "kind", "amount", "currency", "memo")
+    list_filter = ("kind",)
+    inlines = [EntryInline]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+
+@admin.register(LedgerEntry)
+class LedgerEntryAdmin(ReadOnlyAdmin):
+    list_display = ("transaction", "account", "owner", "debit", "credit")
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+
+@admin.register(Payout)
+class PayoutAdmin(admin.ModelAdmin):
+    list_display = ("id", "company", "owner", "amount", "status", "created_at")
+    list_filter = ("status",)
+    raw_id_fields = ("company", "owner", "created_by")
+
+
+@admin.register(OwnerExpense)
+class OwnerExpenseAdmin(admin.ModelAdmin):
+    list_display = ("description", "company", "owner", "amount", "incurred_on")
+    raw_id_fields = ("company", "owner", "listing", "created_by")

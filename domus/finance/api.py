@@ -1,5 +1,529 @@
-"""Finance API."""
+"""Finance API: invoices (+ send), payments (M-Pesa STK, callback, status, retry, admin list,
+manual), ledger transactions and verification, owner payouts and statements. Also mounts the
+embedded M-Pesa simulator (used only when no Daraja credentials are configured)."""
 
-from ninja import Router
+from datetime import date
+from uuid import UUID
+
+from django.contrib.auth import get_user_model
+from django.http import HttpRequest, HttpResponse
+from ninja import File, Query, Router, Status
+from ninja.decorators import decorate_view
+from ninja.files import UploadedFile
+from ninja.pagination import paginate
+
+from domus.core.errors import ErrorOut
+from domus.core.exceptions import ValidationFailed
+from domus.core.idempotency import idempotent
+from domus.core.middleware import client_ip
+from domus.core.policies import is_admin, require
+from domus.core.throttling import ScopedRateLimit
+from domus.finance import policies, selectors, services, simulator
+from domus.finance.models import CallbackReview, InvoiceStatus
+from domus.finance.schemas import (
+    InvoiceFilters,
+    InvoiceIn,
+    InvoiceOut,
+    InvoicePatchIn,
+    ListingStkIn,
+    ManualPaymentIn,
+    OwnerBalanceOut,
+    OwnerExpenseIn,
+    OwnerExpenseOut,
+    PaymentFilters,
+    PaymentOut,
+    PaymentStatusOut,
+    PayoutFilters,
+    PayoutIn,
+    PayoutOut,
+    PayoutStatusIn,
+    RefundIn,
+    ReviewOut,
+    StatementQuery,
+    StkIn,
+    TransactionFilters,
+    TransactionOut,
+    VoidIn,
+)
+from domus.integrations.pdf import PdfTable, render_pdf
 
 router = Router(tags=["finance"])
+router.add_router("/mpesa-simulator", simulator.router)
+
+STAFF_ONLY = {"x-permission": "company staff or admin"}
+ADMIN_ONLY = {"x-permission": "admin"}
+INVOICE_READERS = {"x-permission": "the recipient, company staff, or admin"}
+PAYMENT_READERS = {"x-permission": "the payer, the listing's agent or owner, company staff, or admin"}
+PAYERS = {"x-permission": "the invoice's recipient or company staff (listings: any signed-in user)"}
+OWNER_READERS = {"x-permission": "the owner, company staff, or admin"}
+READ_ERRORS = {401: ErrorOut, 404: ErrorOut}
+WRITE_ERRORS = {400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut}
+MPESA_ACCEPTED = {"ResultCode": 0, "ResultDesc": "Accepted"}
+
+
+def _user(user_id: UUID, field: str):
+    user = get_user_model().objects.filter(pk=user_id, is_active=True).first()
+    if user is None:
+        raise ValidationFailed("Unknown user.", errors={field: ["No active user with this id."]})
+    return user
+
+
+# Invoices ------------------------------------------------------------------------------
+
+
+@router.get(
+    "/invoices/",
+    response={200: list[InvoiceOut], 400: ErrorOut, 401: ErrorOut},
+    summary="Invoices",
+    openapi_extra=INVOICE_READERS,
+)
+@paginate
+def invoice_list(request: HttpRequest, filters: Query[InvoiceFilters]):
+    return selectors.invoice_list_for_actor(actor=request.auth, filters=filters)
+
+
+@router.post(
+    "/invoices/", response={201: InvoiceOut, **WRITE_ERRORS}, summary="Draft an invoice", openapi_extra=STAFF_ONLY
+)
+def invoice_create(request: HttpRequest, payload: InvoiceIn):
+    data = payload.dict()
+    invoice = services.invoice_create(
+        actor=request.auth,
+        company_id=data["company_id"],
+        recipient=_user(data["recipient_id"], "recipient_id"),
+        lines=data["lines"],
+        due_date=data["due_date"],
+        issue_date=data["issue_date"],
+        currency=data["currency"],
+        listing_id=data["listing_id"],
+        notes=data["notes"],
+    )
+    return Status(201, selectors.invoice_get_for_actor(actor=request.auth, invoice_id=invoice.id))
+
+
+@router.get(
+    "/invoices/{invoice_id}/",
+    response={200: InvoiceOut, **READ_ERRORS},
+    summary="An invoice",
+    openapi_extra=INVOICE_READERS,
+)
+def invoice_detail(request: HttpRequest, invoice_id: UUID):
+    return selectors.invoice_get_for_actor(actor=request.auth, invoice_id=invoice_id)
+
+
+def _invoice_edit(request: HttpRequest, invoice_id: UUID, payload: InvoicePatchIn):
+    invoice = selectors.invoice_get_for_actor(actor=request.auth, invoice_id=invoice_id)
+    require(policies.is_company_staff(request.auth, invoice.company_id))
+    data = payload.dict(exclude_unset=True)
+    if data.get("recipient_id"):
+        data["recipient"] = _user(data.pop("recipient_id"), "recipient_id")
+    services.invoice_update(actor=request.auth, invoice=invoice, **data)
+    return selectors.invoice_get_for_actor(actor=request.auth, invoice_id=invoice_id)
+
+
+@router.patch(
+    "/invoices/{invoice_id}/",
+    response={200: InvoiceOut, **WRITE_ERRORS},
+    summary="Edit a draft invoice",
+    openapi_extra=STAFF_ONLY,
+)
+def invoice_patch(request: HttpRequest, invoice_id: UUID, payload: InvoicePatchIn):
+    return _invoice_edit(request, invoice_id, payload)
+
+
+@router.put(
+    "/invoices/{invoice_id}/",
+    response={200: InvoiceOut, **WRITE_ERRORS},
+    summary="Edit a draft invoice",
+    openapi_extra=STAFF_ONLY,
+)
+def invoice_put(request: HttpRequest, invoice_id: UUID, payload: InvoicePatchIn):
+    return _invoice_edit(request, invoice_id, payload)
+
+
+@router.delete(
+    "/invoices/{invoice_id}/",
+    response={204: None, **WRITE_ERRORS},
+    summary="Void an invoice (numbers are gapless, so the record is kept as void)",
+    openapi_extra=STAFF_ONLY,
+)
+def invoice_delete(request: HttpRequest, invoice_id: UUID):
+    invoice = selectors.invoice_get_for_actor(actor=request.auth, invoice_id=invoice_id)
+    require(policies.is_company_staff(request.auth, invoice.company_id))
+    services.invoice_void(actor=request.auth, invoice=invoice, reason="Deleted")
+    return Status(204, None)
+
+
+@router.post(
+    "/invoices/{invoice_id}/void/",
+    response={200: InvoiceOut, **WRITE_ERRORS},
+    summary="Void an invoice",
+    openapi_extra=STAFF_ONLY,
+)
+def invoice_void(request: HttpRequest, invoice_id: UUID, payload: VoidIn):
+    invoice = selectors.invoice_get_for_actor(actor=request.auth, invoice_id=invoice_id)
+    require(policies.is_company_staff(request.auth, invoice.company_id))
+    services.invoice_void(actor=request.auth, invoice=invoice, reason=payload.reason)
+    return selectors.invoice_get_for_actor(actor=request.auth, invoice_id=invoice_id)
+
+
+@router.post(
+    "/invoices/{invoice_id}/send/",
+    response={200: InvoiceOut, **WRITE_ERRORS},
+    summary="Issue and e-mail the invoice PDF; the recipient is notified in the app",
+    openapi_extra=STAFF_ONLY,
+)
+@decorate_view(idempotent)
+def invoice_send(request: HttpRequest, invoice_id: UUID):
+    invoice = selectors.invoice_get_for_actor(actor=request.auth, invoice_id=invoice_id)
+    require(policies.is_company_staff(request.auth, invoice.company_id))
+    services.invoice_send(actor=request.auth, invoice=invoice)
+    return selectors.invoice_get_for_actor(actor=request.auth, invoice_id=invoice_id)
+
+
+@router.get(
+    "/invoices/{invoice_id}/pdf/",
+    response={200: None, **READ_ERRORS},
+    summary="The invoice as PDF",
+    openapi_extra=INVOICE_READERS,
+)
+def invoice_pdf(request: HttpRequest, invoice_id: UUID):
+    invoice = selectors.invoice_get_for_actor(actor=request.auth, invoice_id=invoice_id)
+    require(invoice.status != InvoiceStatus.VOID or policies.is_company_staff(request.auth, invoice.company_id))
+    response = HttpResponse(services.invoice_pdf(invoice), content_type="application/pdf")
+    response["Content-Disposition"] = f'inline; filename="{invoice.display_number}.pdf"'
+    return response
+
+
+# Payments ------------------------------------------------------------------------------
+
+
+@router.get(
+    "/payments/",
+    response={200: list[PaymentOut], 400: ErrorOut, 401: ErrorOut},
+    summary="Payments",
+    openapi_extra=PAYMENT_READERS,
+)
+@paginate
+def payment_list(request: HttpRequest, filters: Query[PaymentFilters]):
+    return selectors.payment_list_for_actor(actor=request.auth, filters=filters)
+
+
+@router.get(
+    "/payments/admin-list/",
+    response={200: list[PaymentOut], 400: ErrorOut, 401: ErrorOut, 403: ErrorOut},
+    summary="Every payment (filters, search, ordering)",
+    openapi_extra=ADMIN_ONLY,
+)
+@paginate
+def payment_admin_list(request: HttpRequest, filters: Query[PaymentFilters]):
+    require(is_admin(request.auth))
+    return selectors.payment_admin_list(filters=filters)
+
+
+@router.get(
+    "/payments/reviews/",
+    response={200: list[ReviewOut], 401: ErrorOut, 403: ErrorOut},
+    summary="Callbacks held for review (unknown, malformed, amount mismatch)",
+    openapi_extra=ADMIN_ONLY,
+)
+@paginate
+def payment_review_list(request: HttpRequest):
+    require(is_admin(request.auth))
+    return CallbackReview.objects.order_by("-created_at")
+
+
+@router.post(
+    "/payments/",
+    response={201: PaymentOut, **WRITE_ERRORS},
+    summary="Record a manual payment (cash, bank transfer, cheque)",
+    openapi_extra=STAFF_ONLY,
+)
+@decorate_view(idempotent)
+def payment_manual(request: HttpRequest, payload: ManualPaymentIn):
+    data = payload.dict()
+    payer = _user(data.pop("payer_id"), "payer_id") if data.get("payer_id") else None
+    data.pop("payer_id", None)
+    payment = services.payment_record_manual(actor=request.auth, payer=payer, **data)
+    return Status(201, payment)
+
+
+@router.post(
+    "/payments/mpesa/stk/",
+    response={201: PaymentOut, **WRITE_ERRORS, 503: ErrorOut},
+    summary="Start an M-Pesa STK push for an invoice or a listing (Idempotency-Key honoured)",
+    openapi_extra=PAYERS,
+)
+@decorate_view(idempotent)
+def payment_stk(request: HttpRequest, payload: StkIn):
+    payment = services.payment_stk_start(actor=request.auth, **payload.dict())
+    return Status(201, payment)
+
+
+@router.post(
+    "/payments/mpesa/stk/{listing_id}/",
+    response={201: PaymentOut, **WRITE_ERRORS, 503: ErrorOut},
+    summary="Start an M-Pesa STK push for a listing: booking fee, deposit or rent (or one of its invoices)",
+    openapi_extra=PAYERS,
+)
+@decorate_view(idempotent)
+def payment_stk_listing(request: HttpRequest, listing_id: UUID, payload: ListingStkIn):
+    data = payload.dict()
+    if data["invoice_id"] is not None:
+        payment = services.payment_stk_start(
+            actor=request.auth, phone=data["phone"], invoice_id=data["invoice_id"], amount=data["amount"]
+        )
+    else:
+        payment = services.payment_stk_start(
+            actor=request.auth,
+            phone=data["phone"],
+            listing_id=listing_id,
+            purpose=data["purpose"],
+            amount=data["amount"],
+        )
+    return Status(201, payment)
+
+
+def _callback(request: HttpRequest, token: str | None) -> dict:
+    from django.conf import settings
+
+    from domus.finance.models import ReviewReason
+
+    if settings.MPESA_CALLBACK_TOKEN and token != settings.MPESA_CALLBACK_TOKEN:
+        services._review(
+            ReviewReason.FORBIDDEN_SOURCE,
+            body={},
+            raw=request.body.decode("utf-8", "replace"),
+            remote_addr=client_ip(request) or "",
+        )
+        return MPESA_ACCEPTED
+    services.mpesa_callback_process(raw_body=request.body, remote_addr=client_ip(request) or "")
+    return MPESA_ACCEPTED
+
+
+@router.post(
+    "/payments/mpesa/callback/",
+    auth=None,
+    response={200: dict},
+    summary="Safaricom STK callback (idempotent; always answers what Daraja expects)",
+)
+def payment_callback(request: HttpRequest):
+    return _callback(request, None)
+
+
+@router.post(
+    "/payments/mpesa/callback/{token}/",
+    auth=None,
+    response={200: dict},
+    summary="Safaricom STK callback with its secret path token",
+)
+def payment_callback_with_token(request: HttpRequest, token: str):
+    return _callback(request, token)
+
+
+@router.get(
+    "/payments/status/{payment_id}/",
+    response={200: PaymentStatusOut, **READ_ERRORS},
+    summary="Poll a payment's status",
+    openapi_extra=PAYMENT_READERS,
+)
+def payment_status(request: HttpRequest, payment_id: UUID):
+    return selectors.payment_get_for_actor(actor=request.auth, payment_id=payment_id)
+
+
+@router.get(
+    "/payments/{payment_id}/",
+    response={200: PaymentOut, **READ_ERRORS},
+    summary="A payment",
+    openapi_extra=PAYMENT_READERS,
+)
+def payment_detail(request: HttpRequest, payment_id: UUID):
+    return selectors.payment_get_for_actor(actor=request.auth, payment_id=payment_id)
+
+
+@router.post(
+    "/payments/{payment_id}/retry/",
+    response={201: PaymentOut, **WRITE_ERRORS, 503: ErrorOut},
+    summary="A new STK attempt for a failed or expired payment (history kept)",
+    openapi_extra=ADMIN_ONLY,
+)
+@decorate_view(idempotent)
+def payment_retry(request: HttpRequest, payment_id: UUID):
+    payment = selectors.payment_get_for_actor(actor=request.auth, payment_id=payment_id)
+    return Status(201, services.payment_retry(actor=request.auth, payment=payment))
+
+
+@router.post(
+    "/payments/{payment_id}/refund/",
+    response={200: PaymentOut, **WRITE_ERRORS},
+    summary="Refund a paid payment (reversing ledger entry; the invoice re-opens)",
+    openapi_extra=STAFF_ONLY,
+)
+@decorate_view(idempotent)
+def payment_refund(request: HttpRequest, payment_id: UUID, payload: RefundIn):
+    payment = selectors.payment_get_for_actor(actor=request.auth, payment_id=payment_id)
+    return services.payment_refund(actor=request.auth, payment=payment, reason=payload.reason)
+
+
+@router.post(
+    "/payments/{payment_id}/proof/",
+    response={200: PaymentOut, **WRITE_ERRORS},
+    summary="Upload the proof of a manual payment",
+    openapi_extra=STAFF_ONLY,
+    throttle=ScopedRateLimit("upload"),
+)
+def payment_proof(request: HttpRequest, payment_id: UUID, file: File[UploadedFile]):
+    payment = selectors.payment_get_for_actor(actor=request.auth, payment_id=payment_id)
+    return services.payment_attach_proof(actor=request.auth, payment=payment, upload=file)
+
+
+# Ledger --------------------------------------------------------------------------------
+
+
+@router.get(
+    "/transactions/",
+    response={200: list[TransactionOut], 400: ErrorOut, 401: ErrorOut},
+    summary="Ledger transactions with their entries",
+    openapi_extra=STAFF_ONLY,
+)
+@paginate
+def transaction_list(request: HttpRequest, filters: Query[TransactionFilters]):
+    return selectors.transaction_list_for_actor(actor=request.auth, filters=filters)
+
+
+@router.get(
+    "/ledger/verify/",
+    response={200: dict, 401: ErrorOut, 403: ErrorOut},
+    summary="Verify that every transaction balances and each company's books balance",
+    openapi_extra=ADMIN_ONLY,
+)
+def ledger_verify(request: HttpRequest):
+    require(is_admin(request.auth))
+    return services.ledger_verify()
+
+
+# Payouts and owner statements ------------------------------------------------------------
+
+
+@router.get(
+    "/payouts/",
+    response={200: list[PayoutOut], 400: ErrorOut, 401: ErrorOut},
+    summary="Payouts",
+    openapi_extra=OWNER_READERS,
+)
+@paginate
+def payout_list(request: HttpRequest, filters: Query[PayoutFilters]):
+    return selectors.payout_list_for_actor(actor=request.auth, filters=filters)
+
+
+@router.post(
+    "/payouts/",
+    response={201: PayoutOut, **WRITE_ERRORS},
+    summary="Pay an owner out (never more than their balance)",
+    openapi_extra=STAFF_ONLY,
+)
+@decorate_view(idempotent)
+def payout_create(request: HttpRequest, payload: PayoutIn):
+    owner = _user(payload.owner_id, "owner_id")
+    data = payload.dict(exclude_none=True)
+    data.pop("owner_id")
+    return Status(201, services.payout_create(actor=request.auth, owner_id=owner.id, **data))
+
+
+@router.get(
+    "/payouts/{payout_id}/", response={200: PayoutOut, **READ_ERRORS}, summary="A payout", openapi_extra=OWNER_READERS
+)
+def payout_detail(request: HttpRequest, payout_id: UUID):
+    return selectors.payout_get_for_actor(actor=request.auth, payout_id=payout_id)
+
+
+@router.post(
+    "/payouts/{payout_id}/status/",
+    response={200: PayoutOut, **WRITE_ERRORS},
+    summary="Move a payout to processing, paid or failed (failed gives the money back)",
+    openapi_extra=STAFF_ONLY,
+)
+def payout_status(request: HttpRequest, payout_id: UUID, payload: PayoutStatusIn):
+    payout = selectors.payout_get_for_actor(actor=request.auth, payout_id=payout_id)
+    return services.payout_set_status(
+        actor=request.auth, payout=payout, status=payload.status, reference=payload.reference
+    )
+
+
+def _owner_scope(request: HttpRequest, owner_id: UUID, company_id: UUID) -> None:
+    if request.auth.id != owner_id and not policies.is_company_staff(request.auth, company_id):
+        from domus.core.exceptions import NotFound
+
+        raise NotFound("Owner not found.")
+
+
+@router.get(
+    "/owners/{owner_id}/balance/",
+    response={200: OwnerBalanceOut, **READ_ERRORS},
+    summary="An owner's balance: rent collected - management fees - payouts",
+    openapi_extra=OWNER_READERS,
+)
+def owner_balance(request: HttpRequest, owner_id: UUID, company_id: UUID):
+    _owner_scope(request, owner_id, company_id)
+    balance = services.owner_balance(company_id=company_id, owner_id=owner_id)
+    return {"company_id": company_id, "owner_id": owner_id, "balance": balance}
+
+
+@router.get(
+    "/owners/{owner_id}/statement/",
+    response={200: dict, **READ_ERRORS, 400: ErrorOut},
+    summary="An owner's statement for a period (JSON)",
+    openapi_extra=OWNER_READERS,
+)
+def owner_statement(request: HttpRequest, owner_id: UUID, query: Query[StatementQuery]):
+    _owner_scope(request, owner_id, query.company_id)
+    _check_period(query.start, query.end)
+    return selectors.owner_statement(company_id=query.company_id, owner_id=owner_id, start=query.start, end=query.end)
+
+
+def _check_period(start: date, end: date) -> None:
+    if end < start:
+        raise ValidationFailed("The period ends before it starts.", errors={"end": ["Before start."]})
+
+
+@router.get(
+    "/owners/{owner_id}/statement/pdf/",
+    response={200: None, **READ_ERRORS, 400: ErrorOut},
+    summary="An owner's statement for a period (PDF)",
+    openapi_extra=OWNER_READERS,
+)
+def owner_statement_pdf(request: HttpRequest, owner_id: UUID, query: Query[StatementQuery]):
+    _owner_scope(request, owner_id, query.company_id)
+    _check_period(query.start, query.end)
+    data = selectors.owner_statement(company_id=query.company_id, owner_id=owner_id, start=query.start, end=query.end)
+    rows = [
+        [line["date"], line["kind"], line["memo"], line["credit"], line["debit"], line["balance"]]
+        for line in data["lines"]
+    ]
+    pdf = render_pdf(
+        title=f"Owner statement {data['period_start']} to {data['period_end']}",
+        fields=[
+            ("Opening balance", data["opening_balance"]),
+            ("Rent collected", data["rent_collected"]),
+            ("Management fees", data["management_fees"]),
+            ("Payouts", data["payouts"]),
+            ("Closing balance", data["closing_balance"]),
+        ],
+        table=PdfTable(["Date", "Kind", "Memo", "In", "Out", "Balance"], rows, (2, 1.5, 4, 1.5, 1.5, 1.8)),
+    )
+    response = HttpResponse(pdf, content_type="application/pdf")
+    response["Content-Disposition"] = f'inline; filename="statement-{data["period_start"]}.pdf"'
+    return response
+
+
+@router.post(
+    "/owners/{owner_id}/expenses/",
+    response={201: OwnerExpenseOut, **WRITE_ERRORS},
+    summary="Record an expense paid for an owner (lowers their balance)",
+    openapi_extra=STAFF_ONLY,
+)
+def owner_expense_create(request: HttpRequest, owner_id: UUID, payload: OwnerExpenseIn):
+    owner = _user(owner_id, "owner_id")
+    data = payload.dict(exclude_none=True)
+    expense = services.owner_expense_create(actor=request.auth, owner_id=owner.id, **data)
+    return Status(201, expense)

@@ -5,6 +5,7 @@ from domus.properties.models import (
     Feature,
     Listing,
     ListingMedia,
+    MapGridCell,
     PriceChange,
     SavedSearch,
     SavedSearchMatch,
@@ -107,3 +108,16 @@ class ListingMediaAdmin(admin.ModelAdmin):
     search_fields = ("listing__title", "title", "original_name")
     raw_id_fields = ("listing", "uploaded_by")
     readonly_fields = ("thumbnail", "content_type", "size", "width", "height", "created_at", "updated_at")
+
+
+@admin.register(MapGridCell)
+class MapGridCellAdmin(admin.ModelAdmin):
+    """A derived table (rebuilt by a job): read it, never edit it."""
+
+    list_display = ("cell_x", "cell_y", "count", "min_price", "max_price")
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False

@@ -8,7 +8,7 @@ from urllib.parse import urlencode
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 from django.db.models.functions import Upper
 from django.utils import timezone
 
@@ -81,6 +81,8 @@ STATUS_TRANSITIONS: dict[str, tuple[str, ...]] = {
 INITIAL_STATUSES = (ListingStatus.DRAFT, ListingStatus.AVAILABLE)
 # Published listings in these statuses are public; drafts and archived ones never are.
 PUBLIC_STATUSES = (ListingStatus.AVAILABLE, ListingStatus.UNDER_OFFER, ListingStatus.RENTED, ListingStatus.SOLD)
+# The rows anyone may read; partial indexes over them serve the public search.
+PUBLIC_LISTING = Q(deleted_at__isnull=True, is_published=True, status__in=PUBLIC_STATUSES)
 
 
 class Listing(SoftDeleteModel):
@@ -126,6 +128,35 @@ class Listing(SoftDeleteModel):
             models.Index(fields=["latitude", "longitude"], name="listing_lat_lng"),
             models.Index(fields=["price"], name="listing_price"),
             models.Index(fields=["bedrooms"], name="listing_bedrooms"),
+            # Partial indexes over the public listings (bench/listings/README.md maps each filter to its index):
+            # newest first, overall and per city (default ordering, text search, deep pages) ...
+            models.Index(
+                F("created_at").desc(), F("id").desc(), name="listing_public_newest", condition=PUBLIC_LISTING
+            ),
+            models.Index(
+                Upper("city"),
+                F("created_at").desc(),
+                F("id").desc(),
+                name="listing_public_city_newest",
+                condition=PUBLIC_LISTING,
+            ),
+            # ... bbox, near and map clusters from the index alone ...
+            models.Index(
+                fields=["latitude", "longitude", "price", "id", "created_at"],
+                name="listing_public_geo",
+                condition=PUBLIC_LISTING,
+            ),
+            # ... and every facet column, so facets are an index-only scan (of one city when filtered by city).
+            models.Index(
+                Upper("city"),
+                "property_type",
+                "listing_type",
+                "bedrooms",
+                "price",
+                "city",
+                name="listing_public_facets",
+                condition=PUBLIC_LISTING,
+            ),
         ]
         constraints = [
             models.CheckConstraint(
@@ -396,3 +427,28 @@ class ListingMedia(BaseModel):
 
     def __str__(self) -> str:
         return f"{self.listing_id} {self.kind} #{self.position}"
+
+
+# Map roll-up ------------------------------------------------------------------------------------
+
+
+class MapGridCell(models.Model):
+    """The public listings of one cell of a fine map grid (zoom ``MAP_GRID_ZOOM`` of
+    the map, see selectors), rebuilt as a whole by ``services.map_grid_rebuild``:
+    low-zoom map clusters sum these cells instead of grouping every listing."""
+
+    id = models.BigAutoField(primary_key=True)
+    cell_x = models.IntegerField()
+    cell_y = models.IntegerField()
+    count = models.PositiveIntegerField()
+    latitude_sum = models.FloatField()
+    longitude_sum = models.FloatField()
+    min_price = models.DecimalField(max_digits=14, decimal_places=2)
+    max_price = models.DecimalField(max_digits=14, decimal_places=2)
+    listing_id = models.UUIDField(null=True, blank=True, help_text="The one listing of a single-listing cell.")
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["cell_y", "cell_x"], name="mapgridcell_unique_cell")]
+
+    def __str__(self) -> str:
+        return f"({self.cell_x}, {self.cell_y}): {self.count}"

@@ -2,8 +2,18 @@
 
 from celery import shared_task
 
+from domus.properties.aggregate_jobs import listing_aggregate_refresh, listing_aggregates_warm
+from domus.properties.services.map_grid import map_grid_rebuild
 from domus.properties.services.media import media_thumbnail_make
 from domus.properties.services.saved_searches import saved_search_alerts_run
+
+__all__ = [
+    "listing_aggregate_refresh",
+    "listing_aggregates_warm",
+    "map_grid_refresh",
+    "media_thumbnail",
+    "saved_search_alerts",
+]
 
 
 @shared_task
@@ -17,3 +27,9 @@ def saved_search_alerts(frequency: str) -> int:
 def media_thumbnail(media_id: str) -> str | None:
     """Make the JPEG thumbnail of an uploaded listing image."""
     return media_thumbnail_make(media_id=media_id)
+
+
+@shared_task
+def map_grid_refresh() -> int:
+    """Rebuild the map roll-up of low-zoom clusters (beat: every minute)."""
+    return map_grid_rebuild()

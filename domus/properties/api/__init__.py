@@ -17,6 +17,7 @@ from domus.core.filtering import ListFilters
 from domus.core.policies import require
 from domus.properties import policies, selectors, services
 from domus.properties.api import favorites, media, saved_searches, visits
+from domus.properties.pagination import ListingSearchPagination
 from domus.properties.schemas import (
     FacetsOut,
     FeatureIn,
@@ -40,7 +41,7 @@ listings = Router(tags=["properties"])
 MANAGERS = {"x-permission": "listing owner, assigned agent, company staff or admin"}
 PUBLIC = {"x-permission": "public (drafts: owner, agent, company staff or admin)"}
 # Deepest result a listing search pages to (DESIGN.md: OFFSET paging cost grows with depth).
-MAX_RESULT_DEPTH = 10_000
+MAX_RESULT_DEPTH = selectors.COUNT_EXACT_UP_TO
 READ_ERRORS = {400: ErrorOut, 401: ErrorOut, 404: ErrorOut}
 WRITE_ERRORS = {400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut}
 
@@ -65,11 +66,14 @@ def _result_depth(request: HttpRequest) -> int:
     summary="Search listings: filters, text, bbox or near + radius (distance_km), ordering",
     description=(
         f"Reads at most the first {MAX_RESULT_DEPTH:,} results of a search (page * page_size, or offset + limit); "
-        "deeper pages answer 400: narrow the search with filters instead (OFFSET paging slows down with depth)."
+        "deeper pages answer 400: narrow the search with filters instead (OFFSET paging slows down with depth). "
+        f"`count` is exact up to {MAX_RESULT_DEPTH:,}; above that (PostgreSQL) it is the database planner's "
+        f"estimate, never below {MAX_RESULT_DEPTH + 1:,}, and `total_pages` follows it: counting a huge result set "
+        "exactly would scan all of it."
     ),
     openapi_extra=PUBLIC,
 )
-@paginate
+@paginate(ListingSearchPagination)
 def listing_list(request: HttpRequest, filters: Query[ListingFilters]):
     if _result_depth(request) > MAX_RESULT_DEPTH:
         raise ValidationFailed(
@@ -84,6 +88,12 @@ def listing_list(request: HttpRequest, filters: Query[ListingFilters]):
     response={200: FacetsOut, 400: ErrorOut, 401: ErrorOut},
     auth=optional_auth,
     summary="Counts per property type, listing type, city, bedrooms and price bucket for the filters",
+    description=(
+        "Exact counts as of when they were computed. Answers are cached per set of filters for up to "
+        "LISTING_CACHE_SECONDS (default 60 s); after a listing write the previous answer is served until one "
+        "background recomputation has finished (seconds), then the new one. Callers who see unpublished listings "
+        "(owners, agents, company staff) get an answer computed for them, uncached."
+    ),
     openapi_extra=PUBLIC,
 )
 def listing_facets(request: HttpRequest, filters: Query[ListingFilters]):
@@ -95,6 +105,10 @@ def listing_facets(request: HttpRequest, filters: Query[ListingFilters]):
     response={200: MapOut, 400: ErrorOut, 401: ErrorOut},
     auth=optional_auth,
     summary="Map clusters (count, centroid, price range) on a zoom-sized grid in bbox; points when few",
+    description=(
+        "bbox is widened outward to whole grid cells (cell_size_deg), so edge cells are counted whole and a map "
+        "that pans slightly shares one cached answer (cached like the facets)."
+    ),
     openapi_extra=PUBLIC,
 )
 def listing_map(request: HttpRequest, filters: Query[MapFilters]):

@@ -2,20 +2,25 @@
 caller may see: published listings for everyone; drafts and unpublished listings for
 their owner, their agent, their company's staff and admins."""
 
+import json
 import math
+from collections import Counter
 from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
 from django.contrib.auth import get_user_model
+from django.core.cache import cache
 from django.db import connection
 from django.db.models import (
     Avg,
     BooleanField,
+    Case,
     CharField,
     Count,
     F,
     FloatField,
+    IntegerField,
     Max,
     Min,
     OuterRef,
@@ -23,7 +28,9 @@ from django.db.models import (
     Q,
     QuerySet,
     Subquery,
+    Sum,
     Value,
+    When,
 )
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import ASin, Cast, Cos, Floor, Least, Power, Radians, Sin, Sqrt
@@ -33,8 +40,9 @@ from domus.core.filtering import filter_list, order_by_whitelist
 from domus.core.policies import is_admin
 from domus.core.roles import Role
 from domus.organizations.selectors import company_ids_for_user, user_company_role
-from domus.properties.models import PUBLIC_STATUSES, Feature, Listing, ListingMedia, PriceChange, Unit
-from domus.properties.schemas import ListingFilters
+from domus.properties.caching import cached_answer, refresh_done, store_answer
+from domus.properties.models import PUBLIC_STATUSES, Feature, Listing, ListingMedia, MapGridCell, PriceChange, Unit
+from domus.properties.schemas import ListingFilters, MapFilters
 
 # Roles inside a company that manage all of the company's listings.
 COMPANY_STAFF_ROLES = frozenset({Role.STAFF, Role.BRANCH_HEAD})
@@ -45,8 +53,14 @@ ORDERING_FIELDS = ("price", "created_at", "area_m2", "bedrooms")
 # Public names of ordering fields that differ from the column they sort by.
 # Ordered with empty values last (price and created_at are never empty).
 NULLABLE_ORDERING = frozenset({"area_m2", "bedrooms"})
-ORDERING_ALIASES = {"area": "area_m2", "distance": "distance_km"}
+# Distance orders by the haversine term (``_near``), which grows with distance_km.
+ORDERING_ALIASES = {"area": "area_m2", "distance_km": "distance"}
 TOP_CITIES = 20
+# Search results are counted exactly up to this many (also the deepest readable result).
+COUNT_EXACT_UP_TO = 10_000
+# A planner estimate this far above the cap is trusted without a capped count.
+COUNT_ESTIMATE_ONLY_ABOVE = 5 * COUNT_EXACT_UP_TO
+FACET_FIELDS = ("property_type", "listing_type", "city", "bedrooms", "price_bucket")
 PRICE_BUCKETS: tuple[tuple[Decimal, Decimal | None], ...] = (
     (Decimal(0), Decimal(50_000)),
     (Decimal(50_000), Decimal(100_000)),
@@ -166,13 +180,21 @@ def _within_bbox(queryset: QuerySet, min_lng: float, min_lat: float, max_lng: fl
     )
 
 
-def haversine_km(lat: float, lng: float) -> Any:
-    """The great-circle distance in km from (lat, lng) to each row, in SQL."""
+def haversine_term(lat: float, lng: float) -> Any:
+    """The haversine of the central angle from (lat, lng) to each row, in SQL: it grows
+    with the distance, so filters and ordering use it without the arcsine and root."""
     row_lat = Cast("latitude", FloatField())
     row_lng = Cast("longitude", FloatField())
     half_dlat = Radians(row_lat - Value(lat)) / Value(2.0)
     half_dlng = Radians(row_lng - Value(lng)) / Value(2.0)
-    a = Power(Sin(half_dlat), 2) + Value(math.cos(math.radians(lat))) * Cos(Radians(row_lat)) * Power(Sin(half_dlng), 2)
+    return Power(Sin(half_dlat), 2) + Value(math.cos(math.radians(lat))) * Cos(Radians(row_lat)) * Power(
+        Sin(half_dlng), 2
+    )
+
+
+def haversine_km(lat: float, lng: float) -> Any:
+    """The great-circle distance in km from (lat, lng) to each row, in SQL."""
+    a = haversine_term(lat, lng)
     return Value(2.0 * EARTH_RADIUS_KM) * ASin(Least(Value(1.0), Sqrt(a)), output_field=FloatField())
 
 
@@ -191,7 +213,14 @@ def _near(queryset: QuerySet, lat: float, lng: float, radius_km: float) -> Query
             low = low + 360 if low < -180 else low
             high = high - 360 if high > 180 else high
             box &= _longitude_q(low, high)
-    return queryset.filter(box).annotate(distance_km=haversine_km(lat, lng)).filter(distance_km__lte=radius_km)
+    # distance <= radius  <=>  haversine term <= sin^2(radius / 2R) (radius_km <= 500 keeps it monotonic)
+    limit = math.sin(radius_km / (2 * EARTH_RADIUS_KM)) ** 2
+    return (
+        queryset.filter(box)
+        .alias(distance=haversine_term(lat, lng))
+        .filter(distance__lte=limit)
+        .annotate(distance_km=haversine_km(lat, lng))
+    )
 
 
 # Search and filters -----------------------------------------------------------------------
@@ -294,12 +323,43 @@ def listing_list_for_actor(*, actor: Any, filters: ListingFilters) -> QuerySet[L
     first; nearest first when ``near`` is given). Text search is ordered by recency,
     never by ranking every match (DESIGN.md "Performance notes")."""
     queryset = _filtered(actor=actor, filters=filters)
-    ordering_fields = [*ORDERING_FIELDS, "distance_km"] if filters.near else list(ORDERING_FIELDS)
-    default = ["distance_km", "-created_at", "-pk"] if filters.near else ["-created_at", "-pk"]
+    ordering_fields = [*ORDERING_FIELDS, "distance"] if filters.near else list(ORDERING_FIELDS)
+    # Nearest first, then newest (ids are time-ordered UUIDv7): both from the geo index.
+    default = ["distance", "-pk"] if filters.near else ["-created_at", "-pk"]
     # filter_list applies the date filters; search (full text) and ordering are done here.
     queryset = filter_list(queryset, filters.model_copy(update={"search": None, "ordering": None}))
     queryset = _ordered(queryset, _ordering(filters.ordering), ordering_fields, default)
     return listing_cards(queryset)
+
+
+def listing_count(queryset: QuerySet[Listing]) -> int:
+    """How many listings a search matches: exact up to ``COUNT_EXACT_UP_TO``; above
+    it, on PostgreSQL, the planner's estimate (never below ``COUNT_EXACT_UP_TO + 1``),
+    because an exact count of a huge result set costs a scan of all of it (DESIGN.md
+    "Performance notes"). Deeper pages than that cannot be read anyway. When the
+    planner expects far more matches than the cap, the estimate is answered without
+    counting at all (counting even the first matches of a common word costs a
+    trigram check per row)."""
+    matches = queryset.order_by().values("pk")
+    estimate = _planner_rows(matches) if connection.vendor == "postgresql" else None
+    if estimate is not None and estimate >= COUNT_ESTIMATE_ONLY_ABOVE:
+        return estimate
+    capped = matches[: COUNT_EXACT_UP_TO + 1].count()
+    if capped <= COUNT_EXACT_UP_TO:
+        return capped
+    if estimate is None:
+        return matches.count()
+    return max(COUNT_EXACT_UP_TO + 1, estimate)
+
+
+def _planner_rows(queryset: QuerySet) -> int:
+    sql, params = queryset.query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute(f"EXPLAIN (FORMAT JSON) {sql}", params)
+        plan = cursor.fetchone()[0]
+    if isinstance(plan, str):
+        plan = json.loads(plan)
+    return int(plan[0]["Plan"]["Plan Rows"])
 
 
 def listing_cards(queryset: QuerySet[Listing]) -> QuerySet[Listing]:
@@ -313,28 +373,115 @@ def listing_cards(queryset: QuerySet[Listing]) -> QuerySet[Listing]:
     )
 
 
+def listing_cache_scope(actor: Any) -> str | None:
+    """Which cached aggregates ``actor`` may share: "public" when they see exactly the
+    published listings (anonymous visitors; signed-in users who own, show or manage
+    none), "all" for admins, None (not cached) for everyone else."""
+    if is_admin(actor):
+        return "all"
+    if not _authenticated(actor):
+        return "public"
+    if staff_company_ids(actor) or Listing.objects.filter(Q(owner_id=actor.pk) | Q(agent_id=actor.pk)).exists():
+        return None
+    return "public"
+
+
+def _aggregate_params(filters: ListingFilters, **extra: Any) -> dict[str, Any]:
+    """The filters that change an aggregate answer, normalised for a cache key."""
+    params = filters.model_dump(mode="json", exclude={"ordering", "page", "page_size", "limit", "offset", "skip"})
+    for field in ("city", "state", "zip_code", "search"):
+        if isinstance(params.get(field), str):
+            params[field] = params[field].strip().lower() or None
+    if params.get("features"):
+        params["features"] = ",".join(_feature_slugs(params["features"]))
+    return {**params, **extra}
+
+
 def listing_facets_for_actor(*, actor: Any, filters: ListingFilters) -> dict[str, Any]:
     """Counts per property type, listing type, city (top 20), bedrooms and price
-    bucket over the listings matching ``filters``, in five aggregate queries."""
+    bucket over the listings matching ``filters``, from one grouped query, cached
+    (``domus.properties.caching``) for the public and for admins."""
+    scope = listing_cache_scope(actor)
+    # A cacheable caller sees what its scope sees: compute as that scope.
+    viewer = actor if scope is None or scope == "all" else None
+    params = _aggregate_params(filters)
+    return cached_answer(
+        "facets",
+        scope,
+        params,
+        lambda: _facets(actor=viewer, filters=filters),
+        refresh=_refresher("facets", params) if scope == "public" else None,
+    )
+
+
+def _refresher(namespace: str, params: dict[str, Any]) -> Any:
+    def refresh() -> None:
+        from domus.properties.aggregate_jobs import listing_aggregate_refresh  # the job calls back in here
+
+        listing_aggregate_refresh.delay(namespace, params)
+
+    return refresh
+
+
+def listing_aggregate_refresh_run(*, namespace: str, params: dict[str, Any]) -> None:
+    """Recompute the public answer of ``namespace`` ("facets" or "map") for ``params``
+    (as cached by ``_aggregate_params``) and cache it."""
+    try:
+        if namespace == "map":
+            map_filters = MapFilters(**params)
+            store_answer(namespace, "public", params, lambda: _map(actor=None, filters=map_filters))
+        else:
+            filters = ListingFilters(**params)
+            store_answer(namespace, "public", params, lambda: _facets(actor=None, filters=filters))
+    finally:
+        refresh_done(namespace, "public", params)
+
+
+def listing_aggregates_warm_run() -> int:
+    """Compute and cache the public facets nobody should wait for: unfiltered, and for
+    each of the top cities. Returns how many answers were cached."""
+    filters = ListingFilters()
+    params = _aggregate_params(filters)
+    everything = store_answer("facets", "public", params, lambda: _facets(actor=None, filters=filters))
+    for city in everything["city"]:
+        by_city = ListingFilters(city=city["value"])
+        store_answer("facets", "public", _aggregate_params(by_city), lambda f=by_city: _facets(actor=None, filters=f))
+    return 1 + len(everything["city"])
+
+
+def _facets(*, actor: Any, filters: ListingFilters) -> dict[str, Any]:
     common = filters.model_copy(update={"search": None, "ordering": None})
     queryset = filter_list(_filtered(actor=actor, filters=filters), common).order_by()
+    bucket = Case(
+        *(When(_bucket_q(low, high), then=Value(i)) for i, (low, high) in enumerate(PRICE_BUCKETS)),
+        output_field=IntegerField(),
+    )
+    # One scan, grouped by every facet at once; the per-facet sums are made here. The
+    # groups are few (types x listing types x cities x bedrooms x buckets that occur).
+    groups = (
+        queryset.annotate(price_bucket=bucket)
+        .values("property_type", "listing_type", "city", "bedrooms", "price_bucket")
+        .annotate(count=Count("*"))
+        .order_by()
+    )
+    totals: dict[str, Counter] = {name: Counter() for name in FACET_FIELDS}
+    for row in groups:
+        for name in FACET_FIELDS:
+            totals[name][row[name]] += row["count"]
 
-    def counts(field: str, *, limit: int | None = None, by_count: bool = False) -> list[dict[str, Any]]:
-        rows = queryset.values(field).annotate(count=Count("pk"))
-        rows = rows.order_by("-count", field) if by_count else rows.order_by(F(field).asc(nulls_last=True))
-        rows = rows[:limit] if limit else rows
-        return [{"value": row[field], "count": row["count"]} for row in rows]
+    def by_count(name: str, limit: int | None = None) -> list[dict[str, Any]]:
+        ordered = sorted(totals[name].items(), key=lambda item: (-item[1], item[0]))
+        return [{"value": value, "count": count} for value, count in ordered[:limit]]
 
-    buckets = {f"bucket_{i}": Count("pk", filter=_bucket_q(low, high)) for i, (low, high) in enumerate(PRICE_BUCKETS)}
-    totals = queryset.aggregate(total=Count("pk"), **buckets)
+    bedrooms = sorted(totals["bedrooms"].items(), key=lambda item: (item[0] is None, item[0] or 0))
     return {
-        "count": totals["total"],
-        "property_type": counts("property_type", by_count=True),
-        "listing_type": counts("listing_type", by_count=True),
-        "city": counts("city", limit=TOP_CITIES, by_count=True),
-        "bedrooms": counts("bedrooms"),
+        "count": sum(totals["listing_type"].values()),
+        "property_type": by_count("property_type"),
+        "listing_type": by_count("listing_type"),
+        "city": by_count("city", TOP_CITIES),
+        "bedrooms": [{"value": value, "count": count} for value, count in bedrooms],
         "price": [
-            {"min": low, "max": high, "count": totals[f"bucket_{i}"]} for i, (low, high) in enumerate(PRICE_BUCKETS)
+            {"min": low, "max": high, "count": totals["price_bucket"][i]} for i, (low, high) in enumerate(PRICE_BUCKETS)
         ],
     }
 
@@ -398,6 +545,12 @@ def feature_list(*, filters: Any) -> QuerySet[Feature]:
 MAP_POINTS_LIMIT = 100
 # Grid cells per web-map tile width (a 256 px tile -> 64 px cells).
 MAP_CELLS_PER_TILE = 4
+# The map roll-up (``MapGridCell``, services.map_grid) counts public listings on the
+# grid of this zoom; views up to MAP_GRID_MAX_ZOOM without other filters sum its cells.
+MAP_GRID_ZOOM = 12
+MAP_GRID_MAX_ZOOM = 10
+# Set (in the cache) once the roll-up has been built: an empty grid is not a map of nothing.
+MAP_GRID_BUILT_KEY = "properties:map-grid:built"
 MAP_POINT_FIELDS = ("id", "title", "price", "currency", "property_type", "listing_type", "latitude", "longitude")
 
 
@@ -415,37 +568,57 @@ def _money(value: Any) -> Decimal:
     return Decimal(value).quantize(Decimal("0.01"))
 
 
+def snap_bbox(bbox: tuple[float, float, float, float], cell: float) -> str:
+    """``bbox`` widened outward to whole grid cells: a map that pans a little asks for
+    the same cells (one cache entry), and a cell on the edge is counted whole."""
+    min_lng, min_lat, max_lng, max_lat = bbox
+
+    def down(value: float, low: float) -> float:
+        return max(low, math.floor(value / cell) * cell)
+
+    def up(value: float, high: float) -> float:
+        return min(high, math.ceil(value / cell) * cell)
+
+    snapped = (down(min_lng, -180), down(min_lat, -90), up(max_lng, 180), up(max_lat, 90))
+    return ",".join(f"{round(value, 6):.6f}" for value in snapped)
+
+
 def listing_map_for_actor(*, actor: Any, filters: Any) -> dict[str, Any]:
-    """Clusters of the visible listings in ``bbox`` on a grid that fits ``zoom``, grouped
-    in the database (count, centroid, price range); cells holding one listing, and
-    every listing when at most ``MAP_POINTS_LIMIT`` are in view, come back as points."""
+    """Clusters of the visible listings in ``bbox`` (widened to whole cells) on a grid
+    that fits ``zoom``, grouped in the database (count, centroid, price range); cells
+    holding one listing, and every listing when at most ``MAP_POINTS_LIMIT`` are in
+    view, come back as points. Cached like the facets."""
     if not filters.bbox:
         raise ValidationFailed("The map needs a bbox.", errors={"bbox": ["Give bbox=min_lng,min_lat,max_lng,max_lat."]})
+    cell = map_cell_size(filters.zoom)
+    filters = filters.model_copy(update={"bbox": snap_bbox(parse_bbox(filters.bbox), cell)})
+    scope = listing_cache_scope(actor)
+    viewer = actor if scope is None or scope == "all" else None
+    params = _aggregate_params(filters)
+    return cached_answer(
+        "map",
+        scope,
+        params,
+        lambda: _map(actor=viewer, filters=filters),
+        refresh=_refresher("map", params) if scope == "public" else None,
+    )
+
+
+def _map(*, actor: Any, filters: Any) -> dict[str, Any]:
     common = filters.model_copy(update={"search": None, "ordering": None})
     queryset = filter_list(_filtered(actor=actor, filters=filters), common).order_by()
     cell = map_cell_size(filters.zoom)
-    total = queryset.count()
-    answer = {"zoom": filters.zoom, "cell_size_deg": cell, "total": total, "clusters": [], "points": []}
-    if total <= MAP_POINTS_LIMIT:
+    answer: dict[str, Any] = {"zoom": filters.zoom, "cell_size_deg": cell, "total": 0, "clusters": [], "points": []}
+    # Whether few are in view, without counting them all.
+    few = len(queryset.values("pk")[: MAP_POINTS_LIMIT + 1]) <= MAP_POINTS_LIMIT
+    if few:
         answer["points"] = _map_points(queryset)
+        answer["total"] = len(answer["points"])
         return answer
-    latitude, longitude = Cast("latitude", FloatField()), Cast("longitude", FloatField())
-    cells = (
-        queryset.annotate(cell_x=Floor(longitude / Value(cell)), cell_y=Floor(latitude / Value(cell)))
-        .values("cell_x", "cell_y")
-        .annotate(
-            count=Count("pk"),
-            latitude=Avg(latitude),
-            longitude=Avg(longitude),
-            min_price=Min("price"),
-            max_price=Max("price"),
-            # The one id of a single-listing cell (text: min() has no uuid version).
-            any_id=Min(Cast("id", CharField())),
-        )
-        .order_by("cell_y", "cell_x")
-    )
+    cells = _grid_cells(filters) if _from_grid(actor, filters) else _live_cells(queryset, cell)
     single_ids = []
     for row in cells:
+        answer["total"] += row["count"]
         if row["count"] == 1:
             single_ids.append(UUID(row["any_id"]))
         else:
@@ -461,3 +634,72 @@ def listing_map_for_actor(*, actor: Any, filters: Any) -> dict[str, Any]:
     if single_ids:
         answer["points"] = _map_points(queryset.filter(pk__in=single_ids))
     return answer
+
+
+def _from_grid(actor: Any, filters: Any) -> bool:
+    """Whether the roll-up answers this view: the public's view at a low zoom, with no
+    filter but the box (not across the antimeridian), once the grid has been built."""
+    if actor is not None or filters.zoom > MAP_GRID_MAX_ZOOM:
+        return False
+    others = filters.model_dump(exclude={"bbox", "zoom", "ordering"}, exclude_none=True)
+    min_lng, _, max_lng, _ = parse_bbox(filters.bbox)
+    return not others and min_lng <= max_lng and bool(cache.get(MAP_GRID_BUILT_KEY))
+
+
+def _grid_cells(filters: Any) -> list[dict[str, Any]]:
+    """The view's cells summed from the roll-up: each of the zoom's cells is a whole
+    block of grid cells (the bbox is snapped to the zoom's cells)."""
+    fine = map_cell_size(MAP_GRID_ZOOM)
+    factor = float(2 ** (MAP_GRID_ZOOM - filters.zoom))
+    min_lng, min_lat, max_lng, max_lat = parse_bbox(filters.bbox)
+    rows = (
+        MapGridCell.objects.filter(
+            cell_x__gte=round(min_lng / fine),
+            cell_x__lt=round(max_lng / fine),
+            cell_y__gte=round(min_lat / fine),
+            cell_y__lt=round(max_lat / fine),
+        )
+        .annotate(
+            zoom_x=Floor(Cast("cell_x", FloatField()) / Value(factor)),
+            zoom_y=Floor(Cast("cell_y", FloatField()) / Value(factor)),
+        )
+        .values("zoom_x", "zoom_y")
+        .annotate(
+            listings=Sum("count"),
+            latitudes=Sum("latitude_sum"),
+            longitudes=Sum("longitude_sum"),
+            lowest=Min("min_price"),
+            highest=Max("max_price"),
+            single_id=Max(Cast("listing_id", CharField())),
+        )
+        .order_by("zoom_y", "zoom_x")
+    )
+    return [
+        {
+            "count": row["listings"],
+            "latitude": row["latitudes"] / row["listings"],
+            "longitude": row["longitudes"] / row["listings"],
+            "min_price": row["lowest"],
+            "max_price": row["highest"],
+            "any_id": row["single_id"],
+        }
+        for row in rows
+    ]
+
+
+def _live_cells(queryset: QuerySet, cell: float) -> Any:
+    latitude, longitude = Cast("latitude", FloatField()), Cast("longitude", FloatField())
+    return (
+        queryset.annotate(cell_x=Floor(longitude / Value(cell)), cell_y=Floor(latitude / Value(cell)))
+        .values("cell_x", "cell_y")
+        .annotate(
+            count=Count("*"),
+            latitude=Avg(latitude),
+            longitude=Avg(longitude),
+            min_price=Min("price"),
+            max_price=Max("price"),
+            # The one id of a single-listing cell (text: min() has no uuid version).
+            any_id=Min(Cast("id", CharField())),
+        )
+        .order_by("cell_y", "cell_x")
+    )

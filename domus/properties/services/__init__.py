@@ -15,6 +15,7 @@ from domus.core.events import publish
 from domus.core.exceptions import Conflict, NotFound, ValidationFailed
 from domus.core.roles import Role
 from domus.organizations.selectors import company_get_for_actor, user_company_role
+from domus.properties.caching import listing_cache_bump
 from domus.properties.geocoding import geocode_listing
 from domus.properties.models import (
     DEFAULT_CURRENCY,
@@ -117,6 +118,11 @@ def _clean_listing(listing: Listing) -> None:
         )
 
 
+def _listings_changed() -> None:
+    """Cached facets and map clusters are stale once this transaction commits."""
+    transaction.on_commit(listing_cache_bump, robust=True)
+
+
 def _record_price(*, actor: Actor, listing: Listing, old_price: Decimal | None) -> None:
     PriceChange.objects.create(
         listing=listing,
@@ -183,6 +189,7 @@ def listing_create(
             changes={"features": {"before": [], "after": sorted(f.slug for f in listing.features.all())}},
             company_id=listing.company_id,
         )
+    _listings_changed()
     if settings.GEOCODE_NEW_LISTINGS and listing.latitude is None and listing.longitude is None:
         listing_id = str(listing.pk)
         transaction.on_commit(lambda: geocode_listing.delay(listing_id), robust=True)
@@ -231,6 +238,7 @@ def listing_update(*, actor: Actor, listing: Listing, **fields: Any) -> Listing:
         listing.published_at = None
     _clean_listing(listing)
     listing.save()
+    changed = audit_snapshot(listing) != before
 
     if features is not None:
         before_slugs = sorted(f.slug for f in listing.features.all())
@@ -238,6 +246,7 @@ def listing_update(*, actor: Actor, listing: Listing, **fields: Any) -> Listing:
         listing.features.set(chosen)
         after_slugs = sorted(f.slug for f in chosen)
         if after_slugs != before_slugs:
+            changed = True
             audit_record(
                 actor=actor,
                 action="set_features",
@@ -247,6 +256,8 @@ def listing_update(*, actor: Actor, listing: Listing, **fields: Any) -> Listing:
                 company_id=listing.company_id,
             )
     audit_update(actor=actor, instance=listing, before=before, company_id=listing.company_id)
+    if changed:
+        _listings_changed()
 
     if listing.price != old_price or listing.currency != old_currency:
         _record_price(actor=actor, listing=listing, old_price=old_price)
@@ -281,6 +292,7 @@ def listing_delete(*, actor: Actor, listing: Listing) -> None:
     listing.deleted_at = timezone.now()
     listing.save(update_fields=["deleted_at", "updated_at"])
     audit_update(actor=actor, instance=listing, before=before, action="delete", company_id=listing.company_id)
+    _listings_changed()
 
 
 # Units ------------------------------------------------------------------------------------------

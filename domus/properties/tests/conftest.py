@@ -2,6 +2,8 @@
 customer; and clients for them."""
 
 import pytest
+from django.conf import settings
+from django.utils import timezone
 
 from domus.accounts.tests.factories import UserFactory
 from domus.core.roles import Role
@@ -9,6 +11,9 @@ from domus.organizations.tests.factories import CompanyFactory, MembershipFactor
 from domus.properties.tests.factories import ListingFactory
 
 URL = "/api/v1/properties/"
+# A page of the search: the count (PostgreSQL first asks the planner for its estimate),
+# the ids of the page, its rows, their features.
+SEARCH_PAGE_QUERIES = 5 if settings.IS_POSTGRES else 4
 
 
 @pytest.fixture(autouse=True)
@@ -60,7 +65,9 @@ def draft_a(company_a, owner):
 
 @pytest.fixture
 def published_a(company_a, owner):
-    return ListingFactory(company=company_a, owner=owner, title="Sunset Apartments", price="250000.00")
+    return ListingFactory(
+        company=company_a, owner=owner, title="Sunset Apartments", price="250000.00", published_at=timezone.now()
+    )
 
 
 @pytest.fixture

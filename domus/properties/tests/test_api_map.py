@@ -1,11 +1,17 @@
 """Map: clusters grouped in the database on a grid sized by the zoom, single-listing
-cells and small result sets as points, the search filters, bad input."""
+cells and small result sets as points, the search filters, bad input; low-zoom views
+summed from the map roll-up (``MapGridCell``)."""
 
 from decimal import Decimal
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from domus.properties import selectors
+from domus.properties.caching import listing_cache_bump
+from domus.properties.models import Listing, MapGridCell
+from domus.properties.services import map_grid as services
 from domus.properties.tests.conftest import URL
 from domus.properties.tests.factories import ListingFactory
 
@@ -101,3 +107,69 @@ def test_bad_map_input_is_a_400(query, field, api_client):
 
     assert response.status_code == 400
     assert field in response.json()["errors"]
+
+
+def scatter(count: int = 30) -> None:
+    """Listings around Nairobi and Nakuru, off every cell boundary, with different prices."""
+    for i in range(count):
+        centre = ("-1.2", "36.8") if i % 3 else ("-0.3", "36.07")
+        lat = Decimal(centre[0]) - Decimal(i) / Decimal(997)
+        lng = Decimal(centre[1]) + Decimal(i) / Decimal(1009)
+        place(str(lat), str(lng), str(100000 + i * 1000))
+
+
+@pytest.mark.parametrize("zoom", [4, 8, 10])
+def test_low_zoom_clusters_from_the_grid_match_the_live_ones(
+    api_client, few_points_limit, zoom, owner, django_capture_on_commit_callbacks
+):
+    scatter()
+    place("-1.1", "36.9", "5", status="draft", is_published=False, owner=owner)  # never counted
+    live = api_client.get(f"{MAP}?{VIEW}&zoom={zoom}").json()
+    with django_capture_on_commit_callbacks(execute=True):
+        assert services.map_grid_rebuild() > 0
+    listing_cache_bump()
+
+    with CaptureQueriesContext(connection) as queries:
+        grid = api_client.get(f"{MAP}?{VIEW}&zoom={zoom}").json()
+
+    assert any("properties_mapgridcell" in q["sql"] for q in queries.captured_queries)
+    assert (grid["total"], grid["points"]) == (live["total"], live["points"])
+    assert [(c["count"], c["min_price"], c["max_price"]) for c in grid["clusters"]] == [
+        (c["count"], c["min_price"], c["max_price"]) for c in live["clusters"]
+    ]
+    for mine, theirs in zip(grid["clusters"], live["clusters"], strict=True):
+        assert mine["latitude"] == pytest.approx(theirs["latitude"])
+        assert mine["longitude"] == pytest.approx(theirs["longitude"])
+
+
+def test_the_grid_serves_only_unfiltered_low_zoom_views(
+    api_client, few_points_limit, django_capture_on_commit_callbacks
+):
+    scatter()
+    with django_capture_on_commit_callbacks(execute=True):
+        services.map_grid_rebuild()
+    ListingFactory.create_batch(5, latitude=Decimal("-1.25"), longitude=Decimal("36.85"), property_type="land")
+
+    # Built before the land listings: filtered and closer views are computed live and see them.
+    assert api_client.get(f"{MAP}?{VIEW}&zoom=10").json()["total"] == 30
+    assert api_client.get(f"{MAP}?{VIEW}&zoom=10&property_type=land").json()["total"] == 5
+    assert api_client.get(f"{MAP}?{VIEW}&zoom=11").json()["total"] == 35
+
+
+def test_without_a_built_grid_the_map_is_computed_live(api_client, few_points_limit):
+    scatter()
+    MapGridCell.objects.create(
+        cell_x=0, cell_y=0, count=1, latitude_sum=0, longitude_sum=0, min_price=1, max_price=1
+    )  # a grid never marked built
+
+    assert api_client.get(f"{MAP}?{VIEW}&zoom=8").json()["total"] == 30
+
+
+def test_a_rebuild_replaces_the_grid(few_points_limit):
+    scatter(10)
+    first = services.map_grid_rebuild()
+    Listing.objects.update(is_published=False)
+
+    assert first > 0
+    assert services.map_grid_rebuild() == 0
+    assert not MapGridCell.objects.exists()

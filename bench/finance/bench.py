@@ -1,0 +1,281 @@
+"""Finance benchmarks on PostgreSQL: the monthly rent-invoice job for N active leases, and
+M-Pesa callbacks processed per second through the whole stack.
+
+    DATABASE_URL=postgres://postgres:postgres@127.0.0.1:5432/domus_fin REDIS_URL=redis://127.0.0.1:6379/4 \\
+        .venv/bin/python manage.py migrate
+    DATABASE_URL=... REDIS_URL=... .venv/bin/python bench/finance/bench.py --leases 50000 --callbacks 5000 --threads 2
+
+1. Setup (not timed): one company per 2,500 leases, an owner and a listing per company, a pool
+   of tenants, then ``--leases`` active leases whose first rent period is due today (bulk insert).
+2. Invoice job (timed): ``domus.finance.services.rent_invoices_issue()`` exactly as beat runs it:
+   one transaction per invoice (gapless number, lines, ledger posting, period marked, audit row,
+   events and the e-mail task queued to Celery on Redis, i.e. not rendered in the job).
+   Then it is run a second time to show it issues nothing more.
+3. Callbacks (timed): ``--callbacks`` pending STK payments on the new invoices, then one Daraja
+   success callback each, POSTed to /api/v1/finance/payments/mpesa/callback/ through Django's
+   test client (middleware, Ninja, the service, PostgreSQL) from ``--threads`` threads.
+   Each is followed by a duplicate delivery, which must change nothing.
+4. ``ledger_verify()`` must answer ok.
+
+Refuses SQLite and databases whose name lacks "domus". The bench rows are deleted first (--keep
+to skip). Numbers go to bench/finance/README.md.
+"""
+
+import argparse
+import json
+import os
+import sys
+import threading
+import time
+from datetime import timedelta
+from decimal import Decimal
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "domus.settings")
+os.environ.setdefault("EMAIL_BACKEND", "django.core.mail.backends.locmem.EmailBackend")
+
+import django  # noqa: E402
+
+django.setup()
+
+from django.conf import settings  # noqa: E402
+from django.db import connection  # noqa: E402
+from django.test import Client  # noqa: E402
+from django.utils import timezone  # noqa: E402
+
+from domus.accounts.models import User  # noqa: E402
+from domus.core.roles import Role  # noqa: E402
+from domus.finance import services  # noqa: E402
+from domus.finance.models import Invoice, LedgerTransaction, Payment  # noqa: E402
+from domus.leasing.models import Lease, LeaseStatus, RentPeriod  # noqa: E402
+from domus.organizations.models import Company  # noqa: E402
+from domus.properties.models import Listing  # noqa: E402
+
+PREFIX = "bench-fin"
+LEASES_PER_COMPANY = 2500
+TENANTS = 2000
+BATCH = 5000
+
+
+def _guard() -> None:
+    name = connection.settings_dict["NAME"]
+    if not settings.IS_POSTGRES or "domus" not in str(name):
+        sys.exit(f"refusing to run on {connection.vendor} database {name!r}")
+
+
+def _wipe() -> None:
+    companies = Company.objects.filter(slug__startswith=PREFIX)
+    with connection.cursor() as cursor:
+        ids = [str(pk) for pk in companies.values_list("id", flat=True)]
+        if not ids:
+            return
+        # The ledger is append-only through the ORM; the bench removes its own rows with SQL.
+        cursor.execute(
+            "DELETE FROM finance_ledgerentry WHERE transaction_id IN "
+            "(SELECT id FROM finance_ledgertransaction WHERE company_id = ANY(%s::uuid[]))",
+            [ids],
+        )
+        for table in (
+            "finance_ledgertransaction",
+            "finance_payment",
+            "finance_account",
+            "finance_invoicecounter",
+        ):
+            cursor.execute(f"DELETE FROM {table} WHERE company_id = ANY(%s::uuid[])", [ids])  # noqa: S608
+        cursor.execute(
+            "DELETE FROM finance_invoiceline WHERE invoice_id IN "
+            "(SELECT id FROM finance_invoice WHERE company_id = ANY(%s::uuid[]))",
+            [ids],
+        )
+        cursor.execute("DELETE FROM finance_invoice WHERE company_id = ANY(%s::uuid[])", [ids])
+        cursor.execute(
+            "DELETE FROM leasing_rentperiod WHERE lease_id IN "
+            "(SELECT id FROM leasing_lease WHERE company_id = ANY(%s::uuid[]))",
+            [ids],
+        )
+        cursor.execute("DELETE FROM leasing_lease WHERE company_id = ANY(%s::uuid[])", [ids])
+        cursor.execute("DELETE FROM properties_listing WHERE company_id = ANY(%s::uuid[])", [ids])
+        cursor.execute("DELETE FROM organizations_company WHERE id = ANY(%s::uuid[])", [ids])
+
+
+def _user(email: str, role: str) -> User:
+    user, _ = User.objects.get_or_create(email=email, defaults={"username": email.split("@")[0], "role": role})
+    return user
+
+
+def setup(lease_count: int) -> None:
+    today = timezone.localdate()
+    tenants = [_user(f"{PREFIX}-tenant{i}@bench.example.com", Role.TENANT) for i in range(min(TENANTS, lease_count))]
+    companies = (lease_count + LEASES_PER_COMPANY - 1) // LEASES_PER_COMPANY
+    made = 0
+    for index in range(companies):
+        company = Company.objects.create(name=f"Bench Finance {index}", slug=f"{PREFIX}-{index}")
+        owner = _user(f"{PREFIX}-owner{index}@bench.example.com", Role.OWNER)
+        listing = Listing.objects.create(
+            title=f"Bench block {index}", price=Decimal(30000), company=company, owner=owner, listing_type="rent"
+        )
+        count = min(LEASES_PER_COMPANY, lease_count - made)
+        leases = [
+            Lease(
+                company=company,
+                listing=listing,
+                tenant=tenants[(made + i) % len(tenants)],
+                owner=owner,
+                start_date=today,
+                end_date=today + timedelta(days=364),
+                rent_amount=Decimal(20000 + (i % 50) * 500),
+                billing_day=min(today.day, 28),
+                status=LeaseStatus.ACTIVE,
+            )
+            for i in range(count)
+        ]
+        Lease.objects.bulk_create(leases, batch_size=BATCH)
+        RentPeriod.objects.bulk_create(
+            [
+                RentPeriod(
+                    lease=lease,
+                    period_start=today,
+                    period_end=today + timedelta(days=29),
+                    due_date=today,
+                    amount=lease.rent_amount,
+                )
+                for lease in leases
+            ],
+            batch_size=BATCH,
+        )
+        made += count
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE leasing_lease; ANALYZE leasing_rentperiod;")
+
+
+def bench_callbacks(count: int, threads: int) -> dict:
+    invoices = list(
+        Invoice.objects.filter(company__slug__startswith=PREFIX)
+        .order_by("id")
+        .values("id", "company_id", "total")[:count]
+    )
+    Payment.objects.bulk_create(
+        [
+            Payment(
+                company_id=row["company_id"],
+                invoice_id=row["id"],
+                method="mpesa",
+                amount=row["total"],
+                phone="254712345678",
+                checkout_request_id=f"ws_CO_BENCH_{n}",
+                merchant_request_id=f"M-{n}",
+            )
+            for n, row in enumerate(invoices)
+        ],
+        batch_size=BATCH,
+    )
+
+    def body(n: int, amount: Decimal) -> str:
+        return json.dumps(
+            {
+                "Body": {
+                    "stkCallback": {
+                        "MerchantRequestID": f"M-{n}",
+                        "CheckoutRequestID": f"ws_CO_BENCH_{n}",
+                        "ResultCode": 0,
+                        "ResultDesc": "The service request is processed successfully.",
+                        "CallbackMetadata": {
+                            "Item": [
+                                {"Name": "Amount", "Value": int(amount)},
+                                {"Name": "MpesaReceiptNumber", "Value": f"BEN{n:07d}"},
+                                {"Name": "TransactionDate", "Value": 20260105101010},
+                                {"Name": "PhoneNumber", "Value": 254712345678},
+                            ]
+                        },
+                    }
+                }
+            }
+        )
+
+    bodies = [body(n, row["total"]) for n, row in enumerate(invoices)]
+    failures: list[int] = []
+
+    def worker(part: list[str]) -> None:
+        client = Client()
+        try:
+            for payload in part:
+                try:
+                    answer = client.post(
+                        "/api/v1/finance/payments/mpesa/callback/", payload, content_type="application/json"
+                    )
+                except Exception:  # a crash is counted, never hidden
+                    failures.append(-1)
+                    continue
+                if answer.status_code != 200:
+                    failures.append(answer.status_code)
+        finally:
+            connection.close()
+
+    parts = [bodies[i::threads] for i in range(threads)]
+    started = time.perf_counter()
+    pool = [threading.Thread(target=worker, args=(part,)) for part in parts]
+    for thread in pool:
+        thread.start()
+    for thread in pool:
+        thread.join()
+    first = time.perf_counter() - started
+    started = time.perf_counter()
+    pool = [threading.Thread(target=worker, args=(part,)) for part in parts]  # duplicates: must change nothing
+    for thread in pool:
+        thread.start()
+    for thread in pool:
+        thread.join()
+    duplicates = time.perf_counter() - started
+    paid = Payment.objects.filter(checkout_request_id__startswith="ws_CO_BENCH_", status="paid").count()
+    postings = LedgerTransaction.objects.filter(kind="payment", company__slug__startswith=PREFIX).count()
+    return {
+        "callbacks": len(bodies),
+        "threads": threads,
+        "seconds": round(first, 2),
+        "callbacks_per_second": round(len(bodies) / first, 1),
+        "duplicate_seconds": round(duplicates, 2),
+        "duplicates_per_second": round(len(bodies) / duplicates, 1),
+        "paid": paid,
+        "payment_postings": postings,
+        "failures": len(failures),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--leases", type=int, default=50000)
+    parser.add_argument("--callbacks", type=int, default=5000)
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--keep", action="store_true")
+    args = parser.parse_args()
+    _guard()
+    settings.RATE_LIMITS_ENABLED = False
+    if not args.keep:
+        _wipe()
+    started = time.perf_counter()
+    setup(args.leases)
+    print(f"setup: {args.leases} active leases in {time.perf_counter() - started:.1f}s", flush=True)
+
+    started = time.perf_counter()
+    issued = services.rent_invoices_issue()
+    job = time.perf_counter() - started
+    print(f"invoice job: {issued} invoices in {job:.1f}s ({issued / job:.0f}/s)", flush=True)
+    started = time.perf_counter()
+    again = services.rent_invoices_issue()
+    print(f"invoice job again: {again} invoices in {time.perf_counter() - started:.1f}s", flush=True)
+
+    result = bench_callbacks(args.callbacks, args.threads)
+    print("callbacks:", json.dumps(result), flush=True)
+    started = time.perf_counter()
+    report = services.ledger_verify()
+    print(
+        f"ledger_verify: ok={report['ok']} over {report['transactions']} transactions in "
+        f"{time.perf_counter() - started:.1f}s",
+        flush=True,
+    )
+
+
+if __name__ == "__main__":
+    main()

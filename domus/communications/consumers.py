@@ -1,0 +1,151 @@
+"""The ``/ws/`` WebSocket: one connection, many subscriptions.
+
+Client frames (JSON):
+- ``{"type": "subscribe", "channel": "notifications" | "chat:<id>" | "dashboard" | "property:<id>"}``
+- ``{"type": "unsubscribe", "channel": ...}``
+- ``{"type": "typing", "channel": "chat:<id>"}`` (to a subscribed chat)
+- ``{"type": "ping"}``
+
+Server frames: ``welcome``, ``subscribed``, ``unsubscribed``, ``pong``, ``notification``,
+``message``, ``typing``, ``read``, ``dashboard``, ``property`` and
+``{"type": "error", "code": ..., "detail": ...}``: a refused subscription or a bad frame
+answers an error frame and the connection stays open."""
+
+import json
+import logging
+from typing import Any
+from uuid import UUID
+
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncWebsocketConsumer
+
+from domus.communications import policies, realtime, selectors
+
+logger = logging.getLogger("domus.communications.consumers")
+
+UNAUTHENTICATED_CLOSE_CODE = 4401
+MAX_FRAME_BYTES = 16 * 1024
+MAX_SUBSCRIPTIONS = 200
+
+
+class Refused(Exception):
+    def __init__(self, code: str, detail: str) -> None:
+        super().__init__(detail)
+        self.code = code
+        self.detail = detail
+
+
+def _uuid(raw: str, channel: str) -> UUID:
+    try:
+        return UUID(raw)
+    except ValueError:
+        raise Refused("bad_channel", f"{channel!r} does not name a valid id.") from None
+
+
+@database_sync_to_async
+def _groups_for(user: Any, channel: str) -> list[str]:
+    """The layer groups of ``channel`` if ``user`` may subscribe; ``Refused`` otherwise."""
+    from domus.properties.selectors import listing_visible_to
+
+    kind, _, ident = channel.partition(":")
+    if channel == "notifications":
+        return [realtime.user_group(user.pk)]
+    if kind == "chat" and ident:
+        conversation_id = _uuid(ident, channel)
+        if not selectors.conversation_is_member(user=user, conversation_id=conversation_id):
+            raise Refused("forbidden", "Only members of a conversation subscribe to it.")
+        return [realtime.chat_group(conversation_id)]
+    if channel == "dashboard":
+        groups = policies.dashboard_groups(user)
+        if not groups:
+            raise Refused("forbidden", "Only company staff and admins watch the dashboard.")
+        return groups
+    if kind == "property" and ident:
+        listing_id = _uuid(ident, channel)
+        if not listing_visible_to(user).filter(pk=listing_id).exists():
+            raise Refused("not_found", "No such listing.")
+        return [realtime.property_group(listing_id)]
+    raise Refused("bad_channel", "Unknown channel; use notifications, chat:<id>, dashboard or property:<id>.")
+
+
+class RealtimeConsumer(AsyncWebsocketConsumer):
+    """A signed-in user's live updates."""
+
+    async def connect(self) -> None:
+        user = self.scope.get("user")
+        if not getattr(user, "is_authenticated", False):
+            await self.close(code=UNAUTHENTICATED_CLOSE_CODE)
+            return
+        self.user = user
+        self.subscriptions: dict[str, list[str]] = {}
+        await self.accept(subprotocol=self.scope.get("accepted_subprotocol"))
+        await self._send({"type": "welcome", "user_id": str(user.pk)})
+
+    async def disconnect(self, code: int) -> None:
+        for groups in getattr(self, "subscriptions", {}).values():
+            for group in groups:
+                await self.channel_layer.group_discard(group, self.channel_name)
+
+    async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
+        try:
+            if text_data is None or len(text_data) > MAX_FRAME_BYTES:
+                raise Refused("bad_frame", f"Send JSON text frames of at most {MAX_FRAME_BYTES} bytes.")
+            try:
+                frame = json.loads(text_data)
+            except ValueError:
+                raise Refused("bad_frame", "The frame is not valid JSON.") from None
+            if not isinstance(frame, dict) or not isinstance(frame.get("type"), str):
+                raise Refused("bad_frame", 'A frame is a JSON object with a "type".')
+            await self._handle(frame)
+        except Refused as refusal:
+            await self._send({"type": "error", "code": refusal.code, "detail": refusal.detail})
+        except Exception:
+            logger.exception("websocket frame failed")
+            await self._send({"type": "error", "code": "internal", "detail": "The frame could not be handled."})
+
+    async def _handle(self, frame: dict[str, Any]) -> None:
+        kind = frame["type"]
+        channel = frame.get("channel")
+        if kind == "ping":
+            await self._send({"type": "pong"})
+            return
+        if kind not in ("subscribe", "unsubscribe", "typing"):
+            raise Refused("bad_frame", f"Unknown frame type {kind!r}.")
+        if not isinstance(channel, str) or not channel or len(channel) > 100:
+            raise Refused("bad_frame", 'This frame needs a "channel".')
+        if kind == "subscribe":
+            await self._subscribe(channel)
+        elif kind == "unsubscribe":
+            for group in self.subscriptions.pop(channel, []):
+                await self.channel_layer.group_discard(group, self.channel_name)
+            await self._send({"type": "unsubscribed", "channel": channel})
+        else:
+            if not channel.startswith("chat:") or channel not in self.subscriptions:
+                raise Refused("not_subscribed", "Subscribe to the chat before sending typing indicators.")
+            await self.channel_layer.group_send(
+                self.subscriptions[channel][0],
+                {
+                    "type": "push",
+                    "payload": {"type": "typing", "channel": channel, "user_id": str(self.user.pk)},
+                    "exclude": self.channel_name,
+                },
+            )
+
+    async def _subscribe(self, channel: str) -> None:
+        if channel not in self.subscriptions:
+            if len(self.subscriptions) >= MAX_SUBSCRIPTIONS:
+                raise Refused("too_many_subscriptions", f"At most {MAX_SUBSCRIPTIONS} subscriptions per connection.")
+            groups = await _groups_for(self.user, channel)
+            for group in groups:
+                await self.channel_layer.group_add(group, self.channel_name)
+            self.subscriptions[channel] = groups
+        await self._send({"type": "subscribed", "channel": channel})
+
+    async def push(self, event: dict[str, Any]) -> None:
+        """A message sent to one of this socket's groups (``realtime.send_now``)."""
+        if event.get("exclude") and event["exclude"] == self.channel_name:
+            return
+        await self._send(event["payload"])
+
+    async def _send(self, payload: dict[str, Any]) -> None:
+        await self.send(text_data=json.dumps(payload, default=str))

@@ -1,0 +1,321 @@
+"""Shapes of the communications API."""
+
+from datetime import datetime, time
+from typing import Any, Literal
+from uuid import UUID
+from zoneinfo import available_timezones
+
+from ninja import Field, Schema
+from pydantic import field_validator, model_validator
+
+from domus.communications.models import Channel, DeliveryStatus, TicketPriority, TicketStatus
+from domus.core.filtering import ListFilters
+
+ChannelName = Literal["email", "sms", "whatsapp", "telegram", "voice"]
+
+
+# Conversations and messages --------------------------------------------------------------
+
+
+class ConversationStartIn(Schema):
+    participant_ids: list[UUID] = Field(..., min_length=1, max_length=50, description="The other members.")
+    title: str = Field("", max_length=200)
+    listing_id: UUID | None = None
+    lead_id: UUID | None = None
+    ticket_id: UUID | None = None
+    message: str = Field("", max_length=10000, description="An optional first message.")
+
+
+class ConversationOut(Schema):
+    id: UUID
+    title: str
+    listing_id: UUID | None
+    lead_id: UUID | None
+    ticket_id: UUID | None
+    member_ids: list[UUID]
+    unread_count: int = 0
+    last_message_at: datetime | None
+    created_at: datetime
+
+    @staticmethod
+    def resolve_member_ids(obj: Any) -> list[UUID]:
+        return [m.user_id for m in obj.memberships.all()]
+
+    @staticmethod
+    def resolve_unread_count(obj: Any) -> int:
+        return getattr(obj, "unread_count", 0) or 0
+
+
+class ConversationFilters(ListFilters):
+    listing_id: UUID | None = None
+    lead_id: UUID | None = None
+    ticket_id: UUID | None = None
+
+
+class MessageIn(Schema):
+    body: str = Field(..., min_length=1, max_length=10000)
+
+    @field_validator("body")
+    @classmethod
+    def _not_blank(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("A message needs some text.")
+        return value
+
+
+class MessageOut(Schema):
+    id: UUID
+    conversation_id: UUID
+    sender_id: UUID | None
+    body: str
+    is_read: bool = False
+    created_at: datetime
+
+    @staticmethod
+    def resolve_is_read(obj: Any) -> bool:
+        return bool(getattr(obj, "is_read", False))
+
+
+class MessageFilters(ListFilters):
+    conversation_id: UUID | None = None
+    before: datetime | None = Field(None, description="Only messages older than this (cursor paging).")
+    after: datetime | None = Field(None, description="Only messages newer than this.")
+    unread: bool | None = None
+
+
+class UnreadCountOut(Schema):
+    unread_count: int
+
+
+class ReadReceiptOut(Schema):
+    message_id: UUID
+    conversation_id: UUID
+    marked: int = Field(description="How many messages became read (this one and older unread ones).")
+
+
+# Notifications ---------------------------------------------------------------------------
+
+
+class NotificationIn(Schema):
+    recipient_id: UUID
+    type: str = Field("general", min_length=1, max_length=64)
+    title: str = Field(..., min_length=1, max_length=200)
+    body: str = Field("", max_length=5000)
+    data: dict[str, Any] = Field(default_factory=dict)
+
+
+class NotificationUpdateIn(Schema):
+    is_read: bool
+
+
+class NotificationOut(Schema):
+    id: UUID
+    recipient_id: UUID
+    type: str
+    title: str
+    body: str
+    data: dict[str, Any]
+    event: str
+    is_read: bool
+    read_at: datetime | None
+    created_at: datetime
+
+
+class NotificationFilters(ListFilters):
+    is_read: bool | None = None
+    type: str | None = Field(None, max_length=64)
+
+
+class MarkAllReadOut(Schema):
+    marked: int
+
+
+# Support tickets -------------------------------------------------------------------------
+
+
+class TicketIn(Schema):
+    subject: str = Field(..., min_length=1, max_length=200)
+    description: str = Field(..., min_length=1, max_length=10000)
+    category: str = Field("", max_length=50)
+    priority: TicketPriority = TicketPriority.NORMAL
+    company_id: UUID | None = Field(None, description="The company asked for help (none: the platform).")
+
+
+class TicketUpdateIn(Schema):
+    subject: str | None = Field(None, min_length=1, max_length=200)
+    description: str | None = Field(None, min_length=1, max_length=10000)
+    category: str | None = Field(None, max_length=50)
+    priority: TicketPriority | None = None
+    status: Literal["open", "pending"] | None = Field(None, description="Staff only; close with close/.")
+
+
+class TicketReplyIn(Schema):
+    body: str = Field(..., min_length=1, max_length=10000)
+
+
+class TicketAssignIn(Schema):
+    assignee_id: UUID | None = Field(None, description="Defaults to the caller.")
+
+
+class TicketReplyOut(Schema):
+    id: UUID
+    author_id: UUID | None
+    body: str
+    from_staff: bool
+    created_at: datetime
+
+
+class TicketOut(Schema):
+    id: UUID
+    company_id: UUID | None
+    customer_id: UUID
+    assignee_id: UUID | None
+    subject: str
+    description: str
+    category: str
+    status: TicketStatus
+    priority: TicketPriority
+    first_response_at: datetime | None
+    closed_at: datetime | None
+    created_at: datetime
+    updated_at: datetime
+
+
+class TicketDetailOut(TicketOut):
+    replies: list[TicketReplyOut]
+
+    @staticmethod
+    def resolve_replies(obj: Any) -> list[Any]:
+        return list(obj.replies.all())
+
+
+class TicketFilters(ListFilters):
+    status: TicketStatus | None = None
+    priority: TicketPriority | None = None
+    company_id: UUID | None = None
+    assignee_id: UUID | None = None
+
+
+class TicketStatsOut(Schema):
+    total: int
+    by_status: dict[str, int]
+    by_priority: dict[str, int]
+    median_first_response_seconds: float | None
+    median_resolution_seconds: float | None
+
+
+# Preferences and outreach ----------------------------------------------------------------
+
+
+class PreferenceIn(Schema):
+    channels: list[ChannelName] | None = Field(None, description="The channels opted in; the rest are opted out.")
+    telegram_chat_id: str | None = Field(None, max_length=64)
+    quiet_hours_start: time | None = None
+    quiet_hours_end: time | None = None
+    timezone: str | None = Field(None, max_length=64)
+    language: str | None = Field(None, min_length=2, max_length=16)
+    marketing_consent: bool | None = None
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str | None) -> str | None:
+        if value is not None and value not in available_timezones():
+            raise ValueError("Unknown time zone (use an IANA name such as Africa/Nairobi).")
+        return value
+
+    @model_validator(mode="after")
+    def _quiet_hours_pair(self) -> "PreferenceIn":
+        fields = self.model_fields_set
+        if ("quiet_hours_start" in fields) != ("quiet_hours_end" in fields):
+            raise ValueError("Give quiet_hours_start and quiet_hours_end together.")
+        if (self.quiet_hours_start is None) != (self.quiet_hours_end is None):
+            raise ValueError("quiet_hours_start and quiet_hours_end are both set or both null.")
+        if self.quiet_hours_start is not None and self.quiet_hours_start == self.quiet_hours_end:
+            raise ValueError("Quiet hours must not start and end at the same time.")
+        return self
+
+
+class PreferenceOut(Schema):
+    channels: list[str]
+    telegram_chat_id: str
+    quiet_hours_start: time | None
+    quiet_hours_end: time | None
+    timezone: str
+    language: str
+    marketing_consent: bool
+    updated_at: datetime | None
+
+    @staticmethod
+    def resolve_channels(obj: Any) -> list[str]:
+        return [c for c in Channel.values if obj.allows(c)]
+
+    @staticmethod
+    def resolve_updated_at(obj: Any) -> datetime | None:
+        return obj.updated_at if obj.pk and not obj._state.adding else None
+
+
+class SendIn(Schema):
+    message: str = Field(..., min_length=1, max_length=4000)
+    channel: Channel
+    subject: str = Field("", max_length=200, description="E-mail only.")
+
+
+class BulkSendIn(SendIn):
+    lead_ids: list[UUID] = Field(..., min_length=1)
+
+
+class RecipientResultOut(Schema):
+    lead_id: UUID
+    delivery_id: UUID | None
+    status: str
+    reason: str = ""
+
+
+class SendOut(Schema):
+    batch_id: UUID
+    channel: Channel
+    total: int
+    queued: int
+    refused: int
+    results: list[RecipientResultOut]
+
+
+class DeliveryOut(Schema):
+    id: UUID
+    batch_id: UUID | None
+    lead_id: UUID | None
+    recipient_id: UUID | None
+    company_id: UUID | None
+    channel: Channel
+    address: str
+    subject: str
+    body: str
+    status: DeliveryStatus
+    provider: str
+    provider_message_id: str
+    error: str
+    attempts: int
+    sent_at: datetime | None
+    delivered_at: datetime | None
+    created_at: datetime
+
+
+class DeliveryFilters(ListFilters):
+    status: DeliveryStatus | None = None
+    channel: Channel | None = None
+    lead_id: UUID | None = None
+    batch_id: UUID | None = None
+
+
+class OptOutIn(Schema):
+    channel: Channel
+    address: str = Field(..., min_length=3, max_length=254, description="The e-mail, phone number or chat id.")
+    reason: str = Field("", max_length=200)
+
+
+class OptOutOut(Schema):
+    id: UUID
+    channel: Channel
+    address: str
+    reason: str
+    created_at: datetime

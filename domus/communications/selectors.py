@@ -1,0 +1,275 @@
+"""Reads of communications, scoped to the caller."""
+
+from statistics import median
+from typing import Any
+from uuid import UUID
+
+from django.db.models import (
+    BooleanField,
+    Count,
+    Exists,
+    ExpressionWrapper,
+    IntegerField,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+)
+from django.db.models.functions import Coalesce
+
+from domus.communications.models import (
+    CommunicationPreference,
+    Conversation,
+    ConversationMember,
+    Delivery,
+    Message,
+    MessageRead,
+    Notification,
+    SupportTicket,
+    TicketPriority,
+    TicketStatus,
+)
+from domus.communications.policies import TICKET_HANDLER_ROLES, company_ids_with_roles
+from domus.communications.schemas import (
+    ConversationFilters,
+    DeliveryFilters,
+    MessageFilters,
+    NotificationFilters,
+    TicketFilters,
+)
+from domus.core.exceptions import NotFound
+from domus.core.filtering import filter_list
+from domus.core.policies import is_admin
+
+# Conversations and messages --------------------------------------------------------------
+
+
+def _unread_messages_of(actor: Any) -> QuerySet[Message]:
+    read = MessageRead.objects.filter(message=OuterRef("pk"), user=actor)
+    return Message.objects.exclude(sender=actor).exclude(Exists(read))
+
+
+def conversation_visible_to(actor: Any) -> QuerySet[Conversation]:
+    member = ConversationMember.objects.filter(conversation=OuterRef("pk"), user=actor)
+    return Conversation.objects.filter(Exists(member))
+
+
+def conversation_is_member(*, user: Any, conversation_id: UUID) -> bool:
+    return ConversationMember.objects.filter(conversation_id=conversation_id, user=user).exists()
+
+
+def conversation_member_ids(conversation_id: UUID) -> list[UUID]:
+    return list(ConversationMember.objects.filter(conversation_id=conversation_id).values_list("user_id", flat=True))
+
+
+def conversation_list_for_actor(*, actor: Any, filters: ConversationFilters) -> QuerySet[Conversation]:
+    unread = (
+        _unread_messages_of(actor)
+        .filter(conversation=OuterRef("pk"))
+        .order_by()
+        .values("conversation")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    queryset = conversation_visible_to(actor).annotate(
+        unread_count=Coalesce(Subquery(unread, output_field=IntegerField()), Value(0))
+    )
+    for field in ("listing_id", "lead_id", "ticket_id"):
+        value = getattr(filters, field)
+        if value is not None:
+            queryset = queryset.filter(**{field: value})
+    queryset = queryset.prefetch_related(
+        Prefetch("memberships", queryset=ConversationMember.objects.only("id", "conversation_id", "user_id"))
+    )
+    return filter_list(
+        queryset,
+        filters,
+        search_fields=["title"],
+        ordering_fields=["created_at", "updated_at", "last_message_at"],
+        default_ordering=["-last_message_at", "-created_at"],
+    )
+
+
+def conversation_get_for_actor(*, actor: Any, conversation_id: UUID) -> Conversation:
+    """The conversation if ``actor`` is a member; the same 404 otherwise."""
+    conversation = (
+        conversation_visible_to(actor)
+        .prefetch_related(
+            Prefetch("memberships", queryset=ConversationMember.objects.only("id", "conversation_id", "user_id"))
+        )
+        .filter(pk=conversation_id)
+        .first()
+    )
+    if conversation is None:
+        raise NotFound("Conversation not found.")
+    return conversation
+
+
+def conversation_by_key(key: str) -> Conversation | None:
+    return Conversation.objects.prefetch_related("memberships").filter(key=key).first()
+
+
+def message_list_for_actor(*, actor: Any, filters: MessageFilters) -> QuerySet[Message]:
+    """Messages of the conversations ``actor`` is a member of, newest first, with
+    ``is_read`` for ``actor`` (their own messages count as read)."""
+    read = MessageRead.objects.filter(message=OuterRef("pk"), user=actor)
+    queryset = Message.objects.filter(
+        Exists(ConversationMember.objects.filter(conversation=OuterRef("conversation_id"), user=actor))
+    ).annotate(is_read=ExpressionWrapper(Q(sender=actor) | Q(Exists(read)), output_field=BooleanField()))
+    if filters.conversation_id is not None:
+        queryset = queryset.filter(conversation_id=filters.conversation_id)
+    if filters.before is not None:
+        queryset = queryset.filter(created_at__lt=filters.before)
+    if filters.after is not None:
+        queryset = queryset.filter(created_at__gt=filters.after)
+    if filters.unread is not None:
+        queryset = queryset.filter(is_read=not filters.unread)
+    return filter_list(
+        queryset, filters, search_fields=["body"], ordering_fields=["created_at"], default_ordering=["-created_at"]
+    )
+
+
+def message_get_for_actor(*, actor: Any, message_id: UUID) -> Message:
+    """A message of one of ``actor``'s conversations; the same 404 otherwise."""
+    message = message_list_for_actor(actor=actor, filters=MessageFilters()).filter(pk=message_id).first()
+    if message is None:
+        raise NotFound("Message not found.")
+    return message
+
+
+def unread_count_for(user: Any) -> int:
+    """Messages addressed to ``user`` (in their conversations, from someone else) not read yet."""
+    member = ConversationMember.objects.filter(conversation=OuterRef("conversation_id"), user=user)
+    return _unread_messages_of(user).filter(Exists(member)).count()
+
+
+# Notifications ---------------------------------------------------------------------------
+
+
+def notification_list_for_actor(*, actor: Any, filters: NotificationFilters) -> QuerySet[Notification]:
+    queryset = Notification.objects.filter(recipient=actor)
+    if filters.is_read is not None:
+        queryset = queryset.filter(read_at__isnull=not filters.is_read)
+    if filters.type:
+        queryset = queryset.filter(type=filters.type)
+    return filter_list(
+        queryset,
+        filters,
+        search_fields=["title", "body"],
+        ordering_fields=["created_at", "updated_at", "read_at", "type"],
+        default_ordering=["-created_at", "-id"],
+    )
+
+
+def notification_get_for_actor(*, actor: Any, notification_id: UUID) -> Notification:
+    """A user's own notification (admins may read anyone's); the same 404 otherwise."""
+    queryset = Notification.objects.all() if is_admin(actor) else Notification.objects.filter(recipient=actor)
+    notification = queryset.filter(pk=notification_id).first()
+    if notification is None:
+        raise NotFound("Notification not found.")
+    return notification
+
+
+def notification_unread_count(user: Any) -> int:
+    return Notification.objects.filter(recipient=user, read_at__isnull=True).count()
+
+
+# Support tickets -------------------------------------------------------------------------
+
+
+def ticket_visible_to(actor: Any) -> QuerySet[SupportTicket]:
+    """Admins see every ticket; company staff and agents their companies' tickets (and
+    the ones assigned to them); customers their own."""
+    if is_admin(actor):
+        return SupportTicket.objects.all()
+    visible = Q(customer=actor) | Q(assignee=actor)
+    company_ids = company_ids_with_roles(actor, TICKET_HANDLER_ROLES)
+    if company_ids:
+        visible |= Q(company_id__in=company_ids)
+    return SupportTicket.objects.filter(visible)
+
+
+def ticket_list_for_actor(*, actor: Any, filters: TicketFilters) -> QuerySet[SupportTicket]:
+    queryset = ticket_visible_to(actor)
+    for field in ("status", "priority", "company_id", "assignee_id"):
+        value = getattr(filters, field)
+        if value is not None:
+            queryset = queryset.filter(**{field: value})
+    return filter_list(
+        queryset,
+        filters,
+        search_fields=["subject", "description"],
+        ordering_fields=["created_at", "updated_at", "priority", "status"],
+        default_ordering=["-created_at"],
+    )
+
+
+def ticket_get_for_actor(*, actor: Any, ticket_id: UUID) -> SupportTicket:
+    ticket = ticket_visible_to(actor).prefetch_related("replies").filter(pk=ticket_id).first()
+    if ticket is None:
+        raise NotFound("Ticket not found.")
+    return ticket
+
+
+def ticket_stats_for_actor(*, actor: Any) -> dict[str, Any]:
+    """Counts by status and priority, and the median first-response and resolution
+    times (seconds) of the tickets ``actor`` handles."""
+    queryset = ticket_visible_to(actor) if is_admin(actor) else ticket_visible_to(actor).exclude(customer=actor)
+    by_status = dict.fromkeys(TicketStatus.values, 0)
+    by_priority = dict.fromkeys(TicketPriority.values, 0)
+    for row in queryset.order_by().values("status", "priority").annotate(n=Count("pk")):
+        by_status[row["status"]] += row["n"]
+        by_priority[row["priority"]] += row["n"]
+    times = list(queryset.values_list("created_at", "first_response_at", "closed_at"))
+    responses = [(first - created).total_seconds() for created, first, _ in times if first]
+    resolutions = [(closed - created).total_seconds() for created, _, closed in times if closed]
+    return {
+        "total": sum(by_status.values()),
+        "by_status": by_status,
+        "by_priority": by_priority,
+        "median_first_response_seconds": median(responses) if responses else None,
+        "median_resolution_seconds": median(resolutions) if resolutions else None,
+    }
+
+
+# Preferences and deliveries --------------------------------------------------------------
+
+
+def preference_for(user: Any) -> CommunicationPreference:
+    """``user``'s saved preferences, or the unsaved defaults."""
+    return CommunicationPreference.objects.filter(user=user).first() or CommunicationPreference(user=user)
+
+
+def preferences_by_user(user_ids: list[UUID]) -> dict[UUID, CommunicationPreference]:
+    return {p.user_id: p for p in CommunicationPreference.objects.filter(user_id__in=user_ids)}
+
+
+def delivery_visible_to(actor: Any) -> QuerySet[Delivery]:
+    """Admins see every delivery; company staff and agents their companies'; anyone the
+    ones they sent or received."""
+    if is_admin(actor):
+        return Delivery.objects.all()
+    visible = Q(sent_by=actor) | Q(recipient=actor)
+    company_ids = company_ids_with_roles(actor, TICKET_HANDLER_ROLES)
+    if company_ids:
+        visible |= Q(company_id__in=company_ids)
+    return Delivery.objects.filter(visible)
+
+
+def delivery_list_for_actor(*, actor: Any, filters: DeliveryFilters, outbox: bool = False) -> QuerySet[Delivery]:
+    queryset = delivery_visible_to(actor)
+    if outbox:
+        queryset = queryset.filter(provider="outbox")
+    for field in ("status", "channel", "lead_id", "batch_id"):
+        value = getattr(filters, field)
+        if value is not None:
+            queryset = queryset.filter(**{field: value})
+    return filter_list(
+        queryset,
+        filters,
+        search_fields=["address", "body"],
+        ordering_fields=["created_at", "updated_at", "status"],
+        default_ordering=["-created_at"],
+    )

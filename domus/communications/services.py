@@ -1,0 +1,628 @@
+"""Every write of communications: conversations and messages, notifications, support
+tickets, preferences and outbound deliveries."""
+
+import hashlib
+import json
+from datetime import datetime, time
+from typing import Any
+from uuid import UUID
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from domus.audit.services import audit_create, audit_record, audit_snapshot, audit_update
+from domus.communications import realtime
+from domus.communications.models import (
+    CommunicationPreference,
+    Conversation,
+    ConversationMember,
+    Delivery,
+    DeliveryStatus,
+    Message,
+    MessageRead,
+    Notification,
+    OptOut,
+    SupportTicket,
+    TicketReply,
+    TicketStatus,
+)
+from domus.communications.policies import handles_ticket
+from domus.communications.selectors import conversation_by_key, preferences_by_user, ticket_visible_to
+from domus.core.events import publish
+from domus.core.exceptions import Conflict, PermissionDenied, ValidationFailed
+from domus.core.ids import uuid7
+
+TICKET_REPLIED = "ticket.replied"
+TICKET_ASSIGNED = "ticket.assigned"
+
+
+def _active_users(user_ids: set[UUID]) -> dict[UUID, Any]:
+    return {u.pk: u for u in get_user_model().objects.filter(pk__in=list(user_ids), is_active=True)}
+
+
+# Conversations and messages --------------------------------------------------------------
+
+
+def _conversation_key(member_ids: set[UUID], listing_id: UUID | None, lead_id: UUID | None, ticket_id) -> str:
+    parts = [*sorted(str(i) for i in member_ids), f"l:{listing_id}", f"d:{lead_id}", f"t:{ticket_id}"]
+    return hashlib.sha256("|".join(parts).encode()).hexdigest()
+
+
+def _check_subject(actor: Any, listing_id: UUID | None, lead_id: UUID | None, ticket_id: UUID | None) -> None:
+    from domus.crm.selectors import lead_contacts
+    from domus.properties.selectors import listing_visible_to
+
+    errors: dict[str, list[str]] = {}
+    if listing_id and not listing_visible_to(actor).filter(pk=listing_id).exists():
+        errors["listing_id"] = ["No listing with this id."]
+    if lead_id and not lead_contacts(actor=actor, lead_ids=[lead_id]):
+        errors["lead_id"] = ["No lead with this id."]
+    if ticket_id and not ticket_visible_to(actor).filter(pk=ticket_id).exists():
+        errors["ticket_id"] = ["No ticket with this id."]
+    if errors:
+        raise ValidationFailed("Unknown subject.", errors=errors)
+
+
+@transaction.atomic
+def conversation_start(
+    *,
+    actor: Any,
+    participant_ids: list[UUID],
+    title: str = "",
+    listing_id: UUID | None = None,
+    lead_id: UUID | None = None,
+    ticket_id: UUID | None = None,
+    message: str = "",
+) -> tuple[Conversation, bool]:
+    """Start a conversation between ``actor`` and ``participant_ids`` about an optional
+    subject; answers ``(conversation, created)``: the same members and subject get the
+    existing conversation back. ``message`` is sent as the first message when given."""
+    member_ids = set(participant_ids) | {actor.pk}
+    users = _active_users(member_ids)
+    missing = member_ids - set(users)
+    if missing:
+        raise ValidationFailed(
+            "Unknown participant.",
+            errors={"participant_ids": [f"No active user {i}." for i in sorted(map(str, missing))]},
+        )
+    if len(member_ids) < 2:
+        raise ValidationFailed(
+            "A conversation needs another member.", errors={"participant_ids": ["Add someone else."]}
+        )
+    _check_subject(actor, listing_id, lead_id, ticket_id)
+    key = _conversation_key(member_ids, listing_id, lead_id, ticket_id)
+    created = False
+    conversation = conversation_by_key(key)
+    if conversation is None:
+        try:
+            with transaction.atomic():
+                conversation = Conversation.objects.create(
+                    key=key, title=title, created_by=actor, listing_id=listing_id, lead_id=lead_id, ticket_id=ticket_id
+                )
+                ConversationMember.objects.bulk_create(
+                    [ConversationMember(conversation=conversation, user_id=uid) for uid in sorted(member_ids, key=str)]
+                )
+                audit_create(actor=actor, instance=conversation)
+            created = True
+        except IntegrityError:  # started concurrently by another request
+            conversation = conversation_by_key(key)
+    if message.strip():
+        message_send(actor=actor, conversation=conversation, body=message)
+    conversation = Conversation.objects.prefetch_related("memberships").get(pk=conversation.pk)
+    return conversation, created
+
+
+def message_payload(message: Message) -> dict[str, Any]:
+    return {
+        "type": "message",
+        "channel": f"chat:{message.conversation_id}",
+        "id": str(message.pk),
+        "conversation_id": str(message.conversation_id),
+        "sender_id": str(message.sender_id) if message.sender_id else None,
+        "body": message.body,
+        "created_at": message.created_at.isoformat(),
+    }
+
+
+@transaction.atomic
+def message_send(*, actor: Any, conversation: Conversation, body: str) -> Message:
+    """Post ``body`` to ``conversation`` (the caller is a member; the API checks) and push
+    it to the conversation's WebSocket subscribers."""
+    if not body.strip():
+        raise ValidationFailed("A message needs some text.", errors={"body": ["This field may not be blank."]})
+    message = Message.objects.create(conversation=conversation, sender=actor, body=body)
+    Conversation.objects.filter(pk=conversation.pk).update(last_message_at=message.created_at)
+    realtime.push(realtime.chat_group(conversation.pk), message_payload(message))
+    return message
+
+
+@transaction.atomic
+def message_mark_read(*, actor: Any, message: Message) -> int:
+    """Mark ``message`` and every older unread message of its conversation as read by
+    ``actor``; answers how many became read and pushes a read receipt."""
+    unread = (
+        Message.objects.filter(conversation_id=message.conversation_id, created_at__lte=message.created_at)
+        .exclude(sender=actor)
+        .exclude(reads__user=actor)
+        .values_list("pk", flat=True)
+    )
+    ids = list(unread)
+    MessageRead.objects.bulk_create([MessageRead(message_id=i, user=actor) for i in ids], ignore_conflicts=True)
+    if ids:
+        realtime.push(
+            realtime.chat_group(message.conversation_id),
+            {
+                "type": "read",
+                "channel": f"chat:{message.conversation_id}",
+                "conversation_id": str(message.conversation_id),
+                "message_id": str(message.pk),
+                "user_id": str(actor.pk),
+                "read_at": timezone.now().isoformat(),
+            },
+        )
+    return len(ids)
+
+
+# Notifications ---------------------------------------------------------------------------
+
+
+def notification_payload(notification: Notification) -> dict[str, Any]:
+    return {
+        "type": "notification",
+        "channel": "notifications",
+        "id": str(notification.pk),
+        "notification_type": notification.type,
+        "title": notification.title,
+        "body": notification.body,
+        "data": notification.data,
+        "event": notification.event,
+        "created_at": notification.created_at.isoformat(),
+    }
+
+
+@transaction.atomic
+def notification_create(
+    *, actor: Any, recipient: Any, type: str, title: str, body: str = "", data: dict | None = None
+) -> Notification:
+    """A notification made by staff or an admin for one user (the API checks who may)."""
+    notification = Notification.objects.create(
+        recipient=recipient, type=type, title=title, body=body, data=data or {}, created_by=actor
+    )
+    audit_create(actor=actor, instance=notification)
+    realtime.push(realtime.user_group(recipient.pk), notification_payload(notification))
+    return notification
+
+
+def payload_hash(payload: dict[str, Any]) -> str:
+    return hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def notify_event(
+    *, event: str, payload: dict[str, Any], recipient_ids: list[str], type: str, title: str, body: str = ""
+) -> list[Notification]:
+    """One notification per recipient of a domain event, at most once per (recipient,
+    event, payload): a redelivered event creates nothing new. Unknown, inactive or
+    malformed recipient ids are skipped."""
+    ids: set[UUID] = set()
+    for raw in recipient_ids:
+        try:
+            ids.add(UUID(str(raw)))
+        except ValueError:
+            continue
+    digest = payload_hash(payload)
+    created: list[Notification] = []
+    for user_id in sorted(_active_users(ids), key=str):
+        try:
+            with transaction.atomic():
+                notification = Notification.objects.create(
+                    recipient_id=user_id,
+                    type=type,
+                    title=title,
+                    body=body,
+                    data=payload,
+                    event=event,
+                    payload_hash=digest,
+                )
+        except IntegrityError:
+            continue
+        realtime.push(realtime.user_group(user_id), notification_payload(notification))
+        created.append(notification)
+    return created
+
+
+@transaction.atomic
+def notification_set_read(*, actor: Any, notification: Notification, is_read: bool) -> Notification:
+    if notification.is_read != is_read:
+        notification.read_at = timezone.now() if is_read else None
+        notification.save(update_fields=["read_at", "updated_at"])
+    return notification
+
+
+@transaction.atomic
+def notification_delete(*, actor: Any, notification: Notification) -> None:
+    audit_record(
+        actor=actor,
+        action="delete",
+        resource_type=Notification._meta.label_lower,
+        resource_id=notification.pk,
+        changes={"title": {"before": notification.title, "after": None}},
+    )
+    notification.delete()
+
+
+@transaction.atomic
+def notification_mark_all_read(*, actor: Any) -> int:
+    """Mark every unread notification of ``actor`` read; answers how many."""
+    return Notification.objects.filter(recipient=actor, read_at__isnull=True).update(
+        read_at=timezone.now(), updated_at=timezone.now()
+    )
+
+
+# Support tickets -------------------------------------------------------------------------
+
+
+@transaction.atomic
+def ticket_create(
+    *,
+    actor: Any,
+    subject: str,
+    description: str,
+    category: str = "",
+    priority: str = "normal",
+    company_id: UUID | None = None,
+) -> SupportTicket:
+    """Open a support ticket for ``actor`` with ``company_id`` (or the platform)."""
+    from domus.organizations.selectors import company_exists
+
+    if company_id is not None and not company_exists(company_id):
+        raise ValidationFailed("Unknown company.", errors={"company_id": ["No company with this id."]})
+    ticket = SupportTicket.objects.create(
+        customer=actor,
+        company_id=company_id,
+        subject=subject,
+        description=description,
+        category=category,
+        priority=priority,
+    )
+    audit_create(actor=actor, instance=ticket, company_id=company_id)
+    return ticket
+
+
+@transaction.atomic
+def ticket_update(*, actor: Any, ticket: SupportTicket, **fields: Any) -> SupportTicket:
+    """Change a ticket: its customer edits subject, description and category while it is
+    open; its handlers also priority and status (open/pending)."""
+    staff = handles_ticket(actor, ticket)
+    if not staff:
+        if ticket.customer_id != actor.pk:
+            raise PermissionDenied("Only the ticket's customer or its company's staff change it.")
+        forbidden = sorted({"priority", "status"} & set(fields))
+        if forbidden:
+            raise PermissionDenied(f"Only staff change {', '.join(forbidden)}.")
+        if ticket.status == TicketStatus.CLOSED:
+            raise Conflict("The ticket is closed; reply to reopen it.")
+    before = audit_snapshot(ticket)
+    for name, value in fields.items():
+        setattr(ticket, name, value)
+    ticket.save()
+    audit_update(actor=actor, instance=ticket, before=before, action="update")
+    return ticket
+
+
+@transaction.atomic
+def ticket_delete(*, actor: Any, ticket: SupportTicket) -> None:
+    """Remove a ticket: its handlers may; its customer only while nobody answered it."""
+    if not handles_ticket(actor, ticket):
+        if ticket.customer_id != actor.pk:
+            raise PermissionDenied("Only the ticket's customer or its company's staff delete it.")
+        if ticket.replies.filter(from_staff=True).exists():
+            raise Conflict("An answered ticket cannot be deleted; close it instead.")
+    audit_record(
+        actor=actor,
+        action="delete",
+        resource_type=SupportTicket._meta.label_lower,
+        resource_id=ticket.pk,
+        company_id=ticket.company_id,
+        changes={"subject": {"before": ticket.subject, "after": None}},
+    )
+    ticket.delete()
+
+
+def _ticket_event(ticket: SupportTicket, actor: Any, recipients: set[UUID | None], **extra: Any) -> dict[str, Any]:
+    return {
+        "id": str(ticket.pk),
+        "company_id": str(ticket.company_id) if ticket.company_id else None,
+        "actor_id": str(actor.pk),
+        "recipient_ids": sorted(str(r) for r in recipients if r and r != actor.pk),
+        "subject": ticket.subject,
+        **extra,
+    }
+
+
+@transaction.atomic
+def ticket_reply(*, actor: Any, ticket: SupportTicket, body: str) -> TicketReply:
+    """Add to a ticket's thread. A staff answer marks the ticket waiting for the customer
+    (and times the first response); a customer's reply reopens it. The other side is
+    notified (``ticket.replied``)."""
+    from_staff = ticket.customer_id != actor.pk
+    if from_staff and not handles_ticket(actor, ticket):
+        raise PermissionDenied("Only the ticket's customer or its company's staff reply.")
+    ticket = SupportTicket.objects.select_for_update().get(pk=ticket.pk)
+    reply = TicketReply.objects.create(ticket=ticket, author=actor, body=body, from_staff=from_staff)
+    before = audit_snapshot(ticket)
+    now = timezone.now()
+    if from_staff:
+        ticket.status = TicketStatus.PENDING
+        ticket.closed_at = None
+        if ticket.first_response_at is None:
+            ticket.first_response_at = now
+        recipients = {ticket.customer_id}
+    else:
+        ticket.status = TicketStatus.OPEN
+        ticket.closed_at = None
+        recipients = {ticket.assignee_id}
+    ticket.save()
+    audit_update(actor=actor, instance=ticket, before=before, action="reply")
+    publish(TICKET_REPLIED, _ticket_event(ticket, actor, recipients, reply_id=str(reply.pk)))
+    return reply
+
+
+@transaction.atomic
+def ticket_assign(*, actor: Any, ticket: SupportTicket, assignee_id: UUID) -> SupportTicket:
+    """Give the ticket to a handler of its company (``ticket.assigned`` notifies them)."""
+    assignee = _active_users({assignee_id}).get(assignee_id)
+    if assignee is None or not handles_ticket(assignee, ticket):
+        raise ValidationFailed(
+            "The assignee must handle this company's tickets.",
+            errors={"assignee_id": ["Not a staff member or agent of the ticket's company."]},
+        )
+    before = audit_snapshot(ticket)
+    ticket.assignee = assignee
+    ticket.save(update_fields=["assignee", "updated_at"])
+    audit_update(actor=actor, instance=ticket, before=before, action="assign")
+    publish(TICKET_ASSIGNED, _ticket_event(ticket, actor, {assignee.pk}))
+    return ticket
+
+
+@transaction.atomic
+def ticket_close(*, actor: Any, ticket: SupportTicket) -> SupportTicket:
+    if ticket.status == TicketStatus.CLOSED:
+        raise Conflict("The ticket is already closed.")
+    before = audit_snapshot(ticket)
+    ticket.status = TicketStatus.CLOSED
+    ticket.closed_at = timezone.now()
+    ticket.save(update_fields=["status", "closed_at", "updated_at"])
+    audit_update(actor=actor, instance=ticket, before=before, action="close")
+    return ticket
+
+
+# Preferences -----------------------------------------------------------------------------
+
+
+@transaction.atomic
+def preference_save(
+    *, actor: Any, channels: list[str] | None = None, **fields: Any
+) -> tuple[CommunicationPreference, bool]:
+    """Create or change ``actor``'s communication preferences; answers ``(pref, created)``."""
+    preference, created = CommunicationPreference.objects.select_for_update().get_or_create(user=actor)
+    before = audit_snapshot(preference)
+    if channels is not None:
+        for channel in ("email", "sms", "whatsapp", "telegram", "voice"):
+            setattr(preference, f"{channel}_enabled", channel in channels)
+    for name, value in fields.items():
+        if value is None and name not in ("quiet_hours_start", "quiet_hours_end"):
+            continue
+        setattr(preference, name, value)
+    preference.save()
+    if created:
+        audit_create(actor=actor, instance=preference)
+    else:
+        audit_update(actor=actor, instance=preference, before=before, action="update")
+    return preference, created
+
+
+def in_quiet_hours(preference: CommunicationPreference, now: datetime) -> bool:
+    """Whether ``now`` falls in the preference's quiet hours, in its time zone."""
+    start, end = preference.quiet_hours_start, preference.quiet_hours_end
+    if start is None or end is None:
+        return False
+    local: time = now.astimezone(ZoneInfo(preference.timezone or "UTC")).time()
+    if start < end:
+        return start <= local < end
+    return local >= start or local < end  # the window spans midnight
+
+
+# Outreach --------------------------------------------------------------------------------
+
+
+def _address(channel: str, contact: Any, preference: CommunicationPreference | None) -> str:
+    if channel == "email":
+        return contact.email
+    if channel == "telegram":
+        return preference.telegram_chat_id if preference else ""
+    return contact.phone
+
+
+MISSING_ADDRESS = {
+    "email": "The lead has no e-mail address.",
+    "telegram": "The lead has no Telegram chat linked.",
+}
+
+
+def _refusal(channel: str, contact: Any, address: str, preference, opted_out: set[str], now: datetime) -> str:
+    """Why this lead must not get this message now ('' when it may)."""
+    if not address:
+        return MISSING_ADDRESS.get(channel, "The lead has no phone number.")
+    if address.lower() in opted_out:
+        return f"The recipient opted out of {channel}."
+    if preference is not None:
+        if not preference.allows(channel):
+            return f"The recipient opted out of {channel}."
+        if in_quiet_hours(preference, now):
+            start, end = preference.quiet_hours_start, preference.quiet_hours_end
+            return f"Quiet hours of the recipient ({start:%H:%M}-{end:%H:%M} {preference.timezone})."
+    return ""
+
+
+def outreach_send(*, actor: Any, lead_ids: list[UUID], channel: str, message: str, subject: str = "") -> dict[str, Any]:
+    """Queue ``message`` to each lead on ``channel``: one delivery record per recipient,
+    refused (with the reason) when the lead has no address on the channel, opted out or
+    is in quiet hours; the rest are sent by Celery in batches. Leads ``actor`` may not
+    see are answered ``not_found``. Answers the batch and the per-recipient results."""
+    from domus.crm.selectors import lead_contacts
+
+    unique_ids = list(dict.fromkeys(lead_ids))
+    if len(unique_ids) > settings.MESSAGING_MAX_BULK_RECIPIENTS:
+        raise ValidationFailed(
+            "Too many recipients.",
+            errors={"lead_ids": [f"At most {settings.MESSAGING_MAX_BULK_RECIPIENTS} leads per request."]},
+        )
+    contacts = lead_contacts(actor=actor, lead_ids=unique_ids)
+    preferences = preferences_by_user([c.user_id for c in contacts.values() if c.user_id])
+    addresses = {
+        lead_id: _address(channel, c, preferences.get(c.user_id) if c.user_id else None)
+        for lead_id, c in contacts.items()
+    }
+    candidates = {a for a in addresses.values() if a} | {a.lower() for a in addresses.values() if a}
+    opted_out = {
+        a.lower()
+        for a in OptOut.objects.filter(channel=channel, address__in=list(candidates)).values_list("address", flat=True)
+    }
+    now = timezone.now()
+    batch_id = uuid7()
+    results: list[dict[str, Any]] = []
+    rows: list[Delivery] = []
+    for lead_id in unique_ids:
+        contact = contacts.get(lead_id)
+        if contact is None:
+            results.append({"lead_id": lead_id, "delivery_id": None, "status": "not_found", "reason": "No such lead."})
+            continue
+        preference = preferences.get(contact.user_id) if contact.user_id else None
+        reason = _refusal(channel, contact, addresses[lead_id], preference, opted_out, now)
+        row = Delivery(
+            id=uuid7(),
+            company_id=contact.company_id,
+            lead_id=lead_id,
+            recipient_id=contact.user_id,
+            sent_by=actor,
+            batch_id=batch_id,
+            channel=channel,
+            address=addresses[lead_id],
+            subject=subject,
+            body=message,
+            status=DeliveryStatus.REFUSED if reason else DeliveryStatus.QUEUED,
+            error=reason,
+        )
+        rows.append(row)
+        results.append({"lead_id": lead_id, "delivery_id": row.id, "status": row.status, "reason": reason})
+    batch_size = settings.MESSAGING_BATCH_SIZE
+    with transaction.atomic():
+        for start in range(0, len(rows), batch_size):
+            chunk = rows[start : start + batch_size]
+            Delivery.objects.bulk_create(chunk)
+            queued = [str(r.id) for r in chunk if r.status == DeliveryStatus.QUEUED]
+            if queued:
+                transaction.on_commit(lambda ids=queued: _enqueue(ids), robust=True)
+        audit_record(
+            actor=actor,
+            action="send",
+            resource_type=Delivery._meta.label_lower,
+            resource_id=batch_id,
+            changes={"channel": {"before": None, "after": channel}, "recipients": {"before": None, "after": len(rows)}},
+        )
+    queued_count = sum(1 for r in rows if r.status == DeliveryStatus.QUEUED)
+    return {
+        "batch_id": batch_id,
+        "channel": channel,
+        "total": len(results),
+        "queued": queued_count,
+        "refused": len(results) - queued_count,
+        "results": results,
+    }
+
+
+def _enqueue(delivery_ids: list[str]) -> None:
+    from domus.communications.tasks import deliveries_send
+
+    deliveries_send.delay(delivery_ids)
+
+
+def delivery_attempt(*, delivery_id: UUID | str, final: bool = False) -> Delivery | None:
+    """Send one queued delivery through its channel's adapter and record the outcome.
+    A retryable failure re-raises ``SendFailed`` (Celery retries with backoff) unless
+    ``final``, when the delivery is marked failed; other failures are final at once."""
+    from domus.integrations.messaging import SendFailed, adapter_for
+
+    with transaction.atomic():
+        delivery = Delivery.objects.select_for_update().filter(pk=delivery_id, status=DeliveryStatus.QUEUED).first()
+        if delivery is None:
+            return None
+        delivery.attempts += 1
+        delivery.save(update_fields=["attempts", "updated_at"])
+    adapter = adapter_for(delivery.channel)
+    try:
+        result = adapter.send(to=delivery.address, body=delivery.body, subject=delivery.subject)
+    except SendFailed as exc:
+        delivery.error = str(exc)[:2000]
+        delivery.provider = adapter.name
+        if exc.retryable and not final:
+            delivery.save(update_fields=["error", "provider", "updated_at"])
+            raise
+        delivery.status = DeliveryStatus.FAILED
+        delivery.save(update_fields=["status", "error", "provider", "updated_at"])
+        return delivery
+    now = timezone.now()
+    delivery.provider = result.provider
+    delivery.provider_message_id = result.provider_message_id
+    delivery.status = DeliveryStatus.DELIVERED if result.delivered else DeliveryStatus.SENT
+    delivery.sent_at = now
+    delivery.delivered_at = now if result.delivered else None
+    delivery.error = ""
+    delivery.save()
+    return delivery
+
+
+PROVIDER_STATUSES = {
+    "sent": DeliveryStatus.SENT,
+    "delivered": DeliveryStatus.DELIVERED,
+    "read": DeliveryStatus.DELIVERED,
+    "completed": DeliveryStatus.DELIVERED,
+    "failed": DeliveryStatus.FAILED,
+    "undelivered": DeliveryStatus.FAILED,
+    "busy": DeliveryStatus.FAILED,
+    "no-answer": DeliveryStatus.FAILED,
+    "canceled": DeliveryStatus.FAILED,
+}
+
+
+@transaction.atomic
+def delivery_status_update(*, provider: str, provider_message_id: str, status: str, error: str = "") -> int:
+    """Apply a provider's delivery callback; answers how many deliveries changed. A
+    delivered message never goes back to sent."""
+    new = PROVIDER_STATUSES.get(status.lower())
+    if new is None or not provider_message_id:
+        return 0
+    queryset = Delivery.objects.filter(provider=provider, provider_message_id=provider_message_id)
+    if new == DeliveryStatus.SENT:
+        queryset = queryset.filter(status=DeliveryStatus.QUEUED)
+    else:
+        queryset = queryset.exclude(status=DeliveryStatus.DELIVERED)
+    changes: dict[str, Any] = {"status": new, "updated_at": timezone.now()}
+    if new == DeliveryStatus.DELIVERED:
+        changes["delivered_at"] = timezone.now()
+    if new == DeliveryStatus.FAILED:
+        changes["error"] = error or f"Provider reported {status}."
+    return queryset.update(**changes)
+
+
+@transaction.atomic
+def optout_add(*, actor: Any, channel: str, address: str, reason: str = "") -> OptOut:
+    optout, created = OptOut.objects.get_or_create(
+        channel=channel, address=address.strip().lower(), defaults={"reason": reason}
+    )
+    if created:
+        audit_create(actor=actor, instance=optout)
+    return optout

@@ -1,0 +1,190 @@
+from datetime import timedelta
+
+from django.utils import timezone
+
+from domus.communications.models import Conversation, ConversationMember, Message, MessageRead
+from domus.communications.tests.factories import ConversationFactory, MessageFactory
+
+BASE = "/api/v1/communications"
+
+
+def _start(api, *participants, **extra):
+    return api.post_json(
+        f"{BASE}/conversations/start_conversation/", {"participant_ids": [str(p.id) for p in participants], **extra}
+    )
+
+
+def test_start_conversation_creates_once_and_returns_the_existing_one(client_for, alice, bob, audit_log):
+    first = _start(client_for(alice), bob, title="About the flat", message="Hello Bob")
+    again = _start(client_for(bob), alice)
+
+    assert first.status_code == 201, first.content
+    assert again.status_code == 200, again.content
+    body = first.json()
+    assert again.json()["id"] == body["id"]
+    assert sorted(body["member_ids"]) == sorted([str(alice.id), str(bob.id)])
+    assert Conversation.objects.count() == 1
+    assert Message.objects.get().body == "Hello Bob"
+    assert audit_log.objects.filter(resource_type="communications.conversation", action="create").count() == 1
+
+
+def test_a_different_subject_is_a_different_conversation(client_for, alice, bob, stranger):
+    _start(client_for(alice), bob)
+    response = _start(client_for(alice), bob, stranger)
+
+    assert response.status_code == 201
+    assert Conversation.objects.count() == 2
+
+
+def test_start_conversation_rejects_unknown_users_and_self_only(client_for, alice):
+    api = client_for(alice)
+    unknown = api.post_json(
+        f"{BASE}/conversations/start_conversation/", {"participant_ids": ["018f0000-0000-7000-8000-000000000000"]}
+    )
+    alone = _start(api, alice)
+
+    assert unknown.status_code == 400
+    assert "participant_ids" in unknown.json()["errors"]
+    assert alone.status_code == 400
+    assert Conversation.objects.count() == 0
+
+
+def test_start_conversation_about_an_unknown_listing_is_refused(client_for, alice, bob):
+    response = _start(client_for(alice), bob, listing_id="018f0000-0000-7000-8000-000000000000")
+
+    assert response.status_code == 400
+    assert "listing_id" in response.json()["errors"]
+    assert Conversation.objects.count() == 0
+
+
+def test_members_list_their_conversations_with_unread_counts(
+    client_for, alice, bob, stranger, django_assert_num_queries
+):
+    mine = ConversationFactory(members=[alice, bob])
+    ConversationFactory(members=[bob, stranger])
+    MessageFactory(conversation=mine, sender=bob)
+    MessageFactory(conversation=mine, sender=bob)
+    MessageFactory(conversation=mine, sender=alice)
+    api = client_for(alice)
+
+    with django_assert_num_queries(4):  # user, count, page, members
+        response = api.get(f"{BASE}/conversations/")
+
+    assert response.status_code == 200
+    body = response.json()
+    assert body["count"] == 1
+    assert body["results"][0]["id"] == str(mine.id)
+    assert body["results"][0]["unread_count"] == 2
+
+
+def test_send_message_and_read_messages_newest_first(client_for, alice, bob):
+    conversation = ConversationFactory(members=[alice, bob])
+    api = client_for(alice)
+
+    sent = [api.post_json(f"{BASE}/conversations/{conversation.id}/send_message/", {"body": f"m{i}"}) for i in range(3)]
+    listed = client_for(bob).get(f"{BASE}/conversations/{conversation.id}/messages/")
+
+    assert [r.status_code for r in sent] == [201, 201, 201]
+    assert sent[0].json()["sender_id"] == str(alice.id)
+    assert [m["body"] for m in listed.json()["results"]] == ["m2", "m1", "m0"]
+    assert [m["is_read"] for m in listed.json()["results"]] == [False, False, False]
+    conversation.refresh_from_db()
+    assert conversation.last_message_at is not None
+
+
+def test_messages_page_with_a_before_cursor(client_for, alice, bob):
+    conversation = ConversationFactory(members=[alice, bob])
+    now = timezone.now()
+    for i in range(5):
+        MessageFactory(conversation=conversation, sender=bob, body=f"m{i}", created_at=now + timedelta(seconds=i))
+    api = client_for(alice)
+
+    first = api.get(f"{BASE}/conversations/{conversation.id}/messages/", {"page_size": 2}).json()
+    cursor = first["results"][-1]["created_at"]
+    second = api.get(f"{BASE}/conversations/{conversation.id}/messages/", {"page_size": 2, "before": cursor}).json()
+
+    assert [m["body"] for m in first["results"]] == ["m4", "m3"]
+    assert [m["body"] for m in second["results"]] == ["m2", "m1"]
+
+
+def test_non_members_neither_read_nor_write(client_for, alice, bob, stranger):
+    conversation = ConversationFactory(members=[alice, bob])
+    message = MessageFactory(conversation=conversation, sender=alice)
+    api = client_for(stranger)
+
+    responses = [
+        api.get(f"{BASE}/conversations/{conversation.id}/"),
+        api.get(f"{BASE}/conversations/{conversation.id}/messages/"),
+        api.post_json(f"{BASE}/conversations/{conversation.id}/send_message/", {"body": "let me in"}),
+        api.get(f"{BASE}/messages/{message.id}/"),
+        api.post(f"{BASE}/messages/{message.id}/mark_read/"),
+    ]
+
+    assert [r.status_code for r in responses] == [404] * 5
+    assert Message.objects.count() == 1
+    assert not MessageRead.objects.exists()
+    assert api.get(f"{BASE}/messages/").json()["count"] == 0
+
+
+def test_blank_message_is_a_400(client_for, alice, bob):
+    conversation = ConversationFactory(members=[alice, bob])
+
+    response = client_for(alice).post_json(f"{BASE}/conversations/{conversation.id}/send_message/", {"body": "   "})
+
+    assert response.status_code == 400
+    assert "body" in str(response.json()["errors"])
+    assert not Message.objects.exists()
+
+
+def test_unread_count_and_mark_read(client_for, alice, bob):
+    conversation = ConversationFactory(members=[alice, bob])
+    now = timezone.now()
+    old = MessageFactory(conversation=conversation, sender=bob, created_at=now - timedelta(minutes=2))
+    middle = MessageFactory(conversation=conversation, sender=bob, created_at=now - timedelta(minutes=1))
+    MessageFactory(conversation=conversation, sender=bob, created_at=now)
+    MessageFactory(conversation=conversation, sender=alice, created_at=now)
+    api = client_for(alice)
+
+    before = api.get(f"{BASE}/conversations/unread_count/").json()
+    marked = api.post(f"{BASE}/messages/{middle.id}/mark_read/")
+    again = api.post(f"{BASE}/messages/{old.id}/mark_read/")
+    after = api.get(f"{BASE}/conversations/unread_count/").json()
+
+    assert before == {"unread_count": 3}
+    assert marked.status_code == 200
+    assert marked.json()["marked"] == 2
+    assert again.json()["marked"] == 0
+    assert after == {"unread_count": 1}
+    assert MessageRead.objects.filter(user=alice).count() == 2
+    assert api.get(f"{BASE}/messages/", {"unread": "true"}).json()["count"] == 1
+
+
+def test_messages_endpoint_lists_only_my_conversations(client_for, alice, bob, stranger, django_assert_num_queries):
+    mine = ConversationFactory(members=[alice, bob])
+    theirs = ConversationFactory(members=[bob, stranger])
+    MessageFactory(conversation=mine, sender=bob)
+    MessageFactory(conversation=theirs, sender=bob)
+    api = client_for(alice)
+
+    with django_assert_num_queries(3):  # user, count, page
+        response = api.get(f"{BASE}/messages/")
+
+    assert [m["conversation_id"] for m in response.json()["results"]] == [str(mine.id)]
+
+
+def test_send_message_honours_idempotency_key(client_for, alice, bob):
+    conversation = ConversationFactory(members=[alice, bob])
+    api = client_for(alice)
+    url = f"{BASE}/conversations/{conversation.id}/send_message/"
+
+    first = api.post_json(url, {"body": "once"}, headers={"Idempotency-Key": "k1"})
+    second = api.post_json(url, {"body": "once"}, headers={"Idempotency-Key": "k1"})
+
+    assert first.status_code == second.status_code == 201
+    assert second.json()["id"] == first.json()["id"]
+    assert ConversationMember.objects.count() == 2
+    assert Message.objects.count() == 1
+
+
+def test_anonymous_is_401(api_client):
+    assert api_client.get(f"{BASE}/conversations/").status_code == 401

@@ -1,0 +1,177 @@
+from datetime import timedelta
+
+from django.utils import timezone
+
+from domus.communications.models import Notification, SupportTicket, TicketReply
+from domus.communications.tests.factories import TicketFactory
+
+BASE = "/api/v1/communications/tickets"
+SEED = "/api/v1/properties/support/tickets"
+
+
+def test_a_customer_opens_a_ticket_through_the_seed_path(client_for, alice, company, audit_log):
+    response = client_for(alice).post_json(
+        f"{SEED}/", {"subject": "Leaking tap", "description": "Kitchen tap leaks", "company_id": str(company.id)}
+    )
+
+    assert response.status_code == 201, response.content
+    body = response.json()
+    assert (body["status"], body["priority"], body["customer_id"], body["replies"]) == (
+        "open",
+        "normal",
+        str(alice.id),
+        [],
+    )
+    assert audit_log.objects.filter(resource_type="communications.supportticket", action="create").exists()
+
+
+def test_unknown_company_is_a_400(client_for, alice):
+    response = client_for(alice).post_json(
+        f"{BASE}/", {"subject": "x", "description": "y", "company_id": "018f0000-0000-7000-8000-000000000000"}
+    )
+
+    assert response.status_code == 400
+    assert not SupportTicket.objects.exists()
+
+
+def test_customers_see_their_own_and_staff_their_companys(
+    client_for, alice, stranger, staff, other_staff, company, django_assert_num_queries
+):
+    mine = TicketFactory(customer=alice, company=company)
+    theirs = TicketFactory(customer=stranger, company=company)
+    TicketFactory(customer=stranger)
+    customer = client_for(alice)
+
+    with django_assert_num_queries(4):  # user, memberships, count, page
+        customer_view = customer.get(f"{BASE}/").json()
+    staff_view = client_for(staff).get(f"{SEED}/").json()
+    other_view = client_for(other_staff).get(f"{BASE}/").json()
+
+    assert [t["id"] for t in customer_view["results"]] == [str(mine.id)]
+    assert {t["id"] for t in staff_view["results"]} == {str(mine.id), str(theirs.id)}
+    assert other_view["count"] == 0
+    assert client_for(alice).get(f"{BASE}/{theirs.id}/").status_code == 404
+    assert client_for(other_staff).get(f"{SEED}/{mine.id}/").status_code == 404
+
+
+def test_reply_thread_first_response_and_reopen_on_customer_reply(
+    client_for, alice, staff, company, django_capture_on_commit_callbacks
+):
+    ticket = TicketFactory(customer=alice, company=company)
+    customer, handler = client_for(alice), client_for(staff)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        assign = handler.post_json(f"{SEED}/{ticket.id}/assign/", {})
+        staff_reply = handler.post_json(f"{SEED}/{ticket.id}/reply/", {"body": "We will send a plumber."})
+        close = handler.post(f"{SEED}/{ticket.id}/close/")
+        customer_reply = customer.post_json(f"{SEED}/{ticket.id}/reply/", {"body": "Still leaking!"})
+
+    assert assign.status_code == 200
+    assert assign.json()["assignee_id"] == str(staff.id)
+    assert staff_reply.status_code == 201
+    assert staff_reply.json()["from_staff"] is True
+    assert close.status_code == 200
+    assert close.json()["status"] == "closed"
+    assert customer_reply.status_code == 201
+    assert customer_reply.json()["from_staff"] is False
+    detail = customer.get(f"{BASE}/{ticket.id}/").json()
+    assert detail["status"] == "open"
+    assert detail["closed_at"] is None
+    assert detail["first_response_at"] is not None
+    assert [r["body"] for r in detail["replies"]] == ["We will send a plumber.", "Still leaking!"]
+    # The customer heard of the staff reply, the assignee of the customer's.
+    assert Notification.objects.filter(recipient=alice, event="ticket.replied").count() == 1
+    assert Notification.objects.filter(recipient=staff, event="ticket.replied").count() == 1
+    assert not Notification.objects.filter(recipient=staff, event="ticket.assigned").exists()  # self-assigned
+
+
+def test_assign_to_another_handler_notifies_them(
+    client_for, staff, agent, company, alice, django_capture_on_commit_callbacks
+):
+    ticket = TicketFactory(customer=alice, company=company)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client_for(staff).post_json(f"{BASE}/{ticket.id}/assign/", {"assignee_id": str(agent.id)})
+
+    assert response.status_code == 200
+    assert Notification.objects.get(event="ticket.assigned").recipient_id == agent.id
+
+
+def test_assign_to_an_outsider_is_a_400(client_for, staff, other_staff, company, alice):
+    ticket = TicketFactory(customer=alice, company=company)
+
+    response = client_for(staff).post_json(f"{BASE}/{ticket.id}/assign/", {"assignee_id": str(other_staff.id)})
+
+    assert response.status_code == 400
+    ticket.refresh_from_db()
+    assert ticket.assignee_id is None
+
+
+def test_customers_cannot_assign_close_or_change_priority(client_for, alice, company):
+    ticket = TicketFactory(customer=alice, company=company)
+    api = client_for(alice)
+
+    responses = [
+        api.post_json(f"{BASE}/{ticket.id}/assign/", {}),
+        api.post(f"{BASE}/{ticket.id}/close/"),
+        api.patch_json(f"{BASE}/{ticket.id}/", {"priority": "urgent"}),
+    ]
+
+    assert [r.status_code for r in responses] == [403, 403, 403]
+    ticket.refresh_from_db()
+    assert (ticket.status, ticket.priority, ticket.assignee_id) == ("open", "normal", None)
+
+
+def test_customer_edits_and_deletes_an_unanswered_ticket(client_for, alice, company, staff):
+    ticket = TicketFactory(customer=alice, company=company)
+    answered = TicketFactory(customer=alice, company=company)
+    TicketReply.objects.create(ticket=answered, author=staff, body="On it", from_staff=True)
+    api = client_for(alice)
+
+    edited = api.put_json(f"{BASE}/{ticket.id}/", {"subject": "Leaking tap in kitchen"})
+    deleted = api.delete(f"{BASE}/{ticket.id}/")
+    refused = api.delete(f"{SEED}/{answered.id}/")
+
+    assert edited.status_code == 200
+    assert edited.json()["subject"] == "Leaking tap in kitchen"
+    assert deleted.status_code == 204
+    assert refused.status_code == 409
+    assert list(SupportTicket.objects.values_list("id", flat=True)) == [answered.id]
+
+
+def test_closing_twice_is_a_409(client_for, staff, company, alice):
+    ticket = TicketFactory(customer=alice, company=company)
+    api = client_for(staff)
+
+    assert api.post(f"{BASE}/{ticket.id}/close/").status_code == 200
+    assert api.post(f"{BASE}/{ticket.id}/close/").status_code == 409
+
+
+def test_stats_are_for_staff_with_medians(client_for, staff, alice, company, other_company):
+    now = timezone.now()
+    TicketFactory(
+        customer=alice,
+        company=company,
+        created_at=now - timedelta(hours=4),
+        first_response_at=now - timedelta(hours=3),
+        status="closed",
+        closed_at=now,
+        priority="high",
+    )
+    TicketFactory(
+        customer=alice, company=company, created_at=now - timedelta(hours=4), first_response_at=now - timedelta(hours=1)
+    )
+    TicketFactory(customer=alice, company=company)
+    TicketFactory(customer=alice, company=other_company)
+
+    stats = client_for(staff).get(f"{SEED}/stats/")
+    refused = client_for(alice).get(f"{BASE}/stats/")
+
+    assert stats.status_code == 200, stats.content
+    body = stats.json()
+    assert body["total"] == 3
+    assert body["by_status"] == {"open": 2, "pending": 0, "closed": 1}
+    assert body["by_priority"] == {"low": 0, "normal": 2, "high": 1, "urgent": 0}
+    assert body["median_first_response_seconds"] == 2 * 3600
+    assert body["median_resolution_seconds"] == 4 * 3600
+    assert refused.status_code == 403

@@ -1,0 +1,284 @@
+"""Shapes of the finance API."""
+
+from datetime import date, datetime
+from decimal import Decimal
+from uuid import UUID
+
+from ninja import Field, Schema
+
+from domus.core.filtering import ListFilters
+from domus.core.money import CurrencyCode
+from domus.finance.models import (
+    AccountCode,
+    InvoiceStatus,
+    LineKind,
+    PaymentMethod,
+    PaymentPurpose,
+    PaymentStatus,
+    PayoutStatus,
+)
+
+MAX_AMOUNT = Decimal("999999999999.99")
+
+
+class InvoiceFilters(ListFilters):
+    status: InvoiceStatus | None = None
+    company_id: UUID | None = None
+    recipient_id: UUID | None = None
+    lease_id: UUID | None = None
+    listing_id: UUID | None = None
+
+
+class InvoiceLineIn(Schema):
+    kind: LineKind = LineKind.OTHER
+    description: str = Field(..., min_length=1, max_length=255)
+    quantity: Decimal = Field(Decimal(1), gt=0, le=1_000_000, decimal_places=2)
+    unit_price: Decimal = Field(..., ge=0, le=MAX_AMOUNT, decimal_places=2)
+    tax_rate: Decimal = Field(Decimal(0), ge=0, le=100, decimal_places=2)
+
+
+class InvoiceIn(Schema):
+    company_id: UUID
+    recipient_id: UUID
+    listing_id: UUID | None = None
+    currency: CurrencyCode | None = None
+    issue_date: date | None = None
+    due_date: date
+    notes: str = Field("", max_length=5000)
+    lines: list[InvoiceLineIn] = Field(..., min_length=1, max_length=100)
+
+
+class InvoicePatchIn(Schema):
+    recipient_id: UUID | None = None
+    currency: CurrencyCode | None = None
+    issue_date: date | None = None
+    due_date: date | None = None
+    notes: str | None = Field(None, max_length=5000)
+    lines: list[InvoiceLineIn] | None = Field(None, min_length=1, max_length=100)
+
+
+class VoidIn(Schema):
+    reason: str = Field("", max_length=255)
+
+
+class InvoiceLineOut(Schema):
+    kind: str
+    description: str
+    quantity: Decimal
+    unit_price: Decimal
+    tax_rate: Decimal
+    amount: Decimal
+    tax_amount: Decimal
+
+
+class InvoiceOut(Schema):
+    id: UUID
+    company_id: UUID
+    number: str = Field(..., alias="display_number")
+    recipient_id: UUID
+    lease_id: UUID | None
+    period_start: date | None
+    listing_id: UUID | None
+    currency: str
+    issue_date: date
+    due_date: date
+    status: str
+    subtotal: Decimal
+    tax_total: Decimal
+    total: Decimal
+    amount_paid: Decimal
+    balance_due: Decimal
+    notes: str
+    sent_at: datetime | None
+    voided_at: datetime | None
+    void_reason: str
+    lines: list[InvoiceLineOut]
+    created_at: datetime
+
+
+class PaymentFilters(ListFilters):
+    status: PaymentStatus | None = None
+    method: PaymentMethod | None = None
+    purpose: PaymentPurpose | None = None
+    company_id: UUID | None = None
+    invoice_id: UUID | None = None
+    listing_id: UUID | None = None
+
+
+class StkIn(Schema):
+    """Pay an invoice (``invoice_id``) or a listing's deposit, booking fee or rent."""
+
+    phone: str = Field(..., min_length=9, max_length=20)
+    invoice_id: UUID | None = None
+    listing_id: UUID | None = None
+    purpose: PaymentPurpose = PaymentPurpose.INVOICE
+    amount: Decimal | None = Field(None, gt=0, le=MAX_AMOUNT, decimal_places=2)
+
+
+class ListingStkIn(Schema):
+    phone: str = Field(..., min_length=9, max_length=20)
+    invoice_id: UUID | None = None
+    purpose: PaymentPurpose = PaymentPurpose.BOOKING_FEE
+    amount: Decimal | None = Field(None, gt=0, le=MAX_AMOUNT, decimal_places=2)
+
+
+class ManualPaymentIn(Schema):
+    method: PaymentMethod
+    amount: Decimal = Field(..., gt=0, le=MAX_AMOUNT, decimal_places=2)
+    reference: str = Field(..., min_length=1, max_length=100)
+    invoice_id: UUID | None = None
+    listing_id: UUID | None = None
+    purpose: PaymentPurpose = PaymentPurpose.INVOICE
+    payer_id: UUID | None = None
+    paid_at: datetime | None = None
+
+
+class PaymentOut(Schema):
+    id: UUID
+    company_id: UUID
+    invoice_id: UUID | None
+    listing_id: UUID | None
+    payer_id: UUID | None
+    purpose: str
+    method: str
+    status: str
+    amount: Decimal
+    currency: str
+    phone: str
+    reference: str
+    proof_url: str | None = None
+    merchant_request_id: str
+    checkout_request_id: str | None
+    mpesa_receipt: str | None
+    result_code: int | None
+    result_desc: str
+    paid_at: datetime | None
+    amount_applied: Decimal
+    amount_credited: Decimal
+    retry_of_id: UUID | None
+    created_at: datetime
+
+    @staticmethod
+    def resolve_proof_url(obj) -> str | None:
+        return obj.proof.url if obj.proof else None
+
+
+class PaymentStatusOut(Schema):
+    id: UUID
+    status: str
+    result_code: int | None
+    result_desc: str
+    mpesa_receipt: str | None
+    paid_at: datetime | None
+
+
+class ReviewOut(Schema):
+    id: UUID
+    reason: str
+    payment_id: UUID | None
+    checkout_request_id: str
+    payload: dict
+    raw_body: str
+    remote_addr: str
+    resolved: bool
+    created_at: datetime
+
+
+class TransactionFilters(ListFilters):
+    company_id: UUID | None = None
+    kind: str | None = Field(None, max_length=30)
+    reference_id: UUID | None = None
+    account: AccountCode | None = None
+
+
+class EntryOut(Schema):
+    account: str
+    owner_id: UUID | None
+    debit: Decimal
+    credit: Decimal
+
+    @staticmethod
+    def resolve_account(obj) -> str:
+        return obj.account.code
+
+
+class TransactionOut(Schema):
+    id: UUID
+    company_id: UUID
+    kind: str
+    reference_type: str
+    reference_id: UUID
+    memo: str
+    currency: str
+    amount: Decimal
+    reverses_id: UUID | None
+    entries: list[EntryOut]
+    created_at: datetime
+
+
+class PayoutFilters(ListFilters):
+    status: PayoutStatus | None = None
+    company_id: UUID | None = None
+    owner_id: UUID | None = None
+
+
+class PayoutIn(Schema):
+    company_id: UUID
+    owner_id: UUID
+    amount: Decimal = Field(..., gt=0, le=MAX_AMOUNT, decimal_places=2)
+    currency: CurrencyCode | None = None
+    note: str = Field("", max_length=255)
+
+
+class PayoutStatusIn(Schema):
+    status: PayoutStatus
+    reference: str = Field("", max_length=100)
+
+
+class PayoutOut(Schema):
+    id: UUID
+    company_id: UUID
+    owner_id: UUID
+    amount: Decimal
+    currency: str
+    status: str
+    reference: str
+    note: str
+    created_at: datetime
+
+
+class StatementQuery(Schema):
+    company_id: UUID
+    start: date
+    end: date
+
+
+class OwnerBalanceOut(Schema):
+    company_id: UUID
+    owner_id: UUID
+    balance: Decimal
+
+
+class OwnerExpenseIn(Schema):
+    company_id: UUID
+    amount: Decimal = Field(..., gt=0, le=MAX_AMOUNT, decimal_places=2)
+    currency: CurrencyCode | None = None
+    description: str = Field(..., min_length=1, max_length=255)
+    incurred_on: date | None = None
+    listing_id: UUID | None = None
+
+
+class OwnerExpenseOut(Schema):
+    id: UUID
+    company_id: UUID
+    owner_id: UUID
+    listing_id: UUID | None
+    amount: Decimal
+    currency: str
+    description: str
+    incurred_on: date
+    created_at: datetime
+
+
+class RefundIn(Schema):
+    reason: str = Field(..., min_length=1, max_length=200)

@@ -1,0 +1,189 @@
+"""Reads of invoices, payments, ledger transactions and payouts, scoped to what the actor may see."""
+
+from datetime import date
+from decimal import Decimal
+from typing import Any
+from uuid import UUID
+
+from django.db.models import Q, QuerySet, Sum
+
+from domus.core.exceptions import NotFound
+from domus.core.filtering import filter_list
+from domus.core.money import quantize
+from domus.core.policies import is_admin
+from domus.finance.models import AccountCode, Invoice, LedgerEntry, LedgerTransaction, Payment, Payout
+from domus.finance.policies import staff_company_ids
+
+
+def _scope(queryset: QuerySet, actor: Any, *personal: str) -> QuerySet:
+    if is_admin(actor):
+        return queryset
+    if not getattr(actor, "is_authenticated", False):
+        return queryset.none()
+    condition = Q(company_id__in=staff_company_ids(actor))
+    for field in personal:
+        condition |= Q(**{field: actor})
+    return queryset.filter(condition)
+
+
+def _apply_filters(queryset: QuerySet, filters: Any, names: tuple[str, ...]) -> QuerySet:
+    for name in names:
+        value = getattr(filters, name, None)
+        if value is not None:
+            queryset = queryset.filter(**{name: value})
+    return queryset
+
+
+# Invoices
+
+
+def invoice_visible_to(actor: Any) -> QuerySet[Invoice]:
+    """Company staff see their companies' invoices, recipients their own, admins all."""
+    return _scope(Invoice.objects.all(), actor, "recipient")
+
+
+def invoice_list_for_actor(*, actor: Any, filters: Any) -> QuerySet[Invoice]:
+    queryset = _apply_filters(
+        invoice_visible_to(actor).prefetch_related("lines"),
+        filters,
+        ("status", "company_id", "recipient_id", "lease_id", "listing_id"),
+    )
+    return filter_list(
+        queryset,
+        filters,
+        search_fields=["recipient__email", "notes"],
+        ordering_fields=["created_at", "due_date", "number", "total"],
+    )
+
+
+def invoice_get_for_actor(*, actor: Any, invoice_id: UUID) -> Invoice:
+    invoice = invoice_visible_to(actor).prefetch_related("lines").filter(pk=invoice_id).first()
+    if invoice is None:
+        raise NotFound("Invoice not found.")
+    return invoice
+
+
+# Payments
+
+
+def payment_visible_to(actor: Any) -> QuerySet[Payment]:
+    """Payers see theirs, agents and owners their listings', company staff their companies', admins all."""
+    return _scope(Payment.objects.all(), actor, "payer", "invoice__recipient", "listing__agent", "listing__owner")
+
+
+def payment_list_for_actor(*, actor: Any, filters: Any) -> QuerySet[Payment]:
+    queryset = _apply_filters(
+        payment_visible_to(actor), filters, ("status", "method", "purpose", "company_id", "invoice_id", "listing_id")
+    )
+    return filter_list(
+        queryset,
+        filters,
+        search_fields=["phone", "mpesa_receipt", "reference", "checkout_request_id", "payer__email"],
+        ordering_fields=["created_at", "amount", "status", "paid_at"],
+    )
+
+
+def payment_admin_list(*, filters: Any) -> QuerySet[Payment]:
+    queryset = _apply_filters(
+        Payment.objects.all(), filters, ("status", "method", "purpose", "company_id", "invoice_id", "listing_id")
+    )
+    return filter_list(
+        queryset,
+        filters,
+        search_fields=["phone", "mpesa_receipt", "reference", "checkout_request_id", "payer__email", "result_desc"],
+        ordering_fields=["created_at", "amount", "status", "paid_at"],
+    )
+
+
+def payment_get_for_actor(*, actor: Any, payment_id: UUID) -> Payment:
+    payment = payment_visible_to(actor).filter(pk=payment_id).first()
+    if payment is None:
+        raise NotFound("Payment not found.")
+    return payment
+
+
+# Ledger
+
+
+def transaction_list_for_actor(*, actor: Any, filters: Any) -> QuerySet[LedgerTransaction]:
+    queryset = _scope(LedgerTransaction.objects.prefetch_related("entries__account"), actor)
+    queryset = _apply_filters(queryset, filters, ("company_id", "kind", "reference_id"))
+    if getattr(filters, "account", None):
+        queryset = queryset.filter(entries__account__code=filters.account).distinct()
+    return filter_list(queryset, filters, search_fields=["memo"], ordering_fields=["created_at", "amount"])
+
+
+# Payouts
+
+
+def payout_list_for_actor(*, actor: Any, filters: Any) -> QuerySet[Payout]:
+    queryset = _apply_filters(
+        _scope(Payout.objects.all(), actor, "owner"), filters, ("status", "company_id", "owner_id")
+    )
+    return filter_list(queryset, filters, ordering_fields=["created_at", "amount"])
+
+
+def payout_get_for_actor(*, actor: Any, payout_id: UUID) -> Payout:
+    payout = _scope(Payout.objects.all(), actor, "owner").filter(pk=payout_id).first()
+    if payout is None:
+        raise NotFound("Payout not found.")
+    return payout
+
+
+def owner_statement(*, company_id: UUID, owner_id: UUID, start: date, end: date) -> dict[str, Any]:
+    """The owner's account for [start, end]: opening balance, each movement, closing balance."""
+    entries = LedgerEntry.objects.filter(
+        account__company_id=company_id, account__code=AccountCode.OWNER_PAYABLE, owner_id=owner_id
+    )
+    opening = entries.filter(transaction__created_at__date__lt=start).aggregate(c=Sum("credit"), d=Sum("debit"))
+    opening_balance = quantize((opening["c"] or Decimal(0)) - (opening["d"] or Decimal(0)))
+    lines = []
+    running = opening_balance
+    collected = fees = paid_out = expenses = Decimal(0)
+    period = (
+        entries.filter(transaction__created_at__date__gte=start, transaction__created_at__date__lte=end)
+        .select_related("transaction")
+        .order_by("transaction__created_at", "id")
+    )
+    fee_by_tx = dict(
+        LedgerEntry.objects.filter(
+            transaction_id__in=period.values("transaction_id"), account__code=AccountCode.FEE_REVENUE
+        )
+        .values_list("transaction_id")
+        .annotate(fee=Sum("credit"))
+    )
+    for entry in period:
+        running += entry.credit - entry.debit
+        fee = fee_by_tx.get(entry.transaction_id, Decimal(0)) if entry.credit else Decimal(0)
+        if entry.transaction.kind == "payment":
+            collected += entry.credit + fee
+            fees += fee
+        elif entry.transaction.kind == "payout":
+            paid_out += entry.debit
+        elif entry.transaction.kind == "expense":
+            expenses += entry.debit
+        lines.append(
+            {
+                "date": entry.transaction.created_at.date().isoformat(),
+                "kind": entry.transaction.kind,
+                "memo": entry.transaction.memo,
+                "transaction_id": str(entry.transaction_id),
+                "credit": str(entry.credit),
+                "debit": str(entry.debit),
+                "management_fee": str(fee),
+                "balance": str(quantize(running)),
+            }
+        )
+    return {
+        "company_id": str(company_id),
+        "owner_id": str(owner_id),
+        "period_start": start.isoformat(),
+        "period_end": end.isoformat(),
+        "opening_balance": str(opening_balance),
+        "rent_collected": str(quantize(collected)),
+        "management_fees": str(quantize(fees)),
+        "expenses": str(quantize(expenses)),
+        "payouts": str(quantize(paid_out)),
+        "closing_balance": str(quantize(running)),
+        "lines": lines,
+    }

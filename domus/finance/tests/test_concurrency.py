@@ -1,0 +1,81 @@
+"""Money under real concurrency (PostgreSQL, real threads, one connection each)."""
+
+import threading
+from collections.abc import Callable
+from datetime import date
+from decimal import Decimal
+
+import pytest
+from django.db import connection
+
+from domus.finance import services
+from domus.finance.models import Invoice, InvoiceStatus, LedgerTransaction, Payment, Payout
+from domus.finance.tests.conftest import CALLBACK_URL, callback
+
+
+def _race(count: int, work: Callable[[int], object]) -> list[object]:
+    start = threading.Barrier(count)
+    results: list[object] = []
+
+    def run(index: int) -> None:
+        try:
+            start.wait(timeout=10)
+            results.append(work(index))
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run, args=(index,)) for index in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    return results
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_ten_concurrent_deliveries_of_one_callback_pay_once(api_client, client_for, tenant, lease, daraja):
+    services.rent_invoices_issue(today=date(2026, 1, 5))
+    invoice = Invoice.objects.get(lease=lease)
+    response = client_for(tenant).post_json(
+        "/api/v1/finance/payments/mpesa/stk/", {"phone": "0712345678", "invoice_id": str(invoice.id)}
+    )
+    assert response.status_code == 201
+
+    statuses = _race(10, lambda _: api_client.post_json(CALLBACK_URL, callback("ws_CO_1")).status_code)
+
+    assert statuses == [200] * 10
+    assert Payment.objects.get().status == "paid"
+    assert LedgerTransaction.objects.filter(kind="payment").count() == 1
+    invoice.refresh_from_db()
+    assert (invoice.status, invoice.amount_paid) == (InvoiceStatus.PAID, Decimal("30000.00"))
+    assert services.ledger_verify()["ok"]
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_two_racing_payouts_never_exceed_the_balance(client_for, staff, owner, company, lease):
+    services.rent_invoices_issue(today=date(2026, 1, 5))
+    invoice = Invoice.objects.get(lease=lease)
+    services.payment_record_manual(
+        actor=staff, method="cash", amount=Decimal("30000"), reference="R1", invoice_id=invoice.id
+    )
+    clients = [client_for(staff), client_for(staff)]
+    body = {"company_id": str(company.id), "owner_id": str(owner.id), "amount": "20000"}
+
+    statuses = _race(2, lambda i: clients[i].post_json("/api/v1/finance/payouts/", body).status_code)
+
+    assert sorted(statuses) == [201, 409]
+    assert Payout.objects.count() == 1
+    assert services.owner_balance(company_id=company.id, owner_id=owner.id) == Decimal("7000.00")
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_the_invoice_job_run_twice_at_once_issues_one_invoice(lease):
+    issued = _race(2, lambda _: services.rent_invoices_issue(today=date(2026, 1, 5)))
+
+    assert sorted(issued) == [0, 1]
+    invoice = Invoice.objects.get(lease=lease)
+    assert invoice.number == 1
+    assert LedgerTransaction.objects.filter(kind="invoice").count() == 1

@@ -1,0 +1,91 @@
+"""Shapes of the leasing API."""
+
+from datetime import date, datetime
+from decimal import Decimal
+from uuid import UUID
+
+from ninja import Field, Schema
+
+from domus.core.filtering import ListFilters
+from domus.core.money import CurrencyCode
+from domus.leasing.models import LateFeeType, LeaseStatus
+
+MAX_AMOUNT = Decimal("999999999999.99")
+
+
+class LeaseFilters(ListFilters):
+    status: LeaseStatus | None = None
+    company_id: UUID | None = None
+    listing_id: UUID | None = None
+    unit_id: UUID | None = None
+    tenant_id: UUID | None = None
+    owner_id: UUID | None = None
+
+
+class LeaseIn(Schema):
+    listing_id: UUID
+    unit_id: UUID | None = None
+    tenant_id: UUID
+    owner_id: UUID | None = None
+    start_date: date
+    end_date: date
+    rent_amount: Decimal = Field(..., gt=0, le=MAX_AMOUNT, decimal_places=2)
+    currency: CurrencyCode | None = None
+    billing_day: int = Field(1, ge=1, le=28)
+    deposit: Decimal = Field(Decimal(0), ge=0, le=MAX_AMOUNT, decimal_places=2)
+    grace_days: int = Field(5, ge=0, le=60)
+    late_fee_type: LateFeeType = LateFeeType.NONE
+    late_fee_value: Decimal = Field(Decimal(0), ge=0, le=MAX_AMOUNT, decimal_places=2)
+    management_fee_percent: Decimal = Field(Decimal(10), ge=0, le=100, decimal_places=2)
+
+
+class LeasePatchIn(Schema):
+    unit_id: UUID | None = None
+    start_date: date | None = None
+    end_date: date | None = None
+    rent_amount: Decimal | None = Field(None, gt=0, le=MAX_AMOUNT, decimal_places=2)
+    billing_day: int | None = Field(None, ge=1, le=28)
+    deposit: Decimal | None = Field(None, ge=0, le=MAX_AMOUNT, decimal_places=2)
+    grace_days: int | None = Field(None, ge=0, le=60)
+    late_fee_type: LateFeeType | None = None
+    late_fee_value: Decimal | None = Field(None, ge=0, le=MAX_AMOUNT, decimal_places=2)
+    management_fee_percent: Decimal | None = Field(None, ge=0, le=100, decimal_places=2)
+
+
+class TerminateIn(Schema):
+    reason: str = Field(..., min_length=1, max_length=2000)
+    on: date | None = None
+
+
+class LeaseOut(Schema):
+    id: UUID
+    company_id: UUID
+    listing_id: UUID
+    unit_id: UUID | None
+    tenant_id: UUID
+    owner_id: UUID
+    start_date: date
+    end_date: date
+    rent_amount: Decimal
+    currency: str
+    billing_day: int
+    deposit: Decimal
+    grace_days: int
+    late_fee_type: str
+    late_fee_value: Decimal
+    management_fee_percent: Decimal
+    status: str
+    activated_at: datetime | None
+    ended_on: date | None
+    termination_reason: str
+    created_at: datetime
+    updated_at: datetime
+
+
+class RentPeriodOut(Schema):
+    id: UUID
+    period_start: date
+    period_end: date
+    due_date: date
+    amount: Decimal
+    invoice_id: UUID | None

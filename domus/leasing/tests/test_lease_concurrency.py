@@ -1,0 +1,54 @@
+"""Two active leases of one unit with overlapping dates: the exclusion constraint decides."""
+
+import threading
+from datetime import date
+
+import pytest
+from django.db import IntegrityError, connection, transaction
+
+from domus.leasing.models import Lease, LeaseStatus
+from domus.leasing.tests.factories import LeaseFactory
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_two_threads_activating_overlapping_leases_one_wins(client_for, staff, listing, unit, settings):
+    settings.RATE_LIMITS_ENABLED = False
+    leases = [
+        LeaseFactory(listing=listing, unit=unit),
+        LeaseFactory(listing=listing, unit=unit, start_date=date(2026, 3, 1), end_date=date(2027, 2, 28)),
+    ]
+    clients = [client_for(staff), client_for(staff)]
+    start = threading.Barrier(2)
+    statuses: list[int] = []
+
+    def activate(client, lease) -> None:
+        try:
+            start.wait(timeout=10)
+            statuses.append(client.post(f"/api/v1/leasing/leases/{lease.id}/activate/").status_code)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=activate, args=pair) for pair in zip(clients, leases, strict=True)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+
+    assert sorted(statuses) == [200, 409]
+    assert Lease.objects.filter(unit=unit, status=LeaseStatus.ACTIVE).count() == 1
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_the_database_refuses_overlapping_active_leases(listing, unit):
+    LeaseFactory(listing=listing, unit=unit, status=LeaseStatus.ACTIVE)
+
+    with pytest.raises(IntegrityError), transaction.atomic():
+        LeaseFactory(
+            listing=listing,
+            unit=unit,
+            status=LeaseStatus.ACTIVE,
+            start_date=date(2026, 12, 1),
+            end_date=date(2027, 1, 31),
+        )
