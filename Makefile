@@ -11,7 +11,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 PYTEST_ARGS ?=
 
-.PHONY: venv run test lint check migrate seed worker beat routes bench clean
+.PHONY: venv run test lint check migrate seed worker beat routes clean
 
 $(BIN)/activate: pyproject.toml
 	@test -n "$(PYTHON)" || { echo "Python >= 3.12 not found (Django 6.1 needs it)."; exit 1; }
@@ -29,6 +29,7 @@ migrate: venv
 seed: migrate
 	$(BIN)/python manage.py seed_demo
 
+# The M-Pesa simulator of the embedded default calls back this very server (docs/rentals-and-money.md).
 run: seed
 	@echo ""
 	@echo "  Domus is starting on http://$(HOST):$(PORT)/"
@@ -37,6 +38,8 @@ run: seed
 	@echo "    OpenAPI schema:     http://$(HOST):$(PORT)/api/schema/"
 	@echo "    Admin:              http://$(HOST):$(PORT)/admin/"
 	@echo ""
+	MPESA_CALLBACK_URL=$${MPESA_CALLBACK_URL:-http://127.0.0.1:$(PORT)/api/v1/finance/payments/mpesa/callback/} \
+	MPESA_SIMULATOR_URL=$${MPESA_SIMULATOR_URL:-http://127.0.0.1:$(PORT)/api/v1/finance/mpesa-simulator} \
 	$(BIN)/uvicorn domus.asgi:application --host $(HOST) --port $(PORT) --lifespan off
 
 test: venv

@@ -154,6 +154,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "domus.properties.tasks.map_grid_refresh",
         "schedule": 60.0,
     },
+    "listing-facet-groups-refresh": {
+        "task": "domus.properties.tasks.facet_groups_refresh",
+        "schedule": 60.0,
+    },
     "listing-aggregates-warm": {
         "task": "domus.properties.aggregate_jobs.listing_aggregates_warm",
         "schedule": 240.0,
@@ -299,7 +303,17 @@ TWILIO_AUTH_TOKEN = env.str("TWILIO_AUTH_TOKEN", default="")
 TWILIO_FROM_NUMBER = env.str("TWILIO_FROM_NUMBER", default="")
 WHATSAPP_TOKEN = env.str("WHATSAPP_TOKEN", default="")
 WHATSAPP_PHONE_NUMBER_ID = env.str("WHATSAPP_PHONE_NUMBER_ID", default="")
+# When set, WhatsApp callbacks must carry a valid X-Hub-Signature-256 (the Meta app secret).
+WHATSAPP_APP_SECRET = env.str("WHATSAPP_APP_SECRET", default="")
 TELEGRAM_BOT_TOKEN = env.str("TELEGRAM_BOT_TOKEN", default="")
+# Provider status callbacks come in bursts (one per message and status) from a few IPs.
+RATE_LIMITS["messaging_callback"] = env.str("RATE_LIMIT_MESSAGING_CALLBACK", default="10000/h")
+# Deliveries left queued/sending longer than this are re-sent by the beat job below.
+MESSAGING_STALE_AFTER_SECONDS = env.int("MESSAGING_STALE_AFTER_SECONDS", default=300)
+CELERY_BEAT_SCHEDULE["communications-requeue-stale-deliveries"] = {
+    "task": "domus.communications.tasks.deliveries_requeue_stale",
+    "schedule": 120.0,
+}
 if REDIS_URL:
     # redis-py 8 reads with a 5 s socket timeout by default, the same as channels_redis's
     # 5 s BZPOPMIN: an idle consumer then dies with "Timeout reading". Its async pool also
@@ -331,6 +345,8 @@ MPESA_PENDING_QUERY_AFTER = env.int("MPESA_PENDING_QUERY_AFTER", default=180)
 MPESA_PENDING_EXPIRE_AFTER = env.int("MPESA_PENDING_EXPIRE_AFTER", default=3600)
 FINANCE_INVOICE_LEAD_DAYS = env.int("FINANCE_INVOICE_LEAD_DAYS", default=0)
 FINANCE_TAX_RATE_RENT = env.str("FINANCE_TAX_RATE_RENT", default="0")
+# Largest proof (PDF, JPEG, PNG, WebP) accepted for a manual payment.
+FINANCE_PROOF_MAX_BYTES = env.int("FINANCE_PROOF_MAX_BYTES", default=10 * 1024 * 1024)
 CELERY_BEAT_SCHEDULE["finance-rent-invoices"] = {
     "task": "domus.finance.tasks.rent_invoices_issue",
     "schedule": crontab(hour=0, minute=15),
@@ -342,4 +358,8 @@ CELERY_BEAT_SCHEDULE["finance-late-fees"] = {
 CELERY_BEAT_SCHEDULE["finance-mpesa-pending-query"] = {
     "task": "domus.finance.tasks.mpesa_pending_query",
     "schedule": 120.0,
+}
+CELERY_BEAT_SCHEDULE["leasing-leases-end"] = {
+    "task": "domus.leasing.tasks.leases_end_expired",
+    "schedule": crontab(hour=0, minute=5),
 }

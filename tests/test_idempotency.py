@@ -1,5 +1,6 @@
 import pytest
 
+from conftest import ApiClient
 from domus.core.models import IdempotencyRecord
 
 
@@ -47,6 +48,33 @@ def test_keys_are_scoped_to_the_caller(contract, client_for, user, admin_user):
     headers = {"Idempotency-Key": "shared"}
     client_for(user).post_json("/api/v1/contract/echo/", {"amount": 1}, headers=headers)
     response = client_for(admin_user).post_json("/api/v1/contract/echo/", {"amount": 1}, headers=headers)
+    assert response.status_code == 201
+    assert "Idempotent-Replayed" not in response
+    assert len(contract.calls) == 2
+
+
+@pytest.mark.django_db
+def test_a_key_survives_a_token_refresh(contract, client_for, user):
+    headers = {"Idempotency-Key": "retry-after-refresh"}
+    first = client_for(user).post_json("/api/v1/contract/echo/", {"amount": 1}, headers=headers)
+    # client_for issues a fresh token pair each time: the same user retrying with a new token
+    again = client_for(user).post_json("/api/v1/contract/echo/", {"amount": 1}, headers=headers)
+    assert again.status_code == first.status_code == 201
+    assert again["Idempotent-Replayed"] == "true"
+    assert len(contract.calls) == 1
+
+
+@pytest.mark.django_db
+def test_a_forged_token_never_shares_the_user_s_keys(contract, client_for, user):
+    import jwt
+
+    headers = {"Idempotency-Key": "forged"}
+    client_for(user).post_json("/api/v1/contract/echo/", {"amount": 1}, headers=headers)
+    forged = jwt.encode({"sub": str(user.pk), "type": "access"}, "not-the-signing-key-" * 3, algorithm="HS256")
+    response = ApiClient(headers={"Authorization": f"Bearer {forged}", **headers}).post_json(
+        "/api/v1/contract/echo/", {"amount": 1}
+    )
+    # the echo operation is public: it runs again, and the user's stored answer is not handed out
     assert response.status_code == 201
     assert "Idempotent-Replayed" not in response
     assert len(contract.calls) == 2

@@ -5,7 +5,14 @@ import pytest
 
 from domus.accounts.tests.factories import UserFactory
 from domus.audit.services import audit_record
+from domus.communications.tests.factories import (
+    ConversationFactory,
+    MessageFactory,
+    NotificationFactory,
+    TicketFactory,
+)
 from domus.core.roles import Role
+from domus.crm.tests.factories import LeadFactory
 from domus.organizations import services as org_services
 
 # (method, path relative to /api/v1/ or /api/) as the seeds write them
@@ -49,6 +56,32 @@ SEED_ROUTES = [
     ("GET", "companies/{company_id}"),
     ("PUT", "companies/{company_id}"),
     ("POST", "companies/{company_id}/onboard"),
+    # seed 000: communications and support tickets
+    ("GET", "properties/support/tickets"),
+    ("POST", "properties/support/tickets"),
+    ("GET", "properties/support/tickets/stats"),
+    ("GET", "properties/support/tickets/{ticket_id}"),
+    ("PUT", "properties/support/tickets/{ticket_id}"),
+    ("POST", "properties/support/tickets/{ticket_id}/reply"),
+    ("POST", "properties/support/tickets/{ticket_id}/assign"),
+    ("POST", "properties/support/tickets/{ticket_id}/close"),
+    ("GET", "communications/conversations"),
+    ("POST", "communications/conversations/start_conversation"),
+    ("GET", "communications/conversations/{conversation_id}/messages"),
+    ("POST", "communications/conversations/{conversation_id}/send_message"),
+    ("GET", "communications/conversations/unread_count"),
+    ("GET", "communications/messages"),
+    ("POST", "communications/messages/{message_id}/mark_read"),
+    ("GET", "communications/notifications"),
+    ("POST", "communications/notifications"),
+    ("GET", "communications/notifications/{notification_id}"),
+    ("PUT", "communications/notifications/{notification_id}"),
+    # seed 003: communication preferences and outreach
+    ("GET", "communication/preferences"),
+    ("POST", "communication/preferences"),
+    ("PUT", "communication/preferences"),
+    ("POST", "communication/send/{lead_id}"),
+    ("POST", "communication/send-bulk"),
     # seed 002
     ("GET", "health"),
     ("GET", "health/details"),
@@ -78,6 +111,8 @@ DELETE_ROUTES = [
     "accounts/agent-profiles/{agent_profile_id}",
     "companies/{company_id}",
     "stores/{branch_id}",
+    "properties/support/tickets/{ticket_id}",
+    "communications/notifications/{notification_id}",
 ]
 FORMS = ["/api/v1/{}/", "/api/v1/{}", "/api/{}/", "/api/{}"]
 
@@ -93,7 +128,13 @@ def ids(db, admin_user):
     branch = org_services.branch_create(actor=admin_user, company=company, name="Seed HQ", code="HQ")
     agent_profile = account_services.agent_profile_create(actor=admin_user, user=agent, company_id=company.id)
     log = audit_record(actor=admin_user, action="test", resource_type="test", resource_id="1")
+    conversation = ConversationFactory(members=[admin_user, agent])
     return {
+        "conversation_id": conversation.id,
+        "message_id": MessageFactory(conversation=conversation, sender=agent).id,
+        "notification_id": NotificationFactory(recipient=admin_user).id,
+        "ticket_id": TicketFactory(customer=agent, company=company).id,
+        "lead_id": LeadFactory(company=company).id,
         "username": agent.username,
         "user_id": agent.id,
         "profile_id": agent.profile.id,

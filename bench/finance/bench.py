@@ -6,16 +6,22 @@ M-Pesa callbacks processed per second through the whole stack.
     DATABASE_URL=... REDIS_URL=... .venv/bin/python bench/finance/bench.py --leases 50000 --callbacks 5000 --threads 2
 
 1. Setup (not timed): one company per 2,500 leases, an owner and a listing per company, a pool
-   of tenants, then ``--leases`` active leases whose first rent period is due today (bulk insert).
+   of tenants, then ``--leases`` active leases (one unit each) whose first rent period is due
+   today (bulk insert).
 2. Invoice job (timed): ``domus.finance.services.rent_invoices_issue()`` exactly as beat runs it:
-   one transaction per invoice (gapless number, lines, ledger posting, period marked, audit row,
-   events and the e-mail task queued to Celery on Redis, i.e. not rendered in the job).
+   per company, batches of up to 500 rent periods, each batch in one transaction (the invoice
+   counter row locked for gapless numbers, the periods re-read, then invoices, lines, one balanced
+   ledger posting per invoice, periods marked, one audit row) and one Celery task per batch that
+   announces the invoices (``invoice.sent`` + e-mailed PDF, done by the worker, not the job).
    Then it is run a second time to show it issues nothing more.
 3. Callbacks (timed): ``--callbacks`` pending STK payments on the new invoices, then one Daraja
    success callback each, POSTed to /api/v1/finance/payments/mpesa/callback/ through Django's
    test client (middleware, Ninja, the service, PostgreSQL) from ``--threads`` threads.
    Each is followed by a duplicate delivery, which must change nothing.
 4. ``ledger_verify()`` must answer ok.
+
+Exits non-zero (status 1) when the paid payments, the payment postings and the callbacks sent do
+not all match, when a callback failed, or when the ledger does not verify.
 
 Refuses SQLite and databases whose name lacks "domus". The bench rows are deleted first (--keep
 to skip). Numbers go to bench/finance/README.md.
@@ -41,7 +47,7 @@ import django  # noqa: E402
 django.setup()
 
 from django.conf import settings  # noqa: E402
-from django.db import connection  # noqa: E402
+from django.db import connection, transaction  # noqa: E402
 from django.test import Client  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
@@ -51,12 +57,13 @@ from domus.finance import services  # noqa: E402
 from domus.finance.models import Invoice, LedgerTransaction, Payment  # noqa: E402
 from domus.leasing.models import Lease, LeaseStatus, RentPeriod  # noqa: E402
 from domus.organizations.models import Company  # noqa: E402
-from domus.properties.models import Listing  # noqa: E402
+from domus.properties.models import Listing, Unit  # noqa: E402
 
 PREFIX = "bench-fin"
 LEASES_PER_COMPANY = 2500
 TENANTS = 2000
 BATCH = 5000
+LEDGER_TABLES = ("finance_ledgerentry", "finance_ledgertransaction")
 
 
 def _guard() -> None:
@@ -67,11 +74,14 @@ def _guard() -> None:
 
 def _wipe() -> None:
     companies = Company.objects.filter(slug__startswith=PREFIX)
-    with connection.cursor() as cursor:
-        ids = [str(pk) for pk in companies.values_list("id", flat=True)]
-        if not ids:
-            return
-        # The ledger is append-only through the ORM; the bench removes its own rows with SQL.
+    ids = [str(pk) for pk in companies.values_list("id", flat=True)]
+    if not ids:
+        return
+    with transaction.atomic(), connection.cursor() as cursor:
+        # The ledger is append-only (model guards and, on PostgreSQL, a trigger): the bench removes
+        # its own rows with SQL, the triggers disabled only inside this transaction.
+        for table in LEDGER_TABLES:
+            cursor.execute(f"ALTER TABLE {table} DISABLE TRIGGER {table}_append_only")
         cursor.execute(
             "DELETE FROM finance_ledgerentry WHERE transaction_id IN "
             "(SELECT id FROM finance_ledgertransaction WHERE company_id = ANY(%s::uuid[]))",
@@ -96,8 +106,16 @@ def _wipe() -> None:
             [ids],
         )
         cursor.execute("DELETE FROM leasing_lease WHERE company_id = ANY(%s::uuid[])", [ids])
+        cursor.execute(
+            "DELETE FROM properties_unit WHERE listing_id IN "
+            "(SELECT id FROM properties_listing WHERE company_id = ANY(%s::uuid[]))",
+            [ids],
+        )
         cursor.execute("DELETE FROM properties_listing WHERE company_id = ANY(%s::uuid[])", [ids])
         cursor.execute("DELETE FROM organizations_company WHERE id = ANY(%s::uuid[])", [ids])
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")  # no pending FK checks before ALTER TABLE
+        for table in LEDGER_TABLES:
+            cursor.execute(f"ALTER TABLE {table} ENABLE TRIGGER {table}_append_only")
 
 
 def _user(email: str, role: str) -> User:
@@ -117,10 +135,16 @@ def setup(lease_count: int) -> None:
             title=f"Bench block {index}", price=Decimal(30000), company=company, owner=owner, listing_type="rent"
         )
         count = min(LEASES_PER_COMPANY, lease_count - made)
+        # One unit per lease: overlapping active leases of one unit (or of a whole listing) are
+        # refused by the leasing app's exclusion constraints.
+        units = Unit.objects.bulk_create(
+            [Unit(listing=listing, unit_number=f"U{i:05d}") for i in range(count)], batch_size=BATCH
+        )
         leases = [
             Lease(
                 company=company,
                 listing=listing,
+                unit=units[i],
                 tenant=tenants[(made + i) % len(tenants)],
                 owner=owner,
                 start_date=today,
@@ -275,6 +299,18 @@ def main() -> None:
         f"{time.perf_counter() - started:.1f}s",
         flush=True,
     )
+    problems = []
+    if not (result["paid"] == result["payment_postings"] == result["callbacks"]):
+        problems.append(
+            f"paid payments ({result['paid']}), payment postings ({result['payment_postings']}) and "
+            f"callbacks ({result['callbacks']}) do not match"
+        )
+    if result["failures"]:
+        problems.append(f"{result['failures']} callback deliveries failed")
+    if not report["ok"]:
+        problems.append("the ledger does not verify")
+    if problems:
+        sys.exit("FAILED: " + "; ".join(problems))
 
 
 if __name__ == "__main__":

@@ -65,14 +65,15 @@ def main(argv: list[str] | None = None) -> int:
 
     from domus.properties.caching import listing_cache_bump
     from domus.properties.models import Listing
-    from domus.properties.selectors import MAP_GRID_BUILT_KEY, public_listing_q
+    from domus.properties.selectors import FACET_GROUPS_BUILT_KEY, MAP_GRID_BUILT_KEY, public_listing_q
 
     def empty_cache() -> None:
-        """Forget every cached answer; keep the mark that the map roll-up is built (it is in the database)."""
-        built = cache.get(MAP_GRID_BUILT_KEY)
+        """Forget every cached answer; keep the marks that the roll-ups are built (they are in the database)."""
+        built = {key: cache.get(key) for key in (MAP_GRID_BUILT_KEY, FACET_GROUPS_BUILT_KEY)}
         cache.clear()
-        if built:
-            cache.set(MAP_GRID_BUILT_KEY, built, timeout=None)
+        for key, value in built.items():
+            if value:
+                cache.set(key, value, timeout=None)
 
     settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, "testserver"]
     settings.RATE_LIMITS_ENABLED = False

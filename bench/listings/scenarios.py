@@ -18,6 +18,7 @@ SCENARIOS: dict[str, str] = {
     "near + radius 1 km": "properties/?near=-1.2864,36.8172&radius_km=1",
     "facets (city)": "properties/facets/?city=nairobi",
     "facets (all)": "properties/facets/",
+    "facets (city + price, live)": "properties/facets/?city=nairobi&min_price=3000000",
     "map zoom 6": f"properties/map/?bbox={MAP_BOXES[6]}&zoom=6",
     "map zoom 10": f"properties/map/?bbox={MAP_BOXES[10]}&zoom=10",
     "map zoom 14": f"properties/map/?bbox={MAP_BOXES[14]}&zoom=14",

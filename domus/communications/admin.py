@@ -54,6 +54,7 @@ class NotificationAdmin(admin.ModelAdmin):
     list_display = ["title", "recipient", "type", "event", "read_at", "created_at"]
     list_filter = ["type"]
     search_fields = ["title", "body", "event"]
+    readonly_fields = ["event_id"]
     raw_id_fields = ["recipient", "created_by"]
 
 
@@ -86,9 +87,10 @@ class CommunicationPreferenceAdmin(admin.ModelAdmin):
 
 @admin.register(OptOut)
 class OptOutAdmin(admin.ModelAdmin):
-    list_display = ["channel", "address", "reason", "created_at"]
+    list_display = ["channel", "address", "reason", "company", "created_at"]
     list_filter = ["channel"]
     search_fields = ["address"]
+    raw_id_fields = ["company", "created_by"]
 
 
 @admin.register(Delivery)

@@ -2,6 +2,11 @@
 notifications, support tickets (seed 000 ``properties/support/tickets/``), preferences
 and multi-channel outreach (seed 003 ``communication/``), and provider callbacks."""
 
+import base64
+import hashlib
+import hmac
+import json
+from typing import Any
 from uuid import UUID
 
 from django.conf import settings
@@ -28,6 +33,7 @@ from domus.communications.schemas import (
     NotificationIn,
     NotificationOut,
     NotificationUpdateIn,
+    OptOutFilters,
     OptOutIn,
     OptOutOut,
     PreferenceIn,
@@ -109,7 +115,7 @@ def conversation_detail(request: HttpRequest, conversation_id: UUID):
 @router.get(
     "/conversations/{conversation_id}/messages/",
     response={200: list[MessageOut], **READ_ERRORS},
-    summary="Messages of a conversation, newest first (page with `before=<created_at>`)",
+    summary="Messages of a conversation, newest first (page with `before_id=<last message id>`)",
     openapi_extra=MEMBERS,
 )
 @paginate
@@ -410,15 +416,44 @@ def send_bulk(request: HttpRequest, payload: BulkSendIn):
     return services.outreach_send(actor=request.auth, **payload.model_dump())
 
 
+OPTOUT_KEEPERS = {"x-permission": "company agents and staff (their companies' opt-outs), or admin"}
+
+
+@router.get(
+    "/opt-outs/",
+    response={200: list[OptOutOut], 400: ErrorOut, 401: ErrorOut, 403: ErrorOut},
+    summary="Opt-outs recorded by the caller's companies (all for admins)",
+    openapi_extra=OPTOUT_KEEPERS,
+)
+@paginate
+def optout_list(request: HttpRequest, filters: Query[OptOutFilters]):
+    require(policies.can_send_outreach(request.auth), "Only agents and staff read opt-outs.")
+    return selectors.optout_list_for_actor(actor=request.auth, filters=filters)
+
+
 @router.post(
     "/opt-outs/",
-    response={201: OptOutOut, **WRITE_ERRORS},
-    summary="Record that an address asked not to be contacted on a channel",
+    response={200: OptOutOut, 201: OptOutOut, **WRITE_ERRORS},
+    summary="Record that an address asked not to be contacted on a channel (200: already recorded)",
     openapi_extra=SENDERS,
 )
 def optout_create(request: HttpRequest, payload: OptOutIn):
     require(policies.can_send_outreach(request.auth), "Only agents and staff record opt-outs.")
-    return Status(201, services.optout_add(actor=request.auth, **payload.model_dump()))
+    optout, created = services.optout_add(actor=request.auth, **payload.model_dump())
+    return Status(201 if created else 200, optout)
+
+
+@router.delete(
+    "/opt-outs/{optout_id}/",
+    response={204: None, **WRITE_ERRORS},
+    summary="Lift an opt-out (the address may be contacted again)",
+    openapi_extra=OPTOUT_KEEPERS,
+)
+def optout_delete(request: HttpRequest, optout_id: UUID):
+    require(policies.can_send_outreach(request.auth), "Only agents and staff lift opt-outs.")
+    optout = selectors.optout_get_for_actor(actor=request.auth, optout_id=optout_id)
+    services.optout_remove(actor=request.auth, optout=optout)
+    return Status(204, None)
 
 
 @router.get(
@@ -462,39 +497,87 @@ def whatsapp_verify(request: HttpRequest, provider: str):
     "/callbacks/{provider}/",
     auth=None,
     response={204: None, 400: ErrorOut, 401: ErrorOut},
-    summary="Delivery status callback of a provider (twilio, whatsapp), with ?token=",
-    throttle=ScopedRateLimit("public_form"),
+    summary="Delivery status callback of a provider (twilio, whatsapp), with ?token= and the provider's signature",
+    throttle=ScopedRateLimit("messaging_callback"),
 )
 def delivery_callback(request: HttpRequest, provider: str, token: str = ""):
     expected = settings.MESSAGING_CALLBACK_TOKEN
     if not expected or not constant_time_compare(token, expected):
         raise AuthenticationFailed("Bad callback token.")
+    if provider not in ("twilio", "whatsapp"):
+        raise ValidationFailed("Unknown provider.", errors={"provider": ["Use twilio or whatsapp."]})
+    if not callback_signature_valid(request, provider):
+        raise AuthenticationFailed("Bad callback signature.")
     for message_id, status, error in _callback_statuses(request, provider):
         services.delivery_status_update(provider=provider, provider_message_id=message_id, status=status, error=error)
     return Status(204, None)
 
 
-def _callback_statuses(request: HttpRequest, provider: str) -> list[tuple[str, str, str]]:
-    """(provider message id, status, error) of a callback body."""
-    import json
+def callback_signature_valid(request: HttpRequest, provider: str) -> bool:
+    """Whether the provider signed this callback (checked only when its secret is set):
+    Twilio's ``X-Twilio-Signature`` (HMAC-SHA1 of the full URL and the sorted POST
+    parameters, with ``TWILIO_AUTH_TOKEN``), Meta's ``X-Hub-Signature-256`` (HMAC-SHA256
+    of the raw body, with ``WHATSAPP_APP_SECRET``)."""
+    if provider == "twilio":
+        secret = settings.TWILIO_AUTH_TOKEN
+        if not secret:
+            return True
+        signed = callback_url(request) + "".join(f"{k}{v}" for k, v in sorted(request.POST.items()))
+        digest = base64.b64encode(hmac.new(secret.encode(), signed.encode(), hashlib.sha1).digest()).decode()
+        return hmac.compare_digest(digest, request.headers.get("X-Twilio-Signature", ""))
+    secret = settings.WHATSAPP_APP_SECRET
+    if not secret:
+        return True
+    digest = "sha256=" + hmac.new(secret.encode(), request.body, hashlib.sha256).hexdigest()
+    return hmac.compare_digest(digest, request.headers.get("X-Hub-Signature-256", ""))
 
+
+def callback_url(request: HttpRequest) -> str:
+    """The URL the provider called, as it signed it: ``MESSAGING_CALLBACK_BASE_URL`` (the
+    public address behind a proxy) and the path with its query, else the request's own."""
+    base = settings.MESSAGING_CALLBACK_BASE_URL
+    if base:
+        return base.rstrip("/") + request.get_full_path()
+    return request.build_absolute_uri()
+
+
+def _callback_statuses(request: HttpRequest, provider: str) -> list[tuple[str, str, str]]:
+    """(provider message id, status, error) of a callback body; a body of the wrong shape
+    is a 400."""
     if provider == "twilio":
         form = request.POST
         message_id = form.get("MessageSid") or form.get("CallSid") or ""
         status = form.get("MessageStatus") or form.get("CallStatus") or ""
         return [(message_id, status, form.get("ErrorMessage", ""))]
-    if provider == "whatsapp":
-        try:
-            body = json.loads(request.body or b"{}")
-        except ValueError:
-            raise ValidationFailed("The callback body is not JSON.") from None
-        rows = []
-        for entry in body.get("entry") or []:
-            for change in entry.get("changes") or []:
-                for status in (change.get("value") or {}).get("statuses") or []:
-                    errors = status.get("errors") or [{}]
-                    rows.append(
-                        (str(status.get("id", "")), str(status.get("status", "")), str(errors[0].get("title", "")))
-                    )
-        return rows
-    raise ValidationFailed("Unknown provider.", errors={"provider": ["Use twilio or whatsapp."]})
+    try:
+        body = json.loads(request.body or b"{}")
+    except ValueError:
+        raise ValidationFailed("The callback body is not JSON.") from None
+    if not isinstance(body, dict):
+        raise ValidationFailed("The callback body must be a JSON object.", errors={"body": ["Expected an object."]})
+    rows = []
+    for entry in _objects(body.get("entry"), "entry"):
+        for change in _objects(entry.get("changes"), "entry.changes"):
+            value = change.get("value") or {}
+            if not isinstance(value, dict):
+                raise _bad_shape("entry.changes.value")
+            for status in _objects(value.get("statuses"), "entry.changes.value.statuses"):
+                errors = status.get("errors") or [{}]
+                first = errors[0] if isinstance(errors, list) and errors and isinstance(errors[0], dict) else {}
+                rows.append((str(status.get("id", "")), str(status.get("status", "")), str(first.get("title", ""))))
+    return rows
+
+
+def _objects(value: Any, field: str) -> list[dict[str, Any]]:
+    """``value`` as a list of JSON objects (missing: empty); 400 for anything else."""
+    if value is None:
+        return []
+    if not isinstance(value, list) or not all(isinstance(item, dict) for item in value):
+        raise _bad_shape(field)
+    return value
+
+
+def _bad_shape(field: str) -> ValidationFailed:
+    return ValidationFailed(
+        "The callback body has an unexpected shape.", errors={field: ["Expected a list of objects."]}
+    )

@@ -11,8 +11,10 @@ Server frames: ``welcome``, ``subscribed``, ``unsubscribed``, ``pong``, ``notifi
 ``{"type": "error", "code": ..., "detail": ...}``: a refused subscription or a bad frame
 answers an error frame and the connection stays open."""
 
+import asyncio
 import json
 import logging
+import time
 from typing import Any
 from uuid import UUID
 
@@ -35,11 +37,22 @@ class Refused(Exception):
         self.detail = detail
 
 
+class Closed(Exception):
+    """The socket was closed while handling a frame; nothing more to answer."""
+
+
 def _uuid(raw: str, channel: str) -> UUID:
     try:
         return UUID(raw)
     except ValueError:
         raise Refused("bad_channel", f"{channel!r} does not name a valid id.") from None
+
+
+@database_sync_to_async
+def _still_active(user: Any) -> bool:
+    from django.contrib.auth import get_user_model
+
+    return get_user_model().objects.filter(pk=user.pk, is_active=True).exists()
 
 
 @database_sync_to_async
@@ -80,8 +93,21 @@ class RealtimeConsumer(AsyncWebsocketConsumer):
         self.subscriptions: dict[str, list[str]] = {}
         await self.accept(subprotocol=self.scope.get("accepted_subprotocol"))
         await self._send({"type": "welcome", "user_id": str(user.pk)})
+        exp = self.scope.get("token_exp")
+        if exp is not None:
+            # The socket lives as long as the token it signed in with; the client
+            # reconnects with a fresh one.
+            self._expiry = asyncio.ensure_future(self._close_at(exp))
+
+    async def _close_at(self, exp: float) -> None:
+        await asyncio.sleep(max(0.0, exp - time.time()))
+        await self._send({"type": "error", "code": "token_expired", "detail": "The access token expired."})
+        await self.close(code=UNAUTHENTICATED_CLOSE_CODE)
 
     async def disconnect(self, code: int) -> None:
+        expiry = getattr(self, "_expiry", None)
+        if expiry is not None and not expiry.done():
+            expiry.cancel()
         for groups in getattr(self, "subscriptions", {}).values():
             for group in groups:
                 await self.channel_layer.group_discard(group, self.channel_name)
@@ -97,6 +123,8 @@ class RealtimeConsumer(AsyncWebsocketConsumer):
             if not isinstance(frame, dict) or not isinstance(frame.get("type"), str):
                 raise Refused("bad_frame", 'A frame is a JSON object with a "type".')
             await self._handle(frame)
+        except Closed:
+            return
         except Refused as refusal:
             await self._send({"type": "error", "code": refusal.code, "detail": refusal.detail})
         except Exception:
@@ -132,6 +160,10 @@ class RealtimeConsumer(AsyncWebsocketConsumer):
             )
 
     async def _subscribe(self, channel: str) -> None:
+        if not await _still_active(self.user):
+            await self._send({"type": "error", "code": "inactive", "detail": "The account is no longer active."})
+            await self.close(code=UNAUTHENTICATED_CLOSE_CODE)
+            raise Closed
         if channel not in self.subscriptions:
             if len(self.subscriptions) >= MAX_SUBSCRIPTIONS:
                 raise Refused("too_many_subscriptions", f"At most {MAX_SUBSCRIPTIONS} subscriptions per connection.")

@@ -3,12 +3,14 @@
 The access token comes from the query string (``/ws/?token=<jwt>``) or from the
 ``Sec-WebSocket-Protocol`` header (``new WebSocket(url, ["bearer", jwt])``, or the token
 alone as the only subprotocol). ``scope["user"]`` is the user, or an ``AnonymousUser``
-when the token is missing or bad (the consumer refuses the connection then), and
-``scope["accepted_subprotocol"]`` the protocol to answer with."""
+when the token is missing or bad (the consumer refuses the connection then),
+``scope["token_exp"]`` the token's expiry (a UNIX time; the consumer closes the socket
+then) and ``scope["accepted_subprotocol"]`` the protocol to answer with."""
 
 from typing import Any
 from urllib.parse import parse_qs
 
+import jwt
 from channels.db import database_sync_to_async
 from channels.middleware import BaseMiddleware
 from django.contrib.auth.models import AnonymousUser
@@ -41,8 +43,19 @@ def _user(token: str) -> Any:
         return AnonymousUser()
 
 
+def token_expiry(token: str) -> float | None:
+    """The ``exp`` claim of a token ``user_from_access_token`` has already verified."""
+    try:
+        exp = jwt.decode(token, options={"verify_signature": False}).get("exp")
+    except jwt.PyJWTError:
+        return None
+    return float(exp) if isinstance(exp, int | float) else None
+
+
 class JWTAuthMiddleware(BaseMiddleware):
     async def __call__(self, scope, receive, send):
         token, subprotocol = token_from_scope(scope)
-        scope = dict(scope, user=await _user(token) if token else AnonymousUser(), accepted_subprotocol=subprotocol)
+        user = await _user(token) if token else AnonymousUser()
+        exp = token_expiry(token) if getattr(user, "is_authenticated", False) else None
+        scope = dict(scope, user=user, token_exp=exp, accepted_subprotocol=subprotocol)
         return await super().__call__(scope, receive, send)

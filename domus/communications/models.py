@@ -3,7 +3,7 @@ delivery record of every outbound message."""
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 
 from domus.core.models import BaseModel
 
@@ -28,7 +28,8 @@ class Conversation(BaseModel):
     last_message_at = models.DateTimeField(null=True, blank=True, db_index=True)
 
     class Meta:
-        ordering = ["-last_message_at", "-created_at"]
+        # Conversations without messages come last on every database.
+        ordering = [F("last_message_at").desc(nulls_last=True), "-created_at", "-id"]
 
     def __str__(self) -> str:
         return self.title or f"Conversation {self.pk}"
@@ -79,7 +80,8 @@ class MessageRead(models.Model):
 
 class Notification(BaseModel):
     """Something a user should know. A notification made from a domain event keeps the
-    event and a hash of its payload: one per (recipient, event, payload)."""
+    event and its id: one per (recipient, event id), so a redelivered event notifies
+    nobody twice while a genuine repeat (a second failed payment) does notify."""
 
     recipient = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
     type = models.CharField(max_length=64, db_index=True)
@@ -87,7 +89,7 @@ class Notification(BaseModel):
     body = models.TextField(blank=True)
     data = models.JSONField(default=dict, blank=True)
     event = models.CharField(max_length=64, blank=True)
-    payload_hash = models.CharField(max_length=64, null=True, blank=True, editable=False)
+    event_id = models.UUIDField(null=True, blank=True, editable=False)
     read_at = models.DateTimeField(null=True, blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
@@ -97,9 +99,9 @@ class Notification(BaseModel):
         ordering = ["-created_at", "-id"]
         indexes = [models.Index(fields=["recipient", "read_at", "-created_at"])]
         constraints = [
-            # NULL payload_hash (hand-made notifications) never collides.
+            # NULL event_id (hand-made notifications) never collides.
             models.UniqueConstraint(
-                fields=["recipient", "event", "payload_hash"], name="communications_notification_once_per_event"
+                fields=["recipient", "event_id"], name="communications_notification_once_per_event"
             ),
         ]
 
@@ -144,7 +146,7 @@ class SupportTicket(BaseModel):
     closed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
-        ordering = ["-created_at"]
+        ordering = ["-created_at", "-id"]
         indexes = [models.Index(fields=["company", "status"])]
         constraints = [
             models.CheckConstraint(
@@ -216,10 +218,17 @@ class OptOut(BaseModel):
     or a STOP reply); sends to it are refused."""
 
     channel = models.CharField(max_length=16, choices=Channel.choices)
-    address = models.CharField(max_length=254)
+    address = models.CharField(max_length=254, help_text="Normalised: e-mail lower-cased, phone digits and +.")
     reason = models.CharField(max_length=200, blank=True)
+    company = models.ForeignKey(
+        "organizations.Company", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
 
     class Meta:
+        ordering = ["-created_at", "-id"]
         constraints = [models.UniqueConstraint(fields=["channel", "address"], name="communications_optout_unique")]
 
     def __str__(self) -> str:
@@ -228,6 +237,7 @@ class OptOut(BaseModel):
 
 class DeliveryStatus(models.TextChoices):
     QUEUED = "queued", "Queued"
+    SENDING = "sending", "Sending"
     SENT = "sent", "Sent"
     DELIVERED = "delivered", "Delivered"
     FAILED = "failed", "Failed"
@@ -263,8 +273,9 @@ class Delivery(BaseModel):
     delivered_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
-        ordering = ["-created_at"]
+        ordering = ["-created_at", "-id"]
         verbose_name_plural = "deliveries"
+        indexes = [models.Index(fields=["status", "updated_at"])]
 
     def __str__(self) -> str:
         return f"{self.channel} to {self.address} ({self.status})"

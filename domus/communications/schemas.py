@@ -5,6 +5,7 @@ from typing import Any, Literal
 from uuid import UUID
 from zoneinfo import available_timezones
 
+from django.conf import settings
 from ninja import Field, Schema
 from pydantic import field_validator, model_validator
 
@@ -12,6 +13,12 @@ from domus.communications.models import Channel, DeliveryStatus, TicketPriority,
 from domus.core.filtering import ListFilters
 
 ChannelName = Literal["email", "sms", "whatsapp", "telegram", "voice"]
+
+
+def _not_blank(value: str) -> str:
+    if not value.strip():
+        raise ValueError("This field may not be blank.")
+    return value
 
 
 # Conversations and messages --------------------------------------------------------------
@@ -79,6 +86,11 @@ class MessageOut(Schema):
 class MessageFilters(ListFilters):
     conversation_id: UUID | None = None
     before: datetime | None = Field(None, description="Only messages older than this (cursor paging).")
+    before_id: UUID | None = Field(
+        None,
+        description="Stable cursor: only the messages listed after this one (newest first); pass the id of "
+        "the last message of a page. Takes precedence over `before`.",
+    )
     after: datetime | None = Field(None, description="Only messages newer than this.")
     unread: bool | None = None
 
@@ -152,6 +164,8 @@ class TicketUpdateIn(Schema):
 class TicketReplyIn(Schema):
     body: str = Field(..., min_length=1, max_length=10000)
 
+    _body_not_blank = field_validator("body")(_not_blank)
+
 
 class TicketAssignIn(Schema):
     assignee_id: UUID | None = Field(None, description="Defaults to the caller.")
@@ -216,6 +230,13 @@ class PreferenceIn(Schema):
     language: str | None = Field(None, min_length=2, max_length=16)
     marketing_consent: bool | None = None
 
+    @field_validator("quiet_hours_start", "quiet_hours_end")
+    @classmethod
+    def _wall_clock(cls, value: time | None) -> time | None:
+        if value is not None and value.tzinfo is not None:
+            raise ValueError("Give a local time without a UTC offset (HH:MM); set the zone in `timezone`.")
+        return value
+
     @field_validator("timezone")
     @classmethod
     def _known_zone(cls, value: str | None) -> str | None:
@@ -254,14 +275,30 @@ class PreferenceOut(Schema):
         return obj.updated_at if obj.pk and not obj._state.adding else None
 
 
+Purpose = Literal["transactional", "marketing"]
+
+
 class SendIn(Schema):
     message: str = Field(..., min_length=1, max_length=4000)
     channel: Channel
-    subject: str = Field("", max_length=200, description="E-mail only.")
+    subject: str = Field("", max_length=200, description="E-mail only; one line.")
+    purpose: Purpose = Field(
+        "transactional",
+        description="marketing: sent only to recipients who gave marketing consent (the rest are refused).",
+    )
+
+    _message_not_blank = field_validator("message")(_not_blank)
+
+    @field_validator("subject")
+    @classmethod
+    def _one_line(cls, value: str) -> str:
+        if "\n" in value or "\r" in value:
+            raise ValueError("The subject must be one line (no line breaks).")
+        return value
 
 
 class BulkSendIn(SendIn):
-    lead_ids: list[UUID] = Field(..., min_length=1)
+    lead_ids: list[UUID] = Field(..., min_length=1, max_length=settings.MESSAGING_MAX_BULK_RECIPIENTS)
 
 
 class RecipientResultOut(Schema):
@@ -309,8 +346,15 @@ class DeliveryFilters(ListFilters):
 
 class OptOutIn(Schema):
     channel: Channel
-    address: str = Field(..., min_length=3, max_length=254, description="The e-mail, phone number or chat id.")
+    address: str = Field(
+        ...,
+        min_length=3,
+        max_length=254,
+        description="The e-mail, phone number or chat id (stored normalised: e-mail lower-cased, phone numbers "
+        "without spaces, dashes or parentheses).",
+    )
     reason: str = Field("", max_length=200)
+    company_id: UUID | None = Field(None, description="The company recording it (default: the caller's only one).")
 
 
 class OptOutOut(Schema):
@@ -318,4 +362,10 @@ class OptOutOut(Schema):
     channel: Channel
     address: str
     reason: str
+    company_id: UUID | None
+    created_by_id: UUID | None
     created_at: datetime
+
+
+class OptOutFilters(ListFilters):
+    channel: Channel | None = None

@@ -4,11 +4,13 @@ from statistics import median
 from typing import Any
 from uuid import UUID
 
+from django.contrib.auth import get_user_model
 from django.db.models import (
     BooleanField,
     Count,
     Exists,
     ExpressionWrapper,
+    F,
     IntegerField,
     OuterRef,
     Prefetch,
@@ -19,6 +21,7 @@ from django.db.models import (
 )
 from django.db.models.functions import Coalesce
 
+from domus.communications.addresses import normalize_address
 from domus.communications.models import (
     CommunicationPreference,
     Conversation,
@@ -27,6 +30,7 @@ from domus.communications.models import (
     Message,
     MessageRead,
     Notification,
+    OptOut,
     SupportTicket,
     TicketPriority,
     TicketStatus,
@@ -37,11 +41,13 @@ from domus.communications.schemas import (
     DeliveryFilters,
     MessageFilters,
     NotificationFilters,
+    OptOutFilters,
     TicketFilters,
 )
-from domus.core.exceptions import NotFound
+from domus.core.exceptions import NotFound, ValidationFailed
 from domus.core.filtering import filter_list
 from domus.core.policies import is_admin
+from domus.core.roles import Role
 
 # Conversations and messages --------------------------------------------------------------
 
@@ -83,13 +89,21 @@ def conversation_list_for_actor(*, actor: Any, filters: ConversationFilters) -> 
     queryset = queryset.prefetch_related(
         Prefetch("memberships", queryset=ConversationMember.objects.only("id", "conversation_id", "user_id"))
     )
-    return filter_list(
+    queryset = filter_list(
         queryset,
         filters,
         search_fields=["title"],
         ordering_fields=["created_at", "updated_at", "last_message_at"],
-        default_ordering=["-last_message_at", "-created_at"],
+        default_ordering=["-last_message_at", "-created_at", "-id"],
     )
+    # Conversations without messages (NULL last_message_at) come last in either direction
+    # on every database (PostgreSQL would put NULL first when descending).
+    fields = [f.strip() for f in (filters.ordering or "").split(",") if f.strip()] or [
+        "-last_message_at",
+        "-created_at",
+    ]
+    order = [F(f[1:]).desc(nulls_last=True) if f.startswith("-") else F(f).asc(nulls_last=True) for f in fields]
+    return queryset.order_by(*order, "-id")
 
 
 def conversation_get_for_actor(*, actor: Any, conversation_id: UUID) -> Conversation:
@@ -120,14 +134,26 @@ def message_list_for_actor(*, actor: Any, filters: MessageFilters) -> QuerySet[M
     ).annotate(is_read=ExpressionWrapper(Q(sender=actor) | Q(Exists(read)), output_field=BooleanField()))
     if filters.conversation_id is not None:
         queryset = queryset.filter(conversation_id=filters.conversation_id)
-    if filters.before is not None:
+    if filters.before_id is not None:
+        # Keyset on (created_at, id), the list's order: strictly older than the cursor
+        # message, or as old with a smaller id. The cursor's exact time comes from the
+        # row (the API shows milliseconds only), so equal timestamps never skip or repeat.
+        cursor = queryset.filter(pk=filters.before_id).values_list("created_at", flat=True).first()
+        if cursor is None:
+            raise ValidationFailed("Unknown cursor.", errors={"before_id": ["No message with this id."]})
+        queryset = queryset.filter(Q(created_at__lt=cursor) | Q(created_at=cursor, id__lt=filters.before_id))
+    elif filters.before is not None:
         queryset = queryset.filter(created_at__lt=filters.before)
     if filters.after is not None:
         queryset = queryset.filter(created_at__gt=filters.after)
     if filters.unread is not None:
         queryset = queryset.filter(is_read=not filters.unread)
     return filter_list(
-        queryset, filters, search_fields=["body"], ordering_fields=["created_at"], default_ordering=["-created_at"]
+        queryset,
+        filters,
+        search_fields=["body"],
+        ordering_fields=["created_at"],
+        default_ordering=["-created_at", "-id"],
     )
 
 
@@ -202,7 +228,7 @@ def ticket_list_for_actor(*, actor: Any, filters: TicketFilters) -> QuerySet[Sup
         filters,
         search_fields=["subject", "description"],
         ordering_fields=["created_at", "updated_at", "priority", "status"],
-        default_ordering=["-created_at"],
+        default_ordering=["-created_at", "-id"],
     )
 
 
@@ -271,5 +297,68 @@ def delivery_list_for_actor(*, actor: Any, filters: DeliveryFilters, outbox: boo
         filters,
         search_fields=["address", "body"],
         ordering_fields=["created_at", "updated_at", "status"],
-        default_ordering=["-created_at"],
+        default_ordering=["-created_at", "-id"],
     )
+
+
+def optout_addresses(*, channel: str, addresses: list[str]) -> set[str]:
+    """The (normalised) ones among ``addresses`` that opted out of ``channel``."""
+    normalised = {normalize_address(channel, a) for a in addresses if a}
+    if not normalised:
+        return set()
+    return set(OptOut.objects.filter(channel=channel, address__in=list(normalised)).values_list("address", flat=True))
+
+
+def optout_visible_to(actor: Any) -> QuerySet[OptOut]:
+    """Admins see every opt-out; agents and staff those recorded for their companies or
+    by themselves."""
+    if is_admin(actor):
+        return OptOut.objects.all()
+    visible = Q(created_by=actor)
+    company_ids = company_ids_with_roles(actor, TICKET_HANDLER_ROLES)
+    if company_ids:
+        visible |= Q(company_id__in=company_ids)
+    return OptOut.objects.filter(visible)
+
+
+def optout_list_for_actor(*, actor: Any, filters: OptOutFilters) -> QuerySet[OptOut]:
+    queryset = optout_visible_to(actor)
+    if filters.channel is not None:
+        queryset = queryset.filter(channel=filters.channel)
+    return filter_list(
+        queryset,
+        filters,
+        search_fields=["address", "reason"],
+        ordering_fields=["created_at", "address"],
+        default_ordering=["-created_at", "-id"],
+    )
+
+
+def optout_get_for_actor(*, actor: Any, optout_id: UUID) -> OptOut:
+    optout = optout_visible_to(actor).filter(pk=optout_id).first()
+    if optout is None:
+        raise NotFound("Opt-out not found.")
+    return optout
+
+
+# Who hears of a ticket -----------------------------------------------------------------
+
+
+def ticket_handler_ids(ticket: SupportTicket) -> list[UUID]:
+    """Who answers ``ticket``: its assignee; unassigned, the active staff, branch heads
+    and agents of its company; without a company, the platform admins."""
+    if ticket.assignee_id:
+        return [ticket.assignee_id]
+    users = get_user_model().objects.filter(is_active=True)
+    if ticket.company_id:
+        # organizations exposes no "members with a role" selector; the membership filter
+        # goes through the user's reverse relation and stays within its public fields.
+        users = users.filter(
+            memberships__company_id=ticket.company_id,
+            memberships__is_active=True,
+            memberships__role__in=list(TICKET_HANDLER_ROLES),
+            memberships__company__deleted_at__isnull=True,
+        )
+    else:
+        users = users.filter(Q(role=Role.ADMIN) | Q(is_superuser=True))
+    return list(users.order_by("pk").values_list("pk", flat=True).distinct())

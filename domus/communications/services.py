@@ -3,9 +3,9 @@ tickets, preferences and outbound deliveries."""
 
 import hashlib
 import json
-from datetime import datetime, time
+from datetime import datetime, time, timedelta
 from typing import Any
-from uuid import UUID
+from uuid import NAMESPACE_URL, UUID, uuid5
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from domus.audit.services import audit_create, audit_record, audit_snapshot, audit_update
 from domus.communications import realtime
+from domus.communications.addresses import normalize_address
 from domus.communications.models import (
     CommunicationPreference,
     Conversation,
@@ -29,11 +30,18 @@ from domus.communications.models import (
     TicketReply,
     TicketStatus,
 )
-from domus.communications.policies import handles_ticket
-from domus.communications.selectors import conversation_by_key, preferences_by_user, ticket_visible_to
-from domus.core.events import publish
+from domus.communications.policies import TICKET_HANDLER_ROLES, company_ids_with_roles, handles_ticket
+from domus.communications.selectors import (
+    conversation_by_key,
+    optout_addresses,
+    preferences_by_user,
+    ticket_handler_ids,
+    ticket_visible_to,
+)
+from domus.core.events import current_event_id, publish
 from domus.core.exceptions import Conflict, PermissionDenied, ValidationFailed
 from domus.core.ids import uuid7
+from domus.core.policies import is_admin
 
 TICKET_REPLIED = "ticket.replied"
 TICKET_ASSIGNED = "ticket.assigned"
@@ -196,23 +204,33 @@ def notification_create(
     return notification
 
 
-def payload_hash(payload: dict[str, Any]) -> str:
-    return hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()
+def event_id_of(event: str, payload: dict[str, Any]) -> UUID:
+    """The id ``publish`` gave the event being handled. A call outside an event's
+    delivery (or a job queued before events had ids) gets an id derived from the event
+    and its payload, so its redeliveries still notify once."""
+    raw = current_event_id()
+    if raw:
+        try:
+            return UUID(str(raw))
+        except ValueError:
+            pass
+    content = json.dumps({"event": event, "payload": payload}, sort_keys=True, default=str)
+    return uuid5(NAMESPACE_URL, "domus-event:" + hashlib.sha256(content.encode()).hexdigest())
 
 
 def notify_event(
     *, event: str, payload: dict[str, Any], recipient_ids: list[str], type: str, title: str, body: str = ""
 ) -> list[Notification]:
     """One notification per recipient of a domain event, at most once per (recipient,
-    event, payload): a redelivered event creates nothing new. Unknown, inactive or
-    malformed recipient ids are skipped."""
+    event id): a redelivered event creates nothing new, a new event with the same
+    payload does. Unknown, inactive or malformed recipient ids are skipped."""
     ids: set[UUID] = set()
     for raw in recipient_ids:
         try:
             ids.add(UUID(str(raw)))
         except ValueError:
             continue
-    digest = payload_hash(payload)
+    event_id = event_id_of(event, payload)
     created: list[Notification] = []
     for user_id in sorted(_active_users(ids), key=str):
         try:
@@ -224,7 +242,7 @@ def notify_event(
                     body=body,
                     data=payload,
                     event=event,
-                    payload_hash=digest,
+                    event_id=event_id,
                 )
         except IntegrityError:
             continue
@@ -307,6 +325,8 @@ def ticket_update(*, actor: Any, ticket: SupportTicket, **fields: Any) -> Suppor
     before = audit_snapshot(ticket)
     for name, value in fields.items():
         setattr(ticket, name, value)
+    if ticket.status != TicketStatus.CLOSED:
+        ticket.closed_at = None  # staff reopened a closed ticket
     ticket.save()
     audit_update(actor=actor, instance=ticket, before=before, action="update")
     return ticket
@@ -345,12 +365,18 @@ def _ticket_event(ticket: SupportTicket, actor: Any, recipients: set[UUID | None
 @transaction.atomic
 def ticket_reply(*, actor: Any, ticket: SupportTicket, body: str) -> TicketReply:
     """Add to a ticket's thread. A staff answer marks the ticket waiting for the customer
-    (and times the first response); a customer's reply reopens it. The other side is
-    notified (``ticket.replied``)."""
+    (and times the first response); staff cannot answer a closed ticket (reopen it
+    first); a customer's reply reopens it. The other side is notified (``ticket.replied``):
+    the customer, or the assignee, or (unassigned) every handler of the ticket's company,
+    or (no company) the platform admins."""
+    if not body.strip():
+        raise ValidationFailed("A reply needs some text.", errors={"body": ["This field may not be blank."]})
     from_staff = ticket.customer_id != actor.pk
     if from_staff and not handles_ticket(actor, ticket):
         raise PermissionDenied("Only the ticket's customer or its company's staff reply.")
     ticket = SupportTicket.objects.select_for_update().get(pk=ticket.pk)
+    if from_staff and ticket.status == TicketStatus.CLOSED:
+        raise Conflict("The ticket is closed; set its status to open or pending before replying.")
     reply = TicketReply.objects.create(ticket=ticket, author=actor, body=body, from_staff=from_staff)
     before = audit_snapshot(ticket)
     now = timezone.now()
@@ -363,7 +389,7 @@ def ticket_reply(*, actor: Any, ticket: SupportTicket, body: str) -> TicketReply
     else:
         ticket.status = TicketStatus.OPEN
         ticket.closed_at = None
-        recipients = {ticket.assignee_id}
+        recipients = set(ticket_handler_ids(ticket))
     ticket.save()
     audit_update(actor=actor, instance=ticket, before=before, action="reply")
     publish(TICKET_REPLIED, _ticket_event(ticket, actor, recipients, reply_id=str(reply.pk)))
@@ -452,12 +478,21 @@ MISSING_ADDRESS = {
 }
 
 
-def _refusal(channel: str, contact: Any, address: str, preference, opted_out: set[str], now: datetime) -> str:
+NO_MARKETING_CONSENT = "The recipient has not consented to marketing messages."
+
+
+def _refusal(
+    channel: str, contact: Any, address: str, preference, opted_out: set[str], now: datetime, purpose: str
+) -> str:
     """Why this lead must not get this message now ('' when it may)."""
     if not address:
         return MISSING_ADDRESS.get(channel, "The lead has no phone number.")
-    if address.lower() in opted_out:
+    if normalize_address(channel, address) in opted_out:
         return f"The recipient opted out of {channel}."
+    if purpose == PURPOSE_MARKETING and (preference is None or not preference.marketing_consent):
+        # Consent is recorded on the recipient's preferences; a lead without an account
+        # has given none.
+        return NO_MARKETING_CONSENT
     if preference is not None:
         if not preference.allows(channel):
             return f"The recipient opted out of {channel}."
@@ -467,13 +502,28 @@ def _refusal(channel: str, contact: Any, address: str, preference, opted_out: se
     return ""
 
 
-def outreach_send(*, actor: Any, lead_ids: list[UUID], channel: str, message: str, subject: str = "") -> dict[str, Any]:
+PURPOSE_TRANSACTIONAL = "transactional"
+PURPOSE_MARKETING = "marketing"
+
+
+def outreach_send(
+    *,
+    actor: Any,
+    lead_ids: list[UUID],
+    channel: str,
+    message: str,
+    subject: str = "",
+    purpose: str = PURPOSE_TRANSACTIONAL,
+) -> dict[str, Any]:
     """Queue ``message`` to each lead on ``channel``: one delivery record per recipient,
-    refused (with the reason) when the lead has no address on the channel, opted out or
-    is in quiet hours; the rest are sent by Celery in batches. Leads ``actor`` may not
-    see are answered ``not_found``. Answers the batch and the per-recipient results."""
+    refused (with the reason) when the lead has no address on the channel, opted out, is
+    in quiet hours or (``purpose="marketing"``) gave no marketing consent; the rest are
+    sent by Celery in batches. Leads ``actor`` may not see are answered ``not_found``.
+    Answers the batch and the per-recipient results."""
     from domus.crm.selectors import lead_contacts
 
+    if "\n" in subject or "\r" in subject:
+        raise ValidationFailed("Bad subject.", errors={"subject": ["The subject must be one line (no line breaks)."]})
     unique_ids = list(dict.fromkeys(lead_ids))
     if len(unique_ids) > settings.MESSAGING_MAX_BULK_RECIPIENTS:
         raise ValidationFailed(
@@ -486,11 +536,7 @@ def outreach_send(*, actor: Any, lead_ids: list[UUID], channel: str, message: st
         lead_id: _address(channel, c, preferences.get(c.user_id) if c.user_id else None)
         for lead_id, c in contacts.items()
     }
-    candidates = {a for a in addresses.values() if a} | {a.lower() for a in addresses.values() if a}
-    opted_out = {
-        a.lower()
-        for a in OptOut.objects.filter(channel=channel, address__in=list(candidates)).values_list("address", flat=True)
-    }
+    opted_out = optout_addresses(channel=channel, addresses=list(addresses.values()))
     now = timezone.now()
     batch_id = uuid7()
     results: list[dict[str, Any]] = []
@@ -501,7 +547,7 @@ def outreach_send(*, actor: Any, lead_ids: list[UUID], channel: str, message: st
             results.append({"lead_id": lead_id, "delivery_id": None, "status": "not_found", "reason": "No such lead."})
             continue
         preference = preferences.get(contact.user_id) if contact.user_id else None
-        reason = _refusal(channel, contact, addresses[lead_id], preference, opted_out, now)
+        reason = _refusal(channel, contact, addresses[lead_id], preference, opted_out, now, purpose)
         row = Delivery(
             id=uuid7(),
             company_id=contact.company_id,
@@ -531,7 +577,11 @@ def outreach_send(*, actor: Any, lead_ids: list[UUID], channel: str, message: st
             action="send",
             resource_type=Delivery._meta.label_lower,
             resource_id=batch_id,
-            changes={"channel": {"before": None, "after": channel}, "recipients": {"before": None, "after": len(rows)}},
+            changes={
+                "channel": {"before": None, "after": channel},
+                "purpose": {"before": None, "after": purpose},
+                "recipients": {"before": None, "after": len(rows)},
+            },
         )
     queued_count = sum(1 for r in rows if r.status == DeliveryStatus.QUEUED)
     return {
@@ -552,8 +602,12 @@ def _enqueue(delivery_ids: list[str]) -> None:
 
 def delivery_attempt(*, delivery_id: UUID | str, final: bool = False) -> Delivery | None:
     """Send one queued delivery through its channel's adapter and record the outcome.
-    A retryable failure re-raises ``SendFailed`` (Celery retries with backoff) unless
-    ``final``, when the delivery is marked failed; other failures are final at once."""
+
+    The delivery is first claimed (``queued`` -> ``sending`` under a row lock, committed
+    before the provider is called), so an overlapping or redelivered task finds nothing
+    to send. A retryable failure puts it back to ``queued`` and re-raises ``SendFailed``
+    (Celery retries with backoff) unless ``final``, when the delivery is marked failed;
+    other failures are final at once. Answers ``None`` when there was nothing to send."""
     from domus.integrations.messaging import SendFailed, adapter_for
 
     with transaction.atomic():
@@ -561,7 +615,8 @@ def delivery_attempt(*, delivery_id: UUID | str, final: bool = False) -> Deliver
         if delivery is None:
             return None
         delivery.attempts += 1
-        delivery.save(update_fields=["attempts", "updated_at"])
+        delivery.status = DeliveryStatus.SENDING
+        delivery.save(update_fields=["attempts", "status", "updated_at"])
     adapter = adapter_for(delivery.channel)
     try:
         result = adapter.send(to=delivery.address, body=delivery.body, subject=delivery.subject)
@@ -569,7 +624,8 @@ def delivery_attempt(*, delivery_id: UUID | str, final: bool = False) -> Deliver
         delivery.error = str(exc)[:2000]
         delivery.provider = adapter.name
         if exc.retryable and not final:
-            delivery.save(update_fields=["error", "provider", "updated_at"])
+            delivery.status = DeliveryStatus.QUEUED
+            delivery.save(update_fields=["status", "error", "provider", "updated_at"])
             raise
         delivery.status = DeliveryStatus.FAILED
         delivery.save(update_fields=["status", "error", "provider", "updated_at"])
@@ -607,7 +663,7 @@ def delivery_status_update(*, provider: str, provider_message_id: str, status: s
         return 0
     queryset = Delivery.objects.filter(provider=provider, provider_message_id=provider_message_id)
     if new == DeliveryStatus.SENT:
-        queryset = queryset.filter(status=DeliveryStatus.QUEUED)
+        queryset = queryset.filter(status__in=[DeliveryStatus.QUEUED, DeliveryStatus.SENDING])
     else:
         queryset = queryset.exclude(status=DeliveryStatus.DELIVERED)
     changes: dict[str, Any] = {"status": new, "updated_at": timezone.now()}
@@ -618,11 +674,70 @@ def delivery_status_update(*, provider: str, provider_message_id: str, status: s
     return queryset.update(**changes)
 
 
+def deliveries_requeue_stale(*, older_than_seconds: int | None = None, limit: int = 1000) -> list[str]:
+    """Deliveries stuck in ``queued`` or ``sending`` (a lost task, a worker killed
+    mid-send) for longer than ``older_than_seconds``: put back to ``queued`` and sent
+    again. Answers their ids. A delivery left ``sending`` may have reached the provider
+    before its worker died; resending it is the price of never losing one."""
+    age = older_than_seconds if older_than_seconds is not None else settings.MESSAGING_STALE_AFTER_SECONDS
+    cutoff = timezone.now() - timedelta(seconds=age)
+    with transaction.atomic():
+        stale = list(
+            Delivery.objects.select_for_update(skip_locked=True)
+            .filter(status__in=[DeliveryStatus.QUEUED, DeliveryStatus.SENDING], updated_at__lt=cutoff)
+            .order_by("updated_at")
+            .values_list("pk", flat=True)[:limit]
+        )
+        if not stale:
+            return []
+        Delivery.objects.filter(pk__in=stale).update(status=DeliveryStatus.QUEUED, updated_at=timezone.now())
+        ids = [str(pk) for pk in stale]
+        batch_size = settings.MESSAGING_BATCH_SIZE
+        for start in range(0, len(ids), batch_size):
+            transaction.on_commit(lambda chunk=ids[start : start + batch_size]: _enqueue(chunk), robust=True)
+    return ids
+
+
+def _optout_company(actor: Any, company_id: UUID | None) -> UUID | None:
+    companies = company_ids_with_roles(actor, TICKET_HANDLER_ROLES)
+    if company_id is not None:
+        if company_id not in companies and not is_admin(actor):
+            raise ValidationFailed("Unknown company.", errors={"company_id": ["Not one of your companies."]})
+        return company_id
+    return next(iter(companies)) if len(companies) == 1 else None
+
+
 @transaction.atomic
-def optout_add(*, actor: Any, channel: str, address: str, reason: str = "") -> OptOut:
+def optout_add(
+    *, actor: Any, channel: str, address: str, reason: str = "", company_id: UUID | None = None
+) -> tuple[OptOut, bool]:
+    """Record that ``address`` (normalised) must not be contacted on ``channel``; answers
+    ``(opt_out, created)``: an address already opted out keeps its first record."""
+    normalised = normalize_address(channel, address)
+    if len(normalised) < 3:
+        raise ValidationFailed("Bad address.", errors={"address": ["Not an e-mail, phone number or chat id."]})
     optout, created = OptOut.objects.get_or_create(
-        channel=channel, address=address.strip().lower(), defaults={"reason": reason}
+        channel=channel,
+        address=normalised,
+        defaults={"reason": reason, "created_by": actor, "company_id": _optout_company(actor, company_id)},
     )
     if created:
-        audit_create(actor=actor, instance=optout)
-    return optout
+        audit_create(actor=actor, instance=optout, company_id=optout.company_id)
+    return optout, created
+
+
+@transaction.atomic
+def optout_remove(*, actor: Any, optout: OptOut) -> None:
+    """Lift an opt-out: the address may be contacted on its channel again."""
+    audit_record(
+        actor=actor,
+        action="delete",
+        resource_type=OptOut._meta.label_lower,
+        resource_id=optout.pk,
+        company_id=optout.company_id,
+        changes={
+            "address": {"before": optout.address, "after": None},
+            "channel": {"before": optout.channel, "after": None},
+        },
+    )
+    optout.delete()

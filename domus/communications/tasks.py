@@ -20,7 +20,7 @@ def delivery_send(self, delivery_id: str) -> None:
         raise self.retry(exc=exc, countdown=min(2**self.request.retries * 30, 3600)) from exc
 
 
-@shared_task
+@shared_task(acks_late=True)
 def deliveries_send(delivery_ids: list[str]) -> None:
     """Send one batch of deliveries; each failure that may pass is retried on its own."""
     for delivery_id in delivery_ids:
@@ -29,5 +29,17 @@ def deliveries_send(delivery_ids: list[str]) -> None:
         except SendFailed:
             try:
                 delivery_send.apply_async((delivery_id,), countdown=30, retries=1)
-            except Exception:  # eager mode runs the retries inline; their outcome is on the record
-                logger.warning("delivery %s: retries exhausted", delivery_id)
+            except Exception:
+                # Eager Celery (the embedded default) cannot wait for a countdown: the
+                # delivery stays queued, with its error recorded, for the stale-delivery job.
+                logger.warning("delivery %s: not sent now; left queued for a later attempt", delivery_id)
+
+
+@shared_task
+def deliveries_requeue_stale() -> int:
+    """Beat job: send again the deliveries stuck in queued/sending (a lost task, a worker
+    that died mid-send)."""
+    requeued = services.deliveries_requeue_stale()
+    if requeued:
+        logger.warning("requeued %d stale deliveries", len(requeued))
+    return len(requeued)

@@ -8,16 +8,28 @@ the embedded default and in tests.
 
     # in a service
     publish("viewing.requested", {"viewing_id": str(viewing.id)})
+
+Each call of ``publish`` is one event with its own id (a UUID string). The id travels
+beside the payload, in the job that delivers the event, so every subscriber of the
+event, and every redelivery or retry of that job, sees the same id; a subscriber reads
+it with ``current_event_id()`` and dedupes on it. Two calls are two events even when
+their payloads are equal (a payment that fails twice). The payload stays the
+publisher's own.
 """
 
 from collections import defaultdict
 from collections.abc import Callable
+from contextvars import ContextVar
 from typing import Any
+from uuid import uuid4
 
 from django.db import transaction
+from django.utils.module_loading import import_string
 
 Handler = Callable[..., None]
 _subscribers: dict[str, list[str]] = defaultdict(list)
+_current_event_id: ContextVar[str | None] = ContextVar("domus_event_id", default=None)
+DISPATCH = "domus.core.events.dispatch"
 
 
 def subscribe(event: str) -> Callable[[Handler], Handler]:
@@ -36,15 +48,33 @@ def subscribers_of(event: str) -> list[str]:
     return list(_subscribers.get(event, ()))
 
 
-def publish(event: str, payload: dict[str, Any]) -> None:
+def current_event_id() -> str | None:
+    """The id of the event the running subscriber is handling (``None`` outside one)."""
+    return _current_event_id.get()
+
+
+def publish(event: str, payload: dict[str, Any], *, event_id: str | None = None) -> None:
     """Deliver ``event`` to each subscriber once the current transaction commits.
-    ``payload`` must be JSON-serialisable (ids as strings)."""
+    ``payload`` must be JSON-serialisable (ids as strings). The event gets a new id
+    unless the publisher passes one (to make a republished event the same event)."""
+    envelope_id = str(event_id or uuid4())
 
     def deliver() -> None:
         from domus.core.tasks import deliver_event
 
         for handler_path in subscribers_of(event):
-            deliver_event.delay(handler_path, event, payload)
+            envelope = {"handler": handler_path, "event_id": envelope_id, "payload": payload}
+            deliver_event.delay(DISPATCH, event, envelope)
 
     # robust: a failing subscriber is logged and never fails the request that published.
     transaction.on_commit(deliver, robust=True)
+
+
+def dispatch(*, event: str, payload: dict[str, Any]) -> None:
+    """Run one subscriber of an event with the event's id in context (the job that
+    ``publish`` queues calls this with the envelope as its payload)."""
+    token = _current_event_id.set(payload["event_id"])
+    try:
+        import_string(payload["handler"])(event=event, payload=payload["payload"])
+    finally:
+        _current_event_id.reset(token)

@@ -8,6 +8,7 @@ import hashlib
 from collections.abc import Callable
 from functools import wraps
 
+import jwt
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.http import HttpRequest, HttpResponse
@@ -42,6 +43,21 @@ def _claim(scope: str, key: str, request_hash: str) -> tuple[IdempotencyRecord, 
         return IdempotencyRecord.objects.get(scope=scope, key=key), False
 
 
+def _caller(request: HttpRequest) -> str:
+    """Who is asking: the user a valid bearer token names, so a key survives a token
+    refresh; the raw header when it is not a valid token (the view answers 401), the
+    client address when anonymous."""
+    header = request.headers.get("Authorization", "")
+    if not header:
+        return f"anonymous:{client_ip(request)}"
+    _, _, token = header.partition(" ")
+    try:
+        claims = jwt.decode(token, settings.JWT_SIGNING_KEY, algorithms=[settings.JWT_ALGORITHM])
+    except jwt.PyJWTError:
+        return header
+    return f"user:{claims.get('sub')}"
+
+
 def idempotent(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
     @wraps(view)
     def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
@@ -50,8 +66,7 @@ def idempotent(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]
             return view(request, *args, **kwargs)
         if len(key) > 255:
             return error_response(400, "Idempotency-Key is too long.", {HEADER: ["At most 255 characters."]})
-        caller = request.headers.get("Authorization") or f"anonymous:{client_ip(request)}"
-        scope = _sha256(caller, request.method or "", request.path_info)
+        scope = _sha256(_caller(request), request.method or "", request.path_info)
         record, created = _claim(scope, key, _sha256(request.body))
         if not created:
             if record.request_hash != _sha256(request.body):

@@ -1,4 +1,6 @@
-"""Django admin of finance. Ledger rows are read-only (append-only by design)."""
+"""Django admin of finance. Money rows (invoices and their lines, payments, payouts, owner
+expenses, the ledger) are read-only here: they are listed, filtered, searched and opened, but
+money only moves through the services (API), which post to the ledger and audit every change."""
 
 from django.contrib import admin
 
@@ -17,6 +19,9 @@ from domus.finance.models import (
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
     def has_change_permission(self, request, obj=None) -> bool:
         return False
 
@@ -27,20 +32,29 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 class LineInline(admin.TabularInline):
     model = InvoiceLine
     extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
 
 
 @admin.register(Invoice)
-class InvoiceAdmin(admin.ModelAdmin):
+class InvoiceAdmin(ReadOnlyAdmin):
     list_display = ("number", "company", "recipient", "status", "total", "amount_paid", "due_date")
-    list_filter = ("status",)
+    list_filter = ("status", "due_date")
     search_fields = ("recipient__email",)
     raw_id_fields = ("company", "recipient", "lease", "listing", "created_by")
     inlines = [LineInline]
 
 
 @admin.register(InvoiceLine)
-class InvoiceLineAdmin(admin.ModelAdmin):
+class InvoiceLineAdmin(ReadOnlyAdmin):
     list_display = ("invoice", "kind", "description", "amount")
+    list_filter = ("kind",)
+    search_fields = ("description",)
     raw_id_fields = ("invoice",)
 
 
@@ -50,7 +64,7 @@ class InvoiceCounterAdmin(ReadOnlyAdmin):
 
 
 @admin.register(Payment)
-class PaymentAdmin(admin.ModelAdmin):
+class PaymentAdmin(ReadOnlyAdmin):
     list_display = ("id", "method", "status", "amount", "currency", "phone", "mpesa_receipt", "created_at")
     list_filter = ("status", "method", "purpose")
     search_fields = ("phone", "mpesa_receipt", "checkout_request_id", "reference")
@@ -61,6 +75,7 @@ class PaymentAdmin(admin.ModelAdmin):
 class CallbackReviewAdmin(admin.ModelAdmin):
     list_display = ("reason", "checkout_request_id", "resolved", "created_at")
     list_filter = ("reason", "resolved")
+    search_fields = ("checkout_request_id", "raw_body")
     raw_id_fields = ("payment",)
 
 
@@ -80,28 +95,27 @@ class EntryInline(admin.TabularInline):
 class LedgerTransactionAdmin(ReadOnlyAdmin):
     list_display = ("created_at", "company", "kind", "amount", "currency", "memo")
     list_filter = ("kind",)
+    search_fields = ("memo", "reference_id")
     inlines = [EntryInline]
-
-    def has_add_permission(self, request) -> bool:
-        return False
 
 
 @admin.register(LedgerEntry)
 class LedgerEntryAdmin(ReadOnlyAdmin):
     list_display = ("transaction", "account", "owner", "debit", "credit")
-
-    def has_add_permission(self, request) -> bool:
-        return False
+    list_filter = ("account__code",)
 
 
 @admin.register(Payout)
-class PayoutAdmin(admin.ModelAdmin):
+class PayoutAdmin(ReadOnlyAdmin):
     list_display = ("id", "company", "owner", "amount", "status", "created_at")
     list_filter = ("status",)
+    search_fields = ("reference", "note", "owner__email")
     raw_id_fields = ("company", "owner", "created_by")
 
 
 @admin.register(OwnerExpense)
-class OwnerExpenseAdmin(admin.ModelAdmin):
+class OwnerExpenseAdmin(ReadOnlyAdmin):
     list_display = ("description", "company", "owner", "amount", "incurred_on")
+    list_filter = ("incurred_on",)
+    search_fields = ("description", "owner__email")
     raw_id_fields = ("company", "owner", "listing", "created_by")

@@ -6,20 +6,20 @@ from datetime import date
 from uuid import UUID
 
 from django.contrib.auth import get_user_model
-from django.http import HttpRequest, HttpResponse
+from django.http import FileResponse, HttpRequest, HttpResponse
 from ninja import File, Query, Router, Status
 from ninja.decorators import decorate_view
 from ninja.files import UploadedFile
 from ninja.pagination import paginate
 
 from domus.core.errors import ErrorOut
-from domus.core.exceptions import ValidationFailed
+from domus.core.exceptions import NotFound, ValidationFailed
 from domus.core.idempotency import idempotent
 from domus.core.middleware import client_ip
 from domus.core.policies import is_admin, require
 from domus.core.throttling import ScopedRateLimit
 from domus.finance import policies, selectors, services, simulator
-from domus.finance.models import CallbackReview, InvoiceStatus
+from domus.finance.models import InvoiceStatus
 from domus.finance.schemas import (
     InvoiceFilters,
     InvoiceIn,
@@ -32,6 +32,7 @@ from domus.finance.schemas import (
     OwnerExpenseOut,
     PaymentFilters,
     PaymentOut,
+    PaymentPatchIn,
     PaymentStatusOut,
     PayoutFilters,
     PayoutIn,
@@ -224,13 +225,14 @@ def payment_admin_list(request: HttpRequest, filters: Query[PaymentFilters]):
 @router.get(
     "/payments/reviews/",
     response={200: list[ReviewOut], 401: ErrorOut, 403: ErrorOut},
-    summary="Callbacks held for review (unknown, malformed, amount mismatch)",
+    summary="M-Pesa money and callbacks held for review (unknown, malformed, amount mismatch, late success, "
+    "invoice not open, forbidden source)",
     openapi_extra=ADMIN_ONLY,
 )
 @paginate
 def payment_review_list(request: HttpRequest):
     require(is_admin(request.auth))
-    return CallbackReview.objects.order_by("-created_at")
+    return selectors.callback_review_list()
 
 
 @router.post(
@@ -285,19 +287,7 @@ def payment_stk_listing(request: HttpRequest, listing_id: UUID, payload: Listing
 
 
 def _callback(request: HttpRequest, token: str | None) -> dict:
-    from django.conf import settings
-
-    from domus.finance.models import ReviewReason
-
-    if settings.MPESA_CALLBACK_TOKEN and token != settings.MPESA_CALLBACK_TOKEN:
-        services._review(
-            ReviewReason.FORBIDDEN_SOURCE,
-            body={},
-            raw=request.body.decode("utf-8", "replace"),
-            remote_addr=client_ip(request) or "",
-        )
-        return MPESA_ACCEPTED
-    services.mpesa_callback_process(raw_body=request.body, remote_addr=client_ip(request) or "")
+    services.mpesa_callback_process(raw_body=request.body, remote_addr=client_ip(request) or "", token=token)
     return MPESA_ACCEPTED
 
 
@@ -341,6 +331,43 @@ def payment_detail(request: HttpRequest, payment_id: UUID):
     return selectors.payment_get_for_actor(actor=request.auth, payment_id=payment_id)
 
 
+def _payment_edit(request: HttpRequest, payment_id: UUID, payload: PaymentPatchIn):
+    payment = selectors.payment_get_for_actor(actor=request.auth, payment_id=payment_id)
+    return services.payment_update(actor=request.auth, payment=payment, **payload.dict(exclude_unset=True))
+
+
+@router.patch(
+    "/payments/{payment_id}/",
+    response={200: PaymentOut, **WRITE_ERRORS},
+    summary="Correct a payment's reference or notes (amount and status never change this way)",
+    openapi_extra=ADMIN_ONLY,
+)
+def payment_patch(request: HttpRequest, payment_id: UUID, payload: PaymentPatchIn):
+    return _payment_edit(request, payment_id, payload)
+
+
+@router.put(
+    "/payments/{payment_id}/",
+    response={200: PaymentOut, **WRITE_ERRORS},
+    summary="Correct a payment's reference or notes (amount and status never change this way)",
+    openapi_extra=ADMIN_ONLY,
+)
+def payment_put(request: HttpRequest, payment_id: UUID, payload: PaymentPatchIn):
+    return _payment_edit(request, payment_id, payload)
+
+
+@router.delete(
+    "/payments/{payment_id}/",
+    response={204: None, **WRITE_ERRORS},
+    summary="Cancel a pending manual payment that moved no money (409 for anything that moved money)",
+    openapi_extra=STAFF_ONLY,
+)
+def payment_delete(request: HttpRequest, payment_id: UUID):
+    payment = selectors.payment_get_for_actor(actor=request.auth, payment_id=payment_id)
+    services.payment_cancel(actor=request.auth, payment=payment)
+    return Status(204, None)
+
+
 @router.post(
     "/payments/{payment_id}/retry/",
     response={201: PaymentOut, **WRITE_ERRORS, 503: ErrorOut},
@@ -375,6 +402,23 @@ def payment_refund(request: HttpRequest, payment_id: UUID, payload: RefundIn):
 def payment_proof(request: HttpRequest, payment_id: UUID, file: File[UploadedFile]):
     payment = selectors.payment_get_for_actor(actor=request.auth, payment_id=payment_id)
     return services.payment_attach_proof(actor=request.auth, payment=payment, upload=file)
+
+
+@router.get(
+    "/payments/{payment_id}/proof/",
+    response={200: None, **READ_ERRORS},
+    summary="Download the proof of a manual payment (only to those who may see the payment)",
+    openapi_extra=PAYMENT_READERS,
+)
+def payment_proof_download(request: HttpRequest, payment_id: UUID):
+    payment = selectors.payment_get_for_actor(actor=request.auth, payment_id=payment_id)
+    if not payment.proof:
+        raise NotFound("This payment has no proof.")
+    name = payment.proof.name.rsplit("/", 1)[-1]
+    response = FileResponse(payment.proof.open("rb"), as_attachment=True, filename=f"proof-{payment.id}-{name}")
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Cache-Control"] = "private, no-store"
+    return response
 
 
 # Ledger --------------------------------------------------------------------------------
@@ -452,8 +496,6 @@ def payout_status(request: HttpRequest, payout_id: UUID, payload: PayoutStatusIn
 
 def _owner_scope(request: HttpRequest, owner_id: UUID, company_id: UUID) -> None:
     if request.auth.id != owner_id and not policies.is_company_staff(request.auth, company_id):
-        from domus.core.exceptions import NotFound
-
         raise NotFound("Owner not found.")
 
 
@@ -506,7 +548,11 @@ def owner_statement_pdf(request: HttpRequest, owner_id: UUID, query: Query[State
             ("Opening balance", data["opening_balance"]),
             ("Rent collected", data["rent_collected"]),
             ("Management fees", data["management_fees"]),
+            ("Expenses", data["expenses"]),
+            ("Refunds", data["refunds"]),
             ("Payouts", data["payouts"]),
+            ("Failed payouts returned", data["payouts_returned"]),
+            ("Other adjustments", data["adjustments"]),
             ("Closing balance", data["closing_balance"]),
         ],
         table=PdfTable(["Date", "Kind", "Memo", "In", "Out", "Balance"], rows, (2, 1.5, 4, 1.5, 1.5, 1.8)),

@@ -1,5 +1,8 @@
 """Invoices, payments (M-Pesa and manual), the double-entry ledger and owner payouts."""
 
+import os
+from uuid import uuid4
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -257,6 +260,12 @@ RETRYABLE_STATUSES = frozenset(
 )
 
 
+def proof_upload_to(instance: "Payment", filename: str) -> str:
+    """An unguessable name: proofs are served only through the payment's proof endpoint."""
+    extension = os.path.splitext(filename)[1].lower()[:10]
+    return f"finance/payment-proofs/{uuid4().hex}{extension}"
+
+
 class Payment(BaseModel):
     company = models.ForeignKey("organizations.Company", on_delete=models.PROTECT, related_name="payments")
     invoice = models.ForeignKey(Invoice, null=True, blank=True, on_delete=models.PROTECT, related_name="payments")
@@ -271,13 +280,16 @@ class Payment(BaseModel):
     currency = currency_field()
     phone = models.CharField(max_length=15, blank=True)
     reference = models.CharField(max_length=100, blank=True, help_text="Bank or cheque reference.")
-    proof = models.FileField(upload_to="finance/payment-proofs/%Y/%m/", blank=True)
+    notes = models.TextField(blank=True)
+    proof = models.FileField(upload_to=proof_upload_to, blank=True)
     merchant_request_id = models.CharField(max_length=100, blank=True)
     checkout_request_id = models.CharField(max_length=100, null=True, blank=True, unique=True)
     mpesa_receipt = models.CharField(max_length=30, null=True, blank=True, unique=True)
     result_code = models.IntegerField(null=True, blank=True)
     result_desc = models.CharField(max_length=255, blank=True)
     paid_at = models.DateTimeField(null=True, blank=True)
+    mpesa_phone = models.CharField(max_length=15, blank=True, help_text="PhoneNumber reported by the callback.")
+    amount_received = money_field(null=True, blank=True, help_text="Amount M-Pesa reported as received.")
     amount_applied = money_field(default=0)
     amount_credited = money_field(default=0, help_text="Overpayment held as tenant credit.")
     retry_of = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="retries")
@@ -301,10 +313,12 @@ class ReviewReason(models.TextChoices):
     MALFORMED = "malformed", "Malformed callback"
     AMOUNT_MISMATCH = "amount_mismatch", "Amount mismatch"
     FORBIDDEN_SOURCE = "forbidden_source", "Callback from an address not allowed"
+    LATE_SUCCESS = "late_success", "Success for a payment already expired or failed"
+    INVOICE_NOT_OPEN = "invoice_not_open", "Money for an invoice that is not open (held as credit)"
 
 
 class CallbackReview(BaseModel):
-    """A callback that could not be applied, kept for a person to look at."""
+    """A callback (or money) that could not be applied as is, kept for a person to look at."""
 
     reason = models.CharField(max_length=20, choices=ReviewReason.choices)
     payment = models.ForeignKey(Payment, null=True, blank=True, on_delete=models.PROTECT, related_name="reviews")

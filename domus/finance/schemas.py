@@ -5,9 +5,11 @@ from decimal import Decimal
 from uuid import UUID
 
 from ninja import Field, Schema
+from pydantic import ConfigDict
 
 from domus.core.filtering import ListFilters
 from domus.core.money import CurrencyCode
+from domus.core.policies import is_admin
 from domus.finance.models import (
     AccountCode,
     InvoiceStatus,
@@ -17,6 +19,7 @@ from domus.finance.models import (
     PaymentStatus,
     PayoutStatus,
 )
+from domus.finance.policies import staff_company_ids
 
 MAX_AMOUNT = Decimal("999999999999.99")
 
@@ -131,6 +134,31 @@ class ManualPaymentIn(Schema):
     purpose: PaymentPurpose = PaymentPurpose.INVOICE
     payer_id: UUID | None = None
     paid_at: datetime | None = None
+    notes: str = Field("", max_length=5000)
+
+
+class PaymentPatchIn(Schema):
+    """Descriptive fields only: any other field (amount, status, ...) is a 400 naming it, since
+    money moves only through the payment services."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    reference: str | None = Field(None, max_length=100)
+    notes: str | None = Field(None, max_length=5000)
+
+
+PAYMENT_API_PREFIX = "/api/v1/finance/payments/"
+
+
+def viewer_is_company_staff(request, actor, company_id) -> bool:
+    """Whether the caller is an admin or staff of the company, worked out once per request."""
+    if is_admin(actor):
+        return True
+    cached = getattr(request, "_finance_staff_company_ids", None)
+    if cached is None:
+        cached = staff_company_ids(actor) if getattr(actor, "is_authenticated", False) else set()
+        request._finance_staff_company_ids = cached
+    return company_id in cached
 
 
 class PaymentOut(Schema):
@@ -146,21 +174,35 @@ class PaymentOut(Schema):
     currency: str
     phone: str
     reference: str
+    notes: str
     proof_url: str | None = None
     merchant_request_id: str
     checkout_request_id: str | None
     mpesa_receipt: str | None
+    mpesa_phone: str
     result_code: int | None
     result_desc: str
     paid_at: datetime | None
+    amount_received: Decimal | None
     amount_applied: Decimal
     amount_credited: Decimal
     retry_of_id: UUID | None
     created_at: datetime
 
     @staticmethod
+    def resolve_checkout_request_id(obj, context) -> str | None:
+        # Daraja's id of the push is for the company's staff and admins only (it is what a
+        # callback names); payers poll the payment by its own id.
+        request = (context or {}).get("request")
+        actor = getattr(request, "auth", None)
+        if request is None or viewer_is_company_staff(request, actor, obj.company_id):
+            return obj.checkout_request_id
+        return None
+
+    @staticmethod
     def resolve_proof_url(obj) -> str | None:
-        return obj.proof.url if obj.proof else None
+        # Never the storage URL: the proof is served only to those who may see the payment.
+        return f"{PAYMENT_API_PREFIX}{obj.id}/proof/" if obj.proof else None
 
 
 class PaymentStatusOut(Schema):

@@ -11,7 +11,15 @@ from domus.core.exceptions import NotFound
 from domus.core.filtering import filter_list
 from domus.core.money import quantize
 from domus.core.policies import is_admin
-from domus.finance.models import AccountCode, Invoice, LedgerEntry, LedgerTransaction, Payment, Payout
+from domus.finance.models import (
+    AccountCode,
+    CallbackReview,
+    Invoice,
+    LedgerEntry,
+    LedgerTransaction,
+    Payment,
+    Payout,
+)
 from domus.finance.policies import staff_company_ids
 
 
@@ -102,6 +110,11 @@ def payment_get_for_actor(*, actor: Any, payment_id: UUID) -> Payment:
     return payment
 
 
+def callback_review_list() -> QuerySet[CallbackReview]:
+    """Everything held for a person to look at, newest first (admins only)."""
+    return CallbackReview.objects.order_by("-created_at")
+
+
 # Ledger
 
 
@@ -131,7 +144,11 @@ def payout_get_for_actor(*, actor: Any, payout_id: UUID) -> Payout:
 
 
 def owner_statement(*, company_id: UUID, owner_id: UUID, start: date, end: date) -> dict[str, Any]:
-    """The owner's account for [start, end]: opening balance, each movement, closing balance."""
+    """The owner's account for [start, end]: opening balance, each movement, closing balance.
+
+    Every movement of the owner-payable account is counted in exactly one total, so
+    ``opening + rent_collected - management_fees - expenses - refunds - payouts + payouts_returned
+    + adjustments = closing`` always holds (rent is shown gross of the fee)."""
     entries = LedgerEntry.objects.filter(
         account__company_id=company_id, account__code=AccountCode.OWNER_PAYABLE, owner_id=owner_id
     )
@@ -139,7 +156,8 @@ def owner_statement(*, company_id: UUID, owner_id: UUID, start: date, end: date)
     opening_balance = quantize((opening["c"] or Decimal(0)) - (opening["d"] or Decimal(0)))
     lines = []
     running = opening_balance
-    collected = fees = paid_out = expenses = Decimal(0)
+    zero = Decimal(0)
+    collected = fees = paid_out = returned = expenses = refunds = adjustments = zero
     period = (
         entries.filter(transaction__created_at__date__gte=start, transaction__created_at__date__lte=end)
         .select_related("transaction")
@@ -150,22 +168,31 @@ def owner_statement(*, company_id: UUID, owner_id: UUID, start: date, end: date)
             transaction_id__in=period.values("transaction_id"), account__code=AccountCode.FEE_REVENUE
         )
         .values_list("transaction_id")
-        .annotate(fee=Sum("credit"))
+        .annotate(fee=Sum("credit") - Sum("debit"))
     )
     for entry in period:
-        running += entry.credit - entry.debit
-        fee = fee_by_tx.get(entry.transaction_id, Decimal(0)) if entry.credit else Decimal(0)
-        if entry.transaction.kind == "payment":
-            collected += entry.credit + fee
+        net = entry.credit - entry.debit
+        running += net
+        kind = entry.transaction.kind
+        fee = zero
+        if kind == "payment":
+            fee = fee_by_tx.get(entry.transaction_id, zero) if entry.credit else zero
+            collected += net + fee
             fees += fee
-        elif entry.transaction.kind == "payout":
-            paid_out += entry.debit
-        elif entry.transaction.kind == "expense":
-            expenses += entry.debit
+        elif kind == "payout":
+            paid_out -= net
+        elif kind == "payout_failed":
+            returned += net
+        elif kind == "expense":
+            expenses -= net
+        elif kind == "refund":
+            refunds -= net
+        else:
+            adjustments += net
         lines.append(
             {
                 "date": entry.transaction.created_at.date().isoformat(),
-                "kind": entry.transaction.kind,
+                "kind": kind,
                 "memo": entry.transaction.memo,
                 "transaction_id": str(entry.transaction_id),
                 "credit": str(entry.credit),
@@ -183,7 +210,10 @@ def owner_statement(*, company_id: UUID, owner_id: UUID, start: date, end: date)
         "rent_collected": str(quantize(collected)),
         "management_fees": str(quantize(fees)),
         "expenses": str(quantize(expenses)),
+        "refunds": str(quantize(refunds)),
         "payouts": str(quantize(paid_out)),
+        "payouts_returned": str(quantize(returned)),
+        "adjustments": str(quantize(adjustments)),
         "closing_balance": str(quantize(running)),
         "lines": lines,
     }

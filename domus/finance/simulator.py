@@ -2,8 +2,9 @@
 
 It stands in for the Daraja server at ``/api/v1/finance/mpesa-simulator/``: the real adapter
 (``domus.integrations.mpesa``) fetches a token, sends STK pushes and queries here, and a few
-seconds after each push the simulator POSTs a realistic ``Body.stkCallback`` to the push's
-``CallBackURL`` (the real callback route). The outcome follows the phone number's last four
+seconds after each push the simulator POSTs a realistic ``Body.stkCallback`` to
+``settings.MPESA_CALLBACK_URL`` (the real callback route, with MPESA_CALLBACK_TOKEN appended
+when set); the push body's ``CallBackURL`` is ignored as a destination. The outcome follows the phone number's last four
 digits: ``1032`` cancelled, ``1037`` timed out, ``0001`` insufficient funds, ``2001`` wrong
 PIN, ``9999`` never answers; anything else succeeds."""
 
@@ -68,7 +69,7 @@ def callback_body(state: dict[str, Any]) -> dict[str, Any]:
 
 
 def deliver(checkout_id: str) -> None:
-    """POST the simulated callback to the push's CallBackURL."""
+    """POST the simulated callback to our callback route (never to an address from the request)."""
     with _lock:
         _timers.pop(checkout_id, None)
     state = cache.get(_key(checkout_id))
@@ -128,7 +129,9 @@ def stk_push(request: HttpRequest):
         "checkout_request_id": checkout_id,
         "amount": payload.get("Amount"),
         "phone": phone,
-        "callback_url": payload.get("CallBackURL") or settings.MPESA_CALLBACK_URL,
+        # Only ever our own callback route: the body's CallBackURL is not trusted as a destination,
+        # so the simulator cannot be used to make the server call arbitrary addresses.
+        "callback_url": mpesa.daraja_callback_url(),
         "result_code": None if phone.endswith("9999") else code,
         "result_desc": desc,
         "receipt": f"SIM{secrets.token_hex(4).upper()}",

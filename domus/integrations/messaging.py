@@ -103,6 +103,8 @@ class EmailAdapter:
         )
         try:
             message.send()
+        except ValueError as exc:  # a bad address or header (newline): the same next time
+            raise SendFailed(f"E-mail not sent: {exc}", retryable=False) from exc
         except Exception as exc:  # any backend error (SMTP, network) is worth retrying
             raise SendFailed(f"E-mail not sent: {exc}", retryable=True) from exc
         return SendResult(provider=self.name, provider_message_id=message_id)

@@ -1,7 +1,8 @@
 """M-Pesa Daraja adapter: OAuth token (cached until it expires), STK push and STK query.
 
 Settings (env): MPESA_BASE_URL, MPESA_CONSUMER_KEY, MPESA_CONSUMER_SECRET, MPESA_SHORTCODE,
-MPESA_PASSKEY, MPESA_CALLBACK_URL. With no consumer key the embedded default points the
+MPESA_PASSKEY, MPESA_CALLBACK_URL, MPESA_CALLBACK_TOKEN (appended to the CallBackURL sent to
+Daraja as a secret path segment). With no consumer key the embedded default points the
 same code at the local M-Pesa simulator (``domus.finance.simulator``)."""
 
 import base64
@@ -25,7 +26,7 @@ TIMEOUT_SECONDS = 15.0
 
 
 class MpesaError(Exception):
-    """Daraja refused the request or could not be reached."""
+    """Daraja refused the request, could not be reached, or answered something unreadable."""
 
 
 class InvalidPhone(ValueError):
@@ -70,6 +71,33 @@ def stk_password(shortcode: str, passkey: str, stamp: str) -> str:
     return base64.b64encode(f"{shortcode}{passkey}{stamp}".encode()).decode()
 
 
+def daraja_callback_url(base: str | None = None) -> str:
+    """The CallBackURL sent to Daraja: MPESA_CALLBACK_URL with MPESA_CALLBACK_TOKEN appended as
+    the last path segment when a token is configured (the callback route checks it)."""
+    url = base or settings.MPESA_CALLBACK_URL
+    token = settings.MPESA_CALLBACK_TOKEN
+    if not token:
+        return url
+    path, _, query = url.partition("?")
+    if path.rstrip("/").endswith(f"/{token}"):
+        return url
+    path = f"{path.rstrip('/')}/{token}/"
+    return f"{path}?{query}" if query else path
+
+
+def _int(value: Any, what: str) -> int:
+    """An integer Daraja sent as a number or a numeric string; anything else is an MpesaError."""
+    if isinstance(value, bool) or not isinstance(value, int | str):
+        raise MpesaError(f"M-Pesa answered a non-numeric {what}: {value!r}"[:200])
+    try:
+        number = int(value)
+    except ValueError as error:
+        raise MpesaError(f"M-Pesa answered a non-numeric {what}: {value!r}"[:200]) from error
+    if abs(number) > 2**31 - 1:
+        raise MpesaError(f"M-Pesa answered an out-of-range {what}."[:200])
+    return number
+
+
 def whole_shillings(amount: Decimal) -> int:
     """Daraja takes whole shillings; a fractional amount is rounded up so it is never short."""
     return int(Decimal(amount).to_integral_value(rounding=ROUND_CEILING))
@@ -94,7 +122,7 @@ class DarajaClient:
         self.consumer_secret = consumer_secret if consumer_secret is not None else settings.MPESA_CONSUMER_SECRET
         self.shortcode = shortcode or settings.MPESA_SHORTCODE
         self.passkey = passkey or settings.MPESA_PASSKEY
-        self.callback_url = callback_url or settings.MPESA_CALLBACK_URL
+        self.callback_url = callback_url or daraja_callback_url()
         self._transport = transport
 
     def _client(self) -> httpx.Client:
@@ -116,11 +144,16 @@ class DarajaClient:
             raise MpesaError(f"M-Pesa could not be reached: {error}") from error
         if response.status_code != 200:
             raise MpesaError(f"M-Pesa refused the credentials (HTTP {response.status_code}).")
-        data = response.json()
+        try:
+            data = response.json()
+        except ValueError as error:
+            raise MpesaError("M-Pesa answered the token request without JSON.") from error
+        if not isinstance(data, dict):
+            raise MpesaError("M-Pesa answered the token request with unexpected JSON.")
         token = data.get("access_token")
-        if not token:
+        if not token or not isinstance(token, str):
             raise MpesaError("M-Pesa answered no access token.")
-        expires_in = int(data.get("expires_in", 3599))
+        expires_in = _int(data.get("expires_in", 3599), "expires_in")
         cache.set(TOKEN_CACHE_KEY, token, max(expires_in - 60, 1))
         return token
 
@@ -137,8 +170,10 @@ class DarajaClient:
             data = response.json()
         except ValueError as error:
             raise MpesaError(f"M-Pesa answered HTTP {response.status_code} without JSON.") from error
+        if not isinstance(data, dict):
+            raise MpesaError(f"M-Pesa answered HTTP {response.status_code} with unexpected JSON.")
         if response.status_code >= 400 or "errorCode" in data:
-            raise MpesaError(data.get("errorMessage") or f"M-Pesa answered HTTP {response.status_code}.")
+            raise MpesaError(str(data.get("errorMessage") or f"M-Pesa answered HTTP {response.status_code}."))
         return data
 
     def stk_push(
@@ -161,14 +196,17 @@ class DarajaClient:
             "TransactionDesc": description[:13] or "Payment",
         }
         data = self._post(STK_PUSH_PATH, body)
-        if str(data.get("ResponseCode")) != "0" or not data.get("CheckoutRequestID"):
-            raise MpesaError(data.get("ResponseDescription") or data.get("errorMessage") or "STK push refused.")
+        checkout_id = data.get("CheckoutRequestID")
+        if str(data.get("ResponseCode")) != "0" or not isinstance(checkout_id, str) or not checkout_id:
+            raise MpesaError(str(data.get("ResponseDescription") or data.get("errorMessage") or "STK push refused."))
+        if len(checkout_id) > 100:
+            raise MpesaError("M-Pesa answered an over-long CheckoutRequestID.")
         return StkPushResult(
-            merchant_request_id=data.get("MerchantRequestID", ""),
-            checkout_request_id=data["CheckoutRequestID"],
+            merchant_request_id=str(data.get("MerchantRequestID", ""))[:100],
+            checkout_request_id=checkout_id,
             response_code=str(data.get("ResponseCode")),
-            response_description=data.get("ResponseDescription", ""),
-            customer_message=data.get("CustomerMessage", ""),
+            response_description=str(data.get("ResponseDescription", "")),
+            customer_message=str(data.get("CustomerMessage", "")),
         )
 
     def stk_query(self, *, checkout_request_id: str) -> StkQueryResult:
@@ -189,8 +227,10 @@ class DarajaClient:
             raise
         code = data.get("ResultCode")
         if code is None or code == "":
-            return StkQueryResult(result_code=None, result_desc=data.get("ResponseDescription", ""), pending=True)
-        return StkQueryResult(result_code=int(code), result_desc=data.get("ResultDesc", ""), pending=False)
+            return StkQueryResult(result_code=None, result_desc=str(data.get("ResponseDescription", "")), pending=True)
+        return StkQueryResult(
+            result_code=_int(code, "ResultCode"), result_desc=str(data.get("ResultDesc", "")), pending=False
+        )
 
 
 def simulator_enabled() -> bool:

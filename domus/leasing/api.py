@@ -66,7 +66,7 @@ def lease_patch(request: HttpRequest, lease_id: UUID, payload: LeasePatchIn):
 @router.post(
     "/leases/{lease_id}/activate/",
     response={200: LeaseOut, **WRITE_ERRORS},
-    summary="Activate a draft lease (creates the rent schedule, marks the unit rented)",
+    summary="Activate a draft lease (creates the rent schedule, marks the unit or whole listing rented)",
     openapi_extra=STAFF_ONLY,
 )
 def lease_activate(request: HttpRequest, lease_id: UUID):
@@ -78,7 +78,7 @@ def lease_activate(request: HttpRequest, lease_id: UUID):
 @router.post(
     "/leases/{lease_id}/terminate/",
     response={200: LeaseOut, **WRITE_ERRORS},
-    summary="Terminate a lease with a reason",
+    summary="Terminate a lease on a date between its start and end, with a reason",
     openapi_extra=STAFF_ONLY,
 )
 def lease_terminate(request: HttpRequest, lease_id: UUID, payload: TerminateIn):

@@ -24,8 +24,10 @@ class LateFeeType(models.TextChoices):
 class Lease(BaseModel):
     """A tenant renting a listing (or one unit of it) from its owner, managed by a company.
 
-    On PostgreSQL an exclusion constraint (migration 0002) forbids two active leases
-    of one unit whose date ranges overlap."""
+    On PostgreSQL two exclusion constraints forbid overlapping active leases: one per unit
+    (migration 0001, ``lease_no_overlapping_active_unit``) and one per listing for the
+    leases of a whole listing, those without a unit (migration 0002,
+    ``lease_no_overlapping_active_listing``)."""
 
     company = models.ForeignKey("organizations.Company", on_delete=models.PROTECT, related_name="leases")
     listing = models.ForeignKey("properties.Listing", on_delete=models.PROTECT, related_name="leases")
@@ -61,6 +63,10 @@ class Lease(BaseModel):
                 condition=Q(management_fee_percent__gte=0, management_fee_percent__lte=100), name="lease_fee_percent"
             ),
             models.CheckConstraint(condition=Q(status__in=LeaseStatus.values), name="lease_status_valid"),
+            models.CheckConstraint(
+                condition=~Q(late_fee_type=LateFeeType.PERCENT) | Q(late_fee_value__gt=0, late_fee_value__lte=100),
+                name="lease_late_fee_percent",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -35,11 +35,20 @@ class LeaseIn(Schema):
     deposit: Decimal = Field(Decimal(0), ge=0, le=MAX_AMOUNT, decimal_places=2)
     grace_days: int = Field(5, ge=0, le=60)
     late_fee_type: LateFeeType = LateFeeType.NONE
-    late_fee_value: Decimal = Field(Decimal(0), ge=0, le=MAX_AMOUNT, decimal_places=2)
+    late_fee_value: Decimal = Field(
+        Decimal(0),
+        ge=0,
+        le=MAX_AMOUNT,
+        decimal_places=2,
+        description="A fixed amount (0 or more), or a percent of the rent (more than 0, at most 100).",
+    )
     management_fee_percent: Decimal = Field(Decimal(10), ge=0, le=100, decimal_places=2)
 
 
 class LeasePatchIn(Schema):
+    """Fields to change on a draft lease. ``unit_id: null`` makes it a lease of the whole
+    listing (refused when the listing has units); ``null`` for any other field is a 400."""
+
     unit_id: UUID | None = None
     start_date: date | None = None
     end_date: date | None = None
@@ -54,7 +63,7 @@ class LeasePatchIn(Schema):
 
 class TerminateIn(Schema):
     reason: str = Field(..., min_length=1, max_length=2000)
-    on: date | None = None
+    on: date | None = Field(None, description="The lease's last day (today by default); between its start and end.")
 
 
 class LeaseOut(Schema):
@@ -83,9 +92,17 @@ class LeaseOut(Schema):
 
 
 class RentPeriodOut(Schema):
+    """One rent period: ``amount`` is the rent billed for it (prorated by days when the period
+    is shorter than a whole month), ``days`` how many days it covers."""
+
     id: UUID
     period_start: date
     period_end: date
+    days: int
     due_date: date
     amount: Decimal
     invoice_id: UUID | None
+
+    @staticmethod
+    def resolve_days(obj) -> int:
+        return (obj.period_end - obj.period_start).days + 1

@@ -4,23 +4,34 @@ from datetime import date, timedelta
 from typing import Any
 from uuid import UUID
 
-from django.db.models import Q, QuerySet
+from django.db.models import F, Q, QuerySet
 
 from domus.core.exceptions import NotFound
 from domus.core.filtering import filter_list
 from domus.core.policies import is_admin
 from domus.leasing.models import Lease, LeaseStatus, RentPeriod
+from domus.leasing.policies import is_company_staff
 from domus.organizations.selectors import company_ids_for_user
+
+# Leases whose remaining (not yet invoiced) periods are still billed: an ended or terminated
+# lease keeps only the periods up to its last day, so those are rent still owed.
+BILLED_STATUSES = (LeaseStatus.ACTIVE, LeaseStatus.ENDED, LeaseStatus.TERMINATED)
+
+
+def staff_company_ids(actor: Any) -> set[UUID]:
+    """The companies where ``actor`` is staff or branch head (who see all the company's leases)."""
+    return {company_id for company_id in company_ids_for_user(actor) if is_company_staff(actor, company_id)}
 
 
 def lease_visible_to(actor: Any) -> QuerySet[Lease]:
-    """Admins see every lease; members see their companies'; tenants and owners their own."""
+    """Admins see every lease; company staff their companies'; tenants and owners their own.
+    Other members of a company (agents, tenants, owners) see only the leases they are party to."""
     queryset = Lease.objects.all()
     if is_admin(actor):
         return queryset
     if not getattr(actor, "is_authenticated", False):
         return queryset.none()
-    return queryset.filter(Q(company_id__in=company_ids_for_user(actor)) | Q(tenant=actor) | Q(owner=actor))
+    return queryset.filter(Q(company_id__in=staff_company_ids(actor)) | Q(tenant=actor) | Q(owner=actor))
 
 
 def lease_list_for_actor(*, actor: Any, filters: Any) -> QuerySet[Lease]:
@@ -54,11 +65,15 @@ def rent_periods_of(*, lease: Lease) -> QuerySet[RentPeriod]:
 
 
 def rent_periods_to_invoice(*, on: date, lead_days: int = 0) -> QuerySet[RentPeriod]:
-    """Periods of active leases due within ``lead_days`` of ``on`` that have no invoice yet."""
+    """Periods due within ``lead_days`` of ``on`` that have no invoice yet: those of active
+    leases, and those of ended or terminated leases up to their last day (rent still owed).
+    Periods after a termination are deleted by ``lease_terminate``, and the guard on
+    ``ended_on`` keeps any that were not out of the job anyway. Drafts have no periods."""
     return (
         RentPeriod.objects.filter(
-            invoice_id__isnull=True, due_date__lte=on + timedelta(days=lead_days), lease__status=LeaseStatus.ACTIVE
+            invoice_id__isnull=True, due_date__lte=on + timedelta(days=lead_days), lease__status__in=BILLED_STATUSES
         )
+        .filter(Q(lease__status=LeaseStatus.ACTIVE) | Q(period_start__lte=F("lease__ended_on")))
         .select_related("lease", "lease__listing")
         .order_by("due_date", "id")
     )
@@ -70,4 +85,43 @@ def rent_periods_uninvoiced(*, period_ids: list[UUID]) -> QuerySet[RentPeriod]:
         RentPeriod.objects.filter(pk__in=period_ids, invoice_id__isnull=True)
         .select_related("lease")
         .order_by("due_date", "id")
+    )
+
+
+def lease_ids_to_end(*, on: date) -> list[UUID]:
+    """Active leases whose end date is before ``on`` (they are over and should be ``ended``)."""
+    return list(
+        Lease.objects.filter(status=LeaseStatus.ACTIVE, end_date__lt=on)
+        .order_by("end_date", "id")
+        .values_list("id", flat=True)
+    )
+
+
+def lease_for_update(lease_id: UUID) -> Lease:
+    """The lease row, locked until the end of the transaction."""
+    return Lease.objects.select_for_update(of=("self",)).select_related("listing").get(pk=lease_id)
+
+
+def active_lease_overlaps(*, lease: Lease) -> bool:
+    """Whether another active lease holds the same premises (the unit, or the whole listing
+    for a lease without unit) on overlapping dates."""
+    return (
+        Lease.objects.filter(
+            listing_id=lease.listing_id,
+            unit_id=lease.unit_id,
+            status=LeaseStatus.ACTIVE,
+            start_date__lte=lease.end_date,
+            end_date__gte=lease.start_date,
+        )
+        .exclude(pk=lease.pk)
+        .exists()
+    )
+
+
+def premises_still_leased(*, lease: Lease) -> bool:
+    """Whether another active lease holds the same premises (so they stay rented when ``lease`` stops)."""
+    return (
+        Lease.objects.filter(listing_id=lease.listing_id, unit_id=lease.unit_id, status=LeaseStatus.ACTIVE)
+        .exclude(pk=lease.pk)
+        .exists()
     )

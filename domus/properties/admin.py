@@ -1,6 +1,7 @@
 from django.contrib import admin
 
 from domus.properties.models import (
+    FacetGroup,
     Favorite,
     Feature,
     Listing,
@@ -115,6 +116,21 @@ class MapGridCellAdmin(admin.ModelAdmin):
     """A derived table (rebuilt by a job): read it, never edit it."""
 
     list_display = ("cell_x", "cell_y", "count", "min_price", "max_price")
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(FacetGroup)
+class FacetGroupAdmin(admin.ModelAdmin):
+    """A derived table (rebuilt by a job): read it, never edit it."""
+
+    list_display = ("city", "property_type", "listing_type", "bedrooms", "price_bucket", "count")
+    list_filter = ("property_type", "listing_type")
+    search_fields = ("city",)
 
     def has_add_permission(self, request):
         return False

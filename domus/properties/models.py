@@ -452,3 +452,22 @@ class MapGridCell(models.Model):
 
     def __str__(self) -> str:
         return f"({self.cell_x}, {self.cell_y}): {self.count}"
+
+
+class FacetGroup(models.Model):
+    """How many public listings share one combination of the facet dimensions, rebuilt
+    as a whole by ``services.facet_groups_rebuild``: facets filtered by nothing but
+    these dimensions sum a few thousand rows instead of grouping every listing."""
+
+    id = models.BigAutoField(primary_key=True)
+    property_type = models.CharField(max_length=20)
+    listing_type = models.CharField(max_length=10)
+    city = models.CharField(max_length=100)
+    bedrooms = models.PositiveIntegerField(null=True, blank=True)
+    price_bucket = models.PositiveSmallIntegerField(null=True, blank=True)
+    count = models.PositiveIntegerField()
+
+    def __str__(self) -> str:
+        return (
+            f"{self.city} {self.property_type} {self.listing_type} {self.bedrooms} #{self.price_bucket}: {self.count}"
+        )

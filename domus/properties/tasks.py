@@ -3,11 +3,13 @@
 from celery import shared_task
 
 from domus.properties.aggregate_jobs import listing_aggregate_refresh, listing_aggregates_warm
+from domus.properties.services.facet_groups import facet_groups_rebuild
 from domus.properties.services.map_grid import map_grid_rebuild
 from domus.properties.services.media import media_thumbnail_make
 from domus.properties.services.saved_searches import saved_search_alerts_run
 
 __all__ = [
+    "facet_groups_refresh",
     "listing_aggregate_refresh",
     "listing_aggregates_warm",
     "map_grid_refresh",
@@ -33,3 +35,9 @@ def media_thumbnail(media_id: str) -> str | None:
 def map_grid_refresh() -> int:
     """Rebuild the map roll-up of low-zoom clusters (beat: every minute)."""
     return map_grid_rebuild()
+
+
+@shared_task
+def facet_groups_refresh() -> int:
+    """Rebuild the facet roll-up of the public listings (beat: every minute)."""
+    return facet_groups_rebuild()

@@ -36,6 +36,24 @@ def test_a_different_subject_is_a_different_conversation(client_for, alice, bob,
     assert Conversation.objects.count() == 2
 
 
+def test_the_same_members_about_another_listing_get_a_new_conversation(client_for, alice, bob):
+    from domus.properties.tests.factories import ListingFactory
+
+    flat, house = ListingFactory(), ListingFactory()
+    api = client_for(alice)
+
+    about_flat = _start(api, bob, listing_id=str(flat.id))
+    about_house = _start(api, bob, listing_id=str(house.id))
+    flat_again = _start(client_for(bob), alice, listing_id=str(flat.id))
+    no_subject = _start(api, bob)
+
+    assert [r.status_code for r in (about_flat, about_house, flat_again, no_subject)] == [201, 201, 200, 201]
+    assert about_house.json()["id"] != about_flat.json()["id"]
+    assert flat_again.json()["id"] == about_flat.json()["id"]
+    assert (about_flat.json()["listing_id"], about_house.json()["listing_id"]) == (str(flat.id), str(house.id))
+    assert Conversation.objects.count() == 3
+
+
 def test_start_conversation_rejects_unknown_users_and_self_only(client_for, alice):
     api = client_for(alice)
     unknown = api.post_json(

@@ -120,25 +120,48 @@ def test_a_confirmed_visit_notifies_the_customer_not_the_acting_agent(db, django
 
 
 def test_an_event_notifies_each_recipient_once_even_when_redelivered(
-    alice, bob, staff, django_capture_on_commit_callbacks
+    alice, bob, staff, monkeypatch, django_capture_on_commit_callbacks
 ):
+    from domus.core.tasks import deliver_event
+
     payload = {
         "id": "018f0000-0000-7000-8000-000000000001",
         "company_id": None,
         "actor_id": str(staff.id),
         "recipient_ids": [str(alice.id), str(bob.id), str(staff.id), "not-a-uuid"],
     }
+    delivered: list[dict] = []
 
+    def redeliver(handler_path, event, data):  # the broker hands every task over twice
+        delivered.append(data)
+        deliver_event.apply(args=(handler_path, event, data))
+        deliver_event.apply(args=(handler_path, event, data))
+
+    monkeypatch.setattr(deliver_event, "delay", redeliver)
     with django_capture_on_commit_callbacks(execute=True):
         publish("payment.received", payload)
-        publish("payment.received", payload)
-        publish("payment.received", {**payload, "id": "018f0000-0000-7000-8000-000000000002"})
 
     rows = Notification.objects.filter(event="payment.received")
-    assert sorted(str(r) for r in rows.values_list("recipient_id", flat=True)) == sorted(
-        [str(alice.id), str(bob.id)] * 2
-    )
+    assert sorted(str(r) for r in rows.values_list("recipient_id", flat=True)) == sorted([str(alice.id), str(bob.id)])
     assert not rows.filter(recipient=staff).exists()
+    assert {str(r.event_id) for r in rows} == {delivered[0]["event_id"]}  # the id published beside the payload
+    assert "event_id" not in rows.first().data
+
+
+def test_a_genuine_repeat_of_an_event_notifies_again(alice, staff, django_capture_on_commit_callbacks):
+    # The same payment fails twice (a retry that failed too): two events, two notifications.
+    payload = {
+        "id": "018f0000-0000-7000-8000-000000000001",
+        "actor_id": str(staff.id),
+        "recipient_ids": [str(alice.id)],
+    }
+
+    with django_capture_on_commit_callbacks(execute=True):
+        publish("payment.failed", payload)
+    with django_capture_on_commit_callbacks(execute=True):
+        publish("payment.failed", payload)
+
+    assert Notification.objects.filter(recipient=alice, event="payment.failed").count() == 2
 
 
 def test_a_saved_search_match_notifies_its_owner(alice, django_capture_on_commit_callbacks):
@@ -150,3 +173,16 @@ def test_a_saved_search_match_notifies_its_owner(alice, django_capture_on_commit
     notification = Notification.objects.get()
     assert notification.recipient_id == alice.id
     assert notification.body == "2 new listing(s) match your saved search."
+
+
+def test_a_publisher_that_republishes_the_same_event_id_notifies_once(alice, django_capture_on_commit_callbacks):
+    payload = {"id": "018f0000-0000-7000-8000-000000000005", "recipient_ids": [str(alice.id)]}
+    event_id = "018f0000-0000-7000-8000-0000000000e1"
+
+    with django_capture_on_commit_callbacks(execute=True):
+        publish("invoice.overdue", payload, event_id=event_id)
+    with django_capture_on_commit_callbacks(execute=True):
+        publish("invoice.overdue", payload, event_id=event_id)
+
+    notification = Notification.objects.get(event="invoice.overdue")
+    assert (notification.recipient_id, str(notification.event_id)) == (alice.id, event_id)

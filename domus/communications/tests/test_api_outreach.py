@@ -7,6 +7,7 @@ from django.utils import timezone
 
 from domus.accounts.tests.factories import UserFactory
 from domus.communications.models import CommunicationPreference, Delivery, OptOut
+from domus.core.ids import uuid7
 from domus.crm.tests.factories import LeadFactory
 
 SEND = "/api/v1/communication/send/{}/"
@@ -242,3 +243,107 @@ def test_whatsapp_status_callback_marks_failures(api_client, settings, company):
     assert response.status_code == 204
     delivery.refresh_from_db()
     assert (delivery.status, delivery.error) == ("failed", "Re-engagement message")
+
+
+# Consent, subjects, limits -------------------------------------------------------------
+
+
+def test_a_marketing_send_reaches_only_recipients_who_consented(send, company):
+    consented, declined = UserFactory(), UserFactory()
+    CommunicationPreference.objects.create(user=consented, marketing_consent=True)
+    CommunicationPreference.objects.create(user=declined, marketing_consent=False)
+    leads = [
+        LeadFactory(company=company, user=consented),
+        LeadFactory(company=company, user=declined),
+        LeadFactory(company=company),  # no account: no consent on record
+    ]
+    ids = [str(lead.id) for lead in leads]
+
+    marketing = send(BULK, {"lead_ids": ids, "message": "20% off", "channel": "email", "purpose": "marketing"})
+    transactional = send(BULK, {"lead_ids": ids, "message": "Your receipt", "channel": "email"})
+
+    assert marketing.status_code == 200, marketing.content
+    results = [(r["status"], r["reason"]) for r in marketing.json()["results"]]
+    refusal = "The recipient has not consented to marketing messages."
+    assert results == [("queued", ""), ("refused", refusal), ("refused", refusal)]
+    assert transactional.json()["queued"] == 3
+
+
+def test_a_subject_with_a_line_break_and_an_unknown_purpose_are_field_errors(send, company):
+    lead = LeadFactory(company=company)
+
+    multiline = send(SEND.format(lead.id), {"message": "Hi", "channel": "email", "subject": "Hi\nBcc: x@example.test"})
+    purpose = send(SEND.format(lead.id), {"message": "Hi", "channel": "email", "purpose": "spam"})
+
+    assert (multiline.status_code, purpose.status_code) == (400, 400)
+    assert "subject" in str(multiline.json()["errors"])
+    assert "purpose" in str(purpose.json()["errors"])
+    assert not Delivery.objects.exists()
+
+
+def test_too_many_bulk_recipients_is_a_field_error(send, settings):
+    ids = [str(uuid7()) for _ in range(settings.MESSAGING_MAX_BULK_RECIPIENTS + 1)]
+
+    response = send(BULK, {"lead_ids": ids, "message": "x", "channel": "sms"})
+
+    assert response.status_code == 400
+    assert response.json()["code"] == "VALIDATION_ERROR"
+    assert "lead_ids" in str(response.json()["errors"])
+    assert not Delivery.objects.exists()
+
+
+def test_idempotency_key_on_send_bulk_replays_the_answer_without_sending_again(send, company):
+    leads = LeadFactory.create_batch(3, company=company)
+    data = {"lead_ids": [str(lead.id) for lead in leads], "message": "Open house", "channel": "sms"}
+
+    first = send(BULK, data, headers={"Idempotency-Key": "bulk-1"})
+    replay = send(BULK, data, headers={"Idempotency-Key": "bulk-1"})
+    other_key = send(BULK, data, headers={"Idempotency-Key": "bulk-2"})
+
+    assert first.status_code == replay.status_code == 200
+    assert replay.json() == first.json()
+    assert Delivery.objects.filter(batch_id=first.json()["batch_id"]).count() == 3
+    assert Delivery.objects.count() == 6
+    assert other_key.json()["batch_id"] != first.json()["batch_id"]
+
+
+# Opt-outs --------------------------------------------------------------------------------
+
+OPT_OUTS = "/api/v1/communications/opt-outs/"
+
+
+def test_phone_opt_outs_match_however_the_number_is_written(send, client_for, staff, company):
+    spaced_lead = LeadFactory(company=company, phone="+254 700-000-001")
+    plain_lead = LeadFactory(company=company, phone="+254700000002")
+    api = client_for(staff)
+
+    first = api.post_json(OPT_OUTS, {"channel": "sms", "address": "+254 (700) 000 001"})
+    second = api.post_json(OPT_OUTS, {"channel": "sms", "address": "+254-700-000-002"})
+    again = api.post_json(OPT_OUTS, {"channel": "sms", "address": "+254700000002"})
+    response = send(BULK, {"lead_ids": [str(spaced_lead.id), str(plain_lead.id)], "message": "Hi", "channel": "sms"})
+
+    assert (first.status_code, second.status_code, again.status_code) == (201, 201, 200)
+    assert sorted(OptOut.objects.values_list("address", flat=True)) == ["+254700000001", "+254700000002"]
+    assert [r["reason"] for r in response.json()["results"]] == ["The recipient opted out of sms."] * 2
+
+
+def test_opt_outs_are_listed_per_company_and_lifted_by_delete(send, client_for, staff, other_staff, company, alice):
+    lead = LeadFactory(company=company, email="lead@example.test")
+    recorded = client_for(staff).post_json(OPT_OUTS, {"channel": "email", "address": "Lead@Example.test"}).json()
+    client_for(other_staff).post_json(OPT_OUTS, {"channel": "sms", "address": "+15550000000"})
+
+    mine = client_for(staff).get(OPT_OUTS)
+    theirs = client_for(other_staff).get(OPT_OUTS, {"channel": "email"})
+    customer = client_for(alice).get(OPT_OUTS)
+    foreign_delete = client_for(other_staff).delete(f"{OPT_OUTS}{recorded['id']}/")
+    delete = client_for(staff).delete(f"{OPT_OUTS}{recorded['id']}/")
+    response = send(SEND.format(lead.id), {"message": "Hi", "channel": "email"})
+
+    assert mine.status_code == 200
+    assert [(o["address"], o["company_id"]) for o in mine.json()["results"]] == [("lead@example.test", str(company.id))]
+    assert theirs.json()["count"] == 0
+    assert customer.status_code == 403
+    assert foreign_delete.status_code == 404
+    assert delete.status_code == 204
+    assert OptOut.objects.count() == 1
+    assert response.json()["results"][0]["status"] == "queued"

@@ -64,3 +64,28 @@ def test_bad_preferences_are_400_and_nothing_is_saved(client_for, alice):
 
 def test_anonymous_is_401(api_client):
     assert api_client.get(SEED).status_code == 401
+
+
+def test_quiet_hours_with_a_utc_offset_are_a_field_error(client_for, alice):
+    response = client_for(alice).post_json(
+        SEED, {"quiet_hours_start": "22:00+03:00", "quiet_hours_end": "07:00", "timezone": "Africa/Nairobi"}
+    )
+
+    assert response.status_code == 400, response.content
+    body = response.json()
+    assert body["code"] == "VALIDATION_ERROR"
+    assert body["errors"] == {
+        "quiet_hours_start": ["Give a local time without a UTC offset (HH:MM); set the zone in `timezone`."]
+    }
+    assert not CommunicationPreference.objects.exists()
+
+
+def test_the_unversioned_path_serves_preferences(client_for, alice):
+    api = client_for(alice)
+
+    saved = api.put_json("/api/communication/preferences/", {"language": "sw"})
+    read = api.get("/api/communication/preferences")
+
+    assert saved.status_code == 200, saved.content
+    assert read.status_code == 200
+    assert read.json()["language"] == "sw"

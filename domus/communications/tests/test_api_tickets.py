@@ -175,3 +175,77 @@ def test_stats_are_for_staff_with_medians(client_for, staff, alice, company, oth
     assert body["median_first_response_seconds"] == 2 * 3600
     assert body["median_resolution_seconds"] == 4 * 3600
     assert refused.status_code == 403
+
+
+def test_a_customer_reply_on_an_unassigned_ticket_notifies_the_companys_handlers(
+    client_for, alice, staff, agent, other_staff, company, django_capture_on_commit_callbacks
+):
+    ticket = TicketFactory(customer=alice, company=company)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client_for(alice).post_json(f"{BASE}/{ticket.id}/reply/", {"body": "Any news?"})
+
+    assert response.status_code == 201
+    notified = set(Notification.objects.filter(event="ticket.replied").values_list("recipient_id", flat=True))
+    assert notified == {staff.id, agent.id}
+
+
+def test_a_customer_reply_on_a_platform_ticket_notifies_the_admins(
+    client_for, alice, admin_user, staff, django_capture_on_commit_callbacks
+):
+    ticket = TicketFactory(customer=alice, company=None)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        client_for(alice).post_json(f"{BASE}/{ticket.id}/reply/", {"body": "Hello?"})
+
+    notified = list(Notification.objects.filter(event="ticket.replied").values_list("recipient_id", flat=True))
+    assert notified == [admin_user.id]
+
+
+def test_staff_cannot_reply_on_a_closed_ticket_but_may_reopen_it(client_for, staff, alice, company):
+    ticket = TicketFactory(customer=alice, company=company, status="closed", closed_at=timezone.now())
+    api = client_for(staff)
+
+    refused = api.post_json(f"{BASE}/{ticket.id}/reply/", {"body": "Reopening quietly"})
+    ticket.refresh_from_db()
+    still_closed = (ticket.status, ticket.replies.count())
+    reopened = api.patch_json(f"{SEED}/{ticket.id}/", {"status": "open"})
+    answered = api.post_json(f"{BASE}/{ticket.id}/reply/", {"body": "Looking again"})
+
+    assert refused.status_code == 409
+    assert refused.json()["code"] == "CONFLICT_ERROR"
+    assert "closed" in refused.json()["detail"]
+    assert still_closed == ("closed", 0)
+    assert reopened.status_code == 200
+    assert (reopened.json()["status"], reopened.json()["closed_at"]) == ("open", None)
+    assert answered.status_code == 201
+
+
+def test_put_on_the_seed_path_changes_a_ticket(client_for, staff, alice, company):
+    ticket = TicketFactory(customer=alice, company=company, status="closed", closed_at=timezone.now())
+
+    response = client_for(staff).put_json(f"{SEED}/{ticket.id}/", {"status": "pending", "priority": "high"})
+
+    assert response.status_code == 200, response.content
+    body = response.json()
+    assert (body["status"], body["priority"], body["closed_at"]) == ("pending", "high", None)
+
+
+def test_a_blank_reply_is_a_field_error(client_for, alice, company):
+    ticket = TicketFactory(customer=alice, company=company)
+
+    response = client_for(alice).post_json(f"{BASE}/{ticket.id}/reply/", {"body": "   \n "})
+
+    assert response.status_code == 400
+    assert response.json()["errors"] == {"body": ["This field may not be blank."]}
+    assert not TicketReply.objects.exists()
+
+
+def test_tickets_with_the_same_creation_time_list_in_a_stable_order(client_for, alice, company):
+    tickets = TicketFactory.create_batch(3, customer=alice, company=company)
+    SupportTicket.objects.update(created_at=timezone.now())
+
+    response = client_for(alice).get(f"{BASE}/")
+
+    ids = [t["id"] for t in response.json()["results"]]
+    assert ids == sorted((str(t.id) for t in tickets), reverse=True)

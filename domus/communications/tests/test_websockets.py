@@ -140,14 +140,21 @@ def test_typing_goes_to_the_others_and_read_receipts_to_the_chat(
     assert (receipt["message_id"], receipt["user_id"]) == (str(message.id), str(alice.id))
 
 
-def test_a_domain_event_notification_reaches_its_user_once(alice, bob, django_capture_on_commit_callbacks):
+def test_a_domain_event_notification_reaches_its_user_once(alice, bob, monkeypatch, django_capture_on_commit_callbacks):
+    from domus.core.tasks import deliver_event
+
     alice_token, bob_token = _token(alice), _token(bob)
     payload = {"id": "018f0000-0000-7000-8000-0000000000aa", "company_id": None, "actor_id": None}
     payload["recipient_ids"] = [str(alice.id)]
 
+    def redeliver(*args):  # the broker hands the event over twice
+        deliver_event.apply(args=args)
+        deliver_event.apply(args=args)
+
+    monkeypatch.setattr(deliver_event, "delay", redeliver)
+
     def publish_twice():
         with django_capture_on_commit_callbacks(execute=True):
-            publish("invoice.sent", payload)
             publish("invoice.sent", payload)
 
     async def scenario():
@@ -290,3 +297,106 @@ def test_the_asgi_application_serves_ws_with_an_allowed_origin(alice, settings):
 
     assert connected
     assert welcome["user_id"] == str(alice.id)
+
+
+def test_after_unsubscribe_no_more_pushes_arrive(client_for, alice, bob, django_capture_on_commit_callbacks):
+    conversation = ConversationFactory(members=[alice, bob])
+    channel = f"chat:{conversation.id}"
+    bob_token, api = _token(bob), client_for(alice)
+    url = f"/api/v1/communications/conversations/{conversation.id}/send_message/"
+
+    def send(body):
+        with django_capture_on_commit_callbacks(execute=True):
+            return api.post_json(url, {"body": body})
+
+    async def scenario():
+        socket = await _connect(bob_token)
+        await _subscribe(socket, channel)
+        await sync_to_async(send)("first")
+        first = await socket.receive_json_from(timeout=TIMEOUT)
+        await socket.send_json_to({"type": "unsubscribe", "channel": channel})
+        unsubscribed = await socket.receive_json_from(timeout=TIMEOUT)
+        await sync_to_async(send)("second")
+        quiet = await socket.receive_nothing(timeout=0.3)
+        await socket.disconnect()
+        return first, unsubscribed, quiet
+
+    first, unsubscribed, quiet = async_to_sync(scenario)()
+
+    assert first["body"] == "first"
+    assert unsubscribed == {"type": "unsubscribed", "channel": channel}
+    assert quiet
+
+
+def test_a_notification_staff_create_reaches_the_users_socket(
+    client_for, alice, staff, company, django_capture_on_commit_callbacks
+):
+    from domus.organizations.tests.factories import MembershipFactory
+
+    MembershipFactory(company=company, user=alice)
+    alice_token, api = _token(alice), client_for(staff)
+
+    def notify():
+        with django_capture_on_commit_callbacks(execute=True):
+            return api.post_json(
+                "/api/v1/communications/notifications/",
+                {"recipient_id": str(alice.id), "title": "Keys ready", "body": "Pick them up at the office."},
+            )
+
+    async def scenario():
+        socket = await _connect(alice_token)
+        await _subscribe(socket, "notifications")
+        response = await sync_to_async(notify)()
+        frame = await socket.receive_json_from(timeout=TIMEOUT)
+        await socket.disconnect()
+        return response, frame
+
+    response, frame = async_to_sync(scenario)()
+
+    assert response.status_code == 201, response.content
+    assert frame["type"] == "notification"
+    assert (frame["id"], frame["title"], frame["body"]) == (
+        response.json()["id"],
+        "Keys ready",
+        "Pick them up at the office.",
+    )
+
+
+def test_the_socket_closes_when_its_token_expires(alice, settings):
+    from datetime import timedelta
+
+    settings.JWT_ACCESS_LIFETIME = timedelta(seconds=2)
+    token = _token(alice)
+
+    async def scenario():
+        socket = await _connect(token)
+        subscribed = await _subscribe(socket, "notifications")
+        expired = await socket.receive_json_from(timeout=4)
+        closed = await socket.receive_output(timeout=2)
+        return subscribed, expired, closed
+
+    subscribed, expired, closed = async_to_sync(scenario)()
+
+    assert subscribed["type"] == "subscribed"
+    assert (expired["type"], expired["code"]) == ("error", "token_expired")
+    assert closed == {"type": "websocket.close", "code": 4401}
+
+
+def test_a_deactivated_user_cannot_subscribe_and_is_disconnected(alice):
+    token = _token(alice)
+
+    def deactivate():
+        type(alice).objects.filter(pk=alice.pk).update(is_active=False)
+
+    async def scenario():
+        socket = await _connect(token)
+        await sync_to_async(deactivate)()
+        await socket.send_json_to({"type": "subscribe", "channel": "notifications"})
+        refused = await socket.receive_json_from(timeout=TIMEOUT)
+        closed = await socket.receive_output(timeout=TIMEOUT)
+        return refused, closed
+
+    refused, closed = async_to_sync(scenario)()
+
+    assert (refused["type"], refused["code"]) == ("error", "inactive")
+    assert closed == {"type": "websocket.close", "code": 4401}

@@ -57,3 +57,33 @@ def test_ledger_rows_cannot_be_changed_in_the_admin(superuser_client, lease):
 
     assert superuser_client.post(url, {"post": "yes"}).status_code == 403
     assert LedgerTransaction.objects.filter(pk=posted.pk).exists()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "model_name", ["invoice", "invoiceline", "payment", "payout", "ownerexpense", "ledgertransaction", "ledgerentry"]
+)
+def test_money_rows_are_read_only_in_the_admin(superuser_client, lease, staff, owner, company, model_name):
+    services.rent_invoices_issue(today=date(2026, 1, 5))
+    invoice = Invoice.objects.get()
+    services.payment_record_manual(
+        actor=staff, method="cash", amount=Decimal(100), reference="R", invoice_id=invoice.id
+    )
+    services.payout_create(actor=staff, company_id=company.id, owner_id=owner.id, amount=Decimal(50))
+    services.owner_expense_create(
+        actor=staff, company_id=company.id, owner_id=owner.id, amount=Decimal(1), description="x"
+    )
+    model = apps.get_model("finance", model_name)
+    row = model.objects.first()
+    before = model.objects.count()
+
+    listed = superuser_client.get(reverse(f"admin:finance_{model_name}_changelist") + "?q=x")
+    detail = superuser_client.get(reverse(f"admin:finance_{model_name}_change", args=[row.pk]))
+    add = superuser_client.get(reverse(f"admin:finance_{model_name}_add"))
+    change = superuser_client.post(reverse(f"admin:finance_{model_name}_change", args=[row.pk]), {})
+    delete = superuser_client.post(reverse(f"admin:finance_{model_name}_delete", args=[row.pk]), {"post": "yes"})
+
+    assert (listed.status_code, detail.status_code) == (200, 200)
+    assert b'name="_save"' not in detail.content  # a view, not a form
+    assert (add.status_code, change.status_code, delete.status_code) == (403, 403, 403)
+    assert model.objects.count() == before

@@ -63,7 +63,9 @@ def test_verify_command_and_admin_endpoint(paid_invoice, client_for, admin_user,
 @pytest.mark.django_db
 def test_verify_spots_an_unbalanced_transaction(paid_invoice):
     entry = LedgerEntry.objects.filter(debit__gt=0).first()
-    LedgerEntry.objects.filter(pk=entry.pk).update(debit=entry.debit + 1)  # tampering behind the model's back
+    # Tampering behind the services' back (an UPDATE is refused by the database on PostgreSQL,
+    # so append a stray entry instead).
+    LedgerEntry.objects.create(transaction_id=entry.transaction_id, account_id=entry.account_id, debit=1)
 
     with pytest.raises(CommandError):
         call_command("ledger_verify", stdout=StringIO())
@@ -204,4 +206,22 @@ def test_a_refund_reverses_the_posting_and_reopens_the_invoice(paid_invoice, cli
     assert services.owner_balance(company_id=company.id, owner_id=owner.id) == 0
     again = client_for(staff).post_json(f"/api/v1/finance/payments/{payment.id}/refund/", {"reason": "again"})
     assert again.status_code == 409
+    assert services.ledger_verify()["ok"]
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db
+def test_the_database_refuses_updates_and_deletes_of_ledger_rows(paid_invoice):
+    from django.db import DatabaseError, transaction
+
+    entry = LedgerEntry.objects.filter(debit__gt=0).first()
+
+    with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
+        LedgerEntry.objects.filter(pk=entry.pk).update(debit=entry.debit + 1)
+    with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
+        LedgerTransaction.objects.filter(pk=entry.transaction_id).update(memo="edited")
+    with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
+        LedgerEntry.objects.filter(pk=entry.pk)._raw_delete(LedgerEntry.objects.db)
+
+    entry.refresh_from_db()
     assert services.ledger_verify()["ok"]

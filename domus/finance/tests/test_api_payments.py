@@ -42,7 +42,8 @@ def test_stk_push_sends_what_daraja_expects(client_for, tenant, invoice, daraja)
 
     assert response.status_code == 201, response.content
     body = response.json()
-    assert (body["status"], body["checkout_request_id"], body["merchant_request_id"]) == ("pending", "ws_CO_1", "M-1")
+    assert (body["status"], body["checkout_request_id"], body["merchant_request_id"]) == ("pending", None, "M-1")
+    assert Payment.objects.get(pk=body["id"]).checkout_request_id == "ws_CO_1"  # kept, shown to staff only
     sent = daraja.last_push()
     stamp = sent["Timestamp"]
     assert len(stamp) == 14
@@ -178,14 +179,19 @@ def test_result_codes_map_to_clear_states(api_client, client_for, tenant, invoic
 
 
 @pytest.mark.django_db
-def test_a_late_success_after_a_failure_changes_nothing(api_client, client_for, tenant, invoice, daraja):
+def test_a_late_success_after_a_failure_is_held_for_review_not_dropped(api_client, client_for, tenant, invoice, daraja):
     _stk(client_for(tenant), invoice)
     api_client.post_json(CALLBACK_URL, callback("ws_CO_1", code=1032))
 
     api_client.post_json(CALLBACK_URL, callback("ws_CO_1"))
+    api_client.post_json(CALLBACK_URL, callback("ws_CO_1"))  # Daraja repeats itself
 
-    assert Payment.objects.get().status == "cancelled"
+    payment = Payment.objects.get()
+    assert payment.status == "cancelled"
     assert not LedgerTransaction.objects.filter(kind="payment").exists()
+    review = CallbackReview.objects.get()
+    assert (review.reason, review.payment_id) == ("late_success", payment.id)
+    assert "QKJ1ABC2DE" in review.raw_body
 
 
 @pytest.mark.django_db
@@ -262,6 +268,8 @@ def test_status_list_and_admin_list(api_client, client_for, tenant, staff, admin
     assert status.json()["status"] == "pending"
     assert client_for(tenant).get("/api/v1/properties/payments/").json()["count"] == 1
     assert client_for(staff).get("/api/payments/").json()["count"] == 1
+    assert client_for(staff).get(f"/api/payments/{payment_id}/").json()["checkout_request_id"] == "ws_CO_1"
+    assert client_for(tenant).get(f"/api/payments/{payment_id}/").json()["checkout_request_id"] is None
     assert client_for(UserFactory()).get("/api/v1/properties/payments/").json()["count"] == 0
     assert client_for(UserFactory()).get(f"/api/payments/{payment_id}/").status_code == 404
     assert client_for(tenant).get("/api/v1/properties/payments/admin-list/").status_code == 403
@@ -275,7 +283,9 @@ def test_payment_list_query_count_is_flat(client_for, tenant, invoice, daraja, d
     for amount in ("100", "200", "300"):
         _stk(client, invoice, amount=amount)
 
-    with django_assert_num_queries(4):
+    # 5: auth, the caller's companies (scope), count, page, and once per request whether the
+    # caller is staff (who alone see checkout ids): flat in the number of payments.
+    with django_assert_num_queries(5):
         response = client.get("/api/v1/finance/payments/")
 
     assert response.json()["count"] == 3
@@ -353,7 +363,11 @@ def test_staff_upload_a_proof(client_for, staff, invoice, settings, tmp_path):
     )
 
     assert response.status_code == 200, response.content
-    assert "slip" in response.json()["proof_url"]
+    proof_url = response.json()["proof_url"]
+    assert proof_url == f"/api/v1/finance/payments/{payment_id}/proof/"
+    download = client.get(proof_url)
+    assert download.status_code == 200
+    assert b"".join(download.streaming_content) == b"%PDF-1.4 slip"
 
 
 @pytest.mark.django_db

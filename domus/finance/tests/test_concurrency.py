@@ -79,3 +79,51 @@ def test_the_invoice_job_run_twice_at_once_issues_one_invoice(lease):
     invoice = Invoice.objects.get(lease=lease)
     assert invoice.number == 1
     assert LedgerTransaction.objects.filter(kind="invoice").count() == 1
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_two_admins_retrying_at_once_start_one_push(api_client, client_for, tenant, admin_user, lease, daraja):
+    services.rent_invoices_issue(today=date(2026, 1, 5))
+    invoice = Invoice.objects.get(lease=lease)
+    payment_id = (
+        client_for(tenant)
+        .post_json("/api/v1/finance/payments/mpesa/stk/", {"phone": "0712345678", "invoice_id": str(invoice.id)})
+        .json()["id"]
+    )
+    api_client.post_json(CALLBACK_URL, callback("ws_CO_1", code=1037))
+    clients = [client_for(admin_user), client_for(admin_user)]
+
+    statuses = _race(2, lambda i: clients[i].post(f"/api/v1/finance/payments/{payment_id}/retry/").status_code)
+
+    assert sorted(statuses) == [201, 409]
+    assert Payment.objects.filter(retry_of_id=payment_id).count() == 1
+    assert daraja.push.call_count == 2  # the first push and one retry
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_void_racing_a_success_callback_is_refused_and_the_money_applied(
+    api_client, client_for, staff, tenant, lease, daraja
+):
+    services.rent_invoices_issue(today=date(2026, 1, 5))
+    invoice = Invoice.objects.get(lease=lease)
+    client_for(tenant).post_json(
+        "/api/v1/finance/payments/mpesa/stk/", {"phone": "0712345678", "invoice_id": str(invoice.id)}
+    )
+    staff_client = client_for(staff)
+
+    def work(index: int) -> int:
+        if index == 0:
+            return api_client.post_json(CALLBACK_URL, callback("ws_CO_1")).status_code
+        return staff_client.post_json(f"/api/v1/finance/invoices/{invoice.id}/void/", {"reason": "x"}).status_code
+
+    statuses = _race(2, work)
+
+    # Whichever goes first, the void is refused: the payment is pending, or it has paid.
+    assert sorted(statuses) == [200, 409]
+    invoice.refresh_from_db()
+    assert (invoice.status, invoice.amount_paid) == (InvoiceStatus.PAID, Decimal("30000.00"))
+    assert Payment.objects.get().status == "paid"
+    assert LedgerTransaction.objects.filter(kind="payment").count() == 1
+    assert services.ledger_verify()["ok"]

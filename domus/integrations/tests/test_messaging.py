@@ -138,3 +138,53 @@ def test_email_goes_through_djangos_backend(settings):
     assert len(mail.outbox) == 1
     assert (mail.outbox[0].subject, mail.outbox[0].to) == ("Hello", ["lead@example.test"])
     assert result.provider_message_id == mail.outbox[0].extra_headers["Message-ID"]
+
+
+def test_an_email_header_error_is_final_and_a_backend_outage_retryable(monkeypatch):
+    with pytest.raises(SendFailed) as header:
+        EmailAdapter().send(to="lead@example.test", body="Hi", subject="Hello\nBcc: everyone@example.test")
+
+    def smtp_down(self, messages):
+        raise ConnectionRefusedError("connection refused")
+
+    monkeypatch.setattr("django.core.mail.backends.locmem.EmailBackend.send_messages", smtp_down)
+    with pytest.raises(SendFailed) as outage:
+        EmailAdapter().send(to="lead@example.test", body="Hi", subject="Hello")
+
+    assert header.value.retryable is False
+    assert outage.value.retryable is True
+    assert len(mail.outbox) == 0
+
+
+@respx.mock
+def test_whatsapp_errors_carry_the_providers_words_and_retry_only_outages(providers):
+    respx.post("https://graph.facebook.com/v21.0/123/messages").mock(
+        side_effect=[
+            httpx.Response(400, json={"error": {"message": "Recipient phone number not in allowed list"}}),
+            httpx.Response(500, json={"error": {"message": "Service temporarily unavailable"}}),
+        ]
+    )
+    adapter = WhatsAppAdapter()
+    failures = []
+    for _ in range(2):
+        with pytest.raises(SendFailed) as caught:
+            adapter.send(to="+254700000001", body="Hi")
+        failures.append((caught.value.retryable, str(caught.value)))
+
+    assert failures == [
+        (False, "Provider answered 400: Recipient phone number not in allowed list"),
+        (True, "Provider answered 500: Service temporarily unavailable"),
+    ]
+
+
+@respx.mock
+def test_twilio_voice_outage_is_retryable(providers):
+    respx.post("https://api.twilio.com/2010-04-01/Accounts/AC1/Calls.json").mock(
+        return_value=httpx.Response(503, json={"message": "Service Unavailable"})
+    )
+
+    with pytest.raises(SendFailed) as caught:
+        TwilioVoiceAdapter().send(to="+254700000001", body="Rent is due")
+
+    assert caught.value.retryable is True
+    assert str(caught.value) == "Provider answered 503: Service Unavailable"

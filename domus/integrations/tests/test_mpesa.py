@@ -119,3 +119,66 @@ def test_stk_push_body(client):
     assert body["Amount"] == 1501
     assert body["CallBackURL"] == "https://cb"
     assert body["BusinessShortCode"] == body["PartyB"] == "600000"
+
+
+@respx.mock
+@pytest.mark.parametrize(
+    "answer",
+    [
+        Response(200, text="<html>gateway</html>"),
+        Response(200, json=["not", "an", "object"]),
+        Response(200, json={"access_token": "T", "expires_in": "soon"}),
+        Response(200, text='{"access_token": "T", "expires_in": 1e400}'),
+        Response(200, json={"expires_in": "3599"}),
+    ],
+    ids=["not-json", "json-list", "expires-in-text", "expires-in-float", "no-token"],
+)
+def test_an_unreadable_token_answer_is_an_mpesa_error(client, answer):
+    respx.get(f"{BASE}/oauth/v1/generate").mock(return_value=answer)
+
+    with pytest.raises(mpesa.MpesaError):
+        client.access_token()
+    assert cache.get(mpesa.TOKEN_CACHE_KEY) is None
+
+
+@respx.mock
+@pytest.mark.parametrize("code", ["zero", "1.5", True, {"a": 1}, "99999999999999999999"])
+def test_a_non_numeric_query_result_code_is_an_mpesa_error(client, code):
+    respx.get(f"{BASE}/oauth/v1/generate").mock(
+        return_value=Response(200, json={"access_token": "T", "expires_in": 60})
+    )
+    respx.post(f"{BASE}/mpesa/stkpushquery/v1/query").mock(
+        return_value=Response(200, json={"ResponseCode": "0", "ResultCode": code, "ResultDesc": "?"})
+    )
+
+    with pytest.raises(mpesa.MpesaError):
+        client.stk_query(checkout_request_id="ws_1")
+
+
+@respx.mock
+def test_a_push_answer_without_a_checkout_id_is_an_mpesa_error(client):
+    respx.get(f"{BASE}/oauth/v1/generate").mock(
+        return_value=Response(200, json={"access_token": "T", "expires_in": 60})
+    )
+    respx.post(f"{BASE}/mpesa/stkpush/v1/processrequest").mock(
+        return_value=Response(200, json={"ResponseCode": "0", "CheckoutRequestID": 12})
+    )
+
+    with pytest.raises(mpesa.MpesaError):
+        client.stk_push(amount=Decimal(1), phone="0712345678", account_reference="x", description="y")
+
+
+@pytest.mark.parametrize(
+    ("url", "token", "expected"),
+    [
+        ("https://d.test/cb/", "", "https://d.test/cb/"),
+        ("https://d.test/cb/", "t0k", "https://d.test/cb/t0k/"),
+        ("https://d.test/cb", "t0k", "https://d.test/cb/t0k/"),
+        ("https://d.test/cb/t0k/", "t0k", "https://d.test/cb/t0k/"),
+    ],
+)
+def test_the_callback_token_is_appended_to_the_callback_url(settings, url, token, expected):
+    settings.MPESA_CALLBACK_URL = url
+    settings.MPESA_CALLBACK_TOKEN = token
+
+    assert mpesa.daraja_callback_url() == expected

@@ -1,4 +1,5 @@
-"""Two active leases of one unit with overlapping dates: the exclusion constraint decides."""
+"""Two active leases of one unit (or of one whole listing) with overlapping dates: the
+exclusion constraints decide."""
 
 import threading
 from datetime import date
@@ -8,6 +9,7 @@ from django.db import IntegrityError, connection, transaction
 
 from domus.leasing.models import Lease, LeaseStatus
 from domus.leasing.tests.factories import LeaseFactory
+from domus.properties.tests.factories import ListingFactory
 
 
 @pytest.mark.postgres
@@ -52,3 +54,62 @@ def test_the_database_refuses_overlapping_active_leases(listing, unit):
             start_date=date(2026, 12, 1),
             end_date=date(2027, 1, 31),
         )
+
+
+def _activate_at_once(clients, leases) -> list[int]:
+    """Activate each lease through the API in its own thread (own connection), all at once."""
+    start = threading.Barrier(len(leases))
+    statuses: list[int] = []
+
+    def activate(client, lease) -> None:
+        try:
+            start.wait(timeout=10)
+            statuses.append(client.post(f"/api/v1/leasing/leases/{lease.id}/activate/").status_code)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=activate, args=pair) for pair in zip(clients, leases, strict=True)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    return statuses
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_racing_whole_listing_leases_one_wins(client_for, staff, company, settings):
+    settings.RATE_LIMITS_ENABLED = False
+    house = ListingFactory(company=company, listing_type="rent", status="available")  # no units
+    leases = [
+        LeaseFactory(listing=house, unit=None),
+        LeaseFactory(listing=house, unit=None, start_date=date(2026, 3, 1), end_date=date(2027, 2, 28)),
+        LeaseFactory(listing=house, unit=None, start_date=date(2026, 12, 31), end_date=date(2027, 12, 30)),
+    ]
+
+    statuses = _activate_at_once([client_for(staff) for _ in leases], leases)
+
+    assert sorted(statuses) == [200, 409, 409]
+    assert Lease.objects.filter(listing=house, status=LeaseStatus.ACTIVE).count() == 1
+    house.refresh_from_db()
+    assert house.status == "rented"
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_the_database_refuses_overlapping_active_whole_listing_leases(company):
+    house = ListingFactory(company=company, listing_type="rent")
+    LeaseFactory(listing=house, unit=None, status=LeaseStatus.ACTIVE)
+
+    with pytest.raises(IntegrityError), transaction.atomic():
+        LeaseFactory(
+            listing=house,
+            unit=None,
+            status=LeaseStatus.ACTIVE,
+            start_date=date(2026, 12, 31),
+            end_date=date(2027, 1, 31),
+        )
+    # ended or terminated leases, and drafts, do not count
+    LeaseFactory(listing=house, unit=None, status=LeaseStatus.ENDED)
+    LeaseFactory(listing=house, unit=None, status=LeaseStatus.DRAFT)
+    assert Lease.objects.filter(listing=house).count() == 3

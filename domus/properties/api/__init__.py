@@ -80,7 +80,7 @@ def listing_list(request: HttpRequest, filters: Query[ListingFilters]):
             f"Only the first {MAX_RESULT_DEPTH:,} results can be paged through; add filters to narrow the search.",
             errors={"page": [f"page * page_size (or offset + limit) must not exceed {MAX_RESULT_DEPTH:,}."]},
         )
-    return selectors.listing_list_for_actor(actor=request.auth, filters=filters)
+    return selectors.listing_search_for_actor(actor=request.auth, filters=filters)
 
 
 @listings.get(

@@ -5,6 +5,7 @@ their owner, their agent, their company's staff and admins."""
 import json
 import math
 from collections import Counter
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 from uuid import UUID
@@ -41,7 +42,16 @@ from domus.core.policies import is_admin
 from domus.core.roles import Role
 from domus.organizations.selectors import company_ids_for_user, user_company_role
 from domus.properties.caching import cached_answer, refresh_done, store_answer
-from domus.properties.models import PUBLIC_STATUSES, Feature, Listing, ListingMedia, MapGridCell, PriceChange, Unit
+from domus.properties.models import (
+    PUBLIC_STATUSES,
+    FacetGroup,
+    Feature,
+    Listing,
+    ListingMedia,
+    MapGridCell,
+    PriceChange,
+    Unit,
+)
 from domus.properties.schemas import ListingFilters, MapFilters
 
 # Roles inside a company that manage all of the company's listings.
@@ -78,6 +88,9 @@ PG_SEARCH_SQL = (
     '("properties_listing"."search_document" @@ websearch_to_tsquery(\'english\'::regconfig, %s) '
     'OR %s <%% "properties_listing"."title")'
 )
+# PostgreSQL: a listing as a point on the earth; the expression of the GiST index
+# ``listing_public_earth`` (migration 0006), which ``near`` reads.
+PG_EARTH_POINT = 'll_to_earth("properties_listing"."latitude"::float8, "properties_listing"."longitude"::float8)'
 SQLITE_SEARCH_FIELDS = ("title", "description", "city", "address")
 
 
@@ -199,7 +212,14 @@ def haversine_km(lat: float, lng: float) -> Any:
 
 
 def _near(queryset: QuerySet, lat: float, lng: float, radius_km: float) -> QuerySet:
-    """A bounding-box prefilter on the btree, then the exact distance."""
+    """The listings within ``radius_km`` of (lat, lng): a bounding box on the btree,
+    then the exact distance (both answered from the public geo index, no table read, so
+    counting the circle stays cheap). Each row gets ``distance_km``, and a ``distance``
+    to order by nearest first: on PostgreSQL the straight-line distance between the
+    points on the earth (``cube`` + ``earthdistance``), which grows with the
+    great-circle distance and is what the GiST index ``listing_public_earth``
+    (migration 0006) orders by, so a nearest-first page is read from that index in
+    order and stops after the page (KNN); elsewhere the haversine term."""
     dlat = radius_km / KM_PER_DEGREE_LAT
     min_lat, max_lat = max(-90.0, lat - dlat), min(90.0, lat + dlat)
     cos_lat = math.cos(math.radians(lat))
@@ -215,12 +235,13 @@ def _near(queryset: QuerySet, lat: float, lng: float, radius_km: float) -> Query
             box &= _longitude_q(low, high)
     # distance <= radius  <=>  haversine term <= sin^2(radius / 2R) (radius_km <= 500 keeps it monotonic)
     limit = math.sin(radius_km / (2 * EARTH_RADIUS_KM)) ** 2
-    return (
-        queryset.filter(box)
-        .alias(distance=haversine_term(lat, lng))
-        .filter(distance__lte=limit)
-        .annotate(distance_km=haversine_km(lat, lng))
-    )
+    queryset = queryset.filter(box).alias(haversine=haversine_term(lat, lng)).filter(haversine__lte=limit)
+    if connection.vendor == "postgresql":
+        # Constant SQL; the coordinates are parameters.
+        distance = RawSQL(f"{PG_EARTH_POINT} <-> ll_to_earth(%s, %s)", (lat, lng), FloatField())  # noqa: S611
+    else:
+        distance = haversine_term(lat, lng)
+    return queryset.alias(distance=distance).annotate(distance_km=haversine_km(lat, lng))
 
 
 # Search and filters -----------------------------------------------------------------------
@@ -329,7 +350,47 @@ def listing_list_for_actor(*, actor: Any, filters: ListingFilters) -> QuerySet[L
     # filter_list applies the date filters; search (full text) and ordering are done here.
     queryset = filter_list(queryset, filters.model_copy(update={"search": None, "ordering": None}))
     queryset = _ordered(queryset, _ordering(filters.ordering), ordering_fields, default)
+    if _nearest_first_on_earth(queryset, filters):
+        # Nearest first alone, so a page is a KNN scan of the earth index
+        # (``listing_search_for_actor``); listings at the very same distance (one
+        # building) keep the index's order.
+        queryset = queryset.order_by("distance")
     return listing_cards(queryset)
+
+
+@dataclass(frozen=True)
+class ListingSearch:
+    """A search as the paginated list reads it: ``rows`` are counted and read by id;
+    the ids of a page come, in order, from ``page_ids``."""
+
+    rows: QuerySet[Listing]
+    page_ids: QuerySet[Listing]
+
+
+def listing_search_for_actor(*, actor: Any, filters: ListingFilters) -> ListingSearch:
+    """``listing_list_for_actor`` for the paginated search. A nearest-first search on
+    PostgreSQL reads its page ids from the earth index in distance order, filtered by
+    the same circle, without the bounding box: with the box in the query the planner
+    misjudges how many rows the circle holds and sorts the whole box instead."""
+    rows = listing_list_for_actor(actor=actor, filters=filters)
+    if not _nearest_first_on_earth(rows, filters):
+        return ListingSearch(rows=rows, page_ids=rows)
+    lat, lng = parse_near(filters.near or "")
+    radius_km = filters.radius_km or DEFAULT_RADIUS_KM
+    around = filters.model_copy(update={"near": None, "radius_km": None})
+    candidates = filter_list(
+        _filtered(actor=actor, filters=around), around.model_copy(update={"search": None, "ordering": None})
+    )
+    chord = 2 * math.sin(radius_km / (2 * EARTH_RADIUS_KM))  # in earth() units, as in _near
+    in_circle = RawSQL(f"{PG_EARTH_POINT} <-> ll_to_earth(%s, %s) <= %s * earth()", (lat, lng, chord), BooleanField())  # noqa: S611
+    distance = RawSQL(f"{PG_EARTH_POINT} <-> ll_to_earth(%s, %s)", (lat, lng), FloatField())  # noqa: S611
+    page_ids = candidates.filter(in_circle).alias(distance=distance).order_by("distance")
+    return ListingSearch(rows=rows, page_ids=page_ids)
+
+
+def _nearest_first_on_earth(queryset: QuerySet, filters: ListingFilters) -> bool:
+    order = queryset.query.order_by
+    return bool(filters.near) and connection.vendor == "postgresql" and bool(order) and order[0] == "distance"
 
 
 def listing_count(queryset: QuerySet[Listing]) -> int:
@@ -449,21 +510,56 @@ def listing_aggregates_warm_run() -> int:
     return 1 + len(everything["city"])
 
 
-def _facets(*, actor: Any, filters: ListingFilters) -> dict[str, Any]:
-    common = filters.model_copy(update={"search": None, "ordering": None})
-    queryset = filter_list(_filtered(actor=actor, filters=filters), common).order_by()
+# The facet roll-up (``FacetGroup``, services.facet_groups) answers the public's facets
+# filtered by nothing but these (set in the cache once it has been built).
+FACET_GROUP_FILTERS = frozenset({"property_type", "listing_type", "city", "min_bedrooms"})
+FACET_GROUPS_BUILT_KEY = "properties:facet-groups:built"
+PAGING_FIELDS = frozenset({"ordering", "page", "page_size", "limit", "offset", "skip"})
+
+
+def facet_group_rows(queryset: QuerySet[Listing]) -> QuerySet:
+    """``queryset`` counted per combination of the facet dimensions, in one grouped scan."""
     bucket = Case(
         *(When(_bucket_q(low, high), then=Value(i)) for i, (low, high) in enumerate(PRICE_BUCKETS)),
         output_field=IntegerField(),
     )
-    # One scan, grouped by every facet at once; the per-facet sums are made here. The
-    # groups are few (types x listing types x cities x bedrooms x buckets that occur).
-    groups = (
+    return (
         queryset.annotate(price_bucket=bucket)
         .values("property_type", "listing_type", "city", "bedrooms", "price_bucket")
         .annotate(count=Count("*"))
         .order_by()
     )
+
+
+def _from_facet_groups(actor: Any, filters: ListingFilters) -> bool:
+    """Whether the roll-up answers: the public's view, filtered only by its dimensions."""
+    if actor is not None:
+        return False
+    used = {name for name, value in filters.model_dump(exclude_none=True).items() if value != ""}
+    return used <= FACET_GROUP_FILTERS | PAGING_FIELDS and bool(cache.get(FACET_GROUPS_BUILT_KEY))
+
+
+def _facet_groups(filters: ListingFilters) -> QuerySet:
+    groups = FacetGroup.objects.all()
+    if filters.property_type:
+        groups = groups.filter(property_type=filters.property_type)
+    if filters.listing_type:
+        groups = groups.filter(listing_type=filters.listing_type)
+    if filters.city and filters.city.strip():
+        groups = groups.filter(city__iexact=filters.city.strip())
+    if filters.min_bedrooms is not None:
+        groups = groups.filter(bedrooms__gte=filters.min_bedrooms)
+    return groups.values(*FACET_FIELDS, "count")
+
+
+def _facets(*, actor: Any, filters: ListingFilters) -> dict[str, Any]:
+    if _from_facet_groups(actor, filters):
+        groups = _facet_groups(filters)
+    else:
+        common = filters.model_copy(update={"search": None, "ordering": None})
+        # One scan, grouped by every facet at once; the per-facet sums are made here. The
+        # groups are few (types x listing types x cities x bedrooms x buckets that occur).
+        groups = facet_group_rows(filter_list(_filtered(actor=actor, filters=filters), common).order_by())
     totals: dict[str, Counter] = {name: Counter() for name in FACET_FIELDS}
     for row in groups:
         for name in FACET_FIELDS:

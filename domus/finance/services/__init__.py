@@ -1,0 +1,94 @@
+"""Every write to money: the ledger, invoices, payments (M-Pesa and manual) and owner payouts.
+
+Money rules: every posting is one balanced ``LedgerTransaction`` whose ``(kind, reference_id)``
+is unique; a payment is applied to its invoice and posted in the same database transaction.
+
+The services are split by concern (ledger, invoices, payments, payouts); this package re-exports
+every public service so callers keep using ``domus.finance.services.<name>``."""
+
+from domus.finance.services.invoices import (
+    LOCK_COUNTER_SQL,
+    NEXT_NUMBER_SQL,
+    invoice_create,
+    invoice_deliver,
+    invoice_issue_for_period,
+    invoice_pdf,
+    invoice_send,
+    invoice_update,
+    invoice_void,
+    invoices_announce,
+    late_fees_apply,
+    leasing_services,
+    rent_invoices_issue,
+)
+from domus.finance.services.ledger import (
+    Line,
+    Posting,
+    accounts_for,
+    ledger_post,
+    ledger_post_many,
+    ledger_reverse,
+    ledger_verify,
+    owner_balance,
+)
+from domus.finance.services.payments import (
+    RESULT_STATUSES,
+    StkCallback,
+    callback_token_ok,
+    mpesa_callback_process,
+    mpesa_pending_query,
+    parse_stk_callback,
+    payment_attach_proof,
+    payment_cancel,
+    payment_expire,
+    payment_record_manual,
+    payment_retry,
+    payment_stk_start,
+    payment_update,
+    status_for_result,
+    stk_amount,
+)
+from domus.finance.services.payouts import owner_expense_create, payment_refund, payout_create, payout_set_status
+
+__all__ = [
+    "LOCK_COUNTER_SQL",
+    "NEXT_NUMBER_SQL",
+    "RESULT_STATUSES",
+    "Line",
+    "Posting",
+    "StkCallback",
+    "accounts_for",
+    "callback_token_ok",
+    "invoice_create",
+    "invoice_deliver",
+    "invoice_issue_for_period",
+    "invoice_pdf",
+    "invoice_send",
+    "invoice_update",
+    "invoice_void",
+    "invoices_announce",
+    "late_fees_apply",
+    "leasing_services",
+    "ledger_post",
+    "ledger_post_many",
+    "ledger_reverse",
+    "ledger_verify",
+    "mpesa_callback_process",
+    "mpesa_pending_query",
+    "owner_balance",
+    "owner_expense_create",
+    "parse_stk_callback",
+    "payment_attach_proof",
+    "payment_cancel",
+    "payment_expire",
+    "payment_record_manual",
+    "payment_refund",
+    "payment_retry",
+    "payment_stk_start",
+    "payment_update",
+    "payout_create",
+    "payout_set_status",
+    "rent_invoices_issue",
+    "status_for_result",
+    "stk_amount",
+]

@@ -1,0 +1,35 @@
+"""Helpers shared by the finance services."""
+
+from decimal import Decimal
+from typing import Any
+from uuid import UUID
+
+from domus.core.exceptions import NotFound, ValidationFailed
+from domus.core.money import MONEY_DECIMAL_PLACES, MONEY_MAX_DIGITS
+from domus.properties import selectors as property_selectors
+
+ZERO = Decimal("0.00")
+# The largest amount a money column holds (12 digits before the point).
+MAX_MONEY = Decimal(10 ** (MONEY_MAX_DIGITS - MONEY_DECIMAL_PLACES)) - Decimal("0.01")
+
+
+def _actor_id(actor: Any) -> str | None:
+    return str(actor.id) if getattr(actor, "is_authenticated", False) else None
+
+
+def _recipients(actor: Any, *user_ids: Any) -> list[str]:
+    actor_id = getattr(actor, "id", None)
+    return sorted({str(uid) for uid in user_ids if uid is not None and uid != actor_id})
+
+
+def _company_listing_id(*, actor: Any, company_id: UUID, listing_id: UUID | None) -> UUID | None:
+    """``listing_id`` if it names a listing of the company that ``actor`` may see; else a 400."""
+    if listing_id is None:
+        return None
+    try:
+        listing = property_selectors.listing_get_for_actor(actor=actor, listing_id=listing_id)
+    except NotFound:
+        listing = None
+    if listing is None or listing.company_id != company_id:
+        raise ValidationFailed("Unknown listing.", errors={"listing_id": ["No listing of this company has this id."]})
+    return listing.id
