@@ -8,7 +8,7 @@ from django.db.models import Q, QuerySet
 
 from domus.accounts.models import AgentProfile, Profile, User
 from domus.accounts.schemas import AgentProfileFilters, ProfileFilters, UserFilters
-from domus.core.exceptions import NotFound
+from domus.core.exceptions import NotFound, ValidationFailed
 from domus.core.filtering import filter_list
 from domus.core.policies import is_admin
 
@@ -20,6 +20,20 @@ def _authenticated(actor: Any) -> bool:
 
 
 # Users -------------------------------------------------------------------------------
+
+
+def active_user(user_id: UUID) -> User | None:
+    """The active, not deleted user with this id, or None."""
+    return User.objects.filter(pk=user_id, is_active=True).first()
+
+
+def active_user_for_field(user_id: UUID, *, field: str) -> User:
+    """The active user a request body names in ``field``; a 400 on that field when
+    there is none (a reference in a body is a validation error, not a missing page)."""
+    user = active_user(user_id)
+    if user is None:
+        raise ValidationFailed("Unknown user.", errors={field: ["No active user with this id."]})
+    return user
 
 
 def user_visible_to(actor: Any) -> QuerySet[User]:

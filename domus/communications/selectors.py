@@ -82,16 +82,13 @@ def conversation_list_for_actor(*, actor: Any, filters: ConversationFilters) -> 
     queryset = conversation_visible_to(actor).annotate(
         unread_count=Coalesce(Subquery(unread, output_field=IntegerField()), Value(0))
     )
-    for field in ("listing_id", "lead_id", "ticket_id"):
-        value = getattr(filters, field)
-        if value is not None:
-            queryset = queryset.filter(**{field: value})
     queryset = queryset.prefetch_related(
         Prefetch("memberships", queryset=ConversationMember.objects.only("id", "conversation_id", "user_id"))
     )
     queryset = filter_list(
         queryset,
         filters,
+        exact_fields=("listing_id", "lead_id", "ticket_id"),
         search_fields=["title"],
         ordering_fields=["created_at", "updated_at", "last_message_at"],
         default_ordering=["-last_message_at", "-created_at", "-id"],
@@ -219,13 +216,10 @@ def ticket_visible_to(actor: Any) -> QuerySet[SupportTicket]:
 
 def ticket_list_for_actor(*, actor: Any, filters: TicketFilters) -> QuerySet[SupportTicket]:
     queryset = ticket_visible_to(actor)
-    for field in ("status", "priority", "company_id", "assignee_id"):
-        value = getattr(filters, field)
-        if value is not None:
-            queryset = queryset.filter(**{field: value})
     return filter_list(
         queryset,
         filters,
+        exact_fields=("status", "priority", "company_id", "assignee_id"),
         search_fields=["subject", "description"],
         ordering_fields=["created_at", "updated_at", "priority", "status"],
         default_ordering=["-created_at", "-id"],
@@ -288,13 +282,10 @@ def delivery_list_for_actor(*, actor: Any, filters: DeliveryFilters, outbox: boo
     queryset = delivery_visible_to(actor)
     if outbox:
         queryset = queryset.filter(provider="outbox")
-    for field in ("status", "channel", "lead_id", "batch_id"):
-        value = getattr(filters, field)
-        if value is not None:
-            queryset = queryset.filter(**{field: value})
     return filter_list(
         queryset,
         filters,
+        exact_fields=("status", "channel", "lead_id", "batch_id"),
         search_fields=["address", "body"],
         ordering_fields=["created_at", "updated_at", "status"],
         default_ordering=["-created_at", "-id"],

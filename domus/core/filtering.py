@@ -49,11 +49,17 @@ def filter_list(
     queryset: QuerySet,
     filters: ListFilters,
     *,
+    exact_fields: Sequence[str] = (),
     search_fields: Sequence[str] = (),
     ordering_fields: Iterable[str] = ("created_at", "updated_at"),
     default_ordering: Sequence[str] = ("-created_at", "-pk"),
 ) -> QuerySet:
-    """Apply the common list parameters to ``queryset``."""
+    """Apply the common list parameters to ``queryset``, and an equality filter for each
+    of ``exact_fields`` that ``filters`` gives (a field of the same name)."""
+    for field in exact_fields:
+        value = getattr(filters, field)
+        if value is not None:
+            queryset = queryset.filter(**{field: value})
     if filters.search and search_fields:
         term = filters.search.strip()
         condition = Q()

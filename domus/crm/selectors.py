@@ -81,11 +81,6 @@ def company_agent_ids(company_id: UUID) -> list[UUID]:
     )
 
 
-def user_by_id(user_id: UUID) -> Any | None:
-    """The active user with this id, or None."""
-    return get_user_model().objects.filter(pk=user_id, is_active=True).first()
-
-
 def assignment_cursor_for_update(company_id: UUID) -> AssignmentCursor:
     """The company's round-robin cursor, created when missing and locked until commit
     (it also serialises lead creation per company, so duplicates cannot race in)."""
@@ -116,16 +111,13 @@ def client_visible_to(actor: Any) -> QuerySet[Client]:
 
 def client_list_for_actor(*, actor: Any, filters: ClientFilters) -> QuerySet[Client]:
     queryset = client_visible_to(actor)
-    for field in ("kind", "assigned_agent_id", "company_id"):
-        value = getattr(filters, field)
-        if value is not None:
-            queryset = queryset.filter(**{field: value})
     if filters.tag:
         # The JSON text of the list holds each tag quoted; this works on SQLite and PostgreSQL alike.
         queryset = queryset.filter(tags__icontains=f'"{filters.tag}"')
     return filter_list(
         queryset,
         filters,
+        exact_fields=("kind", "assigned_agent_id", "company_id"),
         search_fields=["name", "email", "phone", "organization_name"],
         ordering_fields=["name", "created_at", "updated_at"],
         default_ordering=["-created_at", "-pk"],
@@ -163,10 +155,6 @@ def lead_contacts(*, actor: Any, lead_ids: list[UUID]) -> dict[UUID, LeadContact
 
 def lead_list_for_actor(*, actor: Any, filters: LeadFilters) -> QuerySet[Lead]:
     queryset = lead_visible_to(actor)
-    for field in ("status", "source", "assigned_agent_id", "listing_id", "client_id", "company_id"):
-        value = getattr(filters, field)
-        if value is not None:
-            queryset = queryset.filter(**{field: value})
     if filters.min_score is not None:
         queryset = queryset.filter(score__gte=filters.min_score)
     if filters.max_score is not None:
@@ -174,6 +162,7 @@ def lead_list_for_actor(*, actor: Any, filters: LeadFilters) -> QuerySet[Lead]:
     return filter_list(
         queryset,
         filters,
+        exact_fields=("status", "source", "assigned_agent_id", "listing_id", "client_id", "company_id"),
         search_fields=["name", "email", "phone"],
         ordering_fields=["score", "created_at", "updated_at", "name", "last_activity_at"],
         default_ordering=["-created_at", "-pk"],

@@ -8,6 +8,7 @@ from uuid import UUID
 from django.db import transaction
 from django.utils import timezone
 
+from domus.accounts.selectors import active_user, active_user_for_field
 from domus.audit.services import audit_create, audit_snapshot, audit_update
 from domus.core.events import publish
 from domus.core.exceptions import NotFound, ValidationFailed
@@ -91,16 +92,9 @@ def _check_budget(budget_min: Decimal | None, budget_max: Decimal | None) -> Non
 
 def _worker_of(company_id: UUID, user_id: UUID, field: str) -> Any:
     """The active user ``user_id`` when they work for the company (agent, staff, branch head)."""
-    user = selectors.user_by_id(user_id)
+    user = active_user(user_id)
     if user is None or user_company_role(user, company_id) not in selectors.COMPANY_WORKER_ROLES:
         raise ValidationFailed("Unknown agent.", errors={field: ["Not an active agent or staff of this company."]})
-    return user
-
-
-def _user(user_id: UUID, field: str) -> Any:
-    user = selectors.user_by_id(user_id)
-    if user is None:
-        raise ValidationFailed("Unknown user.", errors={field: ["No active user with this id."]})
     return user
 
 
@@ -145,7 +139,7 @@ def client_create(
     elif user_company_role(actor, company_id) == "agent":
         client.assigned_agent = actor
     if user_id is not None:
-        client.user = _user(user_id, "user_id")
+        client.user = active_user_for_field(user_id, field="user_id")
     client.save()
     audit_create(actor=actor, instance=client, company_id=company_id)
     return client
@@ -174,7 +168,7 @@ def client_update(*, actor: Any, client: Client, **fields: Any) -> Client:
             _worker_of(client.company_id, assigned_agent_id, "assigned_agent_id") if assigned_agent_id else None
         )
     if user_given:
-        client.user = _user(user_id, "user_id") if user_id else None
+        client.user = active_user_for_field(user_id, field="user_id") if user_id else None
     client.save()
     audit_update(actor=actor, instance=client, before=before, company_id=client.company_id)
     return client

@@ -5,13 +5,13 @@ embedded M-Pesa simulator (used only when no Daraja credentials are configured).
 from datetime import date
 from uuid import UUID
 
-from django.contrib.auth import get_user_model
 from django.http import FileResponse, HttpRequest, HttpResponse
 from ninja import File, Query, Router, Status
 from ninja.decorators import decorate_view
 from ninja.files import UploadedFile
 from ninja.pagination import paginate
 
+from domus.accounts.selectors import active_user_for_field
 from domus.core.errors import ErrorOut
 from domus.core.exceptions import NotFound, ValidationFailed
 from domus.core.idempotency import idempotent
@@ -62,13 +62,6 @@ WRITE_ERRORS = {400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409:
 MPESA_ACCEPTED = {"ResultCode": 0, "ResultDesc": "Accepted"}
 
 
-def _user(user_id: UUID, field: str):
-    user = get_user_model().objects.filter(pk=user_id, is_active=True).first()
-    if user is None:
-        raise ValidationFailed("Unknown user.", errors={field: ["No active user with this id."]})
-    return user
-
-
 # Invoices ------------------------------------------------------------------------------
 
 
@@ -91,7 +84,7 @@ def invoice_create(request: HttpRequest, payload: InvoiceIn):
     invoice = services.invoice_create(
         actor=request.auth,
         company_id=data["company_id"],
-        recipient=_user(data["recipient_id"], "recipient_id"),
+        recipient=active_user_for_field(data["recipient_id"], field="recipient_id"),
         lines=data["lines"],
         due_date=data["due_date"],
         issue_date=data["issue_date"],
@@ -117,7 +110,7 @@ def _invoice_edit(request: HttpRequest, invoice_id: UUID, payload: InvoicePatchI
     require(policies.is_company_staff(request.auth, invoice.company_id))
     data = payload.dict(exclude_unset=True)
     if data.get("recipient_id"):
-        data["recipient"] = _user(data.pop("recipient_id"), "recipient_id")
+        data["recipient"] = active_user_for_field(data.pop("recipient_id"), field="recipient_id")
     services.invoice_update(actor=request.auth, invoice=invoice, **data)
     return selectors.invoice_get_for_actor(actor=request.auth, invoice_id=invoice_id)
 
@@ -244,7 +237,7 @@ def payment_review_list(request: HttpRequest):
 @decorate_view(idempotent)
 def payment_manual(request: HttpRequest, payload: ManualPaymentIn):
     data = payload.dict()
-    payer = _user(data.pop("payer_id"), "payer_id") if data.get("payer_id") else None
+    payer = active_user_for_field(data.pop("payer_id"), field="payer_id") if data.get("payer_id") else None
     data.pop("payer_id", None)
     payment = services.payment_record_manual(actor=request.auth, payer=payer, **data)
     return Status(201, payment)
@@ -468,7 +461,7 @@ def payout_list(request: HttpRequest, filters: Query[PayoutFilters]):
 )
 @decorate_view(idempotent)
 def payout_create(request: HttpRequest, payload: PayoutIn):
-    owner = _user(payload.owner_id, "owner_id")
+    owner = active_user_for_field(payload.owner_id, field="owner_id")
     data = payload.dict(exclude_none=True)
     data.pop("owner_id")
     return Status(201, services.payout_create(actor=request.auth, owner_id=owner.id, **data))
@@ -569,7 +562,7 @@ def owner_statement_pdf(request: HttpRequest, owner_id: UUID, query: Query[State
     openapi_extra=STAFF_ONLY,
 )
 def owner_expense_create(request: HttpRequest, owner_id: UUID, payload: OwnerExpenseIn):
-    owner = _user(owner_id, "owner_id")
+    owner = active_user_for_field(owner_id, field="owner_id")
     data = payload.dict(exclude_none=True)
     expense = services.owner_expense_create(actor=request.auth, owner_id=owner.id, **data)
     return Status(201, expense)

@@ -34,13 +34,7 @@ def _scope(queryset: QuerySet, actor: Any, *personal: str) -> QuerySet:
     return queryset.filter(condition)
 
 
-def _apply_filters(queryset: QuerySet, filters: Any, names: tuple[str, ...]) -> QuerySet:
-    for name in names:
-        value = getattr(filters, name, None)
-        if value is not None:
-            queryset = queryset.filter(**{name: value})
-    return queryset
-
+PAYMENT_EXACT_FILTERS = ("status", "method", "purpose", "company_id", "invoice_id", "listing_id")
 
 # Invoices
 
@@ -51,14 +45,10 @@ def invoice_visible_to(actor: Any) -> QuerySet[Invoice]:
 
 
 def invoice_list_for_actor(*, actor: Any, filters: Any) -> QuerySet[Invoice]:
-    queryset = _apply_filters(
+    return filter_list(
         invoice_visible_to(actor).prefetch_related("lines"),
         filters,
-        ("status", "company_id", "recipient_id", "lease_id", "listing_id"),
-    )
-    return filter_list(
-        queryset,
-        filters,
+        exact_fields=("status", "company_id", "recipient_id", "lease_id", "listing_id"),
         search_fields=["recipient__email", "notes"],
         ordering_fields=["created_at", "due_date", "number", "total"],
     )
@@ -80,24 +70,20 @@ def payment_visible_to(actor: Any) -> QuerySet[Payment]:
 
 
 def payment_list_for_actor(*, actor: Any, filters: Any) -> QuerySet[Payment]:
-    queryset = _apply_filters(
-        payment_visible_to(actor), filters, ("status", "method", "purpose", "company_id", "invoice_id", "listing_id")
-    )
     return filter_list(
-        queryset,
+        payment_visible_to(actor),
         filters,
+        exact_fields=PAYMENT_EXACT_FILTERS,
         search_fields=["phone", "mpesa_receipt", "reference", "checkout_request_id", "payer__email"],
         ordering_fields=["created_at", "amount", "status", "paid_at"],
     )
 
 
 def payment_admin_list(*, filters: Any) -> QuerySet[Payment]:
-    queryset = _apply_filters(
-        Payment.objects.all(), filters, ("status", "method", "purpose", "company_id", "invoice_id", "listing_id")
-    )
     return filter_list(
-        queryset,
+        Payment.objects.all(),
         filters,
+        exact_fields=PAYMENT_EXACT_FILTERS,
         search_fields=["phone", "mpesa_receipt", "reference", "checkout_request_id", "payer__email", "result_desc"],
         ordering_fields=["created_at", "amount", "status", "paid_at"],
     )
@@ -120,20 +106,27 @@ def callback_review_list() -> QuerySet[CallbackReview]:
 
 def transaction_list_for_actor(*, actor: Any, filters: Any) -> QuerySet[LedgerTransaction]:
     queryset = _scope(LedgerTransaction.objects.prefetch_related("entries__account"), actor)
-    queryset = _apply_filters(queryset, filters, ("company_id", "kind", "reference_id"))
     if getattr(filters, "account", None):
         queryset = queryset.filter(entries__account__code=filters.account).distinct()
-    return filter_list(queryset, filters, search_fields=["memo"], ordering_fields=["created_at", "amount"])
+    return filter_list(
+        queryset,
+        filters,
+        exact_fields=("company_id", "kind", "reference_id"),
+        search_fields=["memo"],
+        ordering_fields=["created_at", "amount"],
+    )
 
 
 # Payouts
 
 
 def payout_list_for_actor(*, actor: Any, filters: Any) -> QuerySet[Payout]:
-    queryset = _apply_filters(
-        _scope(Payout.objects.all(), actor, "owner"), filters, ("status", "company_id", "owner_id")
+    return filter_list(
+        _scope(Payout.objects.all(), actor, "owner"),
+        filters,
+        exact_fields=("status", "company_id", "owner_id"),
+        ordering_fields=["created_at", "amount"],
     )
-    return filter_list(queryset, filters, ordering_fields=["created_at", "amount"])
 
 
 def payout_get_for_actor(*, actor: Any, payout_id: UUID) -> Payout:

@@ -2,13 +2,12 @@
 
 from uuid import UUID
 
-from django.contrib.auth import get_user_model
 from django.http import HttpRequest
 from ninja import Query, Router, Status
 from ninja.pagination import paginate
 
+from domus.accounts.selectors import active_user_for_field
 from domus.core.errors import ErrorOut
-from domus.core.exceptions import ValidationFailed
 from domus.core.policies import require
 from domus.leasing import policies, selectors, services
 from domus.leasing.schemas import LeaseFilters, LeaseIn, LeaseOut, LeasePatchIn, RentPeriodOut, TerminateIn
@@ -19,13 +18,6 @@ PARTIES = {"x-permission": "the tenant, the owner, company members, or admin"}
 STAFF_ONLY = {"x-permission": "company staff or admin"}
 READ_ERRORS = {401: ErrorOut, 404: ErrorOut}
 WRITE_ERRORS = {400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut}
-
-
-def _user(user_id: UUID, field: str):
-    user = get_user_model().objects.filter(pk=user_id, is_active=True).first()
-    if user is None:
-        raise ValidationFailed("Unknown user.", errors={field: ["No active user with this id."]})
-    return user
 
 
 @router.get(
@@ -39,9 +31,9 @@ def lease_list(request: HttpRequest, filters: Query[LeaseFilters]):
 @router.post("/leases/", response={201: LeaseOut, **WRITE_ERRORS}, summary="Draft a lease", openapi_extra=STAFF_ONLY)
 def lease_create(request: HttpRequest, payload: LeaseIn):
     data = payload.dict(exclude_none=True)
-    tenant = _user(data.pop("tenant_id"), "tenant_id")
+    tenant = active_user_for_field(data.pop("tenant_id"), field="tenant_id")
     if "owner_id" in data:
-        _user(data["owner_id"], "owner_id")
+        active_user_for_field(data["owner_id"], field="owner_id")
     lease = services.lease_create(actor=request.auth, listing_id=data.pop("listing_id"), tenant=tenant, **data)
     return Status(201, lease)
 

@@ -35,14 +35,10 @@ def lease_visible_to(actor: Any) -> QuerySet[Lease]:
 
 
 def lease_list_for_actor(*, actor: Any, filters: Any) -> QuerySet[Lease]:
-    queryset = lease_visible_to(actor)
-    for name in ("status", "company_id", "listing_id", "unit_id", "tenant_id", "owner_id"):
-        value = getattr(filters, name, None)
-        if value is not None:
-            queryset = queryset.filter(**{name: value})
     return filter_list(
-        queryset,
+        lease_visible_to(actor),
         filters,
+        exact_fields=("status", "company_id", "listing_id", "unit_id", "tenant_id", "owner_id"),
         search_fields=["tenant__email", "listing__title"],
         ordering_fields=["created_at", "start_date", "end_date", "rent_amount"],
     )

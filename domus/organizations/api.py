@@ -8,6 +8,7 @@ from ninja import Query, Router, Status
 from ninja.pagination import paginate
 
 from domus.accounts.auth import optional_auth
+from domus.accounts.selectors import active_user_for_field
 from domus.core.errors import ErrorOut
 from domus.core.exceptions import ValidationFailed
 from domus.core.policies import require
@@ -172,9 +173,7 @@ def _branch_for(company, branch_id: UUID | None):
 def membership_create(request: HttpRequest, company_id: UUID, payload: MembershipIn):
     company = selectors.company_get_for_actor(actor=request.auth, company_id=company_id)
     require(policies.can_manage_company(request.auth, company), "Only the company's staff can add members.")
-    user = selectors.user_for_membership(payload.user_id)
-    if user is None:
-        raise ValidationFailed("Unknown user.", errors={"user_id": ["No active user has this id."]})
+    user = active_user_for_field(payload.user_id, field="user_id")
     branch = _branch_for(company, payload.branch_id)
     membership = services.membership_create(
         actor=request.auth, company=company, user=user, role=payload.role, branch=branch

@@ -3,7 +3,6 @@
 from typing import Any
 from uuid import UUID
 
-from django.contrib.auth import get_user_model
 from django.db.models import Q, QuerySet
 
 from domus.core.exceptions import NotFound
@@ -120,11 +119,6 @@ def membership_get_for_actor(*, actor: Any, membership_id: UUID) -> Membership:
     if membership is None:
         raise NotFound("Membership not found.")
     return membership
-
-
-def user_for_membership(user_id: UUID) -> Any | None:
-    """The active, not deleted user with this id (the default manager hides deleted users)."""
-    return get_user_model().objects.filter(pk=user_id, is_active=True).first()
 
 
 def branch_of_company(*, company: Company, branch_id: UUID) -> Branch | None:

@@ -57,13 +57,10 @@ def offer_visible_to(actor: Any) -> QuerySet[Offer]:
 
 def offer_list_for_actor(*, actor: Any, filters: OfferFilters) -> QuerySet[Offer]:
     queryset = offer_visible_to(actor)
-    for field in ("status", "listing_id", "unit_id", "client_id", "buyer_id"):
-        value = getattr(filters, field)
-        if value is not None:
-            queryset = queryset.filter(**{field: value})
     return filter_list(
         queryset,
         filters,
+        exact_fields=("status", "listing_id", "unit_id", "client_id", "buyer_id"),
         search_fields=["conditions"],
         ordering_fields=["amount", "created_at", "expires_at"],
         default_ordering=["-created_at", "-pk"],
@@ -113,13 +110,10 @@ def contract_visible_to(actor: Any) -> QuerySet[Contract]:
 
 def contract_list_for_actor(*, actor: Any, filters: ContractFilters) -> QuerySet[Contract]:
     queryset = contract_visible_to(actor)
-    for field in ("status", "kind", "offer_id", "listing_id"):
-        value = getattr(filters, field)
-        if value is not None:
-            queryset = queryset.filter(**{field: value})
     return filter_list(
         queryset,
         filters,
+        exact_fields=("status", "kind", "offer_id", "listing_id"),
         search_fields=["title", "terms"],
         ordering_fields=["created_at", "updated_at", "price", "signed_at"],
         default_ordering=["-created_at", "-pk"],
@@ -152,15 +146,12 @@ def _with_commission(queryset: QuerySet[Deal]) -> QuerySet[Deal]:
 
 def deal_list_for_actor(*, actor: Any, filters: DealFilters) -> QuerySet[Deal]:
     queryset = deal_visible_to(actor)
-    for field in ("status", "listing_id", "client_id"):
-        value = getattr(filters, field)
-        if value is not None:
-            queryset = queryset.filter(**{field: value})
     if filters.agent_id is not None:
         queryset = queryset.filter(Q(listing_agent_id=filters.agent_id) | Q(selling_agent_id=filters.agent_id))
     queryset = filter_list(
         queryset,
         filters,
+        exact_fields=("status", "listing_id", "client_id"),
         search_fields=["title"],
         ordering_fields=["created_at", "updated_at", "amount", "closed_at"],
         default_ordering=["-created_at", "-pk"],
@@ -196,13 +187,10 @@ def commission_visible_to(actor: Any) -> QuerySet[Commission]:
 
 def commission_list_for_actor(*, actor: Any, filters: CommissionFilters) -> QuerySet[Commission]:
     queryset = commission_visible_to(actor)
-    for field in ("status", "deal_id", "agent_id"):
-        value = getattr(filters, field)
-        if value is not None:
-            queryset = queryset.filter(**{field: value})
     return filter_list(
         queryset,
         filters,
+        exact_fields=("status", "deal_id", "agent_id"),
         ordering_fields=["created_at", "amount", "approved_at", "paid_at"],
         default_ordering=["-created_at", "-pk"],
     )

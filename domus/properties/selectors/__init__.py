@@ -10,7 +10,6 @@ from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
-from django.contrib.auth import get_user_model
 from django.core.cache import cache
 from django.db import connection
 from django.db.models import (
@@ -613,11 +612,6 @@ def unit_number_taken(*, listing: Listing, unit_number: str, exclude: Unit | Non
 
 def features_by_slug(slugs: list[str]) -> dict[str, Feature]:
     return {feature.slug: feature for feature in Feature.objects.filter(slug__in=slugs)}
-
-
-def active_user(user_id: UUID) -> Any | None:
-    """The active, not deleted user with this id."""
-    return get_user_model().objects.filter(pk=user_id, is_active=True).first()
 
 
 def listing_for_update(listing_id: UUID) -> Listing:

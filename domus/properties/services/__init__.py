@@ -10,6 +10,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.text import slugify
 
+from domus.accounts.selectors import active_user
 from domus.audit.services import audit_create, audit_record, audit_snapshot, audit_update
 from domus.core.events import publish
 from domus.core.exceptions import Conflict, NotFound, ValidationFailed
@@ -25,7 +26,7 @@ from domus.properties.models import (
     PriceChange,
     Unit,
 )
-from domus.properties.selectors import active_user, features_by_slug, listing_for_update, unit_number_taken
+from domus.properties.selectors import features_by_slug, listing_for_update, unit_number_taken
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AbstractUser

@@ -9,6 +9,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.db import transaction
 from django.utils import timezone
 
+from domus.accounts.selectors import active_user
 from domus.audit.services import audit_create, audit_snapshot, audit_update
 from domus.core.exceptions import Conflict, NotFound, ValidationFailed
 from domus.core.money import quantize
@@ -42,7 +43,7 @@ def _agent(company_id: UUID, user_id: UUID | None, field: str) -> Any:
     """The agent ``user_id`` when they work for the company (agent, staff or branch head)."""
     if user_id is None:
         return None
-    user = crm_selectors.user_by_id(user_id)
+    user = active_user(user_id)
     if user is None or user_company_role(user, company_id) not in crm_selectors.COMPANY_WORKER_ROLES:
         raise ValidationFailed("Unknown agent.", errors={field: ["Not an agent or staff of this company."]})
     return user
