@@ -353,3 +353,14 @@ def ticket_handler_ids(ticket: SupportTicket) -> list[UUID]:
     else:
         users = users.filter(Q(role=Role.ADMIN) | Q(is_superuser=True))
     return list(users.order_by("pk").values_list("pk", flat=True).distinct())
+
+
+# Dashboard -----------------------------------------------------------------------------------
+
+
+def ticket_kpis(*, company_id: UUID | None) -> dict[str, int]:
+    """Live dashboard counter: support tickets not closed (one company, or all with None)."""
+    tickets = SupportTicket.objects.exclude(status=TicketStatus.CLOSED)
+    if company_id is not None:
+        tickets = tickets.filter(company_id=company_id)
+    return {"tickets_open": tickets.count()}

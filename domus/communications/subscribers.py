@@ -6,8 +6,13 @@ The actor never hears of their own action. Each event notifies a user once."""
 
 from typing import Any
 
-from domus.communications import realtime, services
+from django.utils import timezone
+
+from domus.communications import realtime, selectors, services
 from domus.core.events import subscribe
+from domus.crm import selectors as crm_selectors
+from domus.finance import selectors as finance_selectors
+from domus.sales import selectors as sales_selectors
 
 # event -> (notification type, title)
 NOTIFICATIONS: dict[str, tuple[str, str]] = {
@@ -88,10 +93,24 @@ def notify(*, event: str, payload: dict[str, Any]) -> None:
 
 
 def dashboard(*, event: str, payload: dict[str, Any]) -> None:
+    """Push the event to the staff dashboards with the KPIs as they stand after it: to
+    the company's staff with their company's, and to admins with everyone's."""
     frame = {"type": "dashboard", "channel": "dashboard", "event": event, "data": payload}
-    realtime.send_now(realtime.dashboard_group(None), frame)
+    realtime.send_now(realtime.dashboard_group(None), {**frame, "kpis": dashboard_kpis(company_id=None)})
     if payload.get("company_id"):
-        realtime.send_now(realtime.dashboard_group(payload["company_id"]), frame)
+        kpis = dashboard_kpis(company_id=payload["company_id"])
+        realtime.send_now(realtime.dashboard_group(payload["company_id"]), {**frame, "kpis": kpis})
+
+
+def dashboard_kpis(*, company_id: str | None) -> dict[str, Any]:
+    """Today's (UTC) live counters of one company, or of all with None."""
+    since = timezone.now().replace(hour=0, minute=0, second=0, microsecond=0)
+    return {
+        **crm_selectors.lead_kpis(company_id=company_id, since=since),
+        **sales_selectors.offer_kpis(company_id=company_id),
+        **finance_selectors.payment_kpis(company_id=company_id, since=since),
+        **selectors.ticket_kpis(company_id=company_id),
+    }
 
 
 def property_update(*, event: str, payload: dict[str, Any]) -> None:

@@ -313,3 +313,16 @@ def leads_with_stale_recency() -> QuerySet[Lead]:
         .filter(touched_at__gte=now - RECENCY_WINDOW - timedelta(days=1), scored_at__lte=now - timedelta(days=1))
         .order_by("pk")
     )
+
+
+# Dashboard -----------------------------------------------------------------------------------
+
+
+def lead_kpis(*, company_id: UUID | None, since: datetime) -> dict[str, int]:
+    """Live dashboard counters of one company's leads (every company's with None): new
+    since ``since`` (the start of the day) and still open (neither won nor lost)."""
+    leads = Lead.objects.all() if company_id is None else Lead.objects.filter(company_id=company_id)
+    return leads.aggregate(
+        leads_today=Count("pk", filter=Q(created_at__gte=since)),
+        leads_open=Count("pk", filter=~Q(status__in=(LeadStatus.WON, LeadStatus.LOST))),
+    )

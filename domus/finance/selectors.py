@@ -1,11 +1,11 @@
 """Reads of invoices, payments, ledger transactions and payouts, scoped to what the actor may see."""
 
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
-from django.db.models import Q, QuerySet, Sum
+from django.db.models import Count, Q, QuerySet, Sum
 
 from domus.core.exceptions import NotFound
 from domus.core.filtering import filter_list
@@ -18,6 +18,7 @@ from domus.finance.models import (
     LedgerEntry,
     LedgerTransaction,
     Payment,
+    PaymentStatus,
     Payout,
 )
 from domus.finance.policies import staff_company_ids
@@ -210,3 +211,17 @@ def owner_statement(*, company_id: UUID, owner_id: UUID, start: date, end: date)
         "closing_balance": str(quantize(running)),
         "lines": lines,
     }
+
+
+# Dashboard
+
+
+def payment_kpis(*, company_id: UUID | None, since: datetime) -> dict[str, Any]:
+    """Live dashboard counters: payments received since ``since`` (the start of the
+    day), how many and how much (a string, summed across currencies as the company's
+    payments share one), for one company or all with None."""
+    payments = Payment.objects.filter(status=PaymentStatus.PAID, paid_at__gte=since)
+    if company_id is not None:
+        payments = payments.filter(company_id=company_id)
+    totals = payments.aggregate(count=Count("pk"), amount=Sum("amount"))
+    return {"payments_today": totals["count"], "collected_today": str(totals["amount"] or Decimal("0.00"))}

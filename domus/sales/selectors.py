@@ -11,6 +11,7 @@ from domus.core.filtering import filter_list
 from domus.core.policies import is_admin
 from domus.crm.selectors import COMPANY_STAFF_ROLES, company_roles
 from domus.sales.models import (
+    OPEN_OFFER_STATUSES,
     Commission,
     Contract,
     Deal,
@@ -205,3 +206,14 @@ def commission_get_for_actor(*, actor: Any, commission_id: UUID) -> Commission:
 
 def commission_for_update(commission_id: UUID) -> Commission:
     return Commission.objects.select_for_update().get(pk=commission_id)
+
+
+# Dashboard -----------------------------------------------------------------------------------
+
+
+def offer_kpis(*, company_id: UUID | None) -> dict[str, int]:
+    """Live dashboard counter: offers waiting for an answer (one company, or all with None)."""
+    offers = Offer.objects.filter(status__in=OPEN_OFFER_STATUSES)
+    if company_id is not None:
+        offers = offers.filter(company_id=company_id)
+    return {"offers_pending": offers.count()}

@@ -12,6 +12,7 @@ from domus.accounts.tokens import issue_pair
 from domus.communications.models import Notification
 from domus.communications.tests.factories import ConversationFactory, MessageFactory
 from domus.core.events import publish
+from domus.crm.tests.factories import LeadFactory
 from domus.organizations.tests.factories import CompanyFactory
 from domus.properties.tests.factories import ListingFactory
 from domus.routing import websocket_urlpatterns
@@ -224,6 +225,8 @@ def test_dashboard_is_for_staff_and_scoped_to_their_company(
     tokens = [_token(u) for u in (staff, other_staff, alice)]
 
     def capture_lead():
+        LeadFactory(company=company)
+        LeadFactory(company=CompanyFactory())  # another company's: not in these KPIs
         with django_capture_on_commit_callbacks(execute=True):
             publish("lead.captured", {"id": "l1", "company_id": str(company.id), "actor_id": None, "recipient_ids": []})
 
@@ -248,6 +251,14 @@ def test_dashboard_is_for_staff_and_scoped_to_their_company(
         "lead.captured",
         str(company.id),
     )
+    assert update["kpis"] == {
+        "leads_today": 1,
+        "leads_open": 1,
+        "offers_pending": 0,
+        "payments_today": 0,
+        "collected_today": "0.00",
+        "tickets_open": 0,
+    }
     assert other_quiet
 
 
