@@ -262,6 +262,9 @@ class Delivery(BaseModel):
     address = models.CharField(max_length=254, blank=True)
     subject = models.CharField(max_length=200, blank=True)
     body = models.TextField()
+    template = models.JSONField(
+        null=True, blank=True, help_text="WhatsApp: the approved template sent (name, language, parameters)."
+    )
     status = models.CharField(
         max_length=16, choices=DeliveryStatus.choices, default=DeliveryStatus.QUEUED, db_index=True
     )

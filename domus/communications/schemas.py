@@ -278,16 +278,36 @@ class PreferenceOut(Schema):
 Purpose = Literal["transactional", "marketing"]
 
 
+class WhatsAppTemplateIn(Schema):
+    """An approved WhatsApp message template: the only kind of message WhatsApp delivers
+    to someone who has not written to the business in the last 24 hours."""
+
+    name: str = Field(..., pattern=r"^[a-z0-9_]{1,512}$", description="The template's name, as approved at Meta.")
+    language: str = Field("en_US", pattern=r"^[a-z]{2,3}(_[A-Z]{2})?$", description="Its language code.")
+    parameters: list[str] = Field(
+        default_factory=list, max_length=20, description="The body's {{1}}, {{2}}, ... in order."
+    )
+
+
 class SendIn(Schema):
-    message: str = Field(..., min_length=1, max_length=4000)
+    message: str = Field(
+        ..., min_length=1, max_length=4000, description="The text; with a WhatsApp template, what it says (kept)."
+    )
     channel: Channel
     subject: str = Field("", max_length=200, description="E-mail only; one line.")
     purpose: Purpose = Field(
         "transactional",
         description="marketing: sent only to recipients who gave marketing consent (the rest are refused).",
     )
+    template: WhatsAppTemplateIn | None = Field(None, description="WhatsApp only: send this approved template.")
 
     _message_not_blank = field_validator("message")(_not_blank)
+
+    @model_validator(mode="after")
+    def _template_is_whatsapp(self) -> "SendIn":
+        if self.template is not None and self.channel != "whatsapp":
+            raise ValueError("template: only the whatsapp channel sends templates.")
+        return self
 
     @field_validator("subject")
     @classmethod
@@ -327,6 +347,7 @@ class DeliveryOut(Schema):
     address: str
     subject: str
     body: str
+    template: dict[str, Any] | None = None
     status: DeliveryStatus
     provider: str
     provider_message_id: str

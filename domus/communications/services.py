@@ -514,11 +514,13 @@ def outreach_send(
     message: str,
     subject: str = "",
     purpose: str = PURPOSE_TRANSACTIONAL,
+    template: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Queue ``message`` to each lead on ``channel``: one delivery record per recipient,
     refused (with the reason) when the lead has no address on the channel, opted out, is
     in quiet hours or (``purpose="marketing"``) gave no marketing consent; the rest are
-    sent by Celery in batches. Leads ``actor`` may not see are answered ``not_found``.
+    sent by Celery in batches (as the approved ``template`` on WhatsApp when given).
+    Leads ``actor`` may not see are answered ``not_found``.
     Answers the batch and the per-recipient results."""
     from domus.crm.selectors import lead_contacts
 
@@ -559,6 +561,7 @@ def outreach_send(
             address=addresses[lead_id],
             subject=subject,
             body=message,
+            template=template,
             status=DeliveryStatus.REFUSED if reason else DeliveryStatus.QUEUED,
             error=reason,
         )
@@ -619,7 +622,9 @@ def delivery_attempt(*, delivery_id: UUID | str, final: bool = False) -> Deliver
         delivery.save(update_fields=["attempts", "status", "updated_at"])
     adapter = adapter_for(delivery.channel)
     try:
-        result = adapter.send(to=delivery.address, body=delivery.body, subject=delivery.subject)
+        result = adapter.send(
+            to=delivery.address, body=delivery.body, subject=delivery.subject, template=delivery.template
+        )
     except SendFailed as exc:
         delivery.error = str(exc)[:2000]
         delivery.provider = adapter.name

@@ -1,6 +1,6 @@
 """Outbound messages on five channels behind one interface.
 
-``adapter_for(channel).send(to=..., body=..., subject=...)`` answers a ``SendResult``
+``adapter_for(channel).send(to=..., body=..., subject=..., template=...)`` answers a ``SendResult``
 or raises ``SendFailed`` (``retryable`` tells the caller whether a later attempt may
 succeed: timeouts, 429 and 5xx are retryable; a rejected number is not).
 
@@ -53,7 +53,7 @@ class Adapter(Protocol):
 
     name: str
 
-    def send(self, *, to: str, body: str, subject: str = "") -> SendResult: ...
+    def send(self, *, to: str, body: str, subject: str = "", template: dict | None = None) -> SendResult: ...
 
 
 def _timeout() -> float:
@@ -87,7 +87,7 @@ class OutboxAdapter:
     def __init__(self, channel: str) -> None:
         self.channel = channel
 
-    def send(self, *, to: str, body: str, subject: str = "") -> SendResult:
+    def send(self, *, to: str, body: str, subject: str = "", template: dict | None = None) -> SendResult:
         message_id = f"outbox-{uuid7()}"
         logger.info("outbox %s to %s: %s", self.channel, to, (subject or body)[:80], extra={"id": message_id})
         return SendResult(provider=self.name, provider_message_id=message_id, delivered=True)
@@ -96,7 +96,7 @@ class OutboxAdapter:
 class EmailAdapter:
     name = "email"
 
-    def send(self, *, to: str, body: str, subject: str = "") -> SendResult:
+    def send(self, *, to: str, body: str, subject: str = "", template: dict | None = None) -> SendResult:
         message_id = make_msgid(domain="domus")
         message = EmailMessage(
             subject=subject or "Message from Domus", body=body, to=[to], headers={"Message-ID": message_id}
@@ -113,7 +113,7 @@ class EmailAdapter:
 class TwilioSmsAdapter:
     name = "twilio"
 
-    def send(self, *, to: str, body: str, subject: str = "") -> SendResult:
+    def send(self, *, to: str, body: str, subject: str = "", template: dict | None = None) -> SendResult:
         sid = settings.TWILIO_ACCOUNT_SID
         data = _post(
             f"{TWILIO_API}/Accounts/{sid}/Messages.json",
@@ -128,7 +128,7 @@ class TwilioVoiceAdapter:
 
     name = "twilio"
 
-    def send(self, *, to: str, body: str, subject: str = "") -> SendResult:
+    def send(self, *, to: str, body: str, subject: str = "", template: dict | None = None) -> SendResult:
         sid = settings.TWILIO_ACCOUNT_SID
         twiml = f"<Response><Say>{escape(body)}</Say></Response>"
         data = _post(
@@ -142,20 +142,32 @@ class TwilioVoiceAdapter:
 class WhatsAppAdapter:
     name = "whatsapp"
 
-    def send(self, *, to: str, body: str, subject: str = "") -> SendResult:
+    def send(self, *, to: str, body: str, subject: str = "", template: dict | None = None) -> SendResult:
         data = _post(
             f"{WHATSAPP_API}/{settings.WHATSAPP_PHONE_NUMBER_ID}/messages",
             headers={"Authorization": f"Bearer {settings.WHATSAPP_TOKEN}"},
-            json={"messaging_product": "whatsapp", "to": to.lstrip("+"), "type": "text", "text": {"body": body}},
+            json={"messaging_product": "whatsapp", "to": to.lstrip("+"), **_whatsapp_content(body, template)},
         )
         messages = data.get("messages") or [{}]
         return SendResult(provider=self.name, provider_message_id=messages[0].get("id", ""))
 
 
+def _whatsapp_content(body: str, template: dict | None) -> dict:
+    """Free text (only inside the 24 hours after the recipient last wrote), or an
+    approved template with its body parameters (any time)."""
+    if not template:
+        return {"type": "text", "text": {"body": body}}
+    parameters = [{"type": "text", "text": value} for value in template.get("parameters", [])]
+    content = {"name": template["name"], "language": {"code": template.get("language", "en_US")}}
+    if parameters:
+        content["components"] = [{"type": "body", "parameters": parameters}]
+    return {"type": "template", "template": content}
+
+
 class TelegramAdapter:
     name = "telegram"
 
-    def send(self, *, to: str, body: str, subject: str = "") -> SendResult:
+    def send(self, *, to: str, body: str, subject: str = "", template: dict | None = None) -> SendResult:
         data = _post(f"{TELEGRAM_API}/bot{settings.TELEGRAM_BOT_TOKEN}/sendMessage", json={"chat_id": to, "text": body})
         result = data.get("result") or {}
         # The Bot API answers once the message is in the chat: that is delivery.

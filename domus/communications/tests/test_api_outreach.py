@@ -347,3 +347,21 @@ def test_opt_outs_are_listed_per_company_and_lifted_by_delete(send, client_for, 
     assert delete.status_code == 204
     assert OptOut.objects.count() == 1
     assert response.json()["results"][0]["status"] == "queued"
+
+
+def test_a_whatsapp_template_is_kept_on_the_delivery_and_refused_on_other_channels(send, company):
+    lead = LeadFactory(company=company)
+    template = {"name": "viewing_reminder", "language": "en_US", "parameters": ["Tuesday 10:00"]}
+
+    ok = send(
+        SEND.format(lead.id), {"message": "Viewing on Tuesday 10:00", "channel": "whatsapp", "template": template}
+    )
+    refused = send(SEND.format(lead.id), {"message": "Viewing", "channel": "sms", "template": template})
+    bad_name = send(SEND.format(lead.id), {"message": "Hi", "channel": "whatsapp", "template": {"name": "Not Valid!"}})
+
+    assert ok.status_code == 200, ok.content
+    assert Delivery.objects.get().template == template
+    assert refused.status_code == bad_name.status_code == 400
+    assert refused.json()["code"] == "VALIDATION_ERROR"
+    assert "template" in str(refused.json())
+    assert Delivery.objects.count() == 1

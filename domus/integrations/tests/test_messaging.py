@@ -1,5 +1,6 @@
 """The channel adapters against their providers, faked at the HTTP boundary."""
 
+import json
 from urllib.parse import parse_qs
 
 import httpx
@@ -117,6 +118,32 @@ def test_whatsapp_cloud_api(providers):
     request = route.calls[0].request
     assert request.headers["Authorization"] == "Bearer wa-token"
     assert b'"to":"254700000001"' in request.content
+
+
+@respx.mock
+def test_whatsapp_template_for_recipients_outside_the_24_hour_window(providers):
+    route = respx.post("https://graph.facebook.com/v21.0/123/messages").mock(
+        return_value=httpx.Response(200, json={"messages": [{"id": "wamid.2"}]})
+    )
+    template = {"name": "rent_reminder", "language": "en_GB", "parameters": ["Jane", "KES 30,000"]}
+
+    WhatsAppAdapter().send(to="+254700000001", body="Hi Jane, KES 30,000 is due", template=template)
+
+    assert json.loads(route.calls[0].request.content) == {
+        "messaging_product": "whatsapp",
+        "to": "254700000001",
+        "type": "template",
+        "template": {
+            "name": "rent_reminder",
+            "language": {"code": "en_GB"},
+            "components": [
+                {
+                    "type": "body",
+                    "parameters": [{"type": "text", "text": "Jane"}, {"type": "text", "text": "KES 30,000"}],
+                }
+            ],
+        },
+    }
 
 
 @respx.mock
