@@ -5,6 +5,7 @@ from typing import Any
 from uuid import UUID
 
 from django.contrib.auth import get_user_model
+from django.db import connection
 from django.db.models import (
     BooleanField,
     Count,
@@ -19,7 +20,7 @@ from django.db.models import (
     Subquery,
     Value,
 )
-from django.db.models.functions import Coalesce
+from django.db.models.functions import Coalesce, Extract
 
 from domus.communications.addresses import normalize_address
 from domus.communications.models import (
@@ -44,6 +45,7 @@ from domus.communications.schemas import (
     OptOutFilters,
     TicketFilters,
 )
+from domus.core.aggregates import Median
 from domus.core.exceptions import NotFound, ValidationFailed
 from domus.core.filtering import filter_list
 from domus.core.policies import is_admin
@@ -242,16 +244,29 @@ def ticket_stats_for_actor(*, actor: Any) -> dict[str, Any]:
     for row in queryset.order_by().values("status", "priority").annotate(n=Count("pk")):
         by_status[row["status"]] += row["n"]
         by_priority[row["priority"]] += row["n"]
-    times = list(queryset.values_list("created_at", "first_response_at", "closed_at"))
-    responses = [(first - created).total_seconds() for created, first, _ in times if first]
-    resolutions = [(closed - created).total_seconds() for created, _, closed in times if closed]
+    first_response, resolution = _ticket_medians(queryset)
     return {
         "total": sum(by_status.values()),
         "by_status": by_status,
         "by_priority": by_priority,
-        "median_first_response_seconds": median(responses) if responses else None,
-        "median_resolution_seconds": median(resolutions) if resolutions else None,
+        "median_first_response_seconds": first_response,
+        "median_resolution_seconds": resolution,
     }
+
+
+def _ticket_medians(queryset: QuerySet[SupportTicket]) -> tuple[float | None, float | None]:
+    """Median seconds to the first response and to closing, in the database on
+    PostgreSQL; SQLite (no ordered-set aggregates) reads the times."""
+    if connection.vendor == "postgresql":
+        medians = queryset.order_by().aggregate(
+            first=Median(Extract(F("first_response_at") - F("created_at"), "epoch")),
+            closed=Median(Extract(F("closed_at") - F("created_at"), "epoch")),
+        )
+        return medians["first"], medians["closed"]
+    times = list(queryset.values_list("created_at", "first_response_at", "closed_at"))
+    responses = [(first - created).total_seconds() for created, first, _ in times if first]
+    resolutions = [(closed - created).total_seconds() for created, _, closed in times if closed]
+    return (median(responses) if responses else None, median(resolutions) if resolutions else None)
 
 
 # Preferences and deliveries --------------------------------------------------------------

@@ -20,24 +20,16 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from django.db import connection
-from django.db.models import Aggregate, Avg, Count, FloatField, Q, QuerySet
+from django.db.models import Avg, Count, FloatField, Q, QuerySet
 from django.db.models.functions import Cast, Coalesce, TruncMonth
 
+from domus.core.aggregates import Median
 from domus.properties.models import Listing, ListingType, PropertyType
 from domus.properties.selectors import public_listing_q
 
 CENTS = Decimal("0.01")
 # The property types a trend may be narrowed to (for other apps' input validation).
 PROPERTY_TYPES: tuple[str, ...] = tuple(PropertyType.values)
-
-
-class Median(Aggregate):
-    """PostgreSQL's continuous median of an expression."""
-
-    function = "percentile_cont"
-    name = "Median"
-    template = "%(function)s(0.5) WITHIN GROUP (ORDER BY %(expressions)s)"
-    output_field = FloatField()
 
 
 @dataclass(frozen=True)
