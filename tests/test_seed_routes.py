@@ -14,6 +14,7 @@ from domus.communications.tests.factories import (
 from domus.core.roles import Role
 from domus.crm.tests.factories import LeadFactory
 from domus.organizations import services as org_services
+from tests.seed_routing import FORMS, assert_routed, call
 
 # (method, path relative to /api/v1/ or /api/) as the seeds write them
 SEED_ROUTES = [
@@ -114,7 +115,6 @@ DELETE_ROUTES = [
     "properties/support/tickets/{ticket_id}",
     "communications/notifications/{notification_id}",
 ]
-FORMS = ["/api/v1/{}/", "/api/v1/{}", "/api/{}/", "/api/{}"]
 
 
 @pytest.fixture
@@ -145,24 +145,12 @@ def ids(db, admin_user):
     }
 
 
-def _call(client, method: str, url: str):
-    if method == "GET":
-        return client.get(url)
-    return getattr(client, method.lower())(url, data="{}", content_type="application/json")
-
-
-def _assert_routed(response, method: str, url: str) -> None:
-    assert response.status_code not in (405, 500), (method, url, response.status_code, response.content[:200])
-    if response.status_code == 404:
-        assert not response.json()["detail"].startswith("No API route"), (method, url)
-
-
 @pytest.mark.parametrize(("method", "path"), SEED_ROUTES)
 def test_seed_route_answers_in_every_form(admin_client, ids, settings, method, path):
     settings.RATE_LIMITS_ENABLED = False
     for form in FORMS:
         url = form.format(path.format(**ids))
-        _assert_routed(_call(admin_client, method, url), method, url)
+        assert_routed(call(admin_client, method, url), method, url)
 
 
 @pytest.mark.parametrize("path", DELETE_ROUTES)
@@ -178,4 +166,4 @@ def test_a_customer_gets_refusals_not_routing_errors(client_for, ids, settings):
     customer = client_for(UserFactory(role=Role.CUSTOMER))
     for method, path in SEED_ROUTES:
         url = FORMS[3].format(path.format(**ids))
-        _assert_routed(_call(customer, method, url), method, url)
+        assert_routed(call(customer, method, url), method, url)

@@ -9,6 +9,7 @@ import pytest
 
 from domus.accounts.tests.factories import UserFactory
 from domus.core.roles import Role
+from tests.seed_routing import FORMS, assert_routed, call
 
 # (method, path relative to /api/v1/ or /api/) as the seeds write them
 SEED_ROUTES = [
@@ -86,19 +87,6 @@ DELETE_ROUTES = [
     "invoices/{id}",
     "payments/{id}",
 ]
-FORMS = ["/api/v1/{}/", "/api/v1/{}", "/api/{}/", "/api/{}"]
-
-
-def _call(client, method: str, url: str):
-    if method == "GET":
-        return client.get(url)
-    return getattr(client, method.lower())(url, data="{}", content_type="application/json")
-
-
-def _assert_routed(response, method: str, url: str) -> None:
-    assert response.status_code not in (405, 500), (method, url, response.status_code, response.content[:200])
-    if response.status_code == 404:
-        assert not response.json()["detail"].startswith("No API route"), (method, url)
 
 
 @pytest.fixture(autouse=True)
@@ -110,14 +98,14 @@ def _no_rate_limits(settings) -> None:
 def test_seed_route_answers_in_every_form(admin_client, method, path):
     for form in FORMS:
         url = form.format(path.format(id=uuid4()))
-        _assert_routed(_call(admin_client, method, url), method, url)
+        assert_routed(call(admin_client, method, url), method, url)
 
 
 @pytest.mark.parametrize("path", DELETE_ROUTES)
 def test_seed_delete_route_answers(admin_client, path):
     url = FORMS[0].format(path.format(id=uuid4()))
     response = admin_client.delete(url)
-    _assert_routed(response, "DELETE", url)
+    assert_routed(response, "DELETE", url)
     assert response.status_code == 404  # the route exists; the object does not
 
 
@@ -126,4 +114,4 @@ def test_a_customer_and_an_anonymous_caller_get_answers_not_routing_errors(clien
     for caller in (customer, api_client):
         for method, path in SEED_ROUTES:
             url = FORMS[3].format(path.format(id=uuid4()))
-            _assert_routed(_call(caller, method, url), method, url)
+            assert_routed(call(caller, method, url), method, url)
