@@ -29,7 +29,6 @@ from django.utils.module_loading import import_string
 Handler = Callable[..., None]
 _subscribers: dict[str, list[str]] = defaultdict(list)
 _current_event_id: ContextVar[str | None] = ContextVar("domus_event_id", default=None)
-DISPATCH = "domus.core.events.dispatch"
 
 
 def subscribe(event: str) -> Callable[[Handler], Handler]:
@@ -57,24 +56,22 @@ def publish(event: str, payload: dict[str, Any], *, event_id: str | None = None)
     """Deliver ``event`` to each subscriber once the current transaction commits.
     ``payload`` must be JSON-serialisable (ids as strings). The event gets a new id
     unless the publisher passes one (to make a republished event the same event)."""
-    envelope_id = str(event_id or uuid4())
+    event_id = str(event_id or uuid4())
 
     def deliver() -> None:
         from domus.core.tasks import deliver_event
 
         for handler_path in subscribers_of(event):
-            envelope = {"handler": handler_path, "event_id": envelope_id, "payload": payload}
-            deliver_event.delay(DISPATCH, event, envelope)
+            deliver_event.delay(handler_path, event, payload, event_id)
 
     # robust: a failing subscriber is logged and never fails the request that published.
     transaction.on_commit(deliver, robust=True)
 
 
-def dispatch(*, event: str, payload: dict[str, Any]) -> None:
-    """Run one subscriber of an event with the event's id in context (the job that
-    ``publish`` queues calls this with the envelope as its payload)."""
-    token = _current_event_id.set(payload["event_id"])
+def run_subscriber(handler_path: str, *, event: str, payload: dict[str, Any], event_id: str | None) -> None:
+    """Run one subscriber of an event with the event's id in context."""
+    token = _current_event_id.set(event_id)
     try:
-        import_string(payload["handler"])(event=event, payload=payload["payload"])
+        import_string(handler_path)(event=event, payload=payload)
     finally:
         _current_event_id.reset(token)

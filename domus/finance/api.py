@@ -105,7 +105,14 @@ def invoice_detail(request: HttpRequest, invoice_id: UUID):
     return selectors.invoice_get_for_actor(actor=request.auth, invoice_id=invoice_id)
 
 
-def _invoice_edit(request: HttpRequest, invoice_id: UUID, payload: InvoicePatchIn):
+@router.api_operation(
+    ["PUT", "PATCH"],
+    "/invoices/{invoice_id}/",
+    response={200: InvoiceOut, **WRITE_ERRORS},
+    summary="Edit a draft invoice",
+    openapi_extra=STAFF_ONLY,
+)
+def invoice_update(request: HttpRequest, invoice_id: UUID, payload: InvoicePatchIn):
     invoice = selectors.invoice_get_for_actor(actor=request.auth, invoice_id=invoice_id)
     require(policies.is_company_staff(request.auth, invoice.company_id))
     data = payload.dict(exclude_unset=True)
@@ -113,26 +120,6 @@ def _invoice_edit(request: HttpRequest, invoice_id: UUID, payload: InvoicePatchI
         data["recipient"] = active_user_for_field(data.pop("recipient_id"), field="recipient_id")
     services.invoice_update(actor=request.auth, invoice=invoice, **data)
     return selectors.invoice_get_for_actor(actor=request.auth, invoice_id=invoice_id)
-
-
-@router.patch(
-    "/invoices/{invoice_id}/",
-    response={200: InvoiceOut, **WRITE_ERRORS},
-    summary="Edit a draft invoice",
-    openapi_extra=STAFF_ONLY,
-)
-def invoice_patch(request: HttpRequest, invoice_id: UUID, payload: InvoicePatchIn):
-    return _invoice_edit(request, invoice_id, payload)
-
-
-@router.put(
-    "/invoices/{invoice_id}/",
-    response={200: InvoiceOut, **WRITE_ERRORS},
-    summary="Edit a draft invoice",
-    openapi_extra=STAFF_ONLY,
-)
-def invoice_put(request: HttpRequest, invoice_id: UUID, payload: InvoicePatchIn):
-    return _invoice_edit(request, invoice_id, payload)
 
 
 @router.delete(
@@ -324,29 +311,16 @@ def payment_detail(request: HttpRequest, payment_id: UUID):
     return selectors.payment_get_for_actor(actor=request.auth, payment_id=payment_id)
 
 
-def _payment_edit(request: HttpRequest, payment_id: UUID, payload: PaymentPatchIn):
+@router.api_operation(
+    ["PUT", "PATCH"],
+    "/payments/{payment_id}/",
+    response={200: PaymentOut, **WRITE_ERRORS},
+    summary="Correct a payment's reference or notes (amount and status never change this way)",
+    openapi_extra=ADMIN_ONLY,
+)
+def payment_update(request: HttpRequest, payment_id: UUID, payload: PaymentPatchIn):
     payment = selectors.payment_get_for_actor(actor=request.auth, payment_id=payment_id)
     return services.payment_update(actor=request.auth, payment=payment, **payload.dict(exclude_unset=True))
-
-
-@router.patch(
-    "/payments/{payment_id}/",
-    response={200: PaymentOut, **WRITE_ERRORS},
-    summary="Correct a payment's reference or notes (amount and status never change this way)",
-    openapi_extra=ADMIN_ONLY,
-)
-def payment_patch(request: HttpRequest, payment_id: UUID, payload: PaymentPatchIn):
-    return _payment_edit(request, payment_id, payload)
-
-
-@router.put(
-    "/payments/{payment_id}/",
-    response={200: PaymentOut, **WRITE_ERRORS},
-    summary="Correct a payment's reference or notes (amount and status never change this way)",
-    openapi_extra=ADMIN_ONLY,
-)
-def payment_put(request: HttpRequest, payment_id: UUID, payload: PaymentPatchIn):
-    return _payment_edit(request, payment_id, payload)
 
 
 @router.delete(

@@ -132,10 +132,10 @@ def test_an_event_notifies_each_recipient_once_even_when_redelivered(
     }
     delivered: list[dict] = []
 
-    def redeliver(handler_path, event, data):  # the broker hands every task over twice
-        delivered.append(data)
-        deliver_event.apply(args=(handler_path, event, data))
-        deliver_event.apply(args=(handler_path, event, data))
+    def redeliver(handler_path, event, data, event_id):  # the broker hands every task over twice
+        delivered.append({"event_id": event_id})
+        deliver_event.apply(args=(handler_path, event, data, event_id))
+        deliver_event.apply(args=(handler_path, event, data, event_id))
 
     monkeypatch.setattr(deliver_event, "delay", redeliver)
     with django_capture_on_commit_callbacks(execute=True):
