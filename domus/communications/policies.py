@@ -1,24 +1,18 @@
 """Who may do what in communications."""
 
 from typing import Any
-from uuid import UUID
 
 from domus.core.policies import is_admin
-from domus.core.roles import Role
-from domus.organizations.selectors import company_ids_for_user, user_company_role
+from domus.organizations.selectors import (
+    COMPANY_STAFF_ROLES,
+    COMPANY_WORKER_ROLES,
+    company_ids_for_user,
+    company_ids_with_roles,
+    is_company_worker,
+)
 
-# Roles that answer support tickets and watch the dashboard of their company.
-TICKET_HANDLER_ROLES = frozenset({Role.STAFF, Role.BRANCH_HEAD, Role.AGENT})
-COMPANY_STAFF_ROLES = frozenset({Role.STAFF, Role.BRANCH_HEAD})
-
-
-def _authenticated(user: Any) -> bool:
-    return bool(getattr(user, "is_authenticated", False))
-
-
-def company_ids_with_roles(user: Any, roles: frozenset[str]) -> set[UUID]:
-    """The companies where ``user`` holds one of ``roles``."""
-    return {cid for cid in company_ids_for_user(user) if user_company_role(user, cid) in roles}
+# Roles that answer support tickets of their company (its workers: staff, branch heads, agents).
+TICKET_HANDLER_ROLES = COMPANY_WORKER_ROLES
 
 
 def can_notify(actor: Any, recipient: Any) -> bool:
@@ -31,21 +25,16 @@ def can_notify(actor: Any, recipient: Any) -> bool:
 
 def handles_ticket(user: Any, ticket: Any) -> bool:
     """Staff, branch heads and agents of the ticket's company; admins for every ticket."""
-    if is_admin(user):
-        return True
-    if ticket.company_id is None or not _authenticated(user):
-        return False
-    return user_company_role(user, ticket.company_id) in TICKET_HANDLER_ROLES
+    return is_company_worker(user, ticket.company_id)
 
 
 def is_ticket_handler(user: Any) -> bool:
-    """May see a staff view of tickets at all (stats, assignment)."""
+    """May see a staff view of tickets at all (stats, assignment); also who messages
+    leads (``can_send_outreach``): a company's workers, and admins."""
     return is_admin(user) or bool(company_ids_with_roles(user, TICKET_HANDLER_ROLES))
 
 
-def can_send_outreach(user: Any) -> bool:
-    """Agents, staff and branch heads of a company, and admins, message leads."""
-    return is_admin(user) or bool(company_ids_with_roles(user, TICKET_HANDLER_ROLES))
+can_send_outreach = is_ticket_handler
 
 
 def dashboard_groups(user: Any) -> list[str]:

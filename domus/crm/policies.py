@@ -4,7 +4,7 @@ from typing import Any
 
 from domus.core.policies import is_admin
 from domus.crm.models import Client, Lead
-from domus.crm.selectors import COMPANY_WORKER_ROLES, company_roles, is_company_staff, staff_company_ids
+from domus.organizations.selectors import COMPANY_WORKER_ROLES, company_roles, is_company_staff, staff_company_ids
 
 
 def can_create_crm_records(user: Any) -> bool:

@@ -17,11 +17,12 @@ from domus.core.roles import Role
 from domus.crm.models import LEAD_STAGES, AssignmentCursor, Client, Lead, LeadActivity, LeadSource, LeadStatus
 from domus.crm.schemas import ClientFilters, LeadFilters, StatsFilters
 from domus.crm.scoring import RECENCY_WINDOW
-from domus.organizations.selectors import company_ids_for_user, user_company_role
+from domus.organizations.selectors import (
+    COMPANY_STAFF_ROLES,
+    company_roles,
+    staff_company_ids,
+)
 
-COMPANY_STAFF_ROLES = frozenset({Role.STAFF, Role.BRANCH_HEAD})
-# Roles that may work leads and clients of their company.
-COMPANY_WORKER_ROLES = COMPANY_STAFF_ROLES | {Role.AGENT}
 SCORE_BUCKETS: tuple[tuple[int, int], ...] = ((0, 19), (20, 39), (40, 59), (60, 79), (80, 100))
 
 
@@ -42,27 +43,6 @@ class LeadContact:
 
 def _authenticated(actor: Any) -> bool:
     return bool(getattr(actor, "is_authenticated", False))
-
-
-def company_roles(actor: Any) -> dict[UUID, str]:
-    """``actor``'s role in each company they are an active member of."""
-    if not _authenticated(actor):
-        return {}
-    return {cid: user_company_role(actor, cid) for cid in company_ids_for_user(actor)}
-
-
-def staff_company_ids(actor: Any) -> set[UUID]:
-    """Companies whose CRM ``actor`` runs as staff or branch head."""
-    return {cid for cid, role in company_roles(actor).items() if role in COMPANY_STAFF_ROLES}
-
-
-def is_company_staff(actor: Any, company_id: UUID | None) -> bool:
-    return is_admin(actor) or (company_id is not None and user_company_role(actor, company_id) in COMPANY_STAFF_ROLES)
-
-
-def is_company_worker(actor: Any, company_id: UUID | None) -> bool:
-    """Staff, branch heads and agents of the company (and platform admins)."""
-    return is_admin(actor) or (company_id is not None and user_company_role(actor, company_id) in COMPANY_WORKER_ROLES)
 
 
 def company_agent_ids(company_id: UUID) -> list[UUID]:

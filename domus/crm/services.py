@@ -25,7 +25,13 @@ from domus.crm.models import (
     LeadStatus,
 )
 from domus.crm.scoring import ScoreInput, score_lead
-from domus.organizations.selectors import company_exists, user_company_role
+from domus.organizations.selectors import (
+    COMPANY_WORKER_ROLES,
+    company_exists,
+    company_roles,
+    is_company_worker,
+    user_company_role,
+)
 from domus.properties.selectors import listing_get_for_actor
 
 LEAD_CAPTURED = "lead.captured"
@@ -93,7 +99,7 @@ def _check_budget(budget_min: Decimal | None, budget_max: Decimal | None) -> Non
 def _worker_of(company_id: UUID, user_id: UUID, field: str) -> Any:
     """The active user ``user_id`` when they work for the company (agent, staff, branch head)."""
     user = active_user(user_id)
-    if user is None or user_company_role(user, company_id) not in selectors.COMPANY_WORKER_ROLES:
+    if user is None or user_company_role(user, company_id) not in COMPANY_WORKER_ROLES:
         raise ValidationFailed("Unknown agent.", errors={field: ["Not an active agent or staff of this company."]})
     return user
 
@@ -102,13 +108,11 @@ def _company_of(actor: Any, company_id: UUID | None) -> UUID:
     """The company a new client or lead belongs to: the one given (the actor must work for
     it), else the actor's only company."""
     if company_id is None:
-        roles = {
-            cid: role for cid, role in selectors.company_roles(actor).items() if role in selectors.COMPANY_WORKER_ROLES
-        }
+        roles = {cid: role for cid, role in company_roles(actor).items() if role in COMPANY_WORKER_ROLES}
         if len(roles) != 1:
             raise ValidationFailed("Which company?", errors={"company_id": ["Required: you work for several or none."]})
         return next(iter(roles))
-    if not company_exists(company_id) or not selectors.is_company_worker(actor, company_id):
+    if not company_exists(company_id) or not is_company_worker(actor, company_id):
         raise ValidationFailed("Unknown company.", errors={"company_id": ["Not a company you work for."]})
     return company_id
 

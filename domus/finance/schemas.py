@@ -19,7 +19,7 @@ from domus.finance.models import (
     PaymentStatus,
     PayoutStatus,
 )
-from domus.finance.policies import staff_company_ids
+from domus.organizations.selectors import staff_company_ids
 
 MAX_AMOUNT = Decimal("999999999999.99")
 

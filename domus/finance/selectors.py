@@ -21,7 +21,7 @@ from domus.finance.models import (
     PaymentStatus,
     Payout,
 )
-from domus.finance.policies import staff_company_ids
+from domus.organizations.selectors import staff_company_ids
 
 
 def _scope(queryset: QuerySet, actor: Any, *personal: str) -> QuerySet:

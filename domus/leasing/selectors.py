@@ -10,8 +10,7 @@ from domus.core.exceptions import NotFound
 from domus.core.filtering import filter_list
 from domus.core.policies import is_admin
 from domus.leasing.models import Lease, LeaseStatus, RentPeriod
-from domus.leasing.policies import is_company_staff
-from domus.organizations.selectors import company_ids_for_user
+from domus.organizations.selectors import company_ids_for_user, is_company_staff
 
 # Leases whose remaining (not yet invoiced) periods are still billed: an ended or terminated
 # lease keeps only the periods up to its last day, so those are rent still owed.

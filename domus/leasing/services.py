@@ -16,7 +16,7 @@ from domus.core.exceptions import Conflict, PermissionDenied, ValidationFailed
 from domus.core.money import quantize
 from domus.leasing import selectors as lease_selectors
 from domus.leasing.models import LateFeeType, Lease, LeaseStatus, RentPeriod
-from domus.leasing.policies import is_company_staff
+from domus.organizations.selectors import is_company_staff
 from domus.properties import selectors as property_selectors
 from domus.properties import services as property_services
 

@@ -14,6 +14,10 @@ from domus.organizations.schemas import BranchFilters, CompanyFilters, Membershi
 
 # Tenancy helpers other apps use -------------------------------------------------------
 
+# Who runs a company's back office, and who works for it (agents too).
+COMPANY_STAFF_ROLES = frozenset({Role.STAFF, Role.BRANCH_HEAD})
+COMPANY_WORKER_ROLES = COMPANY_STAFF_ROLES | {Role.AGENT}
+
 
 def _active_memberships(user: Any) -> QuerySet[Membership]:
     return Membership.objects.filter(user=user, is_active=True, company__deleted_at__isnull=True)
@@ -41,6 +45,35 @@ def user_company_role(user: Any, company_id: UUID) -> str | None:
     if not getattr(user, "is_authenticated", False):
         return None
     return _active_memberships(user).filter(company_id=company_id).values_list("role", flat=True).first()
+
+
+def company_roles(user: Any) -> dict[UUID, str]:
+    """``user``'s role in each company they are an active member of (one query)."""
+    if not getattr(user, "is_authenticated", False):
+        return {}
+    return dict(_active_memberships(user).values_list("company_id", "role"))
+
+
+def company_ids_with_roles(user: Any, roles: frozenset[str]) -> set[UUID]:
+    """The companies where ``user`` holds one of ``roles`` (one query)."""
+    if not getattr(user, "is_authenticated", False):
+        return set()
+    return set(_active_memberships(user).filter(role__in=roles).values_list("company_id", flat=True))
+
+
+def staff_company_ids(user: Any) -> set[UUID]:
+    """The companies ``user`` runs as staff or branch head."""
+    return company_ids_with_roles(user, COMPANY_STAFF_ROLES)
+
+
+def is_company_staff(user: Any, company_id: UUID | None) -> bool:
+    """A platform admin, or staff / branch head of the company."""
+    return is_admin(user) or (company_id is not None and user_company_role(user, company_id) in COMPANY_STAFF_ROLES)
+
+
+def is_company_worker(user: Any, company_id: UUID | None) -> bool:
+    """A platform admin, or staff, branch head or agent of the company."""
+    return is_admin(user) or (company_id is not None and user_company_role(user, company_id) in COMPANY_WORKER_ROLES)
 
 
 def _company_ids_with_role(user: Any, role: str) -> QuerySet:

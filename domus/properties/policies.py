@@ -6,8 +6,7 @@ from uuid import UUID
 
 from domus.core.policies import is_admin
 from domus.core.roles import Role
-from domus.organizations.selectors import user_company_role
-from domus.properties.selectors import COMPANY_STAFF_ROLES
+from domus.organizations.selectors import COMPANY_STAFF_ROLES, user_company_role
 
 LISTING_CREATOR_ROLES = frozenset({Role.ADMIN, Role.STAFF, Role.BRANCH_HEAD, Role.AGENT, Role.OWNER})
 

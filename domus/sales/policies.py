@@ -4,7 +4,7 @@ from typing import Any
 
 from domus.core.policies import is_admin
 from domus.crm.policies import can_create_crm_records
-from domus.crm.selectors import is_company_staff, is_company_worker
+from domus.organizations.selectors import is_company_staff, is_company_worker
 from domus.sales.models import Commission, Contract, Deal, Offer, OfferParty
 
 

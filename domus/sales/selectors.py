@@ -9,7 +9,7 @@ from django.utils import timezone
 from domus.core.exceptions import NotFound
 from domus.core.filtering import filter_list
 from domus.core.policies import is_admin
-from domus.crm.selectors import COMPANY_STAFF_ROLES, company_roles
+from domus.organizations.selectors import COMPANY_STAFF_ROLES, company_roles
 from domus.sales.models import (
     OPEN_OFFER_STATUSES,
     Commission,

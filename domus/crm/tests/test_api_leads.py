@@ -141,7 +141,7 @@ def test_lead_list_orders_by_score_filters_and_pins_queries(client_for, staff, c
     LeadFactory(score=99)  # another company
     api = client_for(staff)
 
-    with django_assert_num_queries(5):
+    with django_assert_num_queries(4):
         response = api.get(URL, {"ordering": "-score", "status": "qualified"})
 
     assert [row["score"] for row in response.json()["results"]] == [80, 45]

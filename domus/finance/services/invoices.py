@@ -27,12 +27,12 @@ from domus.finance.models import (
     LineKind,
     PaymentStatus,
 )
-from domus.finance.policies import is_company_staff
 from domus.finance.services.common import MAX_MONEY, ZERO, _actor_id, _company_listing_id, _recipients
 from domus.finance.services.ledger import Line, Posting, ledger_post, ledger_post_many, ledger_reverse
 from domus.integrations.pdf import PdfTable, render_pdf
 from domus.leasing import selectors as leasing_selectors
 from domus.leasing import services as leasing_services
+from domus.organizations.selectors import is_company_staff
 
 logger = logging.getLogger(__name__)
 

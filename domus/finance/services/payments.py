@@ -35,13 +35,14 @@ from domus.finance.models import (
     PaymentStatus,
     ReviewReason,
 )
-from domus.finance.policies import can_pay_invoice, is_company_staff
+from domus.finance.policies import can_pay_invoice
 from domus.finance.services.common import MAX_MONEY, ZERO, _actor_id, _recipients
 from domus.finance.services.ledger import (
     Line,
     ledger_post,
 )
 from domus.integrations import mpesa
+from domus.organizations.selectors import is_company_staff
 from domus.properties import selectors as property_selectors
 
 logger = logging.getLogger(__name__)

@@ -38,8 +38,7 @@ from django.db.models.functions import ASin, Cast, Cos, Floor, Least, Power, Rad
 from domus.core.exceptions import NotFound, ValidationFailed
 from domus.core.filtering import filter_list, order_by_whitelist
 from domus.core.policies import is_admin
-from domus.core.roles import Role
-from domus.organizations.selectors import company_ids_for_user, user_company_role
+from domus.organizations.selectors import staff_company_ids
 from domus.properties.caching import cached_answer, refresh_done, store_answer
 from domus.properties.models import (
     PUBLIC_STATUSES,
@@ -53,8 +52,6 @@ from domus.properties.models import (
 )
 from domus.properties.schemas import ListingFilters, MapFilters
 
-# Roles inside a company that manage all of the company's listings.
-COMPANY_STAFF_ROLES = frozenset({Role.STAFF, Role.BRANCH_HEAD})
 EARTH_RADIUS_KM = 6371.0088
 KM_PER_DEGREE_LAT = 111.32
 DEFAULT_RADIUS_KM = 10.0
@@ -98,11 +95,6 @@ SQLITE_SEARCH_FIELDS = ("title", "description", "city", "address")
 
 def _authenticated(user: Any) -> bool:
     return bool(getattr(user, "is_authenticated", False))
-
-
-def staff_company_ids(user: Any) -> set[UUID]:
-    """The companies whose listings ``user`` manages as staff or branch head."""
-    return {cid for cid in company_ids_for_user(user) if user_company_role(user, cid) in COMPANY_STAFF_ROLES}
 
 
 def public_listing_q() -> Q:

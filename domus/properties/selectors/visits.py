@@ -10,9 +10,10 @@ from django.db.models import Q, QuerySet
 from domus.core.exceptions import NotFound
 from domus.core.filtering import filter_list
 from domus.core.policies import is_admin
+from domus.organizations.selectors import staff_company_ids
 from domus.properties.models import ACTIVE_VISIT_STATUSES, Listing, Visit
 from domus.properties.schemas import VisitFilters
-from domus.properties.selectors import public_listing_q, staff_company_ids
+from domus.properties.selectors import public_listing_q
 
 
 def visit_visible_to(actor: Any) -> QuerySet[Visit]:

@@ -15,7 +15,7 @@ from domus.core.exceptions import Conflict, NotFound, ValidationFailed
 from domus.core.money import quantize
 from domus.crm import selectors as crm_selectors
 from domus.crm.services import lead_mark_won
-from domus.organizations.selectors import user_company_role
+from domus.organizations.selectors import COMPANY_WORKER_ROLES, is_company_worker, user_company_role
 from domus.properties import selectors as property_selectors
 from domus.sales import selectors
 from domus.sales.models import (
@@ -44,7 +44,7 @@ def _agent(company_id: UUID, user_id: UUID | None, field: str) -> Any:
     if user_id is None:
         return None
     user = active_user(user_id)
-    if user is None or user_company_role(user, company_id) not in crm_selectors.COMPANY_WORKER_ROLES:
+    if user is None or user_company_role(user, company_id) not in COMPANY_WORKER_ROLES:
         raise ValidationFailed("Unknown agent.", errors={field: ["Not an agent or staff of this company."]})
     return user
 
@@ -88,7 +88,7 @@ def deal_create(
     except NotFound:
         raise ValidationFailed("Unknown listing.", errors={"listing_id": ["No such listing."]}) from None
     company_id = listing.company_id
-    if company_id is None or not crm_selectors.is_company_worker(actor, company_id):
+    if company_id is None or not is_company_worker(actor, company_id):
         raise ValidationFailed("Unknown listing.", errors={"listing_id": ["Not a listing of your company."]})
     if unit_id is not None:
         try:

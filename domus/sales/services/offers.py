@@ -11,6 +11,7 @@ from domus.audit.services import audit_create, audit_snapshot, audit_update
 from domus.core.exceptions import Conflict, NotFound, ValidationFailed
 from domus.core.money import quantize
 from domus.crm import selectors as crm_selectors
+from domus.organizations.selectors import is_company_worker
 from domus.properties import selectors as property_selectors
 from domus.properties import services as property_services
 from domus.sales import selectors
@@ -81,13 +82,13 @@ def offer_create(
     client = None
     buyer = actor
     if client_id is not None:
-        if not crm_selectors.is_company_worker(actor, listing.company_id):
+        if not is_company_worker(actor, listing.company_id):
             raise ValidationFailed("Unknown client.", errors={"client_id": ["Not a client of the listing's company."]})
         client = crm_selectors.client_for_company(client_id=client_id, company_id=listing.company_id)
         if client is None:
             raise ValidationFailed("Unknown client.", errors={"client_id": ["Not a client of the listing's company."]})
         buyer = client.user
-    elif crm_selectors.is_company_worker(actor, listing.company_id):
+    elif is_company_worker(actor, listing.company_id):
         raise ValidationFailed("Whose offer?", errors={"client_id": ["Required when you offer for a client."]})
     offer = Offer.objects.create(
         company_id=listing.company_id,
