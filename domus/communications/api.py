@@ -10,13 +10,13 @@ from typing import Any
 from uuid import UUID
 
 from django.conf import settings
-from django.contrib.auth import get_user_model
 from django.http import HttpRequest, HttpResponse
 from django.utils.crypto import constant_time_compare
 from ninja import Query, Router, Status
 from ninja.decorators import decorate_view
 from ninja.pagination import paginate
 
+from domus.accounts.selectors import active_user
 from domus.communications import policies, selectors, services
 from domus.communications.schemas import (
     BulkSendIn,
@@ -191,7 +191,7 @@ def notification_list(request: HttpRequest, filters: Query[NotificationFilters])
     openapi_extra=NOTIFIERS,
 )
 def notification_create(request: HttpRequest, payload: NotificationIn):
-    recipient = get_user_model().objects.filter(pk=payload.recipient_id, is_active=True).first()
+    recipient = active_user(payload.recipient_id)
     if recipient is None:
         raise ValidationFailed("Unknown recipient.", errors={"recipient_id": ["No active user with this id."]})
     require(policies.can_notify(request.auth, recipient), "Only staff of the user's company or admins notify them.")
@@ -305,8 +305,7 @@ def ticket_detail(request: HttpRequest, ticket_id: UUID):
 def ticket_update(request: HttpRequest, ticket_id: UUID, payload: TicketUpdateIn):
     ticket = selectors.ticket_get_for_actor(actor=request.auth, ticket_id=ticket_id)
     fields = {k: v for k, v in payload.model_dump(exclude_unset=True).items() if v is not None}
-    services.ticket_update(actor=request.auth, ticket=ticket, **fields)
-    return selectors.ticket_get_for_actor(actor=request.auth, ticket_id=ticket_id)
+    return services.ticket_update(actor=request.auth, ticket=ticket, **fields)
 
 
 @router.delete(
@@ -341,8 +340,7 @@ def ticket_reply(request: HttpRequest, ticket_id: UUID, payload: TicketReplyIn):
 def ticket_assign(request: HttpRequest, ticket_id: UUID, payload: TicketAssignIn):
     ticket = selectors.ticket_get_for_actor(actor=request.auth, ticket_id=ticket_id)
     require(policies.handles_ticket(request.auth, ticket), "Only the company's staff assign tickets.")
-    services.ticket_assign(actor=request.auth, ticket=ticket, assignee_id=payload.assignee_id or request.auth.pk)
-    return selectors.ticket_get_for_actor(actor=request.auth, ticket_id=ticket_id)
+    return services.ticket_assign(actor=request.auth, ticket=ticket, assignee_id=payload.assignee_id or request.auth.pk)
 
 
 @router.post(
@@ -354,8 +352,7 @@ def ticket_assign(request: HttpRequest, ticket_id: UUID, payload: TicketAssignIn
 def ticket_close(request: HttpRequest, ticket_id: UUID):
     ticket = selectors.ticket_get_for_actor(actor=request.auth, ticket_id=ticket_id)
     require(policies.handles_ticket(request.auth, ticket), "Only the company's staff close tickets.")
-    services.ticket_close(actor=request.auth, ticket=ticket)
-    return selectors.ticket_get_for_actor(actor=request.auth, ticket_id=ticket_id)
+    return services.ticket_close(actor=request.auth, ticket=ticket)
 
 
 # Preferences -----------------------------------------------------------------------------

@@ -68,10 +68,6 @@ def conversation_is_member(*, user: Any, conversation_id: UUID) -> bool:
     return ConversationMember.objects.filter(conversation_id=conversation_id, user=user).exists()
 
 
-def conversation_member_ids(conversation_id: UUID) -> list[UUID]:
-    return list(ConversationMember.objects.filter(conversation_id=conversation_id).values_list("user_id", flat=True))
-
-
 def conversation_list_for_actor(*, actor: Any, filters: ConversationFilters) -> QuerySet[Conversation]:
     unread = (
         _unread_messages_of(actor)

@@ -13,6 +13,7 @@ from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from domus.accounts.selectors import active_user
 from domus.audit.services import audit_create, audit_record, audit_snapshot, audit_update
 from domus.communications import realtime
 from domus.communications.addresses import normalize_address
@@ -399,7 +400,7 @@ def ticket_reply(*, actor: Any, ticket: SupportTicket, body: str) -> TicketReply
 @transaction.atomic
 def ticket_assign(*, actor: Any, ticket: SupportTicket, assignee_id: UUID) -> SupportTicket:
     """Give the ticket to a handler of its company (``ticket.assigned`` notifies them)."""
-    assignee = _active_users({assignee_id}).get(assignee_id)
+    assignee = active_user(assignee_id)
     if assignee is None or not handles_ticket(assignee, ticket):
         raise ValidationFailed(
             "The assignee must handle this company's tickets.",

@@ -14,6 +14,8 @@ from pydantic import AfterValidator, StringConstraints
 DEFAULT_CURRENCY = "KES"
 MONEY_MAX_DIGITS = 14
 MONEY_DECIMAL_PLACES = 2
+# The largest amount a money column holds (12 digits before the point).
+MAX_MONEY = Decimal(10 ** (MONEY_MAX_DIGITS - MONEY_DECIMAL_PLACES)) - Decimal("0.01")
 CENT = Decimal("0.01")
 
 CurrencyCode = Annotated[

@@ -11,7 +11,7 @@ from ninja import Field, Schema
 from pydantic import AfterValidator, model_validator
 
 from domus.core.filtering import ListFilters
-from domus.core.money import CurrencyCode
+from domus.core.money import MAX_MONEY, CurrencyCode
 from domus.crm.models import ClientKind, LeadActivityKind, LeadSource, LeadStatus
 
 Money = Decimal  # amounts arrive as JSON numbers or strings; the services round them
@@ -28,7 +28,7 @@ def _email(value: str | None) -> str | None:
 
 
 EmailStr = Annotated[str, Field(max_length=254), AfterValidator(_email)]
-MAX_BUDGET = Decimal("999999999999.99")
+MAX_BUDGET = MAX_MONEY
 
 
 def _budget_ordered(data: Any) -> Any:

@@ -5,13 +5,15 @@ from typing import Any
 from django.conf import settings
 from django.core.checks import Error, register
 
+from domus.integrations import mpesa
+
 
 @register("finance")
 def mpesa_callback_is_protected(app_configs: Any = None, **kwargs: Any) -> list[Error]:
     """With real Daraja credentials the public callback route must be guarded: anyone who can
     reach it could otherwise forge a success callback."""
-    if not settings.MPESA_CONSUMER_KEY:
-        return []  # the embedded simulator
+    if mpesa.simulator_enabled():
+        return []
     if settings.MPESA_CALLBACK_TOKEN or settings.MPESA_CALLBACK_ALLOWED_IPS:
         return []
     return [

@@ -8,7 +8,7 @@ from ninja import Field, Schema
 from pydantic import ConfigDict
 
 from domus.core.filtering import ListFilters
-from domus.core.money import CurrencyCode
+from domus.core.money import MAX_MONEY, CurrencyCode
 from domus.core.policies import is_admin
 from domus.finance.models import (
     AccountCode,
@@ -21,7 +21,7 @@ from domus.finance.models import (
 )
 from domus.organizations.selectors import staff_company_ids
 
-MAX_AMOUNT = Decimal("999999999999.99")
+MAX_AMOUNT = MAX_MONEY
 
 
 class InvoiceFilters(ListFilters):

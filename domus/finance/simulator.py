@@ -75,8 +75,6 @@ def deliver(checkout_id: str) -> None:
     state = cache.get(_key(checkout_id))
     if state is None or state["result_code"] is None:
         return
-    state["delivered"] = True
-    cache.set(_key(checkout_id), state, STATE_TTL)
     try:
         httpx.post(state["callback_url"], json=callback_body(state), timeout=10.0)
     except httpx.HTTPError as error:
@@ -135,7 +133,6 @@ def stk_push(request: HttpRequest):
         "result_code": None if phone.endswith("9999") else code,
         "result_desc": desc,
         "receipt": f"SIM{secrets.token_hex(4).upper()}",
-        "delivered": False,
     }
     cache.set(_key(checkout_id), state, STATE_TTL)
     if state["result_code"] is not None:

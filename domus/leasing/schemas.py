@@ -7,10 +7,10 @@ from uuid import UUID
 from ninja import Field, Schema
 
 from domus.core.filtering import ListFilters
-from domus.core.money import CurrencyCode
+from domus.core.money import MAX_MONEY, CurrencyCode
 from domus.leasing.models import LateFeeType, LeaseStatus
 
-MAX_AMOUNT = Decimal("999999999999.99")
+MAX_AMOUNT = MAX_MONEY
 
 
 class LeaseFilters(ListFilters):

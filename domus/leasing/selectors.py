@@ -51,10 +51,6 @@ def lease_get_for_actor(*, actor: Any, lease_id: UUID) -> Lease:
     return lease
 
 
-def lease_by_id(lease_id: UUID) -> Lease | None:
-    return Lease.objects.filter(pk=lease_id).select_related("listing").first()
-
-
 def rent_periods_of(*, lease: Lease) -> QuerySet[RentPeriod]:
     return RentPeriod.objects.filter(lease=lease).order_by("period_start")
 

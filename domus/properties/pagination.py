@@ -27,8 +27,7 @@ class PageByIds:
 
 class ListingSearchPagination(PageOrOffsetPagination):
     def paginate_queryset(self, queryset: Any, pagination: Any, request: HttpRequest, **params: Any) -> Any:
-        search = queryset if isinstance(queryset, ListingSearch) else ListingSearch(rows=queryset, page_ids=queryset)
-        return super().paginate_queryset(PageByIds(search), pagination, request, **params)
+        return super().paginate_queryset(PageByIds(queryset), pagination, request, **params)
 
     def _items_count(self, queryset: Any) -> int:
         return listing_count(queryset.search.rows)

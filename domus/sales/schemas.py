@@ -9,10 +9,10 @@ from ninja import Field, Schema
 from pydantic import model_validator
 
 from domus.core.filtering import ListFilters
-from domus.core.money import CurrencyCode, quantize
+from domus.core.money import MAX_MONEY, CurrencyCode, quantize
 from domus.sales.models import CommissionStatus, ContractKind, ContractStatus, DealStatus, OfferStatus
 
-MAX_AMOUNT = Decimal("999999999999.99")
+MAX_AMOUNT = MAX_MONEY
 
 
 # Offers ---------------------------------------------------------------------------------

@@ -5,12 +5,9 @@ from typing import Any
 from uuid import UUID
 
 from domus.core.exceptions import NotFound, ValidationFailed
-from domus.core.money import MONEY_DECIMAL_PLACES, MONEY_MAX_DIGITS
 from domus.properties import selectors as property_selectors
 
 ZERO = Decimal("0.00")
-# The largest amount a money column holds (12 digits before the point).
-MAX_MONEY = Decimal(10 ** (MONEY_MAX_DIGITS - MONEY_DECIMAL_PLACES)) - Decimal("0.01")
 
 
 def _actor_id(actor: Any) -> str | None:

@@ -15,7 +15,7 @@ from django.utils import timezone
 from domus.audit.services import audit_create, audit_record, audit_snapshot, audit_update
 from domus.core.events import publish
 from domus.core.exceptions import Conflict, PermissionDenied, ValidationFailed
-from domus.core.money import DEFAULT_CURRENCY, quantize
+from domus.core.money import DEFAULT_CURRENCY, MAX_MONEY, quantize
 from domus.finance.models import (
     OPEN_INVOICE_STATUSES,
     AccountCode,
@@ -27,7 +27,7 @@ from domus.finance.models import (
     LineKind,
     PaymentStatus,
 )
-from domus.finance.services.common import MAX_MONEY, ZERO, _actor_id, _company_listing_id, _recipients
+from domus.finance.services.common import ZERO, _actor_id, _company_listing_id, _recipients
 from domus.finance.services.ledger import Line, Posting, ledger_post, ledger_post_many, ledger_reverse
 from domus.integrations.pdf import PdfTable, render_pdf
 from domus.leasing import selectors as leasing_selectors

@@ -8,7 +8,7 @@ import math
 import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from decimal import ROUND_CEILING, Decimal, InvalidOperation
+from decimal import Decimal, InvalidOperation
 from typing import Any
 from uuid import UUID
 
@@ -19,7 +19,7 @@ from django.utils import timezone
 from domus.audit.services import audit_create, audit_record, audit_snapshot, audit_update
 from domus.core.events import publish
 from domus.core.exceptions import Conflict, PermissionDenied, ServiceUnavailable, ValidationFailed
-from domus.core.money import quantize
+from domus.core.money import MAX_MONEY, quantize
 from domus.core.policies import is_admin
 from domus.finance.models import (
     OPEN_INVOICE_STATUSES,
@@ -36,7 +36,7 @@ from domus.finance.models import (
     ReviewReason,
 )
 from domus.finance.policies import can_pay_invoice
-from domus.finance.services.common import MAX_MONEY, ZERO, _actor_id, _recipients
+from domus.finance.services.common import ZERO, _actor_id, _recipients
 from domus.finance.services.ledger import (
     Line,
     ledger_post,
@@ -199,7 +199,7 @@ def stk_amount(amount: Decimal) -> Decimal:
     """What an STK push charges: whole shillings, rounded up (Daraja takes no cents). The payment
     records this amount, so what is posted is what the phone paid; any excess over the invoice's
     balance is held as the payer's credit."""
-    return Decimal(amount).to_integral_value(rounding=ROUND_CEILING).quantize(Decimal("0.01"))
+    return quantize(mpesa.whole_shillings(amount))
 
 
 def payment_stk_start(
@@ -591,7 +591,7 @@ def _settle(payment_id: UUID, result: StkCallback, *, body: Any, raw: str, remot
             payment.amount_received = received
             payment.mpesa_phone = result.phone
             fields += ["amount_received", "mpesa_phone"]
-            if received != quantize(mpesa.whole_shillings(payment.amount)):
+            if received != stk_amount(payment.amount):
                 payment.status = PaymentStatus.FAILED
                 payment.result_desc = f"Amount mismatch: M-Pesa reported {received}; held for review."
                 payment.save(update_fields=fields)
@@ -737,7 +737,7 @@ def mpesa_pending_query(*, now: datetime | None = None) -> int:
                 checkout_id=checkout_id,
                 code=result.result_code,
                 desc=result.result_desc,
-                amount=quantize(mpesa.whole_shillings(amount)) if result.result_code == 0 else None,
+                amount=stk_amount(amount) if result.result_code == 0 else None,
             )
             settled += _settle(payment_id, outcome, body={}, raw="", remote_addr="")
         except mpesa.MpesaError as error:

@@ -15,6 +15,7 @@ from domus.finance import services, simulator
 from domus.finance.models import Invoice, InvoiceStatus, LedgerTransaction, Payment, PaymentStatus
 from domus.finance.tests.conftest import CALLBACK_URL, callback
 from domus.integrations import mpesa
+from domus.leasing import services as leasing_services
 from domus.organizations.tests.factories import CompanyFactory
 from domus.properties.tests.factories import ListingFactory
 
@@ -164,7 +165,7 @@ def test_any_issued_invoice_past_due_becomes_overdue_and_one_failure_does_not_st
     def broken(*args, **kwargs):
         raise RuntimeError("late-fee rule broke")
 
-    monkeypatch.setattr(services.leasing_services, "late_fee_for", broken)
+    monkeypatch.setattr(leasing_services, "late_fee_for", broken)
 
     assert services.late_fees_apply(today=date(2026, 3, 1)) == 1
 

@@ -440,7 +440,7 @@ def listing_cache_scope(actor: Any) -> str | None:
 
 def _aggregate_params(filters: ListingFilters, **extra: Any) -> dict[str, Any]:
     """The filters that change an aggregate answer, normalised for a cache key."""
-    params = filters.model_dump(mode="json", exclude={"ordering", "page", "page_size", "limit", "offset", "skip"})
+    params = filters.model_dump(mode="json", exclude={"ordering"})
     for field in ("city", "state", "zip_code", "search"):
         if isinstance(params.get(field), str):
             params[field] = params[field].strip().lower() or None
@@ -505,7 +505,6 @@ def listing_aggregates_warm_run() -> int:
 # filtered by nothing but these (set in the cache once it has been built).
 FACET_GROUP_FILTERS = frozenset({"property_type", "listing_type", "city", "min_bedrooms"})
 FACET_GROUPS_BUILT_KEY = "properties:facet-groups:built"
-PAGING_FIELDS = frozenset({"ordering", "page", "page_size", "limit", "offset", "skip"})
 
 
 def facet_group_rows(queryset: QuerySet[Listing]) -> QuerySet:
@@ -527,7 +526,7 @@ def _from_facet_groups(actor: Any, filters: ListingFilters) -> bool:
     if actor is not None:
         return False
     used = {name for name, value in filters.model_dump(exclude_none=True).items() if value != ""}
-    return used <= FACET_GROUP_FILTERS | PAGING_FIELDS and bool(cache.get(FACET_GROUPS_BUILT_KEY))
+    return used <= FACET_GROUP_FILTERS | {"ordering"} and bool(cache.get(FACET_GROUPS_BUILT_KEY))
 
 
 def _facet_groups(filters: ListingFilters) -> QuerySet:

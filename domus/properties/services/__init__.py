@@ -239,15 +239,15 @@ def listing_update(*, actor: Actor, listing: Listing, **fields: Any) -> Listing:
         listing.published_at = None
     _clean_listing(listing)
     listing.save()
-    changed = audit_snapshot(listing) != before
 
+    features_changed = False
     if features is not None:
         before_slugs = sorted(f.slug for f in listing.features.all())
         chosen = _features_for(features)
         listing.features.set(chosen)
         after_slugs = sorted(f.slug for f in chosen)
         if after_slugs != before_slugs:
-            changed = True
+            features_changed = True
             audit_record(
                 actor=actor,
                 action="set_features",
@@ -256,8 +256,8 @@ def listing_update(*, actor: Actor, listing: Listing, **fields: Any) -> Listing:
                 changes={"features": {"before": before_slugs, "after": after_slugs}},
                 company_id=listing.company_id,
             )
-    audit_update(actor=actor, instance=listing, before=before, company_id=listing.company_id)
-    if changed:
+    updated = audit_update(actor=actor, instance=listing, before=before, company_id=listing.company_id)
+    if updated is not None or features_changed:
         _listings_changed()
 
     if listing.price != old_price or listing.currency != old_currency:
