@@ -146,13 +146,14 @@ class Listing(SoftDeleteModel):
                 name="listing_public_geo",
                 condition=PUBLIC_LISTING,
             ),
-            # ... and every facet column, so facets are an index-only scan (of one city when filtered by city).
+            # ... and every facet column, so facets are an index-only scan (of one city when filtered by
+            # city, of a price range of it when filtered by price too).
             models.Index(
                 Upper("city"),
+                "price",
                 "property_type",
                 "listing_type",
                 "bedrooms",
-                "price",
                 "city",
                 name="listing_public_facets",
                 condition=PUBLIC_LISTING,
@@ -455,9 +456,10 @@ class MapGridCell(models.Model):
 
 
 class FacetGroup(models.Model):
-    """How many public listings share one combination of the facet dimensions, rebuilt
-    as a whole by ``services.facet_groups_rebuild``: facets filtered by nothing but
-    these dimensions sum a few thousand rows instead of grouping every listing."""
+    """How many public listings share one combination of the facet dimensions and
+    price step, rebuilt as a whole by ``services.facet_groups_rebuild``: facets filtered
+    by nothing but these dimensions and a price range sum a few thousand rows instead of
+    grouping every listing."""
 
     id = models.BigAutoField(primary_key=True)
     property_type = models.CharField(max_length=20)
@@ -465,6 +467,8 @@ class FacetGroup(models.Model):
     city = models.CharField(max_length=100)
     bedrooms = models.PositiveIntegerField(null=True, blank=True)
     price_bucket = models.PositiveSmallIntegerField(null=True, blank=True)
+    # The step of the finer price grid (``selectors.PRICE_STEPS``) that price ranges sum.
+    price_step = models.PositiveSmallIntegerField(null=True, blank=True)
     count = models.PositiveIntegerField()
 
     def __str__(self) -> str:

@@ -10,7 +10,6 @@ from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
-from django.core.cache import cache
 from django.db import connection
 from django.db.models import (
     Avg,
@@ -76,6 +75,17 @@ PRICE_BUCKETS: tuple[tuple[Decimal, Decimal | None], ...] = (
     (Decimal(1_000_000), Decimal(5_000_000)),
     (Decimal(5_000_000), Decimal(20_000_000)),
     (Decimal(20_000_000), None),
+)
+# The facet roll-up's finer price grid: bounds at 1, 1.5, 2, 2.5, 3, 4, 5, 6 and 7.5 of
+# each power of ten from 10,000 to 100 million. Every bucket bound above is a step bound,
+# so a price range between round prices sums whole steps of the roll-up.
+PRICE_STEP_BOUNDS = (
+    Decimal(0),
+    *(Decimal(m) * 10**e for e in range(3, 7) for m in (10, 15, 20, 25, 30, 40, 50, 60, 75)),
+    Decimal(100_000_000),
+)
+PRICE_STEPS: tuple[tuple[Decimal, Decimal | None], ...] = tuple(
+    zip(PRICE_STEP_BOUNDS, (*PRICE_STEP_BOUNDS[1:], None), strict=True)
 )
 # PostgreSQL: full text over the stored, weighted ``search_document`` (migration 0001),
 # or a trigram word match on the title so misspelled words still find it. Both are
@@ -501,23 +511,27 @@ def listing_aggregates_warm_run() -> int:
     return 1 + len(everything["city"])
 
 
-# The facet roll-up (``FacetGroup``, services.facet_groups) answers the public's facets
-# filtered by nothing but these (set in the cache once it has been built).
-FACET_GROUP_FILTERS = frozenset({"property_type", "listing_type", "city", "min_bedrooms"})
-FACET_GROUPS_BUILT_KEY = "properties:facet-groups:built"
+# The facet roll-up (``FacetGroup``, services.facet_groups), once built, answers the
+# public's facets filtered by nothing but these.
+FACET_GROUP_FILTERS = frozenset({"property_type", "listing_type", "city", "min_bedrooms", "min_price", "max_price"})
 
 
-def facet_group_rows(queryset: QuerySet[Listing]) -> QuerySet:
-    """``queryset`` counted per combination of the facet dimensions, in one grouped scan."""
-    bucket = Case(
-        *(When(_bucket_q(low, high), then=Value(i)) for i, (low, high) in enumerate(PRICE_BUCKETS)),
+def facet_group_rows(queryset: QuerySet[Listing], *, price_steps: bool = False) -> QuerySet:
+    """``queryset`` counted per combination of the facet dimensions, in one grouped
+    scan; with ``price_steps``, per step of the roll-up's price grid as well."""
+    dimensions = [*FACET_FIELDS]
+    queryset = queryset.annotate(price_bucket=_price_band(PRICE_BUCKETS))
+    if price_steps:
+        queryset = queryset.annotate(price_step=_price_band(PRICE_STEPS))
+        dimensions.append("price_step")
+    return queryset.values(*dimensions).annotate(count=Count("*")).order_by()
+
+
+def _price_band(bands: tuple[tuple[Decimal, Decimal | None], ...]) -> Case:
+    """The index of the band a listing's price falls in."""
+    return Case(
+        *(When(_bucket_q(low, high), then=Value(i)) for i, (low, high) in enumerate(bands)),
         output_field=IntegerField(),
-    )
-    return (
-        queryset.annotate(price_bucket=bucket)
-        .values("property_type", "listing_type", "city", "bedrooms", "price_bucket")
-        .annotate(count=Count("*"))
-        .order_by()
     )
 
 
@@ -526,10 +540,28 @@ def _from_facet_groups(actor: Any, filters: ListingFilters) -> bool:
     if actor is not None:
         return False
     used = {name for name, value in filters.model_dump(exclude_none=True).items() if value != ""}
-    return used <= FACET_GROUP_FILTERS | {"ordering"} and bool(cache.get(FACET_GROUPS_BUILT_KEY))
+    # An empty roll-up has not been built yet (or counted no public listing: live is as cheap).
+    return used <= FACET_GROUP_FILTERS | {"ordering"} and FacetGroup.objects.exists()
 
 
-def _facet_groups(filters: ListingFilters) -> QuerySet:
+def _whole_price_steps(min_price: Decimal | None, max_price: Decimal | None) -> range:
+    """The price steps lying wholly inside ``min_price <= price <= max_price`` (a run)."""
+    inside = [
+        i
+        for i, (low, high) in enumerate(PRICE_STEPS)
+        if (min_price is None or low >= min_price) and (max_price is None or (high is not None and high <= max_price))
+    ]
+    return range(inside[0], inside[-1] + 1) if inside else range(0)
+
+
+def _facet_groups(filters: ListingFilters) -> list[dict[str, Any]]:
+    """The facet rows of the public listings matching ``filters`` from the roll-up. A
+    price range sums the steps wholly inside it; the listings of the steps its bounds
+    cut through are grouped live (a narrow range of the price index)."""
+    has_price_range = filters.min_price is not None or filters.max_price is not None
+    steps = _whole_price_steps(filters.min_price, filters.max_price)
+    if not steps:
+        return list(facet_group_rows(_facet_listings(actor=None, filters=filters)))
     groups = FacetGroup.objects.all()
     if filters.property_type:
         groups = groups.filter(property_type=filters.property_type)
@@ -539,17 +571,33 @@ def _facet_groups(filters: ListingFilters) -> QuerySet:
         groups = groups.filter(city__iexact=filters.city.strip())
     if filters.min_bedrooms is not None:
         groups = groups.filter(bedrooms__gte=filters.min_bedrooms)
-    return groups.values(*FACET_FIELDS, "count")
+    if has_price_range:
+        groups = groups.filter(price_step__gte=steps.start, price_step__lt=steps.stop)
+    rows = list(groups.values(*FACET_FIELDS, "count"))
+    whole_from, whole_to = PRICE_STEPS[steps.start][0], PRICE_STEPS[steps.stop - 1][1]
+    edges = []
+    if filters.min_price is not None and filters.min_price < whole_from:
+        edges.append(Q(price__lt=whole_from))
+    if filters.max_price is not None and whole_to is not None:
+        edges.append(Q(price__gte=whole_to))
+    # One query per edge: each is a range of the price index (an OR of the two would scan between them).
+    for edge in edges:
+        rows += facet_group_rows(_facet_listings(actor=None, filters=filters).filter(edge))
+    return rows
+
+
+def _facet_listings(*, actor: Any, filters: ListingFilters) -> QuerySet[Listing]:
+    common = filters.model_copy(update={"search": None, "ordering": None})
+    return filter_list(_filtered(actor=actor, filters=filters), common).order_by()
 
 
 def _facets(*, actor: Any, filters: ListingFilters) -> dict[str, Any]:
     if _from_facet_groups(actor, filters):
         groups = _facet_groups(filters)
     else:
-        common = filters.model_copy(update={"search": None, "ordering": None})
         # One scan, grouped by every facet at once; the per-facet sums are made here. The
         # groups are few (types x listing types x cities x bedrooms x buckets that occur).
-        groups = facet_group_rows(filter_list(_filtered(actor=actor, filters=filters), common).order_by())
+        groups = facet_group_rows(_facet_listings(actor=actor, filters=filters))
     totals: dict[str, Counter] = {name: Counter() for name in FACET_FIELDS}
     for row in groups:
         for name in FACET_FIELDS:
@@ -630,8 +678,6 @@ MAP_CELLS_PER_TILE = 4
 # grid of this zoom; views up to MAP_GRID_MAX_ZOOM without other filters sum its cells.
 MAP_GRID_ZOOM = 12
 MAP_GRID_MAX_ZOOM = 10
-# Set (in the cache) once the roll-up has been built: an empty grid is not a map of nothing.
-MAP_GRID_BUILT_KEY = "properties:map-grid:built"
 MAP_POINT_FIELDS = ("id", "title", "price", "currency", "property_type", "listing_type", "latitude", "longitude")
 
 
@@ -719,12 +765,13 @@ def _map(*, actor: Any, filters: Any) -> dict[str, Any]:
 
 def _from_grid(actor: Any, filters: Any) -> bool:
     """Whether the roll-up answers this view: the public's view at a low zoom, with no
-    filter but the box (not across the antimeridian), once the grid has been built."""
+    filter but the box (not across the antimeridian), once the grid has been built (an
+    empty grid has not been, or counted no public listing: grouping live is as cheap)."""
     if actor is not None or filters.zoom > MAP_GRID_MAX_ZOOM:
         return False
     others = filters.model_dump(exclude={"bbox", "zoom", "ordering"}, exclude_none=True)
     min_lng, _, max_lng, _ = parse_bbox(filters.bbox)
-    return not others and min_lng <= max_lng and bool(cache.get(MAP_GRID_BUILT_KEY))
+    return not others and min_lng <= max_lng and MapGridCell.objects.exists()
 
 
 def _grid_cells(filters: Any) -> list[dict[str, Any]]:

@@ -3,13 +3,12 @@ map clusters sum a few thousand cells instead of grouping every listing."""
 
 from uuid import UUID
 
-from django.core.cache import cache
 from django.db import transaction
 from django.db.models import CharField, Count, FloatField, Max, Min, Sum, Value
 from django.db.models.functions import Cast, Floor
 
 from domus.properties.models import Listing, MapGridCell
-from domus.properties.selectors import MAP_GRID_BUILT_KEY, MAP_GRID_ZOOM, map_cell_size, public_listing_q
+from domus.properties.selectors import MAP_GRID_ZOOM, map_cell_size, public_listing_q
 
 BATCH = 5000
 
@@ -50,5 +49,4 @@ def map_grid_rebuild() -> int:
         for row in rows.iterator(chunk_size=BATCH)
     ]
     MapGridCell.objects.bulk_create(cells, batch_size=BATCH)
-    transaction.on_commit(lambda: cache.set(MAP_GRID_BUILT_KEY, True, timeout=None))
     return len(cells)

@@ -4,6 +4,7 @@ for the current filters, public listings only, in a fixed number of queries."""
 from decimal import Decimal
 
 import pytest
+from django.core.cache import cache
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
@@ -31,7 +32,7 @@ def bucket_counts(body) -> dict[str, int]:
 
 
 def test_facet_counts_over_public_listings(api_client, stock, django_assert_num_queries):
-    with django_assert_num_queries(1):  # one grouped scan
+    with django_assert_num_queries(2):  # is the roll-up built? (no), then one grouped scan
         response = api_client.get(FACETS)
 
     assert response.status_code == 200
@@ -94,7 +95,15 @@ def _rebuild(capture) -> int:
 
 
 @pytest.mark.parametrize(
-    "query", ["", "?city=NAIROBI", "?property_type=apartment&listing_type=rent", "?min_bedrooms=3"]
+    "query",
+    [
+        "",
+        "?city=NAIROBI",
+        "?property_type=apartment&listing_type=rent",
+        "?min_bedrooms=3",
+        "?min_price=50000",
+        "?city=nairobi&property_type=apartment&min_price=40000",  # a round bound: whole steps of the price grid
+    ],
 )
 def test_facets_from_the_roll_up_match_the_live_ones(api_client, stock, query, django_capture_on_commit_callbacks):
     live = api_client.get(f"{FACETS}{query}").json()
@@ -108,15 +117,43 @@ def test_facets_from_the_roll_up_match_the_live_ones(api_client, stock, query, d
     assert rolled_up == live
 
 
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("?min_price=45000&max_price=9000000", {"50000-100000": 1, "5000000-20000000": 1}),
+        ("?min_price=40000.50", {"50000-100000": 1, "5000000-20000000": 1, "20000000-None": 1}),
+        ("?max_price=40000", {"0-50000": 1}),
+        ("?min_price=40000&max_price=75000", {"0-50000": 1, "50000-100000": 1}),  # 75,000 itself is counted live
+        ("?min_price=39999&max_price=40001", {"0-50000": 1}),  # inside one step: all live
+        ("?min_price=90000000", {}),  # above the grid
+        ("?min_price=9000000&max_price=50000", {}),
+    ],
+)
+def test_price_ranges_cutting_through_steps_count_their_edges_live(
+    api_client, stock, query, expected, django_capture_on_commit_callbacks
+):
+    live = api_client.get(f"{FACETS}{query}").json()
+    _rebuild(django_capture_on_commit_callbacks)
+    # Added after the rebuild: counted only where the range's edges are counted live.
+    ListingFactory(property_type="house", listing_type="sale", city="Nairobi", bedrooms=4, price=Decimal("9000000"))
+    listing_cache_bump()
+
+    rolled_up = api_client.get(f"{FACETS}{query}").json()
+
+    assert bucket_counts(live) == expected
+    expected_late_house = query == "?min_price=45000&max_price=9000000"  # 9,000,000 is past the last whole step
+    assert rolled_up["count"] == live["count"] + expected_late_house
+
+
 def test_other_filters_are_counted_live(api_client, stock, django_capture_on_commit_callbacks):
     _rebuild(django_capture_on_commit_callbacks)
     ListingFactory(property_type="house", listing_type="sale", city="Nairobi", bedrooms=4, price=Decimal("60000"))
     listing_cache_bump()
 
     # The roll-up was built before the new house: until the next rebuild it answers the
-    # unfiltered facets without it; a price filter is outside its dimensions and sees it.
+    # unfiltered facets without it; a date filter is outside its dimensions and sees it.
     assert api_client.get(FACETS).json()["count"] == 4
-    assert api_client.get(f"{FACETS}?min_price=50000").json()["count"] == 4
+    assert api_client.get(f"{FACETS}?created_after=2000-01-01T00:00:00Z").json()["count"] == 5
     _rebuild(django_capture_on_commit_callbacks)
     assert api_client.get(FACETS).json()["count"] == 5
 
@@ -127,12 +164,15 @@ def test_owners_and_staff_never_read_the_roll_up(client_for, owner, stock, djang
     assert client_for(owner).get(FACETS).json()["count"] == 5  # their draft included
 
 
-def test_without_a_built_roll_up_facets_are_counted_live(api_client, stock):
-    FacetGroup.objects.create(
-        property_type="villa", listing_type="sale", city="Nowhere", count=99
-    )  # never marked built
-
+def test_until_the_roll_up_is_built_facets_are_counted_live(api_client, stock, django_capture_on_commit_callbacks):
+    assert not FacetGroup.objects.exists()
     assert api_client.get(FACETS).json()["count"] == 4
+
+    # Built, it answers even when the cache has forgotten everything.
+    _rebuild(django_capture_on_commit_callbacks)
+    FacetGroup.objects.filter(city="Kisumu").update(count=7)
+    cache.clear()
+    assert api_client.get(FACETS).json()["count"] == 10
 
 
 def test_a_rebuild_replaces_the_roll_up(stock):
