@@ -88,6 +88,10 @@ def open_offers_competing(*, offer: Offer) -> QuerySet[Offer]:
     return queryset.order_by("created_at", "pk")
 
 
+def accepted_unit_offer_exists(*, listing_id: UUID) -> bool:
+    return Offer.objects.filter(listing_id=listing_id, unit__isnull=False, status=OfferStatus.ACCEPTED).exists()
+
+
 def offers_due_to_expire() -> QuerySet[Offer]:
     return Offer.objects.filter(status=OfferStatus.PENDING, expires_at__lte=timezone.now()).order_by("expires_at")
 

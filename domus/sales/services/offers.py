@@ -63,6 +63,10 @@ def offer_create(
         raise ValidationFailed("Unknown listing.", errors={"listing_id": ["No such listing."]}) from None
     if listing.company_id is None:
         raise ValidationFailed("Unknown listing.", errors={"listing_id": ["This listing takes no offers here."]})
+    if listing.status not in OFFERABLE_LISTING_STATUSES:  # a listing under offer takes none for its units either
+        raise Conflict(
+            "This listing takes no offers now.", errors={"listing_id": [f"The listing is {listing.status}."]}
+        )
     unit = None
     if unit_id is not None:
         try:
@@ -71,10 +75,6 @@ def offer_create(
             raise ValidationFailed("Unknown unit.", errors={"unit_id": ["Not a unit of this listing."]}) from None
         if unit.status != "available":
             raise Conflict("This unit is not available.", errors={"unit_id": [f"The unit is {unit.status}."]})
-    elif listing.status not in OFFERABLE_LISTING_STATUSES:
-        raise Conflict(
-            "This listing takes no offers now.", errors={"listing_id": [f"The listing is {listing.status}."]}
-        )
     if expires_at is not None and expires_at <= timezone.now():
         raise ValidationFailed("Invalid expiry.", errors={"expires_at": ["Must be in the future."]})
     if listing.owner_id == actor.pk:
@@ -162,17 +162,24 @@ def offer_counter(
 @transaction.atomic
 def offer_accept(*, actor: Any, offer: Offer) -> Offer:
     """Accept a pending offer. At most one offer per listing (or unit) is ever accepted,
-    which a partial unique index guarantees; the listing moves to ``under_offer`` (a unit
-    to ``reserved``) and the competing open offers are declined."""
+    which a partial unique index guarantees, and never one for the whole listing beside
+    one for a unit (the listing's row lock serialises both); the listing moves to
+    ``under_offer`` (a unit to ``reserved``) and the competing open offers are declined."""
     listing, offer = _lock_pending(offer)
+    if listing.status not in OFFERABLE_LISTING_STATUSES:
+        raise Conflict(
+            "This listing is no longer available.", errors={"listing_id": [f"The listing is {listing.status}."]}
+        )
     unit = None
     if offer.unit_id is not None:
         unit = property_selectors.unit_get_for_listing(listing=listing, unit_id=offer.unit_id)
         if unit.status != "available":
             raise Conflict("This unit is no longer available.", errors={"unit_id": [f"The unit is {unit.status}."]})
-    elif listing.status not in OFFERABLE_LISTING_STATUSES:
+    elif selectors.accepted_unit_offer_exists(listing_id=listing.pk):
+        # Selling the whole listing would sell a unit already promised to another buyer.
         raise Conflict(
-            "This listing is no longer available.", errors={"listing_id": [f"The listing is {listing.status}."]}
+            "A unit of this listing has an accepted offer.",
+            errors={"status": ["Release the unit's accepted offer before accepting one for the whole listing."]},
         )
     before = audit_snapshot(offer)
     try:

@@ -117,6 +117,40 @@ def test_unit_offers_are_accepted_per_unit(client_for, staff, listing):
     assert (unit_a.status, listing.status) == ("reserved", "available")
 
 
+def test_a_listing_is_never_promised_whole_and_by_unit_at_once(client_for, staff, listing):
+    unit_a, unit_b = UnitFactory(listing=listing), UnitFactory(listing=listing)
+    on_unit_a, on_unit_b = OfferFactory(listing=listing, unit=unit_a), OfferFactory(listing=listing, unit=unit_b)
+    whole = OfferFactory(listing=listing)
+    api = client_for(staff)
+
+    assert api.post(f"{URL}{on_unit_a.id}/accept/").status_code == 200
+    refused = api.post(f"{URL}{whole.id}/accept/")
+
+    assert refused.status_code == 409
+    assert refused.json()["code"] == "CONFLICT_ERROR"
+    whole.refresh_from_db()
+    listing.refresh_from_db()
+    assert (whole.status, listing.status) == (OfferStatus.PENDING, "available")
+    assert api.post(f"{URL}{on_unit_b.id}/accept/").status_code == 200  # other units stay open
+
+
+def test_a_listing_under_offer_takes_no_unit_offers(client_for, staff, customer, listing):
+    unit = UnitFactory(listing=listing)
+    on_unit, whole = OfferFactory(listing=listing, unit=unit), OfferFactory(listing=listing)
+    api = client_for(staff)
+
+    assert api.post(f"{URL}{whole.id}/accept/").status_code == 200
+    on_unit.refresh_from_db()
+    assert on_unit.status == OfferStatus.REJECTED  # declined as a competing offer
+    body = {"listing_id": str(listing.id), "unit_id": str(unit.id), "amount": "1000"}
+    late = client_for(customer).post_json(URL, body)
+
+    assert late.status_code == 409
+    assert "listing_id" in late.json()["errors"]
+    unit.refresh_from_db()
+    assert unit.status == "available"
+
+
 def test_the_buyer_cannot_accept_their_own_offer_nor_can_strangers(client_for, customer, other_staff, listing):
     offer = OfferFactory(listing=listing, buyer=customer)
 
