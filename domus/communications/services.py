@@ -144,6 +144,14 @@ def message_send(*, actor: Any, conversation: Conversation, body: str) -> Messag
         raise ValidationFailed("A message needs some text.", errors={"body": ["This field may not be blank."]})
     message = Message.objects.create(conversation=conversation, sender=actor, body=body)
     Conversation.objects.filter(pk=conversation.pk).update(last_message_at=message.created_at)
+    # The trail says who wrote where and when; the private text stays in the conversation.
+    audit_record(
+        actor=actor,
+        action="create",
+        resource_type=Message._meta.label_lower,
+        resource_id=message.pk,
+        changes={"conversation": {"before": None, "after": str(conversation.pk)}},
+    )
     realtime.push(realtime.chat_group(conversation.pk), message_payload(message))
     return message
 
@@ -161,6 +169,13 @@ def message_mark_read(*, actor: Any, message: Message) -> int:
     ids = list(unread)
     MessageRead.objects.bulk_create([MessageRead(message_id=i, user=actor) for i in ids], ignore_conflicts=True)
     if ids:
+        audit_record(
+            actor=actor,
+            action="mark_read",
+            resource_type=Message._meta.label_lower,
+            resource_id=message.pk,
+            changes={"messages_read": {"before": None, "after": len(ids)}},
+        )
         realtime.push(
             realtime.chat_group(message.conversation_id),
             {
@@ -255,8 +270,10 @@ def notify_event(
 @transaction.atomic
 def notification_set_read(*, actor: Any, notification: Notification, is_read: bool) -> Notification:
     if notification.is_read != is_read:
+        before = audit_snapshot(notification)
         notification.read_at = timezone.now() if is_read else None
         notification.save(update_fields=["read_at", "updated_at"])
+        audit_update(actor=actor, instance=notification, before=before)
     return notification
 
 
@@ -275,9 +292,17 @@ def notification_delete(*, actor: Any, notification: Notification) -> None:
 @transaction.atomic
 def notification_mark_all_read(*, actor: Any) -> int:
     """Mark every unread notification of ``actor`` read; answers how many."""
-    return Notification.objects.filter(recipient=actor, read_at__isnull=True).update(
-        read_at=timezone.now(), updated_at=timezone.now()
-    )
+    now = timezone.now()
+    count = Notification.objects.filter(recipient=actor, read_at__isnull=True).update(read_at=now, updated_at=now)
+    if count:
+        audit_record(
+            actor=actor,
+            action="mark_all_read",
+            resource_type=Notification._meta.label_lower,
+            resource_id=actor.pk,
+            changes={"notifications_read": {"before": None, "after": count}},
+        )
+    return count
 
 
 # Support tickets -------------------------------------------------------------------------

@@ -192,6 +192,8 @@ def render_markdown(rows: Sequence[Route]) -> str:
         "- Every path also works without `/v1` (`/api/...`) and without the trailing slash.",
         "- *Permission*: `public` needs no token, `authenticated` needs any signed-in user; other values",
         "  name who may call the operation (`admin` is a platform admin).",
+        "- WebSocket: `/ws/` (seed 001), served by the same ASGI process, JWT in `?token=` or",
+        "  `Sec-WebSocket-Protocol`; its channels and frames are in [communications.md](communications.md).",
         "",
         f"{operations} operations, {alias_rows} alias routes.",
         "",

@@ -95,7 +95,7 @@ def test_members_list_their_conversations_with_unread_counts(
     assert body["results"][0]["unread_count"] == 2
 
 
-def test_send_message_and_read_messages_newest_first(client_for, alice, bob):
+def test_send_message_and_read_messages_newest_first(client_for, alice, bob, audit_log):
     conversation = ConversationFactory(members=[alice, bob])
     api = client_for(alice)
 
@@ -108,6 +108,9 @@ def test_send_message_and_read_messages_newest_first(client_for, alice, bob):
     assert [m["is_read"] for m in listed.json()["results"]] == [False, False, False]
     conversation.refresh_from_db()
     assert conversation.last_message_at is not None
+    trail = audit_log.objects.filter(resource_type="communications.message", action="create", actor=alice)
+    assert trail.count() == 3
+    assert all(row.changes == {"conversation": {"before": None, "after": str(conversation.id)}} for row in trail)
 
 
 def test_messages_page_with_a_before_cursor(client_for, alice, bob):
@@ -154,7 +157,7 @@ def test_blank_message_is_a_400(client_for, alice, bob):
     assert not Message.objects.exists()
 
 
-def test_unread_count_and_mark_read(client_for, alice, bob):
+def test_unread_count_and_mark_read(client_for, alice, bob, audit_log):
     conversation = ConversationFactory(members=[alice, bob])
     now = timezone.now()
     old = MessageFactory(conversation=conversation, sender=bob, created_at=now - timedelta(minutes=2))
@@ -175,6 +178,10 @@ def test_unread_count_and_mark_read(client_for, alice, bob):
     assert after == {"unread_count": 1}
     assert MessageRead.objects.filter(user=alice).count() == 2
     assert api.get(f"{BASE}/messages/", {"unread": "true"}).json()["count"] == 1
+    # One trail row for the read that changed something, none for the one that did not.
+    assert list(audit_log.objects.filter(action="mark_read").values_list("resource_id", "changes")) == [
+        (str(middle.id), {"messages_read": {"before": None, "after": 2}})
+    ]
 
 
 def test_messages_endpoint_lists_only_my_conversations(client_for, alice, bob, stranger, django_assert_num_queries):

@@ -38,6 +38,8 @@ def test_mark_read_unread_and_delete_own(client_for, alice, audit_log):
     assert deleted.status_code == 204
     assert not Notification.objects.exists()
     assert audit_log.objects.filter(resource_type="communications.notification", action="delete").exists()
+    read_flags = audit_log.objects.filter(resource_id=str(notification.id), action="update").order_by("created_at")
+    assert [set(row.changes) for row in read_flags] == [{"read_at"}, {"read_at"}]
 
 
 def test_others_notifications_are_404_and_unchanged(client_for, alice, bob):
@@ -55,7 +57,7 @@ def test_others_notifications_are_404_and_unchanged(client_for, alice, bob):
     assert notification.read_at is None
 
 
-def test_mark_all_read_and_unread_count(client_for, alice, bob):
+def test_mark_all_read_and_unread_count(client_for, alice, bob, audit_log):
     NotificationFactory.create_batch(3, recipient=alice)
     other = NotificationFactory(recipient=bob)
     api = client_for(alice)
@@ -69,6 +71,7 @@ def test_mark_all_read_and_unread_count(client_for, alice, bob):
     assert after == {"unread_count": 0}
     other.refresh_from_db()
     assert other.read_at is None
+    assert audit_log.objects.get(action="mark_all_read").changes == {"notifications_read": {"before": None, "after": 3}}
 
 
 def test_staff_notify_members_of_their_company_only(client_for, staff, company, alice, stranger, audit_log):
