@@ -10,8 +10,14 @@ django_asgi_app = get_asgi_application()
 
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
+from django.conf import settings  # noqa: E402
 
 from domus.routing import websocket_urlpatterns  # noqa: E402
+
+if settings.SCHEDULE_IN_PROCESS:
+    from domus.celery import embedded_beat
+
+    embedded_beat(str(settings.BASE_DIR / "var" / "celerybeat-schedule")).start()
 
 application = ProtocolTypeRouter(
     {

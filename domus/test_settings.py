@@ -13,6 +13,7 @@ from domus.settings import *  # noqa: F403
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # speed only
 MAILERS = {"default": {"BACKEND": "django.core.mail.backends.locmem.EmailBackend"}}
 CELERY_TASK_ALWAYS_EAGER = True
+SCHEDULE_IN_PROCESS = False  # tests run scheduled jobs themselves
 LOGGING["root"]["level"] = LOGGING["loggers"]["django"]["level"] = "WARNING"  # noqa: F405
 GEOCODE_NEW_LISTINGS = False  # no provider calls from tests that do not fake one
 MEDIA_ROOT = str(BASE_DIR / "var" / "test-media")  # noqa: F405
