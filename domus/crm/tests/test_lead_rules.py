@@ -1,0 +1,166 @@
+"""Dedupe by phone alone (the public form and the lead API) and round-robin skipping inactive agents."""
+
+import pytest
+
+from domus.accounts.tests.factories import UserFactory
+from domus.core.roles import Role
+from domus.crm.models import AssignmentCursor, Lead, LeadActivity
+from domus.organizations.tests.factories import MembershipFactory
+
+CONTACT = "/api/marketing/contact/"
+URL = "/api/v1/crm/leads/"
+
+
+def _lead_of(response) -> Lead:
+    return LeadActivity.objects.get(pk=response.json()["reference"]).lead
+
+
+# Dedupe by phone ---------------------------------------------------------------------------
+
+
+def test_contact_form_merges_the_same_phone_written_differently_with_another_or_no_email(api_client, company):
+    first = api_client.post_json(
+        CONTACT,
+        {
+            "name": "Achieng",
+            "email": "achieng@example.test",
+            "phone": "+254 711 000 111",
+            "company_id": str(company.id),
+        },
+    )
+    other_email = api_client.post_json(
+        CONTACT,
+        {
+            "name": "Achieng O.",
+            "email": "achieng.work@example.test",
+            "phone": "+254711000111",
+            "company_id": str(company.id),
+            "message": "Still looking",
+        },
+    )
+    no_email = api_client.post_json(
+        CONTACT, {"name": "Achieng", "phone": "+254 (711) 000-111", "company_id": str(company.id)}
+    )
+
+    assert first.status_code == other_email.status_code == no_email.status_code == 201
+    lead = Lead.objects.get()
+    assert _lead_of(other_email) == _lead_of(no_email) == lead
+    # The existing lead keeps its first e-mail; a merge only fills gaps.
+    assert (lead.name, lead.email, lead.phone, lead.merged_count, lead.activity_count) == (
+        "Achieng",
+        "achieng@example.test",
+        "+254711000111",
+        2,
+        3,
+    )
+    assert lead.message == "Still looking"
+    assert LeadActivity.objects.filter(lead=lead).count() == 3
+
+
+def test_contact_form_phone_only_lead_gets_the_email_of_a_later_capture(api_client, company):
+    api_client.post_json(CONTACT, {"name": "Kiprop", "phone": "0722 333 444", "company_id": str(company.id)})
+    api_client.post_json(
+        CONTACT,
+        {"name": "Kiprop", "email": "Kiprop@Example.test", "phone": "0722-333-444", "company_id": str(company.id)},
+    )
+
+    lead = Lead.objects.get()
+    assert (lead.email, lead.phone, lead.merged_count) == ("kiprop@example.test", "0722333444", 1)
+
+
+def test_contact_form_does_not_merge_a_different_phone(api_client, company):
+    api_client.post_json(
+        CONTACT, {"name": "Mwangi", "email": "m1@example.test", "phone": "+254711000111", "company_id": str(company.id)}
+    )
+    api_client.post_json(
+        CONTACT, {"name": "Mwangi", "email": "m2@example.test", "phone": "+254711000112", "company_id": str(company.id)}
+    )
+    api_client.post_json(CONTACT, {"name": "Mwangi", "phone": "+254711000113", "company_id": str(company.id)})
+
+    assert sorted(Lead.objects.values_list("phone", "merged_count")) == [
+        ("+254711000111", 0),
+        ("+254711000112", 0),
+        ("+254711000113", 0),
+    ]
+
+
+def test_lead_api_merges_the_same_phone_with_another_or_no_email(client_for, staff, company):
+    api = client_for(staff)
+    created = api.post_json(URL, {"name": "Njeri", "email": "njeri@example.test", "phone": "+254 733 111 222"})
+    other_email = api.post_json(URL, {"name": "Njeri W", "email": "njeri.w@example.test", "phone": "+254-733-111-222"})
+    no_email = api.post_json(URL, {"name": "Njeri", "phone": "+254733111222"})
+
+    assert created.status_code == 201, created.content
+    assert other_email.status_code == no_email.status_code == 200, (other_email.content, no_email.content)
+    assert created.json()["id"] == other_email.json()["id"] == no_email.json()["id"]
+    body = no_email.json()
+    assert (body["email"], body["phone"], body["merged_count"]) == ("njeri@example.test", "+254733111222", 2)
+    assert Lead.objects.filter(company=company).count() == 1
+
+
+def test_lead_api_does_not_merge_a_different_phone(client_for, staff, company):
+    api = client_for(staff)
+    first = api.post_json(URL, {"name": "Omondi", "phone": "+254733111222"})
+    second = api.post_json(URL, {"name": "Omondi", "phone": "+254733111223"})
+    other_email = api.post_json(URL, {"name": "Omondi", "email": "o2@example.test", "phone": "+254733111224"})
+
+    assert first.status_code == second.status_code == other_email.status_code == 201
+    assert len({first.json()["id"], second.json()["id"], other_email.json()["id"]}) == 3
+    assert Lead.objects.filter(company=company, merged_count=0).count() == 3
+
+
+# Round-robin ----------------------------------------------------------------------------------
+
+
+def _deactivate(membership, how: str) -> None:
+    if how == "user":
+        membership.user.is_active = False
+        membership.user.save(update_fields=["is_active"])
+    else:
+        membership.is_active = False
+        membership.save(update_fields=["is_active"])
+
+
+@pytest.fixture
+def inactive_agent_membership(company):
+    return MembershipFactory(company=company, role=Role.AGENT, user=UserFactory(role=Role.AGENT))
+
+
+@pytest.mark.parametrize("how", ["user", "membership"])
+def test_round_robin_alternates_between_the_active_agents_only(
+    api_client, company, agent, agent2, inactive_agent_membership, how
+):
+    _deactivate(inactive_agent_membership, how)
+
+    assigned = []
+    for n in range(4):
+        response = api_client.post_json(
+            CONTACT, {"name": f"R{n}", "email": f"r{n}@example.test", "company_id": str(company.id)}
+        )
+        assert response.status_code == 201
+        assigned.append(_lead_of(response).assigned_agent_id)
+
+    first, second = sorted([agent.id, agent2.id])
+    assert assigned == [first, second, first, second]
+    assert not Lead.objects.filter(assigned_agent=inactive_agent_membership.user).exists()
+
+
+@pytest.mark.parametrize("how", ["user", "membership"])
+def test_round_robin_moves_on_when_the_last_assigned_agent_was_deactivated(
+    client_for, staff, company, agent, agent2, inactive_agent_membership, how
+):
+    inactive = inactive_agent_membership.user
+    AssignmentCursor.objects.create(company=company, last_agent=inactive)
+    _deactivate(inactive_agent_membership, how)
+
+    api = client_for(staff)
+    assigned = []
+    for n in range(4):
+        response = api.post_json(URL, {"name": f"S{n}", "phone": f"+25474000000{n}"})
+        assert response.status_code == 201, response.content
+        assigned.append(response.json()["assigned_agent_id"])
+
+    active = sorted([str(agent.id), str(agent2.id)])
+    assert str(inactive.id) not in assigned
+    assert sorted(assigned[:2]) == active
+    assert assigned[2:] == assigned[:2]  # strictly alternating
