@@ -59,7 +59,7 @@ def main(argv: list[str] | None = None) -> int:
     django.setup()
     from django.conf import settings
     from django.core.cache import cache
-    from django.db import connection
+    from django.db import connection, transaction
     from django.test import Client
     from django.test.utils import CaptureQueriesContext
 
@@ -114,9 +114,11 @@ def main(argv: list[str] | None = None) -> int:
         with CaptureQueriesContext(connection) as captured:
             client.get(results[slowest]["url"])
         lines = [f"Slowest by p95: {slowest}  GET {results[slowest]['url']}\n"]
-        with connection.cursor() as cursor:
+        with transaction.atomic(), connection.cursor() as cursor:
             for query in captured.captured_queries:
                 sql = query["sql"]
+                if sql.lstrip().upper().startswith("SET "):  # settings the request made (SET LOCAL work_mem)
+                    cursor.execute(sql)
                 if not sql.lstrip().upper().startswith("SELECT"):
                     continue
                 cursor.execute(f"EXPLAIN (ANALYZE, BUFFERS) {sql}")

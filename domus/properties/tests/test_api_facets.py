@@ -62,6 +62,20 @@ def test_facets_follow_the_filters(api_client, stock):
     assert bucket_counts(body) == {"50000-100000": 1}
 
 
+def test_facets_of_a_text_search_count_its_matches_only(api_client, stock):
+    ListingFactory(title="Garden cottage", property_type="house", city="Nairobi", bedrooms=2, price=Decimal("80000"))
+    ListingFactory(
+        title="Quiet garden flat", property_type="apartment", city="Kisumu", bedrooms=1, price=Decimal("30000")
+    )
+
+    body = api_client.get(f"{FACETS}?search=garden").json()
+
+    assert body["count"] == 2
+    assert body["property_type"] == [{"value": "apartment", "count": 1}, {"value": "house", "count": 1}]
+    assert bucket_counts(body) == {"0-50000": 1, "50000-100000": 1}
+    assert api_client.get(f"{FACETS}?search=garden&city=kisumu").json()["count"] == 1
+
+
 def test_facets_include_what_the_caller_may_see(client_for, owner, stock):
     assert client_for(owner).get(FACETS).json()["count"] == 5
 
