@@ -251,6 +251,9 @@ AWS_S3_REGION_NAME = env.str("AWS_S3_REGION_NAME", default="") or None
 # Locale ----------------------------------------------------------------------------
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
+# Phone numbers without a country code are read in this region (ISO 3166 code):
+# ``0711 000 111`` is stored as +254711000111 (domus.core.phones).
+PHONE_DEFAULT_REGION = env.str("PHONE_DEFAULT_REGION", default="KE")
 USE_I18N = True
 USE_TZ = True
 

@@ -1,12 +1,13 @@
-"""One spelling per address, so an opt-out recorded as ``+254 (700) 000-001`` stops a
-send to ``+254700000001``: e-mail addresses are trimmed and lower-cased, phone numbers
-(sms, whatsapp, voice) lose spaces, dashes, dots and parentheses but keep a leading
-``+``, Telegram chat ids are trimmed."""
+"""One spelling per address, so an opt-out recorded as ``0700 000 001`` stops a send to
+``+254700000001``: e-mail addresses are trimmed and lower-cased, phone numbers (sms,
+whatsapp, voice) are written as ``domus.core.phones`` writes them (E.164), Telegram
+chat ids are trimmed."""
 
-import re
+from typing import Any
+
+from domus.core.phones import normalize_phone
 
 PHONE_CHANNELS = frozenset({"sms", "whatsapp", "voice"})
-_PHONE_NOISE = re.compile(r"[\s\-().]")
 
 
 def normalize_address(channel: str, address: str) -> str:
@@ -14,7 +15,21 @@ def normalize_address(channel: str, address: str) -> str:
     if channel == "email":
         return value.lower()
     if channel in PHONE_CHANNELS:
-        plus = value.startswith("+")
-        digits = _PHONE_NOISE.sub("", value).lstrip("+")
-        return f"+{digits}" if plus else digits
+        return normalize_phone(value)
     return value
+
+
+def normalize_stored_optouts(optout_model: Any) -> None:
+    """Rewrite stored opt-out addresses in today's spelling (for data migrations); an
+    opt-out that becomes a duplicate of an older one is dropped."""
+    seen = set(optout_model.objects.values_list("channel", "address"))
+    for optout in optout_model.objects.order_by("created_at").iterator():
+        normalised = normalize_address(optout.channel, optout.address)
+        if normalised == optout.address:
+            continue
+        if (optout.channel, normalised) in seen:
+            optout.delete()
+            continue
+        seen.add((optout.channel, normalised))
+        optout.address = normalised
+        optout.save(update_fields=["address"])

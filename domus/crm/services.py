@@ -1,6 +1,5 @@
 """Every write of the CRM: clients, leads (dedupe, round-robin, scoring), activities, capture."""
 
-import re
 from decimal import Decimal
 from typing import Any
 from uuid import UUID
@@ -13,6 +12,7 @@ from domus.audit.services import audit_create, audit_snapshot, audit_update
 from domus.core.events import publish
 from domus.core.exceptions import NotFound, ValidationFailed
 from domus.core.money import quantize
+from domus.core.phones import normalize_phone
 from domus.crm import selectors
 from domus.crm.models import (
     LEAD_STAGES,
@@ -78,13 +78,6 @@ def _reject_unknown(fields: dict[str, Any], allowed: frozenset[str], what: str) 
     unknown = sorted(set(fields) - allowed)
     if unknown:
         raise ValidationFailed(f"Unknown {what} fields.", errors={name: ["Unknown field."] for name in unknown})
-
-
-def normalize_phone(phone: str) -> str:
-    """Digits and a leading ``+`` only, so ``+254 700-000 000`` and ``+254700000000`` match."""
-    phone = (phone or "").strip()
-    digits = re.sub(r"\D", "", phone)
-    return f"+{digits}" if phone.startswith("+") and digits else digits
 
 
 def _money(value: Decimal | None) -> Decimal | None:

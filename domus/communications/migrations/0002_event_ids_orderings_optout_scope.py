@@ -7,22 +7,11 @@ from django.db import migrations, models
 
 
 def normalize_optouts(apps, schema_editor):
-    """Store opt-out addresses in the one spelling sends are checked against (phone
-    numbers without spaces, dashes or parentheses); a duplicate that appears is dropped."""
-    from domus.communications.addresses import normalize_address
+    """Store opt-out addresses in the one spelling sends are checked against; a duplicate
+    that appears is dropped."""
+    from domus.communications.addresses import normalize_stored_optouts
 
-    OptOut = apps.get_model("communications", "OptOut")
-    seen = set(OptOut.objects.values_list("channel", "address"))
-    for optout in OptOut.objects.order_by("created_at").iterator():
-        normalised = normalize_address(optout.channel, optout.address)
-        if normalised == optout.address:
-            continue
-        if (optout.channel, normalised) in seen:
-            optout.delete()
-            continue
-        seen.add((optout.channel, normalised))
-        optout.address = normalised
-        optout.save(update_fields=["address"])
+    normalize_stored_optouts(apps.get_model("communications", "OptOut"))
 
 
 class Migration(migrations.Migration):

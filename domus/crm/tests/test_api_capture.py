@@ -58,7 +58,7 @@ def test_second_capture_of_the_same_person_merges_into_one_lead(api_client, comp
     assert first.status_code == second.status_code == 201
     assert first.json()["reference"] != second.json()["reference"]  # two submissions, nothing leaked
     lead = Lead.objects.get()
-    assert (lead.merged_count, lead.phone, lead.activity_count) == (1, "0700000001", 2)
+    assert (lead.merged_count, lead.phone, lead.activity_count) == (1, "+254700000001", 2)
     assert LeadActivity.objects.filter(lead=lead).count() == 2
 
 

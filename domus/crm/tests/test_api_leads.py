@@ -38,7 +38,7 @@ def test_staff_enter_a_lead_and_a_duplicate_is_merged(client_for, staff, company
     assert (lead.company_id, lead.assigned_agent_id, lead.phone, lead.merged_count) == (
         company.id,
         agent.id,
-        "0711000000",
+        "+254711000000",
         1,
     )
 

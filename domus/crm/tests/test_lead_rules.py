@@ -41,20 +41,23 @@ def test_contact_form_merges_the_same_phone_written_differently_with_another_or_
     no_email = api_client.post_json(
         CONTACT, {"name": "Achieng", "phone": "+254 (711) 000-111", "company_id": str(company.id)}
     )
+    local_form = api_client.post_json(
+        CONTACT, {"name": "Achieng", "phone": "0711 000111", "company_id": str(company.id)}
+    )
 
-    assert first.status_code == other_email.status_code == no_email.status_code == 201
+    assert first.status_code == other_email.status_code == no_email.status_code == local_form.status_code == 201
     lead = Lead.objects.get()
-    assert _lead_of(other_email) == _lead_of(no_email) == lead
+    assert _lead_of(other_email) == _lead_of(no_email) == _lead_of(local_form) == lead
     # The existing lead keeps its first e-mail; a merge only fills gaps.
     assert (lead.name, lead.email, lead.phone, lead.merged_count, lead.activity_count) == (
         "Achieng",
         "achieng@example.test",
         "+254711000111",
-        2,
         3,
+        4,
     )
     assert lead.message == "Still looking"
-    assert LeadActivity.objects.filter(lead=lead).count() == 3
+    assert LeadActivity.objects.filter(lead=lead).count() == 4
 
 
 def test_contact_form_phone_only_lead_gets_the_email_of_a_later_capture(api_client, company):
@@ -65,7 +68,7 @@ def test_contact_form_phone_only_lead_gets_the_email_of_a_later_capture(api_clie
     )
 
     lead = Lead.objects.get()
-    assert (lead.email, lead.phone, lead.merged_count) == ("kiprop@example.test", "0722333444", 1)
+    assert (lead.email, lead.phone, lead.merged_count) == ("kiprop@example.test", "+254722333444", 1)
 
 
 def test_contact_form_does_not_merge_a_different_phone(api_client, company):
