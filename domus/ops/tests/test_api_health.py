@@ -182,3 +182,39 @@ def test_details_seed_paths(admin_client, path):
 
     assert response.status_code == 200
     assert set(statuses(response.json())) == {"database", "cache", "broker", "storage"}
+
+
+@pytest.mark.django_db
+def test_a_storage_that_cannot_write_is_a_503_with_the_report(admin_client, settings, tmp_path):
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("a file where the media folder should be")
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "default": {"BACKEND": "django.core.files.storage.FileSystemStorage", "OPTIONS": {"location": str(blocker)}},
+    }
+
+    response = admin_client.get(DETAILS)
+
+    assert response.status_code == 503
+    assert statuses(response.json()) == {"database": "ok", "cache": "ok", "broker": "ok", "storage": "down"}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_unreachable_database_is_a_503_never_a_500(admin_client):
+    from django.db import connection
+
+    saved = dict(connection.settings_dict)
+    connection.close()
+    if connection.vendor == "postgresql":
+        connection.settings_dict["PORT"] = "6399"  # nothing listens there
+    else:
+        connection.settings_dict["NAME"] = "/nonexistent/folder/domus.sqlite3"
+    try:
+        response = admin_client.get(DETAILS)
+    finally:
+        connection.close()
+        connection.settings_dict.clear()
+        connection.settings_dict.update(saved)
+
+    assert response.status_code == 503
+    assert response.json()["code"] == "SERVICE_UNAVAILABLE"
