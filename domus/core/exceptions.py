@@ -1,6 +1,7 @@
 """The one exception tree of Domus. Each error knows its code and HTTP status; the
 API renders every one of them as ``{"detail", "code", "errors"}`` (DESIGN.md)."""
 
+from collections.abc import Iterable
 from enum import StrEnum
 
 
@@ -73,3 +74,12 @@ class ServiceUnavailable(DomusError):
     status_code = 503
     code = ErrorCode.SERVICE_UNAVAILABLE
     default_detail = "A service this request needs is unavailable. Try again later."
+
+
+def reject_unknown_fields(fields: Iterable[str], allowed: frozenset[str], what: str) -> None:
+    """Refuse (400, one error per field) any of ``fields`` a service does not write."""
+    unknown = sorted(set(fields) - allowed)
+    if unknown:
+        raise ValidationFailed(
+            f"Unknown {what} fields.", errors={name: [f"Not a writable {what} field."] for name in unknown}
+        )

@@ -10,7 +10,7 @@ from django.utils import timezone
 from domus.accounts.selectors import active_user, active_user_for_field
 from domus.audit.services import audit_create, audit_snapshot, audit_update
 from domus.core.events import publish
-from domus.core.exceptions import NotFound, ValidationFailed
+from domus.core.exceptions import NotFound, ValidationFailed, reject_unknown_fields
 from domus.core.money import quantize
 from domus.core.phones import normalize_phone
 from domus.crm import selectors
@@ -74,12 +74,6 @@ def _event(name: str, *, row: Any, company_id: UUID | None, actor: Any, recipien
     )
 
 
-def _reject_unknown(fields: dict[str, Any], allowed: frozenset[str], what: str) -> None:
-    unknown = sorted(set(fields) - allowed)
-    if unknown:
-        raise ValidationFailed(f"Unknown {what} fields.", errors={name: ["Unknown field."] for name in unknown})
-
-
 def _money(value: Decimal | None) -> Decimal | None:
     return quantize(value) if value is not None else None
 
@@ -124,7 +118,7 @@ def client_create(
     **fields: Any,
 ) -> Client:
     """Create a client of the actor's company; an agent creating one becomes its agent."""
-    _reject_unknown(fields, CLIENT_FIELDS, "client")
+    reject_unknown_fields(fields, CLIENT_FIELDS, "client")
     company_id = _company_of(actor, company_id)
     client = Client(company_id=company_id, name=name.strip(), **{k: v for k, v in fields.items() if v is not None})
     client.email = (client.email or "").lower()
@@ -149,7 +143,7 @@ def client_update(*, actor: Any, client: Client, **fields: Any) -> Client:
     assigned_agent_id = fields.pop("assigned_agent_id", None)
     user_given = "user_id" in fields
     user_id = fields.pop("user_id", None)
-    _reject_unknown(fields, CLIENT_FIELDS, "client")
+    reject_unknown_fields(fields, CLIENT_FIELDS, "client")
     client = Client.objects.select_for_update().get(pk=client.pk)
     before = audit_snapshot(client)
     for name, value in fields.items():
@@ -408,7 +402,7 @@ def lead_update(*, actor: Any, lead: Lead, **fields: Any) -> Lead:
     client_id = fields.pop("client_id", None)
     agent_given = "assigned_agent_id" in fields
     agent_id = fields.pop("assigned_agent_id", None)
-    _reject_unknown(fields, LEAD_FIELDS, "lead")
+    reject_unknown_fields(fields, LEAD_FIELDS, "lead")
     lead = selectors.lead_for_update(lead.pk)
     before = audit_snapshot(lead)
     old_agent_id = lead.assigned_agent_id

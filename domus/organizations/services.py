@@ -10,7 +10,7 @@ from django.utils.text import slugify
 
 from domus.audit.services import audit_create, audit_diff, audit_record, audit_snapshot, audit_update
 from domus.core.events import publish
-from domus.core.exceptions import Conflict, NotFound, ValidationFailed
+from domus.core.exceptions import Conflict, NotFound, ValidationFailed, reject_unknown_fields
 from domus.core.policies import is_admin
 from domus.core.roles import Role
 from domus.organizations.models import MEMBERSHIP_ROLES, Branch, Company, Membership, OnboardingStep
@@ -50,14 +50,6 @@ _COORDINATE_STEP = Decimal("0.000001")
 
 def _authenticated(actor: Any) -> bool:
     return bool(getattr(actor, "is_authenticated", False))
-
-
-def _reject_unknown(fields: dict[str, Any], allowed: frozenset[str], what: str) -> None:
-    unknown = sorted(set(fields) - allowed)
-    if unknown:
-        raise ValidationFailed(
-            f"Unknown {what} fields.", errors={name: [f"Not a writable {what} field."] for name in unknown}
-        )
 
 
 def _lock_company(company_id: Any) -> Company:
@@ -106,7 +98,7 @@ def company_create(*, actor: Actor, name: str, **fields: Any) -> Company:
     company anyway). ``status`` may only be ``"draft"``: it moves through
     :func:`company_onboard`."""
     _reject_status_change(fields.pop("status", None), Company.Status.DRAFT)
-    _reject_unknown(fields, COMPANY_FIELDS - {"name"}, "company")
+    reject_unknown_fields(fields, COMPANY_FIELDS - {"name"}, "company")
     company = Company(name=name, created_by=actor if _authenticated(actor) else None, **fields)
     _clean_company(company)
     for attempt in range(_SLUG_ATTEMPTS):
@@ -131,7 +123,7 @@ def company_update(*, actor: Actor, company: Company, **fields: Any) -> Company:
     current one (so a client may send back what it read): it moves through
     :func:`company_onboard`. The slug never changes."""
     _reject_status_change(fields.pop("status", None), company.status)
-    _reject_unknown(fields, COMPANY_FIELDS, "company")
+    reject_unknown_fields(fields, COMPANY_FIELDS, "company")
     before = audit_snapshot(company)
     for name, value in fields.items():
         setattr(company, name, value)
@@ -274,7 +266,7 @@ def _is_active_staff(membership: Membership) -> bool:
 def membership_update(*, actor: Actor, membership: Membership, **fields: Any) -> Membership:
     """Change a member's ``role``, ``branch`` (``None`` unassigns) or ``is_active``.
     A company keeps at least one active staff member: 409 otherwise."""
-    _reject_unknown(fields, MEMBERSHIP_FIELDS, "membership")
+    reject_unknown_fields(fields, MEMBERSHIP_FIELDS, "membership")
     company = _lock_company(membership.company_id)
     membership.refresh_from_db(fields=["role", "branch", "is_active"])
     was_staff = _is_active_staff(membership)
@@ -359,7 +351,7 @@ def _check_branch_conflicts(company: Company, branch: Branch) -> None:
 def branch_create(*, actor: Actor, company: Company, name: str, code: str, **fields: Any) -> Branch:
     """Open a branch of ``company``. 409 when the code is taken among its live branches
     or when it would be a second headquarters; 400 for coordinates out of range."""
-    _reject_unknown(fields, BRANCH_FIELDS - {"name", "code"}, "branch")
+    reject_unknown_fields(fields, BRANCH_FIELDS - {"name", "code"}, "branch")
     locked = _lock_company(company.pk)
     branch = Branch(company=locked, name=name, code=code, **fields)
     _clean_branch(branch)
@@ -373,7 +365,7 @@ def branch_create(*, actor: Actor, company: Company, name: str, code: str, **fie
 def branch_update(*, actor: Actor, branch: Branch, **fields: Any) -> Branch:
     """Change a branch's details (never its company); the same conflicts as
     :func:`branch_create`."""
-    _reject_unknown(fields, BRANCH_FIELDS, "branch")
+    reject_unknown_fields(fields, BRANCH_FIELDS, "branch")
     company = _lock_company(branch.company_id)
     before = audit_snapshot(branch)
     for name, value in fields.items():

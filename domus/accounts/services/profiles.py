@@ -8,7 +8,7 @@ from django.db import IntegrityError, models, transaction
 
 from domus.accounts.models import AgentProfile, Profile, User
 from domus.audit.services import audit_create, audit_record, audit_snapshot, audit_update
-from domus.core.exceptions import Conflict, PermissionDenied, ValidationFailed
+from domus.core.exceptions import Conflict, PermissionDenied, ValidationFailed, reject_unknown_fields
 from domus.core.policies import is_admin
 from domus.core.roles import Role
 from domus.organizations.selectors import company_exists, company_ids_for_user
@@ -29,14 +29,6 @@ AGENT_PROFILE_FIELDS = frozenset(
 )
 # The platform's judgement of an agent, not the agent's own claim.
 ADMIN_ONLY_AGENT_FIELDS = ("rating", "is_verified")
-
-
-def _reject_unknown(fields: dict[str, Any], allowed: frozenset[str], what: str) -> None:
-    unknown = sorted(set(fields) - allowed)
-    if unknown:
-        raise ValidationFailed(
-            f"Unknown {what} fields.", errors={name: [f"Not a writable {what} field."] for name in unknown}
-        )
 
 
 def _full_clean(instance: models.Model, *, exclude: list[str]) -> None:
@@ -66,7 +58,7 @@ PROFILE_EXISTS = "This user already has a profile; change it with PUT or PATCH."
 @transaction.atomic
 def profile_create(*, actor: Any, user: User, **fields: Any) -> Profile:
     """Create ``user``'s profile; 409 when they have one."""
-    _reject_unknown(fields, PROFILE_FIELDS, "profile")
+    reject_unknown_fields(fields, PROFILE_FIELDS, "profile")
     if Profile.objects.filter(user=user).exists():
         raise Conflict(PROFILE_EXISTS)
     profile = Profile(user=user, **fields)
@@ -79,7 +71,7 @@ def profile_create(*, actor: Any, user: User, **fields: Any) -> Profile:
 @transaction.atomic
 def profile_update(*, actor: Any, profile: Profile, **fields: Any) -> Profile:
     """Change some of a profile's fields."""
-    _reject_unknown(fields, PROFILE_FIELDS, "profile")
+    reject_unknown_fields(fields, PROFILE_FIELDS, "profile")
     before = audit_snapshot(profile)
     for name, value in fields.items():
         setattr(profile, name, value)
@@ -151,7 +143,7 @@ def agent_profile_create(*, actor: Any, user: User, company_id: UUID | None = No
     """Create the agent profile of ``user``, who must have the ``agent`` role; one per
     agent (409 for a second). ``rating`` and ``is_verified`` are set by platform admins
     only (403); ``company_id`` must name an existing company (400)."""
-    _reject_unknown(fields, AGENT_PROFILE_FIELDS - {"company_id"}, "agent profile")
+    reject_unknown_fields(fields, AGENT_PROFILE_FIELDS - {"company_id"}, "agent profile")
     fields = _clean_fields(fields)
     if user.role != Role.AGENT:
         raise ValidationFailed("Only agents have agent profiles.", errors={"user_id": ["This user is not an agent."]})
@@ -172,7 +164,7 @@ def agent_profile_create(*, actor: Any, user: User, company_id: UUID | None = No
 def agent_profile_update(*, actor: Any, agent_profile: AgentProfile, **fields: Any) -> AgentProfile:
     """Change some of an agent profile's fields, under the rules of
     :func:`agent_profile_create`."""
-    _reject_unknown(fields, AGENT_PROFILE_FIELDS, "agent profile")
+    reject_unknown_fields(fields, AGENT_PROFILE_FIELDS, "agent profile")
     fields = _clean_fields(fields)
     _check_admin_only(actor, fields, agent_profile)
     if "company_id" in fields and fields["company_id"] != agent_profile.company_id:

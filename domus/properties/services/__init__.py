@@ -13,7 +13,7 @@ from django.utils.text import slugify
 from domus.accounts.selectors import active_user
 from domus.audit.services import audit_create, audit_record, audit_snapshot, audit_update
 from domus.core.events import publish
-from domus.core.exceptions import Conflict, NotFound, ValidationFailed
+from domus.core.exceptions import Conflict, NotFound, ValidationFailed, reject_unknown_fields
 from domus.core.roles import Role
 from domus.organizations.selectors import company_get_for_actor, user_company_role
 from domus.properties.caching import listing_cache_bump
@@ -67,14 +67,6 @@ _STRIPPED = ("title", "description", "address", "city", "state", "zip_code")
 
 def _authenticated(actor: Any) -> bool:
     return bool(getattr(actor, "is_authenticated", False))
-
-
-def _reject_unknown(fields: dict[str, Any], allowed: frozenset[str], what: str) -> None:
-    unknown = sorted(set(fields) - allowed)
-    if unknown:
-        raise ValidationFailed(
-            f"Unknown {what} fields.", errors={name: [f"Not a writable {what} field."] for name in unknown}
-        )
 
 
 def _company_for(actor: Actor, company_id: UUID) -> Any:
@@ -155,7 +147,7 @@ def listing_create(
     currency defaults to its company's, else KES. The first price is recorded in the
     price history. A listing without coordinates is geocoded in the background after
     commit (``GEOCODE_NEW_LISTINGS``)."""
-    _reject_unknown(fields, LISTING_FIELDS, "listing")
+    reject_unknown_fields(fields, LISTING_FIELDS, "listing")
     if status is not None and status not in INITIAL_STATUSES:
         raise ValidationFailed(
             "A new listing starts as a draft or available.",
@@ -217,7 +209,7 @@ def listing_update(*, actor: Actor, listing: Listing, **fields: Any) -> Listing:
     company_id = fields.pop("company_id", None)
     agent_given = "agent_id" in fields
     agent_id = fields.pop("agent_id", None)
-    _reject_unknown(fields, LISTING_FIELDS, "listing")
+    reject_unknown_fields(fields, LISTING_FIELDS, "listing")
 
     listing = listing_for_update(listing.pk)
     before = audit_snapshot(listing)
@@ -323,7 +315,7 @@ def _save_unit(unit: Unit) -> None:
 @transaction.atomic
 def unit_create(*, actor: Actor, listing: Listing, unit_number: str, **fields: Any) -> Unit:
     """Add a unit to a listing; its number is unique within the listing (409 otherwise)."""
-    _reject_unknown(fields, UNIT_FIELDS, "unit")
+    reject_unknown_fields(fields, UNIT_FIELDS, "unit")
     unit_number = unit_number.strip()
     _unit_number_free(listing, unit_number)
     unit = Unit(listing=listing, unit_number=unit_number, **fields)
@@ -335,7 +327,7 @@ def unit_create(*, actor: Actor, listing: Listing, unit_number: str, **fields: A
 @transaction.atomic
 def unit_update(*, actor: Actor, unit: Unit, **fields: Any) -> Unit:
     """Change some of a unit's fields."""
-    _reject_unknown(fields, UNIT_FIELDS, "unit")
+    reject_unknown_fields(fields, UNIT_FIELDS, "unit")
     before = audit_snapshot(unit)
     if "unit_number" in fields:
         fields["unit_number"] = fields["unit_number"].strip()
