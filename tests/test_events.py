@@ -1,7 +1,10 @@
+from types import SimpleNamespace
+from uuid import uuid4
+
 import pytest
 from django.db import transaction
 
-from domus.core.events import publish, subscribe, subscribers_of
+from domus.core.events import event_payload, publish, subscribe, subscribers_of
 
 received: list[tuple[str, dict]] = []
 
@@ -52,3 +55,27 @@ def test_a_failing_subscriber_does_not_fail_the_publisher(caplog):
         publish("test.thing_failed", {})
         publish("test.thing_happened", {"id": "7"})
     assert received == [("test.thing_happened", {"id": "7"})]
+
+
+def test_an_event_payload_tells_everyone_but_the_actor():
+    actor = SimpleNamespace(pk=uuid4(), is_authenticated=True)
+    other = uuid4()
+    row = SimpleNamespace(pk=uuid4(), company_id=uuid4())
+
+    payload = event_payload(row, actor=actor, recipients=[actor.pk, other, None, other], number="INV-1")
+
+    assert payload == {
+        "id": str(row.pk),
+        "company_id": str(row.company_id),
+        "actor_id": str(actor.pk),
+        "recipient_ids": [str(other)],
+        "number": "INV-1",
+    }
+
+
+def test_an_event_of_the_system_has_no_actor_and_may_name_its_company():
+    row, company, user = SimpleNamespace(pk=uuid4()), uuid4(), uuid4()
+
+    payload = event_payload(row, actor=None, recipients=[user], company_id=company)
+
+    assert (payload["actor_id"], payload["company_id"], payload["recipient_ids"]) == (None, str(company), [str(user)])

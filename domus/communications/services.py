@@ -39,7 +39,7 @@ from domus.communications.selectors import (
     ticket_handler_ids,
     ticket_visible_to,
 )
-from domus.core.events import current_event_id, publish
+from domus.core.events import current_event_id, event_payload, publish
 from domus.core.exceptions import Conflict, PermissionDenied, ValidationFailed
 from domus.core.ids import uuid7
 from domus.core.policies import is_admin
@@ -378,14 +378,7 @@ def ticket_delete(*, actor: Any, ticket: SupportTicket) -> None:
 
 
 def _ticket_event(ticket: SupportTicket, actor: Any, recipients: set[UUID | None], **extra: Any) -> dict[str, Any]:
-    return {
-        "id": str(ticket.pk),
-        "company_id": str(ticket.company_id) if ticket.company_id else None,
-        "actor_id": str(actor.pk),
-        "recipient_ids": sorted(str(r) for r in recipients if r and r != actor.pk),
-        "subject": ticket.subject,
-        **extra,
-    }
+    return event_payload(ticket, actor=actor, recipients=recipients, subject=ticket.subject, **extra)
 
 
 @transaction.atomic

@@ -18,7 +18,7 @@ publisher's own.
 """
 
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from contextvars import ContextVar
 from typing import Any
 from uuid import uuid4
@@ -50,6 +50,27 @@ def subscribers_of(event: str) -> list[str]:
 def current_event_id() -> str | None:
     """The id of the event the running subscriber is handling (``None`` outside one)."""
     return _current_event_id.get()
+
+
+def actor_id(actor: Any) -> str | None:
+    """The id of a signed-in actor as events carry it; None for the system or anonymous callers."""
+    return str(actor.pk) if getattr(actor, "is_authenticated", False) else None
+
+
+def event_payload(
+    row: Any, *, actor: Any, recipients: Iterable[Any], company_id: Any = None, **extra: Any
+) -> dict[str, Any]:
+    """The payload every domain event about ``row`` starts with: its id and company
+    (``row.company_id`` unless given), who acted, and whom to tell (never the actor)."""
+    acting = actor_id(actor)
+    company = company_id if company_id is not None else getattr(row, "company_id", None)
+    return {
+        "id": str(row.pk),
+        "company_id": str(company) if company else None,
+        "actor_id": acting,
+        "recipient_ids": sorted({str(r) for r in recipients if r is not None and str(r) != acting}),
+        **extra,
+    }
 
 
 def publish(event: str, payload: dict[str, Any], *, event_id: str | None = None) -> None:

@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from domus.accounts.selectors import active_user, active_user_for_field
 from domus.audit.services import audit_create, audit_snapshot, audit_update
-from domus.core.events import publish
+from domus.core.events import actor_id, event_payload, publish
 from domus.core.exceptions import NotFound, ValidationFailed, reject_unknown_fields
 from domus.core.money import quantize
 from domus.core.phones import normalize_phone
@@ -56,22 +56,8 @@ CLIENT_FIELDS = frozenset(
 LEAD_FIELDS = frozenset({"name", "email", "phone", "message", "budget_min", "budget_max", "lost_reason"})
 
 
-def _actor_id(actor: Any) -> str | None:
-    return str(actor.pk) if getattr(actor, "is_authenticated", False) else None
-
-
 def _event(name: str, *, row: Any, company_id: UUID | None, actor: Any, recipients: list[Any]) -> None:
-    actor_id = _actor_id(actor)
-    recipient_ids = sorted({str(r) for r in recipients if r is not None and str(r) != actor_id})
-    publish(
-        name,
-        {
-            "id": str(row.pk),
-            "company_id": str(company_id) if company_id else None,
-            "actor_id": actor_id,
-            "recipient_ids": recipient_ids,
-        },
-    )
+    publish(name, event_payload(row, actor=actor, recipients=recipients, company_id=company_id))
 
 
 def _money(value: Decimal | None) -> Decimal | None:
@@ -443,7 +429,7 @@ def lead_activity_create(*, actor: Any, lead: Lead, kind: str, note: str = "") -
     feed its score, which is recomputed."""
     lead = selectors.lead_for_update(lead.pk)
     before = audit_snapshot(lead, ["activity_count", "score"])
-    activity = LeadActivity.objects.create(lead=lead, kind=kind, note=note, actor=actor if _actor_id(actor) else None)
+    activity = LeadActivity.objects.create(lead=lead, kind=kind, note=note, actor=actor if actor_id(actor) else None)
     lead.activity_count += 1
     lead.last_activity_at = activity.created_at
     _rescore(lead)

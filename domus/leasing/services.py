@@ -11,7 +11,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from domus.audit.services import audit_create, audit_snapshot, audit_update
-from domus.core.events import publish
+from domus.core.events import event_payload, publish
 from domus.core.exceptions import Conflict, PermissionDenied, ValidationFailed
 from domus.core.money import quantize
 from domus.leasing import selectors as lease_selectors
@@ -180,23 +180,9 @@ def schedule_for(lease: Lease) -> list[RentPeriod]:
     return periods
 
 
-def _actor_id(actor: Any) -> str | None:
-    return str(actor.id) if getattr(actor, "id", None) else None
-
-
 def _publish(event: str, lease: Lease, actor: Any, **extra: Any) -> None:
     """Tell the tenant and the owner (not the actor) after commit."""
-    recipients = [str(uid) for uid in {lease.tenant_id, lease.owner_id} if uid != getattr(actor, "id", None)]
-    publish(
-        event,
-        {
-            "id": str(lease.id),
-            "company_id": str(lease.company_id),
-            "actor_id": _actor_id(actor),
-            "recipient_ids": sorted(recipients),
-            **extra,
-        },
-    )
+    publish(event, event_payload(lease, actor=actor, recipients=[lease.tenant_id, lease.owner_id], **extra))
 
 
 def _occupy_premises(*, actor: Any, lease: Lease) -> None:

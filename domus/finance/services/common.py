@@ -10,15 +10,6 @@ from domus.properties import selectors as property_selectors
 ZERO = Decimal("0.00")
 
 
-def _actor_id(actor: Any) -> str | None:
-    return str(actor.id) if getattr(actor, "is_authenticated", False) else None
-
-
-def _recipients(actor: Any, *user_ids: Any) -> list[str]:
-    actor_id = getattr(actor, "id", None)
-    return sorted({str(uid) for uid in user_ids if uid is not None and uid != actor_id})
-
-
 def _company_listing_id(*, actor: Any, company_id: UUID, listing_id: UUID | None) -> UUID | None:
     """``listing_id`` if it names a listing of the company that ``actor`` may see; else a 400."""
     if listing_id is None:

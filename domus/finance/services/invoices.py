@@ -13,7 +13,7 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from domus.audit.services import audit_create, audit_record, audit_snapshot, audit_update
-from domus.core.events import publish
+from domus.core.events import event_payload, publish
 from domus.core.exceptions import Conflict, PermissionDenied, ValidationFailed
 from domus.core.money import DEFAULT_CURRENCY, MAX_MONEY, quantize
 from domus.finance.models import (
@@ -27,7 +27,7 @@ from domus.finance.models import (
     LineKind,
     PaymentStatus,
 )
-from domus.finance.services.common import ZERO, _actor_id, _company_listing_id, _recipients
+from domus.finance.services.common import ZERO, _company_listing_id
 from domus.finance.services.ledger import Line, Posting, ledger_post, ledger_post_many, ledger_reverse
 from domus.integrations.pdf import PdfTable, render_pdf
 from domus.leasing import selectors as leasing_selectors
@@ -233,13 +233,7 @@ def _announce_sent(invoice: Invoice, actor: Any) -> None:
     transaction.on_commit(queue, robust=True)
     publish(
         "invoice.sent",
-        {
-            "id": str(invoice.id),
-            "company_id": str(invoice.company_id),
-            "actor_id": _actor_id(actor),
-            "recipient_ids": _recipients(actor, invoice.recipient_id),
-            "number": invoice.display_number,
-        },
+        event_payload(invoice, actor=actor, recipients=[invoice.recipient_id], number=invoice.display_number),
     )
 
 

@@ -17,7 +17,7 @@ from django.db import DatabaseError, IntegrityError, transaction
 from django.utils import timezone
 
 from domus.audit.services import audit_create, audit_record, audit_snapshot, audit_update
-from domus.core.events import publish
+from domus.core.events import event_payload, publish
 from domus.core.exceptions import Conflict, PermissionDenied, ServiceUnavailable, ValidationFailed
 from domus.core.money import MAX_MONEY, quantize
 from domus.core.policies import is_admin
@@ -36,7 +36,7 @@ from domus.finance.models import (
     ReviewReason,
 )
 from domus.finance.policies import can_pay_invoice
-from domus.finance.services.common import ZERO, _actor_id, _recipients
+from domus.finance.services.common import ZERO
 from domus.finance.services.ledger import (
     Line,
     ledger_post,
@@ -143,18 +143,15 @@ def _apply(payment: Payment, actor: Any = None) -> None:
 
 
 def _announce_payment(payment: Payment, actor: Any = None) -> None:
-    payload = {
-        "id": str(payment.id),
-        "company_id": str(payment.company_id),
-        "actor_id": _actor_id(actor),
-        "amount": str(payment.amount),
-        "currency": payment.currency,
-        "status": payment.status,
-    }
-    if payment.status == PaymentStatus.PAID:
-        publish("payment.received", {**payload, "recipient_ids": _recipients(actor, payment.payer_id)})
-    else:
-        publish("payment.failed", {**payload, "recipient_ids": _recipients(actor, payment.payer_id)})
+    payload = event_payload(
+        payment,
+        actor=actor,
+        recipients=[payment.payer_id],
+        amount=str(payment.amount),
+        currency=payment.currency,
+        status=payment.status,
+    )
+    publish("payment.received" if payment.status == PaymentStatus.PAID else "payment.failed", payload)
 
 
 def _target(*, actor: Any, invoice_id: UUID | None, listing_id: UUID | None) -> tuple[Invoice | None, Any]:

@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from domus.accounts.selectors import active_user
 from domus.audit.services import audit_create, audit_snapshot, audit_update
+from domus.core.events import actor_id
 from domus.core.exceptions import Conflict, NotFound, ValidationFailed
 from domus.core.money import quantize
 from domus.crm import selectors as crm_selectors
@@ -32,7 +33,6 @@ from domus.sales.models import (
 from domus.sales.services.events import (
     COMMISSION_APPROVED,
     DEAL_STATUS_CHANGED,
-    actor_id,
     event,
 )
 
