@@ -211,7 +211,10 @@ def invoice_pdf(invoice: Invoice) -> bytes:
 
 def invoice_deliver(*, invoice_id: UUID) -> None:
     """E-mail the invoice PDF to its recipient (runs after the issuing transaction commits)."""
-    invoice = Invoice.objects.select_related("recipient").get(pk=invoice_id)
+    _email(Invoice.objects.select_related("recipient").get(pk=invoice_id))
+
+
+def _email(invoice: Invoice) -> None:
     if not invoice.recipient.email:
         return
     message = EmailMessage(
@@ -316,19 +319,15 @@ def _queue_announcements(invoice_ids: list[UUID]) -> None:
 
 
 def invoices_announce(*, invoice_ids: list[UUID]) -> None:
-    """Publish ``invoice.sent`` and e-mail the PDF of each (job-issued) invoice."""
-    for invoice in Invoice.objects.filter(pk__in=invoice_ids).only("id", "company_id", "recipient_id", "number"):
+    """Publish ``invoice.sent`` and e-mail the PDF of each (job-issued) invoice: the
+    invoices, their recipients and lines read in two queries for the whole batch."""
+    invoices = Invoice.objects.filter(pk__in=invoice_ids).select_related("recipient").prefetch_related("lines")
+    for invoice in invoices:
         publish(
             "invoice.sent",
-            {
-                "id": str(invoice.id),
-                "company_id": str(invoice.company_id),
-                "actor_id": None,
-                "recipient_ids": [str(invoice.recipient_id)],
-                "number": invoice.display_number,
-            },
+            event_payload(invoice, actor=None, recipients=[invoice.recipient_id], number=invoice.display_number),
         )
-        invoice_deliver(invoice_id=invoice.id)
+        _email(invoice)
 
 
 @transaction.atomic

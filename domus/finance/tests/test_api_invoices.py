@@ -166,6 +166,20 @@ def test_the_rent_job_issues_each_period_once(lease, django_capture_on_commit_ca
 
 
 @pytest.mark.django_db
+def test_announcing_a_batch_reads_it_in_two_queries(lease, django_assert_num_queries):
+    services.rent_invoices_issue(today=date(2026, 3, 5))  # January to March: three invoices
+    ids = list(Invoice.objects.filter(lease=lease).values_list("pk", flat=True))
+    mail.outbox.clear()
+
+    with django_assert_num_queries(2):  # the invoices with their recipients, then their lines
+        services.invoices_announce(invoice_ids=ids)
+
+    expected = sorted(f"{invoice.display_number}.pdf" for invoice in Invoice.objects.filter(pk__in=ids))
+    assert len(expected) == 3
+    assert sorted(message.attachments[0][0] for message in mail.outbox) == expected
+
+
+@pytest.mark.django_db
 def test_late_fees_apply_once_after_the_grace_period(lease):
     services.rent_invoices_issue(today=date(2026, 1, 5))
     invoice = Invoice.objects.get(lease=lease)
