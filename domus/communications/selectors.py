@@ -1,5 +1,7 @@
 """Reads of communications, scoped to the caller."""
 
+from functools import reduce
+from operator import or_
 from statistics import median
 from typing import Any
 from uuid import UUID
@@ -13,6 +15,7 @@ from django.db.models import (
     ExpressionWrapper,
     F,
     IntegerField,
+    Model,
     OuterRef,
     Prefetch,
     Q,
@@ -200,16 +203,22 @@ def notification_unread_count(user: Any) -> int:
 # Support tickets -------------------------------------------------------------------------
 
 
-def ticket_visible_to(actor: Any) -> QuerySet[SupportTicket]:
-    """Admins see every ticket; company staff and agents their companies' tickets (and
-    the ones assigned to them); customers their own."""
+def _company_scoped[M: Model](model: type[M], actor: Any, *own_fields: str) -> QuerySet[M]:
+    """Every row for admins; otherwise the rows where ``actor`` is one of ``own_fields``,
+    and those of the companies where ``actor`` handles tickets (staff, branch heads, agents)."""
     if is_admin(actor):
-        return SupportTicket.objects.all()
-    visible = Q(customer=actor) | Q(assignee=actor)
+        return model.objects.all()
+    visible = reduce(or_, (Q(**{field: actor}) for field in own_fields))
     company_ids = company_ids_with_roles(actor, TICKET_HANDLER_ROLES)
     if company_ids:
         visible |= Q(company_id__in=company_ids)
-    return SupportTicket.objects.filter(visible)
+    return model.objects.filter(visible)
+
+
+def ticket_visible_to(actor: Any) -> QuerySet[SupportTicket]:
+    """Admins see every ticket; company staff and agents their companies' tickets (and
+    the ones assigned to them); customers their own."""
+    return _company_scoped(SupportTicket, actor, "customer", "assignee")
 
 
 def ticket_list_for_actor(*, actor: Any, filters: TicketFilters) -> QuerySet[SupportTicket]:
@@ -280,13 +289,7 @@ def preferences_by_user(user_ids: list[UUID]) -> dict[UUID, CommunicationPrefere
 def delivery_visible_to(actor: Any) -> QuerySet[Delivery]:
     """Admins see every delivery; company staff and agents their companies'; anyone the
     ones they sent or received."""
-    if is_admin(actor):
-        return Delivery.objects.all()
-    visible = Q(sent_by=actor) | Q(recipient=actor)
-    company_ids = company_ids_with_roles(actor, TICKET_HANDLER_ROLES)
-    if company_ids:
-        visible |= Q(company_id__in=company_ids)
-    return Delivery.objects.filter(visible)
+    return _company_scoped(Delivery, actor, "sent_by", "recipient")
 
 
 def delivery_list_for_actor(*, actor: Any, filters: DeliveryFilters, outbox: bool = False) -> QuerySet[Delivery]:
@@ -314,13 +317,7 @@ def optout_addresses(*, channel: str, addresses: list[str]) -> set[str]:
 def optout_visible_to(actor: Any) -> QuerySet[OptOut]:
     """Admins see every opt-out; agents and staff those recorded for their companies or
     by themselves."""
-    if is_admin(actor):
-        return OptOut.objects.all()
-    visible = Q(created_by=actor)
-    company_ids = company_ids_with_roles(actor, TICKET_HANDLER_ROLES)
-    if company_ids:
-        visible |= Q(company_id__in=company_ids)
-    return OptOut.objects.filter(visible)
+    return _company_scoped(OptOut, actor, "created_by")
 
 
 def optout_list_for_actor(*, actor: Any, filters: OptOutFilters) -> QuerySet[OptOut]:

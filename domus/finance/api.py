@@ -46,7 +46,6 @@ from domus.finance.schemas import (
     TransactionOut,
     VoidIn,
 )
-from domus.integrations.pdf import PdfTable, render_pdf
 
 router = Router(tags=["finance"])
 router.add_router("/mpesa-simulator", simulator.router)
@@ -474,7 +473,7 @@ def _owner_scope(request: HttpRequest, owner_id: UUID, company_id: UUID) -> None
 )
 def owner_balance(request: HttpRequest, owner_id: UUID, company_id: UUID):
     _owner_scope(request, owner_id, company_id)
-    balance = services.owner_balance(company_id=company_id, owner_id=owner_id)
+    balance = selectors.owner_balance(company_id=company_id, owner_id=owner_id)
     return {"company_id": company_id, "owner_id": owner_id, "balance": balance}
 
 
@@ -505,25 +504,7 @@ def owner_statement_pdf(request: HttpRequest, owner_id: UUID, query: Query[State
     _owner_scope(request, owner_id, query.company_id)
     _check_period(query.start, query.end)
     data = selectors.owner_statement(company_id=query.company_id, owner_id=owner_id, start=query.start, end=query.end)
-    rows = [
-        [line["date"], line["kind"], line["memo"], line["credit"], line["debit"], line["balance"]]
-        for line in data["lines"]
-    ]
-    pdf = render_pdf(
-        title=f"Owner statement {data['period_start']} to {data['period_end']}",
-        fields=[
-            ("Opening balance", data["opening_balance"]),
-            ("Rent collected", data["rent_collected"]),
-            ("Management fees", data["management_fees"]),
-            ("Expenses", data["expenses"]),
-            ("Refunds", data["refunds"]),
-            ("Payouts", data["payouts"]),
-            ("Failed payouts returned", data["payouts_returned"]),
-            ("Other adjustments", data["adjustments"]),
-            ("Closing balance", data["closing_balance"]),
-        ],
-        table=PdfTable(["Date", "Kind", "Memo", "In", "Out", "Balance"], rows, (2, 1.5, 4, 1.5, 1.5, 1.8)),
-    )
+    pdf = services.owner_statement_pdf(statement=data)
     response = HttpResponse(pdf, content_type="application/pdf")
     response["Content-Disposition"] = f'inline; filename="statement-{data["period_start"]}.pdf"'
     return response

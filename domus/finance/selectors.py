@@ -137,17 +137,31 @@ def payout_get_for_actor(*, actor: Any, payout_id: UUID) -> Payout:
     return payout
 
 
+def _owner_payable_entries(*, company_id: UUID, owner_id: UUID) -> QuerySet[LedgerEntry]:
+    return LedgerEntry.objects.filter(
+        account__company_id=company_id, account__code=AccountCode.OWNER_PAYABLE, owner_id=owner_id
+    )
+
+
+def owner_balance(*, company_id: UUID, owner_id: UUID, before: date | None = None) -> Decimal:
+    """Rent collected for the owner, less management fees and payouts (owner-payable credits - debits).
+
+    With ``before``, only transactions dated before that day count: the balance a statement opens with."""
+    entries = _owner_payable_entries(company_id=company_id, owner_id=owner_id)
+    if before is not None:
+        entries = entries.filter(transaction__created_at__date__lt=before)
+    row = entries.aggregate(c=Sum("credit"), d=Sum("debit"))
+    return quantize((row["c"] or Decimal(0)) - (row["d"] or Decimal(0)))
+
+
 def owner_statement(*, company_id: UUID, owner_id: UUID, start: date, end: date) -> dict[str, Any]:
     """The owner's account for [start, end]: opening balance, each movement, closing balance.
 
     Every movement of the owner-payable account is counted in exactly one total, so
     ``opening + rent_collected - management_fees - expenses - refunds - payouts + payouts_returned
     + adjustments = closing`` always holds (rent is shown gross of the fee)."""
-    entries = LedgerEntry.objects.filter(
-        account__company_id=company_id, account__code=AccountCode.OWNER_PAYABLE, owner_id=owner_id
-    )
-    opening = entries.filter(transaction__created_at__date__lt=start).aggregate(c=Sum("credit"), d=Sum("debit"))
-    opening_balance = quantize((opening["c"] or Decimal(0)) - (opening["d"] or Decimal(0)))
+    entries = _owner_payable_entries(company_id=company_id, owner_id=owner_id)
+    opening_balance = owner_balance(company_id=company_id, owner_id=owner_id, before=start)
     lines = []
     running = opening_balance
     zero = Decimal(0)

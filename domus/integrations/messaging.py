@@ -110,33 +110,39 @@ class EmailAdapter:
         return SendResult(provider=self.name, provider_message_id=message_id)
 
 
-class TwilioSmsAdapter:
+class _TwilioAdapter:
+    """One Twilio REST resource (``Messages``, ``Calls``) from the account's number."""
+
     name = "twilio"
+    resource = ""
 
     def send(self, *, to: str, body: str, subject: str = "", template: dict | None = None) -> SendResult:
         sid = settings.TWILIO_ACCOUNT_SID
         data = _post(
-            f"{TWILIO_API}/Accounts/{sid}/Messages.json",
+            f"{TWILIO_API}/Accounts/{sid}/{self.resource}.json",
             auth=(sid, settings.TWILIO_AUTH_TOKEN),
-            data={"To": to, "From": settings.TWILIO_FROM_NUMBER, "Body": body, **_status_callback("twilio")},
+            data={"To": to, "From": settings.TWILIO_FROM_NUMBER, **self.content(body), **_status_callback("twilio")},
         )
         return SendResult(provider=self.name, provider_message_id=data.get("sid", ""))
 
+    def content(self, body: str) -> dict[str, str]:
+        raise NotImplementedError
 
-class TwilioVoiceAdapter:
+
+class TwilioSmsAdapter(_TwilioAdapter):
+    resource = "Messages"
+
+    def content(self, body: str) -> dict[str, str]:
+        return {"Body": body}
+
+
+class TwilioVoiceAdapter(_TwilioAdapter):
     """A call that reads the message aloud."""
 
-    name = "twilio"
+    resource = "Calls"
 
-    def send(self, *, to: str, body: str, subject: str = "", template: dict | None = None) -> SendResult:
-        sid = settings.TWILIO_ACCOUNT_SID
-        twiml = f"<Response><Say>{escape(body)}</Say></Response>"
-        data = _post(
-            f"{TWILIO_API}/Accounts/{sid}/Calls.json",
-            auth=(sid, settings.TWILIO_AUTH_TOKEN),
-            data={"To": to, "From": settings.TWILIO_FROM_NUMBER, "Twiml": twiml, **_status_callback("twilio")},
-        )
-        return SendResult(provider=self.name, provider_message_id=data.get("sid", ""))
+    def content(self, body: str) -> dict[str, str]:
+        return {"Twiml": f"<Response><Say>{escape(body)}</Say></Response>"}
 
 
 class WhatsAppAdapter:

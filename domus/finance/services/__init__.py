@@ -3,7 +3,7 @@
 Money rules: every posting is one balanced ``LedgerTransaction`` whose ``(kind, reference_id)``
 is unique; a payment is applied to its invoice and posted in the same database transaction.
 
-The services are split by concern (ledger, invoices, payments, payouts); this package re-exports
+The services are split by concern (ledger, invoices, payments, payouts, statements); this package re-exports
 every public service so callers keep using ``domus.finance.services.<name>``."""
 
 from domus.finance.services.invoices import (
@@ -22,7 +22,6 @@ from domus.finance.services.ledger import (
     ledger_post,
     ledger_reverse,
     ledger_verify,
-    owner_balance,
 )
 from domus.finance.services.payments import (
     mpesa_callback_process,
@@ -36,6 +35,7 @@ from domus.finance.services.payments import (
     payment_update,
 )
 from domus.finance.services.payouts import owner_expense_create, payment_refund, payout_create, payout_set_status
+from domus.finance.services.statements import owner_statement_pdf
 
 __all__ = [
     "Line",
@@ -52,8 +52,8 @@ __all__ = [
     "ledger_verify",
     "mpesa_callback_process",
     "mpesa_pending_query",
-    "owner_balance",
     "owner_expense_create",
+    "owner_statement_pdf",
     "payment_attach_proof",
     "payment_cancel",
     "payment_expire",

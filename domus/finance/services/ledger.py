@@ -1,4 +1,4 @@
-"""The double-entry ledger: balanced postings, reversals, verification, owner balances."""
+"""The double-entry ledger: balanced postings, reversals, verification."""
 
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -167,11 +167,3 @@ def ledger_verify() -> dict[str, Any]:
         "companies_out_of_balance": companies_off,
         "negative_owner_balances": negative_owners,
     }
-
-
-def owner_balance(*, company_id: UUID, owner_id: UUID) -> Decimal:
-    """Rent collected for the owner, less management fees and payouts (owner-payable credits - debits)."""
-    row = LedgerEntry.objects.filter(
-        account__company_id=company_id, account__code=AccountCode.OWNER_PAYABLE, owner_id=owner_id
-    ).aggregate(c=Sum("credit"), d=Sum("debit"))
-    return quantize((row["c"] or ZERO) - (row["d"] or ZERO))

@@ -23,8 +23,9 @@ from domus.finance.models import (
     Payout,
     PayoutStatus,
 )
+from domus.finance.selectors import owner_balance
 from domus.finance.services.common import _company_listing_id
-from domus.finance.services.ledger import Line, accounts_for, ledger_post, ledger_reverse, owner_balance
+from domus.finance.services.ledger import Line, accounts_for, ledger_post, ledger_reverse
 from domus.organizations.selectors import is_company_staff
 
 # Payouts -------------------------------------------------------------------------------

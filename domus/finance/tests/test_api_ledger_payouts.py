@@ -6,7 +6,7 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from domus.accounts.tests.factories import UserFactory
-from domus.finance import services
+from domus.finance import selectors, services
 from domus.finance.models import AppendOnly, Invoice, LedgerEntry, LedgerTransaction, Payout, PayoutStatus
 from domus.finance.services import Line
 
@@ -105,7 +105,7 @@ def test_payouts_never_exceed_the_balance(paid_invoice, client_for, staff, owner
 
     assert response.status_code == 201
     assert response.json()["status"] == "pending"
-    assert services.owner_balance(company_id=company.id, owner_id=owner.id) == Decimal("7000.00")
+    assert selectors.owner_balance(company_id=company.id, owner_id=owner.id) == Decimal("7000.00")
     assert client_for(owner).get("/api/v1/finance/payouts/").json()["count"] == 1
     assert client_for(UserFactory()).get("/api/v1/finance/payouts/").json()["count"] == 0
 
@@ -131,7 +131,7 @@ def test_a_failed_payout_gives_the_money_back(paid_invoice, client_for, staff, o
     response = client.post_json(f"/api/v1/finance/payouts/{payout_id}/status/", {"status": "failed"})
 
     assert response.json()["status"] == PayoutStatus.FAILED
-    assert services.owner_balance(company_id=company.id, owner_id=owner.id) == Decimal("27000.00")
+    assert selectors.owner_balance(company_id=company.id, owner_id=owner.id) == Decimal("27000.00")
     assert client.post_json(f"/api/v1/finance/payouts/{payout_id}/status/", {"status": "paid"}).status_code == 409
     assert services.ledger_verify()["ok"]
 
@@ -166,7 +166,7 @@ def test_owner_expenses_lower_the_balance_and_show_on_the_statement(paid_invoice
     )
 
     assert response.status_code == 201, response.content
-    assert services.owner_balance(company_id=company.id, owner_id=owner.id) == Decimal("25500.00")
+    assert selectors.owner_balance(company_id=company.id, owner_id=owner.id) == Decimal("25500.00")
     query = f"company_id={company.id}&start=2000-01-01&end=2100-01-01"
     statement = client_for(owner).get(f"/api/v1/finance/owners/{owner.id}/statement/?{query}").json()
     assert (statement["expenses"], statement["closing_balance"]) == ("1500.00", "25500.00")
@@ -203,7 +203,7 @@ def test_a_refund_reverses_the_posting_and_reopens_the_invoice(paid_invoice, cli
     paid_invoice.refresh_from_db()
     assert (paid_invoice.status, paid_invoice.amount_paid) == ("sent", Decimal("0.00"))
     assert LedgerTransaction.objects.get(kind="refund").reverses.kind == "payment"
-    assert services.owner_balance(company_id=company.id, owner_id=owner.id) == 0
+    assert selectors.owner_balance(company_id=company.id, owner_id=owner.id) == 0
     again = client_for(staff).post_json(f"/api/v1/finance/payments/{payment.id}/refund/", {"reason": "again"})
     assert again.status_code == 409
     assert services.ledger_verify()["ok"]

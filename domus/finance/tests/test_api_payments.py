@@ -8,7 +8,7 @@ from django.core.cache import cache
 from django.utils import timezone
 
 from domus.accounts.tests.factories import UserFactory
-from domus.finance import services
+from domus.finance import selectors, services
 from domus.finance.models import (
     CallbackReview,
     Invoice,
@@ -149,7 +149,7 @@ def test_a_successful_callback_pays_the_invoice_and_posts_once(
     invoice.refresh_from_db()
     assert (invoice.status, invoice.amount_paid) == (InvoiceStatus.PAID, Decimal("30000.00"))
     assert LedgerTransaction.objects.filter(kind="payment").count() == 1
-    assert services.owner_balance(company_id=invoice.company_id, owner_id=owner.id) == Decimal("27000.00")
+    assert selectors.owner_balance(company_id=invoice.company_id, owner_id=owner.id) == Decimal("27000.00")
     assert services.ledger_verify()["ok"]
     assert audit_log.objects.filter(action="mpesa_paid", resource_id=str(payment.id)).count() == 1
 
@@ -332,7 +332,7 @@ def test_manual_payments_partial_then_overpayment_credit(client_for, staff, tena
     assert (over["amount_applied"], over["amount_credited"]) == ("20000.00", "5000.00")
     credit = LedgerEntry.objects.filter(account__code="tenant_credit").values_list("credit", flat=True)
     assert list(credit) == [Decimal("5000.00")]
-    assert services.owner_balance(company_id=invoice.company_id, owner_id=owner.id) == Decimal("27000.00")
+    assert selectors.owner_balance(company_id=invoice.company_id, owner_id=owner.id) == Decimal("27000.00")
     assert services.ledger_verify()["ok"]
 
 

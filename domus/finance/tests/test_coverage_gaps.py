@@ -11,7 +11,7 @@ from django.utils import timezone
 from domus.accounts.tests.factories import UserFactory
 from domus.core.exceptions import ErrorCode
 from domus.core.roles import Role
-from domus.finance import services
+from domus.finance import selectors, services
 from domus.finance.models import (
     AccountCode,
     Invoice,
@@ -292,7 +292,7 @@ def test_a_payout_moves_pending_processing_paid(invoice, client_for, staff, owne
         "/api/v1/finance/payments/",
         {"method": "bank_transfer", "amount": "30000", "reference": "FT1", "invoice_id": str(invoice.id)},
     )
-    assert services.owner_balance(company_id=company.id, owner_id=owner.id) == Decimal("27000.00")
+    assert selectors.owner_balance(company_id=company.id, owner_id=owner.id) == Decimal("27000.00")
     created = client.post_json(
         "/api/v1/finance/payouts/", {"company_id": str(company.id), "owner_id": str(owner.id), "amount": "20000"}
     )
@@ -300,7 +300,7 @@ def test_a_payout_moves_pending_processing_paid(invoice, client_for, staff, owne
     payout_id = created.json()["id"]
     assert created.json()["status"] == PayoutStatus.PENDING
     # The money leaves the owner's balance when the payout is made, not when it is paid.
-    assert services.owner_balance(company_id=company.id, owner_id=owner.id) == Decimal("7000.00")
+    assert selectors.owner_balance(company_id=company.id, owner_id=owner.id) == Decimal("7000.00")
     url = f"/api/v1/finance/payouts/{payout_id}/status/"
 
     processing = client.post_json(url, {"status": "processing"})
@@ -310,7 +310,7 @@ def test_a_payout_moves_pending_processing_paid(invoice, client_for, staff, owne
     assert (paid.status_code, paid.json()["status"], paid.json()["reference"]) == (200, "paid", "BANK-REF-7")
     payout = Payout.objects.get(pk=payout_id)
     assert (payout.status, payout.reference) == (PayoutStatus.PAID, "BANK-REF-7")
-    assert services.owner_balance(company_id=company.id, owner_id=owner.id) == Decimal("7000.00")
+    assert selectors.owner_balance(company_id=company.id, owner_id=owner.id) == Decimal("7000.00")
     assert LedgerTransaction.objects.filter(kind="payout", reference_id=payout.id).count() == 1
     assert not LedgerTransaction.objects.filter(kind="payout_failed").exists()
     payable = LedgerEntry.objects.get(transaction__kind="payout", account__code=AccountCode.OWNER_PAYABLE)
@@ -324,7 +324,7 @@ def test_a_payout_moves_pending_processing_paid(invoice, client_for, staff, owne
         assert refused.status_code == 409
         assert refused.json()["code"] == ErrorCode.CONFLICT_ERROR
     assert Payout.objects.get(pk=payout_id).status == PayoutStatus.PAID
-    assert services.owner_balance(company_id=company.id, owner_id=owner.id) == Decimal("7000.00")
+    assert selectors.owner_balance(company_id=company.id, owner_id=owner.id) == Decimal("7000.00")
     assert services.ledger_verify()["ok"]
 
 

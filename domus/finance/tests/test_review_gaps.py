@@ -11,7 +11,7 @@ from django.utils import timezone
 from httpx import Response
 
 from domus.accounts.tests.factories import UserFactory
-from domus.finance import services, simulator
+from domus.finance import selectors, services, simulator
 from domus.finance.models import Invoice, InvoiceStatus, LedgerTransaction, Payment, PaymentStatus
 from domus.finance.tests.conftest import CALLBACK_URL, callback
 from domus.integrations import mpesa
@@ -406,16 +406,16 @@ def test_the_statement_counts_every_movement(client_for, staff, owner, company, 
         + money["adjustments"]
     )
     assert money["opening_balance"] + movements == money["closing_balance"] == Decimal("-6500.00")
-    assert money["closing_balance"] == services.owner_balance(company_id=company.id, owner_id=owner.id)
+    assert money["closing_balance"] == selectors.owner_balance(company_id=company.id, owner_id=owner.id)
 
     seen = {}
-    real = __import__("domus.finance.api", fromlist=["render_pdf"]).render_pdf
+    real = __import__("domus.finance.services.statements", fromlist=["render_pdf"]).render_pdf
 
     def capture(**kwargs):
         seen.update(dict(kwargs["fields"]))
         return real(**kwargs)
 
-    monkeypatch.setattr("domus.finance.api.render_pdf", capture)
+    monkeypatch.setattr("domus.finance.services.statements.render_pdf", capture)
     assert client_for(owner).get(f"/api/v1/finance/owners/{owner.id}/statement/pdf/?{query}").status_code == 200
     assert (seen["Expenses"], seen["Refunds"], seen["Failed payouts returned"]) == ("1500.00", "27000.00", "4000.00")
 
