@@ -121,6 +121,7 @@ def listing_row(rng: random.Random, now: datetime) -> dict[str, Any]:
         "total_units": 1 if rng.random() < 0.95 else rng.randint(2, 120),
         "is_published": published,
         "published_at": created if published else None,
+        "listed_at": created if published and status == "available" else None,
         "created_at": created,
         "updated_at": created,
         "deleted_at": None,

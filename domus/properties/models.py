@@ -111,6 +111,9 @@ class Listing(SoftDeleteModel):
     total_units = models.PositiveIntegerField(default=1)
     is_published = models.BooleanField(default=False)
     published_at = models.DateTimeField(null=True, blank=True)
+    listed_at = models.DateTimeField(
+        null=True, blank=True, help_text="When it last went on the market (published and available)."
+    )
     company = models.ForeignKey(
         "organizations.Company", null=True, blank=True, on_delete=models.PROTECT, related_name="listings"
     )
@@ -128,6 +131,7 @@ class Listing(SoftDeleteModel):
             models.Index(fields=["latitude", "longitude"], name="listing_lat_lng"),
             models.Index(fields=["price"], name="listing_price"),
             models.Index(fields=["bedrooms"], name="listing_bedrooms"),
+            models.Index(fields=["listed_at"], name="listing_listed_at"),
             # Partial indexes over the public listings (bench/listings/README.md maps each filter to its index):
             # newest first, overall and per city (default ordering, text search, deep pages) ...
             models.Index(
@@ -351,7 +355,7 @@ class SavedSearch(BaseModel):
     filters = models.JSONField(default=dict, blank=True)
     alert_frequency = models.CharField(max_length=10, choices=AlertFrequency.choices, default=AlertFrequency.DAILY)
     last_checked_at = models.DateTimeField(
-        null=True, blank=True, help_text="Watermark: listings published after it are checked on the next run."
+        null=True, blank=True, help_text="Watermark: listings on the market since are checked next run."
     )
     last_alerted_at = models.DateTimeField(null=True, blank=True)
 

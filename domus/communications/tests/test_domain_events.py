@@ -80,7 +80,8 @@ def test_a_saved_search_match_notifies_its_owner_once(alice, django_capture_on_c
     search = saved_search_services.saved_search_create(
         actor=alice, name="Nairobi flats", filters={"city": "Nairobi"}, alert_frequency="instant"
     )
-    ListingFactory(city="Nairobi", published_at=timezone.now())  # published after the search was saved
+    now = timezone.now()
+    ListingFactory(city="Nairobi", published_at=now, listed_at=now)  # on the market after the search was saved
 
     with django_capture_on_commit_callbacks(execute=True):
         matched = saved_search_services.saved_search_alert(saved_search_id=search.pk)

@@ -9,7 +9,7 @@ from django.db.models import QuerySet
 
 from domus.core.exceptions import NotFound
 from domus.core.filtering import ListFilters, filter_list
-from domus.properties.models import SavedSearch, SavedSearchMatch
+from domus.properties.models import ListingStatus, SavedSearch, SavedSearchMatch
 from domus.properties.schemas import ListingFilters
 from domus.properties.selectors import listing_list_for_actor
 
@@ -44,15 +44,16 @@ def saved_search_for_alert(saved_search_id: UUID) -> SavedSearch | None:
     return SavedSearch.objects.select_for_update().select_related("user").filter(pk=saved_search_id).first()
 
 
-def saved_search_new_listing_ids(*, saved_search: SavedSearch, published_after: datetime) -> list[UUID]:
-    """Public listings published after ``published_after`` that match the search's
-    filters and were never announced for it."""
+def saved_search_new_listing_ids(*, saved_search: SavedSearch, listed_after: datetime) -> list[UUID]:
+    """Listings on the market (published and available) that went on it after
+    ``listed_after`` (new, published at last, or back from rented, sold, under offer or
+    archived), match the search's filters and were never announced for it."""
     filters = ListingFilters.model_validate(saved_search.filters)
     announced = SavedSearchMatch.objects.filter(saved_search=saved_search).values("listing_id")
     matching = (
         listing_list_for_actor(actor=None, filters=filters)
-        .filter(published_at__gt=published_after)
+        .filter(status=ListingStatus.AVAILABLE, listed_at__gt=listed_after)
         .exclude(pk__in=announced)
-        .order_by("published_at", "pk")
+        .order_by("listed_at", "pk")
     )
     return list(matching.values_list("pk", flat=True))

@@ -23,6 +23,7 @@ from domus.properties.models import (
     INITIAL_STATUSES,
     Feature,
     Listing,
+    ListingStatus,
     PriceChange,
     Unit,
 )
@@ -167,6 +168,8 @@ def listing_create(
     )
     if listing.is_published:
         listing.published_at = timezone.now()
+    if _on_market(listing):
+        listing.listed_at = listing.published_at
     _clean_listing(listing)
     listing.save(force_insert=True)
     if features:
@@ -199,6 +202,11 @@ def _move_status(listing: Listing, new_status: str) -> None:
     listing.status = new_status
 
 
+def _on_market(listing: Listing) -> bool:
+    """Published and available: what saved-search alerts announce (``listed_at``)."""
+    return listing.is_published and listing.status == ListingStatus.AVAILABLE
+
+
 @transaction.atomic
 def listing_update(*, actor: Actor, listing: Listing, **fields: Any) -> Listing:
     """Change some of a listing's fields. The status moves only along
@@ -214,6 +222,7 @@ def listing_update(*, actor: Actor, listing: Listing, **fields: Any) -> Listing:
     listing = listing_for_update(listing.pk)
     before = audit_snapshot(listing)
     old_status, old_price, old_currency = listing.status, listing.price, listing.currency
+    was_on_market = _on_market(listing)
     new_status = fields.pop("status", None)
     if new_status is not None and new_status != listing.status:
         _move_status(listing, new_status)
@@ -229,6 +238,8 @@ def listing_update(*, actor: Actor, listing: Listing, **fields: Any) -> Listing:
         listing.published_at = timezone.now()
     elif not listing.is_published:
         listing.published_at = None
+    if _on_market(listing) and not was_on_market:  # new, published at last, or back on the market
+        listing.listed_at = timezone.now()
     _clean_listing(listing)
     listing.save()
 

@@ -77,7 +77,7 @@ def _apply(search: SavedSearch, fields: dict[str, Any]) -> None:
 
 @transaction.atomic
 def saved_search_create(*, actor: Any, name: str, filters: dict[str, Any], alert_frequency: str) -> SavedSearch:
-    """Save a search; only listings published from now on are announced."""
+    """Save a search; only listings that go on the market from now on are announced."""
     search = SavedSearch(user=actor)
     _apply(search, {"name": name, "filters": filters, "alert_frequency": alert_frequency})
     search.last_checked_at = timezone.now()
@@ -140,7 +140,7 @@ def saved_search_alert(*, saved_search_id: UUID) -> int:
         return 0
     run_at = timezone.now()
     since = (search.last_checked_at or search.created_at) - ALERT_LOOKBACK
-    listing_ids = saved_search_new_listing_ids(saved_search=search, published_after=since)
+    listing_ids = saved_search_new_listing_ids(saved_search=search, listed_after=since)
     search.last_checked_at = run_at
     if listing_ids:
         SavedSearchMatch.objects.bulk_create(

@@ -9,6 +9,7 @@ from django.core import mail
 from django.db import connection
 from django.utils import timezone
 
+from domus.properties import services as property_services
 from domus.properties.models import SavedSearch, SavedSearchMatch
 from domus.properties.services import saved_searches as search_services
 from domus.properties.tasks import saved_search_alerts
@@ -37,7 +38,9 @@ def saved(user, frequency="instant", **filters) -> SavedSearch:
 
 
 def published_now(**fields):
-    return ListingFactory(published_at=timezone.now(), **fields)
+    """A listing that has just gone on the market."""
+    now = timezone.now()
+    return ListingFactory(published_at=now, listed_at=now, **fields)
 
 
 # CRUD -----------------------------------------------------------------------------------------
@@ -131,7 +134,8 @@ def test_a_new_matching_listing_is_announced_exactly_once(
     match = published_now(title="Riverside flat", city="Nairobi", bedrooms=3)
     published_now(title="Too small", city="Nairobi", bedrooms=1)
     published_now(title="Elsewhere", city="Mombasa", bedrooms=3)
-    ListingFactory(title="Old news", city="Nairobi", bedrooms=3, published_at=timezone.now() - timedelta(days=2))
+    two_days_ago = timezone.now() - timedelta(days=2)
+    ListingFactory(title="Old news", city="Nairobi", bedrooms=3, published_at=two_days_ago, listed_at=two_days_ago)
     ListingFactory(title="Draft", city="Nairobi", bedrooms=3, is_published=False, status="draft")
 
     with django_capture_on_commit_callbacks(execute=True):
@@ -167,6 +171,35 @@ def test_a_listing_published_later_is_announced_on_the_next_run(customer, django
     assert [message.body.count("Second") for message in mail.outbox] == [0, 1]
 
 
+def test_listings_back_on_the_market_are_announced_once(customer, owner, django_capture_on_commit_callbacks):
+    long_ago = timezone.now() - timedelta(days=30)
+    rented = ListingFactory(title="Back from a tenancy", owner=owner, status="rented", published_at=long_ago)
+    draft = ListingFactory(title="Published as a draft", owner=owner, status="draft", published_at=long_ago)
+    saved(customer, city="Nairobi")
+
+    # Through the listing service, as the API and the other apps move listings.
+    property_services.listing_update(actor=owner, listing=rented, status="available")
+    property_services.listing_update(actor=owner, listing=draft, status="available")
+    with django_capture_on_commit_callbacks(execute=True):
+        first = saved_search_alerts("instant")
+    property_services.listing_update(actor=owner, listing=rented, status="rented")
+    property_services.listing_update(actor=owner, listing=rented, status="available")  # on the market once more
+    second = saved_search_alerts("instant")
+
+    assert (first, second) == (2, 0)  # a match is announced once, however often it comes back
+    assert set(SavedSearchMatch.objects.values_list("listing_id", flat=True)) == {rented.id, draft.id}
+    rented.refresh_from_db()
+    assert rented.listed_at > long_ago
+
+
+def test_a_listing_off_the_market_is_not_announced(customer, owner):
+    listing = published_now(title="Under offer", owner=owner)
+    saved(customer, city="Nairobi")
+    property_services.listing_update(actor=owner, listing=listing, status="under_offer")
+
+    assert saved_search_alerts("instant") == 0
+
+
 def test_each_run_handles_only_its_frequency(customer, user):
     daily = saved(customer, "daily", city="Nairobi")
     never = saved(user, "none", city="Nairobi")
@@ -185,14 +218,13 @@ def test_listings_published_before_the_search_was_saved_are_not_announced(custom
     published_now()
     search_services.saved_search_create(actor=customer, name="Fresh", filters={}, alert_frequency="instant")
     SavedSearch.objects.update(last_checked_at=timezone.now())  # saved just after the listing went out
-    ListingFactory(published_at=timezone.now() - timedelta(hours=1))
+    an_hour_ago = timezone.now() - timedelta(hours=1)
+    ListingFactory(published_at=an_hour_ago, listed_at=an_hour_ago)
 
     saved_search_alerts("instant")
 
     # Within the lookback a listing published just before the save may still be announced; an hour ago never.
-    assert (
-        SavedSearchMatch.objects.filter(listing__published_at__lt=timezone.now() - timedelta(minutes=30)).count() == 0
-    )
+    assert SavedSearchMatch.objects.filter(listing__listed_at__lt=timezone.now() - timedelta(minutes=30)).count() == 0
 
 
 @pytest.mark.postgres
