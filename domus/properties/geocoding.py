@@ -16,6 +16,7 @@ from django.db import transaction
 from domus.audit.services import audit_snapshot, audit_update
 from domus.core.exceptions import NotFound, ServiceUnavailable, ValidationFailed
 from domus.integrations import geocoding as geocoder
+from domus.properties.caching import listing_cache_bump
 from domus.properties.models import Listing
 
 logger = logging.getLogger("domus.properties.geocoding")
@@ -86,6 +87,7 @@ def _store_coordinates(*, listing_id: UUID | str, result: geocoder.GeocodeResult
     listing.longitude = result.longitude
     listing.save(update_fields=["latitude", "longitude", "updated_at"])
     audit_update(actor=None, instance=listing, before=before, action="geocode", company_id=listing.company_id)
+    transaction.on_commit(listing_cache_bump, robust=True)  # now on the map: cached clusters are stale
     return listing
 
 

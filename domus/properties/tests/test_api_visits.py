@@ -354,6 +354,47 @@ def test_concurrent_overlapping_bookings_of_one_agent_let_exactly_one_through():
 
 
 @pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_overlapping_visits_of_one_listing_let_exactly_one_through_whoever_shows_it():
+    listing = ListingFactory(agent=UserFactory(role=Role.AGENT))
+    # A different agent each (as after reassignments), so only the listing's exclusion constraint can stop the race.
+    agents = [UserFactory(role=Role.AGENT) for _ in range(5)]
+    customers = [UserFactory(role=Role.CUSTOMER) for _ in agents]
+    barrier = threading.Barrier(len(agents))
+    outcomes: list[str] = []
+    lock = threading.Lock()
+
+    def book(index: int) -> None:
+        start = _tomorrow_at(14) + timedelta(minutes=10 * index)
+        visit = Visit(
+            listing=listing,
+            customer=customers[index],
+            agent=agents[index],
+            starts_at=start,
+            ends_at=start + timedelta(hours=1),
+        )
+        try:
+            barrier.wait()
+            visit_services._save(visit)
+            outcome = "booked"
+        except visit_services.Conflict:
+            outcome = "conflict"
+        finally:
+            connection.close()
+        with lock:
+            outcomes.append(outcome)
+
+    threads = [threading.Thread(target=book, args=(i,)) for i in range(len(agents))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert sorted(outcomes) == ["booked"] + ["conflict"] * (len(agents) - 1)
+    assert Visit.objects.filter(listing=listing).count() == 1
+
+
+@pytest.mark.postgres
 def test_the_database_refuses_an_overlap_the_service_did_not_check(listing, customer):
     VisitFactory(listing=listing, starts_at=_tomorrow_at(10), ends_at=_tomorrow_at(11))
     overlapping = Visit(

@@ -12,6 +12,7 @@ from django.apps import apps
 
 from domus.core.exceptions import ServiceUnavailable
 from domus.integrations.geocoding import GOOGLE_GEOCODE_URL
+from domus.properties.caching import listing_cache_version
 from domus.properties.geocoding import geocode_listing, listing_geocode
 from domus.properties.models import Listing
 from domus.properties.tests.factories import ListingFactory
@@ -319,6 +320,18 @@ def test_task_stores_coordinates_of_a_listing_without_them():
     assert audit.actor_id is None
     assert audit.changes["latitude"]["before"] is None
     assert set(audit.changes) == {"latitude", "longitude"}
+
+
+@respx.mock
+def test_geocoded_coordinates_make_cached_maps_and_facets_stale(django_capture_on_commit_callbacks):
+    listing = unplaced_listing()
+    respx.get(NOMINATIM_SEARCH).mock(return_value=httpx.Response(200, json=NOMINATIM_HIT))
+    version = listing_cache_version()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        listing_geocode(listing_id=listing.pk)
+
+    assert listing_cache_version() == version + 1
 
 
 @respx.mock
