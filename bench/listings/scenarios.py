@@ -11,6 +11,7 @@ MAP_BOXES = {
 SCENARIOS: dict[str, str] = {
     "text search (common word)": "properties/?search=garden",
     "text search (rare word)": "properties/?search=lavington",
+    "text search by relevance": "properties/?search=garden&ordering=relevance",
     "filter + sort": "properties/?city=nairobi&listing_type=sale&min_price=3000000&max_price=9000000"
     "&min_bedrooms=2&ordering=price",
     "bbox": "properties/?bbox=36.78,-1.31,36.83,-1.26",

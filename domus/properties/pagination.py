@@ -30,4 +30,6 @@ class ListingSearchPagination(PageOrOffsetPagination):
         return super().paginate_queryset(PageByIds(queryset), pagination, request, **params)
 
     def _items_count(self, queryset: Any) -> int:
-        return listing_count(queryset.search.rows)
+        count = listing_count(queryset.search.rows)
+        cap = queryset.search.count_cap
+        return count if cap is None else min(count, cap)

@@ -40,8 +40,6 @@ listings = Router(tags=["properties"])
 
 MANAGERS = {"x-permission": "listing owner, assigned agent, company staff or admin"}
 PUBLIC = {"x-permission": "public (drafts: owner, agent, company staff or admin)"}
-# Deepest result a listing search pages to (DESIGN.md: OFFSET paging cost grows with depth).
-MAX_RESULT_DEPTH = selectors.COUNT_EXACT_UP_TO
 READ_ERRORS = {400: ErrorOut, 401: ErrorOut, 404: ErrorOut}
 WRITE_ERRORS = {400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut}
 
@@ -65,20 +63,25 @@ def _result_depth(request: HttpRequest) -> int:
     auth=optional_auth,
     summary="Search listings: filters, text, bbox or near + radius (distance_km), ordering",
     description=(
-        f"Reads at most the first {MAX_RESULT_DEPTH:,} results of a search (page * page_size, or offset + limit); "
+        "`ordering`: price, created_at, area, bedrooms (`-` for descending), distance_km with near, or "
+        f"`relevance` with search: the newest {selectors.RELEVANCE_WINDOW:,} matches ranked by text relevance "
+        "(title, then address and city, then description; PostgreSQL; newest first on SQLite). "
+        f"Reads at most the first {selectors.MAX_RESULT_DEPTH:,} results of a search "
+        f"(page * page_size, or offset + limit; {selectors.RELEVANCE_WINDOW:,} by relevance); "
         "deeper pages answer 400: narrow the search with filters instead (OFFSET paging slows down with depth). "
-        f"`count` is exact up to {MAX_RESULT_DEPTH:,}; above that (PostgreSQL) it is the database planner's "
-        f"estimate, never below {MAX_RESULT_DEPTH + 1:,}, and `total_pages` follows it: counting a huge result set "
-        "exactly would scan all of it."
+        f"`count` is exact up to {selectors.MAX_RESULT_DEPTH:,}; above that (PostgreSQL) it is the database planner's "
+        f"estimate, never below {selectors.MAX_RESULT_DEPTH + 1:,}, and `total_pages` follows it: "
+        "counting a huge result set exactly would scan all of it."
     ),
     openapi_extra=PUBLIC,
 )
 @paginate(ListingSearchPagination)
 def listing_list(request: HttpRequest, filters: Query[ListingFilters]):
-    if _result_depth(request) > MAX_RESULT_DEPTH:
+    deepest = selectors.result_depth_limit(filters)
+    if _result_depth(request) > deepest:
         raise ValidationFailed(
-            f"Only the first {MAX_RESULT_DEPTH:,} results can be paged through; add filters to narrow the search.",
-            errors={"page": [f"page * page_size (or offset + limit) must not exceed {MAX_RESULT_DEPTH:,}."]},
+            f"Only the first {deepest:,} results can be paged through; add filters to narrow the search.",
+            errors={"page": [f"page * page_size (or offset + limit) must not exceed {deepest:,}."]},
         )
     return selectors.listing_search_for_actor(actor=request.auth, filters=filters)
 

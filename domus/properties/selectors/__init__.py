@@ -61,8 +61,16 @@ NULLABLE_ORDERING = frozenset({"area_m2", "bedrooms"})
 # Distance orders by the haversine term (``_near``), which grows with distance_km.
 ORDERING_ALIASES = {"area": "area_m2", "distance_km": "distance"}
 TOP_CITIES = 20
-# Search results are counted exactly up to this many (also the deepest readable result).
+# Search results are counted exactly up to this many, and paged through no deeper
+# (DESIGN.md: OFFSET paging cost grows with depth).
 COUNT_EXACT_UP_TO = 10_000
+MAX_RESULT_DEPTH = COUNT_EXACT_UP_TO
+# ``ordering=relevance`` ranks this many of the newest matches by ts_rank (the weights of
+# ``search_document``): ranking every match of a common word scans all of them (DESIGN.md
+# "Performance notes": 667 ms; the newest 500 ranked: under 1 ms).
+RELEVANCE = "relevance"
+RELEVANCE_WINDOW = 1_000
+PG_RANK_SQL = 'ts_rank("properties_listing"."search_document", websearch_to_tsquery(\'english\'::regconfig, %s))'
 # A planner estimate this far above the cap is trusted without a capped count.
 COUNT_ESTIMATE_ONLY_ABOVE = 5 * COUNT_EXACT_UP_TO
 FACET_FIELDS = ("property_type", "listing_type", "city", "bedrooms", "price_bucket")
@@ -342,8 +350,11 @@ def _ordered(queryset: QuerySet, ordering: str | None, allowed: list[str], defau
 
 def listing_list_for_actor(*, actor: Any, filters: ListingFilters) -> QuerySet[Listing]:
     """Search: the visible listings matching the filters, as result cards (newest
-    first; nearest first when ``near`` is given). Text search is ordered by recency,
-    never by ranking every match (DESIGN.md "Performance notes")."""
+    first; nearest first when ``near`` is given). Text search is ordered by recency;
+    ``ordering=relevance`` ranks the newest matches (``listing_search_for_actor``), never
+    every match (DESIGN.md "Performance notes")."""
+    if _by_relevance(filters):
+        filters = filters.model_copy(update={"ordering": None})
     queryset = _filtered(actor=actor, filters=filters)
     ordering_fields = [*ORDERING_FIELDS, "distance"] if filters.near else list(ORDERING_FIELDS)
     # Nearest first, then newest (ids are time-ordered UUIDv7): both from the geo index.
@@ -359,13 +370,36 @@ def listing_list_for_actor(*, actor: Any, filters: ListingFilters) -> QuerySet[L
     return listing_cards(queryset)
 
 
+def _by_relevance(filters: ListingFilters) -> bool:
+    """Whether the search asks for ``ordering=relevance`` (400 unless alone and with ``search``)."""
+    fields = [f.strip() for f in (filters.ordering or "").split(",") if f.strip()]
+    if not any(f.lstrip("-") == RELEVANCE for f in fields):
+        return False
+    if fields != [RELEVANCE]:
+        raise ValidationFailed(
+            "relevance orders alone.", errors={"ordering": ["Use ordering=relevance on its own (most relevant first)."]}
+        )
+    if not (filters.search and filters.search.strip()):
+        raise ValidationFailed(
+            "relevance needs search.", errors={"ordering": ["Give search= with ordering=relevance."]}
+        )
+    return True
+
+
+def result_depth_limit(filters: ListingFilters) -> int:
+    """The deepest result a search pages to (page * page_size, or offset + limit)."""
+    return RELEVANCE_WINDOW if _by_relevance(filters) else MAX_RESULT_DEPTH
+
+
 @dataclass(frozen=True)
 class ListingSearch:
     """A search as the paginated list reads it: ``rows`` are counted and read by id;
-    the ids of a page come, in order, from ``page_ids``."""
+    the ids of a page come, in order, from ``page_ids``; ``count_cap`` bounds the count
+    when only that many can be paged through."""
 
     rows: QuerySet[Listing]
     page_ids: QuerySet[Listing]
+    count_cap: int | None = None
 
 
 def listing_search_for_actor(*, actor: Any, filters: ListingFilters) -> ListingSearch:
@@ -374,6 +408,8 @@ def listing_search_for_actor(*, actor: Any, filters: ListingFilters) -> ListingS
     the same circle, without the bounding box: with the box in the query the planner
     misjudges how many rows the circle holds and sorts the whole box instead."""
     rows = listing_list_for_actor(actor=actor, filters=filters)
+    if _by_relevance(filters):
+        return ListingSearch(rows=rows, page_ids=_ranked(rows, filters.search or ""), count_cap=RELEVANCE_WINDOW)
     if not _nearest_first_on_earth(rows, filters):
         return ListingSearch(rows=rows, page_ids=rows)
     lat, lng = parse_near(filters.near or "")
@@ -387,6 +423,20 @@ def listing_search_for_actor(*, actor: Any, filters: ListingFilters) -> ListingS
     distance = RawSQL(f"{PG_EARTH_POINT} <-> ll_to_earth(%s, %s)", (lat, lng), FloatField())  # noqa: S611
     page_ids = candidates.filter(in_circle).alias(distance=distance).order_by("distance")
     return ListingSearch(rows=rows, page_ids=page_ids)
+
+
+def _ranked(rows: QuerySet[Listing], term: str) -> QuerySet[Listing]:
+    """The newest ``RELEVANCE_WINDOW`` matches, most relevant first (PostgreSQL: ts_rank
+    with the document's weights, title A, address and city B, description C; ties and
+    SQLite: newest first)."""
+    # Read first, not as a subquery: the text condition's SQL names the listing table, which
+    # a subquery would alias (and the condition would then refer to the outer query).
+    newest = list(rows.order_by("-created_at", "-pk").values_list("pk", flat=True)[:RELEVANCE_WINDOW])
+    window = Listing.objects.filter(pk__in=newest)
+    if connection.vendor != "postgresql":
+        return window.order_by("-created_at", "-pk")
+    rank = RawSQL(PG_RANK_SQL, [term.strip()], output_field=FloatField())  # noqa: S611
+    return window.alias(rank=rank).order_by("-rank", "-created_at", "-pk")
 
 
 def _nearest_first_on_earth(queryset: QuerySet, filters: ListingFilters) -> bool:

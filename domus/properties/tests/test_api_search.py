@@ -359,3 +359,42 @@ def test_postgres_full_text_weights_and_misspellings(api_client):
     assert "Garden Cottage" not in titles(api_client, "search=sunset%20-cottage")
     assert titles(api_client, "search=kisumu") == ["Lake House"]
     assert titles(api_client, "search=%22lake%20house%22") == ["Lake House"]
+    # Newest first by default; by relevance the title (weight A) beats the address (B) and the description (C).
+    assert titles(api_client, "search=sunset") == ["Lake House", "Garden Cottage", "Sunset Apartments"]
+    assert titles(api_client, "search=sunset&ordering=relevance") == [
+        "Sunset Apartments",
+        "Lake House",
+        "Garden Cottage",
+    ]
+
+
+def test_relevance_ranks_only_the_newest_matches_and_pages_no_deeper(api_client, monkeypatch):
+    from domus.properties import selectors
+
+    monkeypatch.setattr(selectors, "RELEVANCE_WINDOW", 2)
+    for n in range(3):
+        ListingFactory(title=f"Garden flat {n}", created_at=timezone.now() + timedelta(minutes=n))
+
+    ranked = api_client.get(f"{URL}?search=garden&ordering=relevance&page_size=2")
+    too_deep = api_client.get(f"{URL}?search=garden&ordering=relevance&page_size=2&page=2")
+
+    assert ranked.status_code == 200
+    body = ranked.json()
+    assert body["count"] == 2
+    assert body["total_pages"] == 1
+    assert {item["title"] for item in body["results"]} == {"Garden flat 2", "Garden flat 1"}  # the newest two
+    assert too_deep.status_code == 400
+    assert "page" in too_deep.json()["errors"]
+    assert api_client.get(f"{URL}?search=garden").json()["count"] == 3
+
+
+@pytest.mark.parametrize(
+    "query",
+    ["ordering=relevance", "search=garden&ordering=relevance,-price", "search=garden&ordering=-relevance,price"],
+)
+def test_relevance_needs_a_search_and_orders_alone(api_client, query):
+    response = api_client.get(f"{URL}?{query}")
+
+    assert response.status_code == 400
+    assert response.json()["code"] == "VALIDATION_ERROR"
+    assert "ordering" in response.json()["errors"]
