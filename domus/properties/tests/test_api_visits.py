@@ -3,6 +3,7 @@ never two overlapping active visits for one agent or one listing, who sees what,
 audit trail and the events."""
 
 import threading
+from collections.abc import Callable
 from datetime import timedelta
 
 import pytest
@@ -314,27 +315,16 @@ def test_visits_is_not_taken_for_a_listing_id(api_client, listing):
 # PostgreSQL: the exclusion constraints hold under real concurrency ------------------------
 
 
-@pytest.mark.postgres
-@pytest.mark.django_db(transaction=True)
-def test_concurrent_overlapping_bookings_of_one_agent_let_exactly_one_through():
-    agent = UserFactory(role=Role.AGENT)
-    # Different listings, so only the agent's exclusion constraint can stop the race.
-    listings = [ListingFactory(agent=agent) for _ in range(6)]
-    customers = [UserFactory(role=Role.CUSTOMER) for _ in listings]
-    barrier = threading.Barrier(len(listings))
+def _race(attempts: list[Callable[[], object]]) -> list[str]:
+    """Run each attempt in a thread of its own, all released at once; "booked" or "conflict" each."""
+    barrier = threading.Barrier(len(attempts))
     outcomes: list[str] = []
     lock = threading.Lock()
 
-    def book(index: int) -> None:
+    def run(attempt: Callable[[], object]) -> None:
         try:
             barrier.wait()
-            start = _tomorrow_at(10) + timedelta(minutes=5 * index)
-            visit_services.visit_create(
-                actor=customers[index],
-                listing_id=listings[index].id,
-                starts_at=start,
-                ends_at=start + timedelta(hours=1),
-            )
+            attempt()
             outcome = "booked"
         except visit_services.Conflict:
             outcome = "conflict"
@@ -343,13 +333,31 @@ def test_concurrent_overlapping_bookings_of_one_agent_let_exactly_one_through():
         with lock:
             outcomes.append(outcome)
 
-    threads = [threading.Thread(target=book, args=(i,)) for i in range(len(listings))]
+    threads = [threading.Thread(target=run, args=(attempt,)) for attempt in attempts]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
+    return sorted(outcomes)
 
-    assert sorted(outcomes) == ["booked"] + ["conflict"] * (len(listings) - 1)
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_overlapping_bookings_of_one_agent_let_exactly_one_through():
+    agent = UserFactory(role=Role.AGENT)
+    # Different listings, so only the agent's exclusion constraint can stop the race.
+    listings = [ListingFactory(agent=agent) for _ in range(6)]
+    customers = [UserFactory(role=Role.CUSTOMER) for _ in listings]
+
+    def booking(index: int) -> Callable[[], object]:
+        start = _tomorrow_at(10) + timedelta(minutes=5 * index)
+        return lambda: visit_services.visit_create(
+            actor=customers[index], listing_id=listings[index].id, starts_at=start, ends_at=start + timedelta(hours=1)
+        )
+
+    outcomes = _race([booking(i) for i in range(len(listings))])
+
+    assert outcomes == ["booked"] + ["conflict"] * (len(listings) - 1)
     assert Visit.objects.filter(agent=agent).count() == 1
 
 
@@ -360,37 +368,16 @@ def test_concurrent_overlapping_visits_of_one_listing_let_exactly_one_through_wh
     # A different agent each (as after reassignments), so only the listing's exclusion constraint can stop the race.
     agents = [UserFactory(role=Role.AGENT) for _ in range(5)]
     customers = [UserFactory(role=Role.CUSTOMER) for _ in agents]
-    barrier = threading.Barrier(len(agents))
-    outcomes: list[str] = []
-    lock = threading.Lock()
 
-    def book(index: int) -> None:
+    def booking(index: int) -> Callable[[], object]:
         start = _tomorrow_at(14) + timedelta(minutes=10 * index)
-        visit = Visit(
-            listing=listing,
-            customer=customers[index],
-            agent=agents[index],
-            starts_at=start,
-            ends_at=start + timedelta(hours=1),
-        )
-        try:
-            barrier.wait()
-            visit_services._save(visit)
-            outcome = "booked"
-        except visit_services.Conflict:
-            outcome = "conflict"
-        finally:
-            connection.close()
-        with lock:
-            outcomes.append(outcome)
+        end = start + timedelta(hours=1)
+        visit = Visit(listing=listing, customer=customers[index], agent=agents[index], starts_at=start, ends_at=end)
+        return lambda: visit_services._save(visit)
 
-    threads = [threading.Thread(target=book, args=(i,)) for i in range(len(agents))]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    outcomes = _race([booking(i) for i in range(len(agents))])
 
-    assert sorted(outcomes) == ["booked"] + ["conflict"] * (len(agents) - 1)
+    assert outcomes == ["booked"] + ["conflict"] * (len(agents) - 1)
     assert Visit.objects.filter(listing=listing).count() == 1
 
 
