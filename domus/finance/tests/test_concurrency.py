@@ -8,7 +8,7 @@ from decimal import Decimal
 import pytest
 from django.db import connection
 
-from domus.finance import services
+from domus.finance import selectors, services
 from domus.finance.models import Invoice, InvoiceStatus, LedgerTransaction, Payment, Payout
 from domus.finance.tests.conftest import CALLBACK_URL, callback
 
@@ -67,7 +67,7 @@ def test_two_racing_payouts_never_exceed_the_balance(client_for, staff, owner, c
 
     assert sorted(statuses) == [201, 409]
     assert Payout.objects.count() == 1
-    assert services.owner_balance(company_id=company.id, owner_id=owner.id) == Decimal("7000.00")
+    assert selectors.owner_balance(company_id=company.id, owner_id=owner.id) == Decimal("7000.00")
 
 
 @pytest.mark.postgres
