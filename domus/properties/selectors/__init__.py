@@ -69,7 +69,7 @@ MAX_RESULT_DEPTH = COUNT_EXACT_UP_TO
 # ``search_document``): ranking every match of a common word scans all of them (DESIGN.md
 # "Performance notes": 667 ms; the newest 500 ranked: under 1 ms).
 RELEVANCE = "relevance"
-RELEVANCE_WINDOW = 1_000
+RELEVANCE_WINDOW = 500
 PG_RANK_SQL = 'ts_rank("properties_listing"."search_document", websearch_to_tsquery(\'english\'::regconfig, %s))'
 # A planner estimate this far above the cap is trusted without a capped count.
 COUNT_ESTIMATE_ONLY_ABOVE = 5 * COUNT_EXACT_UP_TO
@@ -96,11 +96,12 @@ PRICE_STEPS: tuple[tuple[Decimal, Decimal | None], ...] = tuple(
     zip(PRICE_STEP_BOUNDS, (*PRICE_STEP_BOUNDS[1:], None), strict=True)
 )
 # PostgreSQL: full text over the stored, weighted ``search_document`` (migration 0001),
-# or a trigram word match on the title so misspelled words still find it. Both are
-# answered from GIN indexes.
+# or a trigram word match on the title or on the city and address (0009), so misspelled
+# words still find it. All are answered from GIN indexes.
 PG_SEARCH_SQL = (
     '("properties_listing"."search_document" @@ websearch_to_tsquery(\'english\'::regconfig, %s) '
-    'OR %s <%% "properties_listing"."title")'
+    'OR %s <%% "properties_listing"."title" '
+    'OR %s <%% ("properties_listing"."city" || \' \' || "properties_listing"."address"))'
 )
 # PostgreSQL: a listing as a point on the earth; the expression of the GiST index
 # ``listing_public_earth`` (migration 0006), which ``near`` reads.
@@ -262,7 +263,7 @@ def _search(queryset: QuerySet, term: str) -> QuerySet:
         return queryset
     if connection.vendor == "postgresql":
         # The term is a bound parameter; the SQL text is a constant.
-        return queryset.filter(RawSQL(PG_SEARCH_SQL, [term, term], output_field=BooleanField()))  # noqa: S611
+        return queryset.filter(RawSQL(PG_SEARCH_SQL, [term, term, term], output_field=BooleanField()))  # noqa: S611
     condition = Q()
     for field in SQLITE_SEARCH_FIELDS:
         condition |= Q(**{f"{field}__icontains": term})

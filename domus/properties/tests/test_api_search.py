@@ -355,6 +355,8 @@ def test_postgres_full_text_weights_and_misspellings(api_client):
     assert set(titles(api_client, "search=sunset")) == {"Sunset Apartments", "Garden Cottage", "Lake House"}
     assert titles(api_client, "search=apartment") == ["Sunset Apartments"]  # stemmed
     assert titles(api_client, "search=Appartments") == ["Sunset Apartments"]  # misspelled, trigram
+    assert titles(api_client, "search=Kisumo") == ["Lake House"]  # a misspelled city
+    assert set(titles(api_client, "search=sunsett")) == {"Lake House", "Sunset Apartments"}  # street, title
     assert titles(api_client, "search=sunset%20-cottage&ordering=price") != []
     assert "Garden Cottage" not in titles(api_client, "search=sunset%20-cottage")
     assert titles(api_client, "search=kisumu") == ["Lake House"]
