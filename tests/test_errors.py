@@ -7,6 +7,7 @@ from datetime import timedelta
 import jwt
 import pytest
 from django.conf import settings
+from django.test import Client
 from django.utils import timezone
 
 from domus.core.exceptions import ErrorCode
@@ -69,6 +70,16 @@ def test_refresh_token_is_not_an_access_token(api_client, user):
 @pytest.mark.django_db
 def test_unknown_api_path_is_a_json_404(api_client, path):
     assert_error(api_client.get(path), 404, ErrorCode.NOT_FOUND_ERROR)
+
+
+@pytest.mark.parametrize("method", ["post", "put", "patch", "delete"])
+@pytest.mark.django_db
+def test_writing_to_an_unknown_api_path_is_a_404_not_a_csrf_403(method):
+    browser_like = Client(enforce_csrf_checks=True)  # as a real client: the test client skips CSRF checks
+
+    response = getattr(browser_like, method)("/api/v1/accounts/login/", data={}, content_type="application/json")
+
+    assert_error(response, 404, ErrorCode.NOT_FOUND_ERROR)
 
 
 @pytest.mark.django_db
