@@ -7,7 +7,7 @@ from typing import Any
 from django.core.exceptions import ObjectDoesNotExist
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db import IntegrityError, InterfaceError, OperationalError
+from django.db import DataError, IntegrityError, InterfaceError, OperationalError
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from ninja import NinjaAPI, Schema
 from ninja.errors import AuthenticationError, AuthorizationError, HttpError, Throttled
@@ -136,6 +136,18 @@ def install_error_handlers(api: NinjaAPI) -> None:
     def integrity(request, exc: IntegrityError):
         logger.warning("integrity error", extra={"error": str(exc)})
         return render(request, 409, "The request conflicts with existing data.", ErrorCode.CONFLICT_ERROR)
+
+    @api.exception_handler(DataError)
+    def data_error(request, exc: DataError):
+        # A value the database refuses to store or compare (class 22: a NUL character in
+        # text, a number out of range): bad input, and its transaction has rolled back.
+        logger.warning("data error", extra={"error": str(exc)})
+        detail = (
+            "Text may not contain NUL (0x00) characters."
+            if "NUL" in str(exc)
+            else "A value of the request cannot be stored."
+        )
+        return render(request, 400, detail, ErrorCode.VALIDATION_ERROR)
 
     @api.exception_handler(OperationalError)
     @api.exception_handler(InterfaceError)
