@@ -28,7 +28,6 @@ def _email(value: str | None) -> str | None:
 
 
 EmailStr = Annotated[str, Field(max_length=254), AfterValidator(_email)]
-MAX_BUDGET = MAX_MONEY
 
 
 def _budget_ordered(data: Any) -> Any:
@@ -76,8 +75,8 @@ class ClientFields(Schema):
     phone: str = Field("", max_length=32)
     user_id: UUID | None = None
     assigned_agent_id: UUID | None = None
-    budget_min: Money | None = Field(None, ge=0, le=MAX_BUDGET, decimal_places=2)
-    budget_max: Money | None = Field(None, ge=0, le=MAX_BUDGET, decimal_places=2)
+    budget_min: Money | None = Field(None, ge=0, le=MAX_MONEY, decimal_places=2)
+    budget_max: Money | None = Field(None, ge=0, le=MAX_MONEY, decimal_places=2)
     currency: CurrencyCode | None = None
     locations: list[str] = Field(default_factory=list, max_length=50)
     property_types: list[str] = Field(default_factory=list, max_length=20)
@@ -104,8 +103,8 @@ class ClientPatchIn(Schema):
     phone: str | None = Field(None, max_length=32)
     user_id: UUID | None = None
     assigned_agent_id: UUID | None = None
-    budget_min: Money | None = Field(None, ge=0, le=MAX_BUDGET, decimal_places=2)
-    budget_max: Money | None = Field(None, ge=0, le=MAX_BUDGET, decimal_places=2)
+    budget_min: Money | None = Field(None, ge=0, le=MAX_MONEY, decimal_places=2)
+    budget_max: Money | None = Field(None, ge=0, le=MAX_MONEY, decimal_places=2)
     currency: CurrencyCode | None = None
     locations: list[str] | None = Field(None, max_length=50)
     property_types: list[str] | None = Field(None, max_length=20)
@@ -155,8 +154,8 @@ class LeadIn(Schema):
     listing_id: UUID | None = None
     client_id: UUID | None = None
     assigned_agent_id: UUID | None = None
-    budget_min: Money | None = Field(None, ge=0, le=MAX_BUDGET, decimal_places=2)
-    budget_max: Money | None = Field(None, ge=0, le=MAX_BUDGET, decimal_places=2)
+    budget_min: Money | None = Field(None, ge=0, le=MAX_MONEY, decimal_places=2)
+    budget_max: Money | None = Field(None, ge=0, le=MAX_MONEY, decimal_places=2)
 
     @model_validator(mode="after")
     def _budget(self) -> "LeadIn":
@@ -173,8 +172,8 @@ class LeadPatchIn(Schema):
     listing_id: UUID | None = None
     client_id: UUID | None = None
     assigned_agent_id: UUID | None = None
-    budget_min: Money | None = Field(None, ge=0, le=MAX_BUDGET, decimal_places=2)
-    budget_max: Money | None = Field(None, ge=0, le=MAX_BUDGET, decimal_places=2)
+    budget_min: Money | None = Field(None, ge=0, le=MAX_MONEY, decimal_places=2)
+    budget_max: Money | None = Field(None, ge=0, le=MAX_MONEY, decimal_places=2)
 
     @model_validator(mode="after")
     def _budget(self) -> "LeadPatchIn":
@@ -242,8 +241,8 @@ class CaptureBase(Schema):
     message: str = Field("", max_length=5000)
     listing_id: UUID | None = None
     company_id: UUID | None = None
-    budget_min: Money | None = Field(None, ge=0, le=MAX_BUDGET, decimal_places=2)
-    budget_max: Money | None = Field(None, ge=0, le=MAX_BUDGET, decimal_places=2)
+    budget_min: Money | None = Field(None, ge=0, le=MAX_MONEY, decimal_places=2)
+    budget_max: Money | None = Field(None, ge=0, le=MAX_MONEY, decimal_places=2)
     website: str = Field("", max_length=200, description="Honeypot: leave empty.")
 
     @model_validator(mode="after")

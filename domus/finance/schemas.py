@@ -21,8 +21,6 @@ from domus.finance.models import (
 )
 from domus.organizations.selectors import staff_company_ids
 
-MAX_AMOUNT = MAX_MONEY
-
 
 class InvoiceFilters(ListFilters):
     status: InvoiceStatus | None = None
@@ -36,7 +34,7 @@ class InvoiceLineIn(Schema):
     kind: LineKind = LineKind.OTHER
     description: str = Field(..., min_length=1, max_length=255)
     quantity: Decimal = Field(Decimal(1), gt=0, le=1_000_000, decimal_places=2)
-    unit_price: Decimal = Field(..., ge=0, le=MAX_AMOUNT, decimal_places=2)
+    unit_price: Decimal = Field(..., ge=0, le=MAX_MONEY, decimal_places=2)
     tax_rate: Decimal = Field(Decimal(0), ge=0, le=100, decimal_places=2)
 
 
@@ -115,19 +113,19 @@ class StkIn(Schema):
     invoice_id: UUID | None = None
     listing_id: UUID | None = None
     purpose: PaymentPurpose = PaymentPurpose.INVOICE
-    amount: Decimal | None = Field(None, gt=0, le=MAX_AMOUNT, decimal_places=2)
+    amount: Decimal | None = Field(None, gt=0, le=MAX_MONEY, decimal_places=2)
 
 
 class ListingStkIn(Schema):
     phone: str = Field(..., min_length=9, max_length=20)
     invoice_id: UUID | None = None
     purpose: PaymentPurpose = PaymentPurpose.BOOKING_FEE
-    amount: Decimal | None = Field(None, gt=0, le=MAX_AMOUNT, decimal_places=2)
+    amount: Decimal | None = Field(None, gt=0, le=MAX_MONEY, decimal_places=2)
 
 
 class ManualPaymentIn(Schema):
     method: PaymentMethod
-    amount: Decimal = Field(..., gt=0, le=MAX_AMOUNT, decimal_places=2)
+    amount: Decimal = Field(..., gt=0, le=MAX_MONEY, decimal_places=2)
     reference: str = Field(..., min_length=1, max_length=100)
     invoice_id: UUID | None = None
     listing_id: UUID | None = None
@@ -267,7 +265,7 @@ class PayoutFilters(ListFilters):
 class PayoutIn(Schema):
     company_id: UUID
     owner_id: UUID
-    amount: Decimal = Field(..., gt=0, le=MAX_AMOUNT, decimal_places=2)
+    amount: Decimal = Field(..., gt=0, le=MAX_MONEY, decimal_places=2)
     currency: CurrencyCode | None = None
     note: str = Field("", max_length=255)
 
@@ -303,7 +301,7 @@ class OwnerBalanceOut(Schema):
 
 class OwnerExpenseIn(Schema):
     company_id: UUID
-    amount: Decimal = Field(..., gt=0, le=MAX_AMOUNT, decimal_places=2)
+    amount: Decimal = Field(..., gt=0, le=MAX_MONEY, decimal_places=2)
     currency: CurrencyCode | None = None
     description: str = Field(..., min_length=1, max_length=255)
     incurred_on: date | None = None

@@ -110,39 +110,31 @@ class EmailAdapter:
         return SendResult(provider=self.name, provider_message_id=message_id)
 
 
-class _TwilioAdapter:
-    """One Twilio REST resource (``Messages``, ``Calls``) from the account's number."""
+def _twilio_send(resource: str, to: str, content: dict[str, str]) -> SendResult:
+    """Create one Twilio REST resource (``Messages``, ``Calls``) from the account's number."""
+    sid = settings.TWILIO_ACCOUNT_SID
+    data = _post(
+        f"{TWILIO_API}/Accounts/{sid}/{resource}.json",
+        auth=(sid, settings.TWILIO_AUTH_TOKEN),
+        data={"To": to, "From": settings.TWILIO_FROM_NUMBER, **content, **_status_callback("twilio")},
+    )
+    return SendResult(provider="twilio", provider_message_id=data.get("sid", ""))
 
+
+class TwilioSmsAdapter:
     name = "twilio"
-    resource = ""
 
     def send(self, *, to: str, body: str, subject: str = "", template: dict | None = None) -> SendResult:
-        sid = settings.TWILIO_ACCOUNT_SID
-        data = _post(
-            f"{TWILIO_API}/Accounts/{sid}/{self.resource}.json",
-            auth=(sid, settings.TWILIO_AUTH_TOKEN),
-            data={"To": to, "From": settings.TWILIO_FROM_NUMBER, **self.content(body), **_status_callback("twilio")},
-        )
-        return SendResult(provider=self.name, provider_message_id=data.get("sid", ""))
-
-    def content(self, body: str) -> dict[str, str]:
-        raise NotImplementedError
+        return _twilio_send("Messages", to, {"Body": body})
 
 
-class TwilioSmsAdapter(_TwilioAdapter):
-    resource = "Messages"
-
-    def content(self, body: str) -> dict[str, str]:
-        return {"Body": body}
-
-
-class TwilioVoiceAdapter(_TwilioAdapter):
+class TwilioVoiceAdapter:
     """A call that reads the message aloud."""
 
-    resource = "Calls"
+    name = "twilio"
 
-    def content(self, body: str) -> dict[str, str]:
-        return {"Twiml": f"<Response><Say>{escape(body)}</Say></Response>"}
+    def send(self, *, to: str, body: str, subject: str = "", template: dict | None = None) -> SendResult:
+        return _twilio_send("Calls", to, {"Twiml": f"<Response><Say>{escape(body)}</Say></Response>"})
 
 
 class WhatsAppAdapter:

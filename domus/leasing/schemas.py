@@ -10,8 +10,6 @@ from domus.core.filtering import ListFilters
 from domus.core.money import MAX_MONEY, CurrencyCode
 from domus.leasing.models import LateFeeType, LeaseStatus
 
-MAX_AMOUNT = MAX_MONEY
-
 
 class LeaseFilters(ListFilters):
     status: LeaseStatus | None = None
@@ -29,16 +27,16 @@ class LeaseIn(Schema):
     owner_id: UUID | None = None
     start_date: date
     end_date: date
-    rent_amount: Decimal = Field(..., gt=0, le=MAX_AMOUNT, decimal_places=2)
+    rent_amount: Decimal = Field(..., gt=0, le=MAX_MONEY, decimal_places=2)
     currency: CurrencyCode | None = None
     billing_day: int = Field(1, ge=1, le=28)
-    deposit: Decimal = Field(Decimal(0), ge=0, le=MAX_AMOUNT, decimal_places=2)
+    deposit: Decimal = Field(Decimal(0), ge=0, le=MAX_MONEY, decimal_places=2)
     grace_days: int = Field(5, ge=0, le=60)
     late_fee_type: LateFeeType = LateFeeType.NONE
     late_fee_value: Decimal = Field(
         Decimal(0),
         ge=0,
-        le=MAX_AMOUNT,
+        le=MAX_MONEY,
         decimal_places=2,
         description="A fixed amount (0 or more), or a percent of the rent (more than 0, at most 100).",
     )
@@ -52,12 +50,12 @@ class LeasePatchIn(Schema):
     unit_id: UUID | None = None
     start_date: date | None = None
     end_date: date | None = None
-    rent_amount: Decimal | None = Field(None, gt=0, le=MAX_AMOUNT, decimal_places=2)
+    rent_amount: Decimal | None = Field(None, gt=0, le=MAX_MONEY, decimal_places=2)
     billing_day: int | None = Field(None, ge=1, le=28)
-    deposit: Decimal | None = Field(None, ge=0, le=MAX_AMOUNT, decimal_places=2)
+    deposit: Decimal | None = Field(None, ge=0, le=MAX_MONEY, decimal_places=2)
     grace_days: int | None = Field(None, ge=0, le=60)
     late_fee_type: LateFeeType | None = None
-    late_fee_value: Decimal | None = Field(None, ge=0, le=MAX_AMOUNT, decimal_places=2)
+    late_fee_value: Decimal | None = Field(None, ge=0, le=MAX_MONEY, decimal_places=2)
     management_fee_percent: Decimal | None = Field(None, ge=0, le=100, decimal_places=2)
 
 

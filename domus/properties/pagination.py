@@ -30,6 +30,5 @@ class ListingSearchPagination(PageOrOffsetPagination):
         return super().paginate_queryset(PageByIds(queryset), pagination, request, **params)
 
     def _items_count(self, queryset: Any) -> int:
-        count = listing_count(queryset.search.rows)
-        cap = queryset.search.count_cap
-        return count if cap is None else min(count, cap)
+        search = queryset.search
+        return listing_count(search.rows) if search.count is None else search.count

@@ -12,9 +12,6 @@ from domus.core.filtering import ListFilters
 from domus.core.money import MAX_MONEY, CurrencyCode, quantize
 from domus.sales.models import CommissionStatus, ContractKind, ContractStatus, DealStatus, OfferStatus
 
-MAX_AMOUNT = MAX_MONEY
-
-
 # Offers ---------------------------------------------------------------------------------
 
 
@@ -33,14 +30,14 @@ class OfferIn(Schema):
     listing_id: UUID
     unit_id: UUID | None = None
     client_id: UUID | None = None
-    amount: Decimal = Field(..., gt=0, le=MAX_AMOUNT, decimal_places=2)
+    amount: Decimal = Field(..., gt=0, le=MAX_MONEY, decimal_places=2)
     currency: CurrencyCode | None = None
     conditions: str = Field("", max_length=5000)
     expires_at: datetime | None = None
 
 
 class CounterIn(Schema):
-    amount: Decimal = Field(..., gt=0, le=MAX_AMOUNT, decimal_places=2)
+    amount: Decimal = Field(..., gt=0, le=MAX_MONEY, decimal_places=2)
     conditions: str | None = Field(None, max_length=5000)
     expires_at: datetime | None = None
 
@@ -97,7 +94,7 @@ class ContractIn(Schema):
     title: str | None = Field(None, min_length=1, max_length=200)
     parties: list[PartyIn] | None = Field(None, max_length=20)
     terms: str = Field("", max_length=50000)
-    price: Decimal | None = Field(None, ge=0, le=MAX_AMOUNT, decimal_places=2)
+    price: Decimal | None = Field(None, ge=0, le=MAX_MONEY, decimal_places=2)
     currency: CurrencyCode | None = None
     start_date: date | None = None
     end_date: date | None = None
@@ -115,7 +112,7 @@ class ContractPutIn(Schema):
     title: str = Field(..., min_length=1, max_length=200)
     parties: list[PartyIn] = Field(..., max_length=20)
     terms: str = Field("", max_length=50000)
-    price: Decimal = Field(..., ge=0, le=MAX_AMOUNT, decimal_places=2)
+    price: Decimal = Field(..., ge=0, le=MAX_MONEY, decimal_places=2)
     currency: CurrencyCode
     start_date: date | None = None
     end_date: date | None = None
@@ -171,7 +168,7 @@ class DealIn(Schema):
     offer_id: UUID | None = None
     contract_id: UUID | None = None
     title: str = Field("", max_length=200)
-    amount: Decimal | None = Field(None, ge=0, le=MAX_AMOUNT, decimal_places=2)
+    amount: Decimal | None = Field(None, ge=0, le=MAX_MONEY, decimal_places=2)
     currency: CurrencyCode | None = None
     commission_rate: Decimal | None = Field(None, ge=0, le=100, decimal_places=2)
     listing_agent_id: UUID | None = None
@@ -188,7 +185,7 @@ class DealStatusIn(Schema):
     note: str = Field("", max_length=2000)
     offer_id: UUID | None = None
     contract_id: UUID | None = None
-    amount: Decimal | None = Field(None, ge=0, le=MAX_AMOUNT, decimal_places=2)
+    amount: Decimal | None = Field(None, ge=0, le=MAX_MONEY, decimal_places=2)
 
 
 class DealHistoryOut(Schema):

@@ -170,14 +170,20 @@ def _refunded(api_client, staff, payment_id):
     services.payment_refund(actor=staff, payment=payment, reason="Double payment")
 
 
+def _pushed_then(settle, status, api_client, tenant_client, staff, invoice) -> str:
+    """A tenant's STK push on ``invoice``, settled by ``settle`` into ``status``; its id."""
+    payment_id = _stk(tenant_client, invoice).json()["id"]
+    settle(api_client, staff, payment_id)
+    assert Payment.objects.get(pk=payment_id).status == status
+    return payment_id
+
+
 @pytest.mark.django_db
 @pytest.mark.parametrize(("settle", "status"), [(_failed, "failed"), (_expired, "expired")])
 def test_a_failed_or_expired_payment_is_retried_with_a_new_push(
     api_client, client_for, tenant, staff, admin_user, invoice, daraja, settle, status
 ):
-    payment_id = _stk(client_for(tenant), invoice).json()["id"]
-    settle(api_client, staff, payment_id)
-    assert Payment.objects.get(pk=payment_id).status == status
+    payment_id = _pushed_then(settle, status, api_client, client_for(tenant), staff, invoice)
 
     response = client_for(admin_user).post(f"/api/v1/finance/payments/{payment_id}/retry/")
 
@@ -201,9 +207,7 @@ def test_a_failed_or_expired_payment_is_retried_with_a_new_push(
 def test_a_paid_or_refunded_payment_is_not_retried(
     api_client, client_for, tenant, staff, admin_user, invoice, daraja, settle, status
 ):
-    payment_id = _stk(client_for(tenant), invoice).json()["id"]
-    settle(api_client, staff, payment_id)
-    assert Payment.objects.get(pk=payment_id).status == status
+    payment_id = _pushed_then(settle, status, api_client, client_for(tenant), staff, invoice)
 
     response = client_for(admin_user).post(f"/api/v1/finance/payments/{payment_id}/retry/")
 

@@ -395,12 +395,12 @@ def result_depth_limit(filters: ListingFilters) -> int:
 @dataclass(frozen=True)
 class ListingSearch:
     """A search as the paginated list reads it: ``rows`` are counted and read by id;
-    the ids of a page come, in order, from ``page_ids``; ``count_cap`` bounds the count
-    when only that many can be paged through."""
+    the ids of a page come, in order, from ``page_ids``; ``count``, when known already,
+    spares counting ``rows``."""
 
     rows: QuerySet[Listing]
     page_ids: QuerySet[Listing]
-    count_cap: int | None = None
+    count: int | None = None
 
 
 def listing_search_for_actor(*, actor: Any, filters: ListingFilters) -> ListingSearch:
@@ -410,7 +410,10 @@ def listing_search_for_actor(*, actor: Any, filters: ListingFilters) -> ListingS
     misjudges how many rows the circle holds and sorts the whole box instead."""
     rows = listing_list_for_actor(actor=actor, filters=filters)
     if _by_relevance(filters):
-        return ListingSearch(rows=rows, page_ids=_ranked(rows, filters.search or ""), count_cap=RELEVANCE_WINDOW)
+        # Read first, not as a subquery: the text condition's SQL names the listing table,
+        # which a subquery would alias (the condition would then refer to the outer query).
+        newest = list(rows.order_by("-created_at", "-pk").values_list("pk", flat=True)[:RELEVANCE_WINDOW])
+        return ListingSearch(rows=rows, page_ids=_ranked(newest, filters.search or ""), count=len(newest))
     if not _nearest_first_on_earth(rows, filters):
         return ListingSearch(rows=rows, page_ids=rows)
     lat, lng = parse_near(filters.near or "")
@@ -426,14 +429,11 @@ def listing_search_for_actor(*, actor: Any, filters: ListingFilters) -> ListingS
     return ListingSearch(rows=rows, page_ids=page_ids)
 
 
-def _ranked(rows: QuerySet[Listing], term: str) -> QuerySet[Listing]:
-    """The newest ``RELEVANCE_WINDOW`` matches, most relevant first (PostgreSQL: ts_rank
+def _ranked(ids: list[UUID], term: str) -> QuerySet[Listing]:
+    """The listings ``ids`` (the newest matches), most relevant first (PostgreSQL: ts_rank
     with the document's weights, title A, address and city B, description C; ties and
     SQLite: newest first)."""
-    # Read first, not as a subquery: the text condition's SQL names the listing table, which
-    # a subquery would alias (and the condition would then refer to the outer query).
-    newest = list(rows.order_by("-created_at", "-pk").values_list("pk", flat=True)[:RELEVANCE_WINDOW])
-    window = Listing.objects.filter(pk__in=newest)
+    window = Listing.objects.filter(pk__in=ids)
     if connection.vendor != "postgresql":
         return window.order_by("-created_at", "-pk")
     rank = RawSQL(PG_RANK_SQL, [term.strip()], output_field=FloatField())  # noqa: S611
