@@ -6,6 +6,7 @@ from ninja import NinjaAPI
 
 from domus.accounts.auth import JWTAuth
 from domus.core.errors import install_error_handlers
+from domus.core.parsing import DomusParser
 from domus.core.throttling import MethodRateLimit
 
 api = NinjaAPI(
@@ -21,6 +22,7 @@ api = NinjaAPI(
     docs_url="/docs/",
     auth=JWTAuth(),
     throttle=[MethodRateLimit()],
+    parser=DomusParser(),
 )
 install_error_handlers(api)
 

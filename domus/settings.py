@@ -205,6 +205,11 @@ IDEMPOTENCY_TTL = timedelta(hours=24)
 NINJA_PAGINATION_CLASS = "domus.core.pagination.PageOrOffsetPagination"
 NINJA_PAGINATION_PER_PAGE = 20
 NINJA_PAGINATION_MAX_LIMIT = 100
+# Lists page at most this many items deep (offset, or (page - 1) * page_size); deeper is a 400.
+PAGINATION_MAX_OFFSET = env.int("PAGINATION_MAX_OFFSET", default=100_000)
+# Largest request body read into memory (JSON, form fields; files of a multipart upload
+# stream to disk and have their own limits); larger is a 413 PAYLOAD_TOO_LARGE.
+DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DATA_UPLOAD_MAX_MEMORY_SIZE", default=2_621_440)
 NINJA_NUM_PROXIES = env.int("NUM_PROXIES", default=0) if env.bool("BEHIND_PROXY", default=False) else None
 
 # E-mail ----------------------------------------------------------------------------
@@ -234,6 +239,8 @@ STORAGES = {
     },
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
+# Largest image (width x height) any upload may declare; checked from the header before decoding.
+IMAGE_MAX_PIXELS = env.int("IMAGE_MAX_PIXELS", default=40_000_000)
 LISTING_MEDIA_MAX_BYTES = env.int("LISTING_MEDIA_MAX_BYTES", default=10 * 1024 * 1024)
 LISTING_THUMBNAIL_WIDTH = env.int("LISTING_THUMBNAIL_WIDTH", default=400)
 
@@ -333,6 +340,8 @@ if REDIS_URL:
     ]
 
 # Leasing and finance ---------------------------------------------------------------
+# Longest lease term (end_date after start_date), and how far ahead a lease may start.
+LEASE_MAX_TERM_YEARS = env.int("LEASE_MAX_TERM_YEARS", default=99)
 # M-Pesa Daraja. Without MPESA_CONSUMER_KEY the adapter talks to the local simulator (embedded default).
 MPESA_BASE_URL = env.str("MPESA_BASE_URL", default="https://sandbox.safaricom.co.ke")
 MPESA_CONSUMER_KEY = env.str("MPESA_CONSUMER_KEY", default="")

@@ -5,3 +5,8 @@ class CoreConfig(AppConfig):
     name = "domus.core"
     label = "core"
     verbose_name = "Core"
+
+    def ready(self) -> None:
+        from domus.core.images import install_pillow_limits
+
+        install_pillow_limits()

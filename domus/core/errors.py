@@ -4,17 +4,20 @@
 import logging
 from typing import Any
 
-from django.core.exceptions import ObjectDoesNotExist
+from django.conf import settings
+from django.core.exceptions import ObjectDoesNotExist, RequestDataTooBig, SuspiciousOperation
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import DataError, IntegrityError, InterfaceError, OperationalError
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http.multipartparser import MultiPartParserError
 from ninja import NinjaAPI, Schema
 from ninja.errors import AuthenticationError, AuthorizationError, HttpError, Throttled
 from ninja.errors import ValidationError as NinjaValidationError
 
 from domus.core import context
 from domus.core.exceptions import DomusError, ErrorCode, RateLimited
+from domus.core.parsing import NUL_DETAIL
 
 logger = logging.getLogger("domus.errors")
 
@@ -25,6 +28,7 @@ STATUS_CODES: dict[int, ErrorCode] = {
     404: ErrorCode.NOT_FOUND_ERROR,
     405: ErrorCode.METHOD_NOT_ALLOWED,
     409: ErrorCode.CONFLICT_ERROR,
+    413: ErrorCode.PAYLOAD_TOO_LARGE,
     422: ErrorCode.VALIDATION_ERROR,
     429: ErrorCode.RATE_LIMIT_ERROR,
     503: ErrorCode.SERVICE_UNAVAILABLE,
@@ -106,10 +110,28 @@ def install_error_handlers(api: NinjaAPI) -> None:
 
     @api.exception_handler(HttpError)
     def http_error(request, exc: HttpError):
+        if isinstance(exc.__cause__, DomusError):  # refused by domus.core.parsing, wrapped by Ninja
+            return domus_error(request, exc.__cause__)
         detail = str(exc)
         if exc.status_code == 400 and detail.startswith("Cannot parse request body"):
             detail = "Malformed request body: expected valid JSON."
         return render(request, exc.status_code, detail, STATUS_CODES.get(exc.status_code, ErrorCode.INTERNAL_ERROR))
+
+    @api.exception_handler(RequestDataTooBig)
+    def too_big(request, exc: RequestDataTooBig):
+        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+        detail = f"The request body is too large: at most {limit:,} bytes (files in a multipart upload aside)."
+        return render(request, 413, detail, ErrorCode.PAYLOAD_TOO_LARGE)
+
+    @api.exception_handler(MultiPartParserError)
+    def bad_multipart(request, exc: MultiPartParserError):
+        return render(request, 400, f"Malformed multipart body: {exc}", ErrorCode.VALIDATION_ERROR)
+
+    @api.exception_handler(SuspiciousOperation)
+    def suspicious(request, exc: SuspiciousOperation):
+        # Too many fields or files, and the like: Django's own limits on what a request may hold.
+        logger.warning("suspicious request", extra={"error": str(exc)})
+        return render(request, 400, "The request was refused: " + str(exc), ErrorCode.VALIDATION_ERROR)
 
     @api.exception_handler(Http404)
     def http404(request, exc):
@@ -142,11 +164,7 @@ def install_error_handlers(api: NinjaAPI) -> None:
         # A value the database refuses to store or compare (class 22: a NUL character in
         # text, a number out of range): bad input, and its transaction has rolled back.
         logger.warning("data error", extra={"error": str(exc)})
-        detail = (
-            "Text may not contain NUL (0x00) characters."
-            if "NUL" in str(exc)
-            else "A value of the request cannot be stored."
-        )
+        detail = NUL_DETAIL if "NUL" in str(exc) else "A value of the request cannot be stored."
         return render(request, 400, detail, ErrorCode.VALIDATION_ERROR)
 
     @api.exception_handler(OperationalError)

@@ -12,6 +12,7 @@ class ErrorCode(StrEnum):
     NOT_FOUND_ERROR = "NOT_FOUND_ERROR"
     METHOD_NOT_ALLOWED = "METHOD_NOT_ALLOWED"
     CONFLICT_ERROR = "CONFLICT_ERROR"
+    PAYLOAD_TOO_LARGE = "PAYLOAD_TOO_LARGE"
     RATE_LIMIT_ERROR = "RATE_LIMIT_ERROR"
     SERVICE_UNAVAILABLE = "SERVICE_UNAVAILABLE"
     INTERNAL_ERROR = "INTERNAL_ERROR"
@@ -58,6 +59,12 @@ class Conflict(DomusError):
     status_code = 409
     code = ErrorCode.CONFLICT_ERROR
     default_detail = "The request conflicts with the current state of the resource."
+
+
+class PayloadTooLarge(DomusError):
+    status_code = 413
+    code = ErrorCode.PAYLOAD_TOO_LARGE
+    default_detail = "The request body is too large."
 
 
 class RateLimited(DomusError):

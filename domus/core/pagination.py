@@ -11,6 +11,19 @@ from django.http import HttpRequest
 from ninja import Field, Schema
 from ninja.pagination import PaginationBase
 
+from domus.core.exceptions import ValidationFailed
+
+
+def _check_depth(offset: int, field: str) -> None:
+    """No list is read past ``PAGINATION_MAX_OFFSET`` rows: a deeper page is a 400 (the
+    database would scan every skipped row, and an offset past 2**63 cannot be sent)."""
+    deepest = settings.PAGINATION_MAX_OFFSET
+    if offset > deepest:
+        raise ValidationFailed(
+            f"Lists are paged at most {deepest:,} items deep; narrow the list with filters instead.",
+            errors={field: [f"Skips {offset:,} items; at most {deepest:,}."]},
+        )
+
 
 class PageOrOffsetPagination(PaginationBase):
     items_attribute = "results"
@@ -39,6 +52,7 @@ class PageOrOffsetPagination(PaginationBase):
         else:
             size = pagination.page_size or default_size
             offset = ((pagination.page or 1) - 1) * size
+        _check_depth(offset, "offset" if offset_style else "page")
         count = self._items_count(queryset)
         results = list(queryset[offset : offset + size])
         page = offset // size + 1

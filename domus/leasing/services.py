@@ -7,6 +7,7 @@ from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
@@ -46,6 +47,14 @@ def _add_months(day: date, months: int) -> date:
     return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
 
 
+def _years_after(day: date, years: int) -> date:
+    """``day`` plus ``years`` whole years (capped at the last representable month)."""
+    try:
+        return _add_months(day, 12 * years)
+    except ValueError:  # past year 9999
+        return date.max - timedelta(days=31)
+
+
 def _reject_nulls(fields: dict[str, Any]) -> None:
     """An explicit ``null`` may clear a nullable field (the unit); any other is a 400."""
     errors = {
@@ -60,8 +69,13 @@ def _reject_nulls(fields: dict[str, Any]) -> None:
 def _check_terms(lease: Lease) -> None:
     """The row's own rules, as 400s with field errors (the database guards them too)."""
     errors: dict[str, list[str]] = {}
+    years = settings.LEASE_MAX_TERM_YEARS
     if lease.end_date <= lease.start_date:
         errors["end_date"] = ["Must be after start_date."]
+    elif lease.end_date > _years_after(lease.start_date, years):
+        errors["end_date"] = [f"A lease runs at most {years} years: end_date is too far after start_date."]
+    if lease.start_date > _years_after(timezone.localdate(), years):
+        errors["start_date"] = [f"Must be within {years} years from today."]
     if not 1 <= lease.billing_day <= 28:
         errors["billing_day"] = ["Between 1 and 28."]
     if lease.rent_amount <= 0:

@@ -19,6 +19,7 @@ from django.utils import timezone
 from domus.audit.services import audit_create, audit_record, audit_snapshot, audit_update
 from domus.core.events import event_payload, publish
 from domus.core.exceptions import Conflict, PermissionDenied, ServiceUnavailable, ValidationFailed
+from domus.core.images import image_check
 from domus.core.money import MAX_MONEY, quantize
 from domus.core.policies import is_admin
 from domus.finance.models import (
@@ -408,6 +409,8 @@ def _check_proof(upload: Any) -> None:
         magic_ok = magic_ok and head[8:12] == b"WEBP"
     if not magic_ok:
         raise ValidationFailed("The file is not what it claims to be.", errors={"file": [f"Not a {content_type}."]})
+    if content_type.startswith("image/"):
+        image_check(upload)
 
 
 @transaction.atomic

@@ -1,6 +1,7 @@
 """Gaps found in review: bad input answers 4xx, overdue for every invoice, expiry through the
 service, retries, proofs, payment edits, notifications, statements and the simulator."""
 
+import io
 from datetime import date, timedelta
 from decimal import Decimal
 
@@ -9,8 +10,10 @@ import respx
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 from httpx import Response
+from PIL import Image
 
 from domus.accounts.tests.factories import UserFactory
+from domus.core.tests.images import png_bomb
 from domus.finance import selectors, services, simulator
 from domus.finance.models import Invoice, InvoiceStatus, LedgerTransaction, Payment, PaymentStatus
 from domus.finance.tests.conftest import CALLBACK_URL, callback
@@ -300,6 +303,38 @@ def test_bad_proofs_are_a_400(client_for, staff, invoice, settings, tmp_path, up
     assert not Payment.objects.get(pk=payment_id).proof
 
 
+def _png(size: tuple[int, int] = (40, 30)) -> bytes:
+    buffer = io.BytesIO()
+    Image.new("RGB", size, (10, 20, 30)).save(buffer, "PNG")
+    return buffer.getvalue()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (png_bomb(13_000, 13_000), "40,000,000 pixels"),
+        (b"\x89PNG\r\n\x1a\n" + b"0" * 20, "not a readable image"),
+    ],
+    ids=["decompression-bomb", "png-magic-only"],
+)
+def test_an_image_proof_must_decode_within_the_pixel_budget(
+    client_for, staff, invoice, settings, tmp_path, content, message
+):
+    settings.MEDIA_ROOT = tmp_path
+    client = client_for(staff)
+    payment_id = _manual(client, invoice)["id"]
+    upload = SimpleUploadedFile("slip.png", content, content_type="image/png")
+
+    response = client.post(f"/api/v1/finance/payments/{payment_id}/proof/", {"file": upload})
+
+    assert response.status_code == 400, response.content
+    assert message in response.json()["detail"]
+    assert "file" in response.json()["errors"]
+    assert not Payment.objects.get(pk=payment_id).proof
+    assert not any(tmp_path.rglob("*.png"))
+
+
 @pytest.mark.django_db
 def test_the_proof_is_served_only_to_those_who_see_the_payment(
     api_client, client_for, staff, tenant, invoice, settings, tmp_path
@@ -307,7 +342,7 @@ def test_the_proof_is_served_only_to_those_who_see_the_payment(
     settings.MEDIA_ROOT = tmp_path
     client = client_for(staff)
     payment_id = _manual(client, invoice)["id"]
-    upload = SimpleUploadedFile("slip.png", b"\x89PNG\r\n\x1a\n" + b"0" * 20, content_type="image/png")
+    upload = SimpleUploadedFile("slip.png", _png(), content_type="image/png")
     proof_url = client.post(f"/api/v1/finance/payments/{payment_id}/proof/", {"file": upload}).json()["proof_url"]
 
     assert "/media/" not in proof_url

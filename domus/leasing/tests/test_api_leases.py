@@ -154,3 +154,30 @@ def test_only_drafts_are_edited(client_for, staff, listing, unit):
     client.post(f"/api/v1/leasing/leases/{lease.id}/activate/")
 
     assert client.patch_json(f"/api/v1/leasing/leases/{lease.id}/", {"grace_days": 9}).status_code == 409
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("field", "value"), [("end_date", "9999-12-31"), ("start_date", "9000-01-01")])
+def test_a_lease_past_the_maximum_term_is_a_400_naming_the_field(
+    client_for, staff, listing, unit, tenant, field, value
+):
+    extra = {field: value, "end_date": "9000-06-30"} if field == "start_date" else {field: value}
+
+    response = client_for(staff).post_json("/api/v1/leasing/leases/", _body(listing, unit, tenant, **extra))
+
+    assert response.status_code == 400, response.content
+    assert response.json()["code"] == "VALIDATION_ERROR"
+    assert "99 years" in response.json()["errors"][field][0]
+    assert not Lease.objects.exists()
+
+
+@pytest.mark.django_db
+def test_the_maximum_term_is_a_setting(client_for, staff, listing, unit, tenant, settings):
+    settings.LEASE_MAX_TERM_YEARS = 1
+
+    response = client_for(staff).post_json(
+        "/api/v1/leasing/leases/", _body(listing, unit, tenant, end_date="2027-06-30")
+    )
+
+    assert response.status_code == 400
+    assert list(response.json()["errors"]) == ["end_date"]

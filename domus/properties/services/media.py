@@ -1,9 +1,11 @@
-"""Uploading and arranging a listing's media. Images are verified with Pillow (JPEG,
-PNG or WebP), documents and floor plans must be PDFs; files go to the default storage
-under ``listings/<listing id>/``; a JPEG thumbnail is made by a job after commit. A
-listing has at most one cover (a DB constraint), always an image."""
+"""Uploading and arranging a listing's media. Images are verified by
+``domus.core.images.image_check`` (JPEG, PNG or WebP, within IMAGE_MAX_PIXELS),
+documents and floor plans must be PDFs; files go to the default storage under
+``listings/<listing id>/``; a JPEG thumbnail is made by a job after commit. A listing
+has at most one cover (a DB constraint), always an image."""
 
 import io
+import logging
 from typing import Any
 
 from django.conf import settings
@@ -11,10 +13,11 @@ from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
-from PIL import Image, ImageOps, UnidentifiedImageError
+from PIL import Image, ImageOps
 
 from domus.audit.services import audit_diff, audit_record, audit_snapshot
 from domus.core.exceptions import ValidationFailed
+from domus.core.images import image_check
 from domus.properties.models import Listing, ListingMedia, MediaKind
 from domus.properties.selectors import listing_for_update
 from domus.properties.selectors.media import (
@@ -24,7 +27,7 @@ from domus.properties.selectors.media import (
     media_next_position,
 )
 
-IMAGE_TYPES = {"JPEG": "image/jpeg", "PNG": "image/png", "WEBP": "image/webp"}
+logger = logging.getLogger(__name__)
 PDF_MAGIC = b"%PDF-"
 MEDIA_FIELDS = frozenset({"title", "position", "is_cover"})
 
@@ -49,28 +52,6 @@ def _audit(*, actor: Any, media: ListingMedia, action: str, before: dict[str, An
 
 def max_upload_bytes() -> int:
     return settings.LISTING_MEDIA_MAX_BYTES
-
-
-def _image_facts(upload: UploadedFile) -> tuple[str, int, int]:
-    """(content type, width, height) of a JPEG, PNG or WebP image; 400 otherwise."""
-    try:
-        upload.seek(0)
-        with Image.open(upload) as image:
-            image.verify()  # structure and checksums
-            image_format = image.format
-        upload.seek(0)
-        with Image.open(upload) as image:
-            image.load()  # every pixel decodes: truncated files fail here
-            width, height = image.size
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError):
-        raise ValidationFailed(
-            "The file is not a readable image.", errors={"file": ["Corrupt or not an image."]}
-        ) from None
-    finally:
-        upload.seek(0)
-    if image_format not in IMAGE_TYPES:
-        raise ValidationFailed("Unsupported image type.", errors={"file": ["Images must be JPEG, PNG or WebP."]})
-    return IMAGE_TYPES[image_format], width, height
 
 
 def _is_pdf(upload: UploadedFile) -> bool:
@@ -99,7 +80,8 @@ def media_upload(
         raise ValidationFailed("The file is too large.", errors={"file": [f"At most {limit // (1024 * 1024)} MB."]})
     width = height = None
     if kind == MediaKind.IMAGE:
-        content_type, width, height = _image_facts(upload)
+        facts = image_check(upload)
+        content_type, width, height = facts.content_type, facts.width, facts.height
     elif _is_pdf(upload):
         content_type = "application/pdf"
     else:
@@ -193,12 +175,20 @@ def media_thumbnail_make(*, media_id: str) -> str | None:
     if media is None:
         return None
     width = settings.LISTING_THUMBNAIL_WIDTH
-    with media.file.open("rb") as source, Image.open(source) as image:
-        image = ImageOps.exif_transpose(image).convert("RGB")
-        if image.width > width:
-            image = image.resize((width, max(1, round(image.height * width / image.width))), Image.Resampling.LANCZOS)
-        buffer = io.BytesIO()
-        image.save(buffer, "JPEG", quality=82, optimize=True)
+    with media.file.open("rb") as source:
+        try:
+            image_check(source)  # stored before IMAGE_MAX_PIXELS was lowered, or altered since
+        except ValidationFailed as refused:
+            logger.warning("stored image refused: no thumbnail", extra={"media_id": media_id, "error": refused.detail})
+            return None
+        with Image.open(source) as image:
+            image = ImageOps.exif_transpose(image).convert("RGB")
+            if image.width > width:
+                image = image.resize(
+                    (width, max(1, round(image.height * width / image.width))), Image.Resampling.LANCZOS
+                )
+            buffer = io.BytesIO()
+            image.save(buffer, "JPEG", quality=82, optimize=True)
     name = default_storage.save(
         f"listings/{media.listing_id}/thumbnails/{media.pk}.jpg", ContentFile(buffer.getvalue())
     )

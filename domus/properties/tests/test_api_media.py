@@ -218,3 +218,20 @@ def test_cards_show_the_cover_thumbnail_without_a_query_per_card(
     assert cards["No photos"] is None
     assert all(cards[f"Home {i}"].startswith("/media/listings/") for i in range(4))
     assert all(cards[f"Home {i}"].endswith(".jpg") for i in range(4))
+
+
+def test_a_decompression_bomb_is_a_400_naming_the_pixel_limit(owner_client, draft_a, post_media):
+    from domus.core.tests.images import png_bomb
+
+    bomb = png_bomb(13_000, 13_000)
+    assert len(bomb) < 512 * 1024
+
+    response = post_media(owner_client, draft_a, name="bomb.png", content=bomb)
+
+    assert response.status_code == 400, response.content
+    body = response.json()
+    assert body["code"] == "VALIDATION_ERROR"
+    assert "40,000,000 pixels" in body["detail"]
+    assert "file" in body["errors"]
+    assert not ListingMedia.objects.exists()
+    assert not default_storage.exists(f"listings/{draft_a.id}")

@@ -1,0 +1,64 @@
+"""How the API reads a request: a JSON body must be an object, and no text of a request
+(a JSON body, form fields, the query string) may hold a NUL (0x00) character.
+
+PostgreSQL cannot store NUL in text while SQLite would; refusing it here, for every
+operation and on either database, keeps data movable between the two."""
+
+import json
+from typing import Any
+
+from django.http import HttpRequest
+from django.utils.datastructures import MultiValueDict
+from ninja.parser import Parser
+
+from domus.core.exceptions import ValidationFailed
+
+NUL = "\x00"
+NUL_DETAIL = "Text may not contain NUL (0x00) characters."
+_JSON_KINDS = {list: "an array", str: "a string", bool: "a boolean", int: "a number", float: "a number"}
+
+
+def _nul_paths(value: Any, path: str = "") -> list[str]:
+    """The dotted paths of every string (or object key) in ``value`` holding a NUL."""
+    if isinstance(value, str):
+        return [path or "non_field_errors"] if NUL in value else []
+    if isinstance(value, dict):
+        found = []
+        for key, item in value.items():
+            child = f"{path}.{key}" if path else str(key)
+            if NUL in str(key):
+                found.append(child)
+            found.extend(_nul_paths(item, child))
+        return found
+    if isinstance(value, (list, tuple)):
+        return [
+            p for index, item in enumerate(value) for p in _nul_paths(item, f"{path}.{index}" if path else str(index))
+        ]
+    return []
+
+
+def reject_nul(data: Any) -> None:
+    """400 naming each field whose text holds a NUL character."""
+    paths = _nul_paths(data)
+    if paths:
+        raise ValidationFailed(NUL_DETAIL, errors={p.replace(NUL, "\\x00"): [NUL_DETAIL] for p in paths})
+
+
+class DomusParser(Parser):
+    """Ninja's JSON parser, plus the two rules above. A refusal raised from ``parse_body``
+    reaches the client through Ninja's "cannot parse" error (``domus.core.errors``)."""
+
+    def parse_body(self, request: HttpRequest) -> dict[str, Any]:
+        data = json.loads(request.body)
+        if not isinstance(data, dict):
+            kind = "null" if data is None else _JSON_KINDS.get(type(data), type(data).__name__)
+            raise ValidationFailed(
+                "The request body must be a JSON object.", errors={"body": [f"Expected an object, got {kind}."]}
+            )
+        reject_nul(data)
+        return data
+
+    def parse_querydict(self, data: MultiValueDict, list_fields: list[str], request: HttpRequest) -> dict[str, Any]:
+        result = super().parse_querydict(data, list_fields, request)
+        reject_nul(result)
+        return result
