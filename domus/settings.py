@@ -29,6 +29,16 @@ if not SECRET_KEY:
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]", "testserver"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if env.bool("BEHIND_PROXY", default=False) else None
+# HTTPS (docs/deployment.md): behind a TLS-terminating proxy, plain HTTP is redirected
+# (health checks aside) and browsers are told to use HTTPS only (HSTS).
+_BEHIND_TLS_PROXY = env.bool("BEHIND_PROXY", default=False)
+SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=_BEHIND_TLS_PROXY)
+SECURE_REDIRECT_EXEMPT = [r"^api/(?:v1/)?(?:ops/)?health"]
+SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=31_536_000 if _BEHIND_TLS_PROXY else 0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=False)
+SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=False)
+SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=not DEBUG)
+CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=not DEBUG)
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -55,6 +65,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "domus.core.middleware.RequestContextMiddleware",
+    "domus.core.middleware.LocalDebugPagesMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "domus.core.middleware.ApiPathMiddleware",
@@ -308,6 +319,10 @@ MESSAGING_OUTBOX = env.bool("MESSAGING_OUTBOX", default=True)
 MESSAGING_TIMEOUT_SECONDS = env.float("MESSAGING_TIMEOUT_SECONDS", default=10.0)
 MESSAGING_BATCH_SIZE = env.int("MESSAGING_BATCH_SIZE", default=200)
 MESSAGING_MAX_BULK_RECIPIENTS = env.int("MESSAGING_MAX_BULK_RECIPIENTS", default=5000)
+# Members of one conversation (the starter included), and new conversations per user with
+# people they have not talked to yet.
+CONVERSATION_MAX_PARTICIPANTS = env.int("CONVERSATION_MAX_PARTICIPANTS", default=20)
+RATE_LIMITS["conversation_start"] = env.str("RATE_LIMIT_CONVERSATION_START", default="20/h")
 # Provider delivery callbacks: public base URL of this API and the shared token they carry.
 MESSAGING_CALLBACK_BASE_URL = env.str("MESSAGING_CALLBACK_BASE_URL", default="")
 MESSAGING_CALLBACK_TOKEN = env.str("MESSAGING_CALLBACK_TOKEN", default="")

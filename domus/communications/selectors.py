@@ -119,6 +119,13 @@ def conversation_get_for_actor(*, actor: Any, conversation_id: UUID) -> Conversa
     return conversation
 
 
+def conversation_partner_ids(*, actor: Any, user_ids: set[UUID]) -> set[UUID]:
+    """Those of ``user_ids`` who already share a conversation with ``actor``."""
+    mine = ConversationMember.objects.filter(user=actor).values("conversation_id")
+    partners = ConversationMember.objects.filter(conversation_id__in=mine, user_id__in=list(user_ids))
+    return set(partners.values_list("user_id", flat=True).distinct())
+
+
 def conversation_by_key(key: str) -> Conversation | None:
     return Conversation.objects.prefetch_related("memberships").filter(key=key).first()
 

@@ -34,15 +34,17 @@ from domus.communications.models import (
 from domus.communications.policies import TICKET_HANDLER_ROLES, company_ids_with_roles, handles_ticket
 from domus.communications.selectors import (
     conversation_by_key,
+    conversation_partner_ids,
     optout_addresses,
     preferences_by_user,
     ticket_handler_ids,
     ticket_visible_to,
 )
 from domus.core.events import current_event_id, event_payload, publish
-from domus.core.exceptions import Conflict, PermissionDenied, ValidationFailed
+from domus.core.exceptions import Conflict, PermissionDenied, RateLimited, ValidationFailed
 from domus.core.ids import uuid7
 from domus.core.policies import is_admin
+from domus.core.throttling import hit, parse_rate
 
 TICKET_REPLIED = "ticket.replied"
 TICKET_ASSIGNED = "ticket.assigned"
@@ -75,6 +77,32 @@ def _check_subject(actor: Any, listing_id: UUID | None, lead_id: UUID | None, ti
         raise ValidationFailed("Unknown subject.", errors=errors)
 
 
+def _check_members(member_ids: set[UUID]) -> None:
+    cap = settings.CONVERSATION_MAX_PARTICIPANTS
+    if len(member_ids) > cap:
+        raise ValidationFailed(
+            f"A conversation has at most {cap} members (CONVERSATION_MAX_PARTICIPANTS).",
+            errors={"participant_ids": [f"At most {cap - 1} others besides you."]},
+        )
+
+
+def _limit_new_contacts(actor: Any, others: set[UUID]) -> None:
+    """A new conversation with someone the actor has never talked to counts against
+    ``RATE_LIMITS["conversation_start"]`` (per user), so messaging strangers cannot
+    become a spam channel. Admins are not limited."""
+    if not settings.RATE_LIMITS_ENABLED or is_admin(actor):
+        return
+    if not others - conversation_partner_ids(actor=actor, user_ids=others):
+        return
+    limit, period = parse_rate(settings.RATE_LIMITS["conversation_start"])
+    state, allowed = hit(f"conversation_start:user:{actor.pk}", limit=limit, period=period)
+    if not allowed:
+        raise RateLimited(
+            "Too many new conversations with people you have not talked to yet. Try again later.",
+            retry_after=state.retry_after,
+        )
+
+
 @transaction.atomic
 def conversation_start(
     *,
@@ -88,7 +116,9 @@ def conversation_start(
 ) -> tuple[Conversation, bool]:
     """Start a conversation between ``actor`` and ``participant_ids`` about an optional
     subject; answers ``(conversation, created)``: the same members and subject get the
-    existing conversation back. ``message`` is sent as the first message when given."""
+    existing conversation back. ``message`` is sent as the first message when given.
+    At most ``CONVERSATION_MAX_PARTICIPANTS`` members (400); a new conversation with
+    someone the actor has not talked to yet is rate limited (429)."""
     member_ids = set(participant_ids) | {actor.pk}
     users = _active_users(member_ids)
     missing = member_ids - set(users)
@@ -101,11 +131,13 @@ def conversation_start(
         raise ValidationFailed(
             "A conversation needs another member.", errors={"participant_ids": ["Add someone else."]}
         )
+    _check_members(member_ids)
     _check_subject(actor, listing_id, lead_id, ticket_id)
     key = _conversation_key(member_ids, listing_id, lead_id, ticket_id)
     created = False
     conversation = conversation_by_key(key)
     if conversation is None:
+        _limit_new_contacts(actor, member_ids - {actor.pk})
         try:
             with transaction.atomic():
                 conversation = Conversation.objects.create(

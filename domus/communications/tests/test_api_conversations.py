@@ -2,6 +2,7 @@ from datetime import timedelta
 
 from django.utils import timezone
 
+from domus.accounts.tests.factories import UserFactory
 from domus.communications.models import Conversation, ConversationMember, Message, MessageRead
 from domus.communications.tests.factories import ConversationFactory, MessageFactory
 
@@ -213,3 +214,54 @@ def test_send_message_honours_idempotency_key(client_for, alice, bob):
 
 def test_anonymous_is_401(api_client):
     assert api_client.get(f"{BASE}/conversations/").status_code == 401
+
+
+def test_new_conversations_with_strangers_are_rate_limited_per_user(client_for, alice, bob, settings, rate_limits):
+    settings.RATE_LIMITS_ENABLED = True
+    rate_limits(conversation_start="2/h", write="1000/h")
+    api = client_for(alice)
+    strangers = UserFactory.create_batch(3)
+
+    first, second = _start(api, strangers[0]), _start(api, strangers[1])
+    refused = _start(api, strangers[2], message="Buy now!")
+    known_again = _start(api, strangers[0], title="Same people: the existing conversation")
+    others_budget = _start(client_for(bob), strangers[2])
+
+    assert (first.status_code, second.status_code) == (201, 201)
+    assert refused.status_code == 429, refused.content
+    assert refused.json()["code"] == "RATE_LIMIT_ERROR"
+    assert int(refused["Retry-After"]) >= 1
+    assert known_again.status_code == 200
+    assert others_budget.status_code == 201
+    assert not ConversationMember.objects.filter(user=strangers[2], conversation__created_by=alice).exists()
+    assert not Message.objects.filter(body="Buy now!").exists()
+
+
+def test_a_conversation_with_people_already_talked_to_is_not_limited(client_for, alice, bob, settings, rate_limits):
+    settings.RATE_LIMITS_ENABLED = True
+    rate_limits(conversation_start="1/h", write="1000/h")
+    carol = UserFactory()
+    assert _start(client_for(bob), alice).status_code == 201
+    assert _start(client_for(carol), alice).status_code == 201
+    api = client_for(alice)
+
+    group = _start(api, bob, carol, title="The three of us")
+    first_stranger = _start(api, UserFactory())
+    second_stranger = _start(api, UserFactory())
+
+    assert group.status_code == 201
+    assert first_stranger.status_code == 201
+    assert second_stranger.status_code == 429
+
+
+def test_the_number_of_participants_is_capped(client_for, alice, settings):
+    settings.CONVERSATION_MAX_PARTICIPANTS = 3
+    others = UserFactory.create_batch(3)
+
+    refused = _start(client_for(alice), *others)
+    allowed = _start(client_for(alice), *others[:2])
+
+    assert refused.status_code == 400
+    assert refused.json()["errors"] == {"participant_ids": ["At most 2 others besides you."]}
+    assert allowed.status_code == 201
+    assert Conversation.objects.count() == 1
