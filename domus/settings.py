@@ -239,7 +239,8 @@ LISTING_THUMBNAIL_WIDTH = env.int("LISTING_THUMBNAIL_WIDTH", default=400)
 
 # Geocoding: Google when a key is set, else a Nominatim-compatible service ------------
 GOOGLE_MAPS_API_KEY = env.str("GOOGLE_MAPS_API_KEY", default="")
-GEOCODER_URL = env.str("GEOCODER_URL", default="https://nominatim.openstreetmap.org")
+GEOCODER_URL = env.str("GEOCODER_URL", default="")  # empty: the offline gazetteer
+GAZETTEER_MIN_POPULATION = env.int("GAZETTEER_MIN_POPULATION", default=15000)
 GEOCODER_USER_AGENT = env.str("GEOCODER_USER_AGENT", default="Domus/1.0 (set GEOCODER_USER_AGENT to a contact address)")
 GEOCODER_TIMEOUT = env.float("GEOCODER_TIMEOUT", default=5.0)
 GEOCODER_CACHE_SECONDS = env.int("GEOCODER_CACHE_SECONDS", default=30 * 24 * 3600)
