@@ -182,6 +182,10 @@ CELERY_BEAT_SCHEDULE = {
 # Cached public facets and map clusters: fresh for this long, then served stale while one job recomputes them.
 LISTING_CACHE_SECONDS = env.int("LISTING_CACHE_SECONDS", default=60)
 LISTING_CACHE_STALE_SECONDS = env.int("LISTING_CACHE_STALE_SECONDS", default=600)
+# Open (requested or confirmed, not yet started) viewing requests one customer may hold
+# for one listing, and for all the listings one agent shows.
+VISIT_MAX_OPEN_PER_LISTING = env.int("VISIT_MAX_OPEN_PER_LISTING", default=2)
+VISIT_MAX_OPEN_PER_AGENT = env.int("VISIT_MAX_OPEN_PER_AGENT", default=5)
 
 # Auth ------------------------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"

@@ -56,6 +56,7 @@ auth_limit = ScopedRateLimit("auth")
 
 ADMIN = {"x-permission": "admin"}
 OWNER_OR_ADMIN = {"x-permission": "owner or admin"}
+AGENT_PROFILE_EDITORS = {"x-permission": "owner, company staff (commission_rate only), or admin"}
 PUBLIC_AUTH_ERRORS = {400: ErrorOut, 409: ErrorOut, 429: ErrorOut}
 READ_ERRORS = {401: ErrorOut, 404: ErrorOut}
 WRITE_ERRORS = {400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut}
@@ -419,15 +420,18 @@ def agent_profile_detail(request: HttpRequest, agent_profile_id: UUID):
 
 def _agent_profile_update(request: HttpRequest, agent_profile_id: UUID, data: dict[str, Any]):
     agent_profile = selectors.agent_profile_get_for_actor(actor=request.auth, agent_profile_id=agent_profile_id)
-    require(policies.can_edit_agent_profile(request.auth, agent_profile), "Only the agent or an admin can change it.")
+    require(
+        policies.can_update_agent_profile(request.auth, agent_profile),
+        "Only the agent, their company's staff (commission rate) or an admin can change it.",
+    )
     return services.agent_profile_update(actor=request.auth, agent_profile=agent_profile, **data)
 
 
 @router.put(
     "/agent-profiles/{agent_profile_id}/",
     response={200: AgentProfileOut, **WRITE_ERRORS},
-    summary="Replace an agent profile (rating and is_verified: admins only)",
-    openapi_extra=OWNER_OR_ADMIN,
+    summary="Replace an agent profile (rating and is_verified: admins only; commission_rate: company staff)",
+    openapi_extra=AGENT_PROFILE_EDITORS,
 )
 def agent_profile_put(request: HttpRequest, agent_profile_id: UUID, payload: AgentProfileIn):
     return _agent_profile_update(request, agent_profile_id, payload.model_dump())
@@ -436,8 +440,8 @@ def agent_profile_put(request: HttpRequest, agent_profile_id: UUID, payload: Age
 @router.patch(
     "/agent-profiles/{agent_profile_id}/",
     response={200: AgentProfileOut, **WRITE_ERRORS},
-    summary="Change some agent profile fields (rating and is_verified: admins only)",
-    openapi_extra=OWNER_OR_ADMIN,
+    summary="Change some agent profile fields (rating and is_verified: admins only; commission_rate: company staff)",
+    openapi_extra=AGENT_PROFILE_EDITORS,
 )
 def agent_profile_patch(request: HttpRequest, agent_profile_id: UUID, payload: AgentProfilePatchIn):
     return _agent_profile_update(request, agent_profile_id, payload.model_dump(exclude_unset=True))

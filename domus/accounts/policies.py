@@ -5,6 +5,7 @@ from typing import Any
 
 from domus.core.policies import is_admin
 from domus.core.roles import Role
+from domus.organizations.selectors import is_company_staff
 
 
 def _is_user(user: Any, user_id: Any) -> bool:
@@ -31,3 +32,9 @@ def can_create_agent_profile_for(user: Any, agent: Any) -> bool:
 
 def can_edit_agent_profile(user: Any, agent_profile: Any) -> bool:
     return is_admin(user) or _is_user(user, agent_profile.user_id)
+
+
+def can_update_agent_profile(user: Any, agent_profile: Any) -> bool:
+    """The agent and admins; the staff of the profile's company too, for its commission
+    rate only (the service refuses anything else from them)."""
+    return can_edit_agent_profile(user, agent_profile) or is_company_staff(user, agent_profile.company_id)

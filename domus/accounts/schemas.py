@@ -425,7 +425,14 @@ class AgentProfileIn(Schema):
     bio: str = Field("", max_length=5000)
     specialties: list[str] = Field(default_factory=list, description=f"At most {MAX_TAGS}, 64 characters each.")
     languages: list[str] = Field(default_factory=list, description=f"At most {MAX_TAGS}, 32 characters each.")
-    commission_rate: Decimal = Field(Decimal("0"), ge=0, le=100, max_digits=5, decimal_places=2)
+    commission_rate: Decimal | None = Field(
+        None,
+        ge=0,
+        le=100,
+        max_digits=5,
+        decimal_places=2,
+        description="Company staff and admins only; omitted: left as is.",
+    )
     rating: Decimal | None = Field(None, ge=0, le=5, max_digits=3, decimal_places=2, description="Admins only.")
     is_verified: bool | None = Field(None, description="Admins only.")
 
@@ -446,7 +453,9 @@ class AgentProfilePatchIn(Schema):
     bio: str = Field(None, max_length=5000)
     specialties: list[str] = Field(None, description=f"At most {MAX_TAGS}, 64 characters each.")
     languages: list[str] = Field(None, description=f"At most {MAX_TAGS}, 32 characters each.")
-    commission_rate: Decimal = Field(None, ge=0, le=100, max_digits=5, decimal_places=2)
+    commission_rate: Decimal = Field(
+        None, ge=0, le=100, max_digits=5, decimal_places=2, description="Company staff and admins only."
+    )
     rating: Decimal = Field(None, ge=0, le=5, max_digits=3, decimal_places=2, description="Admins only.")
     is_verified: bool = Field(None, description="Admins only.")
 

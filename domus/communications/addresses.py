@@ -1,7 +1,10 @@
-"""One spelling per address, so an opt-out recorded as ``0700 000 001`` stops a send to
-``+254700000001``: e-mail addresses are trimmed and lower-cased, phone numbers (sms,
-whatsapp, voice) are written as ``domus.core.phones`` writes them (E.164), Telegram
-chat ids are trimmed."""
+"""One spelling per recipient, so an opt-out recorded as ``0700 000 001`` stops a send
+to ``+254700000001`` or ``00254700000001``, and one recorded for ``Jane+promo@x.com``
+stops a send to ``jane@x.com``: e-mail addresses are trimmed, lower-cased and lose their
+``+tag`` (one mailbox, one recipient), phone numbers (sms, whatsapp, voice) are written
+as ``domus.core.phones`` writes them (E.164, dial-out prefixes read as ``+``), Telegram
+chat ids are trimmed. This spelling is for matching recipients; messages go to the
+address as the lead wrote it (a phone number in E.164)."""
 
 from typing import Any
 
@@ -10,10 +13,19 @@ from domus.core.phones import normalize_phone
 PHONE_CHANNELS = frozenset({"sms", "whatsapp", "voice"})
 
 
+def _mailbox(email: str) -> str:
+    """``Jane+Promo@X.com`` -> ``jane@x.com``: sub-addresses reach the same mailbox."""
+    local, at, domain = email.lower().rpartition("@")
+    if not at:
+        return email.lower()
+    base = local.split("+", 1)[0]
+    return f"{base or local}@{domain}"
+
+
 def normalize_address(channel: str, address: str) -> str:
     value = (address or "").strip()
     if channel == "email":
-        return value.lower()
+        return _mailbox(value)
     if channel in PHONE_CHANNELS:
         return normalize_phone(value)
     return value

@@ -39,7 +39,7 @@ from domus.communications.models import (
     TicketPriority,
     TicketStatus,
 )
-from domus.communications.policies import TICKET_HANDLER_ROLES, company_ids_with_roles
+from domus.communications.policies import COMPANY_STAFF_ROLES, TICKET_HANDLER_ROLES, company_ids_with_roles
 from domus.communications.schemas import (
     ConversationFilters,
     DeliveryFilters,
@@ -294,9 +294,18 @@ def preferences_by_user(user_ids: list[UUID]) -> dict[UUID, CommunicationPrefere
 
 
 def delivery_visible_to(actor: Any) -> QuerySet[Delivery]:
-    """Admins see every delivery; company staff and agents their companies'; anyone the
-    ones they sent or received."""
-    return _company_scoped(Delivery, actor, "sent_by", "recipient")
+    """Admins see every delivery; company staff and branch heads their companies'; anyone
+    the ones they sent or received, and an agent those to the leads assigned to them (a
+    delivery carries a lead's address and the message: another agent's are not theirs)."""
+    if is_admin(actor):
+        return Delivery.objects.all()
+    if not getattr(actor, "is_authenticated", False):
+        return Delivery.objects.none()
+    visible = Q(sent_by=actor) | Q(recipient=actor) | Q(lead__assigned_agent_id=actor.pk)
+    company_ids = company_ids_with_roles(actor, COMPANY_STAFF_ROLES)
+    if company_ids:
+        visible |= Q(company_id__in=company_ids)
+    return Delivery.objects.filter(visible)
 
 
 def delivery_list_for_actor(*, actor: Any, filters: DeliveryFilters, outbox: bool = False) -> QuerySet[Delivery]:

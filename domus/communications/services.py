@@ -520,7 +520,8 @@ def _address(channel: str, contact: Any, preference: CommunicationPreference | N
         return contact.email
     if channel == "telegram":
         return preference.telegram_chat_id if preference else ""
-    return contact.phone
+    # Sent in E.164: a number stored as dialled (``00254...``) reaches the same phone.
+    return normalize_address(channel, contact.phone)
 
 
 MISSING_ADDRESS = {

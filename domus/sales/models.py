@@ -200,6 +200,8 @@ class Deal(BaseModel):
                 condition=Q(commission_rate__isnull=True) | Q(commission_rate__gte=0, commission_rate__lte=100),
                 name="deal_commission_rate_range",
             ),
+            # One sale (an accepted offer, or the signed contract drawn from it) closes one deal.
+            models.UniqueConstraint(fields=["offer"], condition=Q(status="closed_won"), name="deal_one_won_per_offer"),
         ]
 
     def __str__(self) -> str:

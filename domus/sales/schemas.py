@@ -170,8 +170,10 @@ class DealIn(Schema):
     title: str = Field("", max_length=200)
     amount: Decimal | None = Field(None, ge=0, le=MAX_MONEY, decimal_places=2)
     currency: CurrencyCode | None = None
-    commission_rate: Decimal | None = Field(None, ge=0, le=100, decimal_places=2)
-    listing_agent_id: UUID | None = None
+    commission_rate: Decimal | None = Field(
+        None, ge=0, le=100, decimal_places=2, description="Company staff and admins only (403 for others)."
+    )
+    listing_agent_id: UUID | None = Field(None, description="Always the listing's agent; another is a 400.")
     selling_agent_id: UUID | None = None
     status: DealStatus = DealStatus.LEAD
     note: str = Field("", max_length=2000)
@@ -179,7 +181,8 @@ class DealIn(Schema):
 
 class DealStatusIn(Schema):
     """The next status; the accepted offer or the contract may be attached as the deal
-    advances (the amount then follows them unless given)."""
+    advances (the amount then follows them unless given). ``closed_won`` needs an accepted
+    offer or a signed contract and takes its amount (``amount`` then is a 400)."""
 
     status: DealStatus
     note: str = Field("", max_length=2000)

@@ -11,7 +11,7 @@ from domus.audit.services import audit_create, audit_record, audit_snapshot, aud
 from domus.core.exceptions import Conflict, PermissionDenied, ValidationFailed, reject_unknown_fields
 from domus.core.policies import is_admin
 from domus.core.roles import Role
-from domus.organizations.selectors import company_exists, company_ids_for_user
+from domus.organizations.selectors import company_exists, company_ids_for_user, is_company_staff
 
 PROFILE_FIELDS = frozenset({"bio", "avatar_url", "date_of_birth", "address", "city", "country", "language", "timezone"})
 AGENT_PROFILE_FIELDS = frozenset(
@@ -29,6 +29,8 @@ AGENT_PROFILE_FIELDS = frozenset(
 )
 # The platform's judgement of an agent, not the agent's own claim.
 ADMIN_ONLY_AGENT_FIELDS = ("rating", "is_verified")
+# What the agent's company pays them: set by its staff, never by the agent.
+COMPANY_STAFF_AGENT_FIELDS = ("commission_rate",)
 
 
 def _full_clean(instance: models.Model, *, exclude: list[str]) -> None:
@@ -120,6 +122,31 @@ def _check_admin_only(actor: Any, fields: dict[str, Any], current: AgentProfile)
         raise PermissionDenied(f"Only platform admins can set {' and '.join(changed)}.")
 
 
+def _changed(fields: dict[str, Any], current: AgentProfile) -> list[str]:
+    return [name for name, value in fields.items() if value != getattr(current, name)]
+
+
+def _check_company_staff_only(actor: Any, fields: dict[str, Any], current: AgentProfile) -> None:
+    """The commission rate is set by the staff of the profile's company (and platform
+    admins); the agent may send the current value back. Staff who are not the agent
+    change nothing else (403 naming the fields)."""
+    changed = _changed(fields, current)
+    rate_fields = [name for name in changed if name in COMPANY_STAFF_AGENT_FIELDS]
+    if rate_fields and not is_company_staff(actor, current.company_id):
+        raise PermissionDenied(
+            "Only the staff of the agent's company set the commission rate.",
+            errors={name: ["Set by company staff, branch heads or admins only."] for name in rate_fields},
+        )
+    if is_admin(actor) or getattr(actor, "pk", None) == current.user_id:
+        return
+    others = [name for name in changed if name not in COMPANY_STAFF_AGENT_FIELDS]
+    if others:
+        raise PermissionDenied(
+            "Company staff change only the commission rate of an agent's profile.",
+            errors={name: ["Only the agent or an admin changes this."] for name in others},
+        )
+
+
 def _check_company(actor: Any, agent: User, company_id: UUID | None) -> None:
     """The company must exist; an agent (not an admin) may only name a company they
     are an active member of."""
@@ -134,15 +161,17 @@ def _check_company(actor: Any, agent: User, company_id: UUID | None) -> None:
 
 
 def _clean_fields(fields: dict[str, Any]) -> dict[str, Any]:
-    """Drop ``None`` for the admin-only fields (meaning: leave as is)."""
-    return {k: v for k, v in fields.items() if not (k in ADMIN_ONLY_AGENT_FIELDS and v is None)}
+    """Drop ``None`` for the admin-only and company-staff fields (meaning: leave as is)."""
+    kept = (*ADMIN_ONLY_AGENT_FIELDS, *COMPANY_STAFF_AGENT_FIELDS)
+    return {k: v for k, v in fields.items() if not (k in kept and v is None)}
 
 
 @transaction.atomic
 def agent_profile_create(*, actor: Any, user: User, company_id: UUID | None = None, **fields: Any) -> AgentProfile:
     """Create the agent profile of ``user``, who must have the ``agent`` role; one per
     agent (409 for a second). ``rating`` and ``is_verified`` are set by platform admins
-    only (403); ``company_id`` must name an existing company (400)."""
+    only, ``commission_rate`` by the staff of the profile's company or admins (403);
+    ``company_id`` must name an existing company (400)."""
     reject_unknown_fields(fields, AGENT_PROFILE_FIELDS - {"company_id"}, "agent profile")
     fields = _clean_fields(fields)
     if user.role != Role.AGENT:
@@ -151,6 +180,7 @@ def agent_profile_create(*, actor: Any, user: User, company_id: UUID | None = No
         raise Conflict(AGENT_PROFILE_EXISTS)
     agent_profile = AgentProfile(user=user, company_id=company_id)
     _check_admin_only(actor, fields, agent_profile)
+    _check_company_staff_only(actor, fields, agent_profile)
     _check_company(actor, user, company_id)
     for name, value in fields.items():
         setattr(agent_profile, name, value)
@@ -163,10 +193,12 @@ def agent_profile_create(*, actor: Any, user: User, company_id: UUID | None = No
 @transaction.atomic
 def agent_profile_update(*, actor: Any, agent_profile: AgentProfile, **fields: Any) -> AgentProfile:
     """Change some of an agent profile's fields, under the rules of
-    :func:`agent_profile_create`."""
+    :func:`agent_profile_create`; the staff of the profile's company change only its
+    commission rate."""
     reject_unknown_fields(fields, AGENT_PROFILE_FIELDS, "agent profile")
     fields = _clean_fields(fields)
     _check_admin_only(actor, fields, agent_profile)
+    _check_company_staff_only(actor, fields, agent_profile)
     if "company_id" in fields and fields["company_id"] != agent_profile.company_id:
         _check_company(actor, agent_profile.user, fields["company_id"])
     before = audit_snapshot(agent_profile)

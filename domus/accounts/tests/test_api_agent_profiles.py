@@ -8,6 +8,8 @@ from domus.accounts.models import AgentProfile
 from domus.accounts.tests.factories import AgentProfileFactory, UserFactory
 from domus.core.exceptions import ErrorCode
 from domus.core.roles import Role
+from domus.organizations import services as org_services
+from domus.organizations.tests.factories import CompanyFactory, MembershipFactory
 
 AGENTS = "/api/v1/accounts/agent-profiles/"
 
@@ -102,7 +104,6 @@ def test_an_agent_creates_their_own_profile_once(agent_client, agent, member_com
         "agency_name": "Acme Realty",
         "specialties": [" Rentals ", "rentals", "Land"],
         "languages": ["en", "sw"],
-        "commission_rate": "2.50",
     }
 
     response = agent_client.post_json(AGENTS, body)
@@ -110,7 +111,7 @@ def test_an_agent_creates_their_own_profile_once(agent_client, agent, member_com
     assert response.status_code == 201, response.content
     created = AgentProfile.objects.get(user=agent)
     assert created.specialties == ["Rentals", "Land"]
-    assert (created.company_id, created.commission_rate, created.rating) == (member_company.id, Decimal("2.50"), 0)
+    assert (created.company_id, created.commission_rate, created.rating) == (member_company.id, 0, 0)
     row = audit_log.objects.get(action="create", resource_type="accounts.agentprofile")
     assert row.company_id == member_company.id
 
@@ -154,6 +155,7 @@ def test_admins_create_one_for_any_agent_and_set_the_rating(admin_client, agent,
         ({"languages": [f"l{n}" for n in range(21)]}, 400, "languages"),
         ({"rating": "4.00"}, 403, None),
         ({"is_verified": True}, 403, None),
+        ({"commission_rate": "2.50"}, 403, "commission_rate"),
     ],
 )
 def test_agent_profile_create_refusals(agent_client, body, status, field):
@@ -231,3 +233,60 @@ def test_the_agent_or_an_admin_deletes(agent_client, admin_client, own, audit_lo
     other = AgentProfileFactory()
     assert admin_client.delete(url(other)).status_code == 204
     assert not AgentProfile.objects.exists()
+
+
+# Commission rate: the company's staff set it --------------------------------------------
+
+
+@pytest.fixture
+def rated(agent, member_company):
+    return AgentProfileFactory(user=agent, company=member_company, commission_rate=Decimal("3.00"))
+
+
+def test_an_agent_cannot_set_their_own_commission_rate(agent_client, rated, audit_log):
+    before = snapshot()
+    answers = [
+        agent_client.patch_json(url(rated), {"commission_rate": "100.00"}),
+        agent_client.put_json(url(rated), {"agency_name": "Solo", "commission_rate": "10.00"}),
+    ]
+
+    assert [a.status_code for a in answers] == [403, 403]
+    assert all(a.json()["code"] == ErrorCode.PERMISSION_ERROR for a in answers)
+    assert all(list(a.json()["errors"]) == ["commission_rate"] for a in answers)
+    rated.refresh_from_db()
+    assert rated.commission_rate == Decimal("3.00")
+    assert snapshot() == before
+    assert not audit_log.objects.filter(action="update").exists()
+    # Sending the current rate back (or none, on PUT) is no change.
+    assert agent_client.patch_json(url(rated), {"commission_rate": "3.00", "bio": "Hi"}).status_code == 200
+    assert agent_client.put_json(url(rated), {"agency_name": "Solo"}).status_code == 200
+    rated.refresh_from_db()
+    assert (rated.commission_rate, rated.agency_name) == (Decimal("3.00"), "Solo")
+
+
+def test_the_companys_staff_set_the_rate_and_nothing_else(client_for, admin_user, company, rated, audit_log):
+    staff = UserFactory(role=Role.STAFF)
+    org_services.membership_create(actor=admin_user, company=company, user=staff, role=Role.STAFF)
+    api = client_for(staff)
+
+    set_rate = api.patch_json(url(rated), {"commission_rate": "4.50"})
+    bio = api.patch_json(url(rated), {"bio": "Edited by staff", "commission_rate": "4.50"})
+
+    assert set_rate.status_code == 200, set_rate.content
+    assert set_rate.json()["commission_rate"] == "4.50"
+    assert (bio.status_code, list(bio.json()["errors"])) == (403, ["bio"])
+    rated.refresh_from_db()
+    assert (rated.commission_rate, rated.bio) == (Decimal("4.50"), "")
+    assert audit_log.objects.filter(action="update", actor_id=staff.id).count() == 1
+
+
+def test_staff_of_another_company_cannot_set_the_rate(client_for, rated):
+    outsider = MembershipFactory(company=CompanyFactory(), role=Role.STAFF).user
+    before = snapshot()
+
+    response = client_for(outsider).patch_json(url(rated), {"commission_rate": "50.00"})
+
+    assert response.status_code == 403
+    rated.refresh_from_db()
+    assert rated.commission_rate == Decimal("3.00")
+    assert snapshot() == before

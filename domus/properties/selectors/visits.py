@@ -5,7 +5,9 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from django.db.models import Q, QuerySet
+from django.contrib.auth import get_user_model
+from django.db.models import Count, Q, QuerySet
+from django.utils import timezone
 
 from domus.core.exceptions import NotFound
 from domus.core.filtering import filter_list
@@ -59,6 +61,29 @@ def bookable_listing(listing_id: UUID) -> Listing | None:
     """The live, published, public listing a visit may be booked for, locked until the
     end of the transaction (bookings of one listing queue behind each other)."""
     return Listing.objects.select_for_update().filter(public_listing_q(), pk=listing_id).first()
+
+
+def lock_customer(customer_id: UUID) -> None:
+    """Lock the customer's user row until the end of the transaction: one customer's
+    bookings queue behind each other, so their caps hold under concurrency. Taken before
+    any listing or visit lock (the fixed order: customer, listing, visit)."""
+    get_user_model().objects.select_for_update().filter(pk=customer_id).values_list("pk").first()
+
+
+def open_visit_counts(
+    *, customer_id: UUID, listing_id: UUID, agent_id: UUID, exclude_id: UUID | None = None
+) -> tuple[int, int]:
+    """How many open visits (requested or confirmed, not yet started) the customer holds
+    for the listing, and with the agent."""
+    queryset = Visit.objects.filter(
+        customer_id=customer_id, status__in=ACTIVE_VISIT_STATUSES, starts_at__gt=timezone.now()
+    )
+    if exclude_id is not None:
+        queryset = queryset.exclude(pk=exclude_id)
+    counts = queryset.aggregate(
+        listing=Count("pk", filter=Q(listing_id=listing_id)), agent=Count("pk", filter=Q(agent_id=agent_id))
+    )
+    return counts["listing"], counts["agent"]
 
 
 def visit_for_update(visit_id: UUID) -> Visit:

@@ -1,12 +1,15 @@
 """Every write of visits (viewings). A visit holds its slot while requested or
 confirmed; no two such visits overlap for one agent or one listing: checked here
 inside the transaction, and on PostgreSQL guaranteed by exclusion constraints whose
-violation (a concurrent booking) answers the same 409."""
+violation (a concurrent booking) answers the same 409. One customer holds a capped
+number of open (not yet started) visits per listing and per agent, checked under a lock
+of the customer's row (locks are taken in one order: customer, listing, visit)."""
 
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import UUID
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
@@ -14,7 +17,13 @@ from domus.audit.services import audit_create, audit_record, audit_snapshot, aud
 from domus.core.events import publish
 from domus.core.exceptions import Conflict, ValidationFailed
 from domus.properties.models import Visit, VisitStatus
-from domus.properties.selectors.visits import bookable_listing, overlapping_visit, visit_for_update
+from domus.properties.selectors.visits import (
+    bookable_listing,
+    lock_customer,
+    open_visit_counts,
+    overlapping_visit,
+    visit_for_update,
+)
 
 VISIT_REQUESTED = "visit.requested"
 VISIT_CONFIRMED = "visit.confirmed"
@@ -60,6 +69,27 @@ def _slot_free(*, visit: Visit, starts_at: datetime, ends_at: datetime) -> None:
         raise Conflict(SLOT_TAKEN, errors={"starts_at": [f"Taken from {clash.starts_at:%Y-%m-%dT%H:%M}Z."]})
 
 
+def _within_caps(visit: Visit) -> None:
+    """409 when the customer already holds as many open visits as allowed for the
+    listing or with its agent (the caller holds the customer's lock)."""
+    for_listing, with_agent = open_visit_counts(
+        customer_id=visit.customer_id,
+        listing_id=visit.listing_id,
+        agent_id=visit.agent_id,
+        exclude_id=visit.pk if not visit._state.adding else None,
+    )
+    if for_listing >= settings.VISIT_MAX_OPEN_PER_LISTING:
+        raise Conflict(
+            f"You already have {for_listing} open viewing requests for this listing.",
+            errors={"listing_id": [f"At most {settings.VISIT_MAX_OPEN_PER_LISTING} open per listing."]},
+        )
+    if with_agent >= settings.VISIT_MAX_OPEN_PER_AGENT:
+        raise Conflict(
+            f"You already have {with_agent} open viewing requests with this listing's agent.",
+            errors={"listing_id": [f"At most {settings.VISIT_MAX_OPEN_PER_AGENT} open per agent."]},
+        )
+
+
 def _save(visit: Visit) -> None:
     try:
         with transaction.atomic():
@@ -97,7 +127,10 @@ def _payload(visit: Visit, actor: Any, **extra: Any) -> dict[str, Any]:
 @transaction.atomic
 def visit_create(*, actor: Any, listing_id: UUID, starts_at: datetime, ends_at: datetime, note: str = "") -> Visit:
     """Request a viewing of a published listing, shown by the listing's agent (400 when
-    it has none); 409 when the slot overlaps an active visit of the agent or listing."""
+    it has none); 409 when the slot overlaps an active visit of the agent or listing, or
+    when the customer already holds their cap of open visits for the listing or with its
+    agent."""
+    lock_customer(actor.pk)
     listing = bookable_listing(listing_id)
     if listing is None:
         raise ValidationFailed("Unknown listing.", errors={"listing_id": ["No published listing with this id."]})
@@ -114,6 +147,7 @@ def visit_create(*, actor: Any, listing_id: UUID, starts_at: datetime, ends_at: 
         ends_at=ends_at,
         note=note.strip(),
     )
+    _within_caps(visit)
     _slot_free(visit=visit, starts_at=starts_at, ends_at=ends_at)
     _save(visit)
     audit_create(actor=actor, instance=visit, company_id=listing.company_id)
@@ -128,6 +162,9 @@ def _reschedule(*, actor: Any, visit: Visit, starts_at: datetime, ends_at: datet
             errors={"status": [f"Allowed next statuses: {', '.join(visit.allowed_next_statuses()) or 'none'}."]},
         )
     starts_at, ends_at = _valid_slot(starts_at, ends_at)
+    if visit.starts_at <= timezone.now():
+        # A visit whose time has passed holds no place under the caps; moved ahead it does.
+        _within_caps(visit)
     _slot_free(visit=visit, starts_at=starts_at, ends_at=ends_at)
     previous = {"previous_starts_at": visit.starts_at.isoformat(), "previous_ends_at": visit.ends_at.isoformat()}
     visit.starts_at, visit.ends_at = starts_at, ends_at
@@ -141,6 +178,7 @@ def _reschedule(*, actor: Any, visit: Visit, starts_at: datetime, ends_at: datet
 def visit_reschedule(*, actor: Any, visit: Visit, starts_at: datetime, ends_at: datetime) -> Visit:
     """Move an active visit to a new slot (same rules as a request). When the customer
     moves it, it waits for the agent's confirmation again."""
+    lock_customer(visit.customer_id)
     visit = visit_for_update(visit.pk)
     before = audit_snapshot(visit)
     previous = _reschedule(actor=actor, visit=visit, starts_at=starts_at, ends_at=ends_at)
@@ -153,6 +191,7 @@ def visit_reschedule(*, actor: Any, visit: Visit, starts_at: datetime, ends_at: 
 @transaction.atomic
 def visit_update(*, actor: Any, visit: Visit, **fields: Any) -> Visit:
     """Change a visit's note and/or its slot (a new slot is a reschedule)."""
+    lock_customer(visit.customer_id)
     visit = visit_for_update(visit.pk)
     before = audit_snapshot(visit)
     previous = None

@@ -1,4 +1,8 @@
-"""Deals (the seeds' "transactions") with their status history, and the commissions of closed ones."""
+"""Deals (the seeds' "transactions") with their status history, and the commissions of closed ones.
+
+What a deal pays is not the caller's to say: commission rates are set by company staff,
+the listing agent is the listing's, and a deal closes won only through an accepted offer
+or a signed contract, at its amount; the commissions are computed from that."""
 
 from decimal import Decimal
 from typing import Any
@@ -6,17 +10,22 @@ from uuid import UUID
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from domus.accounts.selectors import active_user
 from domus.audit.services import audit_create, audit_snapshot, audit_update
 from domus.core.events import actor_id
-from domus.core.exceptions import Conflict, NotFound, ValidationFailed
+from domus.core.exceptions import Conflict, NotFound, PermissionDenied, ValidationFailed
 from domus.core.money import quantize
 from domus.crm import selectors as crm_selectors
 from domus.crm.services import lead_mark_won
-from domus.organizations.selectors import COMPANY_WORKER_ROLES, is_company_worker, user_company_role
+from domus.organizations.selectors import (
+    COMPANY_WORKER_ROLES,
+    is_company_staff,
+    is_company_worker,
+    user_company_role,
+)
 from domus.properties import selectors as property_selectors
 from domus.sales import selectors
 from domus.sales.models import (
@@ -25,10 +34,12 @@ from domus.sales.models import (
     CommissionRole,
     CommissionStatus,
     Contract,
+    ContractStatus,
     Deal,
     DealStatus,
     DealStatusChange,
     Offer,
+    OfferStatus,
 )
 from domus.sales.services.events import (
     COMMISSION_APPROVED,
@@ -47,6 +58,15 @@ def _agent(company_id: UUID, user_id: UUID | None, field: str) -> Any:
     if user is None or user_company_role(user, company_id) not in COMPANY_WORKER_ROLES:
         raise ValidationFailed("Unknown agent.", errors={field: ["Not an agent or staff of this company."]})
     return user
+
+
+def _staff_only_rate(actor: Any, company_id: UUID, commission_rate: Decimal | None) -> None:
+    """Commission rates are the company's to set (its staff, branch heads, platform admins)."""
+    if commission_rate is not None and not is_company_staff(actor, company_id):
+        raise PermissionDenied(
+            "Only the company's staff set commission rates.",
+            errors={"commission_rate": ["Set by company staff, branch heads or admins only."]},
+        )
 
 
 def _history(deal: Deal, *, actor: Any, from_status: str, to_status: str, note: str) -> None:
@@ -80,7 +100,8 @@ def deal_create(
     note: str = "",
 ) -> Deal:
     """Record a deal on one of the company's listings, at any open stage; the first history
-    entry says where it started."""
+    entry says where it started. Its listing agent is the listing's (400 for another);
+    ``commission_rate`` is for company staff only (403 for anyone else)."""
     if status in CLOSED_DEAL_STATUSES:
         raise ValidationFailed("A deal starts open.", errors={"status": ["Close it with a status change."]})
     try:
@@ -90,6 +111,12 @@ def deal_create(
     company_id = listing.company_id
     if company_id is None or not is_company_worker(actor, company_id):
         raise ValidationFailed("Unknown listing.", errors={"listing_id": ["Not a listing of your company."]})
+    _staff_only_rate(actor, company_id, commission_rate)
+    if listing_agent_id is not None and listing_agent_id != listing.agent_id:
+        raise ValidationFailed(
+            "The listing agent is the listing's agent.",
+            errors={"listing_agent_id": ["Not writable: a deal's listing agent is its listing's agent."]},
+        )
     if unit_id is not None:
         try:
             property_selectors.unit_get_for_listing(listing=listing, unit_id=unit_id)
@@ -125,7 +152,7 @@ def deal_create(
         amount=quantize(amount),
         currency=currency or (offer.currency if offer else listing.currency),
         commission_rate=commission_rate,
-        listing_agent=_agent(company_id, listing_agent_id, "listing_agent_id") if listing_agent_id else listing.agent,
+        listing_agent=listing.agent,
         selling_agent=_agent(company_id, selling_agent_id, "selling_agent_id"),
         status=status,
         created_by=actor,
@@ -133,6 +160,37 @@ def deal_create(
     _history(deal, actor=actor, from_status="", to_status=status, note=note)
     audit_create(actor=actor, instance=deal, company_id=company_id)
     return deal
+
+
+def _close_won_basis(deal: Deal) -> None:
+    """Set the deal's amount and currency from what sold it: its signed contract, else its
+    accepted offer (409 when it has neither)."""
+    contract = deal.contract
+    if contract is not None and contract.status == ContractStatus.SIGNED:
+        deal.offer = contract.offer
+        deal.amount, deal.currency = contract.price, contract.currency
+        return
+    offer = deal.offer
+    if offer is not None and offer.status == OfferStatus.ACCEPTED:
+        deal.amount, deal.currency = offer.amount, offer.currency
+        return
+    raise Conflict(
+        "A deal closes won only through an accepted offer or a signed contract.",
+        errors={"status": ["Attach the accepted offer (offer_id) or the signed contract (contract_id)."]},
+    )
+
+
+def _save_deal(deal: Deal) -> None:
+    try:
+        with transaction.atomic():
+            deal.save()
+    except IntegrityError:
+        if Deal.objects.filter(offer_id=deal.offer_id, status=DealStatus.CLOSED_WON).exclude(pk=deal.pk).exists():
+            raise Conflict(
+                "This sale already closed another deal.",
+                errors={"offer_id": ["Another deal closed won through this offer."]},
+            ) from None
+        raise
 
 
 @transaction.atomic
@@ -148,7 +206,9 @@ def deal_status_change(
 ) -> Deal:
     """Move a deal one step along its lifecycle (409 with the allowed next statuses
     otherwise), optionally attaching its offer or contract (the amount follows them unless
-    given). Closing it won computes its commissions and marks its lead won."""
+    given). Closing it won needs an accepted offer or a signed contract (409 otherwise),
+    whose amount it closes at (400 for an ``amount`` given then); it computes the
+    commissions and marks the lead won. One sale closes one deal (409 for a second)."""
     deal = selectors.deal_for_update(deal.pk)
     allowed = deal.allowed_next_statuses()
     if status not in allowed:
@@ -158,6 +218,11 @@ def deal_status_change(
                 "status": [f"Allowed next statuses: {', '.join(allowed) or 'none'}."],
                 "allowed_next_statuses": allowed,
             },
+        )
+    if status == DealStatus.CLOSED_WON and amount is not None:
+        raise ValidationFailed(
+            "A deal closes at the amount of its sale.",
+            errors={"amount": ["Not writable at closing: the accepted offer's or signed contract's amount applies."]},
         )
     before = audit_snapshot(deal)
     if offer_id is not None:
@@ -173,11 +238,13 @@ def deal_status_change(
         deal.amount, deal.currency = deal.contract.price, deal.contract.currency
     if amount is not None:
         deal.amount = quantize(amount)
+    if status == DealStatus.CLOSED_WON:
+        _close_won_basis(deal)
     old = deal.status
     deal.status = status
     if status in CLOSED_DEAL_STATUSES:
         deal.closed_at = timezone.now()
-    deal.save()
+    _save_deal(deal)
     _history(deal, actor=actor, from_status=old, to_status=status, note=note)
     audit_update(actor=actor, instance=deal, before=before, action="status", company_id=deal.company_id)
     if status == DealStatus.CLOSED_WON:
@@ -197,19 +264,23 @@ def deal_status_change(
 # Commissions --------------------------------------------------------------------------------
 
 
-def _agent_rate(agent: Any) -> Decimal | None:
+def _agent_rate(agent: Any, company_id: UUID) -> Decimal | None:
+    """The rate the deal's company set on the agent's profile (one naming another company
+    was set by that company's staff, not this one's)."""
     profile = getattr(agent, "agent_profile", None) if agent is not None else None
-    rate = getattr(profile, "commission_rate", None)
-    return Decimal(rate) if rate else None
+    if profile is None or profile.company_id != company_id:
+        return None
+    return Decimal(profile.commission_rate) if profile.commission_rate else None
 
 
 def commissions_compute(*, actor: Any, deal: Deal) -> list[Commission]:
     """Split a closed deal's commission: the deal's rate, else the selling agent's, else the
-    default; shares from settings between the listing and selling agents, the company
-    keeping the rest (and the share of a missing agent). Amounts always add up to the total."""
+    listing agent's (as set by the deal's company on their profiles), else the default;
+    shares from settings between the listing and selling agents, the company keeping the
+    rest (and the share of a missing agent). Amounts always add up to the total."""
     rate = deal.commission_rate
     if rate is None:
-        rate = _agent_rate(deal.selling_agent) or _agent_rate(deal.listing_agent)
+        rate = _agent_rate(deal.selling_agent, deal.company_id) or _agent_rate(deal.listing_agent, deal.company_id)
     rate = Decimal(rate if rate is not None else settings.SALES_DEFAULT_COMMISSION_RATE)
     listing_share = Decimal(settings.SALES_COMMISSION_LISTING_SHARE)
     selling_share = Decimal(settings.SALES_COMMISSION_SELLING_SHARE)

@@ -2,7 +2,8 @@ from decimal import Decimal
 
 import pytest
 
-from domus.sales.models import Commission, CommissionStatus, Deal
+from domus.sales.models import Commission, CommissionStatus, Deal, OfferStatus
+from domus.sales.tests.factories import OfferFactory
 
 URL = "/api/v1/sales/commissions/"
 
@@ -13,8 +14,13 @@ def commissions(client_for, staff, listing, agent2):
     deal_id = api.post_json(
         "/api/v1/sales/deals/", {"listing_id": str(listing.id), "amount": "100000", "selling_agent_id": str(agent2.id)}
     ).json()["id"]
-    for status in ("offer", "under_contract", "closed_won"):
-        api.patch_json(f"/api/v1/sales/deals/{deal_id}/status/", {"status": status})
+    offer = OfferFactory(listing=listing, amount=Decimal("100000"), status=OfferStatus.ACCEPTED)
+    for step in (
+        {"status": "offer", "offer_id": str(offer.id)},
+        {"status": "under_contract"},
+        {"status": "closed_won"},
+    ):
+        assert api.patch_json(f"/api/v1/sales/deals/{deal_id}/status/", step).status_code == 200
     return {c.role: c for c in Commission.objects.filter(deal=Deal.objects.get(pk=deal_id))}
 
 

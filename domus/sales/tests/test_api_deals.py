@@ -4,7 +4,8 @@ import pytest
 
 from domus.accounts.tests.factories import AgentProfileFactory
 from domus.crm.tests.factories import LeadFactory
-from domus.sales.models import Commission, Deal, DealStatus, DealStatusChange
+from domus.sales.models import Commission, Deal, DealStatus, DealStatusChange, OfferStatus
+from domus.sales.tests.factories import OfferFactory
 
 URL = "/api/v1/sales/deals/"
 SEED = "/api/v1/transactions"
@@ -55,14 +56,20 @@ def test_closed_deals_do_not_move(client_for, staff, deal):
 
 
 def _close(api, deal) -> dict:
-    for status in ("offer", "under_contract", "closed_won"):
-        response = api.patch_json(f"{URL}{deal.id}/status/", {"status": status})
+    """Close the deal won through an accepted offer of its amount (attached at the offer step)."""
+    offer = OfferFactory(listing=deal.listing, amount=deal.amount, status=OfferStatus.ACCEPTED)
+    for step in (
+        {"status": "offer", "offer_id": str(offer.id)},
+        {"status": "under_contract"},
+        {"status": "closed_won"},
+    ):
+        response = api.patch_json(f"{URL}{deal.id}/status/", step)
         assert response.status_code == 200, response.content
     return response.json()
 
 
 def test_closing_won_splits_the_commission_by_the_agents_rate(client_for, staff, company, agent, agent2, listing):
-    AgentProfileFactory(user=agent2, commission_rate=Decimal("5.00"))
+    AgentProfileFactory(user=agent2, company=company, commission_rate=Decimal("5.00"))
     api = client_for(staff)
     created = api.post_json(
         URL, {"listing_id": str(listing.id), "amount": "1000000", "selling_agent_id": str(agent2.id)}
