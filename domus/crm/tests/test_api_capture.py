@@ -193,6 +193,8 @@ def test_a_capture_tells_the_assigned_agent(api_client, company, agent, django_c
             "company_id": str(company.id),
             "actor_id": None,
             "recipient_ids": [str(agent.id)],
+            "name": "A",
+            "status": "new",
         }
     ]
 
