@@ -243,6 +243,8 @@ if _email_backend.endswith("smtp.EmailBackend"):
     }
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Domus <no-reply@domus.local>")
 FRONTEND_URL = env.str("FRONTEND_URL", default="http://127.0.0.1:8000")
+# Browser origins that may open the WebSocket (a client without Origin is not a browser).
+WEBSOCKET_ALLOWED_ORIGINS = env.list("WEBSOCKET_ALLOWED_ORIGINS", default=[FRONTEND_URL])
 
 # Files -----------------------------------------------------------------------------
 STATIC_URL = "static/"

@@ -1,6 +1,6 @@
 """Analytics API: dashboards, stats and reports."""
 
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 from django.http import HttpRequest
 from django.utils import timezone
@@ -9,6 +9,7 @@ from ninja import Query, Router
 from domus.analytics.schemas import PriceTrendFilters, PriceTrendsOut
 from domus.core.errors import ErrorOut
 from domus.core.exceptions import ValidationFailed
+from domus.core.filtering import first_instant, last_instant
 from domus.properties.stats import price_trends
 
 router = Router(tags=["analytics"])
@@ -23,14 +24,14 @@ def _months_back(day: date, months: int) -> date:
     return date(index // 12, index % 12 + 1, 1)
 
 
-def _period(filters: PriceTrendFilters) -> tuple[date, date]:
+def _period(filters: PriceTrendFilters) -> tuple[date | datetime, date | datetime]:
     end = filters.end_date or timezone.now().date()
-    start = filters.start_date or _months_back(end, DEFAULT_PERIOD_MONTHS - 1)
-    if start > end:
+    start = filters.start_date or _months_back(last_instant(end).date(), DEFAULT_PERIOD_MONTHS - 1)
+    if first_instant(start) > last_instant(end):
         raise ValidationFailed(
             "The start date is after the end date.", errors={"start_date": ["Must be on or before end_date."]}
         )
-    if (end - start) > timedelta(days=MAX_PERIOD_DAYS):
+    if (last_instant(end) - first_instant(start)) > timedelta(days=MAX_PERIOD_DAYS):
         raise ValidationFailed(
             "The period is too long.", errors={"start_date": ["The period may span 10 years at most."]}
         )

@@ -1,12 +1,12 @@
 """Shapes of the audit API: the log rows, their filters and the export query."""
 
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any, Literal
 from uuid import UUID
 
 from ninja import Field, Schema
 
-from domus.core.filtering import ListFilters
+from domus.core.filtering import DateOrDateTime, ListFilters
 
 
 class AuditLogFilters(ListFilters):
@@ -17,8 +17,8 @@ class AuditLogFilters(ListFilters):
     resource_type: str | None = Field(None, max_length=64, description="Exact, e.g. 'organizations.company'.")
     resource_id: str | None = Field(None, max_length=64)
     action: str | None = Field(None, max_length=64)
-    start_date: date | datetime | None = Field(None, description="From this day (or instant) on, inclusive.")
-    end_date: date | datetime | None = Field(None, description="Up to the end of this day (or this instant).")
+    start_date: DateOrDateTime | None = Field(None, description="From this day (or instant) on, inclusive.")
+    end_date: DateOrDateTime | None = Field(None, description="Up to the end of this day (or this instant).")
     user_id: UUID | None = Field(None, description="The actor.")
     company_id: UUID | None = None
 

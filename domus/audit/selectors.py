@@ -1,28 +1,19 @@
 """Reads of the audit trail: the filtered list (also what the export streams) and
 one row."""
 
-from datetime import date, datetime, time
 from typing import Any
 from uuid import UUID
 
 from django.db.models import F, QuerySet
-from django.utils import timezone
 
 from domus.audit.models import AuditLog
 from domus.audit.policies import can_read_audit_log
 from domus.audit.schemas import AuditLogFilters
 from domus.core.exceptions import NotFound, ValidationFailed
-from domus.core.filtering import filter_list
+from domus.core.filtering import filter_list, first_instant, last_instant
 
 SEARCH_FIELDS = ("actor_repr", "resource_id", "action")
 ORDERING_FIELDS = ("created_at", "action", "resource_type")
-
-
-def _instant(value: date | datetime, *, end_of_day: bool) -> datetime:
-    """A bare date means the whole day; a naive time is UTC."""
-    if not isinstance(value, datetime):
-        value = datetime.combine(value, time.max if end_of_day else time.min)
-    return value if timezone.is_aware(value) else timezone.make_aware(value, timezone.UTC)
 
 
 def audit_log_visible_to(actor: Any) -> QuerySet[AuditLog]:
@@ -44,8 +35,8 @@ def audit_log_list_for_actor(*, actor: Any, filters: AuditLogFilters) -> QuerySe
         "company_id": filters.company_id,
     }
     queryset = queryset.filter(**{field: value for field, value in exact.items() if value is not None})
-    start = _instant(filters.start_date, end_of_day=False) if filters.start_date is not None else None
-    end = _instant(filters.end_date, end_of_day=True) if filters.end_date is not None else None
+    start = first_instant(filters.start_date) if filters.start_date is not None else None
+    end = last_instant(filters.end_date) if filters.end_date is not None else None
     if start is not None and end is not None and start > end:
         raise ValidationFailed(errors={"end_date": ["Must not be before start_date."]})
     if start is not None:

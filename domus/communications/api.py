@@ -395,10 +395,7 @@ def preference_update(request: HttpRequest, payload: PreferenceIn):
 @decorate_view(idempotent)
 def send_to_lead(request: HttpRequest, lead_id: UUID, payload: SendIn):
     require(policies.can_send_outreach(request.auth), "Only agents and staff message leads.")
-    result = services.outreach_send(actor=request.auth, lead_ids=[lead_id], **payload.model_dump())
-    if result["results"][0]["status"] == "not_found":
-        raise NotFound("Lead not found.")
-    return result
+    return services.outreach_send(actor=request.auth, lead_ids=[lead_id], missing_is_error=True, **payload.model_dump())
 
 
 @router.post(

@@ -26,6 +26,11 @@ from domus.communications import policies, realtime, selectors
 logger = logging.getLogger("domus.communications.consumers")
 
 UNAUTHENTICATED_CLOSE_CODE = 4401
+AUTH_ERRORS = {
+    "token_missing": "Send an access token (?token=<jwt> or the bearer subprotocol).",
+    "token_expired": "The access token expired.",
+    "token_invalid": "The access token is not valid.",
+}
 MAX_FRAME_BYTES = 16 * 1024
 MAX_SUBSCRIPTIONS = 200
 
@@ -87,6 +92,13 @@ class RealtimeConsumer(AsyncWebsocketConsumer):
     async def connect(self) -> None:
         user = self.scope.get("user")
         if not getattr(user, "is_authenticated", False):
+            # Accepted, then closed: a refused handshake reaches a client as a bare failure,
+            # while 4401 after an error frame tells it to get a fresh token and reconnect.
+            await self.accept(subprotocol=self.scope.get("accepted_subprotocol"))
+            code = self.scope.get("auth_error") or "token_missing"
+            await self._send(
+                {"type": "error", "code": code, "detail": AUTH_ERRORS.get(code, AUTH_ERRORS["token_invalid"])}
+            )
             await self.close(code=UNAUTHENTICATED_CLOSE_CODE)
             return
         self.user = user
@@ -101,7 +113,7 @@ class RealtimeConsumer(AsyncWebsocketConsumer):
 
     async def _close_at(self, exp: float) -> None:
         await asyncio.sleep(max(0.0, exp - time.time()))
-        await self._send({"type": "error", "code": "token_expired", "detail": "The access token expired."})
+        await self._send({"type": "error", "code": "token_expired", "detail": AUTH_ERRORS["token_expired"]})
         await self.close(code=UNAUTHENTICATED_CLOSE_CODE)
 
     async def disconnect(self, code: int) -> None:

@@ -10,7 +10,7 @@ from ninja import Field, Schema
 from pydantic import field_validator, model_validator
 
 from domus.communications.models import Channel, DeliveryStatus, TicketPriority, TicketStatus
-from domus.core.filtering import ListFilters
+from domus.core.filtering import DateOrDateTime, ListFilters
 
 ChannelName = Literal["email", "sms", "whatsapp", "telegram", "voice"]
 
@@ -85,13 +85,13 @@ class MessageOut(Schema):
 
 class MessageFilters(ListFilters):
     conversation_id: UUID | None = None
-    before: datetime | None = Field(None, description="Only messages older than this (cursor paging).")
+    before: DateOrDateTime | None = Field(None, description="Only messages older than this (a date: that day).")
     before_id: UUID | None = Field(
         None,
         description="Stable cursor: only the messages listed after this one (newest first); pass the id of "
         "the last message of a page. Takes precedence over `before`.",
     )
-    after: datetime | None = Field(None, description="Only messages newer than this.")
+    after: DateOrDateTime | None = Field(None, description="Only messages newer than this (a date: that day).")
     unread: bool | None = None
 
 

@@ -50,7 +50,7 @@ from domus.communications.schemas import (
 )
 from domus.core.aggregates import Median
 from domus.core.exceptions import NotFound, ValidationFailed
-from domus.core.filtering import filter_list
+from domus.core.filtering import filter_list, first_instant, last_instant
 from domus.core.policies import is_admin
 from domus.core.roles import Role
 
@@ -148,9 +148,9 @@ def message_list_for_actor(*, actor: Any, filters: MessageFilters) -> QuerySet[M
             raise ValidationFailed("Unknown cursor.", errors={"before_id": ["No message with this id."]})
         queryset = queryset.filter(Q(created_at__lt=cursor) | Q(created_at=cursor, id__lt=filters.before_id))
     elif filters.before is not None:
-        queryset = queryset.filter(created_at__lt=filters.before)
+        queryset = queryset.filter(created_at__lt=first_instant(filters.before))
     if filters.after is not None:
-        queryset = queryset.filter(created_at__gt=filters.after)
+        queryset = queryset.filter(created_at__gt=last_instant(filters.after))
     if filters.unread is not None:
         queryset = queryset.filter(is_read=not filters.unread)
     return filter_list(

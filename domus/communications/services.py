@@ -3,6 +3,7 @@ tickets, preferences and outbound deliveries."""
 
 import hashlib
 import json
+from collections import Counter
 from datetime import datetime, time, timedelta
 from typing import Any
 from uuid import NAMESPACE_URL, UUID, uuid5
@@ -41,7 +42,7 @@ from domus.communications.selectors import (
     ticket_visible_to,
 )
 from domus.core.events import current_event_id, event_payload, publish
-from domus.core.exceptions import Conflict, PermissionDenied, RateLimited, ValidationFailed
+from domus.core.exceptions import Conflict, NotFound, PermissionDenied, RateLimited, ValidationFailed
 from domus.core.ids import uuid7
 from domus.core.policies import is_admin
 from domus.core.throttling import hit, parse_rate
@@ -567,13 +568,15 @@ def outreach_send(
     subject: str = "",
     purpose: str = PURPOSE_TRANSACTIONAL,
     template: dict[str, Any] | None = None,
+    missing_is_error: bool = False,
 ) -> dict[str, Any]:
     """Queue ``message`` to each lead on ``channel``: one delivery record per recipient,
     refused (with the reason) when the lead has no address on the channel, opted out, is
     in quiet hours or (``purpose="marketing"``) gave no marketing consent; the rest are
     sent by Celery in batches (as the approved ``template`` on WhatsApp when given).
-    Leads ``actor`` may not see are answered ``not_found``.
-    Answers the batch and the per-recipient results."""
+    Leads ``actor`` may not see are answered ``not_found`` (``NotFound`` before anything is
+    written with ``missing_is_error``). The send is audited once per company whose leads
+    it reached. Answers the batch and the per-recipient results."""
     from domus.crm.selectors import lead_contacts
 
     if "\n" in subject or "\r" in subject:
@@ -585,6 +588,8 @@ def outreach_send(
             errors={"lead_ids": [f"At most {settings.MESSAGING_MAX_BULK_RECIPIENTS} leads per request."]},
         )
     contacts = lead_contacts(actor=actor, lead_ids=unique_ids)
+    if missing_is_error and len(contacts) < len(unique_ids):
+        raise NotFound("Lead not found.")
     preferences = preferences_by_user([c.user_id for c in contacts.values() if c.user_id])
     addresses = {
         lead_id: _address(channel, c, preferences.get(c.user_id) if c.user_id else None)
@@ -627,17 +632,19 @@ def outreach_send(
             queued = [str(r.id) for r in chunk if r.status == DeliveryStatus.QUEUED]
             if queued:
                 transaction.on_commit(lambda ids=queued: _enqueue(ids), robust=True)
-        audit_record(
-            actor=actor,
-            action="send",
-            resource_type=Delivery._meta.label_lower,
-            resource_id=batch_id,
-            changes={
-                "channel": {"before": None, "after": channel},
-                "purpose": {"before": None, "after": purpose},
-                "recipients": {"before": None, "after": len(rows)},
-            },
-        )
+        for company_id, count in Counter(row.company_id for row in rows).items():
+            audit_record(
+                actor=actor,
+                action="send",
+                resource_type=Delivery._meta.label_lower,
+                resource_id=batch_id,
+                changes={
+                    "channel": {"before": None, "after": channel},
+                    "purpose": {"before": None, "after": purpose},
+                    "recipients": {"before": None, "after": count},
+                },
+                company_id=company_id,
+            )
     queued_count = sum(1 for r in rows if r.status == DeliveryStatus.QUEUED)
     return {
         "batch_id": batch_id,

@@ -9,37 +9,12 @@ from typing import Any
 from django.utils import timezone
 
 from domus.communications import realtime, selectors, services
+from domus.communications.notices import NOTICES, notice
 from domus.core.events import subscribe
 from domus.crm import selectors as crm_selectors
 from domus.finance import selectors as finance_selectors
 from domus.sales import selectors as sales_selectors
 
-# event -> (notification type, title)
-NOTIFICATIONS: dict[str, tuple[str, str]] = {
-    "visit.requested": ("visit", "New viewing request"),
-    "visit.confirmed": ("visit", "Viewing confirmed"),
-    "visit.rescheduled": ("visit", "Viewing rescheduled"),
-    "visit.cancelled": ("visit", "Viewing cancelled"),
-    "visit.completed": ("visit", "Viewing completed"),
-    "offer.received": ("offer", "New offer received"),
-    "offer.countered": ("offer", "Offer countered"),
-    "offer.accepted": ("offer", "Offer accepted"),
-    "offer.declined": ("offer", "Offer declined"),
-    "offer.expired": ("offer", "Offer expired"),
-    "contract.signed": ("contract", "Contract signed"),
-    "deal.status_changed": ("deal", "Deal status changed"),
-    "commission.approved": ("commission", "Commission approved"),
-    "lead.assigned": ("lead", "A lead was assigned to you"),
-    "lead.captured": ("lead", "New lead"),
-    "lease.activated": ("lease", "Lease activated"),
-    "invoice.sent": ("invoice", "New invoice"),
-    "invoice.overdue": ("invoice", "Invoice overdue"),
-    "payment.received": ("payment", "Payment received"),
-    "payment.failed": ("payment", "Payment failed"),
-    "ticket.replied": ("ticket", "New reply on your support ticket"),
-    "ticket.assigned": ("ticket", "A support ticket was assigned to you"),
-    "saved_search.matched": ("saved_search", "New listings match your saved search"),
-}
 DASHBOARD_EVENTS = (
     "lead.captured",
     "lead.assigned",
@@ -69,26 +44,10 @@ def recipients_of(event: str, payload: dict[str, Any]) -> list[str]:
     return [i for i in dict.fromkeys(ids) if i != actor]
 
 
-def _body(event: str, payload: dict[str, Any]) -> str:
-    if event == "saved_search.matched":
-        count = len(payload.get("listing_ids") or [])
-        return f"{count} new listing(s) match your saved search."
-    if event.startswith("visit."):
-        return f"Viewing on {payload.get('starts_at', '')[:16].replace('T', ' ')} UTC."
-    if "subject" in payload:
-        return str(payload["subject"])
-    return ""
-
-
 def notify(*, event: str, payload: dict[str, Any]) -> None:
-    type_, title = NOTIFICATIONS[event]
+    type_, title, body = notice(event, payload)
     services.notify_event(
-        event=event,
-        payload=payload,
-        recipient_ids=recipients_of(event, payload),
-        type=type_,
-        title=title,
-        body=_body(event, payload),
+        event=event, payload=payload, recipient_ids=recipients_of(event, payload), type=type_, title=title, body=body
     )
 
 
@@ -123,7 +82,7 @@ def property_update(*, event: str, payload: dict[str, Any]) -> None:
     )
 
 
-for _event in NOTIFICATIONS:
+for _event in NOTICES:
     subscribe(_event)(notify)
 for _event in DASHBOARD_EVENTS:
     subscribe(_event)(dashboard)

@@ -20,11 +20,14 @@ publisher's own.
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from contextvars import ContextVar
+from decimal import Decimal
 from typing import Any
 from uuid import uuid4
 
 from django.db import transaction
 from django.utils.module_loading import import_string
+
+from domus.core.money import money_str
 
 Handler = Callable[..., None]
 _subscribers: dict[str, list[str]] = defaultdict(list)
@@ -61,7 +64,9 @@ def event_payload(
     row: Any, *, actor: Any, recipients: Iterable[Any], company_id: Any = None, **extra: Any
 ) -> dict[str, Any]:
     """The payload every domain event about ``row`` starts with: its id and company
-    (``row.company_id`` unless given), who acted, and whom to tell (never the actor)."""
+    (``row.company_id`` unless given), who acted, whom to tell (never the actor), and what
+    a notification shows without another call (the row's title or name, status, and its
+    amount with the currency)."""
     acting = actor_id(actor)
     company = company_id if company_id is not None else getattr(row, "company_id", None)
     return {
@@ -69,8 +74,21 @@ def event_payload(
         "company_id": str(company) if company else None,
         "actor_id": acting,
         "recipient_ids": sorted({str(r) for r in recipients if r is not None and str(r) != acting}),
+        **_described(row),
         **extra,
     }
+
+
+def _described(row: Any) -> dict[str, Any]:
+    described = {
+        name: value for name in ("title", "name", "status") if isinstance(value := getattr(row, name, None), str)
+    }
+    currency = getattr(row, "currency", None)
+    for name in ("amount", "price", "total", "rent_amount"):
+        value = getattr(row, name, None)
+        if currency and isinstance(value, Decimal | int):
+            described.update({name: money_str(value), "currency": currency})
+    return described
 
 
 def publish(event: str, payload: dict[str, Any], *, event_id: str | None = None) -> None:

@@ -1,14 +1,72 @@
 """The one filtering helper of every list: ``search``, ``ordering`` from a whitelist,
-and ``created_after/before``, ``updated_after/before``."""
+and ``created_after/before``, ``updated_after/before``; and ``DateOrDateTime``, the
+one type of every date filter of the API."""
 
+import re
 from collections.abc import Iterable, Sequence
-from datetime import date, datetime, time
+from datetime import UTC, date, datetime, time
+from typing import Annotated, Any
 
 from django.db.models import Q, QuerySet
-from django.utils import timezone
 from ninja import Field, Schema
+from pydantic import PlainSerializer, PlainValidator, TypeAdapter, WithJsonSchema
+from pydantic import ValidationError as PydanticValidationError
 
 from domus.core.exceptions import ValidationFailed
+
+_BARE_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_ISO_DATETIME = re.compile(r"^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}")
+_DATETIME = TypeAdapter(datetime)
+
+
+def _date_or_datetime(value: Any) -> date | datetime:
+    """A bare ``YYYY-MM-DD`` is a date (the whole day); anything else must be an ISO
+    8601 date-time, made aware (a naive one is UTC). A date-time at midnight stays a
+    date-time: it is that instant, not the day."""
+    if isinstance(value, datetime):
+        parsed = value
+    elif isinstance(value, date):
+        return value
+    elif isinstance(value, str) and _BARE_DATE.match(value.strip()):
+        try:
+            return date.fromisoformat(value.strip())
+        except ValueError:
+            raise ValueError("Not a valid date.") from None
+    else:
+        try:
+            if not (isinstance(value, str) and _ISO_DATETIME.match(value.strip())):
+                raise ValueError
+            parsed = _DATETIME.validate_python(value.strip())
+        except (ValueError, PydanticValidationError):
+            raise ValueError("Enter a date (2025-01-31) or an ISO 8601 date-time (2025-01-31T10:00:00Z).") from None
+    return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=UTC)
+
+
+DateOrDateTime = Annotated[
+    date | datetime,
+    PlainValidator(_date_or_datetime),
+    PlainSerializer(lambda value: value.isoformat(), return_type=str, when_used="json"),
+    WithJsonSchema(
+        {
+            "anyOf": [{"type": "string", "format": "date"}, {"type": "string", "format": "date-time"}],
+            "description": "A date (the whole day, UTC) or an ISO 8601 date-time (UTC when it has no offset).",
+        }
+    ),
+]
+
+
+def first_instant(value: date | datetime) -> datetime:
+    """The instant a date filter starts at: a date's midnight (UTC), a date-time itself."""
+    if not isinstance(value, datetime):
+        return datetime.combine(value, time.min, tzinfo=UTC)
+    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+
+
+def last_instant(value: date | datetime) -> datetime:
+    """The instant a date filter ends at: a date's last microsecond (UTC), a date-time itself."""
+    if not isinstance(value, datetime):
+        return datetime.combine(value, time.max, tzinfo=UTC)
+    return first_instant(value)
 
 
 class ListFilters(Schema):
@@ -16,16 +74,10 @@ class ListFilters(Schema):
 
     search: str | None = Field(None, max_length=200, description="Case-insensitive text search.")
     ordering: str | None = Field(None, max_length=200, description="Comma-separated fields, '-' for descending.")
-    created_after: date | datetime | None = None
-    created_before: date | datetime | None = None
-    updated_after: date | datetime | None = None
-    updated_before: date | datetime | None = None
-
-
-def _as_datetime(value: datetime | date, *, end_of_day: bool) -> datetime:
-    if not isinstance(value, datetime):
-        value = datetime.combine(value, time.max if end_of_day else time.min)
-    return value if timezone.is_aware(value) else timezone.make_aware(value, timezone.UTC)
+    created_after: DateOrDateTime | None = None
+    created_before: DateOrDateTime | None = None
+    updated_after: DateOrDateTime | None = None
+    updated_before: DateOrDateTime | None = None
 
 
 def order_by_whitelist(
@@ -66,13 +118,13 @@ def filter_list(
         for field in search_fields:
             condition |= Q(**{f"{field}__icontains": term})
         queryset = queryset.filter(condition)
-    for name, lookup, end_of_day in (
-        ("created_after", "created_at__gte", False),
-        ("created_before", "created_at__lte", True),
-        ("updated_after", "updated_at__gte", False),
-        ("updated_before", "updated_at__lte", True),
+    for name, lookup, instant in (
+        ("created_after", "created_at__gte", first_instant),
+        ("created_before", "created_at__lte", last_instant),
+        ("updated_after", "updated_at__gte", first_instant),
+        ("updated_before", "updated_at__lte", last_instant),
     ):
         value = getattr(filters, name)
         if value is not None:
-            queryset = queryset.filter(**{lookup: _as_datetime(value, end_of_day=end_of_day)})
+            queryset = queryset.filter(**{lookup: instant(value)})
     return order_by_whitelist(queryset, filters.ordering, ordering_fields, default_ordering)

@@ -10,8 +10,8 @@ from django.core.validators import validate_email
 from ninja import Field, Schema
 from pydantic import AfterValidator, model_validator
 
-from domus.core.filtering import ListFilters
-from domus.core.money import MAX_MONEY, CurrencyCode
+from domus.core.filtering import DateOrDateTime, ListFilters
+from domus.core.money import MAX_MONEY, CurrencyCode, MoneyStr
 from domus.crm.models import ClientKind, LeadActivityKind, LeadSource, LeadStatus
 
 Money = Decimal  # amounts arrive as JSON numbers or strings; the services round them
@@ -59,8 +59,8 @@ class LeadFilters(ListFilters):
 
 
 class StatsFilters(Schema):
-    start_date: date | datetime | None = None
-    end_date: date | datetime | None = None
+    start_date: DateOrDateTime | None = None
+    end_date: DateOrDateTime | None = None
     company_id: UUID | None = None
 
 
@@ -127,8 +127,8 @@ class ClientOut(Schema):
     phone: str
     user_id: UUID | None
     assigned_agent_id: UUID | None
-    budget_min: Decimal | None
-    budget_max: Decimal | None
+    budget_min: MoneyStr | None
+    budget_max: MoneyStr | None
     currency: str
     locations: list[str]
     property_types: list[str]
@@ -201,8 +201,8 @@ class LeadOut(Schema):
     user_id: UUID | None
     listing_id: UUID | None
     client_id: UUID | None
-    budget_min: Decimal | None
-    budget_max: Decimal | None
+    budget_min: MoneyStr | None
+    budget_max: MoneyStr | None
     preferred_call_at: datetime | None
     score: int
     score_breakdown: list[ScoreRuleOut]

@@ -1,7 +1,7 @@
 """Reads of clients and leads, each scoped to what the actor may see, and the pipeline stats."""
 
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 from uuid import UUID
 
@@ -11,7 +11,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from domus.core.exceptions import NotFound
-from domus.core.filtering import filter_list
+from domus.core.filtering import filter_list, first_instant, last_instant
 from domus.core.policies import is_admin
 from domus.core.roles import Role
 from domus.crm.models import LEAD_STAGES, AssignmentCursor, Client, Lead, LeadActivity, LeadSource, LeadStatus
@@ -189,16 +189,10 @@ def _stats_leads(actor: Any, filters: StatsFilters) -> QuerySet[Lead]:
     if filters.company_id is not None:
         queryset = queryset.filter(company_id=filters.company_id)
     if filters.start_date is not None:
-        queryset = queryset.filter(created_at__gte=_aware(filters.start_date, time.min))
+        queryset = queryset.filter(created_at__gte=first_instant(filters.start_date))
     if filters.end_date is not None:
-        queryset = queryset.filter(created_at__lte=_aware(filters.end_date, time.max))
+        queryset = queryset.filter(created_at__lte=last_instant(filters.end_date))
     return queryset
-
-
-def _aware(value: date | datetime, at: time) -> datetime:
-    if not isinstance(value, datetime):
-        value = datetime.combine(value, at)
-    return value if timezone.is_aware(value) else timezone.make_aware(value, timezone.UTC)
 
 
 def _rate(part: int, whole: int) -> float:

@@ -209,9 +209,13 @@ def _listing_for(actor: Any, listing_id: UUID, company_id: UUID | None) -> Any:
 
 
 def _merge(lead: Lead, *, capture: dict[str, Any]) -> None:
-    """Fill the gaps of an existing lead with a new capture of the same person."""
-    for field in ("name", "email", "phone"):
-        if not getattr(lead, field) and capture[field]:
+    """Update an existing lead with a new capture of the same person: the newer e-mail
+    and phone win (so the next capture by either finds this lead), the message is
+    appended, other gaps are filled."""
+    if not lead.name and capture["name"]:
+        lead.name = capture["name"]
+    for field in ("email", "phone"):
+        if capture[field]:
             setattr(lead, field, capture[field])
     if capture["message"]:
         lead.message = f"{lead.message}\n\n{capture['message']}".strip()

@@ -2,7 +2,7 @@
 manual), ledger transactions and verification, owner payouts and statements. Also mounts the
 embedded M-Pesa simulator (used only when no Daraja credentials are configured)."""
 
-from datetime import date
+from datetime import date, datetime
 from uuid import UUID
 
 from django.http import FileResponse, HttpRequest, HttpResponse
@@ -14,6 +14,7 @@ from ninja.pagination import paginate
 from domus.accounts.selectors import active_user_for_field
 from domus.core.errors import ErrorOut
 from domus.core.exceptions import NotFound, ValidationFailed
+from domus.core.filtering import first_instant, last_instant
 from domus.core.idempotency import idempotent
 from domus.core.middleware import client_ip
 from domus.core.policies import is_admin, require
@@ -489,8 +490,8 @@ def owner_statement(request: HttpRequest, owner_id: UUID, query: Query[Statement
     return selectors.owner_statement(company_id=query.company_id, owner_id=owner_id, start=query.start, end=query.end)
 
 
-def _check_period(start: date, end: date) -> None:
-    if end < start:
+def _check_period(start: date | datetime, end: date | datetime) -> None:
+    if last_instant(end) < first_instant(start):
         raise ValidationFailed("The period ends before it starts.", errors={"end": ["Before start."]})
 
 

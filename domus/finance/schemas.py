@@ -7,8 +7,8 @@ from uuid import UUID
 from ninja import Field, Schema
 from pydantic import ConfigDict
 
-from domus.core.filtering import ListFilters
-from domus.core.money import MAX_MONEY, CurrencyCode
+from domus.core.filtering import DateOrDateTime, ListFilters
+from domus.core.money import MAX_MONEY, CurrencyCode, MoneyStr
 from domus.core.policies import is_admin
 from domus.finance.models import (
     AccountCode,
@@ -66,10 +66,10 @@ class InvoiceLineOut(Schema):
     kind: str
     description: str
     quantity: Decimal
-    unit_price: Decimal
+    unit_price: MoneyStr
     tax_rate: Decimal
-    amount: Decimal
-    tax_amount: Decimal
+    amount: MoneyStr
+    tax_amount: MoneyStr
 
 
 class InvoiceOut(Schema):
@@ -84,11 +84,11 @@ class InvoiceOut(Schema):
     issue_date: date
     due_date: date
     status: str
-    subtotal: Decimal
-    tax_total: Decimal
-    total: Decimal
-    amount_paid: Decimal
-    balance_due: Decimal
+    subtotal: MoneyStr
+    tax_total: MoneyStr
+    total: MoneyStr
+    amount_paid: MoneyStr
+    balance_due: MoneyStr
     notes: str
     sent_at: datetime | None
     voided_at: datetime | None
@@ -168,7 +168,7 @@ class PaymentOut(Schema):
     purpose: str
     method: str
     status: str
-    amount: Decimal
+    amount: MoneyStr
     currency: str
     phone: str
     reference: str
@@ -181,9 +181,9 @@ class PaymentOut(Schema):
     result_code: int | None
     result_desc: str
     paid_at: datetime | None
-    amount_received: Decimal | None
-    amount_applied: Decimal
-    amount_credited: Decimal
+    amount_received: MoneyStr | None
+    amount_applied: MoneyStr
+    amount_credited: MoneyStr
     retry_of_id: UUID | None
     created_at: datetime
 
@@ -234,8 +234,8 @@ class TransactionFilters(ListFilters):
 class EntryOut(Schema):
     account: str
     owner_id: UUID | None
-    debit: Decimal
-    credit: Decimal
+    debit: MoneyStr
+    credit: MoneyStr
 
     @staticmethod
     def resolve_account(obj) -> str:
@@ -250,7 +250,7 @@ class TransactionOut(Schema):
     reference_id: UUID
     memo: str
     currency: str
-    amount: Decimal
+    amount: MoneyStr
     reverses_id: UUID | None
     entries: list[EntryOut]
     created_at: datetime
@@ -279,7 +279,7 @@ class PayoutOut(Schema):
     id: UUID
     company_id: UUID
     owner_id: UUID
-    amount: Decimal
+    amount: MoneyStr
     currency: str
     status: str
     reference: str
@@ -289,8 +289,8 @@ class PayoutOut(Schema):
 
 class StatementQuery(Schema):
     company_id: UUID
-    start: date
-    end: date
+    start: DateOrDateTime
+    end: DateOrDateTime
 
 
 class OwnerBalanceOut(Schema):
@@ -313,7 +313,7 @@ class OwnerExpenseOut(Schema):
     company_id: UUID
     owner_id: UUID
     listing_id: UUID | None
-    amount: Decimal
+    amount: MoneyStr
     currency: str
     description: str
     incurred_on: date

@@ -8,8 +8,8 @@ from uuid import UUID
 from django.db.models import Count, Q, QuerySet, Sum
 
 from domus.core.exceptions import NotFound
-from domus.core.filtering import filter_list
-from domus.core.money import quantize
+from domus.core.filtering import filter_list, first_instant, last_instant
+from domus.core.money import money_totals, quantize
 from domus.core.policies import is_admin
 from domus.finance.models import (
     AccountCode,
@@ -143,18 +143,20 @@ def _owner_payable_entries(*, company_id: UUID, owner_id: UUID) -> QuerySet[Ledg
     )
 
 
-def owner_balance(*, company_id: UUID, owner_id: UUID, before: date | None = None) -> Decimal:
+def owner_balance(*, company_id: UUID, owner_id: UUID, before: date | datetime | None = None) -> Decimal:
     """Rent collected for the owner, less management fees and payouts (owner-payable credits - debits).
 
     With ``before``, only transactions dated before that day count: the balance a statement opens with."""
     entries = _owner_payable_entries(company_id=company_id, owner_id=owner_id)
     if before is not None:
-        entries = entries.filter(transaction__created_at__date__lt=before)
+        entries = entries.filter(transaction__created_at__lt=first_instant(before))
     row = entries.aggregate(c=Sum("credit"), d=Sum("debit"))
     return quantize((row["c"] or Decimal(0)) - (row["d"] or Decimal(0)))
 
 
-def owner_statement(*, company_id: UUID, owner_id: UUID, start: date, end: date) -> dict[str, Any]:
+def owner_statement(
+    *, company_id: UUID, owner_id: UUID, start: date | datetime, end: date | datetime
+) -> dict[str, Any]:
     """The owner's account for [start, end]: opening balance, each movement, closing balance.
 
     Every movement of the owner-payable account is counted in exactly one total, so
@@ -167,7 +169,9 @@ def owner_statement(*, company_id: UUID, owner_id: UUID, start: date, end: date)
     zero = Decimal(0)
     collected = fees = paid_out = returned = expenses = refunds = adjustments = zero
     period = (
-        entries.filter(transaction__created_at__date__gte=start, transaction__created_at__date__lte=end)
+        entries.filter(
+            transaction__created_at__gte=first_instant(start), transaction__created_at__lte=last_instant(end)
+        )
         .select_related("transaction")
         .order_by("transaction__created_at", "id")
     )
@@ -232,10 +236,14 @@ def owner_statement(*, company_id: UUID, owner_id: UUID, start: date, end: date)
 
 def payment_kpis(*, company_id: UUID | None, since: datetime) -> dict[str, Any]:
     """Live dashboard counters: payments received since ``since`` (the start of the
-    day), how many and how much (a string, summed across currencies as the company's
-    payments share one), for one company or all with None."""
+    day), how many and how much per currency (``{"KES": "3000.00"}``), for one company
+    or all with None."""
     payments = Payment.objects.filter(status=PaymentStatus.PAID, paid_at__gte=since)
     if company_id is not None:
         payments = payments.filter(company_id=company_id)
-    totals = payments.aggregate(count=Count("pk"), amount=Sum("amount"))
-    return {"payments_today": totals["count"], "collected_today": str(totals["amount"] or Decimal("0.00"))}
+    rows = payments.order_by().values("currency").annotate(count=Count("pk"), amount=Sum("amount"))
+    per_currency = [(row["currency"], row["amount"], row["count"]) for row in rows]
+    return {
+        "payments_today": sum(count for _, _, count in per_currency),
+        "collected_today": money_totals((currency, amount) for currency, amount, _ in per_currency),
+    }

@@ -7,7 +7,7 @@ from uuid import UUID
 from ninja import Field, Schema
 
 from domus.core.filtering import ListFilters
-from domus.core.money import MAX_MONEY, CurrencyCode
+from domus.core.money import MAX_MONEY, CurrencyCode, MoneyStr
 from domus.leasing.models import LateFeeType, LeaseStatus
 
 
@@ -73,10 +73,10 @@ class LeaseOut(Schema):
     owner_id: UUID
     start_date: date
     end_date: date
-    rent_amount: Decimal
+    rent_amount: MoneyStr
     currency: str
     billing_day: int
-    deposit: Decimal
+    deposit: MoneyStr
     grace_days: int
     late_fee_type: str
     late_fee_value: Decimal
@@ -98,7 +98,7 @@ class RentPeriodOut(Schema):
     period_end: date
     days: int
     due_date: date
-    amount: Decimal
+    amount: MoneyStr
     invoice_id: UUID | None
 
     @staticmethod

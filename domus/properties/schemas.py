@@ -10,7 +10,8 @@ from django.core.files.storage import default_storage
 from ninja import Field, Schema
 from pydantic import field_validator, model_validator
 
-from domus.core.filtering import ListFilters
+from domus.core.filtering import DateOrDateTime, ListFilters
+from domus.core.money import MoneyStr
 from domus.properties.models import (
     AlertFrequency,
     ListingStatus,
@@ -144,7 +145,7 @@ class ListingCardOut(Schema):
     id: UUID
     title: str
     name: str
-    price: Decimal
+    price: MoneyStr
     currency: str
     bedrooms: int | None
     bathrooms: int | None
@@ -216,8 +217,8 @@ class ListingOut(ListingCardOut):
 
 class PriceChangeOut(Schema):
     id: int
-    old_price: Decimal | None
-    new_price: Decimal
+    old_price: MoneyStr | None
+    new_price: MoneyStr
     currency: str
     changed_by_id: UUID | None
     changed_at: datetime
@@ -257,7 +258,8 @@ class UnitOut(Schema):
     bedrooms: int | None
     bathrooms: int | None
     area_m2: Decimal | None
-    price: Decimal | None
+    price: MoneyStr | None
+    currency: str = Field(..., alias="listing.currency", description="ISO 4217, the listing's.")
     status: str
     created_at: datetime
     updated_at: datetime
@@ -312,7 +314,7 @@ class MapFilters(ListingFilters):
 class MapPointOut(Schema):
     id: UUID
     title: str
-    price: Decimal
+    price: MoneyStr
     currency: str
     property_type: str
     listing_type: str
@@ -324,8 +326,8 @@ class MapClusterOut(Schema):
     latitude: float
     longitude: float
     count: int
-    min_price: Decimal
-    max_price: Decimal
+    min_price: MoneyStr
+    max_price: MoneyStr
 
 
 class MapOut(Schema):
@@ -343,8 +345,8 @@ class VisitFilters(ListFilters):
     status: VisitStatus | None = None
     listing: UUID | None = None
     agent: UUID | None = None
-    starts_after: datetime | None = None
-    starts_before: datetime | None = None
+    starts_after: DateOrDateTime | None = Field(None, description="Starting at or after (a date: that day on).")
+    starts_before: DateOrDateTime | None = Field(None, description="Starting before (a date: before that day).")
 
 
 class VisitIn(Schema):

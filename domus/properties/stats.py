@@ -15,8 +15,8 @@ little data and a year has at most 24 buckets per currency.
 """
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
-from decimal import ROUND_HALF_UP, Decimal
+from datetime import UTC, date, datetime
+from decimal import Decimal
 from typing import Any
 
 from django.db import connection
@@ -24,10 +24,11 @@ from django.db.models import Avg, Count, FloatField, Q, QuerySet
 from django.db.models.functions import Cast, Coalesce, TruncMonth
 
 from domus.core.aggregates import Median
+from domus.core.filtering import first_instant, last_instant
+from domus.core.money import quantize
 from domus.properties.models import Listing, ListingType, PropertyType
 from domus.properties.selectors import public_listing_q
 
-CENTS = Decimal("0.01")
 # The property types a trend may be narrowed to (for other apps' input validation).
 PROPERTY_TYPES: tuple[str, ...] = tuple(PropertyType.values)
 
@@ -44,20 +45,16 @@ class PriceTrend:
 
 
 def _money(value: Any) -> Decimal | None:
-    if value is None:
-        return None
-    return Decimal(str(value)).quantize(CENTS, rounding=ROUND_HALF_UP)
+    return quantize(str(value)) if value is not None else None
 
 
-def _start_of(day: date) -> datetime:
-    return datetime.combine(day, time.min, tzinfo=UTC)
-
-
-def _listings(*, start_date: date, end_date: date, location: str | None, property_type: str | None) -> QuerySet:
+def _listings(
+    *, start_date: date | datetime, end_date: date | datetime, location: str | None, property_type: str | None
+) -> QuerySet:
     queryset = (
         Listing.objects.filter(public_listing_q())
         .annotate(market_date=Coalesce("published_at", "created_at"))
-        .filter(market_date__gte=_start_of(start_date), market_date__lt=_start_of(end_date + timedelta(days=1)))
+        .filter(market_date__gte=first_instant(start_date), market_date__lte=last_instant(end_date))
     )
     if location:
         queryset = queryset.filter(Q(city__iexact=location) | Q(state__iexact=location))
@@ -76,7 +73,11 @@ def _median_from_middle(queryset: QuerySet, count: int) -> Decimal | None:
 
 
 def price_trends(
-    *, start_date: date, end_date: date, location: str | None = None, property_type: str | None = None
+    *,
+    start_date: date | datetime,
+    end_date: date | datetime,
+    location: str | None = None,
+    property_type: str | None = None,
 ) -> list[PriceTrend]:
     """Monthly price statistics of published listings whose market date falls in
     ``start_date``..``end_date`` (inclusive), optionally in one city or state

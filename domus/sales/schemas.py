@@ -9,7 +9,7 @@ from ninja import Field, Schema
 from pydantic import model_validator
 
 from domus.core.filtering import ListFilters
-from domus.core.money import MAX_MONEY, CurrencyCode, quantize
+from domus.core.money import MAX_MONEY, CurrencyCode, MoneyStr, quantize
 from domus.sales.models import CommissionStatus, ContractKind, ContractStatus, DealStatus, OfferStatus
 
 # Offers ---------------------------------------------------------------------------------
@@ -51,7 +51,7 @@ class OfferOut(Schema):
     buyer_id: UUID | None
     parent_id: UUID | None
     made_by: str
-    amount: Decimal
+    amount: MoneyStr
     currency: str
     conditions: str
     expires_at: datetime | None
@@ -132,7 +132,7 @@ class ContractOut(Schema):
     title: str
     parties: list[dict[str, Any]]
     terms: str
-    price: Decimal
+    price: MoneyStr
     currency: str
     start_date: date | None
     end_date: date | None
@@ -209,10 +209,10 @@ class DealOut(Schema):
     offer_id: UUID | None
     contract_id: UUID | None
     title: str
-    amount: Decimal
+    amount: MoneyStr
     currency: str
     commission_rate: Decimal | None
-    commission_total: Decimal | None = None
+    commission_total: MoneyStr | None = None
     listing_agent_id: UUID | None
     selling_agent_id: UUID | None
     status: str
@@ -252,7 +252,7 @@ class CommissionOut(Schema):
     role: str
     rate: Decimal
     share: Decimal
-    amount: Decimal
+    amount: MoneyStr
     currency: str
     status: str
     approved_by_id: UUID | None

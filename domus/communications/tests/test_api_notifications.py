@@ -189,3 +189,21 @@ def test_a_publisher_that_republishes_the_same_event_id_notifies_once(alice, dja
 
     notification = Notification.objects.get(event="invoice.overdue")
     assert (notification.recipient_id, str(notification.event_id)) == (alice.id, event_id)
+
+
+def test_the_migration_writes_the_body_of_older_event_notifications(alice):
+    from importlib import import_module
+
+    from django.apps import apps
+
+    migration = import_module("domus.communications.migrations.0006_backfill_notification_bodies")
+    payment = NotificationFactory(
+        recipient=alice, type="payment", event="payment.received", data={"amount": "3000.00", "currency": "KES"}
+    )
+    empty = NotificationFactory(recipient=alice, type="offer", event="offer.expired", data={})
+    by_hand = NotificationFactory(recipient=alice, type="general", body="")
+
+    migration.fill_bodies(apps, None)
+
+    bodies = {n.pk: n.body for n in Notification.objects.all()}
+    assert bodies == {payment.pk: "KES 3000.00 received. Thank you.", empty.pk: "An offer expired.", by_hand.pk: ""}

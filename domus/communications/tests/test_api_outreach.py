@@ -47,13 +47,36 @@ def test_send_to_a_lead_goes_to_the_local_outbox_by_default(send, client_for, st
     assert audit_log.objects.filter(resource_type="communications.delivery", action="send").exists()
 
 
-def test_a_lead_of_another_company_is_404(send, other_company):
+def test_a_lead_of_another_company_is_404(send, other_company, audit_log):
     lead = LeadFactory(company=other_company)
 
     response = send(SEND.format(lead.id), {"message": "Hi", "channel": "email"})
 
     assert response.status_code == 404
     assert not Delivery.objects.exists()
+    assert not audit_log.objects.filter(action="send").exists()
+
+
+def test_sending_to_an_unknown_lead_is_404_and_writes_nothing(send, audit_log):
+    response = send(SEND.format(uuid7()), {"message": "Hi", "channel": "sms"})
+
+    assert response.status_code == 404
+    assert not Delivery.objects.exists()
+    assert not audit_log.objects.filter(action="send").exists()
+
+
+def test_the_send_is_audited_once_per_company_it_reached(client_for, company, other_company, audit_log):
+    admin = UserFactory(role="admin")
+    leads = [LeadFactory(company=company), LeadFactory(company=company), LeadFactory(company=other_company)]
+    ids = [str(lead.id) for lead in leads] + [str(uuid7())]
+
+    response = client_for(admin).post_json(BULK, {"lead_ids": ids, "message": "Open house", "channel": "sms"})
+
+    assert response.status_code == 200, response.content
+    rows = audit_log.objects.filter(action="send", resource_id=response.json()["batch_id"])
+    assert sorted((row.company_id, row.changes["recipients"]["after"]) for row in rows) == sorted(
+        [(company.id, 2), (other_company.id, 1)]
+    )
 
 
 def test_customers_cannot_send(client_for, alice, company):

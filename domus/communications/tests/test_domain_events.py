@@ -74,6 +74,12 @@ def test_an_offer_notifies_the_seller_side_and_its_acceptance_the_buyer(
 
     assert _notified("offer.received") == sorted([agent.id, sale_listing.owner_id], key=str)
     assert _notified("offer.accepted") == sorted([alice.id, sale_listing.owner_id], key=str)
+    bodies = {n.event: n.body for n in Notification.objects.filter(recipient=sale_listing.owner)}
+    currency = sale_listing.currency
+    assert bodies == {
+        "offer.received": f"An offer of {currency} 95000.00.",
+        "offer.accepted": f"The offer of {currency} 95000.00 was accepted.",
+    }
 
 
 def test_a_saved_search_match_notifies_its_owner_once(alice, django_capture_on_commit_callbacks):
@@ -160,7 +166,21 @@ def _pay(client_for, api_client, tenant, invoice, daraja, code, capture) -> None
 
 def test_an_invoice_sent_notifies_its_tenant_once(invoice, tenant, staff):
     assert _notified("invoice.sent") == [tenant.id]
-    assert Notification.objects.get(event="invoice.sent").title == "New invoice"
+    sent = Notification.objects.get(event="invoice.sent")
+    assert (sent.title, sent.body) == ("New invoice", f"Invoice {invoice['number']}: KES {invoice['total']}.")
+
+
+def test_every_event_notification_has_a_title_and_a_body(alice, django_capture_on_commit_callbacks):
+    from domus.communications.notices import NOTICES
+    from domus.core.events import publish
+
+    with django_capture_on_commit_callbacks(execute=True):
+        for event in NOTICES:
+            publish(event, {"id": "x", "recipient_ids": [str(alice.id)], "user_id": str(alice.id)})
+
+    notifications = Notification.objects.filter(recipient=alice)
+    assert sorted(n.event for n in notifications) == sorted(NOTICES)
+    assert all(n.title and n.body for n in notifications)
 
 
 def test_each_failed_payment_notifies_and_a_payment_received_too(
@@ -176,3 +196,6 @@ def test_each_failed_payment_notifies_and_a_payment_received_too(
     # Two genuine failures are two notifications (each delivered twice, stored once).
     assert _notified("payment.failed") == [tenant.id, tenant.id]
     assert _notified("payment.received") == [tenant.id]
+    received = Notification.objects.get(event="payment.received")
+    assert received.body.startswith("KES ")
+    assert received.body.endswith(" received. Thank you.")

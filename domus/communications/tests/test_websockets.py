@@ -46,15 +46,43 @@ async def _subscribe(socket: WebsocketCommunicator, channel: str) -> dict:
     return await socket.receive_json_from(timeout=TIMEOUT)
 
 
-def test_a_socket_without_a_valid_token_is_refused(db):
+def _expired_token(user, settings) -> str:
+    from datetime import timedelta
+
+    settings.JWT_ACCESS_LIFETIME = timedelta(seconds=-1)
+    return _token(user)
+
+
+def test_a_socket_without_a_valid_token_is_accepted_then_closed_with_4401(alice, settings):
+    expired = _expired_token(alice, settings)
+
     async def scenario():
         results = []
-        for path in ("/ws/", "/ws/?token=garbage"):
+        for path in ("/ws/", "/ws/?token=garbage", f"/ws/?token={expired}"):
             socket = WebsocketCommunicator(APP, path)
-            results.append(await socket.connect(timeout=TIMEOUT))
+            connected, _ = await socket.connect(timeout=TIMEOUT)
+            frame = await socket.receive_json_from(timeout=TIMEOUT)
+            closed = await socket.receive_output(timeout=TIMEOUT)
+            results.append((connected, frame["type"], frame["code"], closed))
         return results
 
-    assert async_to_sync(scenario)() == [(False, 4401), (False, 4401)]
+    close = {"type": "websocket.close", "code": 4401}
+    assert async_to_sync(scenario)() == [
+        (True, "error", "token_missing", close),
+        (True, "error", "token_invalid", close),
+        (True, "error", "token_expired", close),
+    ]
+
+
+def test_a_bad_token_in_the_subprotocol_is_answered_in_that_subprotocol(db):
+    async def scenario():
+        socket = WebsocketCommunicator(APP, "/ws/", subprotocols=["bearer", "a.b.c"])
+        connected, subprotocol = await socket.connect(timeout=TIMEOUT)
+        frame = await socket.receive_json_from(timeout=TIMEOUT)
+        closed = await socket.receive_output(timeout=TIMEOUT)
+        return connected, subprotocol, frame["code"], closed
+
+    assert async_to_sync(scenario)() == (True, "bearer", "token_invalid", {"type": "websocket.close", "code": 4401})
 
 
 def test_the_token_may_come_in_the_websocket_subprotocol(alice):
@@ -256,7 +284,7 @@ def test_dashboard_is_for_staff_and_scoped_to_their_company(
         "leads_open": 1,
         "offers_pending": 0,
         "payments_today": 0,
-        "collected_today": "0.00",
+        "collected_today": {},
         "tickets_open": 0,
     }
     assert other_quiet
@@ -291,23 +319,42 @@ def test_property_channel_pushes_public_price_changes(alice, django_capture_on_c
     assert "actor_id" not in update["data"]
 
 
-def test_the_asgi_application_serves_ws_with_an_allowed_origin(alice, settings):
+def _admit(token: str, origin: bytes | None) -> tuple[bool, dict | None]:
+    """Connect through the whole ASGI application (the origin check included)."""
     from domus.asgi import application
 
-    settings.ALLOWED_HOSTS = ["testserver"]
-    token = _token(alice)
-
     async def scenario():
-        socket = WebsocketCommunicator(application, f"/ws/?token={token}", headers=[(b"origin", b"http://testserver")])
+        headers = [(b"origin", origin)] if origin is not None else []
+        socket = WebsocketCommunicator(application, f"/ws/?token={token}", headers=headers)
         connected, _ = await socket.connect(timeout=TIMEOUT)
-        welcome = await socket.receive_json_from(timeout=TIMEOUT)
+        welcome = await socket.receive_json_from(timeout=TIMEOUT) if connected else None
         await socket.disconnect()
         return connected, welcome
 
-    connected, welcome = async_to_sync(scenario)()
+    return async_to_sync(scenario)()
+
+
+def test_a_browser_origin_is_checked_against_websocket_allowed_origins(alice, settings):
+    settings.ALLOWED_HOSTS = ["testserver", "evil.example"]
+    settings.WEBSOCKET_ALLOWED_ORIGINS = ["https://app.example.com"]
+    token = _token(alice)
+
+    allowed = _admit(token, b"https://app.example.com")
+    host_only = _admit(token, b"http://testserver")
+    other = _admit(token, b"https://evil.example")
+
+    assert (allowed[0], allowed[1]["user_id"]) == (True, str(alice.id))
+    assert host_only == (False, None)
+    assert other == (False, None)
+
+
+def test_a_client_without_an_origin_connects_with_a_valid_token(alice, settings):
+    settings.WEBSOCKET_ALLOWED_ORIGINS = ["https://app.example.com"]
+
+    connected, welcome = _admit(_token(alice), None)
 
     assert connected
-    assert welcome["user_id"] == str(alice.id)
+    assert welcome == {"type": "welcome", "user_id": str(alice.id)}
 
 
 def test_after_unsubscribe_no_more_pushes_arrive(client_for, alice, bob, django_capture_on_commit_callbacks):

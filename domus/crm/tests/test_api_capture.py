@@ -193,6 +193,8 @@ def test_a_capture_tells_the_assigned_agent(api_client, company, agent, django_c
             "company_id": str(company.id),
             "actor_id": None,
             "recipient_ids": [str(agent.id)],
+            "name": "A",
+            "status": "new",
         }
     ]
 
@@ -202,3 +204,20 @@ _received: list[dict] = []
 
 def _remember(*, event: str, payload: dict) -> None:
     _received.append({"event": event, **payload})
+
+
+def test_a_capture_matched_by_phone_keeps_the_newer_email_and_message(api_client, company, agent, audit_log):
+    first = {"name": "Achieng", "email": "old@example.test", "phone": "0700 000 002", "message": "Hello"}
+    newer = {"name": "Achieng", "email": "new@example.test", "phone": "+254700000002", "message": "New address"}
+    later = {"name": "Achieng", "email": "New@Example.test", "message": "Still interested"}
+
+    responses = [
+        api_client.post_json(CONTACT, {**data, "company_id": str(company.id)}) for data in (first, newer, later)
+    ]
+
+    assert [r.status_code for r in responses] == [201, 201, 201]
+    lead = Lead.objects.get()
+    assert (lead.email, lead.phone, lead.merged_count) == ("new@example.test", "+254700000002", 2)
+    assert lead.message.endswith("New address\n\nStill interested")
+    merge = audit_log.objects.filter(resource_id=str(lead.id), action="merge").order_by("created_at").first()
+    assert merge.changes["email"] == {"before": "old@example.test", "after": "new@example.test"}

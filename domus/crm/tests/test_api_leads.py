@@ -56,6 +56,8 @@ def test_new_assignment_publishes_lead_assigned_to_the_agent(
             "company_id": str(company.id),
             "actor_id": str(staff.id),
             "recipient_ids": [str(agent.id)],
+            "name": "Z",
+            "status": "new",
         }
     ]
 

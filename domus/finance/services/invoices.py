@@ -15,7 +15,7 @@ from django.utils import timezone
 from domus.audit.services import audit_create, audit_record, audit_snapshot, audit_update
 from domus.core.events import event_payload, publish
 from domus.core.exceptions import Conflict, PermissionDenied, ValidationFailed
-from domus.core.money import DEFAULT_CURRENCY, MAX_MONEY, quantize
+from domus.core.money import DEFAULT_CURRENCY, MAX_MONEY, money_str, quantize
 from domus.finance.models import (
     OPEN_INVOICE_STATUSES,
     AccountCode,
@@ -448,7 +448,8 @@ def _late_fee_one(invoice_id: UUID, today: date) -> bool:
             "company_id": str(invoice.company_id),
             "actor_id": None,
             "recipient_ids": [str(invoice.recipient_id)],
-            "late_fee": str(fee),
+            "late_fee": money_str(fee),
+            "currency": invoice.currency,
         },
     )
     return True

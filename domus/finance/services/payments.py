@@ -20,7 +20,7 @@ from domus.audit.services import audit_create, audit_record, audit_snapshot, aud
 from domus.core.events import event_payload, publish
 from domus.core.exceptions import Conflict, PermissionDenied, ServiceUnavailable, ValidationFailed
 from domus.core.images import image_check
-from domus.core.money import MAX_MONEY, quantize
+from domus.core.money import MAX_MONEY, money_str, quantize
 from domus.core.policies import is_admin
 from domus.finance.models import (
     OPEN_INVOICE_STATUSES,
@@ -148,7 +148,7 @@ def _announce_payment(payment: Payment, actor: Any = None) -> None:
         payment,
         actor=actor,
         recipients=[payment.payer_id],
-        amount=str(payment.amount),
+        amount=money_str(payment.amount),
         currency=payment.currency,
         status=payment.status,
     )

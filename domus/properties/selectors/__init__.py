@@ -701,7 +701,7 @@ def price_history_for_listing(*, listing: Listing) -> QuerySet[PriceChange]:
 
 
 def unit_list_for_listing(*, listing: Listing) -> QuerySet[Unit]:
-    return Unit.objects.filter(listing=listing).order_by("unit_number", "pk")
+    return Unit.objects.filter(listing=listing).select_related("listing").order_by("unit_number", "pk")
 
 
 def unit_get_for_listing(*, listing: Listing, unit_id: UUID) -> Unit:

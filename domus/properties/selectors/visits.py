@@ -10,7 +10,7 @@ from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
 from domus.core.exceptions import NotFound
-from domus.core.filtering import filter_list
+from domus.core.filtering import filter_list, first_instant
 from domus.core.policies import is_admin
 from domus.organizations.selectors import staff_company_ids
 from domus.properties.models import ACTIVE_VISIT_STATUSES, Listing, Visit
@@ -37,9 +37,9 @@ def visit_list_for_actor(*, actor: Any, filters: VisitFilters) -> QuerySet[Visit
     exact = {"status": filters.status, "listing_id": filters.listing, "agent_id": filters.agent}
     queryset = queryset.filter(**{field: value for field, value in exact.items() if value is not None})
     if filters.starts_after is not None:
-        queryset = queryset.filter(starts_at__gte=filters.starts_after)
+        queryset = queryset.filter(starts_at__gte=first_instant(filters.starts_after))
     if filters.starts_before is not None:
-        queryset = queryset.filter(starts_at__lt=filters.starts_before)
+        queryset = queryset.filter(starts_at__lt=first_instant(filters.starts_before))
     return filter_list(
         queryset,
         filters,

@@ -14,6 +14,7 @@ from domus.accounts.selectors import active_user
 from domus.audit.services import audit_create, audit_record, audit_snapshot, audit_update
 from domus.core.events import publish
 from domus.core.exceptions import Conflict, NotFound, ValidationFailed, reject_unknown_fields
+from domus.core.money import money_str
 from domus.core.roles import Role
 from domus.organizations.selectors import company_get_for_actor, user_company_role
 from domus.properties.caching import listing_cache_bump
@@ -269,8 +270,9 @@ def listing_update(*, actor: Actor, listing: Listing, **fields: Any) -> Listing:
             PRICE_CHANGED,
             {
                 "id": str(listing.pk),
-                "old_price": str(old_price),
-                "new_price": str(listing.price),
+                "old_price": money_str(old_price) if old_price is not None else None,
+                "old_currency": old_currency,
+                "new_price": money_str(listing.price),
                 "currency": listing.currency,
                 "actor_id": str(actor.pk) if _authenticated(actor) else None,
             },

@@ -99,6 +99,7 @@ def test_status_and_price_changes_publish_events_after_commit(
             "event": PRICE_CHANGED,
             "id": str(published_a.id),
             "old_price": "250000.00",
+            "old_currency": "KES",
             "new_price": "240000.00",
             "currency": "KES",
             "actor_id": str(owner.id),
@@ -122,3 +123,32 @@ def test_unchanged_price_and_status_publish_nothing(
     assert response.status_code == 200
     assert callbacks == []
     assert PriceChange.objects.count() == 0
+
+
+def test_prices_are_two_decimal_strings_in_answers_and_events(
+    client_for, owner, listing_events, django_capture_on_commit_callbacks
+):
+    client = client_for(owner)
+    created = client.post_json(URL, {"title": "Villa", "price": 2450000, "status": "available", "is_published": True})
+    listing_id = created.json()["id"]
+    with django_capture_on_commit_callbacks(execute=True):
+        patched = client.patch_json(f"{URL}{listing_id}/", {"price": 2500000, "currency": "usd"})
+
+    assert (created.status_code, created.json()["price"], created.json()["currency"]) == (201, "2450000.00", "KES")
+    assert (patched.status_code, patched.json()["price"], patched.json()["currency"]) == (200, "2500000.00", "USD")
+    event = next(e for e in listing_events if e["event"] == PRICE_CHANGED)
+    assert (event["old_price"], event["old_currency"], event["new_price"], event["currency"]) == (
+        "2450000.00",
+        "KES",
+        "2500000.00",
+        "USD",
+    )
+
+
+def test_a_unit_price_carries_its_listing_currency(client_for, owner, published_a):
+    client = client_for(owner)
+    created = client.post_json(f"{detail(published_a)}units/", {"unit_number": "A1", "price": 15000})
+    listed = client.get(f"{detail(published_a)}units/")
+
+    assert (created.status_code, created.json()["price"], created.json()["currency"]) == (201, "15000.00", "KES")
+    assert [(u["price"], u["currency"]) for u in listed.json()["results"]] == [("15000.00", "KES")]

@@ -262,3 +262,18 @@ def test_price_trends_needs_a_token(market, api_client):
 
     assert response.status_code == 401
     assert response.json()["code"] == "AUTHENTICATION_ERROR"
+
+
+def test_price_trends_api_takes_date_times_as_instants(user_client):
+    listing("100.00", datetime(2026, 4, 1, 9, 59, tzinfo=UTC))
+    listing("300.00", datetime(2026, 4, 1, 10, 0, tzinfo=UTC))
+    listing("500.00", datetime(2026, 4, 30, 18, 0, tzinfo=UTC))
+
+    response = user_client.get(URL, {"start_date": "2026-04-01T10:00:00Z", "end_date": "2026-04-30T12:00:00+00:00"})
+
+    assert response.status_code == 200, response.content
+    body = response.json()
+    assert (body["start_date"], body["end_date"]) == ("2026-04-01T10:00:00Z", "2026-04-30T12:00:00Z")
+    assert [(r["listing_count"], r["mean_price"], r["median_price"]) for r in body["results"]] == [
+        (1, "300.00", "300.00")
+    ]

@@ -47,6 +47,9 @@ def test_a_customer_offers_and_the_listing_agent_hears_of_it(
             "company_id": str(listing.company_id),
             "actor_id": str(customer.id),
             "recipient_ids": sorted([str(agent.id), str(listing.owner_id)]),
+            "status": "pending",
+            "amount": "91000.50",
+            "currency": "KES",
         }
     ]
 
@@ -98,6 +101,9 @@ def test_accepting_declines_the_others_and_puts_the_listing_under_offer(
             "company_id": str(listing.company_id),
             "actor_id": str(staff.id),
             "recipient_ids": [str(loser.buyer_id)],
+            "status": "rejected",
+            "amount": "80000.00",
+            "currency": loser.currency,
             "reason": "another offer accepted",
         }
     ]

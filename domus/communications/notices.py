@@ -1,0 +1,83 @@
+"""What a notification made from a domain event says: its type, title and a body a
+client shows as is (amounts with their currency, names, times), written from the
+event's payload alone. Used by the subscribers and by the migration that filled in
+the bodies of older notifications."""
+
+from typing import Any
+
+# event -> (notification type, title, body template, body when the payload lacks a field)
+NOTICES: dict[str, tuple[str, str, str, str]] = {
+    "visit.requested": (
+        "visit",
+        "New viewing request",
+        "Viewing requested for {when} UTC.",
+        "A viewing was requested.",
+    ),
+    "visit.confirmed": ("visit", "Viewing confirmed", "Viewing confirmed for {when} UTC.", "A viewing was confirmed."),
+    "visit.rescheduled": ("visit", "Viewing rescheduled", "Viewing moved to {when} UTC.", "A viewing was rescheduled."),
+    "visit.cancelled": (
+        "visit",
+        "Viewing cancelled",
+        "The viewing of {when} UTC is cancelled.",
+        "A viewing was cancelled.",
+    ),
+    "visit.completed": ("visit", "Viewing completed", "The viewing of {when} UTC took place.", "A viewing took place."),
+    "offer.received": ("offer", "New offer received", "An offer of {money}.", "A new offer came in."),
+    "offer.countered": ("offer", "Offer countered", "A counter-offer of {money}.", "An offer was countered."),
+    "offer.accepted": ("offer", "Offer accepted", "The offer of {money} was accepted.", "An offer was accepted."),
+    "offer.declined": ("offer", "Offer declined", "The offer of {money} was declined.", "An offer was declined."),
+    "offer.expired": ("offer", "Offer expired", "The offer of {money} expired.", "An offer expired."),
+    "contract.signed": ("contract", "Contract signed", "{title} is signed by every party.", "A contract was signed."),
+    "deal.status_changed": ("deal", "Deal status changed", "{title}: now {status}.", "A deal moved on."),
+    "commission.approved": (
+        "commission",
+        "Commission approved",
+        "Your commission of {money} was approved.",
+        "A commission was approved.",
+    ),
+    "lead.assigned": ("lead", "A lead was assigned to you", "{name} is yours to follow up.", "A lead is yours."),
+    "lead.captured": ("lead", "New lead", "{name} got in touch.", "Someone got in touch."),
+    "lease.activated": ("lease", "Lease activated", "The lease is active; rent {money}.", "A lease is active."),
+    "invoice.sent": ("invoice", "New invoice", "Invoice {number}: {money}.", "A new invoice was issued."),
+    "invoice.overdue": (
+        "invoice",
+        "Invoice overdue",
+        "An invoice is overdue; a late fee of {late_fee} {currency} was added.",
+        "An invoice is overdue.",
+    ),
+    "payment.received": ("payment", "Payment received", "{money} received. Thank you.", "A payment was received."),
+    "payment.failed": ("payment", "Payment failed", "The payment of {money} did not go through.", "A payment failed."),
+    "ticket.replied": ("ticket", "New reply on your support ticket", "{subject}", "A support ticket has a reply."),
+    "ticket.assigned": ("ticket", "A support ticket was assigned to you", "{subject}", "A support ticket is yours."),
+    "saved_search.matched": (
+        "saved_search",
+        "New listings match your saved search",
+        "{count} new listing(s) match your saved search.",
+        "New listings match your saved search.",
+    ),
+}
+
+
+def _fields(payload: dict[str, Any]) -> dict[str, Any]:
+    fields = {key: value for key, value in payload.items() if value not in (None, "")}
+    if payload.get("starts_at"):
+        fields["when"] = str(payload["starts_at"])[:16].replace("T", " ")
+    currency = payload.get("currency")
+    amount = next((payload[k] for k in ("amount", "total", "rent_amount", "price") if payload.get(k)), None)
+    if currency and amount:
+        fields["money"] = f"{currency} {amount}"
+    if "listing_ids" in payload:
+        fields["count"] = len(payload.get("listing_ids") or [])
+    if "status" in fields:
+        fields["status"] = str(fields["status"]).replace("_", " ")
+    return fields
+
+
+def notice(event: str, payload: dict[str, Any]) -> tuple[str, str, str]:
+    """``(type, title, body)`` of the notification of ``event``."""
+    type_, title, template, fallback = NOTICES[event]
+    try:
+        body = template.format(**_fields(payload))
+    except (KeyError, IndexError, ValueError):
+        body = fallback
+    return type_, title, body
