@@ -620,21 +620,27 @@ def _settle(payment_id: UUID, result: StkCallback, *, body: Any, raw: str, remot
     return True
 
 
-def callback_token_ok(token: str | None) -> bool:
-    """The callback's path token matches MPESA_CALLBACK_TOKEN (always true when none is set)."""
+def callback_authenticated(token: str | None, remote_addr: str) -> bool:
+    """The callback proves where it comes from: its path token matches MPESA_CALLBACK_TOKEN
+    and/or its address is in MPESA_CALLBACK_ALLOWED_IPS, whichever are configured. With neither
+    configured nothing is accepted (the embedded default always has its own token, and a
+    production process with Daraja credentials and neither refuses to start)."""
     expected = settings.MPESA_CALLBACK_TOKEN
-    if not expected:
-        return True
-    return hmac.compare_digest((token or "").encode(), expected.encode())
+    allowed = settings.MPESA_CALLBACK_ALLOWED_IPS
+    if not expected and not allowed:
+        return False
+    if expected and not hmac.compare_digest((token or "").encode(), expected.encode()):
+        return False
+    return not allowed or remote_addr in allowed
 
 
 def mpesa_callback_process(*, raw_body: bytes, remote_addr: str = "", token: str | None = None) -> None:
-    """Handle one Daraja STK callback. Never raises for bad input: a wrong token, a forbidden
-    address, unknown checkout ids, malformed bodies, late successes and amount mismatches are
-    recorded for review; repeats change nothing."""
+    """Handle one Daraja STK callback. Never raises for bad input: an unauthenticated callback
+    (wrong or missing token, address not allowed) changes nothing and, like unknown checkout ids,
+    malformed bodies, late successes and amount mismatches, is recorded for review; repeats
+    change nothing."""
     raw = raw_body.decode("utf-8", "replace")
-    allowed = settings.MPESA_CALLBACK_ALLOWED_IPS
-    if not callback_token_ok(token) or (allowed and remote_addr not in allowed):
+    if not callback_authenticated(token, remote_addr):
         _review(ReviewReason.FORBIDDEN_SOURCE, body={}, raw=raw, remote_addr=remote_addr)
         return
     try:
