@@ -76,6 +76,19 @@ def _clearing_account(method: str) -> str:
     return AccountCode.MPESA_CLEARING if method == PaymentMethod.MPESA else AccountCode.BANK
 
 
+def _invoice_for_update(invoice_id: UUID) -> Invoice:
+    """The invoice, row-locked until the transaction ends. Every path that puts money on an
+    invoice (M-Pesa callback, reconciliation job, manual payment) takes this lock before it reads
+    the invoice's status or balance, and after the payment's own row where it locks one: the
+    lock order is payment, then invoice (as in refunds), so two paths never deadlock."""
+    return Invoice.objects.select_for_update(of=("self",)).select_related("lease").get(pk=invoice_id)
+
+
+def _require_open(invoice: Invoice) -> None:
+    if invoice.status not in OPEN_INVOICE_STATUSES:
+        raise Conflict(f"A {invoice.status} invoice cannot be paid.")
+
+
 def _apply(payment: Payment, actor: Any = None) -> None:
     """Apply a paid payment to its invoice (partial allowed, overpayment held as credit) and
     post it, inside the caller's transaction. The amount posted is what was received
@@ -86,7 +99,7 @@ def _apply(payment: Payment, actor: Any = None) -> None:
     lines = [Line(_clearing_account(payment.method), debit=amount)]
     applied = ZERO
     if payment.invoice_id:
-        invoice = Invoice.objects.select_for_update(of=("self",)).select_related("lease").get(pk=payment.invoice_id)
+        invoice = _invoice_for_update(payment.invoice_id)
         if invoice.status in OPEN_INVOICE_STATUSES:
             applied = min(amount, quantize(invoice.balance_due))
         else:
@@ -159,8 +172,7 @@ def _target(*, actor: Any, invoice_id: UUID | None, listing_id: UUID | None) -> 
         from domus.finance.selectors import invoice_get_for_actor
 
         invoice = invoice_get_for_actor(actor=actor, invoice_id=invoice_id)
-        if invoice.status not in OPEN_INVOICE_STATUSES:
-            raise Conflict(f"A {invoice.status} invoice cannot be paid.")
+        _require_open(invoice)
         if not can_pay_invoice(actor, invoice):
             raise PermissionDenied("Only the invoice's recipient or company staff can pay it.")
         return invoice, None
@@ -301,7 +313,8 @@ def payment_record_manual(
     paid_at: datetime | None = None,
     notes: str = "",
 ) -> Payment:
-    """Staff record a cash, bank-transfer or cheque payment; it is applied and posted at once."""
+    """Staff record a cash, bank-transfer or cheque payment; it is applied and posted at once.
+    The invoice is locked before its open status is checked (409 once it is paid or void)."""
     if method == PaymentMethod.MPESA:
         raise ValidationFailed(
             "M-Pesa payments come from M-Pesa.", errors={"method": ["cash, bank_transfer or cheque."]}
@@ -312,6 +325,11 @@ def payment_record_manual(
         raise PermissionDenied("Only the company's staff record manual payments.")
     if invoice is None and purpose == PaymentPurpose.INVOICE:
         raise ValidationFailed("Say what is paid.", errors={"purpose": ["deposit, booking_fee or rent."]})
+    if invoice is not None:
+        # Checked again under the row lock: of two cash payments of one invoice submitted at once,
+        # the second waits here and then finds the invoice paid (409), as it would one after the other.
+        invoice = _invoice_for_update(invoice.id)
+        _require_open(invoice)
     payment = Payment.objects.create(
         company_id=company_id,
         invoice=invoice,
