@@ -257,6 +257,7 @@ def test_dashboard_is_for_staff_and_scoped_to_their_company(
         "offers_pending": 0,
         "payments_today": 0,
         "collected_today": "0.00",
+        "collected_today_by_currency": {},
         "tickets_open": 0,
     }
     assert other_quiet
