@@ -1,5 +1,6 @@
 """ASGI entry point: HTTP and WebSocket in one process (``make run``; production runs
-it for WebSockets only, see docs/deployment.md)."""
+it for WebSockets only, see docs/deployment.md). It refuses to start while a system or
+deployment check reports an Error (``domus.core.startup``)."""
 
 import os
 
@@ -12,7 +13,10 @@ from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from django.conf import settings  # noqa: E402
 
 from domus.communications.middleware import BrowserOriginValidator  # noqa: E402
+from domus.core.startup import refuse_to_start_on_errors  # noqa: E402
 from domus.routing import websocket_urlpatterns  # noqa: E402
+
+refuse_to_start_on_errors()
 
 if settings.SCHEDULE_IN_PROCESS:
     from domus.celery import embedded_beat

@@ -11,6 +11,8 @@ import environ
 from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 
+from domus.core.install_secrets import read_or_create
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 env = environ.Env()
@@ -24,7 +26,8 @@ SECRET_KEY = env.str("SECRET_KEY", default="")
 if not SECRET_KEY:
     if not DEBUG:
         raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG is off.")
-    SECRET_KEY = "insecure-embedded-development-key-do-not-use-in-production"
+    # Never a constant (anyone could mint admin JWTs with it): drawn once per install, kept in var/.
+    SECRET_KEY = read_or_create("secret-key")
 
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]", "testserver"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
@@ -382,6 +385,9 @@ MPESA_CALLBACK_URL = env.str(
     "MPESA_CALLBACK_URL", default="http://127.0.0.1:8000/api/v1/finance/payments/mpesa/callback/"
 )
 MPESA_CALLBACK_TOKEN = env.str("MPESA_CALLBACK_TOKEN", default="")
+if not MPESA_CALLBACK_TOKEN and not MPESA_CONSUMER_KEY:
+    # The simulator's callbacks are authenticated like Daraja's: by a per-install token kept in var/.
+    MPESA_CALLBACK_TOKEN = read_or_create("mpesa-callback-token")
 MPESA_CALLBACK_ALLOWED_IPS = env.list("MPESA_CALLBACK_ALLOWED_IPS", default=[])
 MPESA_SIMULATOR_URL = env.str("MPESA_SIMULATOR_URL", default="http://127.0.0.1:8000/api/v1/finance/mpesa-simulator")
 MPESA_SIMULATOR_CALLBACK_DELAY = env.float("MPESA_SIMULATOR_CALLBACK_DELAY", default=3.0)

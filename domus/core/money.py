@@ -1,7 +1,7 @@
 """Money: Decimal amounts with an ISO 4217 currency.
 
 Models store amounts in ``money_field()`` columns next to a ``currency_field()``;
-schemas take currencies as ``CurrencyCode`` (upper-cased, three letters); services
+schemas take currencies as ``CurrencyCode`` (upper-cased, a known ISO 4217 code); services
 round with ``quantize`` before they store or compare computed amounts. Every amount
 that leaves the backend (API answers, WebSocket frames, event payloads) is written by
 ``money_str`` (output schemas type it ``MoneyStr``), and totals over several
@@ -15,6 +15,8 @@ from typing import Annotated, Any
 from django.db import models
 from pydantic import AfterValidator, PlainSerializer, StringConstraints, WithJsonSchema
 
+from domus.core.exceptions import ValidationFailed
+
 DEFAULT_CURRENCY = "KES"
 MONEY_MAX_DIGITS = 14
 MONEY_DECIMAL_PLACES = 2
@@ -22,8 +24,196 @@ MONEY_DECIMAL_PLACES = 2
 MAX_MONEY = Decimal(10 ** (MONEY_MAX_DIGITS - MONEY_DECIMAL_PLACES)) - Decimal("0.01")
 CENT = Decimal("0.01")
 
+# ISO 4217 codes money can be entered in: the active currencies and funds, without XXX (no
+# currency), XTS (testing) and the precious metals and bond-market units (XAU, XBA, ...).
+ISO_4217 = frozenset(
+    [
+        "AED",
+        "AFN",
+        "ALL",
+        "AMD",
+        "ANG",
+        "AOA",
+        "ARS",
+        "AUD",
+        "AWG",
+        "AZN",
+        "BAM",
+        "BBD",
+        "BDT",
+        "BGN",
+        "BHD",
+        "BIF",
+        "BMD",
+        "BND",
+        "BOB",
+        "BOV",
+        "BRL",
+        "BSD",
+        "BTN",
+        "BWP",
+        "BYN",
+        "BZD",
+        "CAD",
+        "CDF",
+        "CHE",
+        "CHF",
+        "CHW",
+        "CLF",
+        "CLP",
+        "CNY",
+        "COP",
+        "COU",
+        "CRC",
+        "CUP",
+        "CVE",
+        "CZK",
+        "DJF",
+        "DKK",
+        "DOP",
+        "DZD",
+        "EGP",
+        "ERN",
+        "ETB",
+        "EUR",
+        "FJD",
+        "FKP",
+        "GBP",
+        "GEL",
+        "GHS",
+        "GIP",
+        "GMD",
+        "GNF",
+        "GTQ",
+        "GYD",
+        "HKD",
+        "HNL",
+        "HTG",
+        "HUF",
+        "IDR",
+        "ILS",
+        "INR",
+        "IQD",
+        "IRR",
+        "ISK",
+        "JMD",
+        "JOD",
+        "JPY",
+        "KES",
+        "KGS",
+        "KHR",
+        "KMF",
+        "KPW",
+        "KRW",
+        "KWD",
+        "KYD",
+        "KZT",
+        "LAK",
+        "LBP",
+        "LKR",
+        "LRD",
+        "LSL",
+        "LYD",
+        "MAD",
+        "MDL",
+        "MGA",
+        "MKD",
+        "MMK",
+        "MNT",
+        "MOP",
+        "MRU",
+        "MUR",
+        "MVR",
+        "MWK",
+        "MXN",
+        "MXV",
+        "MYR",
+        "MZN",
+        "NAD",
+        "NGN",
+        "NIO",
+        "NOK",
+        "NPR",
+        "NZD",
+        "OMR",
+        "PAB",
+        "PEN",
+        "PGK",
+        "PHP",
+        "PKR",
+        "PLN",
+        "PYG",
+        "QAR",
+        "RON",
+        "RSD",
+        "RUB",
+        "RWF",
+        "SAR",
+        "SBD",
+        "SCR",
+        "SDG",
+        "SEK",
+        "SGD",
+        "SHP",
+        "SLE",
+        "SLL",
+        "SOS",
+        "SRD",
+        "SSP",
+        "STN",
+        "SVC",
+        "SYP",
+        "SZL",
+        "THB",
+        "TJS",
+        "TMT",
+        "TND",
+        "TOP",
+        "TRY",
+        "TTD",
+        "TWD",
+        "TZS",
+        "UAH",
+        "UGX",
+        "USD",
+        "USN",
+        "UYI",
+        "UYU",
+        "UYW",
+        "UZS",
+        "VED",
+        "VES",
+        "VND",
+        "VUV",
+        "WST",
+        "XAF",
+        "XCD",
+        "XCG",
+        "XDR",
+        "XOF",
+        "XPF",
+        "XSU",
+        "XUA",
+        "YER",
+        "ZAR",
+        "ZMW",
+        "ZWG",
+        "ZWL",
+    ]
+)
+
+
+def iso_4217(code: str) -> str:
+    """``code`` upper-cased if it is an ISO 4217 currency; a ValueError (a 400 naming the field in a
+    schema) otherwise."""
+    code = code.upper()
+    if code not in ISO_4217:
+        raise ValueError(f"{code} is not an ISO 4217 currency code.")
+    return code
+
+
 CurrencyCode = Annotated[
-    str, StringConstraints(pattern=r"^[A-Za-z]{3}$", strip_whitespace=True), AfterValidator(str.upper)
+    str, StringConstraints(pattern=r"^[A-Za-z]{3}$", strip_whitespace=True), AfterValidator(iso_4217)
 ]
 
 
@@ -69,3 +259,15 @@ def money_totals(rows: Iterable[tuple[str, Decimal | int | str | None]]) -> dict
     for currency, amount in rows:
         totals[currency] = totals.get(currency, Decimal(0)) + Decimal(amount or 0)
     return {currency: money_str(totals[currency]) for currency in sorted(totals)}
+
+
+def currency_of(given: str | None, expected: str, *, whose: str, field: str = "currency") -> str:
+    """The currency money is entered in: ``expected`` (the company's or the listing's), which
+    ``given`` may repeat; any other currency is a 400 naming ``field``. Amounts in two currencies
+    are never added, netted or paid against each other."""
+    if given is None or given.upper() == expected.upper():
+        return expected.upper()
+    raise ValidationFailed(
+        f"Amounts here are in {whose} currency, {expected.upper()}.",
+        errors={field: [f"Must be {expected.upper()} ({whose} currency), not {given.upper()}."]},
+    )

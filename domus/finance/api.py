@@ -2,7 +2,7 @@
 manual), ledger transactions and verification, owner payouts and statements. Also mounts the
 embedded M-Pesa simulator (used only when no Daraja credentials are configured)."""
 
-from datetime import date, datetime
+from decimal import Decimal
 from uuid import UUID
 
 from django.http import FileResponse, HttpRequest, HttpResponse
@@ -469,13 +469,20 @@ def _owner_scope(request: HttpRequest, owner_id: UUID, company_id: UUID) -> None
 @router.get(
     "/owners/{owner_id}/balance/",
     response={200: OwnerBalanceOut, **READ_ERRORS},
-    summary="An owner's balance: rent collected - management fees - payouts",
+    summary="An owner's balance per currency: rent collected - management fees - expenses - payouts",
     openapi_extra=OWNER_READERS,
 )
 def owner_balance(request: HttpRequest, owner_id: UUID, company_id: UUID):
     _owner_scope(request, owner_id, company_id)
-    balance = selectors.owner_balance(company_id=company_id, owner_id=owner_id)
-    return {"company_id": company_id, "owner_id": owner_id, "balance": balance}
+    currency = selectors.home_currency(company_id)
+    balances = selectors.owner_balances(company_id=company_id, owner_id=owner_id)
+    return {
+        "company_id": company_id,
+        "owner_id": owner_id,
+        "currency": currency,
+        "balance": balances.get(currency, Decimal("0.00")),
+        "balances": [{"currency": code, "balance": amount} for code, amount in balances.items()],
+    }
 
 
 @router.get(
@@ -486,13 +493,19 @@ def owner_balance(request: HttpRequest, owner_id: UUID, company_id: UUID):
 )
 def owner_statement(request: HttpRequest, owner_id: UUID, query: Query[StatementQuery]):
     _owner_scope(request, owner_id, query.company_id)
-    _check_period(query.start, query.end)
-    return selectors.owner_statement(company_id=query.company_id, owner_id=owner_id, start=query.start, end=query.end)
+    return _statement(owner_id, query)
 
 
-def _check_period(start: date | datetime, end: date | datetime) -> None:
-    if last_instant(end) < first_instant(start):
+def _statement(owner_id: UUID, query: StatementQuery) -> dict:
+    if last_instant(query.end) < first_instant(query.start):
         raise ValidationFailed("The period ends before it starts.", errors={"end": ["Before start."]})
+    return selectors.owner_statement(
+        company_id=query.company_id,
+        owner_id=owner_id,
+        start=query.start,
+        end=query.end,
+        currency=query.currency,
+    )
 
 
 @router.get(
@@ -503,8 +516,7 @@ def _check_period(start: date | datetime, end: date | datetime) -> None:
 )
 def owner_statement_pdf(request: HttpRequest, owner_id: UUID, query: Query[StatementQuery]):
     _owner_scope(request, owner_id, query.company_id)
-    _check_period(query.start, query.end)
-    data = selectors.owner_statement(company_id=query.company_id, owner_id=owner_id, start=query.start, end=query.end)
+    data = _statement(owner_id, query)
     pdf = services.owner_statement_pdf(statement=data)
     response = HttpResponse(pdf, content_type="application/pdf")
     response["Content-Disposition"] = f'inline; filename="statement-{data["period_start"]}.pdf"'

@@ -1,4 +1,6 @@
-"""System checks of finance settings (``manage.py check`` fails on an Error)."""
+"""System checks of finance settings. An Error fails ``manage.py check`` (and the ``release``
+step's ``check --deploy --fail-level ERROR``) and stops the WSGI and ASGI entry points from
+starting (``domus.core.startup``)."""
 
 from typing import Any
 

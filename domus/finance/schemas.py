@@ -291,12 +291,23 @@ class StatementQuery(Schema):
     company_id: UUID
     start: DateOrDateTime
     end: DateOrDateTime
+    currency: CurrencyCode | None = Field(None, description="ISO 4217; default: the company's currency.")
+
+
+class CurrencyBalanceOut(Schema):
+    currency: str
+    balance: MoneyStr
 
 
 class OwnerBalanceOut(Schema):
+    """``balance`` is in the company's ``currency``; ``balances`` lists every currency the owner's
+    account has moved in (amounts in different currencies are never added)."""
+
     company_id: UUID
     owner_id: UUID
+    currency: str
     balance: Decimal
+    balances: list[CurrencyBalanceOut]
 
 
 class OwnerExpenseIn(Schema):

@@ -7,7 +7,7 @@ from uuid import UUID
 
 from django.db.models import Count, Q, QuerySet, Sum
 
-from domus.core.exceptions import NotFound
+from domus.core.exceptions import NotFound, ValidationFailed
 from domus.core.filtering import filter_list, first_instant, last_instant
 from domus.core.money import money_totals, quantize
 from domus.core.policies import is_admin
@@ -21,7 +21,7 @@ from domus.finance.models import (
     PaymentStatus,
     Payout,
 )
-from domus.organizations.selectors import staff_company_ids
+from domus.organizations.selectors import company_currency, staff_company_ids
 
 
 def _scope(queryset: QuerySet, actor: Any, *personal: str) -> QuerySet:
@@ -137,33 +137,63 @@ def payout_get_for_actor(*, actor: Any, payout_id: UUID) -> Payout:
     return payout
 
 
-def _owner_payable_entries(*, company_id: UUID, owner_id: UUID) -> QuerySet[LedgerEntry]:
+def home_currency(company_id: UUID) -> str:
+    """The company's currency (its books' home currency); a 400 naming ``company_id`` if there is no such company."""
+    currency = company_currency(company_id)
+    if currency is None:
+        raise ValidationFailed("Unknown company.", errors={"company_id": ["No company has this id."]})
+    return currency
+
+
+def _owner_payable_entries(*, company_id: UUID, owner_id: UUID, currency: str) -> QuerySet[LedgerEntry]:
     return LedgerEntry.objects.filter(
-        account__company_id=company_id, account__code=AccountCode.OWNER_PAYABLE, owner_id=owner_id
+        account__company_id=company_id,
+        account__code=AccountCode.OWNER_PAYABLE,
+        owner_id=owner_id,
+        transaction__currency=currency,
     )
 
 
-def owner_balance(*, company_id: UUID, owner_id: UUID, before: date | datetime | None = None) -> Decimal:
-    """Rent collected for the owner, less management fees and payouts (owner-payable credits - debits).
+def owner_balance(
+    *, company_id: UUID, owner_id: UUID, currency: str | None = None, before: date | datetime | None = None
+) -> Decimal:
+    """Rent collected for the owner, less management fees and payouts (owner-payable credits - debits),
+    in one currency (default: the company's): amounts in different currencies are never netted.
 
     With ``before``, only transactions dated before that day count: the balance a statement opens with."""
-    entries = _owner_payable_entries(company_id=company_id, owner_id=owner_id)
+    currency = currency or home_currency(company_id)
+    entries = _owner_payable_entries(company_id=company_id, owner_id=owner_id, currency=currency)
     if before is not None:
         entries = entries.filter(transaction__created_at__lt=first_instant(before))
     row = entries.aggregate(c=Sum("credit"), d=Sum("debit"))
     return quantize((row["c"] or Decimal(0)) - (row["d"] or Decimal(0)))
 
 
-def owner_statement(
-    *, company_id: UUID, owner_id: UUID, start: date | datetime, end: date | datetime
-) -> dict[str, Any]:
-    """The owner's account for [start, end]: opening balance, each movement, closing balance.
+def owner_balances(*, company_id: UUID, owner_id: UUID) -> dict[str, Decimal]:
+    """The owner's balance in each currency their account has moved in, by currency code."""
+    rows = (
+        LedgerEntry.objects.filter(
+            account__company_id=company_id, account__code=AccountCode.OWNER_PAYABLE, owner_id=owner_id
+        )
+        .values_list("transaction__currency")
+        .annotate(c=Sum("credit"), d=Sum("debit"))
+        .order_by("transaction__currency")
+    )
+    return {currency: quantize(credits - debits) for currency, credits, debits in rows}
 
-    Every movement of the owner-payable account is counted in exactly one total, so
+
+def owner_statement(
+    *, company_id: UUID, owner_id: UUID, start: date | datetime, end: date | datetime, currency: str | None = None
+) -> dict[str, Any]:
+    """The owner's account in ``currency`` (default: the company's) for [start, end]: opening
+    balance, each movement, closing balance.
+
+    Every movement of the owner-payable account in that currency is counted in exactly one total, so
     ``opening + rent_collected - management_fees - expenses - refunds - payouts + payouts_returned
     + adjustments = closing`` always holds (rent is shown gross of the fee)."""
-    entries = _owner_payable_entries(company_id=company_id, owner_id=owner_id)
-    opening_balance = owner_balance(company_id=company_id, owner_id=owner_id, before=start)
+    currency = currency or home_currency(company_id)
+    entries = _owner_payable_entries(company_id=company_id, owner_id=owner_id, currency=currency)
+    opening_balance = owner_balance(company_id=company_id, owner_id=owner_id, currency=currency, before=start)
     lines = []
     running = opening_balance
     zero = Decimal(0)
@@ -216,6 +246,7 @@ def owner_statement(
     return {
         "company_id": str(company_id),
         "owner_id": str(owner_id),
+        "currency": currency,
         "period_start": start.isoformat(),
         "period_end": end.isoformat(),
         "opening_balance": str(opening_balance),

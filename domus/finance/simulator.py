@@ -3,8 +3,9 @@
 It stands in for the Daraja server at ``/api/v1/finance/mpesa-simulator/``: the real adapter
 (``domus.integrations.mpesa``) fetches a token, sends STK pushes and queries here, and a few
 seconds after each push the simulator POSTs a realistic ``Body.stkCallback`` to
-``settings.MPESA_CALLBACK_URL`` (the real callback route, with MPESA_CALLBACK_TOKEN appended
-when set); the push body's ``CallBackURL`` is ignored as a destination. The outcome follows the phone number's last four
+``settings.MPESA_CALLBACK_URL`` (the real callback route, with the install's
+MPESA_CALLBACK_TOKEN appended, so it is authenticated like Daraja's); the push body's
+``CallBackURL`` is ignored as a destination. The outcome follows the phone number's last four
 digits: ``1032`` cancelled, ``1037`` timed out, ``0001`` insufficient funds, ``2001`` wrong
 PIN, ``9999`` never answers; anything else succeeds."""
 

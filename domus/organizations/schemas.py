@@ -8,6 +8,7 @@ from ninja import Field, Schema
 from pydantic import field_validator
 
 from domus.core.filtering import ListFilters
+from domus.core.money import CurrencyCode
 from domus.organizations.models import MEMBERSHIP_ROLES, Company, OnboardingStep
 
 # A platform admin is a user role, not a role inside a company.
@@ -65,7 +66,7 @@ class CompanyIn(Schema):
     address: str = Field("", max_length=255)
     city: str = Field("", max_length=100)
     country: str = Field("", pattern=r"^([A-Za-z]{2})?$", description="ISO 3166-1 alpha-2.")
-    currency: str = Field("KES", pattern=r"^[A-Za-z]{3}$", description="ISO 4217.")
+    currency: CurrencyCode = Field("KES", description="ISO 4217.")
     status: Company.Status | None = Field(
         None, description="Read-only here: a value other than the current one is refused (use onboard)."
     )
@@ -86,7 +87,7 @@ class CompanyPatchIn(Schema):
     address: str = Field(None, max_length=255)
     city: str = Field(None, max_length=100)
     country: str = Field(None, pattern=r"^([A-Za-z]{2})?$", description="ISO 3166-1 alpha-2.")
-    currency: str = Field(None, pattern=r"^[A-Za-z]{3}$", description="ISO 4217.")
+    currency: CurrencyCode = Field(None, description="ISO 4217.")
     status: Company.Status = Field(
         None, description="Read-only here: a value other than the current one is refused (use onboard)."
     )

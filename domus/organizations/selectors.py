@@ -34,6 +34,11 @@ def company_exists(company_id: UUID) -> bool:
     return Company.objects.filter(pk=company_id).exists()
 
 
+def company_currency(company_id: UUID) -> str | None:
+    """The company's currency (ISO 4217), its books' home currency; None for no such company."""
+    return Company.objects.filter(pk=company_id).values_list("currency", flat=True).first()
+
+
 def user_sees_all_companies(user) -> bool:
     """Platform admins see every company's rows."""
     return is_admin(user)

@@ -11,7 +11,7 @@ from ninja import Field, Schema
 from pydantic import field_validator, model_validator
 
 from domus.core.filtering import DateOrDateTime, ListFilters
-from domus.core.money import MoneyStr
+from domus.core.money import CurrencyCode, MoneyStr
 from domus.properties.models import (
     AlertFrequency,
     ListingStatus,
@@ -70,7 +70,7 @@ class ListingIn(Schema):
     listing_type: ListingType = ListingType.SALE
     status: ListingStatus | None = Field(None, description="draft (default) or available on create.")
     price: Decimal = Field(..., ge=0, max_digits=14, decimal_places=2)
-    currency: str | None = Field(None, pattern=r"^[A-Za-z]{3}$", description="ISO 4217; default: the company's.")
+    currency: CurrencyCode | None = Field(None, description="ISO 4217; default: the company's.")
     bedrooms: int | None = Field(None, ge=0, le=1000)
     bathrooms: int | None = Field(None, ge=0, le=1000)
     area_m2: Decimal | None = Field(None, ge=0, max_digits=10, decimal_places=2)
@@ -107,7 +107,7 @@ class ListingPatchIn(Schema):
     listing_type: ListingType = None
     status: ListingStatus = None
     price: Decimal = Field(None, ge=0, max_digits=14, decimal_places=2)
-    currency: str = Field(None, pattern=r"^[A-Za-z]{3}$")
+    currency: CurrencyCode = None
     bedrooms: int | None = Field(None, ge=0, le=1000)
     bathrooms: int | None = Field(None, ge=0, le=1000)
     area_m2: Decimal | None = Field(None, ge=0, max_digits=10, decimal_places=2)

@@ -121,6 +121,8 @@ def daraja(settings):
     settings.MPESA_SHORTCODE = "174379"
     settings.MPESA_PASSKEY = "passkey"
     settings.MPESA_CALLBACK_URL = "https://domus.example.test/api/v1/finance/payments/mpesa/callback/"
+    settings.MPESA_CALLBACK_TOKEN = ""
+    settings.MPESA_CALLBACK_ALLOWED_IPS = ["127.0.0.1"]  # the test client plays Safaricom
     with respx.mock(assert_all_called=False) as router:
         router.route(host="testserver").pass_through()
         yield FakeDaraja(router)

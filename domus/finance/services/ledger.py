@@ -6,15 +6,19 @@ from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
-from django.db.models import Sum
+from django.db.models import F, OuterRef, Subquery, Sum
 
 from domus.core.money import quantize
 from domus.finance.models import (
     ACCOUNT_KINDS,
     Account,
     AccountCode,
+    Invoice,
     LedgerEntry,
     LedgerTransaction,
+    OwnerExpense,
+    Payment,
+    Payout,
 )
 from domus.finance.services.common import ZERO
 
@@ -138,9 +142,46 @@ def ledger_reverse(*, original: LedgerTransaction, kind: str, memo: str, actor: 
     )
 
 
+def _mixed_currency_transactions() -> list[str]:
+    """Transactions that mix currencies: posted in another currency than the document they post
+    (payment, invoice, payout, owner expense) or the transaction they reverse; a payment's posting
+    when the payment is not in its invoice's currency; a payout's or owner expense's posting when
+    it is not in the company's currency (owner balances are paid and charged in that currency)."""
+    mixed: set[UUID] = set()
+    documents = {"payment": Payment, "invoice": Invoice, "payout": Payout, "owner_expense": OwnerExpense}
+    for reference_type, model in documents.items():
+        document_currency = model.objects.filter(pk=OuterRef("reference_id")).values("currency")[:1]
+        mixed.update(
+            LedgerTransaction.objects.filter(reference_type=reference_type)
+            .annotate(document_currency=Subquery(document_currency))
+            .filter(document_currency__isnull=False)
+            .exclude(document_currency=F("currency"))
+            .values_list("id", flat=True)
+        )
+    foreign = [
+        ("payment", Payment.objects.filter(invoice__isnull=False).exclude(currency=F("invoice__currency"))),
+        ("payout", Payout.objects.exclude(currency=F("company__currency"))),
+        ("owner_expense", OwnerExpense.objects.filter(listing__isnull=True).exclude(currency=F("company__currency"))),
+        ("owner_expense", OwnerExpense.objects.filter(listing__isnull=False).exclude(currency=F("listing__currency"))),
+    ]
+    for reference_type, documents_off in foreign:
+        mixed.update(
+            LedgerTransaction.objects.filter(
+                reference_type=reference_type, reference_id__in=documents_off.values("id")
+            ).values_list("id", flat=True)
+        )
+    mixed.update(
+        LedgerTransaction.objects.filter(reverses__isnull=False)
+        .exclude(currency=F("reverses__currency"))
+        .values_list("id", flat=True)
+    )
+    return sorted(str(transaction_id) for transaction_id in mixed)
+
+
 def ledger_verify() -> dict[str, Any]:
-    """Check that every transaction balances and equals its stated amount, and that each
-    company's debits equal its credits (the trial balance)."""
+    """Check that every transaction balances and equals its stated amount, that none mixes
+    currencies, and that each company's debits equal its credits in each currency (the trial
+    balance; amounts in different currencies are never added)."""
     unbalanced = []
     sums = LedgerTransaction.objects.annotate(debits=Sum("entries__debit"), credits=Sum("entries__credit")).values(
         "id", "amount", "debits", "credits"
@@ -150,20 +191,29 @@ def ledger_verify() -> dict[str, Any]:
         count += 1
         if row["debits"] is None or row["debits"] != row["credits"] or row["debits"] != row["amount"]:
             unbalanced.append(str(row["id"]))
-    totals = LedgerEntry.objects.values("transaction__company_id").annotate(d=Sum("debit"), c=Sum("credit"))
-    companies_off = [str(row["transaction__company_id"]) for row in totals if row["d"] != row["c"]]
+    totals = LedgerEntry.objects.values("transaction__company_id", "transaction__currency").annotate(
+        d=Sum("debit"), c=Sum("credit")
+    )
+    companies_off = sorted({str(row["transaction__company_id"]) for row in totals if row["d"] != row["c"]})
+    mixed = _mixed_currency_transactions()
     negative_owners = [
-        {"company_id": str(row["account__company_id"]), "owner_id": str(row["owner_id"]), "balance": str(row["b"])}
+        {
+            "company_id": str(row["account__company_id"]),
+            "owner_id": str(row["owner_id"]),
+            "currency": row["transaction__currency"],
+            "balance": str(quantize(row["b"])),
+        }
         for row in LedgerEntry.objects.filter(account__code=AccountCode.OWNER_PAYABLE)
-        .values("account__company_id", "owner_id")
+        .values("account__company_id", "owner_id", "transaction__currency")
         .annotate(b=Sum("credit") - Sum("debit"))
         if row["b"] < 0
     ]
     return {
         # A negative owner balance (expenses or a refund after a payout) is reported, not an error.
-        "ok": not unbalanced and not companies_off,
+        "ok": not unbalanced and not companies_off and not mixed,
         "transactions": count,
         "unbalanced_transactions": unbalanced[:100],
+        "mixed_currency_transactions": mixed[:100],
         "companies_out_of_balance": companies_off,
         "negative_owner_balances": negative_owners,
     }

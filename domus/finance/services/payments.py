@@ -77,6 +77,19 @@ def _clearing_account(method: str) -> str:
     return AccountCode.MPESA_CLEARING if method == PaymentMethod.MPESA else AccountCode.BANK
 
 
+def _invoice_for_update(invoice_id: UUID) -> Invoice:
+    """The invoice, row-locked until the transaction ends. Every path that puts money on an
+    invoice (M-Pesa callback, reconciliation job, manual payment) takes this lock before it reads
+    the invoice's status or balance, and after the payment's own row where it locks one: the
+    lock order is payment, then invoice (as in refunds), so two paths never deadlock."""
+    return Invoice.objects.select_for_update(of=("self",)).select_related("lease").get(pk=invoice_id)
+
+
+def _require_open(invoice: Invoice) -> None:
+    if invoice.status not in OPEN_INVOICE_STATUSES:
+        raise Conflict(f"A {invoice.status} invoice cannot be paid.")
+
+
 def _apply(payment: Payment, actor: Any = None) -> None:
     """Apply a paid payment to its invoice (partial allowed, overpayment held as credit) and
     post it, inside the caller's transaction. The amount posted is what was received
@@ -87,7 +100,7 @@ def _apply(payment: Payment, actor: Any = None) -> None:
     lines = [Line(_clearing_account(payment.method), debit=amount)]
     applied = ZERO
     if payment.invoice_id:
-        invoice = Invoice.objects.select_for_update(of=("self",)).select_related("lease").get(pk=payment.invoice_id)
+        invoice = _invoice_for_update(payment.invoice_id)
         if invoice.status in OPEN_INVOICE_STATUSES:
             applied = min(amount, quantize(invoice.balance_due))
         else:
@@ -160,8 +173,7 @@ def _target(*, actor: Any, invoice_id: UUID | None, listing_id: UUID | None) -> 
         from domus.finance.selectors import invoice_get_for_actor
 
         invoice = invoice_get_for_actor(actor=actor, invoice_id=invoice_id)
-        if invoice.status not in OPEN_INVOICE_STATUSES:
-            raise Conflict(f"A {invoice.status} invoice cannot be paid.")
+        _require_open(invoice)
         if not can_pay_invoice(actor, invoice):
             raise PermissionDenied("Only the invoice's recipient or company staff can pay it.")
         return invoice, None
@@ -302,7 +314,8 @@ def payment_record_manual(
     paid_at: datetime | None = None,
     notes: str = "",
 ) -> Payment:
-    """Staff record a cash, bank-transfer or cheque payment; it is applied and posted at once."""
+    """Staff record a cash, bank-transfer or cheque payment; it is applied and posted at once.
+    The invoice is locked before its open status is checked (409 once it is paid or void)."""
     if method == PaymentMethod.MPESA:
         raise ValidationFailed(
             "M-Pesa payments come from M-Pesa.", errors={"method": ["cash, bank_transfer or cheque."]}
@@ -313,6 +326,11 @@ def payment_record_manual(
         raise PermissionDenied("Only the company's staff record manual payments.")
     if invoice is None and purpose == PaymentPurpose.INVOICE:
         raise ValidationFailed("Say what is paid.", errors={"purpose": ["deposit, booking_fee or rent."]})
+    if invoice is not None:
+        # Checked again under the row lock: of two cash payments of one invoice submitted at once,
+        # the second waits here and then finds the invoice paid (409), as it would one after the other.
+        invoice = _invoice_for_update(invoice.id)
+        _require_open(invoice)
     payment = Payment.objects.create(
         company_id=company_id,
         invoice=invoice,
@@ -623,21 +641,27 @@ def _settle(payment_id: UUID, result: StkCallback, *, body: Any, raw: str, remot
     return True
 
 
-def callback_token_ok(token: str | None) -> bool:
-    """The callback's path token matches MPESA_CALLBACK_TOKEN (always true when none is set)."""
+def callback_authenticated(token: str | None, remote_addr: str) -> bool:
+    """The callback proves where it comes from: its path token matches MPESA_CALLBACK_TOKEN
+    and/or its address is in MPESA_CALLBACK_ALLOWED_IPS, whichever are configured. With neither
+    configured nothing is accepted (the embedded default always has its own token, and a
+    production process with Daraja credentials and neither refuses to start)."""
     expected = settings.MPESA_CALLBACK_TOKEN
-    if not expected:
-        return True
-    return hmac.compare_digest((token or "").encode(), expected.encode())
+    allowed = settings.MPESA_CALLBACK_ALLOWED_IPS
+    if not expected and not allowed:
+        return False
+    if expected and not hmac.compare_digest((token or "").encode(), expected.encode()):
+        return False
+    return not allowed or remote_addr in allowed
 
 
 def mpesa_callback_process(*, raw_body: bytes, remote_addr: str = "", token: str | None = None) -> None:
-    """Handle one Daraja STK callback. Never raises for bad input: a wrong token, a forbidden
-    address, unknown checkout ids, malformed bodies, late successes and amount mismatches are
-    recorded for review; repeats change nothing."""
+    """Handle one Daraja STK callback. Never raises for bad input: an unauthenticated callback
+    (wrong or missing token, address not allowed) changes nothing and, like unknown checkout ids,
+    malformed bodies, late successes and amount mismatches, is recorded for review; repeats
+    change nothing."""
     raw = raw_body.decode("utf-8", "replace")
-    allowed = settings.MPESA_CALLBACK_ALLOWED_IPS
-    if not callback_token_ok(token) or (allowed and remote_addr not in allowed):
+    if not callback_authenticated(token, remote_addr):
         _review(ReviewReason.FORBIDDEN_SOURCE, body={}, raw=raw, remote_addr=remote_addr)
         return
     try:

@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from domus.audit.services import audit_create, audit_snapshot, audit_update
 from domus.core.exceptions import Conflict, PermissionDenied
-from domus.core.money import DEFAULT_CURRENCY, quantize
+from domus.core.money import currency_of, quantize
 from domus.finance.models import (
     Account,
     AccountCode,
@@ -23,8 +23,8 @@ from domus.finance.models import (
     Payout,
     PayoutStatus,
 )
-from domus.finance.selectors import owner_balance
-from domus.finance.services.common import _company_listing_id
+from domus.finance.selectors import home_currency, owner_balance
+from domus.finance.services.common import _company_listing
 from domus.finance.services.ledger import Line, accounts_for, ledger_post, ledger_reverse
 from domus.organizations.selectors import is_company_staff
 
@@ -33,18 +33,20 @@ from domus.organizations.selectors import is_company_staff
 
 @transaction.atomic
 def payout_create(
-    *, actor: Any, company_id: UUID, owner_id: UUID, amount: Decimal, note: str = "", currency: str = DEFAULT_CURRENCY
+    *, actor: Any, company_id: UUID, owner_id: UUID, amount: Decimal, note: str = "", currency: str | None = None
 ) -> Payout:
-    """Pay an owner out of their balance. The company's owner-payable account row is locked so
-    two racing payouts can never together exceed the balance."""
+    """Pay an owner out of their balance in the company's currency (any other currency is a 400
+    naming ``currency``). The company's owner-payable account row is locked so two racing payouts
+    can never together exceed the balance, which counts that currency only."""
     if not is_company_staff(actor, company_id):
         raise PermissionDenied("Only the company's staff make payouts.")
+    currency = currency_of(currency, home_currency(company_id), whose="the company's")
     amount = quantize(amount)
     account = accounts_for(company_id)[AccountCode.OWNER_PAYABLE]
     Account.objects.select_for_update().get(pk=account.pk)
-    balance = owner_balance(company_id=company_id, owner_id=owner_id)
+    balance = owner_balance(company_id=company_id, owner_id=owner_id, currency=currency)
     if amount > balance:
-        raise Conflict(f"The owner's balance is {balance}; a payout of {amount} is more than that.")
+        raise Conflict(f"The owner's balance is {balance} {currency}; a payout of {amount} is more than that.")
     payout = Payout.objects.create(
         company_id=company_id, owner_id=owner_id, amount=amount, currency=currency, note=note, created_by=actor
     )
@@ -98,16 +100,22 @@ def owner_expense_create(
     description: str,
     incurred_on: date | None = None,
     listing_id: UUID | None = None,
-    currency: str = DEFAULT_CURRENCY,
+    currency: str | None = None,
 ) -> OwnerExpense:
-    """Record a cost paid for an owner: Dr owner payable (the owner's balance falls), Cr bank."""
+    """Record a cost paid for an owner: Dr owner payable (the owner's balance in that currency
+    falls), Cr bank. It is in the listing's currency, or the company's without a listing; any
+    other currency is a 400 naming ``currency``."""
     if not is_company_staff(actor, company_id):
         raise PermissionDenied("Only the company's staff record owner expenses.")
-    listing_id = _company_listing_id(actor=actor, company_id=company_id, listing_id=listing_id)
+    listing = _company_listing(actor=actor, company_id=company_id, listing_id=listing_id)
+    if listing is not None:
+        currency = currency_of(currency, listing.currency, whose="the listing's")
+    else:
+        currency = currency_of(currency, home_currency(company_id), whose="the company's")
     expense = OwnerExpense.objects.create(
         company_id=company_id,
         owner_id=owner_id,
-        listing_id=listing_id,
+        listing_id=listing.id if listing is not None else None,
         amount=quantize(amount),
         currency=currency,
         description=description,

@@ -14,6 +14,7 @@ def owner_statement_pdf(*, statement: dict[str, Any]) -> bytes:
     return render_pdf(
         title=f"Owner statement {statement['period_start']} to {statement['period_end']}",
         fields=[
+            ("Currency", statement["currency"]),
             ("Opening balance", statement["opening_balance"]),
             ("Rent collected", statement["rent_collected"]),
             ("Management fees", statement["management_fees"]),

@@ -24,6 +24,10 @@ def _daraja_settings(settings):
     settings.MPESA_SHORTCODE = "174379"
     settings.MPESA_PASSKEY = "passkey"
     settings.MPESA_CALLBACK_URL = "https://domus.example.test/api/v1/finance/payments/mpesa/callback/"
+    # Callbacks are authenticated by the address allow-list: the test client (127.0.0.1) plays
+    # Safaricom. Tests of the path token set MPESA_CALLBACK_TOKEN themselves.
+    settings.MPESA_CALLBACK_TOKEN = ""
+    settings.MPESA_CALLBACK_ALLOWED_IPS = ["127.0.0.1"]
     settings.RATE_LIMITS_ENABLED = False
 
 

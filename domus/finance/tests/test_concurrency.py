@@ -7,9 +7,19 @@ from decimal import Decimal
 
 import pytest
 from django.db import connection
+from django.db.models import Sum
 
 from domus.finance import selectors, services
-from domus.finance.models import Invoice, InvoiceStatus, LedgerTransaction, Payment, Payout
+from domus.finance.models import (
+    AccountCode,
+    CallbackReview,
+    Invoice,
+    InvoiceStatus,
+    LedgerEntry,
+    LedgerTransaction,
+    Payment,
+    Payout,
+)
 from domus.finance.tests.conftest import CALLBACK_URL, callback
 
 
@@ -126,4 +136,63 @@ def test_a_void_racing_a_success_callback_is_refused_and_the_money_applied(
     assert (invoice.status, invoice.amount_paid) == (InvoiceStatus.PAID, Decimal("30000.00"))
     assert Payment.objects.get().status == "paid"
     assert LedgerTransaction.objects.filter(kind="payment").count() == 1
+    assert services.ledger_verify()["ok"]
+
+
+def _tenant_credit() -> Decimal:
+    row = LedgerEntry.objects.filter(account__code=AccountCode.TENANT_CREDIT).aggregate(c=Sum("credit"), d=Sum("debit"))
+    return (row["c"] or Decimal(0)) - (row["d"] or Decimal(0))
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_five_concurrent_cash_payments_of_one_invoice_accept_one(client_for, staff, lease):
+    services.rent_invoices_issue(today=date(2026, 1, 5))
+    invoice = Invoice.objects.get(lease=lease)
+    clients = [client_for(staff) for _ in range(5)]
+    body = {"method": "cash", "amount": "30000", "reference": "R1", "invoice_id": str(invoice.id)}
+
+    responses = _race(5, lambda i: clients[i].post_json("/api/v1/finance/payments/", body))
+
+    assert sorted(response.status_code for response in responses) == [201, 409, 409, 409, 409]
+    refused = [response.json() for response in responses if response.status_code == 409]
+    assert all(answer["code"] == "CONFLICT_ERROR" and "paid" in answer["detail"] for answer in refused)
+    assert Payment.objects.count() == 1
+    invoice.refresh_from_db()
+    assert (invoice.status, invoice.amount_paid) == (InvoiceStatus.PAID, Decimal("30000.00"))
+    assert _tenant_credit() == Decimal("0.00")
+    assert LedgerTransaction.objects.filter(kind="payment").count() == 1
+    assert services.ledger_verify()["ok"]
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_cash_payment_racing_an_mpesa_success_never_overpays_the_invoice(
+    api_client, client_for, staff, tenant, lease, daraja
+):
+    services.rent_invoices_issue(today=date(2026, 1, 5))
+    invoice = Invoice.objects.get(lease=lease)
+    client_for(tenant).post_json(
+        "/api/v1/finance/payments/mpesa/stk/", {"phone": "0712345678", "invoice_id": str(invoice.id)}
+    )
+    staff_client = client_for(staff)
+    body = {"method": "cash", "amount": "30000", "reference": "R1", "invoice_id": str(invoice.id)}
+
+    def work(index: int) -> int:
+        if index == 0:
+            return api_client.post_json(CALLBACK_URL, callback("ws_CO_1")).status_code
+        return staff_client.post_json("/api/v1/finance/payments/", body).status_code
+
+    statuses = _race(2, work)
+
+    # M-Pesa money cannot be refused: if the cash came first it is held as credit and reviewed;
+    # if M-Pesa came first the cash is refused. Either way the invoice is paid exactly once.
+    invoice.refresh_from_db()
+    assert (invoice.status, invoice.amount_paid) == (InvoiceStatus.PAID, Decimal("30000.00"))
+    if sorted(statuses) == [200, 201]:
+        assert _tenant_credit() == Decimal("30000.00")
+        assert CallbackReview.objects.get().reason == "invoice_not_open"
+    else:
+        assert sorted(statuses) == [200, 409]
+        assert _tenant_credit() == Decimal("0.00")
     assert services.ledger_verify()["ok"]

@@ -9,6 +9,7 @@ from django.test import Client
 from django.utils import timezone
 from httpx import Response
 
+from domus.core.install_secrets import read_or_create
 from domus.finance import simulator
 from domus.finance.tasks import rent_invoices_issue
 from domus.properties.tests.factories import UnitFactory
@@ -30,6 +31,9 @@ def _forward_to_django(request):
 @pytest.fixture
 def on_simulator(settings):
     settings.MPESA_CONSUMER_KEY = ""  # the embedded default: no Daraja credentials
+    # ... and its callbacks authenticated by the per-install token, like the settings draw it.
+    settings.MPESA_CALLBACK_TOKEN = read_or_create("mpesa-callback-token")
+    settings.MPESA_CALLBACK_ALLOWED_IPS = []
     settings.MPESA_SIMULATOR_URL = "http://testserver/api/v1/finance/mpesa-simulator"
     settings.MPESA_CALLBACK_URL = "http://testserver/api/v1/properties/payments/mpesa/callback/"
     settings.MPESA_SIMULATOR_CALLBACK_DELAY = 3600  # delivered by simulator.flush() below

@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from domus.audit.services import audit_create, audit_snapshot, audit_update
 from domus.core.exceptions import Conflict, NotFound, ValidationFailed
-from domus.core.money import quantize
+from domus.core.money import currency_of, quantize
 from domus.crm import selectors as crm_selectors
 from domus.organizations.selectors import is_company_worker
 from domus.properties import selectors as property_selectors
@@ -55,8 +55,9 @@ def offer_create(
     conditions: str = "",
     expires_at: Any = None,
 ) -> Offer:
-    """A buyer's offer on an available listing or unit. Company agents and staff record
-    offers for one of the company's clients (``client_id``); a customer offers for themself."""
+    """A buyer's offer on an available listing or unit, in the listing's currency (another is a
+    400 naming ``currency``). Company agents and staff record offers for one of the company's
+    clients (``client_id``); a customer offers for themself."""
     try:
         listing = property_selectors.listing_get_for_actor(actor=actor, listing_id=listing_id)
     except NotFound:
@@ -77,6 +78,7 @@ def offer_create(
             raise Conflict("This unit is not available.", errors={"unit_id": [f"The unit is {unit.status}."]})
     if expires_at is not None and expires_at <= timezone.now():
         raise ValidationFailed("Invalid expiry.", errors={"expires_at": ["Must be in the future."]})
+    currency = currency_of(currency, listing.currency, whose="the listing's")
     if listing.owner_id == actor.pk:
         raise ValidationFailed("Owners do not offer on their own listing.", errors={"listing_id": ["You own it."]})
     client = None
@@ -98,7 +100,7 @@ def offer_create(
         buyer=buyer,
         made_by=OfferParty.BUYER,
         amount=quantize(amount),
-        currency=currency or listing.currency,
+        currency=currency,
         conditions=conditions,
         expires_at=expires_at,
         created_by=actor,

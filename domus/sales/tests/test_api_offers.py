@@ -275,3 +275,18 @@ def test_no_acceptance_once_the_listing_is_gone(client_for, staff, listing):
     assert response.status_code == 409
     offer.refresh_from_db()
     assert offer.status == OfferStatus.PENDING
+
+
+def test_an_offer_is_in_the_listing_currency(client_for, customer, listing):
+    client = client_for(customer)
+
+    in_usd = client.post_json(URL, {"listing_id": str(listing.id), "amount": "1000", "currency": "USD"})
+    unknown = client.post_json(URL, {"listing_id": str(listing.id), "amount": "1000", "currency": "ABC"})
+
+    assert in_usd.status_code == 400
+    assert set(in_usd.json()["errors"]) == {"currency"}
+    assert "KES" in in_usd.json()["errors"]["currency"][0]
+    assert unknown.status_code == 400
+    assert not Offer.objects.exists()
+    same = client.post_json(URL, {"listing_id": str(listing.id), "amount": "1000", "currency": "kes"})
+    assert (same.status_code, same.json()["currency"]) == (201, "KES")
