@@ -39,6 +39,9 @@ NOTIFICATIONS: dict[str, tuple[str, str]] = {
     "ticket.replied": ("ticket", "New reply on your support ticket"),
     "ticket.assigned": ("ticket", "A support ticket was assigned to you"),
     "saved_search.matched": ("saved_search", "New listings match your saved search"),
+    "membership.invited": ("membership", "You are invited to join a company"),
+    "membership.accepted": ("membership", "Invitation accepted"),
+    "membership.declined": ("membership", "Invitation declined"),
 }
 DASHBOARD_EVENTS = (
     "lead.captured",

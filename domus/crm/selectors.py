@@ -306,3 +306,10 @@ def lead_kpis(*, company_id: UUID | None, since: datetime) -> dict[str, int]:
         leads_today=Count("pk", filter=Q(created_at__gte=since)),
         leads_open=Count("pk", filter=~Q(status__in=(LeadStatus.WON, LeadStatus.LOST))),
     )
+
+
+def contact_company_ids(user_id: UUID) -> set[UUID]:
+    """The companies that hold ``user_id`` as a client or a lead."""
+    clients = Client.objects.filter(user_id=user_id).values_list("company_id", flat=True)
+    leads = Lead.objects.filter(user_id=user_id).values_list("company_id", flat=True)
+    return set(clients) | set(leads)

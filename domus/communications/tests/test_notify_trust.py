@@ -1,0 +1,62 @@
+"""Staff notify only the users their company has a relationship with, and a company that
+is not active only its own members."""
+
+import pytest
+
+from domus.accounts.tests.factories import UserFactory
+from domus.core.roles import Role
+from domus.crm.tests.factories import ClientFactory, LeadFactory
+from domus.leasing.tests.factories import LeaseFactory
+from domus.organizations.tests.factories import MembershipFactory
+from domus.properties.tests.factories import ListingFactory
+
+pytestmark = pytest.mark.django_db
+
+URL = "/api/v1/communications/notifications/"
+
+
+def _notify(client, recipient):
+    return client.post_json(URL, {"recipient_id": str(recipient.id), "title": "Hello"})
+
+
+def _inbox(client_for, user) -> int:
+    return client_for(user).get(URL).json()["count"]
+
+
+def test_staff_cannot_notify_a_stranger(client_for, staff, stranger):
+    assert _notify(client_for(staff), stranger).status_code == 403
+    assert _inbox(client_for, stranger) == 0
+
+
+def test_staff_cannot_notify_someone_they_only_invited(client_for, staff, company, stranger):
+    MembershipFactory(company=company, user=stranger, role=Role.AGENT, status="invited")
+
+    assert _notify(client_for(staff), stranger).status_code == 403
+    assert _inbox(client_for, stranger) == 0
+
+
+@pytest.mark.parametrize("link", ["client", "lead", "tenant", "member"])
+def test_staff_notify_users_related_to_their_company(client_for, staff, company, stranger, link):
+    if link == "client":
+        ClientFactory(company=company, user=stranger)
+    elif link == "lead":
+        LeadFactory(company=company, user=stranger)
+    elif link == "tenant":
+        LeaseFactory(listing=ListingFactory(company=company), tenant=stranger, status="active")
+    else:
+        MembershipFactory(company=company, user=stranger, role=Role.AGENT)
+
+    assert _notify(client_for(staff), stranger).status_code == 201
+    assert _inbox(client_for, stranger) == 1
+
+
+def test_a_company_in_onboarding_notifies_only_its_members(client_for, staff, company, stranger):
+    company.status = "draft"
+    company.save()
+    ClientFactory(company=company, user=stranger)
+    member = MembershipFactory(company=company, role=Role.AGENT, user=UserFactory(role=Role.AGENT)).user
+    client = client_for(staff)
+
+    assert _notify(client, stranger).status_code == 403
+    assert _notify(client, member).status_code == 201
+    assert (_inbox(client_for, stranger), _inbox(client_for, member)) == (0, 1)
