@@ -19,6 +19,7 @@ from domus.crm.schemas import ClientFilters, LeadFilters, StatsFilters
 from domus.crm.scoring import RECENCY_WINDOW
 from domus.organizations.selectors import (
     COMPANY_STAFF_ROLES,
+    company_member_user_ids,
     company_roles,
     staff_company_ids,
 )
@@ -49,15 +50,9 @@ def company_agent_ids(company_id: UUID) -> list[UUID]:
     """Active users holding an active agent membership of the company, in a stable order."""
     return list(
         get_user_model()
-        .objects.filter(
-            is_active=True,
-            memberships__company_id=company_id,
-            memberships__role=Role.AGENT,
-            memberships__is_active=True,
-        )
+        .objects.filter(is_active=True, id__in=company_member_user_ids(company_id, [Role.AGENT]))
         .order_by("id")
         .values_list("id", flat=True)
-        .distinct()
     )
 
 

@@ -1,5 +1,6 @@
 """Reads of companies, memberships and branches; the tenancy scope of every app."""
 
+from collections.abc import Iterable
 from typing import Any
 from uuid import UUID
 
@@ -37,18 +38,38 @@ def company_exists(company_id: UUID) -> bool:
     return Company.objects.filter(pk=company_id).exists()
 
 
+def company_member_user_ids(company_id: UUID, roles: Iterable[str]) -> QuerySet:
+    """A subquery of the users holding an accepted, active membership of the live company
+    with one of ``roles`` (invitations do not count)."""
+    return Membership.objects.filter(
+        company_id=company_id,
+        role__in=list(roles),
+        is_active=True,
+        status=Membership.Status.ACCEPTED,
+        company__deleted_at__isnull=True,
+    ).values("user_id")
+
+
 def company_is_active(company_id: UUID | None) -> bool:
     """The company exists, is not deleted and has finished onboarding (``active``)."""
     return company_id is not None and Company.objects.filter(pk=company_id, status=Company.Status.ACTIVE).exists()
 
 
-def company_require_active(company_id: UUID | None, *, field: str = "company_id", doing: str = "do this") -> None:
+def company_require_active(
+    company_id: UUID | None, *, field: str = "company_id", doing: str = "do this", lock: bool = False
+) -> None:
     """409 unless the company is live and ``active``: a company in onboarding, suspended
     or deleted publishes nothing, invoices nobody, notifies no outsider and takes no money,
-    visits or offers. ``None`` (no company) passes: the caller decides what that means."""
+    visits or offers. ``None`` (no company) passes: the caller decides what that means.
+
+    With ``lock`` (inside a transaction) the company row is held with ``FOR NO KEY
+    UPDATE`` until commit: a concurrent deletion (which locks the row ``FOR UPDATE``)
+    either waits for this write, and then counts it, or commits first, and this check
+    then reads the deleted row and refuses."""
     if company_id is None:
         return
-    row = Company.all_objects.filter(pk=company_id).values("status", "deleted_at").first()
+    companies = Company.all_objects.select_for_update(no_key=True) if lock else Company.all_objects
+    row = companies.filter(pk=company_id).values("status", "deleted_at").first()
     if row is not None and row["deleted_at"] is None and row["status"] == Company.Status.ACTIVE:
         return
     state = "deleted" if row is None or row["deleted_at"] is not None else row["status"]
@@ -64,9 +85,7 @@ def company_ids_related_to(user_id: UUID) -> set[UUID]:
     from domus.crm.selectors import contact_company_ids
     from domus.leasing.selectors import lease_party_company_ids
 
-    members = Membership.objects.filter(
-        user_id=user_id, is_active=True, status=Membership.Status.ACCEPTED, company__deleted_at__isnull=True
-    ).values_list("company_id", flat=True)
+    members = _active_memberships(user_id).values_list("company_id", flat=True)
     return set(members) | lease_party_company_ids(user_id) | contact_company_ids(user_id)
 
 

@@ -4,6 +4,7 @@ is not active only its own members."""
 import pytest
 
 from domus.accounts.tests.factories import UserFactory
+from domus.communications.tests.factories import TicketFactory
 from domus.core.roles import Role
 from domus.crm.tests.factories import ClientFactory, LeadFactory
 from domus.leasing.tests.factories import LeaseFactory
@@ -60,3 +61,17 @@ def test_a_company_in_onboarding_notifies_only_its_members(client_for, staff, co
     assert _notify(client, stranger).status_code == 403
     assert _notify(client, member).status_code == 201
     assert (_inbox(client_for, stranger), _inbox(client_for, member)) == (0, 1)
+
+
+def test_an_invited_agent_hears_nothing_of_the_companys_tickets(
+    client_for, alice, staff, company, django_capture_on_commit_callbacks
+):
+    invited = UserFactory(role=Role.AGENT)
+    MembershipFactory(company=company, user=invited, role=Role.AGENT, status="invited")
+    ticket = TicketFactory(customer=alice, company=company)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client_for(alice).post_json(f"/api/v1/communications/tickets/{ticket.id}/reply/", {"body": "Hi?"})
+
+    assert response.status_code == 201
+    assert (_inbox(client_for, staff), _inbox(client_for, invited)) == (1, 0)

@@ -167,7 +167,7 @@ def listing_create(
         **fields,
     )
     if listing.is_published:
-        company_require_active(company_id, field="is_published", doing="publish listings")
+        company_require_active(company_id, field="is_published", doing="publish listings", lock=True)
         listing.published_at = timezone.now()
     if _on_market(listing):
         listing.listed_at = listing.published_at
@@ -246,7 +246,7 @@ def listing_update(*, actor: Actor, listing: Listing, **fields: Any) -> Listing:
     for name, value in fields.items():
         setattr(listing, name, value)
     if listing.is_published and (not was_published or listing.company_id != old_company_id):
-        company_require_active(listing.company_id, field="is_published", doing="publish listings")
+        company_require_active(listing.company_id, field="is_published", doing="publish listings", lock=True)
     if listing.is_published and listing.published_at is None:
         listing.published_at = timezone.now()
     elif not listing.is_published:
