@@ -75,3 +75,22 @@ def test_an_invited_agent_hears_nothing_of_the_companys_tickets(
 
     assert response.status_code == 201
     assert (_inbox(client_for, staff), _inbox(client_for, invited)) == (1, 0)
+
+
+def test_a_company_in_onboarding_messages_no_lead(client_for, staff, company, django_capture_on_commit_callbacks):
+    company.status = "draft"
+    company.save()
+    lead = LeadFactory(company=company)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client_for(staff).post_json(
+            f"/api/v1/communication/send/{lead.id}/", {"message": "Hi", "channel": "sms"}
+        )
+
+    assert response.status_code == 200, response.content
+    (result,) = response.json()["results"]
+    assert (result["status"], result["reason"]) == (
+        "refused",
+        "The lead's company is not active: it messages no one outside it.",
+    )
+    assert client_for(staff).get("/api/v1/communications/outbox/").json()["count"] == 0
