@@ -62,7 +62,9 @@ router = Router(tags=["communications"])
 
 MEMBERS = {"x-permission": "conversation members"}
 OWN = {"x-permission": "self (the recipient) or admin"}
-NOTIFIERS = {"x-permission": "company staff (for their companies' members) or admin"}
+NOTIFIERS = {
+    "x-permission": "company staff (their members; an active company also its tenants, clients and leads) or admin"
+}
 TICKET_PARTIES = {"x-permission": "the ticket's customer, its company's staff and agents, or admin"}
 TICKET_STAFF = {"x-permission": "company staff and agents of the ticket's company, or admin"}
 SENDERS = {"x-permission": "company agents, staff or admin (leads they may see)"}

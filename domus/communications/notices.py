@@ -55,6 +55,14 @@ NOTICES: dict[str, tuple[str, str, str, str]] = {
         "{count} new listing(s) match your saved search.",
         "New listings match your saved search.",
     ),
+    "membership.invited": (
+        "membership",
+        "You are invited to join a company",
+        "{subject}",
+        "A company invites you to join it.",
+    ),
+    "membership.accepted": ("membership", "Invitation accepted", "{subject}", "Your invitation was accepted."),
+    "membership.declined": ("membership", "Invitation declined", "{subject}", "Your invitation was declined."),
 }
 
 

@@ -7,7 +7,9 @@ from domus.organizations.selectors import (
     COMPANY_STAFF_ROLES,
     COMPANY_WORKER_ROLES,
     company_ids_for_user,
+    company_ids_related_to,
     company_ids_with_roles,
+    company_is_active,
     is_company_worker,
 )
 
@@ -16,11 +18,17 @@ TICKET_HANDLER_ROLES = COMPANY_WORKER_ROLES
 
 
 def can_notify(actor: Any, recipient: Any) -> bool:
-    """Admins notify anyone; company staff notify the members of their companies."""
+    """Admins notify anyone. Company staff notify the accepted members of their
+    companies, and, for an ``active`` company only, the users it has a relationship
+    with (a lease, a client or lead record): never a stranger."""
     if is_admin(actor):
         return True
     staff_of = company_ids_with_roles(actor, COMPANY_STAFF_ROLES)
-    return bool(staff_of and staff_of & company_ids_for_user(recipient))
+    if not staff_of:
+        return False
+    if staff_of & company_ids_for_user(recipient):
+        return True
+    return any(company_is_active(company_id) for company_id in staff_of & company_ids_related_to(recipient.pk))
 
 
 def handles_ticket(user: Any, ticket: Any) -> bool:

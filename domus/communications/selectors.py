@@ -53,6 +53,7 @@ from domus.core.exceptions import NotFound, ValidationFailed
 from domus.core.filtering import filter_list, first_instant, last_instant
 from domus.core.policies import is_admin
 from domus.core.roles import Role
+from domus.organizations.selectors import company_member_user_ids
 
 # Conversations and messages --------------------------------------------------------------
 
@@ -366,14 +367,7 @@ def ticket_handler_ids(ticket: SupportTicket) -> list[UUID]:
         return [ticket.assignee_id]
     users = get_user_model().objects.filter(is_active=True)
     if ticket.company_id:
-        # organizations exposes no "members with a role" selector; the membership filter
-        # goes through the user's reverse relation and stays within its public fields.
-        users = users.filter(
-            memberships__company_id=ticket.company_id,
-            memberships__is_active=True,
-            memberships__role__in=list(TICKET_HANDLER_ROLES),
-            memberships__company__deleted_at__isnull=True,
-        )
+        users = users.filter(id__in=company_member_user_ids(ticket.company_id, TICKET_HANDLER_ROLES))
     else:
         users = users.filter(Q(role=Role.ADMIN) | Q(is_superuser=True))
     return list(users.order_by("pk").values_list("pk", flat=True).distinct())

@@ -46,6 +46,7 @@ from domus.core.exceptions import Conflict, NotFound, PermissionDenied, RateLimi
 from domus.core.ids import uuid7
 from domus.core.policies import is_admin
 from domus.core.throttling import hit, parse_rate
+from domus.organizations.selectors import company_is_active
 
 TICKET_REPLIED = "ticket.replied"
 TICKET_ASSIGNED = "ticket.assigned"
@@ -532,6 +533,7 @@ MISSING_ADDRESS = {
 
 
 NO_MARKETING_CONSENT = "The recipient has not consented to marketing messages."
+COMPANY_NOT_ACTIVE = "The lead's company is not active: it messages no one outside it."
 
 
 def _refusal(
@@ -596,6 +598,7 @@ def outreach_send(
         for lead_id, c in contacts.items()
     }
     opted_out = optout_addresses(channel=channel, addresses=list(addresses.values()))
+    active = {cid for cid in {c.company_id for c in contacts.values()} if company_is_active(cid)}
     now = timezone.now()
     batch_id = uuid7()
     results: list[dict[str, Any]] = []
@@ -606,7 +609,11 @@ def outreach_send(
             results.append({"lead_id": lead_id, "delivery_id": None, "status": "not_found", "reason": "No such lead."})
             continue
         preference = preferences.get(contact.user_id) if contact.user_id else None
-        reason = _refusal(channel, contact, addresses[lead_id], preference, opted_out, now, purpose)
+        reason = (
+            _refusal(channel, contact, addresses[lead_id], preference, opted_out, now, purpose)
+            if contact.company_id in active
+            else COMPANY_NOT_ACTIVE
+        )
         row = Delivery(
             id=uuid7(),
             company_id=contact.company_id,

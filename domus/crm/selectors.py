@@ -19,6 +19,7 @@ from domus.crm.schemas import ClientFilters, LeadFilters, StatsFilters
 from domus.crm.scoring import RECENCY_WINDOW
 from domus.organizations.selectors import (
     COMPANY_STAFF_ROLES,
+    company_member_user_ids,
     company_roles,
     staff_company_ids,
 )
@@ -49,15 +50,9 @@ def company_agent_ids(company_id: UUID) -> list[UUID]:
     """Active users holding an active agent membership of the company, in a stable order."""
     return list(
         get_user_model()
-        .objects.filter(
-            is_active=True,
-            memberships__company_id=company_id,
-            memberships__role=Role.AGENT,
-            memberships__is_active=True,
-        )
+        .objects.filter(is_active=True, id__in=company_member_user_ids(company_id, [Role.AGENT]))
         .order_by("id")
         .values_list("id", flat=True)
-        .distinct()
     )
 
 
@@ -300,3 +295,10 @@ def lead_kpis(*, company_id: UUID | None, since: datetime) -> dict[str, int]:
         leads_today=Count("pk", filter=Q(created_at__gte=since)),
         leads_open=Count("pk", filter=~Q(status__in=(LeadStatus.WON, LeadStatus.LOST))),
     )
+
+
+def contact_company_ids(user_id: UUID) -> set[UUID]:
+    """The companies that hold ``user_id`` as a client or a lead."""
+    clients = Client.objects.filter(user_id=user_id).values_list("company_id", flat=True)
+    leads = Lead.objects.filter(user_id=user_id).values_list("company_id", flat=True)
+    return set(clients) | set(leads)

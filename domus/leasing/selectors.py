@@ -116,3 +116,17 @@ def premises_still_leased(*, lease: Lease) -> bool:
         .exclude(pk=lease.pk)
         .exists()
     )
+
+
+def lease_party_company_ids(user_id: UUID) -> set[UUID]:
+    """The companies ``user_id`` holds a lease with (tenant or owner) beyond a draft."""
+    return set(
+        Lease.objects.filter(Q(tenant_id=user_id) | Q(owner_id=user_id))
+        .exclude(status=LeaseStatus.DRAFT)
+        .values_list("company_id", flat=True)
+    )
+
+
+def company_active_lease_count(company_id: UUID) -> int:
+    """The company's leases still running (what blocks deleting the company)."""
+    return Lease.objects.filter(company_id=company_id, status=LeaseStatus.ACTIVE).count()

@@ -58,8 +58,8 @@ class CompanyAdmin(SoftDeleteAdmin):
 
 @admin.register(Membership)
 class MembershipAdmin(admin.ModelAdmin):
-    list_display = ("user", "company", "role", "branch", "is_active", "created_at")
-    list_filter = ("role", "is_active")
+    list_display = ("user", "company", "role", "branch", "status", "is_active", "created_at")
+    list_filter = ("role", "status", "is_active")
     search_fields = ("user__email", "user__username", "company__name")
     raw_id_fields = ("user", "company", "branch")
     list_select_related = ("user", "company", "branch")

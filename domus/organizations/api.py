@@ -23,6 +23,7 @@ from domus.organizations.schemas import (
     CompanyIn,
     CompanyOut,
     CompanyPatchIn,
+    InvitationOut,
     MembershipFilters,
     MembershipIn,
     MembershipOut,
@@ -101,8 +102,12 @@ def company_patch(request: HttpRequest, company_id: UUID, payload: CompanyPatchI
 
 @router.delete(
     "/companies/{company_id}/",
-    response={204: None, **READ_ERRORS, 403: ErrorOut},
+    response={204: None, **READ_ERRORS, 403: ErrorOut, 409: ErrorOut},
     summary="Soft-delete a company",
+    description=(
+        "Refused with 409 while the company has active leases or published listings (`errors` counts them per "
+        "kind: `leases`, `listings`); a company that is not yet active has its listings unpublished first."
+    ),
     openapi_extra={"x-permission": "admin, or company staff while the company is a draft"},
 )
 def company_delete(request: HttpRequest, company_id: UUID):
@@ -167,7 +172,12 @@ def _branch_for(company, branch_id: UUID | None):
 @router.post(
     "/companies/{company_id}/members/",
     response={201: MembershipOut, **WRITE_ERRORS},
-    summary="Add a user to a company with a role (optionally at one of its branches)",
+    summary="Invite a user into a company with a role (optionally at one of its branches)",
+    description=(
+        "The membership is created with `status: invited` and grants nothing until the user accepts it "
+        "(POST /organizations/invitations/{id}/accept/); the user is notified, and their e-mail is not shown "
+        "until then. A platform admin's addition is accepted at once."
+    ),
     openapi_extra=COMPANY_STAFF,
 )
 def membership_create(request: HttpRequest, company_id: UUID, payload: MembershipIn):
@@ -216,6 +226,45 @@ def membership_delete(request: HttpRequest, membership_id: UUID):
     membership = selectors.membership_get_for_actor(actor=request.auth, membership_id=membership_id)
     require(policies.can_manage_company(request.auth, membership.company), "Only the company's staff can do this.")
     services.membership_delete(actor=request.auth, membership=membership)
+    return Status(204, None)
+
+
+# Invitations --------------------------------------------------------------------------
+
+INVITEE = {"x-permission": "the invited user"}
+
+
+@router.get(
+    "/invitations/",
+    response={200: list[InvitationOut], 401: ErrorOut},
+    summary="My pending invitations to join companies",
+    openapi_extra=INVITEE,
+)
+@paginate
+def invitation_list(request: HttpRequest):
+    return selectors.invitation_list_for_user(actor=request.auth)
+
+
+@router.post(
+    "/invitations/{invitation_id}/accept/",
+    response={200: MembershipOut, **READ_ERRORS},
+    summary="Accept an invitation: the membership takes effect",
+    openapi_extra=INVITEE,
+)
+def invitation_accept(request: HttpRequest, invitation_id: UUID):
+    invitation = selectors.invitation_get_for_user(actor=request.auth, invitation_id=invitation_id)
+    return services.membership_accept(actor=request.auth, invitation=invitation)
+
+
+@router.post(
+    "/invitations/{invitation_id}/decline/",
+    response={204: None, **READ_ERRORS},
+    summary="Decline an invitation: it is removed",
+    openapi_extra=INVITEE,
+)
+def invitation_decline(request: HttpRequest, invitation_id: UUID):
+    invitation = selectors.invitation_get_for_user(actor=request.auth, invitation_id=invitation_id)
+    services.membership_decline(actor=request.auth, invitation=invitation)
     return Status(204, None)
 
 

@@ -87,13 +87,23 @@ class Company(SoftDeleteModel):
 
 
 class Membership(BaseModel):
-    """A user's role in one company."""
+    """A user's role in one company. Staff adding a user makes an invitation; the user
+    is a member (sees and acts for the company, is seen by it) only once they accept."""
+
+    class Status(models.TextChoices):
+        INVITED = "invited", "Invited (waiting for the user to accept)"
+        ACCEPTED = "accepted", "Accepted"
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships")
     company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="memberships")
     role = models.CharField(max_length=20, choices=MEMBERSHIP_ROLES, default=Role.AGENT)
     branch = models.ForeignKey("Branch", null=True, blank=True, on_delete=models.SET_NULL, related_name="members")
     is_active = models.BooleanField(default=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.ACCEPTED, db_index=True)
+    invited_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    accepted_at = models.DateTimeField(null=True, blank=True)
 
     class Meta(BaseModel.Meta):
         constraints = [

@@ -9,7 +9,7 @@ from pydantic import field_validator
 
 from domus.core.filtering import ListFilters
 from domus.core.money import CurrencyCode
-from domus.organizations.models import MEMBERSHIP_ROLES, Company, OnboardingStep
+from domus.organizations.models import MEMBERSHIP_ROLES, Company, Membership, OnboardingStep
 
 # A platform admin is a user role, not a role inside a company.
 _ROLE_VALUES = [value for value, _ in MEMBERSHIP_ROLES]
@@ -36,6 +36,7 @@ class CompanyFilters(ListFilters):
 
 class MembershipFilters(ListFilters):
     role: str | None = Field(None, description=f"One of: {', '.join(_ROLE_VALUES)}.")
+    status: Membership.Status | None = Field(None, description="invited (waiting for the user) or accepted.")
     is_active: bool | None = None
     branch: UUID | None = None
 
@@ -146,7 +147,7 @@ class MembershipPatchIn(Schema):
 
 class MemberUserOut(Schema):
     id: UUID
-    email: str
+    email: str | None = Field(description="null until the user accepts the invitation.")
     username: str
     first_name: str
     last_name: str
@@ -159,8 +160,46 @@ class MembershipOut(Schema):
     role: str
     branch_id: UUID | None
     is_active: bool
+    status: str = Field(description="invited (grants nothing yet) or accepted.")
+    invited_by_id: UUID | None
+    accepted_at: datetime | None
     created_at: datetime
     updated_at: datetime
+
+    @staticmethod
+    def resolve_user(obj) -> dict:
+        """An invited user's contact details stay theirs until they accept."""
+        user = obj.user
+        accepted = obj.status == Membership.Status.ACCEPTED
+        return {
+            "id": user.pk,
+            "email": user.email if accepted else None,
+            "username": user.username,
+            "first_name": user.first_name,
+            "last_name": user.last_name,
+        }
+
+
+class InviterOut(Schema):
+    id: UUID
+    first_name: str
+    last_name: str
+
+
+class InvitationOut(Schema):
+    """A pending invitation as its invitee sees it."""
+
+    id: UUID
+    company_id: UUID
+    company_name: str
+    role: str
+    branch_id: UUID | None
+    invited_by: InviterOut | None
+    created_at: datetime
+
+    @staticmethod
+    def resolve_company_name(obj) -> str:
+        return obj.company.name
 
 
 # Branches -----------------------------------------------------------------------------

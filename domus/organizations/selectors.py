@@ -1,11 +1,12 @@
 """Reads of companies, memberships and branches; the tenancy scope of every app."""
 
+from collections.abc import Iterable
 from typing import Any
 from uuid import UUID
 
 from django.db.models import Q, QuerySet
 
-from domus.core.exceptions import NotFound
+from domus.core.exceptions import Conflict, NotFound, ValidationFailed
 from domus.core.filtering import filter_list
 from domus.core.policies import is_admin
 from domus.core.roles import Role
@@ -20,7 +21,10 @@ COMPANY_WORKER_ROLES = COMPANY_STAFF_ROLES | {Role.AGENT}
 
 
 def _active_memberships(user: Any) -> QuerySet[Membership]:
-    return Membership.objects.filter(user=user, is_active=True, company__deleted_at__isnull=True)
+    """Accepted, active memberships of live companies: an invitation grants nothing."""
+    return Membership.objects.filter(
+        user=user, is_active=True, status=Membership.Status.ACCEPTED, company__deleted_at__isnull=True
+    )
 
 
 def company_ids_for_user(user) -> set[UUID]:
@@ -37,6 +41,64 @@ def company_exists(company_id: UUID) -> bool:
 def company_currency(company_id: UUID) -> str | None:
     """The company's currency (ISO 4217), its books' home currency; None for no such company."""
     return Company.objects.filter(pk=company_id).values_list("currency", flat=True).first()
+
+
+def company_member_user_ids(company_id: UUID, roles: Iterable[str]) -> QuerySet:
+    """A subquery of the users holding an accepted, active membership of the live company
+    with one of ``roles`` (invitations do not count)."""
+    return Membership.objects.filter(
+        company_id=company_id,
+        role__in=list(roles),
+        is_active=True,
+        status=Membership.Status.ACCEPTED,
+        company__deleted_at__isnull=True,
+    ).values("user_id")
+
+
+def company_is_active(company_id: UUID | None) -> bool:
+    """The company exists, is not deleted and has finished onboarding (``active``)."""
+    return company_id is not None and Company.objects.filter(pk=company_id, status=Company.Status.ACTIVE).exists()
+
+
+def company_require_active(
+    company_id: UUID | None, *, field: str = "company_id", doing: str = "do this", lock: bool = False
+) -> None:
+    """409 unless the company is live and ``active``: a company in onboarding, suspended
+    or deleted publishes nothing, invoices nobody, notifies no outsider and takes no money,
+    visits or offers. ``None`` (no company) passes: the caller decides what that means.
+
+    With ``lock`` (inside a transaction) the company row is held with ``FOR NO KEY
+    UPDATE`` until commit: a concurrent deletion (which locks the row ``FOR UPDATE``)
+    either waits for this write, and then counts it, or commits first, and this check
+    then reads the deleted row and refuses."""
+    if company_id is None:
+        return
+    companies = Company.all_objects.select_for_update(no_key=True) if lock else Company.all_objects
+    row = companies.filter(pk=company_id).values("status", "deleted_at").first()
+    if row is not None and row["deleted_at"] is None and row["status"] == Company.Status.ACTIVE:
+        return
+    state = "deleted" if row is None or row["deleted_at"] is not None else row["status"]
+    detail = f"The company is {state}, not active: it cannot {doing}."
+    raise Conflict(detail, errors={field: [detail]})
+
+
+def company_ids_related_to(user_id: UUID) -> set[UUID]:
+    """The companies ``user_id`` has a relationship with that the user took part in: an
+    accepted membership, a lease beyond its draft (tenant or owner), or being one of the
+    company's clients or leads. Staff may notify and invoice only these users."""
+    # Imported here: crm and leasing build on this module.
+    from domus.crm.selectors import contact_company_ids
+    from domus.leasing.selectors import lease_party_company_ids
+
+    members = _active_memberships(user_id).values_list("company_id", flat=True)
+    return set(members) | lease_party_company_ids(user_id) | contact_company_ids(user_id)
+
+
+def company_require_related(company_id: UUID, user_id: UUID, *, field: str, doing: str) -> None:
+    """400 unless ``user_id`` has a relationship with the company (``company_ids_related_to``)."""
+    if company_id not in company_ids_related_to(user_id):
+        detail = f"This user has no relationship with the company (member, lease, client or lead): cannot {doing}."
+        raise ValidationFailed(detail, errors={field: [detail]})
 
 
 def user_sees_all_companies(user) -> bool:
@@ -129,9 +191,21 @@ def company_get_for_actor(*, actor: Any, company_id: UUID) -> Company:
 
 
 def membership_list_for_actor(*, actor: Any, company_id: UUID, filters: MembershipFilters) -> QuerySet[Membership]:
-    """The members of a company the actor may read (404 otherwise)."""
+    """The members and pending invitations of a company the actor may read (404
+    otherwise). ``search`` matches names and usernames, and e-mails of accepted members
+    only: an invitation must not confirm a stranger's address."""
     company = company_get_for_actor(actor=actor, company_id=company_id)
     queryset = Membership.objects.filter(company=company).select_related("user")
+    if filters.search and filters.search.strip():
+        term = filters.search.strip()
+        queryset = queryset.filter(
+            Q(user__username__icontains=term)
+            | Q(user__first_name__icontains=term)
+            | Q(user__last_name__icontains=term)
+            | Q(status=Membership.Status.ACCEPTED, user__email__icontains=term)
+        )
+    if filters.status:
+        queryset = queryset.filter(status=filters.status)
     if filters.role:
         queryset = queryset.filter(role=filters.role)
     if filters.is_active is not None:
@@ -141,7 +215,6 @@ def membership_list_for_actor(*, actor: Any, company_id: UUID, filters: Membersh
     return filter_list(
         queryset,
         filters,
-        search_fields=["user__email", "user__username", "user__first_name", "user__last_name"],
         ordering_fields=["created_at", "role"],
         default_ordering=["created_at", "pk"],
     )
@@ -157,6 +230,25 @@ def membership_get_for_actor(*, actor: Any, membership_id: UUID) -> Membership:
     if membership is None:
         raise NotFound("Membership not found.")
     return membership
+
+
+def invitation_list_for_user(*, actor: Any) -> QuerySet[Membership]:
+    """The caller's pending invitations to live companies, newest first."""
+    if not getattr(actor, "is_authenticated", False):
+        return Membership.objects.none()
+    return (
+        Membership.objects.filter(user=actor, status=Membership.Status.INVITED, company__deleted_at__isnull=True)
+        .select_related("company", "invited_by")
+        .order_by("-created_at", "-pk")
+    )
+
+
+def invitation_get_for_user(*, actor: Any, invitation_id: UUID) -> Membership:
+    """One of the caller's pending invitations; the same 404 for anyone else's."""
+    invitation = invitation_list_for_user(actor=actor).filter(pk=invitation_id).first()
+    if invitation is None:
+        raise NotFound("Invitation not found.")
+    return invitation
 
 
 def branch_of_company(*, company: Company, branch_id: UUID) -> Branch | None:
@@ -211,7 +303,9 @@ def company_has_active_branch(company: Company) -> bool:
 
 def company_staff_count(company: Company, *, exclude: Membership | None = None) -> int:
     """Active ``staff`` members of ``company`` (other than ``exclude``)."""
-    queryset = Membership.objects.filter(company=company, role=Role.STAFF, is_active=True)
+    queryset = Membership.objects.filter(
+        company=company, role=Role.STAFF, is_active=True, status=Membership.Status.ACCEPTED
+    )
     if exclude is not None:
         queryset = queryset.exclude(pk=exclude.pk)
     return queryset.count()

@@ -9,7 +9,7 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from domus.audit.services import audit_create, audit_diff, audit_record, audit_snapshot, audit_update
-from domus.core.events import publish
+from domus.core.events import event_payload, publish
 from domus.core.exceptions import Conflict, NotFound, ValidationFailed, reject_unknown_fields
 from domus.core.policies import is_admin
 from domus.core.roles import Role
@@ -24,6 +24,9 @@ else:
     Actor = Any
 
 ONBOARDING_EVENT = "company.onboarding_changed"
+INVITED_EVENT = "membership.invited"
+ACCEPTED_EVENT = "membership.accepted"
+DECLINED_EVENT = "membership.declined"
 COMPANY_FIELDS = frozenset(
     {
         "name",
@@ -134,14 +137,52 @@ def company_update(*, actor: Actor, company: Company, **fields: Any) -> Company:
     return company
 
 
+_BLOCKER_NOUNS = {"leases": "active lease", "listings": "published listing"}
+
+
+def _counted(count: int, noun: str) -> str:
+    return f"{count} {noun}{'' if count == 1 else 's'}"
+
+
+def _deletion_blockers(company: Company) -> dict[str, int]:
+    """What of the company is still live: running leases, listings on the portal."""
+    # Imported here: leasing and properties build on this app's selectors.
+    from domus.leasing.selectors import company_active_lease_count
+    from domus.properties.selectors import company_published_listing_count
+
+    counts = {
+        "leases": company_active_lease_count(company.pk),
+        "listings": company_published_listing_count(company.pk),
+    }
+    return {kind: count for kind, count in counts.items() if count}
+
+
 @transaction.atomic
 def company_delete(*, actor: Actor, company: Company) -> None:
     """Soft-delete a company: it disappears from every list, and its branches from the
-    public ones; the row stays for the audit trail and the admin."""
-    before = audit_snapshot(company)
-    company.deleted_at = timezone.now()
-    company.save(update_fields=["deleted_at", "updated_at"])
-    audit_update(actor=actor, instance=company, before=before, action="delete", company_id=company.id)
+    public ones; the row stays for the audit trail and the admin.
+
+    Nothing of a company may stay live behind it: a company that is not yet ``active``
+    has its published listings unpublished first; otherwise (and for any company with
+    an active lease) the deletion is refused with 409, ``errors`` counting what blocks
+    it per kind (``leases``, ``listings``)."""
+    from domus.properties.services import company_listings_unpublish
+
+    locked = _lock_company(company.pk)
+    if locked.status != Company.Status.ACTIVE:
+        company_listings_unpublish(actor=actor, company_id=locked.pk)
+    blockers = _deletion_blockers(locked)
+    if blockers:
+        counted = {kind: _counted(count, _BLOCKER_NOUNS[kind]) for kind, count in blockers.items()}
+        raise Conflict(
+            f"The company still has {' and '.join(counted.values())}: "
+            "end the leases and unpublish or move the listings first.",
+            errors={kind: [text] for kind, text in counted.items()},
+        )
+    before = audit_snapshot(locked)
+    locked.deleted_at = timezone.now()
+    locked.save(update_fields=["deleted_at", "updated_at"])
+    audit_update(actor=actor, instance=locked, before=before, action="delete", company_id=locked.id)
 
 
 def _onboarding_conflict(company: Company, step: str | None) -> Conflict:
@@ -232,22 +273,102 @@ def _check_membership_role(role: str) -> None:
         )
 
 
+def _joins_directly(actor: Actor, user: "AbstractUser") -> bool:
+    """Platform admins place users directly (they vouch for them, as in the admin site),
+    and a company's creator joins it as they create it; everyone else invites."""
+    return is_admin(actor) or (_authenticated(actor) and actor.pk == user.pk)
+
+
 @transaction.atomic
 def membership_create(
     *, actor: Actor, company: Company, user: "AbstractUser", role: str, branch: Branch | None = None
 ) -> Membership:
-    """Make ``user`` a member of ``company`` with ``role`` (optionally at one of its
-    branches). A user is a member of a company once: 409 otherwise."""
+    """Invite ``user`` into ``company`` with ``role`` (optionally at one of its
+    branches). The membership stays ``invited`` and grants nothing until the user
+    accepts it (:func:`membership_accept`); the user is notified. A platform admin's
+    addition (and a creator's own membership) is ``accepted`` at once. A user is in a
+    company once: 409 otherwise."""
     _check_membership_role(role)
     _check_membership_branch(company, branch)
-    if Membership.objects.filter(company=company, user=user).exists():
-        raise Conflict(
-            "This user is already a member of the company.",
-            errors={"user_id": ["Already a member (change the existing membership instead)."]},
+    existing = Membership.objects.filter(company=company, user=user).values_list("status", flat=True).first()
+    if existing is not None:
+        detail = (
+            "This user is already invited to the company (the invitation waits for them)."
+            if existing == Membership.Status.INVITED
+            else "This user is already a member of the company."
         )
-    membership = Membership.objects.create(company=company, user=user, role=role, branch=branch)
+        raise Conflict(detail, errors={"user_id": [f"{detail} Change the existing membership instead."]})
+    direct = _joins_directly(actor, user)
+    membership = Membership.objects.create(
+        company=company,
+        user=user,
+        role=role,
+        branch=branch,
+        status=Membership.Status.ACCEPTED if direct else Membership.Status.INVITED,
+        invited_by=actor if _authenticated(actor) else None,
+        accepted_at=timezone.now() if direct else None,
+    )
     audit_create(actor=actor, instance=membership, company_id=company.id)
+    if not direct:
+        publish(
+            INVITED_EVENT,
+            event_payload(
+                membership,
+                actor=actor,
+                recipients=[user.pk],
+                company_name=company.name,
+                role=role,
+                subject=f"{company.name} invites you to join as {role}. Accept or decline it in your invitations.",
+            ),
+        )
     return membership
+
+
+def _answer_invitation(*, actor: Actor, invitation: Membership, event: str, verb: str) -> Membership:
+    """Lock the company, re-read the invitation (it must still be pending) and tell
+    whoever sent it."""
+    company = _lock_company(invitation.company_id)
+    locked = Membership.objects.select_for_update().filter(pk=invitation.pk, user=actor).first()
+    if locked is None or locked.status != Membership.Status.INVITED:
+        raise NotFound("Invitation not found.")
+    publish(
+        event,
+        event_payload(
+            locked,
+            actor=actor,
+            recipients=[locked.invited_by_id],
+            company_name=company.name,
+            subject=f"{actor.get_full_name() or actor.get_username()} {verb} the invitation to {company.name}.",
+        ),
+    )
+    return locked
+
+
+@transaction.atomic
+def membership_accept(*, actor: "AbstractUser", invitation: Membership) -> Membership:
+    """The invited user accepts: the membership becomes ``accepted`` and takes effect."""
+    membership = _answer_invitation(actor=actor, invitation=invitation, event=ACCEPTED_EVENT, verb="accepted")
+    before = audit_snapshot(membership)
+    membership.status = Membership.Status.ACCEPTED
+    membership.accepted_at = timezone.now()
+    membership.save(update_fields=["status", "accepted_at", "updated_at"])
+    audit_update(actor=actor, instance=membership, before=before, action="accept", company_id=membership.company_id)
+    return membership
+
+
+@transaction.atomic
+def membership_decline(*, actor: "AbstractUser", invitation: Membership) -> None:
+    """The invited user declines: the invitation is removed (the audit trail keeps it)."""
+    membership = _answer_invitation(actor=actor, invitation=invitation, event=DECLINED_EVENT, verb="declined")
+    audit_record(
+        actor=actor,
+        action="decline",
+        resource_type=membership._meta.label_lower,
+        resource_id=membership.pk,
+        changes=audit_diff(audit_snapshot(membership), {}),
+        company_id=membership.company_id,
+    )
+    membership.delete()
 
 
 def _ensure_staff_left(company: Company, membership: Membership) -> None:
@@ -259,7 +380,7 @@ def _ensure_staff_left(company: Company, membership: Membership) -> None:
 
 
 def _is_active_staff(membership: Membership) -> bool:
-    return membership.is_active and membership.role == Role.STAFF
+    return membership.is_active and membership.role == Role.STAFF and membership.status == Membership.Status.ACCEPTED
 
 
 @transaction.atomic
@@ -268,7 +389,7 @@ def membership_update(*, actor: Actor, membership: Membership, **fields: Any) ->
     A company keeps at least one active staff member: 409 otherwise."""
     reject_unknown_fields(fields, MEMBERSHIP_FIELDS, "membership")
     company = _lock_company(membership.company_id)
-    membership.refresh_from_db(fields=["role", "branch", "is_active"])
+    membership.refresh_from_db(fields=["role", "branch", "is_active", "status"])
     was_staff = _is_active_staff(membership)
     if "role" in fields:
         _check_membership_role(fields["role"])
@@ -289,7 +410,7 @@ def membership_delete(*, actor: Actor, membership: Membership) -> None:
     """Remove a user from a company (the audit trail keeps what the membership was).
     The company's last active staff member cannot be removed: 409."""
     company = _lock_company(membership.company_id)
-    membership.refresh_from_db(fields=["role", "branch", "is_active"])
+    membership.refresh_from_db(fields=["role", "branch", "is_active", "status"])
     if _is_active_staff(membership):
         _ensure_staff_left(company, membership)
     audit_record(

@@ -37,6 +37,17 @@ def can_manage_listing(user: Any, listing: Any) -> bool:
     return is_company_staff(user, listing.company_id)
 
 
+def can_change_listing_company(user: Any, listing: Any) -> bool:
+    """Attach, detach or move a listing between companies: its owner, the staff of its
+    current company, and admins; never the assigned agent alone (the company's listing
+    is not theirs to take away)."""
+    if is_admin(user):
+        return True
+    if not _authenticated(user):
+        return False
+    return user.pk == listing.owner_id or is_company_staff(user, listing.company_id)
+
+
 def can_manage_features(user: Any) -> bool:
     """The feature taxonomy is the platform's."""
     return is_admin(user)

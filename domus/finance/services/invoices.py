@@ -32,7 +32,7 @@ from domus.finance.services.ledger import Line, Posting, ledger_post, ledger_pos
 from domus.integrations.pdf import PdfTable, render_pdf
 from domus.leasing import selectors as leasing_selectors
 from domus.leasing import services as leasing_services
-from domus.organizations.selectors import is_company_staff
+from domus.organizations.selectors import company_require_active, company_require_related, is_company_staff
 
 logger = logging.getLogger(__name__)
 
@@ -111,6 +111,8 @@ def invoice_create(
     """A draft invoice with its lines and totals, numbered in the company's gapless sequence."""
     if not is_company_staff(actor, company_id):
         raise PermissionDenied("Only the company's staff can create invoices.")
+    company_require_active(company_id, doing="invoice anyone")
+    company_require_related(company_id, recipient.pk, field="recipient_id", doing="invoice them")
     issue_date = issue_date or timezone.localdate()
     if due_date < issue_date:
         raise ValidationFailed("The due date is before the issue date.", errors={"due_date": ["Before issue_date."]})
@@ -142,6 +144,8 @@ def invoice_update(
     invoice = Invoice.objects.select_for_update().get(pk=invoice.pk)
     if invoice.status != InvoiceStatus.DRAFT:
         raise Conflict("Only draft invoices can be edited.")
+    if fields.get("recipient") is not None and fields["recipient"].pk != invoice.recipient_id:
+        company_require_related(invoice.company_id, fields["recipient"].pk, field="recipient_id", doing="invoice them")
     before = audit_snapshot(invoice)
     for name in ("due_date", "issue_date", "notes", "recipient", "currency"):
         if name in fields and fields[name] is not None:
@@ -247,6 +251,7 @@ def invoice_send(*, actor: Any, invoice: Invoice) -> Invoice:
     invoice = Invoice.objects.select_for_update().get(pk=invoice.pk)
     if invoice.status in (InvoiceStatus.VOID, InvoiceStatus.PAID):
         raise Conflict(f"A {invoice.status} invoice cannot be sent.")
+    company_require_active(invoice.company_id, doing="send invoices")
     before = audit_snapshot(invoice)
     if invoice.status == InvoiceStatus.DRAFT:
         _issue(invoice, actor)

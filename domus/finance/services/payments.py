@@ -43,7 +43,7 @@ from domus.finance.services.ledger import (
     ledger_post,
 )
 from domus.integrations import mpesa
-from domus.organizations.selectors import is_company_staff
+from domus.organizations.selectors import company_require_active, is_company_staff
 from domus.properties import selectors as property_selectors
 
 logger = logging.getLogger(__name__)
@@ -239,6 +239,7 @@ def payment_stk_start(
         if not amount:
             raise ValidationFailed("The amount is required.", errors={"amount": ["Required for a listing payment."]})
         company_id, currency = listing.company_id, listing.currency
+    company_require_active(company_id, doing="take payments")
     if quantize(amount) < 1:
         raise ValidationFailed("Nothing to pay.", errors={"amount": ["At least 1."]})
     amount = stk_amount(amount)
@@ -277,6 +278,7 @@ def payment_retry(*, actor: Any, payment: Payment) -> Payment:
             raise Conflict("A retry of this payment is already pending or paid.")
         if payment.invoice_id and payment.invoice.status not in OPEN_INVOICE_STATUSES:
             raise Conflict("The invoice is no longer open.")
+        company_require_active(payment.company_id, doing="take payments")
         retry = Payment.objects.create(
             company_id=payment.company_id,
             invoice_id=payment.invoice_id,
@@ -324,6 +326,7 @@ def payment_record_manual(
     company_id = invoice.company_id if invoice else listing.company_id
     if not is_company_staff(actor, company_id):
         raise PermissionDenied("Only the company's staff record manual payments.")
+    company_require_active(company_id, doing="take payments")
     if invoice is None and purpose == PaymentPurpose.INVOICE:
         raise ValidationFailed("Say what is paid.", errors={"purpose": ["deposit, booking_fee or rent."]})
     if invoice is not None:

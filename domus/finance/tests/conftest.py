@@ -8,6 +8,7 @@ from httpx import Response
 
 from domus.accounts.tests.factories import UserFactory
 from domus.core.roles import Role
+from domus.crm.tests.factories import ClientFactory
 from domus.leasing import services as leasing_services
 from domus.leasing.tests.factories import LeaseFactory
 from domus.organizations.tests.factories import CompanyFactory, MembershipFactory
@@ -47,8 +48,11 @@ def owner(db):
 
 
 @pytest.fixture
-def tenant(db):
-    return UserFactory(role=Role.TENANT, email="tenant@example.test")
+def tenant(company):
+    """A tenant the company knows (one of its CRM clients), so its staff may invoice them."""
+    user = UserFactory(role=Role.TENANT, email="tenant@example.test")
+    ClientFactory(company=company, user=user)
+    return user
 
 
 @pytest.fixture

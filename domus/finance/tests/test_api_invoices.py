@@ -41,10 +41,12 @@ def test_staff_create_invoices_with_totals_and_gapless_numbers(client_for, staff
 
 @pytest.mark.django_db
 def test_numbers_are_per_company(client_for, staff, company, tenant):
+    from domus.crm.tests.factories import ClientFactory
     from domus.organizations.tests.factories import CompanyFactory, MembershipFactory
 
     other = CompanyFactory()
     other_staff = MembershipFactory(company=other).user
+    ClientFactory(company=other, user=tenant)
     client_for(staff).post_json("/api/v1/finance/invoices/", _body(company, tenant))
 
     response = client_for(other_staff).post_json("/api/v1/finance/invoices/", _body(other, tenant))

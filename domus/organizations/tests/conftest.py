@@ -4,6 +4,7 @@ import pytest
 
 from domus.accounts.tests.factories import UserFactory
 from domus.core.roles import Role
+from domus.organizations.models import Company
 from domus.organizations.tests.factories import BranchFactory, CompanyFactory, MembershipFactory
 
 
@@ -15,12 +16,12 @@ def _no_rate_limits(settings) -> None:
 
 @pytest.fixture
 def company_a(db):
-    return CompanyFactory(name="Alpha Homes")
+    return CompanyFactory(name="Alpha Homes", status=Company.Status.DRAFT, activated_at=None)
 
 
 @pytest.fixture
 def company_b(db):
-    return CompanyFactory(name="Beta Estates")
+    return CompanyFactory(name="Beta Estates", status=Company.Status.DRAFT, activated_at=None)
 
 
 @pytest.fixture

@@ -1,4 +1,5 @@
 import factory
+from django.utils import timezone
 
 from domus.accounts.tests.factories import UserFactory
 from domus.core.roles import Role
@@ -6,7 +7,8 @@ from domus.organizations.models import Branch, Company, Membership
 
 
 class CompanyFactory(factory.django.DjangoModelFactory):
-    """A draft company whose details are complete enough to be submitted."""
+    """An active company (onboarding done) with complete details; pass
+    ``status=Company.Status.DRAFT`` for one still in onboarding."""
 
     class Meta:
         model = Company
@@ -20,6 +22,8 @@ class CompanyFactory(factory.django.DjangoModelFactory):
     address = "1 Kenyatta Avenue"
     city = "Nairobi"
     country = "KE"
+    status = Company.Status.ACTIVE
+    activated_at = factory.LazyFunction(timezone.now)
 
 
 class BranchFactory(factory.django.DjangoModelFactory):

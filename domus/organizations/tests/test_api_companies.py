@@ -43,8 +43,8 @@ def test_platform_admin_lists_every_company(admin_client, company_a, company_b):
 
 def test_list_filters_search_and_ordering(admin_client):
     CompanyFactory(name="Zebra Lettings", legal_name="Zebra Holdings", city="Mombasa", status=Company.Status.ACTIVE)
-    CompanyFactory(name="Apex Homes", legal_name="Apex Ltd", city="Nairobi", country="UG")
-    CompanyFactory(name="Mango Realty", legal_name="Zebra Subsidiary", city="nairobi")
+    CompanyFactory(name="Apex Homes", legal_name="Apex Ltd", city="Nairobi", country="UG", status=Company.Status.DRAFT)
+    CompanyFactory(name="Mango Realty", legal_name="Zebra Subsidiary", city="nairobi", status=Company.Status.DRAFT)
 
     def names(query: str) -> list[str]:
         response = admin_client.get(f"{URL}?{query}")

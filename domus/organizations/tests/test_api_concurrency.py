@@ -15,7 +15,7 @@ from domus.organizations.tests.factories import CompanyFactory, MembershipFactor
 @pytest.mark.django_db(transaction=True)
 def test_two_concurrent_submits_make_one_transition(client_for, audit_log, settings):
     settings.RATE_LIMITS_ENABLED = False
-    company = CompanyFactory()
+    company = CompanyFactory(status=Company.Status.DRAFT, activated_at=None)
     staff = MembershipFactory(company=company).user
     clients = [client_for(staff), client_for(staff)]
     url = f"/api/v1/organizations/companies/{company.id}/onboard/"

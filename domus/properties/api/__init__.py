@@ -175,6 +175,11 @@ def _managed_listing(request: HttpRequest, listing_id: UUID):
 
 def _listing_update(request: HttpRequest, listing_id: UUID, data: dict):
     listing = _managed_listing(request, listing_id)
+    if "company_id" in data and data["company_id"] != listing.company_id:
+        require(
+            policies.can_change_listing_company(request.auth, listing),
+            "Only the listing's owner, its company's staff or an admin can change its company.",
+        )
     services.listing_update(actor=request.auth, listing=listing, **data)
     return selectors.listing_get_for_actor(actor=request.auth, listing_id=listing_id)
 

@@ -722,6 +722,11 @@ def features_by_slug(slugs: list[str]) -> dict[str, Feature]:
     return {feature.slug: feature for feature in Feature.objects.filter(slug__in=slugs)}
 
 
+def company_published_listing_count(company_id: UUID) -> int:
+    """The company's listings on the portal (what blocks deleting an active company)."""
+    return Listing.objects.filter(company_id=company_id, is_published=True).count()
+
+
 def listing_for_update(listing_id: UUID) -> Listing:
     """The listing row, locked until the end of the transaction."""
     return Listing.objects.select_for_update().get(pk=listing_id)

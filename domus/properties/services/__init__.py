@@ -16,7 +16,7 @@ from domus.core.events import publish
 from domus.core.exceptions import Conflict, NotFound, ValidationFailed, reject_unknown_fields
 from domus.core.money import money_str
 from domus.core.roles import Role
-from domus.organizations.selectors import company_get_for_actor, user_company_role
+from domus.organizations.selectors import company_get_for_actor, company_require_active, user_company_role
 from domus.properties.caching import listing_cache_bump
 from domus.properties.geocoding import geocode_listing
 from domus.properties.models import (
@@ -168,6 +168,7 @@ def listing_create(
         **fields,
     )
     if listing.is_published:
+        company_require_active(company_id, field="is_published", doing="publish listings", lock=True)
         listing.published_at = timezone.now()
     if _on_market(listing):
         listing.listed_at = listing.published_at
@@ -191,6 +192,16 @@ def listing_create(
         listing_id = str(listing.pk)
         transaction.on_commit(lambda: geocode_listing.delay(listing_id), robust=True)
     return listing
+
+
+@transaction.atomic
+def company_listings_unpublish(*, actor: Actor, company_id: UUID) -> int:
+    """Take every published listing of the company off the portal (each one audited and
+    announced like any unpublishing); answers how many."""
+    ids = list(Listing.objects.filter(company_id=company_id, is_published=True).values_list("pk", flat=True))
+    for listing in Listing.objects.filter(pk__in=ids).order_by("pk"):
+        listing_update(actor=actor, listing=listing, is_published=False)
+    return len(ids)
 
 
 def _move_status(listing: Listing, new_status: str) -> None:
@@ -223,7 +234,7 @@ def listing_update(*, actor: Actor, listing: Listing, **fields: Any) -> Listing:
     listing = listing_for_update(listing.pk)
     before = audit_snapshot(listing)
     old_status, old_price, old_currency = listing.status, listing.price, listing.currency
-    was_on_market = _on_market(listing)
+    was_on_market, was_published, old_company_id = _on_market(listing), listing.is_published, listing.company_id
     new_status = fields.pop("status", None)
     if new_status is not None and new_status != listing.status:
         _move_status(listing, new_status)
@@ -235,6 +246,8 @@ def listing_update(*, actor: Actor, listing: Listing, **fields: Any) -> Listing:
         listing.agent = _agent_for(agent_id, listing.company_id) if agent_id is not None else None
     for name, value in fields.items():
         setattr(listing, name, value)
+    if listing.is_published and (not was_published or listing.company_id != old_company_id):
+        company_require_active(listing.company_id, field="is_published", doing="publish listings", lock=True)
     if listing.is_published and listing.published_at is None:
         listing.published_at = timezone.now()
     elif not listing.is_published:

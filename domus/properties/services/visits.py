@@ -16,6 +16,7 @@ from django.utils import timezone
 from domus.audit.services import audit_create, audit_record, audit_snapshot, audit_update
 from domus.core.events import publish
 from domus.core.exceptions import Conflict, ValidationFailed
+from domus.organizations.selectors import company_require_active
 from domus.properties.models import Visit, VisitStatus
 from domus.properties.selectors.visits import (
     bookable_listing,
@@ -138,6 +139,7 @@ def visit_create(*, actor: Any, listing_id: UUID, starts_at: datetime, ends_at: 
         raise ValidationFailed(
             "This listing has no agent to show it.", errors={"listing_id": ["The listing has no assigned agent."]}
         )
+    company_require_active(listing.company_id, field="listing_id", doing="take viewing requests")
     starts_at, ends_at = _valid_slot(starts_at, ends_at)
     visit = Visit(
         listing=listing,
@@ -212,6 +214,7 @@ def visit_update(*, actor: Any, visit: Visit, **fields: Any) -> Visit:
 def visit_confirm(*, actor: Any, visit: Visit) -> Visit:
     """The agent (or the company's staff) confirms a requested visit."""
     visit = visit_for_update(visit.pk)
+    company_require_active(visit.listing.company_id, field="listing_id", doing="take viewing requests")
     before = audit_snapshot(visit)
     _move(visit, VisitStatus.CONFIRMED)
     visit.confirmed_at = timezone.now()

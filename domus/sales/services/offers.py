@@ -11,7 +11,7 @@ from domus.audit.services import audit_create, audit_snapshot, audit_update
 from domus.core.exceptions import Conflict, NotFound, ValidationFailed
 from domus.core.money import currency_of, quantize
 from domus.crm import selectors as crm_selectors
-from domus.organizations.selectors import is_company_worker
+from domus.organizations.selectors import company_require_active, is_company_worker
 from domus.properties import selectors as property_selectors
 from domus.properties import services as property_services
 from domus.sales import selectors
@@ -64,6 +64,7 @@ def offer_create(
         raise ValidationFailed("Unknown listing.", errors={"listing_id": ["No such listing."]}) from None
     if listing.company_id is None:
         raise ValidationFailed("Unknown listing.", errors={"listing_id": ["This listing takes no offers here."]})
+    company_require_active(listing.company_id, field="listing_id", doing="take offers")
     if listing.status not in OFFERABLE_LISTING_STATUSES:  # a listing under offer takes none for its units either
         raise Conflict(
             "This listing takes no offers now.", errors={"listing_id": [f"The listing is {listing.status}."]}
@@ -168,6 +169,7 @@ def offer_accept(*, actor: Any, offer: Offer) -> Offer:
     one for a unit (the listing's row lock serialises both); the listing moves to
     ``under_offer`` (a unit to ``reserved``) and the competing open offers are declined."""
     listing, offer = _lock_pending(offer)
+    company_require_active(listing.company_id, field="listing_id", doing="take offers")
     if listing.status not in OFFERABLE_LISTING_STATUSES:
         raise Conflict(
             "This listing is no longer available.", errors={"listing_id": [f"The listing is {listing.status}."]}
