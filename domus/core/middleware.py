@@ -9,6 +9,7 @@ from django.http import HttpRequest, HttpResponse
 
 from domus.core import context
 from domus.core.errors import ensure_error_shape
+from domus.core.exceptions import AuthenticationFailed
 from domus.core.ids import uuid7
 from domus.core.routing import API_PREFIX, canonical_path
 
@@ -64,6 +65,8 @@ class ApiPathMiddleware:
             return self.get_response(request)
         request.path_info = canonical_path(request.path_info)
         response = ensure_error_shape(self.get_response(request))
+        if response.status_code == 401 and not response.has_header("WWW-Authenticate"):
+            response["WWW-Authenticate"] = AuthenticationFailed.challenge  # RFC 9110: a 401 names its scheme
         limit = getattr(request, "rate_limit", None)
         if limit is not None:
             response["X-RateLimit-Limit"] = str(limit.limit)
