@@ -6,6 +6,7 @@ import re
 from collections.abc import Callable
 
 from django.http import HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 
 from domus.core import context
 from domus.core.errors import ensure_error_shape
@@ -54,8 +55,12 @@ class RequestContextMiddleware:
 
 
 class ApiPathMiddleware:
-    """Serves every API path at its canonical ``/api/v1/.../`` form, shapes errors that
-    Django answers itself, and adds ``X-RateLimit-*`` headers set by the throttles."""
+    """Serves every API path at its canonical ``/api/v1/.../`` form, answers ``HEAD`` as
+    ``GET`` without the body and ``OPTIONS`` with ``Allow``, shapes errors that Django
+    answers itself, and adds ``X-RateLimit-*`` headers set by the throttles.
+
+    No operation declares ``OPTIONS``: the operations of the path refuse it with a 405
+    that lists their methods, which becomes the ``204`` answer."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
@@ -64,7 +69,18 @@ class ApiPathMiddleware:
         if not request.path_info.startswith(API_PREFIX):
             return self.get_response(request)
         request.path_info = canonical_path(request.path_info)
-        response = ensure_error_shape(self.get_response(request))
+        method = request.method
+        if method == "HEAD":
+            request.method = "GET"  # HEAD is GET without the body (RFC 9110 9.3.2)
+        response = self.get_response(request)
+        if method == "HEAD":
+            request.method = method
+            _drop_body(response)
+        if response.status_code == 405:
+            response["Allow"] = _allow(response.get("Allow", ""))
+            if method == "OPTIONS":  # the path exists: say what it answers to
+                response = HttpResponse(status=204, headers={"Allow": response["Allow"]})
+        response = ensure_error_shape(response)
         if response.status_code == 401 and not response.has_header("WWW-Authenticate"):
             response["WWW-Authenticate"] = AuthenticationFailed.challenge  # RFC 9110: a 401 names its scheme
         limit = getattr(request, "rate_limit", None)
@@ -73,3 +89,22 @@ class ApiPathMiddleware:
             response["X-RateLimit-Remaining"] = str(limit.remaining)
             response["X-RateLimit-Reset"] = str(limit.reset)
         return response
+
+
+def _allow(allow: str) -> str:
+    """An ``Allow`` header with ``HEAD`` beside ``GET``, and ``OPTIONS``."""
+    methods = [method.strip() for method in allow.split(",") if method.strip()]
+    if "GET" in methods:
+        methods.append("HEAD")
+    methods.append("OPTIONS")
+    order = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
+    return ", ".join(sorted(set(methods), key=lambda m: (order.index(m) if m in order else len(order), m)))
+
+
+def _drop_body(response: HttpResponseBase) -> None:
+    """Empty the answer to a HEAD; ``Content-Length`` (set by ``CommonMiddleware``, which
+    runs first) keeps the length of the GET answer, and a stream is never read."""
+    if getattr(response, "streaming", False):
+        response.streaming_content = iter(())  # a FileResponse's file is still closed with the response
+    else:
+        response.content = b""
