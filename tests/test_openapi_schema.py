@@ -186,3 +186,15 @@ def test_main_operations_have_examples_that_pass_their_validation(schema):
 
 def test_info_version_is_the_package_version(schema):
     assert schema["info"]["version"] == version("domus")
+
+
+def test_no_answer_is_a_free_form_object(schema):
+    free_form = [
+        (method, path, status)
+        for method, path, details in operations(schema)
+        for status, answer in details["responses"].items()
+        for media in answer.get("content", {}).values()
+        if media["schema"].get("type") == "object" and "properties" not in media["schema"]
+    ]
+
+    assert free_form == []

@@ -29,6 +29,7 @@ from domus.finance.schemas import (
     LedgerVerifyOut,
     ListingStkIn,
     ManualPaymentIn,
+    MpesaAckOut,
     OwnerBalanceOut,
     OwnerExpenseIn,
     OwnerExpenseOut,
@@ -276,7 +277,7 @@ def _callback(request: HttpRequest, token: str | None) -> dict:
 @router.post(
     "/payments/mpesa/callback/",
     auth=None,
-    response={200: dict},
+    response={200: MpesaAckOut},
     summary="Safaricom STK callback (idempotent; always answers what Daraja expects)",
 )
 def payment_callback(request: HttpRequest):
@@ -286,7 +287,7 @@ def payment_callback(request: HttpRequest):
 @router.post(
     "/payments/mpesa/callback/{token}/",
     auth=None,
-    response={200: dict},
+    response={200: MpesaAckOut},
     summary="Safaricom STK callback with its secret path token",
 )
 def payment_callback_with_token(request: HttpRequest, token: str):

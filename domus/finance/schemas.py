@@ -367,3 +367,10 @@ class LedgerVerifyOut(Schema):
     unbalanced_transactions: list[UUID] = Field(..., description="At most the first 100.")
     companies_out_of_balance: list[UUID]
     negative_owner_balances: list[NegativeOwnerBalanceOut]
+
+
+class MpesaAckOut(Schema):
+    """What Daraja expects back from a callback (always ``0``, ``Accepted``)."""
+
+    ResultCode: int
+    ResultDesc: str
