@@ -11,7 +11,9 @@ APP = "https://app.example.com"
 # HEAD ----------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("path", ["/api/v1/ops/health/", "/api/v1/properties/", "/api/properties", "/api/health"])
+@pytest.mark.parametrize(
+    "path", ["/api/v1/ops/health/", "/api/v1/properties/", "/api/properties", "/api/health", "/api/schema/"]
+)
 def test_head_is_get_without_the_body(api_client, path):
     got = api_client.get(path)
     head = api_client.head(path)
@@ -57,6 +59,7 @@ def test_head_counts_against_the_read_budget(api_client, rate_limits):
         ("/api/v1/ops/health/ready", "GET, HEAD, OPTIONS"),
         ("/api/stores/", "GET, HEAD, POST, OPTIONS"),
         ("/api/v1/accounts/auth/token/", "POST, OPTIONS"),
+        ("/api/schema/", "GET, HEAD, OPTIONS"),
     ],
 )
 def test_options_answers_the_methods_of_the_path_without_a_token(api_client, path, allow):

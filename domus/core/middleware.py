@@ -72,15 +72,10 @@ class ApiPathMiddleware:
         method = request.method
         if method == "HEAD":
             request.method = "GET"  # HEAD is GET without the body (RFC 9110 9.3.2)
-        response = self.get_response(request)
-        if method == "HEAD":
+        try:
+            response = ensure_error_shape(self._allow_methods(method, self.get_response(request)))
+        finally:
             request.method = method
-            _drop_body(response)
-        if response.status_code == 405:
-            response["Allow"] = _allow(response.get("Allow", ""))
-            if method == "OPTIONS":  # the path exists: say what it answers to
-                response = HttpResponse(status=204, headers={"Allow": response["Allow"]})
-        response = ensure_error_shape(response)
         if response.status_code == 401 and not response.has_header("WWW-Authenticate"):
             response["WWW-Authenticate"] = AuthenticationFailed.challenge  # RFC 9110: a 401 names its scheme
         limit = getattr(request, "rate_limit", None)
@@ -88,6 +83,21 @@ class ApiPathMiddleware:
             response["X-RateLimit-Limit"] = str(limit.limit)
             response["X-RateLimit-Remaining"] = str(limit.remaining)
             response["X-RateLimit-Reset"] = str(limit.reset)
+        if method == "HEAD":
+            _drop_body(response)
+        return response
+
+    @staticmethod
+    def _allow_methods(method: str, response: HttpResponseBase) -> HttpResponseBase:
+        """A 405's ``Allow`` with ``HEAD`` and ``OPTIONS``; for ``OPTIONS``, ``204`` and
+        ``Allow`` instead of the 405 (or of the page of a plain view)."""
+        if response.status_code == 405:
+            response["Allow"] = _allow(response.get("Allow", ""))
+            if method == "OPTIONS":  # the path exists: say what it answers to
+                return HttpResponse(status=204, headers={"Allow": response["Allow"]})
+        elif method == "OPTIONS" and response.status_code < 400:
+            # A plain view that ignores the method: the schema and the docs pages, GET only.
+            return HttpResponse(status=204, headers={"Allow": _allow("GET")})
         return response
 
 
