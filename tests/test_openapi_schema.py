@@ -156,6 +156,12 @@ def test_downloads_declare_their_media_types(schema, path, media_types):
     assert all(item["schema"] == {"type": "string", "format": "binary"} for item in content.values())
 
 
+def test_a_plain_text_answer_is_declared_as_text(schema):
+    answer = schema["paths"]["/api/v1/communications/callbacks/{provider}/"]["get"]["responses"][200]
+
+    assert answer["content"] == {"text/plain": {"schema": {"type": "string"}}}
+
+
 @pytest.mark.parametrize(
     ("path", "component"),
     [

@@ -55,6 +55,7 @@ from domus.communications.schemas import (
 from domus.core.errors import ErrorOut
 from domus.core.exceptions import AuthenticationFailed, NotFound, ValidationFailed
 from domus.core.idempotency import idempotent
+from domus.core.openapi import plain_text
 from domus.core.policies import require
 from domus.core.security import QueryToken
 from domus.core.throttling import ScopedRateLimit
@@ -477,9 +478,10 @@ def outbox_list(request: HttpRequest, filters: Query[DeliveryFilters]):
 @router.get(
     "/callbacks/{provider}/",
     auth=None,
-    response={200: str, 401: ErrorOut},
+    response={200: None, 401: ErrorOut},
     summary="WhatsApp webhook verification (answers hub.challenge for the right verify token)",
     throttle=ScopedRateLimit("public_form"),
+    openapi_extra=plain_text("hub.challenge, as sent"),
 )
 def whatsapp_verify(request: HttpRequest, provider: str):
     if provider != "whatsapp":

@@ -105,6 +105,12 @@ def download(description: str, *media_types: str, status: int = 200) -> dict[str
     return {"responses": {status: {"description": description, "content": content}}}
 
 
+def plain_text(description: str, status: int = 200) -> dict[str, Any]:
+    """``openapi_extra`` declaring that ``status`` answers ``text/plain``."""
+    content = {"text/plain": {"schema": {"type": "string"}}}
+    return {"responses": {status: {"description": description, "content": content}}}
+
+
 def examples(*, request: Any = None, response: Any = None, status: int = 200) -> dict[str, Any]:
     """``openapi_extra`` with an example request body and/or an example answer."""
     extra: dict[str, Any] = {}
