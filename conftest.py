@@ -27,12 +27,15 @@ def pytest_configure(config: pytest.Config) -> None:
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """``@pytest.mark.postgres`` tests (real-thread concurrency, PostgreSQL features)
-    run in the PostgreSQL run and are skipped on SQLite."""
-    if settings.IS_POSTGRES:
-        return
-    skip = pytest.mark.skip(reason="needs PostgreSQL")
+    run in the PostgreSQL run and are skipped on SQLite; ``@pytest.mark.once`` tests
+    (nothing in them depends on the database) run in the SQLite run only."""
+    marker, skip = (
+        ("once", pytest.mark.skip(reason="runs in the SQLite run"))
+        if settings.IS_POSTGRES
+        else ("postgres", pytest.mark.skip(reason="needs PostgreSQL"))
+    )
     for item in items:
-        if "postgres" in item.keywords:
+        if marker in item.keywords:
             item.add_marker(skip)
 
 

@@ -2,16 +2,18 @@
 ``domus.core.routing`` serves the same operations under ``/api/`` and at the seeds'
 alias paths (``domus.api_compat``)."""
 
-from ninja import NinjaAPI
+from importlib.metadata import version
 
 from domus.accounts.auth import JWTAuth
+from domus.api_examples import API_EXAMPLES
 from domus.core.errors import install_error_handlers
+from domus.core.openapi import DomusAPI
 from domus.core.parsing import DomusParser
 from domus.core.throttling import MethodRateLimit
 
-api = NinjaAPI(
+api = DomusAPI(
     title="Domus API",
-    version="1.0.0",
+    version=version("domus"),  # the installed package's version (pyproject.toml)
     description=(
         "One backend for real-estate businesses. Successes answer the resource itself "
         "(no envelope); errors answer `{detail, code, errors}`. Lists are paginated with "
@@ -23,6 +25,7 @@ api = NinjaAPI(
     auth=JWTAuth(),
     throttle=[MethodRateLimit()],
     parser=DomusParser(),
+    examples=API_EXAMPLES,
 )
 install_error_handlers(api)
 

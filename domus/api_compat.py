@@ -79,5 +79,6 @@ ALIASES: list[Alias] = [
     Alias("logs", "audit/logs", "004"),
     # ops (seed 002)
     Alias("health/details", "ops/health/details", "002"),
+    Alias("health/ready", "ops/health/ready"),  # the readiness probe beside the seed's liveness path
     Alias("health", "ops/health", "002"),
 ]

@@ -45,10 +45,10 @@ from domus.accounts.schemas import (
     VerifyOut,
 )
 from domus.core.errors import ErrorOut
-from domus.core.exceptions import NotFound, ValidationFailed
+from domus.core.exceptions import InvalidToken, NotFound, ValidationFailed
 from domus.core.idempotency import idempotent
 from domus.core.policies import require
-from domus.core.schemas import MessageOut
+from domus.core.schemas import DetailOut
 from domus.core.throttling import ScopedRateLimit
 
 router = Router(tags=["accounts"])
@@ -102,11 +102,13 @@ def refresh(request: HttpRequest, payload: RefreshIn):
     "/auth/token/verify/",
     auth=None,
     throttle=auth_limit,
-    response={200: VerifyOut, 400: ErrorOut, 429: ErrorOut},
-    summary="Tell whether an access or refresh token is valid",
+    response={200: VerifyOut, 400: ErrorOut, 401: ErrorOut, 429: ErrorOut},
+    summary="Verify an access or refresh token: 200 when valid, 401 when invalid, expired or revoked",
 )
 def verify(request: HttpRequest, payload: TokenIn):
-    return {"valid": tokens.is_valid(payload.token)}
+    if not tokens.is_valid(payload.token):
+        raise InvalidToken("Token is invalid or expired.")
+    return {"valid": True}
 
 
 @router.post(
@@ -146,7 +148,7 @@ def activate(request: HttpRequest, username: str, payload: ActivateIn):
 @router.post(
     "/auth/change-password/",
     throttle=auth_limit,
-    response={200: MessageOut, 400: ErrorOut, 401: ErrorOut, 429: ErrorOut},
+    response={200: DetailOut, 400: ErrorOut, 401: ErrorOut, 429: ErrorOut},
     summary="Change the password; the caller's other sessions are signed out",
     description="Send `refresh` (this session's refresh token) to stay signed in here; without it every session ends.",
 )
@@ -164,7 +166,7 @@ def change_password(request: HttpRequest, payload: ChangePasswordIn):
     "/auth/forgot-password/",
     auth=None,
     throttle=auth_limit,
-    response={200: MessageOut, **PUBLIC_AUTH_ERRORS},
+    response={200: DetailOut, **PUBLIC_AUTH_ERRORS},
     summary="E-mail a password reset link (the answer is the same whether or not the account exists)",
 )
 @decorate_view(idempotent)
@@ -177,7 +179,7 @@ def forgot_password(request: HttpRequest, payload: ForgotPasswordIn):
     "/auth/reset-password/",
     auth=None,
     throttle=auth_limit,
-    response={200: MessageOut, 400: ErrorOut, 429: ErrorOut},
+    response={200: DetailOut, 400: ErrorOut, 429: ErrorOut},
     summary="Set a new password with the e-mailed reset token (single use); every session ends",
 )
 def reset_password(request: HttpRequest, payload: ResetPasswordIn):

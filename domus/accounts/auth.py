@@ -7,7 +7,7 @@ from ninja.security import HttpBearer
 
 from domus.accounts.models import User
 from domus.accounts.tokens import ACCESS, decode
-from domus.core.exceptions import AuthenticationFailed
+from domus.core.exceptions import AuthenticationFailed, InvalidToken, MalformedAuthorization
 
 
 def user_from_access_token(token: str) -> User:
@@ -20,8 +20,25 @@ def user_from_access_token(token: str) -> User:
 
 
 class JWTAuth(HttpBearer):
+    """No ``Authorization`` header: no credentials (the next callback, or a 401). A header
+    that is not ``Bearer <token>`` or a bad token: a 401 with its WWW-Authenticate error,
+    also on operations that admit anonymous callers."""
+
+    def __call__(self, request: HttpRequest) -> User | None:
+        header = request.headers.get(self.header)
+        if not header:
+            return None
+        scheme, _, token = header.strip().partition(" ")
+        token = token.strip()
+        if scheme.lower() != self.openapi_scheme or not token or " " in token:
+            raise MalformedAuthorization()
+        return self.authenticate(request, token)
+
     def authenticate(self, request: HttpRequest, token: str) -> User:
-        user = user_from_access_token(token)
+        try:
+            user = user_from_access_token(token)
+        except AuthenticationFailed as exc:
+            raise InvalidToken(exc.detail) from exc
         request.user = user
         return user
 

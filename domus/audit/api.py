@@ -11,6 +11,7 @@ from domus.audit import policies, selectors
 from domus.audit.exports import audit_log_export_response
 from domus.audit.schemas import AuditLogFilters, AuditLogOut, ExportQuery
 from domus.core.errors import ErrorOut
+from domus.core.openapi import download
 from domus.core.policies import require
 
 router = Router(tags=["audit"])
@@ -36,7 +37,7 @@ def audit_log_list(request: HttpRequest, filters: Query[AuditLogFilters]):
     "/logs/export/",
     response={200: None, 400: ErrorOut, 401: ErrorOut, 403: ErrorOut},
     summary="Export the filtered entries as a streamed CSV or JSON attachment",
-    openapi_extra=ADMIN,
+    openapi_extra={**ADMIN, **download("The entries (format=csv or json)", "text/csv", "application/json")},
 )
 def audit_log_export(request: HttpRequest, filters: Query[AuditLogFilters], query: Query[ExportQuery]):
     require(policies.can_read_audit_log(request.auth), DENIED)

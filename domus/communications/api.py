@@ -55,7 +55,9 @@ from domus.communications.schemas import (
 from domus.core.errors import ErrorOut
 from domus.core.exceptions import AuthenticationFailed, NotFound, ValidationFailed
 from domus.core.idempotency import idempotent
+from domus.core.openapi import plain_text
 from domus.core.policies import require
+from domus.core.security import QueryToken
 from domus.core.throttling import ScopedRateLimit
 
 router = Router(tags=["communications"])
@@ -475,9 +477,10 @@ def outbox_list(request: HttpRequest, filters: Query[DeliveryFilters]):
 @router.get(
     "/callbacks/{provider}/",
     auth=None,
-    response={200: str, 401: ErrorOut},
+    response={200: None, 401: ErrorOut},
     summary="WhatsApp webhook verification (answers hub.challenge for the right verify token)",
     throttle=ScopedRateLimit("public_form"),
+    openapi_extra=plain_text("hub.challenge, as sent"),
 )
 def whatsapp_verify(request: HttpRequest, provider: str):
     if provider != "whatsapp":
@@ -491,15 +494,13 @@ def whatsapp_verify(request: HttpRequest, provider: str):
 
 @router.post(
     "/callbacks/{provider}/",
-    auth=None,
+    auth=QueryToken("MESSAGING_CALLBACK_TOKEN"),
     response={204: None, 400: ErrorOut, 401: ErrorOut},
     summary="Delivery status callback of a provider (twilio, whatsapp), with ?token= and the provider's signature",
     throttle=ScopedRateLimit("messaging_callback"),
+    openapi_extra={"x-permission": "the provider (?token=MESSAGING_CALLBACK_TOKEN)"},
 )
-def delivery_callback(request: HttpRequest, provider: str, token: str = ""):
-    expected = settings.MESSAGING_CALLBACK_TOKEN
-    if not expected or not constant_time_compare(token, expected):
-        raise AuthenticationFailed("Bad callback token.")
+def delivery_callback(request: HttpRequest, provider: str):
     if provider not in ("twilio", "whatsapp"):
         raise ValidationFailed("Unknown provider.", errors={"provider": ["Use twilio or whatsapp."]})
     if not callback_signature_valid(request, provider):

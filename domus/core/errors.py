@@ -16,7 +16,7 @@ from ninja.errors import AuthenticationError, AuthorizationError, HttpError, Thr
 from ninja.errors import ValidationError as NinjaValidationError
 
 from domus.core import context
-from domus.core.exceptions import DomusError, ErrorCode, RateLimited
+from domus.core.exceptions import AuthenticationFailed, DomusError, ErrorCode, RateLimited
 from domus.core.parsing import NUL_DETAIL
 
 logger = logging.getLogger("domus.errors")
@@ -88,6 +88,8 @@ def install_error_handlers(api: NinjaAPI) -> None:
         response = render(request, exc.status_code, exc.detail, exc.code, exc.errors)
         if isinstance(exc, RateLimited):
             response["Retry-After"] = str(exc.retry_after)
+        if isinstance(exc, AuthenticationFailed):
+            response["WWW-Authenticate"] = exc.challenge
         return response
 
     @api.exception_handler(NinjaValidationError)
@@ -193,7 +195,7 @@ def ensure_error_shape(response: HttpResponse) -> HttpResponse:
     if response.status_code >= 500:
         detail = "Internal server error."
     shaped = error_response(response.status_code, detail)
-    for header in ("Allow", "Retry-After", "X-Request-ID"):
+    for header in ("Allow", "Retry-After", "WWW-Authenticate", "X-Request-ID"):
         if header in response:
             shaped[header] = response[header]
     return shaped

@@ -41,6 +41,23 @@ class AuthenticationFailed(DomusError):
     status_code = 401
     code = ErrorCode.AUTHENTICATION_ERROR
     default_detail = "Authentication credentials were missing or invalid."
+    # The WWW-Authenticate challenge of the 401 (RFC 6750): a bare one when no bearer
+    # token was to blame (none sent, a wrong password), with an error code otherwise.
+    challenge: str = "Bearer"
+
+
+class InvalidToken(AuthenticationFailed):
+    """The bearer token sent is expired, revoked, badly signed or names no active user."""
+
+    default_detail = "The access token is invalid or expired."
+    challenge = 'Bearer error="invalid_token"'
+
+
+class MalformedAuthorization(AuthenticationFailed):
+    """An ``Authorization`` header that is not ``Bearer <token>``."""
+
+    default_detail = "Malformed Authorization header: expected 'Bearer <access token>'."
+    challenge = 'Bearer error="invalid_request"'
 
 
 class PermissionDenied(DomusError):

@@ -10,10 +10,12 @@ from collections.abc import Callable
 from django.conf import settings
 from django.core.exceptions import BadRequest
 from django.http import Http404, HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from django.views import defaults
 
 from domus.core import context
 from domus.core.errors import ensure_error_shape, is_json
+from domus.core.exceptions import AuthenticationFailed
 from domus.core.ids import uuid7
 from domus.core.routing import API_PREFIX, canonical_path
 
@@ -56,8 +58,12 @@ class RequestContextMiddleware:
 
 
 class ApiPathMiddleware:
-    """Serves every API path at its canonical ``/api/v1/.../`` form, shapes errors that
-    Django answers itself, and adds ``X-RateLimit-*`` headers set by the throttles."""
+    """Serves every API path at its canonical ``/api/v1/.../`` form, answers ``HEAD`` as
+    ``GET`` without the body and ``OPTIONS`` with ``Allow``, shapes errors that Django
+    answers itself, and adds ``X-RateLimit-*`` headers set by the throttles.
+
+    No operation declares ``OPTIONS``: the operations of the path refuse it with a 405
+    that lists their methods, which becomes the ``204`` answer."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
@@ -66,7 +72,15 @@ class ApiPathMiddleware:
         if not request.path_info.startswith(API_PREFIX):
             return self.get_response(request)
         request.path_info = canonical_path(request.path_info)
-        response = ensure_error_shape(self.get_response(request))
+        method = request.method
+        if method == "HEAD":
+            request.method = "GET"  # HEAD is GET without the body (RFC 9110 9.3.2)
+        try:
+            response = ensure_error_shape(self._allow_methods(method, self.get_response(request)))
+        finally:
+            request.method = method
+        if response.status_code == 401 and not response.has_header("WWW-Authenticate"):
+            response["WWW-Authenticate"] = AuthenticationFailed.challenge  # RFC 9110: a 401 names its scheme
         if _authenticated(request) and "no-store" not in response.get("Cache-Control", ""):
             # An answer for one caller (their drafts, invoices, messages) is never kept
             # by a browser or a shared cache; anonymous answers (listing search) may be.
@@ -76,7 +90,41 @@ class ApiPathMiddleware:
             response["X-RateLimit-Limit"] = str(limit.limit)
             response["X-RateLimit-Remaining"] = str(limit.remaining)
             response["X-RateLimit-Reset"] = str(limit.reset)
+        if method == "HEAD":
+            _drop_body(response)
         return response
+
+    @staticmethod
+    def _allow_methods(method: str, response: HttpResponseBase) -> HttpResponseBase:
+        """A 405's ``Allow`` with ``HEAD`` and ``OPTIONS``; for ``OPTIONS``, ``204`` and
+        ``Allow`` instead of the 405 (or of the page of a plain view)."""
+        if response.status_code == 405:
+            response["Allow"] = _allow(response.get("Allow", ""))
+            if method == "OPTIONS":  # the path exists: say what it answers to
+                return HttpResponse(status=204, headers={"Allow": response["Allow"]})
+        elif method == "OPTIONS" and response.status_code < 400:
+            # A plain view that ignores the method: the schema and the docs pages, GET only.
+            return HttpResponse(status=204, headers={"Allow": _allow("GET")})
+        return response
+
+
+def _allow(allow: str) -> str:
+    """An ``Allow`` header with ``HEAD`` beside ``GET``, and ``OPTIONS``."""
+    methods = [method.strip() for method in allow.split(",") if method.strip()]
+    if "GET" in methods:
+        methods.append("HEAD")
+    methods.append("OPTIONS")
+    order = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
+    return ", ".join(sorted(set(methods), key=lambda m: (order.index(m) if m in order else len(order), m)))
+
+
+def _drop_body(response: HttpResponseBase) -> None:
+    """Empty the answer to a HEAD; ``Content-Length`` (set by ``CommonMiddleware``, which
+    runs first) keeps the length of the GET answer, and a stream is never read."""
+    if getattr(response, "streaming", False):
+        response.streaming_content = iter(())  # a FileResponse's file is still closed with the response
+    else:
+        response.content = b""
 
 
 def _authenticated(request: HttpRequest) -> bool:

@@ -69,10 +69,10 @@ def permission_of(operation: Operation) -> str:
     annotated = (operation.openapi_extra or {}).get("x-permission")
     if annotated:
         return str(annotated)
-    return PUBLIC if _admits_anonymous(operation) else AUTHENTICATED
+    return PUBLIC if admits_anonymous(operation) else AUTHENTICATED
 
 
-def _admits_anonymous(operation: Operation) -> bool:
+def admits_anonymous(operation: Operation) -> bool:
     """Whether a request without credentials passes the operation's authentication
     (``auth=None``, or a fallback like ``optional_auth``'s anonymous callback)."""
     if not operation.auth_callbacks:

@@ -3,5 +3,7 @@
 from ninja import Schema
 
 
-class MessageOut(Schema):
+class DetailOut(Schema):
+    """A confirmation sentence (``{"detail": "Password changed."}``)."""
+
     detail: str

@@ -17,6 +17,7 @@ from domus.core.exceptions import NotFound, ValidationFailed
 from domus.core.filtering import first_instant, last_instant
 from domus.core.idempotency import idempotent
 from domus.core.middleware import client_ip
+from domus.core.openapi import download
 from domus.core.policies import is_admin, require
 from domus.core.throttling import ScopedRateLimit
 from domus.finance import policies, selectors, services, simulator
@@ -26,11 +27,14 @@ from domus.finance.schemas import (
     InvoiceIn,
     InvoiceOut,
     InvoicePatchIn,
+    LedgerVerifyOut,
     ListingStkIn,
     ManualPaymentIn,
+    MpesaAckOut,
     OwnerBalanceOut,
     OwnerExpenseIn,
     OwnerExpenseOut,
+    OwnerStatementOut,
     PaymentFilters,
     PaymentOut,
     PaymentPatchIn,
@@ -166,7 +170,7 @@ def invoice_send(request: HttpRequest, invoice_id: UUID):
     "/invoices/{invoice_id}/pdf/",
     response={200: None, **READ_ERRORS},
     summary="The invoice as PDF",
-    openapi_extra=INVOICE_READERS,
+    openapi_extra={**INVOICE_READERS, **download("The invoice", "application/pdf")},
 )
 def invoice_pdf(request: HttpRequest, invoice_id: UUID):
     invoice = selectors.invoice_get_for_actor(actor=request.auth, invoice_id=invoice_id)
@@ -274,7 +278,7 @@ def _callback(request: HttpRequest, token: str | None) -> dict:
 @router.post(
     "/payments/mpesa/callback/",
     auth=None,
-    response={200: dict},
+    response={200: MpesaAckOut},
     summary="Safaricom STK callback (idempotent; always answers what Daraja expects)",
 )
 def payment_callback(request: HttpRequest):
@@ -284,7 +288,7 @@ def payment_callback(request: HttpRequest):
 @router.post(
     "/payments/mpesa/callback/{token}/",
     auth=None,
-    response={200: dict},
+    response={200: MpesaAckOut},
     summary="Safaricom STK callback with its secret path token",
 )
 def payment_callback_with_token(request: HttpRequest, token: str):
@@ -375,7 +379,7 @@ def payment_proof(request: HttpRequest, payment_id: UUID, file: File[UploadedFil
     "/payments/{payment_id}/proof/",
     response={200: None, **READ_ERRORS},
     summary="Download the proof of a manual payment (only to those who may see the payment)",
-    openapi_extra=PAYMENT_READERS,
+    openapi_extra={**PAYMENT_READERS, **download("The uploaded file", "application/octet-stream")},
 )
 def payment_proof_download(request: HttpRequest, payment_id: UUID):
     payment = selectors.payment_get_for_actor(actor=request.auth, payment_id=payment_id)
@@ -404,7 +408,7 @@ def transaction_list(request: HttpRequest, filters: Query[TransactionFilters]):
 
 @router.get(
     "/ledger/verify/",
-    response={200: dict, 401: ErrorOut, 403: ErrorOut},
+    response={200: LedgerVerifyOut, 401: ErrorOut, 403: ErrorOut},
     summary="Verify that every transaction balances and each company's books balance",
     openapi_extra=ADMIN_ONLY,
 )
@@ -487,7 +491,7 @@ def owner_balance(request: HttpRequest, owner_id: UUID, company_id: UUID):
 
 @router.get(
     "/owners/{owner_id}/statement/",
-    response={200: dict, **READ_ERRORS, 400: ErrorOut},
+    response={200: OwnerStatementOut, **READ_ERRORS, 400: ErrorOut},
     summary="An owner's statement for a period (JSON)",
     openapi_extra=OWNER_READERS,
 )
@@ -512,7 +516,7 @@ def _statement(owner_id: UUID, query: StatementQuery) -> dict:
     "/owners/{owner_id}/statement/pdf/",
     response={200: None, **READ_ERRORS, 400: ErrorOut},
     summary="An owner's statement for a period (PDF)",
-    openapi_extra=OWNER_READERS,
+    openapi_extra={**OWNER_READERS, **download("The statement", "application/pdf")},
 )
 def owner_statement_pdf(request: HttpRequest, owner_id: UUID, query: Query[StatementQuery]):
     _owner_scope(request, owner_id, query.company_id)

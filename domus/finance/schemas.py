@@ -333,3 +333,55 @@ class OwnerExpenseOut(Schema):
 
 class RefundIn(Schema):
     reason: str = Field(..., min_length=1, max_length=200)
+
+
+class StatementLineOut(Schema):
+    date: date
+    kind: str
+    memo: str
+    transaction_id: UUID
+    credit: Decimal
+    debit: Decimal
+    management_fee: Decimal
+    balance: Decimal
+
+
+class OwnerStatementOut(Schema):
+    """``opening_balance + rent_collected - management_fees - expenses - refunds - payouts
+    + payouts_returned + adjustments = closing_balance``."""
+
+    company_id: UUID
+    owner_id: UUID
+    period_start: date
+    period_end: date
+    opening_balance: Decimal
+    rent_collected: Decimal
+    management_fees: Decimal
+    expenses: Decimal
+    refunds: Decimal
+    payouts: Decimal
+    payouts_returned: Decimal
+    adjustments: Decimal
+    closing_balance: Decimal
+    lines: list[StatementLineOut]
+
+
+class NegativeOwnerBalanceOut(Schema):
+    company_id: UUID
+    owner_id: UUID
+    balance: Decimal
+
+
+class LedgerVerifyOut(Schema):
+    ok: bool = Field(..., description="Every transaction balances and so does each company's books.")
+    transactions: int
+    unbalanced_transactions: list[UUID] = Field(..., description="At most the first 100.")
+    companies_out_of_balance: list[UUID]
+    negative_owner_balances: list[NegativeOwnerBalanceOut]
+
+
+class MpesaAckOut(Schema):
+    """What Daraja expects back from a callback (always ``0``, ``Accepted``)."""
+
+    ResultCode: int
+    ResultDesc: str

@@ -5,17 +5,17 @@ from django.http import HttpRequest
 from ninja import Router, Status
 
 from domus.core.errors import ErrorOut
-from domus.core.exceptions import NotFound
+from domus.core.exceptions import NotFound, ServiceUnavailable
 from domus.core.policies import is_admin, require
 from domus.core.route_table import route_table, routes_under
 from domus.core.routing import CANONICAL_PREFIX
 from domus.ops import health
-from domus.ops.schemas import HealthDetailsOut, HealthOut, RouteOut
+from domus.ops.schemas import HealthDetailsOut, HealthOut, ReadyOut, RouteOut
 
 router = Router(tags=["ops"])
 
 
-# throttle=[] (not the default NOT_SET) keeps the API-wide read limit off these two:
+# throttle=[] (not the default NOT_SET) keeps the API-wide read limit off the probes:
 # probes call them often, and the limiter's cache may be the very thing that is down.
 @router.get(
     "/health/",
@@ -29,10 +29,23 @@ def health_live(request: HttpRequest):
 
 
 @router.get(
+    "/health/ready/",
+    auth=None,
+    throttle=[],
+    response={200: ReadyOut, 503: ErrorOut},
+    summary="Readiness probe: the database and the cache answer (503 without details when one does not)",
+)
+def health_ready(request: HttpRequest):
+    if not health.ready():
+        raise ServiceUnavailable("Not ready.")
+    return {"status": health.OK}
+
+
+@router.get(
     "/health/details/",
     throttle=[],
     response={200: HealthDetailsOut, 503: HealthDetailsOut, 401: ErrorOut, 403: ErrorOut},
-    summary="Readiness: database, cache, Celery broker and storage, each with status and latency (503 if one is down)",
+    summary="Details: database, cache, Celery broker and storage, each with status and latency (503 if one is down)",
     openapi_extra={"x-permission": "admin"},
 )
 def health_details(request: HttpRequest):

@@ -1,5 +1,6 @@
-"""Health checks: a liveness answer that touches nothing, and a readiness report
-that probes each backing service (database, cache, Celery broker, storage)."""
+"""Health checks: a liveness answer that touches nothing, a readiness verdict on the
+database and cache, and a detailed report that probes each backing service (database,
+cache, Celery broker, storage)."""
 
 import logging
 import time
@@ -89,6 +90,14 @@ def run_check(name: str, check: Callable[[], str]) -> CheckResult:
 def liveness() -> dict:
     """The process answers; nothing else is touched."""
     return {"status": OK, "version": VERSION, "time": timezone.now()}
+
+
+READY_CHECKS = ("database", "cache")
+
+
+def ready() -> bool:
+    """Whether the services every request needs (database, cache) answer."""
+    return all(run_check(name, CHECKS[name]).status == OK for name in READY_CHECKS)
 
 
 def readiness() -> dict:

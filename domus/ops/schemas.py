@@ -12,6 +12,10 @@ class HealthOut(Schema):
     time: datetime
 
 
+class ReadyOut(Schema):
+    status: Literal["ok"]
+
+
 class CheckOut(Schema):
     name: str
     status: Literal["ok", "down"]

@@ -11,6 +11,7 @@ from ninja.pagination import paginate
 from domus.core.errors import ErrorOut
 from domus.core.idempotency import idempotent
 from domus.core.middleware import client_ip
+from domus.core.openapi import download
 from domus.core.policies import require
 from domus.sales import policies, selectors, services
 from domus.sales.schemas import (
@@ -235,7 +236,7 @@ def contract_void(request: HttpRequest, contract_id: UUID):
     "/contracts/{contract_id}/document/",
     response={200: None, **READ_ERRORS},
     summary="The contract as a PDF (the stored, signed document once signed)",
-    openapi_extra=PARTIES,
+    openapi_extra={**PARTIES, **download("The contract", "application/pdf")},
 )
 def contract_document(request: HttpRequest, contract_id: UUID):
     contract = selectors.contract_get_for_actor(actor=request.auth, contract_id=contract_id)

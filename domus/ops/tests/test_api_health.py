@@ -218,3 +218,57 @@ def test_an_unreachable_database_is_a_503_never_a_500(admin_client):
 
     assert response.status_code == 503
     assert response.json()["code"] == "SERVICE_UNAVAILABLE"
+
+
+# Readiness probe -----------------------------------------------------------------------
+
+READY = "/api/v1/health/ready"
+
+
+@pytest.fixture
+def dead_database(transactional_db):
+    """The default connection pointed at a database that cannot be opened (a real failed
+    connect, not a mock); put back before the test database is flushed."""
+    from django.db import connection
+
+    saved = dict(connection.settings_dict)
+    connection.close()
+    if connection.vendor == "sqlite":
+        connection.settings_dict["NAME"] = "/nonexistent/domus/db.sqlite3"
+    else:
+        connection.settings_dict["PORT"] = "6399"
+    yield
+    connection.close()
+    connection.settings_dict.update(saved)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("path", [READY, "/api/v1/health/ready/", "/api/health/ready", "/api/v1/ops/health/ready/"])
+def test_ready_is_200_without_a_token_when_database_and_cache_answer(api_client, path):
+    response = api_client.get(path)
+
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok"}
+
+
+def test_ready_is_a_503_without_details_when_the_cache_is_down(api_client, dead_cache, db):
+    response = api_client.get(READY)
+
+    assert response.status_code == 503
+    assert response.json() == {"detail": "Not ready.", "code": "SERVICE_UNAVAILABLE", "errors": {}}
+    assert "6399" not in response.content.decode()
+
+
+def test_ready_is_a_503_without_details_when_the_database_is_down(api_client, dead_database):
+    response = api_client.get(READY)
+
+    assert response.status_code == 503
+    assert response.json()["code"] == "SERVICE_UNAVAILABLE"
+    assert "nonexistent" not in response.content.decode()
+
+
+@pytest.mark.django_db
+def test_ready_is_never_throttled(api_client, rate_limits):
+    rate_limits(read="1/m")
+
+    assert [api_client.get(READY).status_code for _ in range(3)] == [200] * 3
