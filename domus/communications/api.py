@@ -56,6 +56,7 @@ from domus.core.errors import ErrorOut
 from domus.core.exceptions import AuthenticationFailed, NotFound, ValidationFailed
 from domus.core.idempotency import idempotent
 from domus.core.policies import require
+from domus.core.query import reads_raw_query
 from domus.core.throttling import ScopedRateLimit
 
 router = Router(tags=["communications"])
@@ -480,6 +481,7 @@ def outbox_list(request: HttpRequest, filters: Query[DeliveryFilters]):
     summary="WhatsApp webhook verification (answers hub.challenge for the right verify token)",
     throttle=ScopedRateLimit("public_form"),
 )
+@reads_raw_query
 def whatsapp_verify(request: HttpRequest, provider: str):
     if provider != "whatsapp":
         raise NotFound("Only the WhatsApp webhook is verified this way.")
