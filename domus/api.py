@@ -7,7 +7,7 @@ from ninja import NinjaAPI
 from domus.accounts.auth import JWTAuth
 from domus.core.errors import install_error_handlers
 from domus.core.parsing import BodyParser
-from domus.core.query import forbid_unknown_query_parameters
+from domus.core.query import forbid_unknown_parameters
 from domus.core.throttling import MethodRateLimit
 
 api = NinjaAPI(
@@ -26,7 +26,7 @@ api = NinjaAPI(
     parser=BodyParser(),
 )
 install_error_handlers(api)
-api.add_decorator(forbid_unknown_query_parameters, mode="view")
+api.add_decorator(forbid_unknown_parameters, mode="view")
 
 api.add_router("/accounts/", "domus.accounts.api.router")
 api.add_router("/organizations/", "domus.organizations.api.router")

@@ -5,6 +5,7 @@ refuse filter values and paging they do not know."""
 from urllib.parse import urlencode
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import get_resolver
 from ninja.params.models import BodyModel, FormModel
 
@@ -211,3 +212,14 @@ def test_unknown_query_parameters_are_refused_on_every_operation(admin_client, a
     response = admin_client.get(f"/api/v1/accounts/users/{admin_user.id}/?expand=profile")
     assert response.status_code == 400
     assert response.json()["errors"] == {"expand": ["Unknown query parameter."]}
+
+
+def test_an_unknown_field_of_a_multipart_form_is_refused(admin_client):
+    listing = ListingFactory()
+    document = SimpleUploadedFile("plan.pdf", b"%PDF-1.4\n%%EOF\n", content_type="application/pdf")
+    response = admin_client.post(
+        f"/api/v1/properties/{listing.id}/media/", {"file": document, "kind": "document", "caption": "Plan"}
+    )
+    assert response.status_code == 400
+    assert response.json()["errors"] == {"caption": ["Unknown field."]}
+    assert not listing.media.exists()
