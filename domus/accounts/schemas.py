@@ -14,7 +14,7 @@ from django.utils import timezone
 from ninja import Field, Schema
 from pydantic import field_validator, model_validator
 
-from domus.core.filtering import ListFilters
+from domus.core.filtering import ListFilters, one_of
 from domus.core.roles import Role
 from domus.core.schemas import FieldErrors, Input
 
@@ -410,10 +410,8 @@ class UserPatchIn(Input):
 
 
 class UserFilters(ListFilters):
-    role: str | None = Field(None, description=f"One of: {', '.join(Role.values)}.")
+    role: one_of(lambda: Role.values) | None = None
     is_active: bool | None = None
-
-    valid_role = field_validator("role")(_role)
 
 
 # Agent profiles ----------------------------------------------------------------------

@@ -7,7 +7,7 @@ from uuid import UUID
 from ninja import Field, Schema
 from pydantic import field_validator
 
-from domus.core.filtering import ListFilters
+from domus.core.filtering import ListFilters, one_of
 from domus.core.schemas import Input
 from domus.organizations.models import MEMBERSHIP_ROLES, Company, OnboardingStep
 
@@ -35,11 +35,9 @@ class CompanyFilters(ListFilters):
 
 
 class MembershipFilters(ListFilters):
-    role: str | None = Field(None, description=f"One of: {', '.join(_ROLE_VALUES)}.")
+    role: one_of(lambda: _ROLE_VALUES) | None = None
     is_active: bool | None = None
     branch: UUID | None = None
-
-    valid_role = field_validator("role")(_role)
 
 
 class BranchFilters(ListFilters):
