@@ -231,3 +231,24 @@ def test_choice_filters_show_their_values_as_an_enum(api_client):
     assert _enum_of(schema, "/api/v1/accounts/users/", "role") == sorted(Role.values)
     members = "/api/v1/organizations/companies/{company_id}/members/"
     assert _enum_of(schema, members, "role") == sorted(value for value, _ in MEMBERSHIP_ROLES)
+
+
+def test_a_body_sent_to_an_operation_that_takes_none_is_refused(admin_client):
+    visit = VisitFactory()
+    confirm = f"/api/v1/properties/visits/{visit.id}/confirm/"
+    response = admin_client.post_json(confirm, {"note": "See you", "status": "completed"})
+    assert response.status_code == 400
+    assert response.json()["errors"] == {"note": UNKNOWN, "status": UNKNOWN}
+    assert Visit.objects.get(pk=visit.pk).status == visit.status
+    assert admin_client.post_json(confirm, [1]).json()["errors"] == {
+        "non_field_errors": ["This operation takes no request body."]
+    }
+    assert admin_client.post_json(confirm, {}).status_code == 200
+
+
+def test_a_form_sent_to_an_operation_that_takes_no_body_is_refused(admin_client):
+    visit = VisitFactory()
+    response = admin_client.post(f"/api/v1/properties/visits/{visit.id}/confirm/", {"note": "See you"})
+    assert response.status_code == 400
+    assert response.json()["errors"] == {"note": UNKNOWN}
+    assert Visit.objects.get(pk=visit.pk).status == visit.status

@@ -56,7 +56,7 @@ from domus.core.errors import ErrorOut
 from domus.core.exceptions import AuthenticationFailed, NotFound, ValidationFailed
 from domus.core.idempotency import idempotent
 from domus.core.policies import require
-from domus.core.query import reads_raw_query
+from domus.core.query import reads_raw_request
 from domus.core.throttling import ScopedRateLimit
 
 router = Router(tags=["communications"])
@@ -481,7 +481,7 @@ def outbox_list(request: HttpRequest, filters: Query[DeliveryFilters]):
     summary="WhatsApp webhook verification (answers hub.challenge for the right verify token)",
     throttle=ScopedRateLimit("public_form"),
 )
-@reads_raw_query
+@reads_raw_request
 def whatsapp_verify(request: HttpRequest, provider: str):
     if provider != "whatsapp":
         raise NotFound("Only the WhatsApp webhook is verified this way.")
@@ -499,6 +499,7 @@ def whatsapp_verify(request: HttpRequest, provider: str):
     summary="Delivery status callback of a provider (twilio, whatsapp), with ?token= and the provider's signature",
     throttle=ScopedRateLimit("messaging_callback"),
 )
+@reads_raw_request
 def delivery_callback(request: HttpRequest, provider: str, token: str = ""):
     expected = settings.MESSAGING_CALLBACK_TOKEN
     if not expected or not constant_time_compare(token, expected):

@@ -1,12 +1,14 @@
-"""Unknown query parameters (and unknown fields of a multipart form) are a 400 naming
-them, like unknown JSON body fields (``domus.core.schemas.Input``): ``?colour=red`` on a
-list that has no ``colour`` filter is refused, not answered with the unfiltered list.
-Ninja drops such names before validation, so the check runs before it. Installed on the
-whole API with ``api.add_decorator(forbid_unknown_parameters, mode="view")``; an
-operation that reads another system's query string itself (a provider's webhook) opts
-out with ``@reads_raw_query``."""
+"""Unknown query parameters, unknown fields of a multipart form and a body sent to an
+operation that takes none are a 400 naming them, like unknown JSON body fields
+(``domus.core.schemas.Input``): ``?colour=red`` on a list that has no ``colour`` filter
+is refused, not answered with the unfiltered list. Ninja drops all of these before
+validation, so the check runs before it. Installed on the whole API with
+``api.add_decorator(forbid_unknown_parameters, mode="view")``; an operation that reads
+another system's request itself (a provider's callback) opts out with
+``@reads_raw_request``."""
 
 import inspect
+import json
 from collections.abc import Callable
 from functools import wraps
 from typing import Any
@@ -16,7 +18,10 @@ from ninja.operation import Operation
 
 from domus.core.exceptions import ValidationFailed
 
-_RAW_QUERY = "_domus_reads_raw_query"
+_RAW_REQUEST = "_domus_reads_raw_request"
+_BODY_SOURCES = frozenset({"body", "form", "file"})
+_EMPTY_BODIES = frozenset({"", "{}", "null"})
+_FORMS = frozenset({"multipart/form-data", "application/x-www-form-urlencoded"})
 # Where each parameter source of Ninja is read from, and how an unknown name is reported.
 _SOURCES: dict[str, tuple[Callable[[HttpRequest], Any], str]] = {
     "query": (lambda request: request.GET, "Unknown query parameter."),
@@ -25,10 +30,28 @@ _SOURCES: dict[str, tuple[Callable[[HttpRequest], Any], str]] = {
 }
 
 
-def reads_raw_query(view: Callable[..., Any]) -> Callable[..., Any]:
-    """Mark an operation whose query string is another system's, read by the view."""
-    setattr(view, _RAW_QUERY, True)
+def reads_raw_request(view: Callable[..., Any]) -> Callable[..., Any]:
+    """Mark an operation whose query string and body are another system's (a provider's
+    callback), read by the view itself: they are not checked here."""
+    setattr(view, _RAW_REQUEST, True)
     return view
+
+
+def _unexpected_body(request: HttpRequest) -> dict[str, list[str]]:
+    """The errors of a body sent to an operation that takes none (``{}`` or an empty
+    form is no body)."""
+    if request.content_type in _FORMS:
+        return {name: ["Unknown field."] for name in sorted({*request.POST, *request.FILES})}
+    raw = request.body.decode(errors="replace").strip()
+    if raw in _EMPTY_BODIES:
+        return {}
+    try:
+        data = json.loads(raw)
+    except ValueError:
+        data = None
+    if isinstance(data, dict):
+        return {name: ["Unknown field."] for name in sorted(data)}
+    return {"non_field_errors": ["This operation takes no request body."]}
 
 
 def declared_parameters(operation: Operation, source: str) -> frozenset[str] | None:
@@ -50,8 +73,10 @@ def forbid_unknown_parameters(run: Callable[..., HttpResponse]) -> Callable[...,
     parameter, form field or file it does not declare."""
     operation: Operation = inspect.unwrap(run).__self__
     declared = {source: declared_parameters(operation, source) for source in _SOURCES}
-    if getattr(operation.view_func, _RAW_QUERY, False):
+    raw = getattr(operation.view_func, _RAW_REQUEST, False)
+    if raw:
         declared["query"] = None
+    takes_no_body = not raw and not any(m.__ninja_param_source__ in _BODY_SOURCES for m in operation.models)
     checks = [
         (read, message, names)
         for source, (read, message) in _SOURCES.items()
@@ -61,6 +86,8 @@ def forbid_unknown_parameters(run: Callable[..., HttpResponse]) -> Callable[...,
     @wraps(run)
     def checked(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         errors = {name: [message] for read, message, names in checks for name in sorted(set(read(request)) - names)}
+        if takes_no_body and request.method not in ("GET", "HEAD", "OPTIONS"):
+            errors.update(_unexpected_body(request))
         if errors:
             detail = "Unknown query parameter." if set(errors) <= set(request.GET) else "Unknown field."
             return operation.api.on_exception(request, ValidationFailed(detail, errors=errors))
