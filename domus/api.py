@@ -9,6 +9,7 @@ from domus.api_examples import API_EXAMPLES
 from domus.core.errors import install_error_handlers
 from domus.core.openapi import DomusAPI
 from domus.core.parsing import DomusParser
+from domus.core.query import forbid_unknown_parameters
 from domus.core.throttling import MethodRateLimit
 
 api = DomusAPI(
@@ -28,6 +29,7 @@ api = DomusAPI(
     examples=API_EXAMPLES,
 )
 install_error_handlers(api)
+api.add_decorator(forbid_unknown_parameters, mode="view")
 
 api.add_router("/accounts/", "domus.accounts.api.router")
 api.add_router("/organizations/", "domus.organizations.api.router")

@@ -47,6 +47,7 @@ from domus.accounts.schemas import (
 from domus.core.errors import ErrorOut
 from domus.core.exceptions import InvalidToken, NotFound, ValidationFailed
 from domus.core.idempotency import idempotent
+from domus.core.parsing import accepts_form, form_body
 from domus.core.policies import require
 from domus.core.schemas import DetailOut
 from domus.core.throttling import ScopedRateLimit
@@ -81,7 +82,10 @@ def _pair_out(pair: tokens.TokenPair) -> dict:
     throttle=auth_limit,
     response={200: LoginOut, 400: ErrorOut, 401: ErrorOut, 429: ErrorOut},
     summary="Log in with username or e-mail and password",
+    description="The body is JSON or an OAuth2 password form (`application/x-www-form-urlencoded`).",
+    openapi_extra=form_body("LoginIn"),
 )
+@decorate_view(accepts_form)
 def login(request: HttpRequest, payload: LoginIn):
     user, pair = services.auth_login(identifier=payload.identifier, password=payload.password)
     return {**_pair_out(pair), "user": user}

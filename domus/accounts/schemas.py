@@ -5,6 +5,7 @@ import zoneinfo
 from datetime import date, datetime
 from decimal import Decimal
 from functools import cache
+from typing import Literal
 from uuid import UUID
 
 from django.core.exceptions import ValidationError as DjangoValidationError
@@ -13,8 +14,9 @@ from django.utils import timezone
 from ninja import Field, Schema
 from pydantic import field_validator, model_validator
 
-from domus.core.filtering import ListFilters
+from domus.core.filtering import ListFilters, one_of
 from domus.core.roles import Role
+from domus.core.schemas import FieldErrors, Input
 
 # Who may choose their own role at sign-up; staff and admins are made by an admin.
 SELF_REGISTER_ROLES = (Role.CUSTOMER, Role.OWNER, Role.TENANT, Role.AGENT)
@@ -131,17 +133,19 @@ def _tags(max_length: int):
 # Authentication ----------------------------------------------------------------------
 
 
-class LoginIn(Schema):
+class LoginIn(Input):
     """Log in with ``username`` or ``email`` (either may carry the e-mail) and ``password``."""
 
     username: str | None = Field(None, max_length=254)
     email: str | None = Field(None, max_length=254)
     password: str = Field(..., min_length=1, max_length=128)
+    grant_type: Literal["password"] | None = Field(None, description="OAuth2 password clients send `password`.")
+    scope: str | None = Field(None, max_length=1000, description="OAuth2; accepted, Domus tokens carry no scopes.")
 
     @model_validator(mode="after")
     def one_identifier(self) -> "LoginIn":
         if not (self.username or self.email):
-            raise ValueError("Provide a username or an email.")
+            raise FieldErrors({"username": ["Provide a username or an email."]})
         return self
 
     @property
@@ -149,15 +153,15 @@ class LoginIn(Schema):
         return (self.username or self.email or "").strip()
 
 
-class RefreshIn(Schema):
+class RefreshIn(Input):
     refresh: str = Field(..., min_length=1)
 
 
-class LogoutIn(Schema):
+class LogoutIn(Input):
     refresh: str | None = Field(None, min_length=1, description="Without it, every session of the caller ends.")
 
 
-class TokenIn(Schema):
+class TokenIn(Input):
     token: str = Field(..., min_length=1)
 
 
@@ -181,7 +185,7 @@ class RouteOut(Schema):
     summary: str
 
 
-class RegisterIn(Schema):
+class RegisterIn(Input):
     """Sign up. The account stays inactive until the e-mailed token activates it."""
 
     email: str = Field(..., max_length=254)
@@ -199,11 +203,11 @@ class RegisterIn(Schema):
     stripped = field_validator("first_name", "last_name", "phone")(_strip)
 
 
-class ActivateIn(Schema):
+class ActivateIn(Input):
     token: str = Field(..., min_length=1, max_length=256)
 
 
-class ChangePasswordIn(Schema):
+class ChangePasswordIn(Input):
     old_password: str = Field(..., min_length=1, max_length=128)
     new_password: str = Field(..., min_length=1, max_length=128)
     refresh: str | None = Field(
@@ -211,13 +215,13 @@ class ChangePasswordIn(Schema):
     )
 
 
-class ForgotPasswordIn(Schema):
+class ForgotPasswordIn(Input):
     email: str = Field(..., max_length=254)
 
     valid_email = field_validator("email")(_email)
 
 
-class ResetPasswordIn(Schema):
+class ResetPasswordIn(Input):
     token: str = Field(..., min_length=1, max_length=256)
     new_password: str = Field(..., min_length=1, max_length=128)
 
@@ -225,7 +229,7 @@ class ResetPasswordIn(Schema):
 # Profiles ----------------------------------------------------------------------------
 
 
-class ProfileIn(Schema):
+class ProfileIn(Input):
     """A user's personal details (POST and PUT: omitted fields take their defaults)."""
 
     bio: str = Field("", max_length=5000)
@@ -244,7 +248,7 @@ class ProfileIn(Schema):
     stripped = field_validator("bio", "address", "city", "language")(_strip)
 
 
-class ProfilePatchIn(Schema):
+class ProfilePatchIn(Input):
     """Any subset of the profile fields (``null`` is refused except for date_of_birth)."""
 
     bio: str = Field(None, max_length=5000)
@@ -316,7 +320,7 @@ class MeOut(UserOut):
         return getattr(obj, "profile", None)
 
 
-class _SelfManagedFields(Schema):
+class _SelfManagedFields(Input):
     """Fields a user may send about themselves but not change: sending the current
     value is accepted (a GET body sent back), another value is a 400."""
 
@@ -355,7 +359,7 @@ class MePatchIn(_SelfManagedFields):
     stripped = field_validator("first_name", "last_name", "phone")(_strip)
 
 
-class UserCreateIn(Schema):
+class UserCreateIn(Input):
     """A user made by a platform admin (any role), active unless told otherwise."""
 
     email: str = Field(..., max_length=254)
@@ -373,7 +377,7 @@ class UserCreateIn(Schema):
     stripped = field_validator("first_name", "last_name", "phone")(_strip)
 
 
-class UserIn(Schema):
+class UserIn(Input):
     """PUT of a user by a platform admin."""
 
     email: str = Field(..., max_length=254)
@@ -390,7 +394,7 @@ class UserIn(Schema):
     stripped = field_validator("first_name", "last_name", "phone")(_strip)
 
 
-class UserPatchIn(Schema):
+class UserPatchIn(Input):
     email: str = Field(None, max_length=254)
     username: str = Field(None, min_length=1, max_length=150)
     role: str = Field(None, description=f"One of: {', '.join(Role.values)}.")
@@ -406,16 +410,14 @@ class UserPatchIn(Schema):
 
 
 class UserFilters(ListFilters):
-    role: str | None = Field(None, description=f"One of: {', '.join(Role.values)}.")
+    role: one_of(lambda: Role.values) | None = None
     is_active: bool | None = None
-
-    valid_role = field_validator("role")(_role)
 
 
 # Agent profiles ----------------------------------------------------------------------
 
 
-class AgentProfileIn(Schema):
+class AgentProfileIn(Input):
     """An agent profile (PUT; POST adds ``user_id``). ``rating`` and ``is_verified``
     are set by platform admins only; others may send the current value back."""
 
@@ -446,7 +448,7 @@ class AgentProfileCreateIn(AgentProfileIn):
     user_id: UUID | None = Field(None, description="Admins only: the agent. Defaults to the caller.")
 
 
-class AgentProfilePatchIn(Schema):
+class AgentProfilePatchIn(Input):
     company_id: UUID | None = None
     licence_number: str = Field(None, max_length=64)
     agency_name: str = Field(None, max_length=200)

@@ -1,12 +1,20 @@
 """Shapes of the audit API: the log rows, their filters and the export query."""
 
 from datetime import datetime
+from functools import cache
 from typing import Any, Literal
 from uuid import UUID
 
+from django.apps import apps
 from ninja import Field, Schema
 
-from domus.core.filtering import DateOrDateTime, ListFilters
+from domus.core.filtering import DateOrDateTime, ListFilters, one_of
+
+
+@cache
+def resource_types() -> frozenset[str]:
+    """What an audit row may be about: the label of every Domus model."""
+    return frozenset(m._meta.label_lower for m in apps.get_models() if m.__module__.startswith("domus."))
 
 
 class AuditLogFilters(ListFilters):
@@ -14,7 +22,7 @@ class AuditLogFilters(ListFilters):
     actor's e-mail, the resource id and the action; ``ordering`` takes ``created_at``,
     ``action`` and ``resource_type``."""
 
-    resource_type: str | None = Field(None, max_length=64, description="Exact, e.g. 'organizations.company'.")
+    resource_type: one_of(resource_types) | None = Field(None, description="Exact, e.g. 'organizations.company'.")
     resource_id: str | None = Field(None, max_length=64)
     action: str | None = Field(None, max_length=64)
     start_date: DateOrDateTime | None = Field(None, description="From this day (or instant) on, inclusive.")

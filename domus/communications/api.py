@@ -57,6 +57,7 @@ from domus.core.exceptions import AuthenticationFailed, NotFound, ValidationFail
 from domus.core.idempotency import idempotent
 from domus.core.openapi import plain_text
 from domus.core.policies import require
+from domus.core.query import reads_raw_request
 from domus.core.security import QueryToken
 from domus.core.throttling import ScopedRateLimit
 
@@ -482,6 +483,7 @@ def outbox_list(request: HttpRequest, filters: Query[DeliveryFilters]):
     throttle=ScopedRateLimit("public_form"),
     openapi_extra=plain_text("hub.challenge, as sent"),
 )
+@reads_raw_request
 def whatsapp_verify(request: HttpRequest, provider: str):
     if provider != "whatsapp":
         raise NotFound("Only the WhatsApp webhook is verified this way.")
@@ -500,6 +502,7 @@ def whatsapp_verify(request: HttpRequest, provider: str):
     throttle=ScopedRateLimit("messaging_callback"),
     openapi_extra={"x-permission": "the provider (?token=MESSAGING_CALLBACK_TOKEN)"},
 )
+@reads_raw_request
 def delivery_callback(request: HttpRequest, provider: str):
     if provider not in ("twilio", "whatsapp"):
         raise ValidationFailed("Unknown provider.", errors={"provider": ["Use twilio or whatsapp."]})

@@ -11,6 +11,7 @@ from pydantic import field_validator, model_validator
 
 from domus.communications.models import Channel, DeliveryStatus, TicketPriority, TicketStatus
 from domus.core.filtering import DateOrDateTime, ListFilters
+from domus.core.schemas import FieldErrors, Input
 
 ChannelName = Literal["email", "sms", "whatsapp", "telegram", "voice"]
 
@@ -24,7 +25,7 @@ def _not_blank(value: str) -> str:
 # Conversations and messages --------------------------------------------------------------
 
 
-class ConversationStartIn(Schema):
+class ConversationStartIn(Input):
     participant_ids: list[UUID] = Field(..., min_length=1, max_length=50, description="The other members.")
     title: str = Field("", max_length=200)
     listing_id: UUID | None = None
@@ -59,7 +60,7 @@ class ConversationFilters(ListFilters):
     ticket_id: UUID | None = None
 
 
-class MessageIn(Schema):
+class MessageIn(Input):
     body: str = Field(..., min_length=1, max_length=10000)
 
     @field_validator("body")
@@ -108,7 +109,7 @@ class ReadReceiptOut(Schema):
 # Notifications ---------------------------------------------------------------------------
 
 
-class NotificationIn(Schema):
+class NotificationIn(Input):
     recipient_id: UUID
     type: str = Field("general", min_length=1, max_length=64)
     title: str = Field(..., min_length=1, max_length=200)
@@ -116,7 +117,7 @@ class NotificationIn(Schema):
     data: dict[str, Any] = Field(default_factory=dict)
 
 
-class NotificationUpdateIn(Schema):
+class NotificationUpdateIn(Input):
     is_read: bool
 
 
@@ -145,7 +146,7 @@ class MarkAllReadOut(Schema):
 # Support tickets -------------------------------------------------------------------------
 
 
-class TicketIn(Schema):
+class TicketIn(Input):
     subject: str = Field(..., min_length=1, max_length=200)
     description: str = Field(..., min_length=1, max_length=10000)
     category: str = Field("", max_length=50)
@@ -153,7 +154,7 @@ class TicketIn(Schema):
     company_id: UUID | None = Field(None, description="The company asked for help (none: the platform).")
 
 
-class TicketUpdateIn(Schema):
+class TicketUpdateIn(Input):
     subject: str | None = Field(None, min_length=1, max_length=200)
     description: str | None = Field(None, min_length=1, max_length=10000)
     category: str | None = Field(None, max_length=50)
@@ -161,13 +162,13 @@ class TicketUpdateIn(Schema):
     status: Literal["open", "pending"] | None = Field(None, description="Staff only; close with close/.")
 
 
-class TicketReplyIn(Schema):
+class TicketReplyIn(Input):
     body: str = Field(..., min_length=1, max_length=10000)
 
     _body_not_blank = field_validator("body")(_not_blank)
 
 
-class TicketAssignIn(Schema):
+class TicketAssignIn(Input):
     assignee_id: UUID | None = Field(None, description="Defaults to the caller.")
 
 
@@ -221,7 +222,7 @@ class TicketStatsOut(Schema):
 # Preferences and outreach ----------------------------------------------------------------
 
 
-class PreferenceIn(Schema):
+class PreferenceIn(Input):
     channels: list[ChannelName] | None = Field(None, description="The channels opted in; the rest are opted out.")
     telegram_chat_id: str | None = Field(None, max_length=64)
     quiet_hours_start: time | None = None
@@ -247,12 +248,14 @@ class PreferenceIn(Schema):
     @model_validator(mode="after")
     def _quiet_hours_pair(self) -> "PreferenceIn":
         fields = self.model_fields_set
-        if ("quiet_hours_start" in fields) != ("quiet_hours_end" in fields):
-            raise ValueError("Give quiet_hours_start and quiet_hours_end together.")
+        missing = {"quiet_hours_start", "quiet_hours_end"} - fields
+        if len(missing) == 1:
+            raise FieldErrors({missing.pop(): ["Give quiet_hours_start and quiet_hours_end together."]})
         if (self.quiet_hours_start is None) != (self.quiet_hours_end is None):
-            raise ValueError("quiet_hours_start and quiet_hours_end are both set or both null.")
+            null = "quiet_hours_start" if self.quiet_hours_start is None else "quiet_hours_end"
+            raise FieldErrors({null: ["quiet_hours_start and quiet_hours_end are both set or both null."]})
         if self.quiet_hours_start is not None and self.quiet_hours_start == self.quiet_hours_end:
-            raise ValueError("Quiet hours must not start and end at the same time.")
+            raise FieldErrors({"quiet_hours_end": ["Quiet hours must not start and end at the same time."]})
         return self
 
 
@@ -278,7 +281,7 @@ class PreferenceOut(Schema):
 Purpose = Literal["transactional", "marketing"]
 
 
-class WhatsAppTemplateIn(Schema):
+class WhatsAppTemplateIn(Input):
     """An approved WhatsApp message template: the only kind of message WhatsApp delivers
     to someone who has not written to the business in the last 24 hours."""
 
@@ -289,7 +292,7 @@ class WhatsAppTemplateIn(Schema):
     )
 
 
-class SendIn(Schema):
+class SendIn(Input):
     message: str = Field(
         ..., min_length=1, max_length=4000, description="The text; with a WhatsApp template, what it says (kept)."
     )
@@ -306,7 +309,7 @@ class SendIn(Schema):
     @model_validator(mode="after")
     def _template_is_whatsapp(self) -> "SendIn":
         if self.template is not None and self.channel != "whatsapp":
-            raise ValueError("template: only the whatsapp channel sends templates.")
+            raise FieldErrors({"template": ["Only the whatsapp channel sends templates."]})
         return self
 
     @field_validator("subject")
@@ -365,7 +368,7 @@ class DeliveryFilters(ListFilters):
     batch_id: UUID | None = None
 
 
-class OptOutIn(Schema):
+class OptOutIn(Input):
     channel: Channel
     address: str = Field(
         ...,

@@ -3,13 +3,13 @@ and ``created_after/before``, ``updated_after/before``; and ``DateOrDateTime``, 
 one type of every date filter of the API."""
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from datetime import UTC, date, datetime, time
 from typing import Annotated, Any
 
 from django.db.models import Q, QuerySet
 from ninja import Field, Schema
-from pydantic import PlainSerializer, PlainValidator, TypeAdapter, WithJsonSchema
+from pydantic import AfterValidator, PlainSerializer, PlainValidator, TypeAdapter, WithJsonSchema
 from pydantic import ValidationError as PydanticValidationError
 
 from domus.core.exceptions import ValidationFailed
@@ -80,19 +80,47 @@ class ListFilters(Schema):
     updated_before: DateOrDateTime | None = None
 
 
+def one_of(values: Callable[[], Collection[str]]) -> Any:
+    """A text filter limited to ``values()``, a set known only once the apps are loaded
+    (e.g. model labels): another value is a 400 listing the allowed ones, not an empty
+    list, and the schema shows them as an ``enum``."""
+
+    def allowed(value: str) -> str:
+        choices = values()
+        if value not in choices:
+            raise ValueError(f"Unknown value {value!r}; one of: {', '.join(sorted(choices))}.")
+        return value
+
+    def enum(schema: dict[str, Any]) -> None:
+        schema["enum"] = sorted(values())
+
+    return Annotated[str, AfterValidator(allowed), Field(json_schema_extra=enum)]
+
+
 def order_by_whitelist(
-    queryset: QuerySet, ordering: str | None, allowed: Iterable[str], default: Sequence[str]
+    queryset: QuerySet,
+    ordering: str | None,
+    allowed: Iterable[str],
+    default: Sequence[str],
+    *,
+    aliases: Mapping[str, str] | None = None,
+    also: Iterable[str] = (),
 ) -> QuerySet:
-    """Order by the requested fields when each is in ``allowed``; 400 otherwise."""
+    """Order by the requested fields when each is in ``allowed`` (or is a public name in
+    ``aliases`` of one); 400 otherwise, listing every value the list accepts, including
+    the values it handles before calling this (``also``)."""
     if not ordering:
         return queryset.order_by(*default)
-    allowed = set(allowed)
-    fields = [f.strip() for f in ordering.split(",") if f.strip()]
-    unknown = [f for f in fields if f.lstrip("-") not in allowed]
-    if unknown:
+    allowed, aliases = set(allowed), aliases or {}
+    asked = [f.strip() for f in ordering.split(",") if f.strip()]
+    fields = [("-" if term.startswith("-") else "") + aliases.get(term.lstrip("-"), term.lstrip("-")) for term in asked]
+    refused = [term for term, field in zip(asked, fields, strict=True) if field.lstrip("-") not in allowed]
+    if refused:
+        public = {name for name, column in aliases.items() if column in allowed}
+        shown = (allowed - {aliases[name] for name in public}) | public | set(also)
         raise ValidationFailed(
             "Unknown ordering field.",
-            errors={"ordering": [f"Cannot order by {', '.join(unknown)}; allowed: {', '.join(sorted(allowed))}."]},
+            errors={"ordering": [f"Cannot order by {', '.join(refused)}; allowed: {', '.join(sorted(shown))}."]},
         )
     return queryset.order_by(*fields, "-pk")
 

@@ -46,6 +46,12 @@ class PageOrOffsetPagination(PaginationBase):
     def paginate_queryset(self, queryset: QuerySet, pagination: Input, request: HttpRequest, **params: Any) -> Any:
         default_size = settings.NINJA_PAGINATION_PER_PAGE
         offset_style = any(v is not None for v in (pagination.limit, pagination.offset, pagination.skip))
+        if offset_style and pagination.page is not None:
+            given = [name for name in ("limit", "offset", "skip") if getattr(pagination, name) is not None]
+            raise ValidationFailed(
+                "Two paging styles at once.",
+                errors={"page": [f"Use page (with page_size) or {'/'.join(given)}, not both."]},
+            )
         if offset_style:
             size = pagination.limit or pagination.page_size or default_size
             offset = pagination.offset if pagination.offset is not None else (pagination.skip or 0)
@@ -56,10 +62,12 @@ class PageOrOffsetPagination(PaginationBase):
         count = self._items_count(queryset)
         results = list(queryset[offset : offset + size])
         page = offset // size + 1
+        # Past the end, previous is the last page that has results (none when nothing matched).
+        previous = min(offset - size, (math.ceil(count / size) - 1) * size if offset >= count else offset - size)
         return {
             "count": count,
             "next": self._link(request, offset + size, size, offset_style) if offset + size < count else None,
-            "previous": self._link(request, max(0, offset - size), size, offset_style) if offset > 0 else None,
+            "previous": self._link(request, max(0, previous), size, offset_style) if offset > 0 and count else None,
             "page": page,
             "total_pages": math.ceil(count / size) if count else 0,
             "results": results,

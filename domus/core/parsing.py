@@ -1,13 +1,21 @@
-"""How the API reads a request: a JSON body must be an object, and no text of a request
-(a JSON body, form fields, the query string) may hold a NUL (0x00) character.
+"""How the API reads a request.
 
-PostgreSQL cannot store NUL in text while SQLite would; refusing it here, for every
-operation and on either database, keeps data movable between the two."""
+- A JSON body must be an object, and no text of a request (a JSON body, form fields,
+  the query string) may hold a NUL (0x00) character. PostgreSQL cannot store NUL in text
+  while SQLite would; refusing it here, for every operation and on either database,
+  keeps data movable between the two.
+- The few operations that opt in with ``@decorate_view(accepts_form)`` also take an
+  ``application/x-www-form-urlencoded`` body (the login, as OAuth2 password clients send
+  it). The form's fields are validated by the same body schema as JSON, unknown fields
+  included.
+"""
 
 import json
+from collections.abc import Callable
+from functools import wraps
 from typing import Any
 
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 from django.utils.datastructures import MultiValueDict
 from ninja.parser import Parser
 
@@ -15,6 +23,8 @@ from domus.core.exceptions import ValidationFailed
 
 NUL = "\x00"
 NUL_DETAIL = "Text may not contain NUL (0x00) characters."
+FORM = "application/x-www-form-urlencoded"
+_ACCEPTS_FORM = "_domus_accepts_form"
 _JSON_KINDS = {list: "an array", str: "a string", bool: "a boolean", int: "a number", float: "a number"}
 
 
@@ -45,11 +55,14 @@ def reject_nul(data: Any) -> None:
 
 
 class DomusParser(Parser):
-    """Ninja's JSON parser, plus the two rules above. A refusal raised from ``parse_body``
+    """Ninja's JSON parser, plus the rules above. A refusal raised from ``parse_body``
     reaches the client through Ninja's "cannot parse" error (``domus.core.errors``)."""
 
     def parse_body(self, request: HttpRequest) -> dict[str, Any]:
-        data = json.loads(request.body)
+        if getattr(request, _ACCEPTS_FORM, False) and request.content_type == FORM:
+            data: Any = {key: request.POST[key] for key in request.POST}
+        else:
+            data = json.loads(request.body)
         if not isinstance(data, dict):
             kind = "null" if data is None else _JSON_KINDS.get(type(data), type(data).__name__)
             raise ValidationFailed(
@@ -62,3 +75,20 @@ class DomusParser(Parser):
         result = super().parse_querydict(data, list_fields, request)
         reject_nul(result)
         return result
+
+
+def accepts_form(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """Let the operation's body schema be sent as a URL-encoded form as well as JSON."""
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        setattr(request, _ACCEPTS_FORM, True)
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+def form_body(schema_name: str) -> dict[str, Any]:
+    """``openapi_extra`` documenting the form alternative of a JSON body schema."""
+    ref = {"$ref": f"#/components/schemas/{schema_name}"}
+    return {"requestBody": {"content": {FORM: {"schema": ref}}}}

@@ -1,9 +1,54 @@
-"""Small shapes shared by every API."""
+"""Small shapes shared by every API, and the base of every request body."""
+
+from collections.abc import Iterator
+from typing import Any, get_args
 
 from ninja import Schema
+from pydantic import BaseModel, ConfigDict
 
 
 class DetailOut(Schema):
     """A confirmation sentence (``{"detail": "Password changed."}``)."""
 
     detail: str
+
+
+class Input(Schema):
+    """The base of every request-body schema (and of every object nested in one): a field
+    it does not declare is a 400 ``{"<field>": ["Unknown field."]}``, never silently
+    ignored. Another system's spelling of a field is declared on the field
+    (``validation_alias=AliasChoices("name", "other_name")``) and listed in docs/api.md."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class FieldErrors(ValueError):
+    """Raised by a model-level check (``@model_validator``) to report its problems
+    keyed by the fields they are about, all at once: ``FieldErrors({"budget_min":
+    ["Must not exceed budget_max."]})``. The API renders them under those keys."""
+
+    def __init__(self, errors: dict[str, list[str]]) -> None:
+        self.errors = {field: list(messages) for field, messages in errors.items() if messages}
+        super().__init__("; ".join(f"{k}: {' '.join(v)}" for k, v in self.errors.items()))
+
+
+def check(problems: dict[str, list[str]]) -> None:
+    """Raise :class:`FieldErrors` when a model-level check collected any problem."""
+    if any(problems.values()):
+        raise FieldErrors(problems)
+
+
+def nested_models(model: type[BaseModel]) -> Iterator[type[BaseModel]]:
+    """``model`` and every model its fields may hold (lists, unions, dicts), once each."""
+    seen: set[type[BaseModel]] = set()
+    stack: list[Any] = [model]
+    while stack:
+        annotation = stack.pop()
+        if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+            if annotation in seen:
+                continue
+            seen.add(annotation)
+            yield annotation
+            stack.extend(field.annotation for field in annotation.model_fields.values())
+        else:
+            stack.extend(get_args(annotation))

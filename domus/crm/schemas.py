@@ -12,6 +12,7 @@ from pydantic import AfterValidator, model_validator
 
 from domus.core.filtering import DateOrDateTime, ListFilters
 from domus.core.money import MAX_MONEY, CurrencyCode, MoneyStr
+from domus.core.schemas import FieldErrors, Input, check
 from domus.crm.models import ClientKind, LeadActivityKind, LeadSource, LeadStatus
 
 Money = Decimal  # amounts arrive as JSON numbers or strings; the services round them
@@ -33,7 +34,7 @@ EmailStr = Annotated[str, Field(max_length=254), AfterValidator(_email)]
 def _budget_ordered(data: Any) -> Any:
     low, high = getattr(data, "budget_min", None), getattr(data, "budget_max", None)
     if low is not None and high is not None and low > high:
-        raise ValueError("budget_min must not be above budget_max.")
+        raise FieldErrors({"budget_min": ["budget_min must not be above budget_max."]})
     return data
 
 
@@ -67,7 +68,7 @@ class StatsFilters(Schema):
 # Clients ------------------------------------------------------------------------------
 
 
-class ClientFields(Schema):
+class ClientFields(Input):
     kind: ClientKind = ClientKind.PERSON
     name: str = Field(..., min_length=1, max_length=200)
     organization_name: str = Field("", max_length=200)
@@ -95,7 +96,7 @@ class ClientIn(ClientFields):
     company_id: UUID | None = None
 
 
-class ClientPatchIn(Schema):
+class ClientPatchIn(Input):
     kind: ClientKind | None = None
     name: str | None = Field(None, min_length=1, max_length=200)
     organization_name: str | None = Field(None, max_length=200)
@@ -142,7 +143,7 @@ class ClientOut(Schema):
 # Leads ----------------------------------------------------------------------------------
 
 
-class LeadIn(Schema):
+class LeadIn(Input):
     """A lead entered by the company (a duplicate by e-mail or phone is merged into the existing one)."""
 
     company_id: UUID | None = None
@@ -162,7 +163,7 @@ class LeadIn(Schema):
         return _budget_ordered(self)
 
 
-class LeadPatchIn(Schema):
+class LeadPatchIn(Input):
     name: str | None = Field(None, min_length=1, max_length=200)
     email: EmailStr | None = None
     phone: str | None = Field(None, max_length=32)
@@ -214,7 +215,7 @@ class LeadOut(Schema):
     updated_at: datetime
 
 
-class LeadActivityIn(Schema):
+class LeadActivityIn(Input):
     kind: LeadActivityKind
     note: str = Field("", max_length=5000)
 
@@ -231,7 +232,7 @@ class LeadActivityOut(Schema):
 # Public capture -------------------------------------------------------------------------
 
 
-class CaptureBase(Schema):
+class CaptureBase(Input):
     """A public form: the lead goes to the listing's company, or to ``company_id``.
     ``website`` is a honeypot: people leave it empty, bots fill it in."""
 
@@ -247,11 +248,16 @@ class CaptureBase(Schema):
 
     @model_validator(mode="after")
     def _reachable(self) -> "CaptureBase":
+        problems: dict[str, list[str]] = {}
         if not self.email and not self.phone.strip():
-            raise ValueError("Give an e-mail address or a phone number.")
+            problems["email"] = ["Give an e-mail address or a phone number."]
         if self.listing_id is None and self.company_id is None:
-            raise ValueError("Give the listing_id or the company_id the message is for.")
-        return _budget_ordered(self)
+            problems["listing_id"] = ["Give the listing_id or the company_id the message is for."]
+        low, high = self.budget_min, self.budget_max
+        if low is not None and high is not None and low > high:
+            problems["budget_min"] = ["budget_min must not be above budget_max."]
+        check(problems)
+        return self
 
 
 class ContactIn(CaptureBase):

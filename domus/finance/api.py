@@ -19,6 +19,7 @@ from domus.core.idempotency import idempotent
 from domus.core.middleware import client_ip
 from domus.core.openapi import download
 from domus.core.policies import is_admin, require
+from domus.core.query import reads_raw_request
 from domus.core.throttling import ScopedRateLimit
 from domus.finance import policies, selectors, services, simulator
 from domus.finance.models import InvoiceStatus
@@ -281,6 +282,7 @@ def _callback(request: HttpRequest, token: str | None) -> dict:
     response={200: MpesaAckOut},
     summary="Safaricom STK callback (idempotent; always answers what Daraja expects)",
 )
+@reads_raw_request
 def payment_callback(request: HttpRequest):
     return _callback(request, None)
 
@@ -291,6 +293,7 @@ def payment_callback(request: HttpRequest):
     response={200: MpesaAckOut},
     summary="Safaricom STK callback with its secret path token",
 )
+@reads_raw_request
 def payment_callback_with_token(request: HttpRequest, token: str):
     return _callback(request, token)
 

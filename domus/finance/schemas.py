@@ -5,11 +5,11 @@ from decimal import Decimal
 from uuid import UUID
 
 from ninja import Field, Schema
-from pydantic import ConfigDict
 
 from domus.core.filtering import DateOrDateTime, ListFilters
 from domus.core.money import MAX_MONEY, CurrencyCode, MoneyStr
 from domus.core.policies import is_admin
+from domus.core.schemas import Input
 from domus.finance.models import (
     AccountCode,
     InvoiceStatus,
@@ -30,7 +30,7 @@ class InvoiceFilters(ListFilters):
     listing_id: UUID | None = None
 
 
-class InvoiceLineIn(Schema):
+class InvoiceLineIn(Input):
     kind: LineKind = LineKind.OTHER
     description: str = Field(..., min_length=1, max_length=255)
     quantity: Decimal = Field(Decimal(1), gt=0, le=1_000_000, decimal_places=2)
@@ -38,7 +38,7 @@ class InvoiceLineIn(Schema):
     tax_rate: Decimal = Field(Decimal(0), ge=0, le=100, decimal_places=2)
 
 
-class InvoiceIn(Schema):
+class InvoiceIn(Input):
     company_id: UUID
     recipient_id: UUID
     listing_id: UUID | None = None
@@ -49,7 +49,7 @@ class InvoiceIn(Schema):
     lines: list[InvoiceLineIn] = Field(..., min_length=1, max_length=100)
 
 
-class InvoicePatchIn(Schema):
+class InvoicePatchIn(Input):
     recipient_id: UUID | None = None
     currency: CurrencyCode | None = None
     issue_date: date | None = None
@@ -58,7 +58,7 @@ class InvoicePatchIn(Schema):
     lines: list[InvoiceLineIn] | None = Field(None, min_length=1, max_length=100)
 
 
-class VoidIn(Schema):
+class VoidIn(Input):
     reason: str = Field("", max_length=255)
 
 
@@ -106,7 +106,7 @@ class PaymentFilters(ListFilters):
     listing_id: UUID | None = None
 
 
-class StkIn(Schema):
+class StkIn(Input):
     """Pay an invoice (``invoice_id``) or a listing's deposit, booking fee or rent."""
 
     phone: str = Field(..., min_length=9, max_length=20)
@@ -116,14 +116,14 @@ class StkIn(Schema):
     amount: Decimal | None = Field(None, gt=0, le=MAX_MONEY, decimal_places=2)
 
 
-class ListingStkIn(Schema):
+class ListingStkIn(Input):
     phone: str = Field(..., min_length=9, max_length=20)
     invoice_id: UUID | None = None
     purpose: PaymentPurpose = PaymentPurpose.BOOKING_FEE
     amount: Decimal | None = Field(None, gt=0, le=MAX_MONEY, decimal_places=2)
 
 
-class ManualPaymentIn(Schema):
+class ManualPaymentIn(Input):
     method: PaymentMethod
     amount: Decimal = Field(..., gt=0, le=MAX_MONEY, decimal_places=2)
     reference: str = Field(..., min_length=1, max_length=100)
@@ -135,11 +135,9 @@ class ManualPaymentIn(Schema):
     notes: str = Field("", max_length=5000)
 
 
-class PaymentPatchIn(Schema):
+class PaymentPatchIn(Input):
     """Descriptive fields only: any other field (amount, status, ...) is a 400 naming it, since
     money moves only through the payment services."""
-
-    model_config = ConfigDict(extra="forbid")
 
     reference: str | None = Field(None, max_length=100)
     notes: str | None = Field(None, max_length=5000)
@@ -262,7 +260,7 @@ class PayoutFilters(ListFilters):
     owner_id: UUID | None = None
 
 
-class PayoutIn(Schema):
+class PayoutIn(Input):
     company_id: UUID
     owner_id: UUID
     amount: Decimal = Field(..., gt=0, le=MAX_MONEY, decimal_places=2)
@@ -270,7 +268,7 @@ class PayoutIn(Schema):
     note: str = Field("", max_length=255)
 
 
-class PayoutStatusIn(Schema):
+class PayoutStatusIn(Input):
     status: PayoutStatus
     reference: str = Field("", max_length=100)
 
@@ -310,7 +308,7 @@ class OwnerBalanceOut(Schema):
     balances: list[CurrencyBalanceOut]
 
 
-class OwnerExpenseIn(Schema):
+class OwnerExpenseIn(Input):
     company_id: UUID
     amount: Decimal = Field(..., gt=0, le=MAX_MONEY, decimal_places=2)
     currency: CurrencyCode | None = None
@@ -331,7 +329,7 @@ class OwnerExpenseOut(Schema):
     created_at: datetime
 
 
-class RefundIn(Schema):
+class RefundIn(Input):
     reason: str = Field(..., min_length=1, max_length=200)
 
 

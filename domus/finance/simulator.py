@@ -23,6 +23,7 @@ from django.http import HttpRequest
 from ninja import Router
 
 from domus.core.exceptions import NotFound, PermissionDenied, ValidationFailed
+from domus.core.query import reads_raw_request
 from domus.integrations import mpesa
 
 logger = logging.getLogger(__name__)
@@ -116,6 +117,7 @@ def _bearer(request: HttpRequest) -> None:
 
 
 @router.post("/mpesa/stkpush/v1/processrequest/", auth=None, summary="SIMULATOR: STK push", include_in_schema=False)
+@reads_raw_request
 def stk_push(request: HttpRequest):
     _require_enabled()
     _bearer(request)
@@ -152,6 +154,7 @@ def stk_push(request: HttpRequest):
 
 
 @router.post("/mpesa/stkpushquery/v1/query/", auth=None, summary="SIMULATOR: STK query", include_in_schema=False)
+@reads_raw_request
 def stk_query(request: HttpRequest):
     _require_enabled()
     _bearer(request)

@@ -8,6 +8,7 @@ from ninja import Field, Schema
 
 from domus.core.filtering import ListFilters
 from domus.core.money import MAX_MONEY, CurrencyCode, MoneyStr
+from domus.core.schemas import Input
 from domus.leasing.models import LateFeeType, LeaseStatus
 
 
@@ -20,7 +21,7 @@ class LeaseFilters(ListFilters):
     owner_id: UUID | None = None
 
 
-class LeaseIn(Schema):
+class LeaseIn(Input):
     listing_id: UUID
     unit_id: UUID | None = None
     tenant_id: UUID
@@ -43,7 +44,7 @@ class LeaseIn(Schema):
     management_fee_percent: Decimal = Field(Decimal(10), ge=0, le=100, decimal_places=2)
 
 
-class LeasePatchIn(Schema):
+class LeasePatchIn(Input):
     """Fields to change on a draft lease. ``unit_id: null`` makes it a lease of the whole
     listing (refused when the listing has units); ``null`` for any other field is a 400."""
 
@@ -59,7 +60,7 @@ class LeasePatchIn(Schema):
     management_fee_percent: Decimal | None = Field(None, ge=0, le=100, decimal_places=2)
 
 
-class TerminateIn(Schema):
+class TerminateIn(Input):
     reason: str = Field(..., min_length=1, max_length=2000)
     on: date | None = Field(None, description="The lease's last day (today by default); between its start and end.")
 

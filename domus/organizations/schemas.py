@@ -7,8 +7,9 @@ from uuid import UUID
 from ninja import Field, Schema
 from pydantic import field_validator
 
-from domus.core.filtering import ListFilters
+from domus.core.filtering import ListFilters, one_of
 from domus.core.money import CurrencyCode
+from domus.core.schemas import Input
 from domus.organizations.models import MEMBERSHIP_ROLES, Company, Membership, OnboardingStep
 
 # A platform admin is a user role, not a role inside a company.
@@ -35,12 +36,10 @@ class CompanyFilters(ListFilters):
 
 
 class MembershipFilters(ListFilters):
-    role: str | None = Field(None, description=f"One of: {', '.join(_ROLE_VALUES)}.")
+    role: one_of(lambda: _ROLE_VALUES) | None = None
     status: Membership.Status | None = Field(None, description="invited (waiting for the user) or accepted.")
     is_active: bool | None = None
     branch: UUID | None = None
-
-    valid_role = field_validator("role")(_role)
 
 
 class BranchFilters(ListFilters):
@@ -53,7 +52,7 @@ class BranchFilters(ListFilters):
 # Companies ----------------------------------------------------------------------------
 
 
-class CompanyIn(Schema):
+class CompanyIn(Input):
     """A company's business details (POST and PUT). The status changes only through
     onboarding; the slug is made from the name once and never changes."""
 
@@ -75,7 +74,7 @@ class CompanyIn(Schema):
     upper_codes = field_validator("country", "currency")(_upper)
 
 
-class CompanyPatchIn(Schema):
+class CompanyPatchIn(Input):
     """Any subset of the writable company fields (``null`` is refused: send ``""``)."""
 
     name: str = Field(None, min_length=1, max_length=200)
@@ -119,7 +118,7 @@ class CompanyOut(Schema):
     updated_at: datetime
 
 
-class OnboardIn(Schema):
+class OnboardIn(Input):
     """One onboarding step; without ``step`` the next forward step of the current status."""
 
     step: OnboardingStep | None = None
@@ -129,7 +128,7 @@ class OnboardIn(Schema):
 # Memberships --------------------------------------------------------------------------
 
 
-class MembershipIn(Schema):
+class MembershipIn(Input):
     user_id: UUID
     role: str = Field(..., description=f"One of: {', '.join(_ROLE_VALUES)}.")
     branch_id: UUID | None = None
@@ -137,7 +136,7 @@ class MembershipIn(Schema):
     valid_role = field_validator("role")(_role)
 
 
-class MembershipPatchIn(Schema):
+class MembershipPatchIn(Input):
     role: str = Field(None, description=f"One of: {', '.join(_ROLE_VALUES)}.")
     branch_id: UUID | None = Field(None, description="A branch of the same company; null unassigns.")
     is_active: bool = Field(None)
@@ -205,7 +204,7 @@ class InvitationOut(Schema):
 # Branches -----------------------------------------------------------------------------
 
 
-class BranchFields(Schema):
+class BranchFields(Input):
     name: str = Field(..., min_length=1, max_length=200)
     code: str = Field(..., min_length=1, max_length=32, description="Unique among the company's branches.")
     address: str = Field("", max_length=255)
@@ -221,7 +220,7 @@ class BranchIn(BranchFields):
     company_id: UUID
 
 
-class BranchPatchIn(Schema):
+class BranchPatchIn(Input):
     """Any subset of the writable branch fields; ``latitude``/``longitude`` accept ``null``."""
 
     name: str = Field(None, min_length=1, max_length=200)

@@ -6,13 +6,14 @@ from ninja import Field, Router, Schema
 from pydantic import field_validator
 
 from domus.core.errors import ErrorOut
+from domus.core.schemas import Input
 from domus.core.throttling import ScopedRateLimit
 from domus.properties.geocoding import address_geocode
 
 router = Router(tags=["properties"])
 
 
-class GeocodeIn(Schema):
+class GeocodeIn(Input):
     address: str = Field(..., max_length=255, description="Street address.")
     city: str = Field(..., max_length=100)
     country: str = Field("", max_length=100, description="ISO 3166-1 alpha-2 code (preferred) or a country name.")

@@ -12,6 +12,7 @@ from pydantic import field_validator, model_validator
 
 from domus.core.filtering import DateOrDateTime, ListFilters
 from domus.core.money import CurrencyCode, MoneyStr
+from domus.core.schemas import FieldErrors, Input
 from domus.properties.models import (
     AlertFrequency,
     ListingStatus,
@@ -60,7 +61,7 @@ class ListingFilters(ListFilters):
 # Listings -----------------------------------------------------------------------------
 
 
-class ListingIn(Schema):
+class ListingIn(Input):
     """A listing (POST, PUT). ``name`` (seed 001) is an alias of ``title``."""
 
     title: str | None = Field(None, min_length=1, max_length=200)
@@ -93,11 +94,11 @@ class ListingIn(Schema):
     @model_validator(mode="after")
     def _title_or_name(self) -> "ListingIn":
         if not (self.title or self.name):
-            raise ValueError("title (or name) is required.")
+            raise FieldErrors({"title": ["title (or name) is required."]})
         return self
 
 
-class ListingPatchIn(Schema):
+class ListingPatchIn(Input):
     """Any subset of the listing fields (``null`` only where a field may be empty)."""
 
     title: str = Field(None, min_length=1, max_length=200)
@@ -227,7 +228,7 @@ class PriceChangeOut(Schema):
 # Units --------------------------------------------------------------------------------
 
 
-class UnitIn(Schema):
+class UnitIn(Input):
     unit_number: str = Field(..., min_length=1, max_length=50)
     floor: int | None = Field(None, ge=-20, le=500)
     unit_type: str = Field("", max_length=50)
@@ -238,7 +239,7 @@ class UnitIn(Schema):
     status: UnitStatus = UnitStatus.AVAILABLE
 
 
-class UnitPatchIn(Schema):
+class UnitPatchIn(Input):
     unit_number: str = Field(None, min_length=1, max_length=50)
     floor: int | None = Field(None, ge=-20, le=500)
     unit_type: str = Field(None, max_length=50)
@@ -291,7 +292,7 @@ class FacetsOut(Schema):
 # Features -----------------------------------------------------------------------------
 
 
-class FeatureIn(Schema):
+class FeatureIn(Input):
     name: str = Field(..., min_length=1, max_length=100)
     slug: str | None = Field(None, pattern=r"^[a-z0-9]+(?:-[a-z0-9]+)*$", max_length=100)
 
@@ -349,7 +350,7 @@ class VisitFilters(ListFilters):
     starts_before: DateOrDateTime | None = Field(None, description="Starting before (a date: before that day).")
 
 
-class VisitIn(Schema):
+class VisitIn(Input):
     """A viewing request: 15 minutes to 4 hours, in the future."""
 
     listing_id: UUID
@@ -358,7 +359,7 @@ class VisitIn(Schema):
     note: str = Field("", max_length=2000)
 
 
-class VisitPutIn(Schema):
+class VisitPutIn(Input):
     """The whole editable visit: its slot (a change is a reschedule) and its note."""
 
     starts_at: datetime
@@ -366,18 +367,18 @@ class VisitPutIn(Schema):
     note: str = Field("", max_length=2000)
 
 
-class VisitPatchIn(Schema):
+class VisitPatchIn(Input):
     starts_at: datetime = None
     ends_at: datetime = None
     note: str = Field(None, max_length=2000)
 
 
-class VisitRescheduleIn(Schema):
+class VisitRescheduleIn(Input):
     starts_at: datetime
     ends_at: datetime
 
 
-class VisitCancelIn(Schema):
+class VisitCancelIn(Input):
     reason: str = Field("", max_length=2000)
 
 
@@ -411,13 +412,13 @@ class VisitOut(Schema):
 # Saved searches -----------------------------------------------------------------------
 
 
-class SavedSearchIn(Schema):
+class SavedSearchIn(Input):
     name: str = Field(..., min_length=1, max_length=100)
     filters: dict[str, Any] = Field(default_factory=dict, description="Parameters of GET /properties/.")
     alert_frequency: AlertFrequency = AlertFrequency.DAILY
 
 
-class SavedSearchPatchIn(Schema):
+class SavedSearchPatchIn(Input):
     name: str = Field(None, min_length=1, max_length=100)
     filters: dict[str, Any] = None
     alert_frequency: AlertFrequency = None
@@ -437,13 +438,13 @@ class SavedSearchOut(Schema):
 # Media --------------------------------------------------------------------------------
 
 
-class MediaUploadIn(Schema):
+class MediaUploadIn(Input):
     kind: MediaKind = MediaKind.IMAGE
     title: str = Field("", max_length=200)
     is_cover: bool = False
 
 
-class MediaPatchIn(Schema):
+class MediaPatchIn(Input):
     title: str = Field(None, max_length=200)
     position: int = Field(None, ge=0, le=100000)
     is_cover: bool = None

@@ -10,6 +10,7 @@ from pydantic import model_validator
 
 from domus.core.filtering import ListFilters
 from domus.core.money import MAX_MONEY, CurrencyCode, MoneyStr, quantize
+from domus.core.schemas import FieldErrors, Input
 from domus.sales.models import CommissionStatus, ContractKind, ContractStatus, DealStatus, OfferStatus
 
 # Offers ---------------------------------------------------------------------------------
@@ -23,7 +24,7 @@ class OfferFilters(ListFilters):
     buyer_id: UUID | None = None
 
 
-class OfferIn(Schema):
+class OfferIn(Input):
     """An offer on a listing (or one of its units). A customer offers for themself; an
     agent or staff member of the listing's company records one for a client."""
 
@@ -36,7 +37,7 @@ class OfferIn(Schema):
     expires_at: datetime | None = None
 
 
-class CounterIn(Schema):
+class CounterIn(Input):
     amount: Decimal = Field(..., gt=0, le=MAX_MONEY, decimal_places=2)
     conditions: str | None = Field(None, max_length=5000)
     expires_at: datetime | None = None
@@ -65,7 +66,7 @@ class OfferOut(Schema):
 # Contracts -------------------------------------------------------------------------------
 
 
-class PartyIn(Schema):
+class PartyIn(Input):
     role: str = Field(..., min_length=1, max_length=50)
     name: str = Field(..., min_length=1, max_length=200)
     email: str = Field("", max_length=254)
@@ -82,11 +83,11 @@ class ContractFilters(ListFilters):
 def _dates_ordered(data: Any) -> Any:
     start, end = getattr(data, "start_date", None), getattr(data, "end_date", None)
     if start is not None and end is not None and end < start:
-        raise ValueError("end_date must not be before start_date.")
+        raise FieldErrors({"end_date": ["end_date must not be before start_date."]})
     return data
 
 
-class ContractIn(Schema):
+class ContractIn(Input):
     """A contract drawn from an accepted offer; unset fields come from the offer and listing."""
 
     offer_id: UUID
@@ -105,7 +106,7 @@ class ContractIn(Schema):
         return _dates_ordered(self)
 
 
-class ContractPutIn(Schema):
+class ContractPutIn(Input):
     """The whole editable contract (PUT): allowed while it is a draft."""
 
     kind: ContractKind
@@ -158,7 +159,7 @@ class DealFilters(ListFilters):
     agent_id: UUID | None = Field(None, description="Listing or selling agent.")
 
 
-class DealIn(Schema):
+class DealIn(Input):
     """Record a deal (or an offer stage of one). The amount defaults to the offer's, else the listing price."""
 
     listing_id: UUID
@@ -179,7 +180,7 @@ class DealIn(Schema):
     note: str = Field("", max_length=2000)
 
 
-class DealStatusIn(Schema):
+class DealStatusIn(Input):
     """The next status; the accepted offer or the contract may be attached as the deal
     advances (the amount then follows them unless given). ``closed_won`` needs an accepted
     offer or a signed contract and takes its amount (``amount`` then is a 400)."""

@@ -271,9 +271,11 @@ def test_put_needs_name_and_code(staff_a_client, branch_a):
 def test_the_company_of_a_branch_does_not_change(staff_a_client, branch_a, company_b):
     response = staff_a_client.patch_json(detail(branch_a), {"company_id": str(company_b.id), "name": "Moved?"})
 
-    assert response.status_code == 200
+    assert response.status_code == 400
+    assert response.json()["errors"] == {"company_id": ["Unknown field."]}
     branch_a.refresh_from_db()
     assert branch_a.company_id != company_b.id
+    assert branch_a.name != "Moved?"
 
 
 def test_delete_is_soft_and_then_404_for_everyone(staff_a_client, admin_client, api_client, branch_a, audit_log):

@@ -326,19 +326,9 @@ def _filtered(*, actor: Any, filters: ListingFilters) -> QuerySet[Listing]:
     return queryset
 
 
-def _ordering(raw: str | None) -> str | None:
-    if not raw:
-        return raw
-    fields = []
-    for item in (f.strip() for f in raw.split(",") if f.strip()):
-        sign, name = ("-", item[1:]) if item.startswith("-") else ("", item)
-        fields.append(sign + ORDERING_ALIASES.get(name, name))
-    return ",".join(fields)
-
-
 def _ordered(queryset: QuerySet, ordering: str | None, allowed: list[str], default: list[str]) -> QuerySet:
     """The whitelist ordering of the core, with empty values last on both databases."""
-    queryset = order_by_whitelist(queryset, ordering, allowed, default)
+    queryset = order_by_whitelist(queryset, ordering, allowed, default, aliases=ORDERING_ALIASES, also=[RELEVANCE])
     terms = []
     for term in queryset.query.order_by:
         name = term.lstrip("-") if isinstance(term, str) else None
@@ -362,7 +352,7 @@ def listing_list_for_actor(*, actor: Any, filters: ListingFilters) -> QuerySet[L
     default = ["distance", "-pk"] if filters.near else ["-created_at", "-pk"]
     # filter_list applies the date filters; search (full text) and ordering are done here.
     queryset = filter_list(queryset, filters.model_copy(update={"search": None, "ordering": None}))
-    queryset = _ordered(queryset, _ordering(filters.ordering), ordering_fields, default)
+    queryset = _ordered(queryset, filters.ordering, ordering_fields, default)
     if _nearest_first_on_earth(queryset, filters):
         # Nearest first alone, so a page is a KNN scan of the earth index
         # (``listing_search_for_actor``); listings at the very same distance (one
