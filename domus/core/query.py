@@ -85,9 +85,12 @@ def forbid_unknown_parameters(run: Callable[..., HttpResponse]) -> Callable[...,
 
     @wraps(run)
     def checked(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        errors = {name: [message] for read, message, names in checks for name in sorted(set(read(request)) - names)}
-        if takes_no_body and request.method not in ("GET", "HEAD", "OPTIONS"):
-            errors.update(_unexpected_body(request))
+        try:  # reading the form parses the body: a broken one is answered by the API's handlers
+            errors = {name: [message] for read, message, names in checks for name in sorted(set(read(request)) - names)}
+            if takes_no_body and request.method not in ("GET", "HEAD", "OPTIONS"):
+                errors.update(_unexpected_body(request))
+        except Exception as exc:
+            return operation.api.on_exception(request, exc)
         if errors:
             detail = "Unknown query parameter." if set(errors) <= set(request.GET) else "Unknown field."
             return operation.api.on_exception(request, ValidationFailed(detail, errors=errors))

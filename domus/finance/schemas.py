@@ -350,17 +350,18 @@ class OwnerStatementOut(Schema):
 
     company_id: UUID
     owner_id: UUID
-    period_start: date
-    period_end: date
-    opening_balance: Decimal
-    rent_collected: Decimal
-    management_fees: Decimal
-    expenses: Decimal
-    refunds: Decimal
-    payouts: Decimal
-    payouts_returned: Decimal
-    adjustments: Decimal
-    closing_balance: Decimal
+    currency: str
+    period_start: date | datetime
+    period_end: date | datetime
+    opening_balance: MoneyStr
+    rent_collected: MoneyStr
+    management_fees: MoneyStr
+    expenses: MoneyStr
+    refunds: MoneyStr
+    payouts: MoneyStr
+    payouts_returned: MoneyStr
+    adjustments: MoneyStr
+    closing_balance: MoneyStr
     lines: list[StatementLineOut]
 
 

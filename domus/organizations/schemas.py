@@ -2,6 +2,7 @@
 
 from datetime import datetime
 from decimal import Decimal
+from typing import Literal
 from uuid import UUID
 
 from ninja import Field, Schema
@@ -37,7 +38,9 @@ class CompanyFilters(ListFilters):
 
 class MembershipFilters(ListFilters):
     role: one_of(lambda: _ROLE_VALUES) | None = None
-    status: Membership.Status | None = Field(None, description="invited (waiting for the user) or accepted.")
+    status: Literal["invited", "accepted"] | None = Field(
+        None, description="invited (waiting for the user) or accepted."
+    )
     is_active: bool | None = None
     branch: UUID | None = None
 
