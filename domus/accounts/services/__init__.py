@@ -1,7 +1,7 @@
 """Every write of the accounts app. Other apps call these (never the models):
 
 - users: :func:`user_create`, :func:`user_update`, :func:`user_update_me`, :func:`user_delete`
-- authentication: :func:`auth_login`, :func:`auth_refresh`, :func:`auth_logout`,
+- authentication: :func:`credentials_verify`, :func:`auth_login`, :func:`auth_refresh`, :func:`auth_logout`,
   :func:`user_register`, :func:`user_activate`, :func:`password_change`,
   :func:`password_forgot`, :func:`password_reset`
 - profiles: :func:`profile_create`, :func:`profile_update`, :func:`profile_delete`,
@@ -15,6 +15,7 @@ from domus.accounts.services.authentication import (
     auth_login,
     auth_logout,
     auth_refresh,
+    credentials_verify,
     password_change,
     password_forgot,
     password_reset,
@@ -38,6 +39,7 @@ __all__ = [
     "auth_login",
     "auth_logout",
     "auth_refresh",
+    "credentials_verify",
     "password_change",
     "password_forgot",
     "password_reset",

@@ -6,7 +6,7 @@ import time
 from urllib.parse import urlencode
 
 from django.conf import settings
-from django.core.cache import cache
+from django.contrib.auth.hashers import make_password
 from django.db import transaction
 from django.utils import timezone
 
@@ -19,6 +19,7 @@ from domus.audit.services import audit_record, audit_snapshot, audit_update
 from domus.core.events import publish
 from domus.core.exceptions import AuthenticationFailed, RateLimited, ValidationFailed
 from domus.core.roles import Role
+from domus.core.throttling import security_cache
 
 SELF_REGISTER_ROLES = frozenset({Role.CUSTOMER, Role.OWNER, Role.TENANT, Role.AGENT})
 INVALID_ACTIVATION = "This activation link is invalid or has expired."
@@ -48,18 +49,18 @@ def _count_failure(identity: str) -> None:
     identity until ``LOGIN_LOCKOUT_SECONDS`` have passed."""
     key = _identity_key("login-failures", identity)
     window = settings.LOGIN_LOCKOUT_SECONDS
-    cache.add(key, 0, timeout=window)
+    security_cache.add(key, 0, timeout=window)
     try:
-        failures = cache.incr(key)
+        failures = security_cache.incr(key)
     except ValueError:  # the window expired between add and incr
-        cache.add(key, 1, timeout=window)
+        security_cache.add(key, 1, timeout=window)
         failures = 1
     if failures >= settings.LOGIN_MAX_FAILURES:
-        cache.set(_identity_key("login-locked", identity), time.time() + window, timeout=window)
+        security_cache.set(_identity_key("login-locked", identity), time.time() + window, timeout=window)
 
 
 def _check_not_locked(identity: str) -> None:
-    locked_until = cache.get(_identity_key("login-locked", identity))
+    locked_until = security_cache.get(_identity_key("login-locked", identity))
     if locked_until is not None:
         raise RateLimited(
             "Too many failed login attempts for this account. Try again later.",
@@ -69,29 +70,40 @@ def _check_not_locked(identity: str) -> None:
 
 def login_failures_clear(user: User) -> None:
     for prefix in ("login-failures", "login-locked"):
-        cache.delete(_identity_key(prefix, str(user.pk)))
+        security_cache.delete(_identity_key(prefix, str(user.pk)))
 
 
 # Sessions ----------------------------------------------------------------------------
 
 
-def auth_login(*, identifier: str, password: str) -> tuple[User, tokens.TokenPair]:
-    """Check the credentials and issue a token pair.
+def credentials_verify(*, identifier: str, password: str) -> User:
+    """The user whose password this is, for every way in (the API and the admin), with
+    one lockout counter per account.
 
     After ``LOGIN_MAX_FAILURES`` failed attempts on one account (or one unknown
     identifier) within ``LOGIN_LOCKOUT_SECONDS``, every attempt is refused with a 429
-    until the lock ends, whatever the password.
+    until the lock ends, whatever the password. An unknown identifier costs the same
+    password hashing as a known one, so the time taken tells nothing either.
     """
     user = _find_user(identifier)
     identity = str(user.pk) if user else identifier
     _check_not_locked(identity)
+    if user is None:
+        make_password(password)  # the work a known account's check would do
     if user is None or not user.check_password(password):
         _count_failure(identity)
         audit_record(actor=None, action="login_failed", resource_type=USER, resource_id=user.pk if user else "")
         raise AuthenticationFailed("Invalid credentials.")
+    login_failures_clear(user)
+    return user
+
+
+def auth_login(*, identifier: str, password: str) -> tuple[User, tokens.TokenPair]:
+    """Check the credentials (:func:`credentials_verify`: lockout, constant work) and
+    issue a token pair."""
+    user = credentials_verify(identifier=identifier, password=password)
     if not user.is_active:
         raise AuthenticationFailed("This account is not active. Activate it from the e-mail we sent.")
-    login_failures_clear(user)
     user.last_login = timezone.now()
     user.save(update_fields=["last_login"])
     pair = tokens.issue_pair(user)
