@@ -217,6 +217,19 @@ class ForgotPasswordIn(Schema):
     valid_email = field_validator("email")(_email)
 
 
+class EmailChangeIn(Schema):
+    """Ask to move the account to ``new_email`` (confirmed from that address)."""
+
+    new_email: str = Field(..., max_length=254)
+    password: str = Field(..., min_length=1, max_length=128, description="The current password.")
+
+    valid_email = field_validator("new_email")(_email)
+
+
+class EmailConfirmIn(Schema):
+    token: str = Field(..., min_length=1, max_length=1024)
+
+
 class ResetPasswordIn(Schema):
     token: str = Field(..., min_length=1, max_length=256)
     new_password: str = Field(..., min_length=1, max_length=128)

@@ -4,6 +4,7 @@
 - authentication: :func:`credentials_verify`, :func:`auth_login`, :func:`auth_refresh`, :func:`auth_logout`,
   :func:`user_register`, :func:`user_activate`, :func:`password_change`,
   :func:`password_forgot`, :func:`password_reset`
+- e-mail change: :func:`email_change_request`, :func:`email_change_confirm`
 - profiles: :func:`profile_create`, :func:`profile_update`, :func:`profile_delete`,
   :func:`agent_profile_create`, :func:`agent_profile_update`, :func:`agent_profile_delete`
 
@@ -22,6 +23,7 @@ from domus.accounts.services.authentication import (
     user_activate,
     user_register,
 )
+from domus.accounts.services.email_change import email_change_confirm, email_change_request
 from domus.accounts.services.profiles import (
     agent_profile_create,
     agent_profile_delete,
@@ -40,6 +42,8 @@ __all__ = [
     "auth_logout",
     "auth_refresh",
     "credentials_verify",
+    "email_change_confirm",
+    "email_change_request",
     "password_change",
     "password_forgot",
     "password_reset",

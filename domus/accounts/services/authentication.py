@@ -3,7 +3,6 @@
 import hashlib
 import math
 import time
-from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib.auth.hashers import make_password
@@ -12,8 +11,8 @@ from django.utils import timezone
 
 from domus.accounts import tokens
 from domus.accounts.models import AccountToken, User
-from domus.accounts.services.account_tokens import account_token_issue, account_token_take
-from domus.accounts.services.users import normalize_email, password_errors, user_create
+from domus.accounts.services.account_tokens import account_token_take
+from domus.accounts.services.users import EMAIL_TAKEN, normalize_email, password_errors, user_create
 from domus.accounts.tasks import send_account_mail
 from domus.audit.services import audit_record, audit_snapshot, audit_update
 from domus.core.events import publish
@@ -73,6 +72,17 @@ def login_failures_clear(user: User) -> None:
         security_cache.delete(_identity_key(prefix, str(user.pk)))
 
 
+def password_confirm(*, user: User, password: str, field: str = "password") -> None:
+    """Re-check a signed-in user's password before a sensitive change. Wrong answers
+    count towards the same lockout as failed logins (a stolen access token is no way to
+    guess the password); a locked account is refused with the 429."""
+    identity = str(user.pk)
+    _check_not_locked(identity)
+    if not user.check_password(password):
+        _count_failure(identity)
+        raise ValidationFailed("The current password is incorrect.", errors={field: ["Incorrect password."]})
+
+
 # Sessions ----------------------------------------------------------------------------
 
 
@@ -128,40 +138,12 @@ def auth_logout(*, user: User, refresh: str | None) -> None:
 # E-mails -----------------------------------------------------------------------------
 
 
-def _mail_after_commit(*, to: str, subject: str, body: str) -> None:
+def account_mail_queue(kind: str, user: User, address: str = "") -> None:
+    """Queue one account e-mail (a kind of ``domus.accounts.services.mails``) after
+    commit. Only the user's id travels: the mail task makes any token itself."""
+    user_id = str(user.pk)
     # robust: a mail that cannot be queued is logged and never fails the request.
-    transaction.on_commit(lambda: send_account_mail.delay(to=to, subject=subject, body=body), robust=True)
-
-
-def _greeting(user: User) -> str:
-    return f"Hello {user.first_name or user.username},"
-
-
-def _activation_mail(user: User, raw: str) -> None:
-    link = f"{settings.FRONTEND_URL}/activate/?{urlencode({'username': user.username, 'token': raw})}"
-    body = (
-        f"{_greeting(user)}\n\n"
-        f"Welcome to Domus. Activate your account within {settings.ACCOUNT_TOKEN_HOURS} hours:\n\n"
-        f"{link}\n\n"
-        f"Or send this token to POST /api/v1/accounts/auth/{user.username}/activate/:\n"
-        f"Token: {raw}\n\n"
-        "If you did not sign up, ignore this e-mail.\n"
-    )
-    _mail_after_commit(to=user.email, subject="Activate your Domus account", body=body)
-
-
-def _reset_mail(user: User, raw: str) -> None:
-    link = f"{settings.FRONTEND_URL}/reset-password/?{urlencode({'token': raw})}"
-    body = (
-        f"{_greeting(user)}\n\n"
-        f"Someone asked to reset the password of your Domus account. The link works once, "
-        f"within {settings.ACCOUNT_TOKEN_HOURS} hours:\n\n"
-        f"{link}\n\n"
-        "Or send this token with your new password to POST /api/v1/accounts/auth/reset-password/:\n"
-        f"Token: {raw}\n\n"
-        "If it was not you, ignore this e-mail: your password stays as it is.\n"
-    )
-    _mail_after_commit(to=user.email, subject="Reset your Domus password", body=body)
+    transaction.on_commit(lambda: send_account_mail.delay(kind=kind, user_id=user_id, address=address), robust=True)
 
 
 # Sign-up and activation --------------------------------------------------------------
@@ -178,9 +160,14 @@ def user_register(
     last_name: str = "",
     phone: str = "",
     role: str = Role.CUSTOMER,
-) -> User:
+) -> User | None:
     """Sign up: an inactive user (customer, owner, tenant or agent) and their profile,
-    and an activation token e-mailed after commit."""
+    and an activation token e-mailed after commit.
+
+    An address that already has an account is not an error (that would tell anyone
+    which addresses have accounts): nothing is created, the owner of the address is
+    told someone tried, and the answer is ``None``; the caller answers the same either
+    way. Every other problem (password, username, role) is still a 400."""
     if role not in SELF_REGISTER_ROLES:
         raise ValidationFailed(
             "This role cannot be chosen at sign-up.",
@@ -188,18 +175,31 @@ def user_register(
         )
     if password_confirm is not None and password_confirm != password:
         raise ValidationFailed("The passwords do not match.", errors={"password_confirm": ["Must equal password."]})
-    user = user_create(
-        actor=None,
-        email=email,
-        password=password,
-        username=username,
-        role=role,
-        first_name=first_name,
-        last_name=last_name,
-        phone=phone,
-        is_active=False,
-    )
-    _activation_mail(user, account_token_issue(user=user, purpose=AccountToken.Purpose.ACTIVATION))
+    try:
+        user = user_create(
+            actor=None,
+            email=email,
+            password=password,
+            username=username,
+            role=role,
+            first_name=first_name,
+            last_name=last_name,
+            phone=phone,
+            is_active=False,
+        )
+    except ValidationFailed as exc:
+        if EMAIL_TAKEN not in exc.errors.get("email", []):
+            raise
+        others = {field: [m for m in messages if m != EMAIL_TAKEN] for field, messages in exc.errors.items()}
+        others = {field: messages for field, messages in others.items() if messages}
+        if others:  # the same 400 a new address would get
+            raise ValidationFailed(exc.detail, errors=others) from None
+        # Only the address is taken: answer as for a new account, and tell its owner.
+        owner = User.objects.filter(email__iexact=normalize_email(email)).first()
+        if owner is not None:
+            account_mail_queue("signup_attempt", owner)
+        return None
+    account_mail_queue("activation", user)
     return user
 
 
@@ -264,7 +264,7 @@ def password_forgot(*, email: str) -> None:
     user = User.objects.filter(email__iexact=normalize_email(email), is_active=True).first()
     if user is None:
         return
-    _reset_mail(user, account_token_issue(user=user, purpose=AccountToken.Purpose.PASSWORD_RESET))
+    account_mail_queue("password_reset", user)
     audit_record(actor=None, action="password_reset_requested", resource_type=USER, resource_id=user.pk)
 
 
