@@ -5,3 +5,8 @@ class CoreConfig(AppConfig):
     name = "domus.core"
     label = "core"
     verbose_name = "Core"
+
+    def ready(self) -> None:
+        from domus.core.logging import redact_server_logs
+
+        redact_server_logs()
