@@ -337,11 +337,14 @@ class _SelfManagedFields(Schema):
     is_active: bool | None = Field(None, description="Read-only here.")
 
 
+_SAME_EMAIL = "Must equal the current address: change it with POST /api/v1/accounts/me/email/."
+
+
 class MeIn(_SelfManagedFields):
     """PUT of the caller's account: e-mail and username required, the names and phone
     replaced (omitted means blank); ``profile``, when given, replaces the profile."""
 
-    email: str = Field(..., max_length=254)
+    email: str = Field(..., max_length=254, description=_SAME_EMAIL)
     username: str = Field(..., min_length=1, max_length=150)
     first_name: str = Field("", max_length=150)
     last_name: str = Field("", max_length=150)
@@ -356,7 +359,7 @@ class MeIn(_SelfManagedFields):
 class MePatchIn(_SelfManagedFields):
     """Any subset of the caller's account fields and of ``profile``."""
 
-    email: str = Field(None, max_length=254)
+    email: str = Field(None, max_length=254, description=_SAME_EMAIL)
     username: str = Field(None, min_length=1, max_length=150)
     first_name: str = Field(None, max_length=150)
     last_name: str = Field(None, max_length=150)
@@ -404,7 +407,7 @@ class UserIn(Schema):
 
 
 class UserPatchIn(Schema):
-    email: str = Field(None, max_length=254)
+    email: str = Field(None, max_length=254, description=_SAME_EMAIL)
     username: str = Field(None, min_length=1, max_length=150)
     role: str = Field(None, description=f"One of: {', '.join(Role.values)}.")
     is_active: bool = None
