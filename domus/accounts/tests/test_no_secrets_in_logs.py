@@ -58,7 +58,7 @@ def job_arguments() -> Iterator[list[str]]:
     seen: list[str] = []
 
     def remember(sender=None, args=None, kwargs=None, **extra) -> None:
-        seen.append(repr((args, kwargs)))
+        seen.append(f"{sender.name} {args!r} {kwargs!r}")
 
     task_prerun.connect(remember, weak=False)
     yield seen
@@ -129,7 +129,10 @@ def test_no_log_line_or_job_carries_a_token(api_client, sent, everything_logged,
         assert not any(secret in arguments for arguments in job_arguments)
     assert "WebSocket /ws/?token=[redacted]" in logged  # the lines were written, redacted
     assert "Unauthorized: /api/v1/accounts/me/" in logged
-    kinds = [re.search(r"'kind': '(\w+)'", arguments).group(1) for arguments in job_arguments]
+    mails = [
+        arguments for arguments in job_arguments if arguments.startswith("domus.accounts.tasks.send_account_mail ")
+    ]
+    kinds = [re.search(r"'kind': '(\w+)'", arguments).group(1) for arguments in mails]
     assert kinds == ["activation", "password_reset", "email_change_confirm", "email_change_requested", "email_changed"]
 
 
