@@ -7,7 +7,7 @@ from collections.abc import Callable
 import pytest
 from django.apps import apps
 from django.conf import settings
-from django.core.cache import cache
+from django.core.cache import cache, caches
 from django.test import Client
 
 from domus.accounts.tests.factories import UserFactory
@@ -53,7 +53,8 @@ def _services_reachable(django_db_setup, django_db_blocker) -> None:
 @pytest.fixture(autouse=True)
 def _clean_cache() -> None:
     """Rate-limit windows and lockout counters never leak from one test to the next."""
-    cache.clear()
+    for store in caches.all():
+        store.clear()
 
 
 class ApiClient(Client):

@@ -145,7 +145,14 @@ if REDIS_URL:
             "KEY_PREFIX": env.str("CACHE_KEY_PREFIX", default="domus"),
             # A Redis that stops answering must not hang requests (or /health/details/).
             "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 2},
-        }
+        },
+        # Login lockouts and rate-limit windows, apart from everything else cached.
+        "security": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": env.str("SECURITY_REDIS_URL", default=REDIS_URL),
+            "KEY_PREFIX": env.str("CACHE_KEY_PREFIX", default="domus") + "-security",
+            "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 2},
+        },
     }
     CHANNEL_LAYERS = {
         "default": {
@@ -154,7 +161,16 @@ if REDIS_URL:
         }
     }
 else:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "domus"}}
+    CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "domus"},
+        # Its own store (the default one keeps 300 entries and culls): whatever is cached
+        # for other requests can never evict a login lockout or a rate-limit window.
+        "security": {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "LOCATION": "domus-security",
+            "OPTIONS": {"MAX_ENTRIES": env.int("SECURITY_CACHE_MAX_ENTRIES", default=100_000)},
+        },
+    }
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
 
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default=REDIS_URL or "memory://")
@@ -316,7 +332,11 @@ LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"request_context": {"()": "domus.core.logging.RequestContextFilter"}},
+    "filters": {
+        "request_context": {"()": "domus.core.logging.RequestContextFilter"},
+        # No line keeps a credential from a query string (?token=<jwt>, callbacks' ?token=).
+        "redact_tokens": {"()": "domus.core.logging.RedactTokensFilter"},
+    },
     "formatters": {
         "json": {
             "()": "pythonjsonlogger.json.JsonFormatter",
@@ -325,7 +345,11 @@ LOGGING = {
         }
     },
     "handlers": {
-        "console": {"class": "logging.StreamHandler", "formatter": "json", "filters": ["request_context"]},
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "json",
+            "filters": ["request_context", "redact_tokens"],
+        },
     },
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
     "loggers": {

@@ -25,4 +25,5 @@ if not DATABASE_URL:  # noqa: F405
     DATABASES["default"]["TEST"] = {"NAME": _test_db}  # noqa: F405
 if REDIS_URL:  # noqa: F405
     CACHES["default"]["KEY_PREFIX"] = "domus-test"  # noqa: F405
+    CACHES["security"]["KEY_PREFIX"] = "domus-test-security"  # noqa: F405
 SECURE_SSL_REDIRECT = False  # the test client speaks plain HTTP, whatever BEHIND_PROXY says

@@ -8,6 +8,7 @@ from ninja.openapi.docs import Redoc
 
 from domus.api import api
 from domus.core.errors import error_response
+from domus.core.throttling import rate_limited_posts
 
 
 @csrf_exempt  # a JSON 404 for any method: no CSRF 403 for a POST to a path that does not exist
@@ -33,6 +34,8 @@ def index(request: HttpRequest) -> JsonResponse:
 
 urlpatterns = [
     path("", index, name="index"),
+    # The admin's sign-in shares the API's "auth" rate limit (its lockout is AdminLoginForm's).
+    path("admin/login/", rate_limited_posts("auth")(admin.site.login)),
     path("admin/", admin.site.urls),
     path("api/v1/redoc/", redoc, name="api-redoc"),
     path("api/v1/", api.urls),

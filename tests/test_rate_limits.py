@@ -2,9 +2,8 @@ import threading
 
 import pytest
 from django.conf import settings
-from django.core.cache import cache
 
-from domus.core.throttling import hit, parse_rate
+from domus.core.throttling import hit, parse_rate, security_cache
 
 
 def test_parse_rate():
@@ -69,4 +68,4 @@ def test_counters_live_in_redis_so_they_hold_across_processes():
     keys = list(other_process.keys("*rl:shared-scope*"))
     assert len(keys) == 1
     assert int(other_process.get(keys[0])) == 2
-    assert cache.get(keys[0].decode().split(":", 2)[2]) == 2
+    assert security_cache.get(keys[0].decode().split(":", 2)[2]) == 2

@@ -2,6 +2,7 @@
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
 from django.db.models import QuerySet
@@ -10,7 +11,7 @@ from django.http import HttpRequest
 from domus.accounts import services
 from domus.accounts.models import AccountToken, AgentProfile, Profile, RefreshToken, User
 from domus.audit.services import audit_create, audit_snapshot, audit_update
-from domus.core.exceptions import Conflict
+from domus.core.exceptions import AuthenticationFailed, Conflict, RateLimited
 
 
 def _unique_ci(form: forms.ModelForm, field: str) -> str:
@@ -24,6 +25,28 @@ def _unique_ci(form: forms.ModelForm, field: str) -> str:
     if value and others.exists():
         raise forms.ValidationError(f"A user with this {field} already exists.")
     return value
+
+
+class AdminLoginForm(AdminAuthenticationForm):
+    """The admin's sign-in checks the password like the API does: the same lockout
+    counter per account (failures here and there add up) and the same constant work
+    for an unknown name."""
+
+    def clean(self) -> dict:
+        username = self.cleaned_data.get("username")
+        password = self.cleaned_data.get("password")
+        if username is not None and password:
+            try:
+                self.user_cache = services.credentials_verify(identifier=username, password=password)
+            except RateLimited as exc:
+                raise forms.ValidationError(exc.detail, code="locked") from None
+            except AuthenticationFailed:
+                raise self.get_invalid_login_error() from None
+            self.confirm_login_allowed(self.user_cache)
+        return self.cleaned_data
+
+
+admin.site.login_form = AdminLoginForm
 
 
 class UserAddForm(AdminUserCreationForm):

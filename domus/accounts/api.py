@@ -20,6 +20,8 @@ from domus.accounts.schemas import (
     AgentProfileOut,
     AgentProfilePatchIn,
     ChangePasswordIn,
+    EmailChangeIn,
+    EmailConfirmIn,
     ForgotPasswordIn,
     LoginIn,
     LoginOut,
@@ -61,6 +63,10 @@ AGENT_PROFILE_EDITORS = {"x-permission": "owner, company staff (commission_rate 
 PUBLIC_AUTH_ERRORS = {400: ErrorOut, 409: ErrorOut, 429: ErrorOut}
 READ_ERRORS = {401: ErrorOut, 404: ErrorOut}
 WRITE_ERRORS = {400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut}
+REGISTER_ANSWER = "Check your inbox: we have sent an e-mail to this address with the next step."
+EMAIL_CHANGE_ANSWER = (
+    "Check the new address's inbox for the confirmation link; your current address stays in force until then."
+)
 FORGOT_PASSWORD_ANSWER = "If an active account has this e-mail, we have sent it a link to reset the password."
 
 
@@ -129,13 +135,17 @@ def logout(request: HttpRequest, payload: LogoutIn | None = None):
     "/auth/register/",
     auth=None,
     throttle=auth_limit,
-    response={201: UserOut, **PUBLIC_AUTH_ERRORS},
+    response={202: DetailOut, **PUBLIC_AUTH_ERRORS},
     summary="Sign up: an inactive account, activated with the token e-mailed to it",
-    description="Send an `Idempotency-Key` header to make retries safe (one account, one e-mail).",
+    description=(
+        "The answer is the same whether or not the address already has an account (its owner is "
+        "told by e-mail then). Send an `Idempotency-Key` header to make retries safe (one account, one e-mail)."
+    ),
 )
 @decorate_view(idempotent)
 def register(request: HttpRequest, payload: RegisterIn):
-    return Status(201, services.user_register(**payload.model_dump()))
+    services.user_register(**payload.model_dump())
+    return Status(202, {"detail": REGISTER_ANSWER})
 
 
 @router.post(
@@ -221,6 +231,32 @@ def me_patch(request: HttpRequest, payload: MePatchIn):
     data = payload.model_dump(exclude_unset=True, exclude={"profile"})
     profile = payload.profile.model_dump(exclude_unset=True) if "profile" in payload.model_fields_set else None
     return services.user_update_me(actor=request.auth, profile=profile, **data)
+
+
+@router.post(
+    "/me/email/",
+    throttle=auth_limit,
+    response={202: DetailOut, 400: ErrorOut, 401: ErrorOut, 429: ErrorOut},
+    summary="Ask to change the e-mail address (current password; confirmed from the new address)",
+    description=(
+        "Nothing changes yet: the new address gets a confirmation link, the current one is told. "
+        "The answer is the same whether or not the new address already has an account."
+    ),
+)
+def email_change(request: HttpRequest, payload: EmailChangeIn):
+    services.email_change_request(user=request.auth, password=payload.password, new_email=payload.new_email)
+    return Status(202, {"detail": EMAIL_CHANGE_ANSWER})
+
+
+@router.post(
+    "/me/email/confirm/",
+    auth=None,
+    throttle=auth_limit,
+    response={200: MeOut, 400: ErrorOut, 429: ErrorOut},
+    summary="Confirm a change of e-mail address with the token mailed to the new address",
+)
+def email_confirm(request: HttpRequest, payload: EmailConfirmIn):
+    return services.email_change_confirm(token=payload.token)
 
 
 # Users (platform admins) -------------------------------------------------------------

@@ -221,6 +221,19 @@ class ForgotPasswordIn(Input):
     valid_email = field_validator("email")(_email)
 
 
+class EmailChangeIn(Input):
+    """Ask to move the account to ``new_email`` (confirmed from that address)."""
+
+    new_email: str = Field(..., max_length=254)
+    password: str = Field(..., min_length=1, max_length=128, description="The current password.")
+
+    valid_email = field_validator("new_email")(_email)
+
+
+class EmailConfirmIn(Input):
+    token: str = Field(..., min_length=1, max_length=1024)
+
+
 class ResetPasswordIn(Input):
     token: str = Field(..., min_length=1, max_length=256)
     new_password: str = Field(..., min_length=1, max_length=128)
@@ -328,11 +341,14 @@ class _SelfManagedFields(Input):
     is_active: bool | None = Field(None, description="Read-only here.")
 
 
+_SAME_EMAIL = "Must equal the current address: change it with POST /api/v1/accounts/me/email/."
+
+
 class MeIn(_SelfManagedFields):
     """PUT of the caller's account: e-mail and username required, the names and phone
     replaced (omitted means blank); ``profile``, when given, replaces the profile."""
 
-    email: str = Field(..., max_length=254)
+    email: str = Field(..., max_length=254, description=_SAME_EMAIL)
     username: str = Field(..., min_length=1, max_length=150)
     first_name: str = Field("", max_length=150)
     last_name: str = Field("", max_length=150)
@@ -347,7 +363,7 @@ class MeIn(_SelfManagedFields):
 class MePatchIn(_SelfManagedFields):
     """Any subset of the caller's account fields and of ``profile``."""
 
-    email: str = Field(None, max_length=254)
+    email: str = Field(None, max_length=254, description=_SAME_EMAIL)
     username: str = Field(None, min_length=1, max_length=150)
     first_name: str = Field(None, max_length=150)
     last_name: str = Field(None, max_length=150)
@@ -395,7 +411,7 @@ class UserIn(Input):
 
 
 class UserPatchIn(Input):
-    email: str = Field(None, max_length=254)
+    email: str = Field(None, max_length=254, description=_SAME_EMAIL)
     username: str = Field(None, min_length=1, max_length=150)
     role: str = Field(None, description=f"One of: {', '.join(Role.values)}.")
     is_active: bool = None

@@ -5,13 +5,17 @@
 ``Origin`` (a mobile app, a server, a CLI) is not a browser and is let through to the
 token check.
 
-The access token comes from the query string (``/ws/?token=<jwt>``) or from the
-``Sec-WebSocket-Protocol`` header (``new WebSocket(url, ["bearer", jwt])``, or the token
-alone as the only subprotocol). ``scope["user"]`` is the user, or an ``AnonymousUser``
-when the token is missing or bad (the consumer accepts, then closes with 4401),
-``scope["auth_error"]`` why (``token_missing``, ``token_expired``, ``token_invalid``),
-``scope["token_exp"]`` the token's expiry (a UNIX time; the consumer closes the socket
-then) and ``scope["accepted_subprotocol"]`` the protocol to answer with."""
+The access token comes from the ``Sec-WebSocket-Protocol`` header, the documented way
+(``new WebSocket(url, ["bearer", jwt])``, or the token alone as the only subprotocol):
+headers stay out of access logs. The query string (``/ws/?token=<jwt>``) still works for
+older clients; its value is redacted from every log Domus configures
+(``domus.core.logging``) and from ``deploy/nginx.conf``'s access log.
+
+``scope["user"]`` is the user, or an ``AnonymousUser`` when the token is missing or bad
+(the consumer accepts, then closes with 4401), ``scope["auth_error"]`` why
+(``token_missing``, ``token_expired``, ``token_invalid``), ``scope["token_exp"]`` the
+token's expiry (a UNIX time; the consumer closes the socket then) and
+``scope["accepted_subprotocol"]`` the protocol to answer with."""
 
 import time
 from typing import Any

@@ -10,3 +10,6 @@ class CoreConfig(AppConfig):
         from domus.core.images import install_pillow_limits
 
         install_pillow_limits()
+        from domus.core.logging import redact_server_logs
+
+        redact_server_logs()

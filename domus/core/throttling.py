@@ -1,19 +1,30 @@
-"""Rate limits per scope (DESIGN.md): fixed windows counted atomically in the cache,
-which is Redis when ``REDIS_URL`` is set, so limits hold across processes."""
+"""Rate limits per scope: fixed windows counted atomically in the ``security`` cache,
+which is Redis when ``REDIS_URL`` is set, so limits hold across processes.
 
+That cache holds only security counters (these windows and the login lockout), so no
+amount of other cached data can evict them."""
+
+import functools
 import math
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from django.conf import settings
-from django.core.cache import cache
-from django.http import HttpRequest
+from django.core.cache import caches
+from django.http import HttpRequest, HttpResponse
+from django.utils.connection import ConnectionProxy
 from ninja.throttling import BaseThrottle
 
 from domus.core.exceptions import ValidationFailed
 from domus.core.middleware import client_ip
 
+# The store of security counters (settings.CACHES["security"]).
+security_cache = ConnectionProxy(caches, "security")
+
+View = Callable[..., HttpResponse]
 PERIODS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 
 
@@ -47,13 +58,37 @@ def hit(key: str, *, limit: int, period: int) -> tuple[RateLimitState, bool]:
     window_start = int(time.time()) // period * period
     reset = window_start + period
     window_key = f"rl:{key}:{window_start}"
-    cache.add(window_key, 0, timeout=period + 1)
+    security_cache.add(window_key, 0, timeout=period + 1)
     try:
-        used = cache.incr(window_key)
+        used = security_cache.incr(window_key)
     except ValueError:  # the key expired between add and incr
-        cache.add(window_key, 1, timeout=period + 1)
+        security_cache.add(window_key, 1, timeout=period + 1)
         used = 1
     return RateLimitState(limit=limit, remaining=max(0, limit - used), reset=reset), used <= limit
+
+
+def rate_limited_posts(scope: str) -> Callable[[View], View]:
+    """Decorate a plain Django view (a form page such as the admin login): its POSTs
+    count against ``scope`` per client IP, the same windows as the API's, and one over
+    the limit is answered 429 with ``Retry-After``."""
+
+    def decorate(view: View) -> View:
+        @functools.wraps(view)
+        def limited(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+            if request.method == "POST" and settings.RATE_LIMITS_ENABLED:
+                limit, period = parse_rate(settings.RATE_LIMITS[scope])
+                state, allowed = hit(f"{scope}:ip:{client_ip(request)}", limit=limit, period=period)
+                if not allowed:
+                    response = HttpResponse(
+                        "Too many attempts. Try again later.\n", status=429, content_type="text/plain"
+                    )
+                    response["Retry-After"] = str(state.retry_after)
+                    return response
+            return view(request, *args, **kwargs)
+
+        return limited
+
+    return decorate
 
 
 class ScopedRateLimit(BaseThrottle):

@@ -1,9 +1,10 @@
 """Every write of the accounts app. Other apps call these (never the models):
 
 - users: :func:`user_create`, :func:`user_update`, :func:`user_update_me`, :func:`user_delete`
-- authentication: :func:`auth_login`, :func:`auth_refresh`, :func:`auth_logout`,
+- authentication: :func:`credentials_verify`, :func:`auth_login`, :func:`auth_refresh`, :func:`auth_logout`,
   :func:`user_register`, :func:`user_activate`, :func:`password_change`,
   :func:`password_forgot`, :func:`password_reset`
+- e-mail change: :func:`email_change_request`, :func:`email_change_confirm`
 - profiles: :func:`profile_create`, :func:`profile_update`, :func:`profile_delete`,
   :func:`agent_profile_create`, :func:`agent_profile_update`, :func:`agent_profile_delete`
 
@@ -15,12 +16,14 @@ from domus.accounts.services.authentication import (
     auth_login,
     auth_logout,
     auth_refresh,
+    credentials_verify,
     password_change,
     password_forgot,
     password_reset,
     user_activate,
     user_register,
 )
+from domus.accounts.services.email_change import email_change_confirm, email_change_request
 from domus.accounts.services.profiles import (
     agent_profile_create,
     agent_profile_delete,
@@ -38,6 +41,9 @@ __all__ = [
     "auth_login",
     "auth_logout",
     "auth_refresh",
+    "credentials_verify",
+    "email_change_confirm",
+    "email_change_request",
     "password_change",
     "password_forgot",
     "password_reset",

@@ -3,22 +3,22 @@
 import hashlib
 import math
 import time
-from urllib.parse import urlencode
 
 from django.conf import settings
-from django.core.cache import cache
+from django.contrib.auth.hashers import make_password
 from django.db import transaction
 from django.utils import timezone
 
 from domus.accounts import tokens
 from domus.accounts.models import AccountToken, User
-from domus.accounts.services.account_tokens import account_token_issue, account_token_take
-from domus.accounts.services.users import normalize_email, password_errors, user_create
+from domus.accounts.services.account_tokens import account_token_take
+from domus.accounts.services.users import EMAIL_TAKEN, normalize_email, password_errors, user_create
 from domus.accounts.tasks import send_account_mail
 from domus.audit.services import audit_record, audit_snapshot, audit_update
 from domus.core.events import publish
 from domus.core.exceptions import AuthenticationFailed, RateLimited, ValidationFailed
 from domus.core.roles import Role
+from domus.core.throttling import security_cache
 
 SELF_REGISTER_ROLES = frozenset({Role.CUSTOMER, Role.OWNER, Role.TENANT, Role.AGENT})
 INVALID_ACTIVATION = "This activation link is invalid or has expired."
@@ -48,18 +48,18 @@ def _count_failure(identity: str) -> None:
     identity until ``LOGIN_LOCKOUT_SECONDS`` have passed."""
     key = _identity_key("login-failures", identity)
     window = settings.LOGIN_LOCKOUT_SECONDS
-    cache.add(key, 0, timeout=window)
+    security_cache.add(key, 0, timeout=window)
     try:
-        failures = cache.incr(key)
+        failures = security_cache.incr(key)
     except ValueError:  # the window expired between add and incr
-        cache.add(key, 1, timeout=window)
+        security_cache.add(key, 1, timeout=window)
         failures = 1
     if failures >= settings.LOGIN_MAX_FAILURES:
-        cache.set(_identity_key("login-locked", identity), time.time() + window, timeout=window)
+        security_cache.set(_identity_key("login-locked", identity), time.time() + window, timeout=window)
 
 
 def _check_not_locked(identity: str) -> None:
-    locked_until = cache.get(_identity_key("login-locked", identity))
+    locked_until = security_cache.get(_identity_key("login-locked", identity))
     if locked_until is not None:
         raise RateLimited(
             "Too many failed login attempts for this account. Try again later.",
@@ -69,29 +69,51 @@ def _check_not_locked(identity: str) -> None:
 
 def login_failures_clear(user: User) -> None:
     for prefix in ("login-failures", "login-locked"):
-        cache.delete(_identity_key(prefix, str(user.pk)))
+        security_cache.delete(_identity_key(prefix, str(user.pk)))
+
+
+def password_confirm(*, user: User, password: str, field: str = "password") -> None:
+    """Re-check a signed-in user's password before a sensitive change. Wrong answers
+    count towards the same lockout as failed logins (a stolen access token is no way to
+    guess the password); a locked account is refused with the 429."""
+    identity = str(user.pk)
+    _check_not_locked(identity)
+    if not user.check_password(password):
+        _count_failure(identity)
+        raise ValidationFailed("The current password is incorrect.", errors={field: ["Incorrect password."]})
 
 
 # Sessions ----------------------------------------------------------------------------
 
 
-def auth_login(*, identifier: str, password: str) -> tuple[User, tokens.TokenPair]:
-    """Check the credentials and issue a token pair.
+def credentials_verify(*, identifier: str, password: str) -> User:
+    """The user whose password this is, for every way in (the API and the admin), with
+    one lockout counter per account.
 
     After ``LOGIN_MAX_FAILURES`` failed attempts on one account (or one unknown
     identifier) within ``LOGIN_LOCKOUT_SECONDS``, every attempt is refused with a 429
-    until the lock ends, whatever the password.
+    until the lock ends, whatever the password. An unknown identifier costs the same
+    password hashing as a known one, so the time taken tells nothing either.
     """
     user = _find_user(identifier)
     identity = str(user.pk) if user else identifier
     _check_not_locked(identity)
+    if user is None:
+        make_password(password)  # the work a known account's check would do
     if user is None or not user.check_password(password):
         _count_failure(identity)
         audit_record(actor=None, action="login_failed", resource_type=USER, resource_id=user.pk if user else "")
         raise AuthenticationFailed("Invalid credentials.")
+    login_failures_clear(user)
+    return user
+
+
+def auth_login(*, identifier: str, password: str) -> tuple[User, tokens.TokenPair]:
+    """Check the credentials (:func:`credentials_verify`: lockout, constant work) and
+    issue a token pair."""
+    user = credentials_verify(identifier=identifier, password=password)
     if not user.is_active:
         raise AuthenticationFailed("This account is not active. Activate it from the e-mail we sent.")
-    login_failures_clear(user)
     user.last_login = timezone.now()
     user.save(update_fields=["last_login"])
     pair = tokens.issue_pair(user)
@@ -116,40 +138,12 @@ def auth_logout(*, user: User, refresh: str | None) -> None:
 # E-mails -----------------------------------------------------------------------------
 
 
-def _mail_after_commit(*, to: str, subject: str, body: str) -> None:
+def account_mail_queue(kind: str, user: User, address: str = "") -> None:
+    """Queue one account e-mail (a kind of ``domus.accounts.services.mails``) after
+    commit. Only the user's id travels: the mail task makes any token itself."""
+    user_id = str(user.pk)
     # robust: a mail that cannot be queued is logged and never fails the request.
-    transaction.on_commit(lambda: send_account_mail.delay(to=to, subject=subject, body=body), robust=True)
-
-
-def _greeting(user: User) -> str:
-    return f"Hello {user.first_name or user.username},"
-
-
-def _activation_mail(user: User, raw: str) -> None:
-    link = f"{settings.FRONTEND_URL}/activate/?{urlencode({'username': user.username, 'token': raw})}"
-    body = (
-        f"{_greeting(user)}\n\n"
-        f"Welcome to Domus. Activate your account within {settings.ACCOUNT_TOKEN_HOURS} hours:\n\n"
-        f"{link}\n\n"
-        f"Or send this token to POST /api/v1/accounts/auth/{user.username}/activate/:\n"
-        f"Token: {raw}\n\n"
-        "If you did not sign up, ignore this e-mail.\n"
-    )
-    _mail_after_commit(to=user.email, subject="Activate your Domus account", body=body)
-
-
-def _reset_mail(user: User, raw: str) -> None:
-    link = f"{settings.FRONTEND_URL}/reset-password/?{urlencode({'token': raw})}"
-    body = (
-        f"{_greeting(user)}\n\n"
-        f"Someone asked to reset the password of your Domus account. The link works once, "
-        f"within {settings.ACCOUNT_TOKEN_HOURS} hours:\n\n"
-        f"{link}\n\n"
-        "Or send this token with your new password to POST /api/v1/accounts/auth/reset-password/:\n"
-        f"Token: {raw}\n\n"
-        "If it was not you, ignore this e-mail: your password stays as it is.\n"
-    )
-    _mail_after_commit(to=user.email, subject="Reset your Domus password", body=body)
+    transaction.on_commit(lambda: send_account_mail.delay(kind=kind, user_id=user_id, address=address), robust=True)
 
 
 # Sign-up and activation --------------------------------------------------------------
@@ -166,9 +160,14 @@ def user_register(
     last_name: str = "",
     phone: str = "",
     role: str = Role.CUSTOMER,
-) -> User:
+) -> User | None:
     """Sign up: an inactive user (customer, owner, tenant or agent) and their profile,
-    and an activation token e-mailed after commit."""
+    and an activation token e-mailed after commit.
+
+    An address that already has an account is not an error (that would tell anyone
+    which addresses have accounts): nothing is created, the owner of the address is
+    told someone tried, and the answer is ``None``; the caller answers the same either
+    way. Every other problem (password, username, role) is still a 400."""
     if role not in SELF_REGISTER_ROLES:
         raise ValidationFailed(
             "This role cannot be chosen at sign-up.",
@@ -176,18 +175,31 @@ def user_register(
         )
     if password_confirm is not None and password_confirm != password:
         raise ValidationFailed("The passwords do not match.", errors={"password_confirm": ["Must equal password."]})
-    user = user_create(
-        actor=None,
-        email=email,
-        password=password,
-        username=username,
-        role=role,
-        first_name=first_name,
-        last_name=last_name,
-        phone=phone,
-        is_active=False,
-    )
-    _activation_mail(user, account_token_issue(user=user, purpose=AccountToken.Purpose.ACTIVATION))
+    try:
+        user = user_create(
+            actor=None,
+            email=email,
+            password=password,
+            username=username,
+            role=role,
+            first_name=first_name,
+            last_name=last_name,
+            phone=phone,
+            is_active=False,
+        )
+    except ValidationFailed as exc:
+        if EMAIL_TAKEN not in exc.errors.get("email", []):
+            raise
+        others = {field: [m for m in messages if m != EMAIL_TAKEN] for field, messages in exc.errors.items()}
+        others = {field: messages for field, messages in others.items() if messages}
+        if others:  # the same 400 a new address would get
+            raise ValidationFailed(exc.detail, errors=others) from None
+        # Only the address is taken: answer as for a new account, and tell its owner.
+        owner = User.objects.filter(email__iexact=normalize_email(email)).first()
+        if owner is not None:
+            account_mail_queue("signup_attempt", owner)
+        return None
+    account_mail_queue("activation", user)
     return user
 
 
@@ -252,7 +264,7 @@ def password_forgot(*, email: str) -> None:
     user = User.objects.filter(email__iexact=normalize_email(email), is_active=True).first()
     if user is None:
         return
-    _reset_mail(user, account_token_issue(user=user, purpose=AccountToken.Purpose.PASSWORD_RESET))
+    account_mail_queue("password_reset", user)
     audit_record(actor=None, action="password_reset_requested", resource_type=USER, resource_id=user.pk)
 
 

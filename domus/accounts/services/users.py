@@ -22,6 +22,7 @@ USER_FIELDS = frozenset({"email", "username", "first_name", "last_name", "phone"
 SELF_LOCKED_FIELDS = ("role", "is_active")
 EMAIL_TAKEN = "A user with this e-mail already exists."
 USERNAME_TAKEN = "A user with this username already exists."
+EMAIL_CHANGE_ELSEWHERE = "Change it with POST /api/v1/accounts/me/email/ (current password, then a confirmation link)."
 _USERNAME_ATTEMPTS = 5
 
 Errors = dict[str, list[str]]
@@ -211,8 +212,9 @@ def user_update(*, actor: Any, user: User, **fields: Any) -> User:
 @transaction.atomic
 def user_update_me(*, actor: User, profile: dict[str, Any] | None = None, **fields: Any) -> User:
     """The caller changes their own account and, with ``profile``, their profile
-    (created when missing). ``role`` and ``is_active`` are refused with a 400 unless
-    they equal the current values."""
+    (created when missing). ``role``, ``is_active`` and ``email`` are refused with a 400
+    unless they equal the current values: the e-mail changes only through
+    :func:`email_change_request` and the link it sends."""
     locked = {
         name: ["Cannot be changed on your own account; a platform admin can change it."]
         for name in SELF_LOCKED_FIELDS
@@ -220,6 +222,12 @@ def user_update_me(*, actor: User, profile: dict[str, Any] | None = None, **fiel
     }
     if locked:
         raise ValidationFailed("You cannot change your own role or active status.", errors=locked)
+    email = fields.pop("email", None)
+    if email is not None and normalize_email(email) != actor.email:
+        raise ValidationFailed(
+            "Your e-mail address changes through POST /api/v1/accounts/me/email/ (password and confirmation link).",
+            errors={"email": [EMAIL_CHANGE_ELSEWHERE]},
+        )
     for name in SELF_LOCKED_FIELDS:
         fields.pop(name, None)
     _apply(actor=actor, user=actor, fields=fields)

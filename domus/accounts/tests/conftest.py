@@ -6,6 +6,8 @@ from collections.abc import Callable
 import pytest
 from django.core import mail
 
+from domus.accounts.models import User
+from domus.accounts.schemas import UserOut
 from domus.accounts.tests.factories import DEFAULT_PASSWORD, UserFactory
 from domus.core.roles import Role
 from domus.organizations import services as org_services
@@ -79,12 +81,14 @@ def mail_token() -> Callable[..., str]:
 
 @pytest.fixture
 def registered(api_client, sent) -> Callable[..., dict]:
-    """``registered(email=...)``: sign up through the API (e-mail sent), answer the body."""
+    """``registered(email=...)``: sign up through the API (e-mail sent), answer the new
+    user as the API shows users (the sign-up answer itself names no account)."""
 
     def run(**fields) -> dict:
         body = {"email": "jane@example.test", "password": "Sturdy-Pass-2024!", **fields}
         response = sent(lambda: api_client.post_json("/api/v1/accounts/auth/register/", body))
-        assert response.status_code == 201, response.content
-        return response.json()
+        assert response.status_code == 202, response.content
+        user = User.objects.get(email=body["email"].strip().lower())
+        return UserOut.from_orm(user).model_dump(mode="json")
 
     return run

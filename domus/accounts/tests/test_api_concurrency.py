@@ -4,6 +4,7 @@ import threading
 from collections.abc import Callable
 
 import pytest
+from django.core import mail
 from django.db import connection
 from django.test import Client
 
@@ -52,8 +53,15 @@ def test_two_sign_ups_with_one_email_make_one_user(settings):
         ]
     )
 
-    assert statuses == [201, 400]
+    # The loser is answered like the winner (no hint that the address has an account);
+    # the address's owner gets the activation mail and a "someone tried" mail.
+    assert statuses == [202, 202]
     assert User.all_objects.filter(email__iexact="race@example.test").count() == 1
+    assert sorted(m.subject for m in mail.outbox) == [
+        "Activate your Domus account",
+        "Someone tried to sign up with your address",
+    ]
+    assert {tuple(m.to) for m in mail.outbox} == {("race@example.test",)}
 
 
 @pytest.mark.postgres

@@ -62,7 +62,7 @@ def test_register_activate_then_log_in(api_client, registered, mail_token, audit
 def test_the_activation_mail_is_sent_only_after_commit(api_client, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks() as callbacks:
         response = api_client.post_json(REGISTER, {"email": "late@example.test", "password": PASSWORD})
-    assert response.status_code == 201
+    assert response.status_code == 202
     assert mail.outbox == []
     for callback in callbacks:
         callback()
@@ -108,26 +108,47 @@ def test_register_refuses_bad_input_with_field_errors(api_client, sent, body, fi
     assert mail.outbox == []
 
 
-def test_a_duplicate_email_or_username_is_a_field_error_ignoring_case(api_client, sent):
+def test_a_duplicate_username_is_a_field_error_ignoring_case(api_client, sent):
     existing = UserFactory(username="Jane", email="jane@example.test")
-    payload = {"email": "JANE@example.test", "username": "jANE", "password": PASSWORD}
+    payload = {"email": "someone.else@example.test", "username": "jANE", "password": PASSWORD}
 
     response = sent(lambda: api_client.post_json(REGISTER, payload))
 
     assert response.status_code == 400
-    errors = response.json()["errors"]
-    assert errors["email"] == ["A user with this e-mail already exists."]
-    assert errors["username"] == ["A user with this username already exists."]
+    assert response.json()["errors"] == {"username": ["A user with this username already exists."]}
     assert list(User.all_objects.all()) == [existing]
     assert mail.outbox == []
 
 
-def test_a_deleted_users_email_stays_taken(api_client, admin_client):
+def test_a_taken_email_answers_as_a_new_one_and_mails_its_owner(api_client, sent):
+    owner = UserFactory(email="jane@example.test", first_name="Jane")
+    new = sent(lambda: api_client.post_json(REGISTER, {"email": "fresh@example.test", "password": PASSWORD}))
+    mail.outbox.clear()
+
+    taken = sent(lambda: api_client.post_json(REGISTER, {"email": " JANE@example.test", "password": PASSWORD}))
+
+    assert (taken.status_code, taken.json()) == (new.status_code, new.json())
+    assert list(User.all_objects.filter(email__iexact="jane@example.test")) == [owner]
+    assert [m.to for m in mail.outbox] == [["jane@example.test"]]
+    assert mail.outbox[0].subject == "Someone tried to sign up with your address"
+    assert "Token:" not in mail.outbox[0].body
+
+
+def test_a_taken_email_still_gets_the_other_field_errors(api_client, sent):
+    UserFactory(email="jane@example.test")
+    response = sent(lambda: api_client.post_json(REGISTER, {"email": "jane@example.test", "password": "short"}))
+    assert response.status_code == 400
+    assert set(response.json()["errors"]) == {"password"}
+    assert mail.outbox == []
+
+
+def test_a_deleted_users_email_stays_taken_and_nobody_is_mailed(api_client, admin_client, sent):
     gone = UserFactory(email="gone@example.test")
     admin_client.delete(f"/api/v1/accounts/users/{gone.id}/")
-    response = api_client.post_json(REGISTER, {"email": "gone@example.test", "password": PASSWORD})
-    assert response.status_code == 400
-    assert "email" in response.json()["errors"]
+    response = sent(lambda: api_client.post_json(REGISTER, {"email": "gone@example.test", "password": PASSWORD}))
+    assert response.status_code == 202
+    assert User.all_objects.filter(email="gone@example.test").count() == 1
+    assert mail.outbox == []
 
 
 def test_the_username_is_made_from_the_email_and_kept_unique(registered):
@@ -196,7 +217,7 @@ def test_a_replayed_registration_answers_the_same_and_creates_one_user(api_clien
     first = sent(lambda: api_client.post_json(REGISTER, body, headers=headers))
     again = sent(lambda: api_client.post_json(REGISTER, body, headers=headers))
 
-    assert first.status_code == again.status_code == 201
+    assert first.status_code == again.status_code == 202
     assert again.json() == first.json()
     assert again["Idempotent-Replayed"] == "true"
     assert "Idempotent-Replayed" not in first
@@ -218,5 +239,5 @@ def test_the_same_key_with_another_body_is_a_409(api_client, sent):
 @pytest.mark.parametrize("path", ["/api/auth/register", "/api/v1/accounts/auth/signup/", "/api/accounts/auth/signup"])
 def test_the_register_aliases(api_client, path):
     response = api_client.post_json(path, {"email": "alias@example.test", "password": PASSWORD})
-    assert response.status_code == 201
+    assert response.status_code == 202
     assert User.all_objects.filter(email="alias@example.test", is_active=False).exists()

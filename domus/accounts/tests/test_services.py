@@ -99,13 +99,9 @@ def remember(*, event: str, payload: dict) -> None:
     received.append((event, payload))
 
 
-def test_user_lifecycle_events_are_published_after_commit(api_client, admin_client, sent, mail_token):
+def test_user_lifecycle_events_are_published_after_commit(api_client, admin_client, sent, registered, mail_token):
     received.clear()
-    body = sent(
-        lambda: api_client.post_json(
-            "/api/v1/accounts/auth/register/", {"email": "ev@example.test", "password": "Sturdy-Pass-2024!"}
-        )
-    ).json()
+    body = registered(email="ev@example.test")
     token = mail_token("ev@example.test")
     sent(lambda: api_client.post_json(f"/api/v1/accounts/auth/{body['username']}/activate/", {"token": token}))
     sent(lambda: admin_client.delete(f"/api/v1/accounts/users/{body['id']}/"))
