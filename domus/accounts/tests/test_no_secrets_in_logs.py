@@ -129,7 +129,7 @@ def test_no_log_line_or_job_carries_a_token(api_client, sent, everything_logged,
         assert secret not in logged
         assert not any(secret in arguments for arguments in job_arguments)
     assert "WebSocket /ws/?token=[redacted]" in logged  # the lines were written, redacted
-    assert "Unauthorized: /api/v1/accounts/me/" in logged
+    assert "Bad Request: /api/v1/accounts/me/" in logged
     mails = [
         arguments for arguments in job_arguments if arguments.startswith("domus.accounts.tasks.send_account_mail ")
     ]
