@@ -1,6 +1,6 @@
 """The route reference of the API, read from the live URL conf: every Ninja operation
-at its canonical path, and every seed alias (``domus.core.routing.aliases()``) with
-the operation it serves. ``manage.py generate_api_routes`` renders it as
+at its canonical path, and every alias of an original system's path
+(``domus.core.routing.aliases()``) with the operation it serves. ``manage.py generate_api_routes`` renders it as
 ``docs/API_ROUTES.md``; ``GET /api/v1/ops/routes/<app>/`` answers a part of it."""
 
 import inspect
@@ -187,13 +187,15 @@ def render_markdown(rows: Sequence[Route]) -> str:
         "(`python manage.py generate_api_routes --check` fails when this file is stale).",
         "",
         "- A **canonical** route (empty *Alias of*) is an operation at its home, `/api/v1/<app>/...`.",
-        "- An **alias** is a path from the seed route documents (`domus/api_compat.py`) that serves the",
+        "- An **alias** is a path of one of the original systems Domus replaces (`domus/api_compat.py`;",
+        "  the systems and their differences are in [compatibility.md](compatibility.md)) that serves the",
         "  canonical operation in *Alias of*: the same methods, body, answers and permission.",
         "- Every path also works without `/v1` (`/api/...`) and without the trailing slash.",
         "- *Permission*: `public` needs no token, `authenticated` needs any signed-in user; other values",
         "  name who may call the operation (`admin` is a platform admin).",
-        "- WebSocket: `/ws/` (seed 001), served by the same ASGI process, JWT in `?token=` or",
-        "  `Sec-WebSocket-Protocol`; its channels and frames are in [communications.md](communications.md).",
+        "- WebSocket: `/ws/` (the real-estate management system's path), served by the same ASGI process,",
+        "  JWT in `?token=` or `Sec-WebSocket-Protocol`; its channels and frames are in",
+        "  [communications.md](communications.md).",
         "",
         f"{operations} operations, {alias_rows} alias routes.",
         "",
