@@ -1,4 +1,4 @@
-"""Rate limits per scope (DESIGN.md): fixed windows counted atomically in the cache,
+"""Rate limits per scope (docs/api.md "Rate limits"): fixed windows counted atomically in the cache,
 which is Redis when ``REDIS_URL`` is set, so limits hold across processes."""
 
 import math

@@ -1,4 +1,5 @@
-"""Listings (the seeds' "properties" and "projects"), their units, the feature
+"""Listings (the M-Pesa backend's "properties",
+the management system's "projects"), their units, the feature
 taxonomy, the price history, visits, favorites, saved searches and media."""
 
 from decimal import Decimal

@@ -1,5 +1,5 @@
-"""Listing CRUD: who may read drafts, who may create and change listings, seed 001's
-body, the name alias, maps_url, soft delete and the audit trail."""
+"""Listing CRUD: who may read drafts, who may create and change listings, the management
+system's body, the name alias, maps_url, soft delete and the audit trail."""
 
 from decimal import Decimal
 

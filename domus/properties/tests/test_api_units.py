@@ -1,4 +1,4 @@
-"""Units of a listing, at /properties/{id}/units/ and seed 001's /projects/{id}/units/:
+"""Units of a listing, at /properties/{id}/units/ and the management system's /projects/{id}/units/:
 read like their listing, written by the listing's managers."""
 
 import pytest

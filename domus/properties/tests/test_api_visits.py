@@ -1,4 +1,4 @@
-"""Visits (seed 000 ``/properties/visits/``): requesting a slot, the status moves,
+"""Visits (the M-Pesa backend's ``/properties/visits/``): requesting a slot, the status moves,
 never two overlapping active visits for one agent or one listing, who sees what, the
 audit trail and the events."""
 
