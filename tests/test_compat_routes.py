@@ -18,7 +18,7 @@ from domus.organizations import services as org_services
 from tests.compat_routing import FORMS, assert_routed, call
 
 # (method, path relative to /api/v1/ or /api/) as the original systems write them
-SEED_ROUTES = [
+ORIGINAL_ROUTES = [
     # the real-estate backend with M-Pesa payments (realty-mpesa)
     ("POST", "accounts/auth/token"),
     ("POST", "accounts/auth/token/refresh"),
@@ -123,10 +123,10 @@ def ids(db, admin_user):
     from domus.accounts import services as account_services
 
     agent = account_services.user_create(
-        actor=admin_user, email="seed-agent@example.test", password="S3ed-agent-pass!", role=Role.AGENT
+        actor=admin_user, email="compat-agent@example.test", password="Sturdy-Pass-2024!", role=Role.AGENT
     )
-    company = org_services.company_create(actor=admin_user, name="Seed Realty")
-    branch = org_services.branch_create(actor=admin_user, company=company, name="Seed HQ", code="HQ")
+    company = org_services.company_create(actor=admin_user, name="Compat Realty")
+    branch = org_services.branch_create(actor=admin_user, company=company, name="Compat HQ", code="HQ")
     agent_profile = account_services.agent_profile_create(actor=admin_user, user=agent, company_id=company.id)
     log = audit_record(actor=admin_user, action="test", resource_type="test", resource_id="1")
     conversation = ConversationFactory(members=[admin_user, agent])
@@ -146,7 +146,7 @@ def ids(db, admin_user):
     }
 
 
-@pytest.mark.parametrize(("method", "path"), SEED_ROUTES)
+@pytest.mark.parametrize(("method", "path"), ORIGINAL_ROUTES)
 def test_original_route_answers_in_every_form(admin_client, ids, settings, method, path):
     settings.RATE_LIMITS_ENABLED = False
     for form in FORMS:
@@ -165,6 +165,6 @@ def test_original_delete_routes_answer(admin_client, ids, settings, path):
 def test_a_customer_gets_refusals_not_routing_errors(client_for, ids, settings):
     settings.RATE_LIMITS_ENABLED = False
     customer = client_for(UserFactory(role=Role.CUSTOMER))
-    for method, path in SEED_ROUTES:
+    for method, path in ORIGINAL_ROUTES:
         url = FORMS[3].format(path.format(**ids))
         assert_routed(call(customer, method, url), method, url)

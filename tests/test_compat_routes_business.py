@@ -12,7 +12,7 @@ from domus.core.roles import Role
 from tests.compat_routing import FORMS, assert_routed, call
 
 # (method, path relative to /api/v1/ or /api/) as the original systems write them
-SEED_ROUTES = [
+ORIGINAL_ROUTES = [
     # the real-estate backend with M-Pesa payments (realty-mpesa): listings, visits, geocoding, payments
     ("GET", "properties"),
     ("POST", "properties"),
@@ -94,7 +94,7 @@ def _no_rate_limits(settings) -> None:
     settings.RATE_LIMITS_ENABLED = False
 
 
-@pytest.mark.parametrize(("method", "path"), SEED_ROUTES)
+@pytest.mark.parametrize(("method", "path"), ORIGINAL_ROUTES)
 def test_original_route_answers_in_every_form(admin_client, method, path):
     for form in FORMS:
         url = form.format(path.format(id=uuid4()))
@@ -112,6 +112,6 @@ def test_original_delete_route_answers(admin_client, path):
 def test_a_customer_and_an_anonymous_caller_get_answers_not_routing_errors(client_for, api_client):
     customer = client_for(UserFactory(role=Role.CUSTOMER))
     for caller in (customer, api_client):
-        for method, path in SEED_ROUTES:
+        for method, path in ORIGINAL_ROUTES:
             url = FORMS[3].format(path.format(id=uuid4()))
             assert_routed(call(caller, method, url), method, url)

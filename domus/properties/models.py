@@ -189,7 +189,7 @@ class Listing(SoftDeleteModel):
 
     @property
     def name(self) -> str:
-        """Seed 001 calls the title ``name``."""
+        """The real-estate management system calls the title ``name``."""
         return self.title
 
     @property

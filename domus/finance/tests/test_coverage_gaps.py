@@ -237,7 +237,7 @@ def test_a_second_retry_is_refused_while_the_first_is_pending(
 
 
 @pytest.mark.django_db
-def test_the_seed_listing_route_starts_a_rent_payment(api_client, client_for, tenant, listing, daraja):
+def test_the_original_listing_route_starts_a_rent_payment(api_client, client_for, tenant, listing, daraja):
     response = client_for(tenant).post_json(
         f"/api/v1/properties/payments/mpesa/stk/{listing.id}/",
         {"phone": "0712345678", "purpose": "rent", "amount": "30000"},

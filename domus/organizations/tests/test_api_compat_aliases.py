@@ -11,7 +11,7 @@ pytestmark = pytest.mark.django_db
 
 def test_management_system_companies(staff_a_client, admin_client, company_a):
     listed = staff_a_client.get("/api/v1/companies/")
-    created = staff_a_client.post_json("/api/v1/companies/", {"name": "Seed Created"})
+    created = staff_a_client.post_json("/api/v1/companies/", {"name": "Created Through Alias"})
     read = staff_a_client.get(f"/api/v1/companies/{company_a.id}/")
     put = staff_a_client.put_json(f"/api/v1/companies/{company_a.id}/", {"name": "Alpha Renamed"})
     onboard = staff_a_client.post_json(f"/api/v1/companies/{company_a.id}/onboard/", {})
