@@ -1,6 +1,6 @@
 """The one NinjaAPI of Domus. Every app's router is mounted here under ``/api/v1/``;
-``domus.core.routing`` serves the same operations under ``/api/`` and at the seeds'
-alias paths (``domus.api_compat``)."""
+``domus.core.routing`` serves the same operations under ``/api/`` and at the
+original systems' paths (``domus.api_compat``, docs/compatibility.md)."""
 
 from importlib.metadata import version
 

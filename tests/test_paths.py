@@ -1,5 +1,5 @@
 """One operation answers at /api/v1/<path>/, /api/<path>, with or without the slash,
-and at every seed alias of it."""
+and at every alias of it from an original system's path."""
 
 import pytest
 

@@ -6,5 +6,5 @@ from domus.core.policies import is_admin
 
 
 def can_read_audit_log(user: Any) -> bool:
-    """Platform admins only (the seeds' ``system_admin``)."""
+    """Platform admins only (the back office's ``system_admin``)."""
     return is_admin(user)

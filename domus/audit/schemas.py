@@ -18,7 +18,7 @@ def resource_types() -> frozenset[str]:
 
 
 class AuditLogFilters(ListFilters):
-    """Seed 003's filters plus the common list parameters. ``search`` looks in the
+    """The statistics, communication and audit API's filters plus the common list parameters. ``search`` looks in the
     actor's e-mail, the resource id and the action; ``ordering`` takes ``created_at``,
     ``action`` and ``resource_type``."""
 

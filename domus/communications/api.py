@@ -1,6 +1,7 @@
-"""Communications API: conversations and messages (seed 000 ``communications/``),
-notifications, support tickets (seed 000 ``properties/support/tickets/``), preferences
-and multi-channel outreach (seed 003 ``communication/``), and provider callbacks."""
+"""Communications API: conversations and messages (the M-Pesa backend's ``communications/``),
+notifications, support tickets (the M-Pesa backend's
+``properties/support/tickets/``), preferences
+and multi-channel outreach (the statistics API's ``communication/``), and provider callbacks."""
 
 import base64
 import hashlib

@@ -1,4 +1,4 @@
-"""Renders every failure of the API in the one DESIGN.md shape:
+"""Renders every failure of the API in the one error shape (docs/api.md "Errors"):
 ``{"detail": "...", "code": "...", "errors": {"field": ["..."]}}``."""
 
 import logging

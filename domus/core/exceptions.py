@@ -1,5 +1,5 @@
 """The one exception tree of Domus. Each error knows its code and HTTP status; the
-API renders every one of them as ``{"detail", "code", "errors"}`` (DESIGN.md)."""
+API renders every one of them as ``{"detail", "code", "errors"}`` (docs/api.md "Errors")."""
 
 from collections.abc import Iterable
 from enum import StrEnum

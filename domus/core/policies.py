@@ -7,7 +7,7 @@ from domus.core.roles import STAFF_ROLES, Role
 
 
 def is_admin(user: Any) -> bool:
-    """A platform admin (the seeds' Admin and ``system_admin``)."""
+    """A platform admin (the management system's Admin, the back office's ``system_admin``)."""
     return bool(getattr(user, "is_authenticated", False) and (user.is_superuser or user.role == Role.ADMIN))
 
 
@@ -16,6 +16,6 @@ def is_staff_role(user: Any) -> bool:
 
 
 def require(allowed: bool, detail: str | None = None) -> None:
-    """Raise the 403 of DESIGN.md unless ``allowed``."""
+    """Raise ``PermissionDenied`` (a 403 ``PERMISSION_ERROR`` in the one error shape) unless ``allowed``."""
     if not allowed:
         raise PermissionDenied(detail)

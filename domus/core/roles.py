@@ -1,4 +1,4 @@
-"""Platform roles (DESIGN.md "Roles and tenancy"), shared by accounts and organizations."""
+"""Platform roles (docs/architecture.md "Tenancy and permissions"), shared by accounts and organizations."""
 
 from django.db import models
 

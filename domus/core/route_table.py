@@ -1,6 +1,6 @@
 """The route reference of the API, read from the live URL conf: every Ninja operation
-at its canonical path, and every seed alias (``domus.core.routing.aliases()``) with
-the operation it serves. ``manage.py generate_api_routes`` renders it as
+at its canonical path, and every alias of an original system's path
+(``domus.core.routing.aliases()``) with the operation it serves. ``manage.py generate_api_routes`` renders it as
 ``docs/API_ROUTES.md``; ``GET /api/v1/ops/routes/<app>/`` answers a part of it."""
 
 import inspect
@@ -33,13 +33,15 @@ _SAMPLE_VALUES = ("00000000-0000-0000-0000-000000000000", "1")
 @dataclass(frozen=True)
 class Route:
     """One method of one API path. ``alias_of`` is ``None`` on canonical routes and the
-    canonical path on alias routes."""
+    canonical path on alias routes; ``system`` is the key of the original system an
+    alias's path comes from (``Alias.system``), empty on canonical routes."""
 
     method: str
     path: str
     alias_of: str | None
     permission: str
     summary: str
+    system: str = ""
 
 
 def route_table(*, urlconf: str | None = None, alias_list: Sequence[Alias] | None = None) -> list[Route]:
@@ -129,10 +131,26 @@ def _alias_rows(alias: Alias, canonical: dict[str, list[Route]], urlconf: str | 
     path = _alias_path(alias.path)
     targets = canonical.get(_resolved_route(alias.canonical, urlconf, canonical) or "", [])
     if not targets:
-        return [Route(method="", path=path, alias_of=_alias_path(alias.canonical), permission="", summary=UNROUTED)]
+        return [
+            Route(
+                method="",
+                path=path,
+                alias_of=_alias_path(alias.canonical),
+                permission="",
+                summary=UNROUTED,
+                system=alias.system,
+            )
+        ]
     alias_of = _concrete_target(alias.canonical, targets[0].path)
     return [
-        Route(method=t.method, path=path, alias_of=alias_of, permission=t.permission, summary=t.summary)
+        Route(
+            method=t.method,
+            path=path,
+            alias_of=alias_of,
+            permission=t.permission,
+            summary=t.summary,
+            system=alias.system,
+        )
         for t in targets
     ]
 
@@ -187,24 +205,28 @@ def render_markdown(rows: Sequence[Route]) -> str:
         "(`python manage.py generate_api_routes --check` fails when this file is stale).",
         "",
         "- A **canonical** route (empty *Alias of*) is an operation at its home, `/api/v1/<app>/...`.",
-        "- An **alias** is a path from the seed route documents (`domus/api_compat.py`) that serves the",
-        "  canonical operation in *Alias of*: the same methods, body, answers and permission.",
+        "- An **alias** is a path of one of the original systems Domus replaces (`domus/api_compat.py`;",
+        "  the systems and their differences are in [compatibility.md](compatibility.md)) that serves the",
+        "  canonical operation in *Alias of*: the same methods, body, answers and permission. *System*",
+        "  names the system the path comes from (`realty-mpesa`, `rems`, `crm`, `stats-comms`, `backoffice`).",
         "- Every path also works without `/v1` (`/api/...`) and without the trailing slash.",
         "- *Permission*: `public` needs no token, `authenticated` needs any signed-in user; other values",
         "  name who may call the operation (`admin` is a platform admin).",
-        "- WebSocket: `/ws/` (seed 001), served by the same ASGI process, JWT in `?token=` or",
-        "  `Sec-WebSocket-Protocol`; its channels and frames are in [communications.md](communications.md).",
+        "- WebSocket: `/ws/` (the real-estate management system's path), served by the same ASGI process,",
+        "  JWT in `?token=` or `Sec-WebSocket-Protocol`; its channels and frames are in",
+        "  [communications.md](communications.md).",
         "",
         f"{operations} operations, {alias_rows} alias routes.",
         "",
-        "| Method | Path | Alias of | Permission | Summary |",
-        "| --- | --- | --- | --- | --- |",
+        "| Method | Path | Alias of | System | Permission | Summary |",
+        "| --- | --- | --- | --- | --- | --- |",
     ]
     for row in rows:
         cells = [
             f"`{row.method}`" if row.method else "",
             f"`{row.path}`",
             f"`{row.alias_of}`" if row.alias_of else "",
+            row.system.replace("/", ", "),
             row.permission,
             row.summary,
         ]

@@ -1,5 +1,6 @@
 """API path normalisation: ``/api/<path>`` and ``/api/v1/<path>``, with or without a
-trailing slash, and every seed alias, resolve to one canonical ``/api/v1/<path>/``."""
+trailing slash, and every alias of an original system's path (``domus/api_compat.py``),
+resolve to one canonical ``/api/v1/<path>/``."""
 
 import re
 from dataclasses import dataclass
@@ -15,11 +16,13 @@ _PLACEHOLDER = re.compile(r"<(\w+)>")
 
 @dataclass(frozen=True)
 class Alias:
-    """A seed path (``auth/login``, ``users/<id>``) served by a canonical operation."""
+    """A path of an original system (``auth/login``, ``users/<id>``) served by a canonical
+    operation. ``system`` is the key of the system it comes from (``/``-separated when
+    several share it; see docs/compatibility.md)."""
 
     path: str
     canonical: str
-    seed: str = ""
+    system: str = ""
 
     @cached_property
     def pattern(self) -> re.Pattern[str]:

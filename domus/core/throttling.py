@@ -1,4 +1,4 @@
-"""Rate limits per scope: fixed windows counted atomically in the ``security`` cache,
+"""Rate limits per scope (docs/api.md "Rate limits"): fixed windows counted atomically in the ``security`` cache,
 which is Redis when ``REDIS_URL`` is set, so limits hold across processes.
 
 That cache holds only security counters (these windows and the login lockout), so no

@@ -1,6 +1,6 @@
 """CRM API: clients, leads with their score breakdown and activities, the public capture
-forms (seed 004 ``marketing/contact`` and ``marketing/schedule-call``) and the pipeline
-stats (seed 003 ``stats/lead-quality``, ``stats/lead-score``, ``stats/conversion-funnel``)."""
+forms (the back office's ``marketing/contact`` and ``marketing/schedule-call``) and the pipeline
+stats (the statistics API's ``stats/lead-quality``, ``stats/lead-score``, ``stats/conversion-funnel``)."""
 
 from uuid import UUID
 

@@ -58,7 +58,7 @@ def health_details(request: HttpRequest):
     "/routes/{app}/",
     auth=None,
     response={200: list[RouteOut], 404: ErrorOut, 429: ErrorOut},
-    summary="The API routes of one app (canonical and seed aliases), as in docs/API_ROUTES.md",
+    summary="The API routes of one app (canonical paths and the original systems' aliases), as in docs/API_ROUTES.md",
 )
 def route_list(request: HttpRequest, app: str):
     prefix = f"{CANONICAL_PREFIX}{app}/"

@@ -1,5 +1,5 @@
-"""Organizations API: companies and their onboarding, memberships, branches (the seeds'
-"stores"). Reads are scoped by the selectors; writes check the policies."""
+"""Organizations API: companies and their onboarding, memberships, branches (the back
+office's "stores"). Reads are scoped by the selectors; writes check the policies."""
 
 from uuid import UUID
 

@@ -119,7 +119,7 @@ class Membership(BaseModel):
 
 
 class Branch(SoftDeleteModel):
-    """An office of a company (the seeds' "stores")."""
+    """An office of a company (the back office's "stores")."""
 
     company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="branches")
     name = models.CharField(max_length=200)

@@ -1,5 +1,5 @@
 """Geocoding API of the listing portal: an address to coordinates and a maps URL
-(seed 000 ``POST /properties/geocode/``)."""
+(the M-Pesa backend's ``POST /properties/geocode/``)."""
 
 from django.http import HttpRequest
 from ninja import Field, Router, Schema

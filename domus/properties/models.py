@@ -1,4 +1,5 @@
-"""Listings (the seeds' "properties" and "projects"), their units, the feature
+"""Listings (the M-Pesa backend's "properties",
+the management system's "projects"), their units, the feature
 taxonomy, the price history, visits, favorites, saved searches and media."""
 
 from decimal import Decimal
@@ -188,7 +189,7 @@ class Listing(SoftDeleteModel):
 
     @property
     def name(self) -> str:
-        """Seed 001 calls the title ``name``."""
+        """The real-estate management system calls the title ``name``."""
         return self.title
 
     @property

@@ -62,7 +62,7 @@ class ListingFilters(ListFilters):
 
 
 class ListingIn(Input):
-    """A listing (POST, PUT). ``name`` (seed 001) is an alias of ``title``."""
+    """A listing (POST, PUT). ``name`` (the management system's field) is an alias of ``title``."""
 
     title: str | None = Field(None, min_length=1, max_length=200)
     name: str | None = Field(None, min_length=1, max_length=200, description="Alias of title.")

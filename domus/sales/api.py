@@ -1,5 +1,5 @@
-"""Sales API: offers and counter-offers, contracts (seed 001 ``sales/...``), deals (seed 002
-``transactions``, canonical ``sales/deals``) with their status history, commissions."""
+"""Sales API: offers and counter-offers, contracts (the management system's ``sales/...``),
+deals (the CRM's ``transactions``, canonical ``sales/deals``) with their status history, commissions."""
 
 from uuid import UUID
 
@@ -250,7 +250,7 @@ def contract_document(request: HttpRequest, contract_id: UUID):
     return response
 
 
-# Deals (seed 002 "transactions") ---------------------------------------------------------------
+# Deals (the CRM's "transactions") --------------------------------------------------------------
 
 
 @router.get(

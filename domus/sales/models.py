@@ -161,7 +161,7 @@ CLOSED_DEAL_STATUSES = (DealStatus.CLOSED_WON, DealStatus.CLOSED_LOST)
 
 
 class Deal(BaseModel):
-    """A sale or letting moving through the pipeline (the seed 002 "transactions")."""
+    """A sale or letting moving through the pipeline (the CRM's "transactions")."""
 
     company = models.ForeignKey("organizations.Company", on_delete=models.PROTECT, related_name="sales_deals")
     listing = models.ForeignKey("properties.Listing", on_delete=models.PROTECT, related_name="sales_deals")
@@ -212,7 +212,7 @@ class Deal(BaseModel):
 
 
 class DealStatusChange(models.Model):
-    """One move of a deal: who, when, from, to and why (the seed's ``transaction_history``)."""
+    """One move of a deal: who, when, from, to and why (the CRM's ``transaction_history``)."""
 
     id = models.BigAutoField(primary_key=True)
     deal = models.ForeignKey(Deal, on_delete=models.CASCADE, related_name="history")

@@ -1,4 +1,4 @@
-"""Shapes of the sales API: offers, contracts, deals (the seeds' "transactions"), commissions."""
+"""Shapes of the sales API: offers, contracts, deals (the CRM's "transactions"), commissions."""
 
 from datetime import date, datetime
 from decimal import Decimal

@@ -1,4 +1,4 @@
-"""The seeds' auth paths reach the canonical operations (the user, profile and
+"""The original systems' auth paths reach the canonical operations (the user, profile and
 register aliases are tested with their resources)."""
 
 import pytest

@@ -1,4 +1,4 @@
-"""The current user: GET, PUT and PATCH of /accounts/me/ and its seed aliases."""
+"""The current user: GET, PUT and PATCH of /accounts/me/ and the original systems' aliases of it."""
 
 import pytest
 

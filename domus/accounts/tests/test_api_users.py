@@ -246,7 +246,7 @@ def test_anonymous_callers_get_a_401(api_client, people):
     assert api_client.delete(url(people["ben"])).status_code == 401
 
 
-# Seed aliases ------------------------------------------------------------------------
+# The original systems' aliases --------------------------------------------------------
 
 
 def test_the_users_aliases(admin_client, people):

@@ -65,7 +65,7 @@ def test_usernames_made_from_emails(email, username):
     assert services.user_create(actor=None, email=email, password="Sturdy-Pass-2024!").username == username
 
 
-def test_agent_profile_create_for_the_seed_data(admin_user, company, audit_log):
+def test_agent_profile_create_for_the_demo_data(admin_user, company, audit_log):
     agent = services.user_create(
         actor=admin_user, email="a@example.test", password="Sturdy-Pass-2024!", role=Role.AGENT
     )

@@ -137,7 +137,7 @@ def test_anonymous_callers_cannot_export(api_client, entries):
 
 
 @pytest.mark.parametrize("path", ["/api/logs/export/", "/api/logs/export", "/api/v1/logs/export/"])
-def test_seed_path_exports_the_same_log(admin_client, entries, path):
+def test_original_path_exports_the_same_log(admin_client, entries, path):
     body = json.loads(content(admin_client.get(f"{path}?format=json")))
 
     assert [row["id"] for row in body] == [str(e.id) for e in reversed(entries)]

@@ -280,7 +280,7 @@ def test_there_is_no_write_route(admin_client, rows, method):
 
 
 @pytest.mark.parametrize("path", ["/api/logs/", "/api/logs", "/api/v1/logs/", "/api/audit/logs", "/api/v1/audit/logs"])
-def test_seed_paths_list_the_same_log(admin_client, rows, path):
+def test_original_paths_list_the_same_log(admin_client, rows, path):
     assert ids(admin_client.get(f"{path}?action=create")) == [
         str(rows["create_listing"].id),
         str(rows["create_company"].id),
@@ -288,7 +288,7 @@ def test_seed_paths_list_the_same_log(admin_client, rows, path):
 
 
 @pytest.mark.parametrize("form", ["/api/logs/{}/", "/api/logs/{}", "/api/v1/logs/{}/"])
-def test_seed_paths_read_one_entry(admin_client, rows, form):
+def test_original_paths_read_one_entry(admin_client, rows, form):
     entry = rows["create_listing"]
 
     response = admin_client.get(form.format(entry.id))
@@ -297,6 +297,6 @@ def test_seed_paths_read_one_entry(admin_client, rows, form):
     assert response.json()["id"] == str(entry.id)
 
 
-def test_seed_paths_refuse_non_admins_too(user_client, rows):
+def test_original_paths_refuse_non_admins_too(user_client, rows):
     assert user_client.get("/api/logs/").status_code == 403
     assert user_client.get(f"/api/logs/{rows['login'].id}").status_code == 403

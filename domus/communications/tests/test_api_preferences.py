@@ -1,11 +1,11 @@
 from domus.communications.models import CommunicationPreference
 
-SEED = "/api/v1/communication/preferences/"
+ALIAS = "/api/v1/communication/preferences/"
 BASE = "/api/v1/communications/preferences/"
 
 
 def test_defaults_before_anything_is_saved(client_for, alice):
-    response = client_for(alice).get(SEED)
+    response = client_for(alice).get(ALIAS)
 
     assert response.status_code == 200
     body = response.json()
@@ -23,7 +23,7 @@ def test_post_creates_then_put_changes(client_for, alice, audit_log):
     api = client_for(alice)
 
     created = api.post_json(
-        SEED,
+        ALIAS,
         {
             "channels": ["email", "whatsapp"],
             "quiet_hours_start": "22:00",
@@ -34,7 +34,7 @@ def test_post_creates_then_put_changes(client_for, alice, audit_log):
         },
     )
     changed = api.put_json(BASE, {"channels": ["sms"], "quiet_hours_start": None, "quiet_hours_end": None})
-    again = api.post_json(SEED, {"language": "en"})
+    again = api.post_json(ALIAS, {"language": "en"})
 
     assert created.status_code == 201, created.content
     assert created.json()["channels"] == ["email", "whatsapp"]
@@ -52,10 +52,10 @@ def test_bad_preferences_are_400_and_nothing_is_saved(client_for, alice):
     api = client_for(alice)
 
     responses = [
-        api.post_json(SEED, {"timezone": "Mars/Olympus"}),
-        api.post_json(SEED, {"quiet_hours_start": "22:00"}),
-        api.post_json(SEED, {"channels": ["pigeon"]}),
-        api.put_json(SEED, {"quiet_hours_start": "22:00", "quiet_hours_end": "22:00"}),
+        api.post_json(ALIAS, {"timezone": "Mars/Olympus"}),
+        api.post_json(ALIAS, {"quiet_hours_start": "22:00"}),
+        api.post_json(ALIAS, {"channels": ["pigeon"]}),
+        api.put_json(ALIAS, {"quiet_hours_start": "22:00", "quiet_hours_end": "22:00"}),
     ]
 
     assert [r.status_code for r in responses] == [400, 400, 400, 400]
@@ -63,12 +63,12 @@ def test_bad_preferences_are_400_and_nothing_is_saved(client_for, alice):
 
 
 def test_anonymous_is_401(api_client):
-    assert api_client.get(SEED).status_code == 401
+    assert api_client.get(ALIAS).status_code == 401
 
 
 def test_quiet_hours_with_a_utc_offset_are_a_field_error(client_for, alice):
     response = client_for(alice).post_json(
-        SEED, {"quiet_hours_start": "22:00+03:00", "quiet_hours_end": "07:00", "timezone": "Africa/Nairobi"}
+        ALIAS, {"quiet_hours_start": "22:00+03:00", "quiet_hours_end": "07:00", "timezone": "Africa/Nairobi"}
     )
 
     assert response.status_code == 400, response.content

@@ -6,12 +6,12 @@ from domus.communications.models import Notification, SupportTicket, TicketReply
 from domus.communications.tests.factories import TicketFactory
 
 BASE = "/api/v1/communications/tickets"
-SEED = "/api/v1/properties/support/tickets"
+ALIAS = "/api/v1/properties/support/tickets"
 
 
-def test_a_customer_opens_a_ticket_through_the_seed_path(client_for, alice, company, audit_log):
+def test_a_customer_opens_a_ticket_through_the_original_path(client_for, alice, company, audit_log):
     response = client_for(alice).post_json(
-        f"{SEED}/", {"subject": "Leaking tap", "description": "Kitchen tap leaks", "company_id": str(company.id)}
+        f"{ALIAS}/", {"subject": "Leaking tap", "description": "Kitchen tap leaks", "company_id": str(company.id)}
     )
 
     assert response.status_code == 201, response.content
@@ -44,14 +44,14 @@ def test_customers_see_their_own_and_staff_their_companys(
 
     with django_assert_num_queries(4):  # user, memberships, count, page
         customer_view = customer.get(f"{BASE}/").json()
-    staff_view = client_for(staff).get(f"{SEED}/").json()
+    staff_view = client_for(staff).get(f"{ALIAS}/").json()
     other_view = client_for(other_staff).get(f"{BASE}/").json()
 
     assert [t["id"] for t in customer_view["results"]] == [str(mine.id)]
     assert {t["id"] for t in staff_view["results"]} == {str(mine.id), str(theirs.id)}
     assert other_view["count"] == 0
     assert client_for(alice).get(f"{BASE}/{theirs.id}/").status_code == 404
-    assert client_for(other_staff).get(f"{SEED}/{mine.id}/").status_code == 404
+    assert client_for(other_staff).get(f"{ALIAS}/{mine.id}/").status_code == 404
 
 
 def test_reply_thread_first_response_and_reopen_on_customer_reply(
@@ -61,10 +61,10 @@ def test_reply_thread_first_response_and_reopen_on_customer_reply(
     customer, handler = client_for(alice), client_for(staff)
 
     with django_capture_on_commit_callbacks(execute=True):
-        assign = handler.post_json(f"{SEED}/{ticket.id}/assign/", {})
-        staff_reply = handler.post_json(f"{SEED}/{ticket.id}/reply/", {"body": "We will send a plumber."})
-        close = handler.post(f"{SEED}/{ticket.id}/close/")
-        customer_reply = customer.post_json(f"{SEED}/{ticket.id}/reply/", {"body": "Still leaking!"})
+        assign = handler.post_json(f"{ALIAS}/{ticket.id}/assign/", {})
+        staff_reply = handler.post_json(f"{ALIAS}/{ticket.id}/reply/", {"body": "We will send a plumber."})
+        close = handler.post(f"{ALIAS}/{ticket.id}/close/")
+        customer_reply = customer.post_json(f"{ALIAS}/{ticket.id}/reply/", {"body": "Still leaking!"})
 
     assert assign.status_code == 200
     assert assign.json()["assignee_id"] == str(staff.id)
@@ -130,7 +130,7 @@ def test_customer_edits_and_deletes_an_unanswered_ticket(client_for, alice, comp
 
     edited = api.put_json(f"{BASE}/{ticket.id}/", {"subject": "Leaking tap in kitchen"})
     deleted = api.delete(f"{BASE}/{ticket.id}/")
-    refused = api.delete(f"{SEED}/{answered.id}/")
+    refused = api.delete(f"{ALIAS}/{answered.id}/")
 
     assert edited.status_code == 200
     assert edited.json()["subject"] == "Leaking tap in kitchen"
@@ -164,7 +164,7 @@ def test_stats_are_for_staff_with_medians(client_for, staff, alice, company, oth
     TicketFactory(customer=alice, company=company)
     TicketFactory(customer=alice, company=other_company)
 
-    stats = client_for(staff).get(f"{SEED}/stats/")
+    stats = client_for(staff).get(f"{ALIAS}/stats/")
     refused = client_for(alice).get(f"{BASE}/stats/")
 
     assert stats.status_code == 200, stats.content
@@ -209,7 +209,7 @@ def test_staff_cannot_reply_on_a_closed_ticket_but_may_reopen_it(client_for, sta
     refused = api.post_json(f"{BASE}/{ticket.id}/reply/", {"body": "Reopening quietly"})
     ticket.refresh_from_db()
     still_closed = (ticket.status, ticket.replies.count())
-    reopened = api.patch_json(f"{SEED}/{ticket.id}/", {"status": "open"})
+    reopened = api.patch_json(f"{ALIAS}/{ticket.id}/", {"status": "open"})
     answered = api.post_json(f"{BASE}/{ticket.id}/reply/", {"body": "Looking again"})
 
     assert refused.status_code == 409
@@ -221,10 +221,10 @@ def test_staff_cannot_reply_on_a_closed_ticket_but_may_reopen_it(client_for, sta
     assert answered.status_code == 201
 
 
-def test_put_on_the_seed_path_changes_a_ticket(client_for, staff, alice, company):
+def test_put_on_the_original_path_changes_a_ticket(client_for, staff, alice, company):
     ticket = TicketFactory(customer=alice, company=company, status="closed", closed_at=timezone.now())
 
-    response = client_for(staff).put_json(f"{SEED}/{ticket.id}/", {"status": "pending", "priority": "high"})
+    response = client_for(staff).put_json(f"{ALIAS}/{ticket.id}/", {"status": "pending", "priority": "high"})
 
     assert response.status_code == 200, response.content
     body = response.json()

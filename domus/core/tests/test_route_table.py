@@ -76,7 +76,7 @@ urlpatterns = [
 TEST_ALIASES = [
     Alias("goods/<id>/parts", "shop/things/<id>/parts"),
     Alias("goods/<id>", "shop/things/<id>"),
-    Alias("goods", "shop/things"),
+    Alias("goods", "shop/things", "legacy-shop"),
     Alias("monday", "shop/slots/monday"),
     Alias("ghost", "shop/nowhere"),
 ]
@@ -123,6 +123,7 @@ def test_aliases_carry_the_methods_and_permission_of_their_operation(table):
         alias_of="/api/v1/shop/things/",
         permission="public",
         summary="Public things",
+        system="legacy-shop",
     )
     assert table[("POST", "/api/v1/goods/")].permission == "authenticated"
     assert table[("GET", "/api/v1/goods/{id}/")].alias_of == "/api/v1/shop/things/{thing_id}/"
@@ -152,8 +153,10 @@ def test_markdown_escapes_pipes_and_lists_every_row():
 
     markdown = render_markdown(rows)
 
-    assert "| `GET` | `/api/v1/shop/things/{thing_id}/parts/` |  | authenticated | Parts \\| of a thing |" in markdown
-    assert "| `GET` | `/api/v1/goods/` | `/api/v1/shop/things/` | public | Public things |" in markdown
+    assert (
+        "| `GET` | `/api/v1/shop/things/{thing_id}/parts/` |  |  | authenticated | Parts \\| of a thing |" in markdown
+    )
+    assert "| `GET` | `/api/v1/goods/` | `/api/v1/shop/things/` | legacy-shop | public | Public things |" in markdown
     assert markdown.count("\n| `") == len([row for row in rows if row.method])
     assert "7 operations, 7 alias routes." in markdown
 
@@ -181,6 +184,20 @@ def test_every_live_alias_is_routed():
     assert [row.path for row in alias_rows if not row.method] == []
 
 
+def test_every_live_alias_names_the_original_systems_it_comes_from():
+    known = {"realty-mpesa", "rems", "crm", "stats-comms", "backoffice"}
+    rows = route_table()
+    # Domus' own readiness probe sits beside the CRM's liveness path; it comes from no system.
+    alias_rows = [row for row in rows if row.alias_of is not None and row.path != "/api/v1/health/ready/"]
+
+    assert all(row.system and set(row.system.split("/")) <= known for row in alias_rows)
+    assert {row.system for row in rows if row.path in ("/api/v1/auth/login/", "/api/v1/stores/")} == {
+        "rems/crm/backoffice",
+        "backoffice",
+    }
+    assert {row.system for row in rows if row.alias_of is None} == {""}
+
+
 def test_every_live_canonical_route_lives_under_api_v1():
     canonical = [row for row in route_table() if row.alias_of is None]
 
@@ -202,7 +219,9 @@ def test_the_command_writes_a_file_that_mentions_every_alias(tmp_path):
     for alias in aliases():
         path = alias.path.replace("<", "{").replace(">", "}")
         assert f"`/api/v1/{path}/`" in text, alias.path
-    assert "| `POST` | `/api/v1/auth/login/` | `/api/v1/accounts/auth/token/` | public |" in text
+    assert (
+        "| `POST` | `/api/v1/auth/login/` | `/api/v1/accounts/auth/token/` | rems, crm, backoffice | public |" in text
+    )
 
 
 def test_check_passes_on_a_fresh_file_and_fails_on_a_stale_one(tmp_path, capsys):

@@ -4,12 +4,12 @@ from domus.crm.models import Client
 from domus.crm.tests.factories import ClientFactory
 
 URL = "/api/v1/crm/clients/"
-SEED = "/api/v1/clients"
+ALIAS = "/api/v1/clients"
 
 
 def test_an_agent_creates_a_client_and_becomes_its_agent(client_for, agent, company, audit_log):
     response = client_for(agent).post_json(
-        SEED,
+        ALIAS,
         {
             "name": "Mary Wambui",
             "email": "Mary@Example.test",
@@ -57,7 +57,7 @@ def test_patch_updates_preferences_and_agent(client_for, staff, agent, agent2, c
     client = ClientFactory(company=company, assigned_agent=agent)
 
     response = client_for(staff).patch_json(
-        f"{SEED}/{client.id}", {"assigned_agent_id": str(agent2.id), "tags": ["hot"], "budget_max": "900000"}
+        f"{ALIAS}/{client.id}", {"assigned_agent_id": str(agent2.id), "tags": ["hot"], "budget_max": "900000"}
     )
 
     assert response.status_code == 200, response.content

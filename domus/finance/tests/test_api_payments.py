@@ -122,7 +122,7 @@ def test_daraja_down_is_a_503_and_the_payment_is_failed(client_for, tenant, invo
 
 
 @pytest.mark.django_db
-def test_the_seed_listing_route_starts_a_booking_fee(client_for, tenant, listing, daraja):
+def test_the_original_listing_route_starts_a_booking_fee(client_for, tenant, listing, daraja):
     response = client_for(tenant).post_json(
         f"/api/v1/properties/payments/mpesa/stk/{listing.id}/",
         {"phone": "0712345678", "purpose": "booking_fee", "amount": "2500"},

@@ -1,5 +1,5 @@
-"""Coverage gaps: an agent's view of payments, admin-list ordering, retries by status, the seed
-STK route for rent, a payout's whole life, and gapless invoice numbers across a rollback."""
+"""Coverage gaps: an agent's view of payments, admin-list ordering, retries by status, the M-Pesa
+backend's STK route for rent, a payout's whole life, and gapless invoice numbers across a rollback."""
 
 from datetime import date, timedelta
 from decimal import Decimal
@@ -233,11 +233,11 @@ def test_a_second_retry_is_refused_while_the_first_is_pending(
     assert daraja.push.call_count == 2
 
 
-# 4. The seed STK route with purpose "rent" -----------------------------------------------------
+# 4. The M-Pesa backend's STK route with purpose "rent" ------------------------------------------
 
 
 @pytest.mark.django_db
-def test_the_seed_listing_route_starts_a_rent_payment(api_client, client_for, tenant, listing, daraja):
+def test_the_original_listing_route_starts_a_rent_payment(api_client, client_for, tenant, listing, daraja):
     response = client_for(tenant).post_json(
         f"/api/v1/properties/payments/mpesa/stk/{listing.id}/",
         {"phone": "0712345678", "purpose": "rent", "amount": "30000"},

@@ -352,7 +352,7 @@ def test_the_proof_is_served_only_to_those_who_see_the_payment(
     assert client_for(staff).get(f"/api/v1/finance/payments/{_manual(client, invoice)['id']}/proof/").status_code == 404
 
 
-# Payment edits (seed 004 /api/payments/{id}) -------------------------------------------------------------
+# Payment edits (the back office's /api/payments/{id}) ----------------------------------------------------
 
 
 @pytest.mark.django_db

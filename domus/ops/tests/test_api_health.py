@@ -74,7 +74,7 @@ def test_liveness_answers_even_when_the_cache_is_down(api_client, dead_cache):
 @pytest.mark.parametrize(
     "path", ["/api/v1/health", "/api/v1/health/", "/api/health/", "/api/health", "/api/ops/health"]
 )
-def test_liveness_seed_paths(api_client, path):
+def test_liveness_original_paths(api_client, path):
     response = api_client.get(path)
 
     assert response.status_code == 200
@@ -177,7 +177,7 @@ def test_details_are_never_throttled(admin_client, rate_limits):
 
 @pytest.mark.django_db
 @pytest.mark.parametrize("path", ["/api/v1/health/details", "/api/v1/health/details/", "/api/health/details"])
-def test_details_seed_paths(admin_client, path):
+def test_details_original_paths(admin_client, path):
     response = admin_client.get(path)
 
     assert response.status_code == 200

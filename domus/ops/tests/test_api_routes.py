@@ -1,4 +1,4 @@
-"""GET /api/v1/ops/routes/<app>/ (and the seed's /accounts/auth/routes/): one app's
+"""GET /api/v1/ops/routes/<app>/ (and the M-Pesa backend's /accounts/auth/routes/): one app's
 part of the route reference."""
 
 import pytest
@@ -25,18 +25,18 @@ def test_the_accounts_routes_with_their_aliases(api_client):
     assert rows[("GET", "/api/v1/users/{id}/")]["alias_of"] == "/api/v1/accounts/users/{user_id}/"
     assert rows[("GET", "/api/v1/accounts/users/")]["permission"] == "admin"
     assert rows[("GET", "/api/v1/accounts/me/")]["permission"] == "authenticated"
-    # the seed path of this very list is under accounts too
+    # the M-Pesa backend's path of this very list is under accounts too
     assert rows[("GET", "/api/v1/accounts/auth/routes/")]["alias_of"] == "/api/v1/ops/routes/accounts/"
     assert not [path for _, path in rows if path.startswith(("/api/v1/audit/", "/api/v1/organizations/"))]
 
 
-def test_the_seed_path_answers_the_same_list(api_client):
+def test_the_original_path_answers_the_same_list(api_client):
     canonical = api_client.get(URL.format("accounts"))
 
     for path in ("/api/v1/accounts/auth/routes/", "/api/accounts/auth/routes"):
-        seed = api_client.get(path)
-        assert seed.status_code == 200
-        assert seed.json() == canonical.json()
+        alias = api_client.get(path)
+        assert alias.status_code == 200
+        assert alias.json() == canonical.json()
 
 
 def test_other_apps_answer_their_own_routes(api_client):

@@ -1,4 +1,4 @@
-"""Branches (the seeds' "stores"): public read, company-staff or admin write,
+"""Branches (the back office's "stores"): public read, company-staff or admin write,
 uniqueness of codes and headquarters, coordinates, soft delete."""
 
 from decimal import Decimal

@@ -144,7 +144,7 @@ def feature_create(request: HttpRequest, payload: FeatureIn):
 @listings.post(
     "/",
     response={201: ListingOut, **WRITE_ERRORS},
-    summary="Create a listing (seed 001's body with name works as written)",
+    summary="Create a listing (the management system's body with name works as written)",
     openapi_extra={"x-permission": "owner, agent, company staff or admin"},
 )
 def listing_create(request: HttpRequest, payload: ListingIn):

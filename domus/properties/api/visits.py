@@ -1,4 +1,4 @@
-"""Visits API (seed 000 ``/properties/visits/``): customers request viewings; the
+"""Visits API (the M-Pesa backend's ``/properties/visits/``): customers request viewings; the
 listing's agent (or the company's staff) confirms, reschedules, cancels or completes
 them. Reads are scoped by the selectors; 404 for visits the caller may not see."""
 

@@ -62,12 +62,12 @@ NULLABLE_ORDERING = frozenset({"area_m2", "bedrooms"})
 ORDERING_ALIASES = {"area": "area_m2", "distance_km": "distance"}
 TOP_CITIES = 20
 # Search results are counted exactly up to this many, and paged through no deeper
-# (DESIGN.md: OFFSET paging cost grows with depth).
+# (OFFSET paging reads every skipped row).
 COUNT_EXACT_UP_TO = 10_000
 MAX_RESULT_DEPTH = COUNT_EXACT_UP_TO
 # ``ordering=relevance`` ranks this many of the newest matches by ts_rank (the weights of
-# ``search_document``): ranking every match of a common word scans all of them (DESIGN.md
-# "Performance notes": 667 ms; the newest 500 ranked: under 1 ms).
+# ``search_document``): ranking every match of a common word scans all of them
+# (measured: 667 ms for every match of a common word; the newest 500 ranked: under 1 ms).
 RELEVANCE = "relevance"
 RELEVANCE_WINDOW = 500
 PG_RANK_SQL = 'ts_rank("properties_listing"."search_document", websearch_to_tsquery(\'english\'::regconfig, %s))'
@@ -343,7 +343,7 @@ def listing_list_for_actor(*, actor: Any, filters: ListingFilters) -> QuerySet[L
     """Search: the visible listings matching the filters, as result cards (newest
     first; nearest first when ``near`` is given). Text search is ordered by recency;
     ``ordering=relevance`` ranks the newest matches (``listing_search_for_actor``), never
-    every match (DESIGN.md "Performance notes")."""
+    every match (docs/architecture.md "Performance notes")."""
     if _by_relevance(filters):
         filters = filters.model_copy(update={"ordering": None})
     queryset = _filtered(actor=actor, filters=filters)
@@ -438,7 +438,7 @@ def _nearest_first_on_earth(queryset: QuerySet, filters: ListingFilters) -> bool
 def listing_count(queryset: QuerySet[Listing]) -> int:
     """How many listings a search matches: exact up to ``COUNT_EXACT_UP_TO``; above
     it, on PostgreSQL, the planner's estimate (never below ``COUNT_EXACT_UP_TO + 1``),
-    because an exact count of a huge result set costs a scan of all of it (DESIGN.md
+    because an exact count of a huge result set costs a scan of all of it (docs/architecture.md
     "Performance notes"). Deeper pages than that cannot be read anyway. When the
     planner expects far more matches than the cap, the estimate is answered without
     counting at all (counting even the first matches of a common word costs a

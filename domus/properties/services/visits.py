@@ -39,7 +39,7 @@ SLOT_TAKEN = "The slot overlaps another visit of this agent or this listing."
 
 
 def _aware(value: datetime) -> datetime:
-    """Times without an offset are taken as UTC (DESIGN.md: times are UTC)."""
+    """Times without an offset are taken as UTC (Domus stores and answers every time in UTC)."""
     return value if timezone.is_aware(value) else value.replace(tzinfo=UTC)
 
 

@@ -1,5 +1,5 @@
-"""Listing CRUD: who may read drafts, who may create and change listings, seed 001's
-body, the name alias, maps_url, soft delete and the audit trail."""
+"""Listing CRUD: who may read drafts, who may create and change listings, the management
+system's body, the name alias, maps_url, soft delete and the audit trail."""
 
 from decimal import Decimal
 
@@ -14,7 +14,7 @@ from domus.properties.tests.factories import FeatureFactory, ListingFactory
 
 pytestmark = pytest.mark.django_db
 
-SEED_001_BODY = {
+REMS_BODY = {
     "name": "Sunset Apartments",
     "description": "Luxury apartment complex",
     "address": "123 Sunset Blvd",
@@ -107,8 +107,8 @@ def test_maps_url_from_coordinates_else_address(api_client):
 
 
 @pytest.mark.parametrize("path", ["/api/v1/projects/", "/api/v1/properties/", "/api/v1/projects"])
-def test_seed_001_body_creates_a_draft_owned_by_the_caller(path, client_for, owner, audit_log):
-    response = client_for(owner).post_json(path, SEED_001_BODY)
+def test_the_management_systems_body_creates_a_draft_owned_by_the_caller(path, client_for, owner, audit_log):
+    response = client_for(owner).post_json(path, REMS_BODY)
 
     assert response.status_code == 201, response.content
     body = response.json()
@@ -127,7 +127,7 @@ def test_seed_001_body_creates_a_draft_owned_by_the_caller(path, client_for, own
 
 
 def test_the_created_listing_is_readable_through_the_projects_alias(client_for, owner):
-    created = client_for(owner).post_json("/api/v1/projects/", SEED_001_BODY).json()
+    created = client_for(owner).post_json("/api/v1/projects/", REMS_BODY).json()
 
     response = client_for(owner).get(f"/api/v1/projects/{created['id']}/")
 
@@ -138,7 +138,7 @@ def test_the_created_listing_is_readable_through_the_projects_alias(client_for, 
 def test_create_with_company_takes_its_currency_and_features(staff_a_client, company_a, staff_a):
     FeatureFactory(name="Parking", slug="parking")
     FeatureFactory(name="Pool", slug="pool")
-    body = {**SEED_001_BODY, "company_id": str(company_a.id), "features": ["pool", "parking"], "status": "available"}
+    body = {**REMS_BODY, "company_id": str(company_a.id), "features": ["pool", "parking"], "status": "available"}
 
     response = staff_a_client.post_json(URL, body)
 
@@ -150,8 +150,8 @@ def test_create_with_company_takes_its_currency_and_features(staff_a_client, com
 
 def test_title_wins_over_name_and_one_of_them_is_required(client_for, owner):
     client = client_for(owner)
-    both = client.post_json(URL, {**SEED_001_BODY, "title": "The Title"})
-    neither = client.post_json(URL, {key: v for key, v in SEED_001_BODY.items() if key != "name"})
+    both = client.post_json(URL, {**REMS_BODY, "title": "The Title"})
+    neither = client.post_json(URL, {key: v for key, v in REMS_BODY.items() if key != "name"})
 
     assert both.json()["title"] == "The Title"
     assert neither.status_code == 400
@@ -160,7 +160,7 @@ def test_title_wins_over_name_and_one_of_them_is_required(client_for, owner):
 
 @pytest.mark.parametrize("role", [Role.CUSTOMER, Role.TENANT])
 def test_customers_and_tenants_cannot_create(role, client_for):
-    response = client_for(UserFactory(role=role)).post_json(URL, SEED_001_BODY)
+    response = client_for(UserFactory(role=role)).post_json(URL, REMS_BODY)
 
     assert response.status_code == 403
     assert response.json()["code"] == "PERMISSION_ERROR"
@@ -169,17 +169,17 @@ def test_customers_and_tenants_cannot_create(role, client_for):
 
 
 def test_anonymous_cannot_create(api_client):
-    assert api_client.post_json(URL, SEED_001_BODY).status_code == 401
+    assert api_client.post_json(URL, REMS_BODY).status_code == 401
     assert Listing.all_objects.count() == 0
 
 
 @pytest.mark.parametrize("role", [Role.OWNER, Role.AGENT, Role.STAFF, Role.ADMIN])
 def test_owners_agents_staff_and_admins_create(role, client_for):
-    assert client_for(UserFactory(role=role)).post_json(URL, SEED_001_BODY).status_code == 201
+    assert client_for(UserFactory(role=role)).post_json(URL, REMS_BODY).status_code == 201
 
 
 def test_create_for_a_company_the_caller_does_not_belong_to_is_refused(staff_a_client, company_b):
-    response = staff_a_client.post_json(URL, {**SEED_001_BODY, "company_id": str(company_b.id)})
+    response = staff_a_client.post_json(URL, {**REMS_BODY, "company_id": str(company_b.id)})
 
     assert response.status_code == 400
     assert "company_id" in response.json()["errors"]
@@ -187,7 +187,7 @@ def test_create_for_a_company_the_caller_does_not_belong_to_is_refused(staff_a_c
 
 
 def test_admins_create_for_any_company(admin_client, company_b):
-    response = admin_client.post_json(URL, {**SEED_001_BODY, "company_id": str(company_b.id)})
+    response = admin_client.post_json(URL, {**REMS_BODY, "company_id": str(company_b.id)})
 
     assert response.status_code == 201
     assert response.json()["company_id"] == str(company_b.id)
@@ -207,7 +207,7 @@ def test_create_refuses_bad_input_with_field_errors(client_for, owner):
         ({"agent_id": str(owner.id)}, "agent_id"),
     ]
     for extra, field in cases:
-        response = client.post_json(URL, {**SEED_001_BODY, **extra})
+        response = client.post_json(URL, {**REMS_BODY, **extra})
         assert response.status_code == 400, (extra, response.content)
         assert field in response.json()["errors"], (extra, response.json())
     assert Listing.all_objects.count() == 0
@@ -215,7 +215,7 @@ def test_create_refuses_bad_input_with_field_errors(client_for, owner):
 
 def test_agent_must_be_a_member_of_the_listings_company(staff_a_client, company_a, agent_a):
     outsider = UserFactory(role=Role.AGENT)
-    body = {**SEED_001_BODY, "company_id": str(company_a.id)}
+    body = {**REMS_BODY, "company_id": str(company_a.id)}
 
     refused = staff_a_client.post_json(URL, {**body, "agent_id": str(outsider.id)})
     accepted = staff_a_client.post_json(URL, {**body, "agent_id": str(agent_a.id)})
@@ -228,7 +228,7 @@ def test_agent_must_be_a_member_of_the_listings_company(staff_a_client, company_
 # Changing -------------------------------------------------------------------------------------
 
 
-def test_seed_002_patch_updates_metadata_pricing_and_status(client_for, owner, published_a, audit_log):
+def test_the_crms_patch_updates_metadata_pricing_and_status(client_for, owner, published_a, audit_log):
     response = client_for(owner).patch_json(
         f"/api/v1/properties/{published_a.id}", {"title": "Sunset Towers", "price": 260000, "status": "under_offer"}
     )
@@ -243,7 +243,7 @@ def test_seed_002_patch_updates_metadata_pricing_and_status(client_for, owner, p
 
 
 def test_put_replaces_the_given_fields(client_for, owner, published_a):
-    response = client_for(owner).put_json(detail(published_a), {**SEED_001_BODY, "name": "Renamed"})
+    response = client_for(owner).put_json(detail(published_a), {**REMS_BODY, "name": "Renamed"})
 
     assert response.status_code == 200
     assert response.json()["name"] == "Renamed"
@@ -342,8 +342,8 @@ def test_delete_is_soft_and_audited(client_for, owner, published_a, api_client, 
     assert audit_log.objects.filter(action="delete", resource_id=str(published_a.id)).exists()
 
 
-def test_seed_000_put_and_delete_on_the_canonical_path(client_for, owner, published_a):
+def test_the_mpesa_backends_put_and_delete_on_the_canonical_path(client_for, owner, published_a):
     client = client_for(owner)
 
-    assert client.put_json(f"/api/v1/properties/{published_a.id}/", SEED_001_BODY).status_code == 200
+    assert client.put_json(f"/api/v1/properties/{published_a.id}/", REMS_BODY).status_code == 200
     assert client.delete(f"/api/v1/projects/{published_a.id}/").status_code == 204

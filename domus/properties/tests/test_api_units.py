@@ -1,4 +1,4 @@
-"""Units of a listing, at /properties/{id}/units/ and seed 001's /projects/{id}/units/:
+"""Units of a listing, at /properties/{id}/units/ and the management system's /projects/{id}/units/:
 read like their listing, written by the listing's managers."""
 
 import pytest
@@ -16,7 +16,7 @@ def units(listing, prefix: str = URL) -> str:
     return f"{prefix}{listing.id}/units/"
 
 
-def test_seed_001_units_through_projects(client_for, owner, published_a, api_client, audit_log):
+def test_units_through_the_management_systems_projects(client_for, owner, published_a, api_client, audit_log):
     client = client_for(owner)
 
     created = client.post_json(units(published_a, "/api/v1/projects/"), UNIT)

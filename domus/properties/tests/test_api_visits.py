@@ -1,4 +1,4 @@
-"""Visits (seed 000 ``/properties/visits/``): requesting a slot, the status moves,
+"""Visits (the M-Pesa backend's ``/properties/visits/``): requesting a slot, the status moves,
 never two overlapping active visits for one agent or one listing, who sees what, the
 audit trail and the events."""
 
@@ -232,10 +232,10 @@ def test_rescheduling_onto_a_taken_slot_or_a_closed_visit_is_409(client_for, cus
     assert closed.status_code == 409
 
 
-# Seed 000 paths: GET/PUT/DELETE ------------------------------------------------------------
+# The M-Pesa backend's paths: GET/PUT/DELETE--------------------------------------------------------
 
 
-def test_seed_paths_read_replace_and_delete_a_visit(client_for, customer, visit, audit_log):
+def test_original_paths_read_replace_and_delete_a_visit(client_for, customer, visit, audit_log):
     client = client_for(customer)
 
     listed = client.get("/api/v1/properties/visits/")

@@ -1,5 +1,5 @@
 """Price trends: the selector (exact counts, means, medians per month, listing type and
-currency) and ``GET /analytics/stats/price-trends/`` with its seed 003 alias."""
+currency) and ``GET /analytics/stats/price-trends/`` with the statistics API's alias."""
 
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -233,7 +233,7 @@ EXPECTED_BODY = {
 @pytest.mark.parametrize(
     "path",
     [URL, "/api/v1/stats/price-trends/", "/api/stats/price-trends", "/api/v1/analytics/stats/price-trends"],
-    ids=["canonical", "seed-003-alias", "unversioned-alias", "no-slash"],
+    ids=["canonical", "stats-comms-alias", "unversioned-alias", "no-slash"],
 )
 def test_price_trends_api(market, user_client, path):
     response = user_client.get(path, {"start_date": "2026-01-01", "end_date": "2026-02-28"})

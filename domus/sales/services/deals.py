@@ -1,4 +1,4 @@
-"""Deals (the seeds' "transactions") with their status history, and the commissions of closed ones.
+"""Deals (the CRM's "transactions") with their status history, and the commissions of closed ones.
 
 What a deal pays is not the caller's to say: commission rates are set by company staff,
 the listing agent is the listing's, and a deal closes won only through an accepted offer

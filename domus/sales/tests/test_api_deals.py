@@ -8,12 +8,12 @@ from domus.sales.models import Commission, Deal, DealStatus, DealStatusChange, O
 from domus.sales.tests.factories import OfferFactory
 
 URL = "/api/v1/sales/deals/"
-SEED = "/api/v1/transactions"
+ALIAS = "/api/v1/transactions"
 
 
 @pytest.fixture
 def deal(client_for, agent, listing):
-    response = client_for(agent).post_json(SEED, {"listing_id": str(listing.id), "amount": "200000"})
+    response = client_for(agent).post_json(ALIAS, {"listing_id": str(listing.id), "amount": "200000"})
     assert response.status_code == 201, response.content
     return Deal.objects.get(pk=response.json()["id"])
 
@@ -29,7 +29,7 @@ def test_recording_a_deal_starts_its_history(deal, agent, listing):
 
 
 def test_an_invalid_move_is_a_409_with_the_allowed_next_states(client_for, agent, deal):
-    response = client_for(agent).patch_json(f"{SEED}/{deal.id}/status", {"status": "closed_won"})
+    response = client_for(agent).patch_json(f"{ALIAS}/{deal.id}/status", {"status": "closed_won"})
 
     assert response.status_code == 409
     assert response.json()["errors"]["allowed_next_statuses"] == ["viewing", "offer", "closed_lost"]
@@ -145,7 +145,7 @@ def test_deal_list_shows_status_and_commission_with_pinned_queries(
         api.post_json(URL, {"listing_id": str(listing.id), "amount": amount})
 
     with django_assert_num_queries(4):
-        body = api.get(SEED, {"ordering": "-amount"}).json()
+        body = api.get(ALIAS, {"ordering": "-amount"}).json()
 
     assert [(d["amount"], d["status"], d["commission_total"]) for d in body["results"]] == [
         ("200000.00", "lead", None),

@@ -9,7 +9,7 @@ from domus.core.route_table import render_markdown, route_table
 
 
 class Command(BaseCommand):
-    help = "Write the API route reference (docs/API_ROUTES.md) from the live URL conf and the seed aliases."
+    help = "Write the API route reference (docs/API_ROUTES.md) and the original systems' aliases."
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument(

@@ -1,4 +1,4 @@
-"""What the seed-route tests share: the four path forms and the check that a response
+"""What the compatibility-route tests share: the four path forms and the check that a response
 came from a route (never a routing 404, a 405 or a 500)."""
 
 FORMS = ["/api/v1/{}/", "/api/v1/{}", "/api/{}/", "/api/{}"]

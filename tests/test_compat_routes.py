@@ -1,4 +1,5 @@
-"""Every seed route of the platform-foundation issue answers at its seed path, with and
+"""Every path of the original systems (docs/compatibility.md) that the platform foundation
+serves answers at that path, with and
 without the trailing slash and without /v1: never a routing 404, a 405 or a 500."""
 
 import pytest
@@ -14,11 +15,11 @@ from domus.communications.tests.factories import (
 from domus.core.roles import Role
 from domus.crm.tests.factories import LeadFactory
 from domus.organizations import services as org_services
-from tests.seed_routing import FORMS, assert_routed, call
+from tests.compat_routing import FORMS, assert_routed, call
 
-# (method, path relative to /api/v1/ or /api/) as the seeds write them
-SEED_ROUTES = [
-    # seed 000
+# (method, path relative to /api/v1/ or /api/) as the original systems write them
+ORIGINAL_ROUTES = [
+    # the real-estate backend with M-Pesa payments (realty-mpesa)
     ("POST", "accounts/auth/token"),
     ("POST", "accounts/auth/token/refresh"),
     ("POST", "accounts/auth/register"),
@@ -42,7 +43,7 @@ SEED_ROUTES = [
     ("POST", "accounts/agent-profiles"),
     ("GET", "accounts/agent-profiles/{agent_profile_id}"),
     ("PATCH", "accounts/agent-profiles/{agent_profile_id}"),
-    # seed 001
+    # the real-estate management system (rems)
     ("POST", "auth/login"),
     ("POST", "auth/refresh"),
     ("POST", "auth/logout"),
@@ -57,7 +58,7 @@ SEED_ROUTES = [
     ("GET", "companies/{company_id}"),
     ("PUT", "companies/{company_id}"),
     ("POST", "companies/{company_id}/onboard"),
-    # seed 000: communications and support tickets
+    # the real-estate backend with M-Pesa payments (realty-mpesa): communications and support tickets
     ("GET", "properties/support/tickets"),
     ("POST", "properties/support/tickets"),
     ("GET", "properties/support/tickets/stats"),
@@ -77,18 +78,18 @@ SEED_ROUTES = [
     ("POST", "communications/notifications"),
     ("GET", "communications/notifications/{notification_id}"),
     ("PUT", "communications/notifications/{notification_id}"),
-    # seed 003: communication preferences and outreach
+    # the statistics, communication and audit API (stats-comms): communication preferences and outreach
     ("GET", "communication/preferences"),
     ("POST", "communication/preferences"),
     ("PUT", "communication/preferences"),
     ("POST", "communication/send/{lead_id}"),
     ("POST", "communication/send-bulk"),
-    # seed 002
+    # the real-estate CRM (crm)
     ("GET", "health"),
     ("GET", "health/details"),
-    # seed 003
+    # the statistics, communication and audit API (stats-comms)
     ("GET", "audit/logs"),
-    # seed 004
+    # the back office (backoffice)
     ("POST", "auth/register"),
     ("GET", "auth/me"),
     ("POST", "token/refresh"),
@@ -122,10 +123,10 @@ def ids(db, admin_user):
     from domus.accounts import services as account_services
 
     agent = account_services.user_create(
-        actor=admin_user, email="seed-agent@example.test", password="S3ed-agent-pass!", role=Role.AGENT
+        actor=admin_user, email="compat-agent@example.test", password="Sturdy-Pass-2024!", role=Role.AGENT
     )
-    company = org_services.company_create(actor=admin_user, name="Seed Realty")
-    branch = org_services.branch_create(actor=admin_user, company=company, name="Seed HQ", code="HQ")
+    company = org_services.company_create(actor=admin_user, name="Compat Realty")
+    branch = org_services.branch_create(actor=admin_user, company=company, name="Compat HQ", code="HQ")
     agent_profile = account_services.agent_profile_create(actor=admin_user, user=agent, company_id=company.id)
     log = audit_record(actor=admin_user, action="test", resource_type="test", resource_id="1")
     conversation = ConversationFactory(members=[admin_user, agent])
@@ -145,8 +146,8 @@ def ids(db, admin_user):
     }
 
 
-@pytest.mark.parametrize(("method", "path"), SEED_ROUTES)
-def test_seed_route_answers_in_every_form(admin_client, ids, settings, method, path):
+@pytest.mark.parametrize(("method", "path"), ORIGINAL_ROUTES)
+def test_original_route_answers_in_every_form(admin_client, ids, settings, method, path):
     settings.RATE_LIMITS_ENABLED = False
     for form in FORMS:
         url = form.format(path.format(**ids))
@@ -154,7 +155,7 @@ def test_seed_route_answers_in_every_form(admin_client, ids, settings, method, p
 
 
 @pytest.mark.parametrize("path", DELETE_ROUTES)
-def test_seed_delete_routes_answer(admin_client, ids, settings, path):
+def test_original_delete_routes_answer(admin_client, ids, settings, path):
     settings.RATE_LIMITS_ENABLED = False
     url = FORMS[0].format(path.format(**ids))
     response = admin_client.delete(url)
@@ -164,6 +165,6 @@ def test_seed_delete_routes_answer(admin_client, ids, settings, path):
 def test_a_customer_gets_refusals_not_routing_errors(client_for, ids, settings):
     settings.RATE_LIMITS_ENABLED = False
     customer = client_for(UserFactory(role=Role.CUSTOMER))
-    for method, path in SEED_ROUTES:
+    for method, path in ORIGINAL_ROUTES:
         url = FORMS[3].format(path.format(**ids))
         assert_routed(call(customer, method, url), method, url)

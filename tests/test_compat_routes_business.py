@@ -1,6 +1,6 @@
-"""Every seed route of the listing portal, CRM and sales, and rentals and money answers
-at its seed path, with and without the trailing slash and without /v1: never a routing
-404, a 405 or a 500. Ids are random: a 404 for a missing object is an answer; the
+"""Every path of the original systems (docs/compatibility.md) served by the listing portal,
+CRM and sales, and rentals and money answers at that path, with and without the trailing
+slash and without /v1: never a routing 404, a 405 or a 500. Ids are random: a 404 for a missing object is an answer; the
 behaviour behind each route is tested in its app."""
 
 from uuid import uuid4
@@ -9,11 +9,11 @@ import pytest
 
 from domus.accounts.tests.factories import UserFactory
 from domus.core.roles import Role
-from tests.seed_routing import FORMS, assert_routed, call
+from tests.compat_routing import FORMS, assert_routed, call
 
-# (method, path relative to /api/v1/ or /api/) as the seeds write them
-SEED_ROUTES = [
-    # seed 000: listings, visits, geocoding, payments
+# (method, path relative to /api/v1/ or /api/) as the original systems write them
+ORIGINAL_ROUTES = [
+    # the real-estate backend with M-Pesa payments (realty-mpesa): listings, visits, geocoding, payments
     ("GET", "properties"),
     ("POST", "properties"),
     ("GET", "properties/{id}"),
@@ -29,7 +29,7 @@ SEED_ROUTES = [
     ("GET", "properties/payments/status/{id}"),
     ("GET", "properties/payments/admin-list"),
     ("POST", "properties/payments/{id}/retry"),
-    # seed 001: projects and units, finance, sales
+    # the real-estate management system (rems): projects and units, finance, sales
     ("GET", "projects"),
     ("POST", "projects"),
     ("GET", "projects/{id}"),
@@ -51,7 +51,7 @@ SEED_ROUTES = [
     ("GET", "sales/offers"),
     ("POST", "sales/offers"),
     ("GET", "sales/commissions"),
-    # seed 002: clients, properties, transactions (deals)
+    # the real-estate CRM (crm): clients, properties, transactions (deals)
     ("GET", "clients"),
     ("POST", "clients"),
     ("PATCH", "clients/{id}"),
@@ -59,12 +59,12 @@ SEED_ROUTES = [
     ("GET", "transactions"),
     ("POST", "transactions"),
     ("PATCH", "transactions/{id}/status"),
-    # seed 003: stats
+    # the statistics, communication and audit API (stats-comms): stats
     ("GET", "stats/price-trends"),
     ("GET", "stats/lead-quality"),
     ("GET", "stats/lead-score"),
     ("GET", "stats/conversion-funnel"),
-    # seed 004: lead capture, invoices, payments
+    # the back office (backoffice): lead capture, invoices, payments
     ("POST", "marketing/contact"),
     ("POST", "marketing/schedule-call"),
     ("GET", "invoices"),
@@ -94,15 +94,15 @@ def _no_rate_limits(settings) -> None:
     settings.RATE_LIMITS_ENABLED = False
 
 
-@pytest.mark.parametrize(("method", "path"), SEED_ROUTES)
-def test_seed_route_answers_in_every_form(admin_client, method, path):
+@pytest.mark.parametrize(("method", "path"), ORIGINAL_ROUTES)
+def test_original_route_answers_in_every_form(admin_client, method, path):
     for form in FORMS:
         url = form.format(path.format(id=uuid4()))
         assert_routed(call(admin_client, method, url), method, url)
 
 
 @pytest.mark.parametrize("path", DELETE_ROUTES)
-def test_seed_delete_route_answers(admin_client, path):
+def test_original_delete_route_answers(admin_client, path):
     url = FORMS[0].format(path.format(id=uuid4()))
     response = admin_client.delete(url)
     assert_routed(response, "DELETE", url)
@@ -112,6 +112,6 @@ def test_seed_delete_route_answers(admin_client, path):
 def test_a_customer_and_an_anonymous_caller_get_answers_not_routing_errors(client_for, api_client):
     customer = client_for(UserFactory(role=Role.CUSTOMER))
     for caller in (customer, api_client):
-        for method, path in SEED_ROUTES:
+        for method, path in ORIGINAL_ROUTES:
             url = FORMS[3].format(path.format(id=uuid4()))
             assert_routed(call(caller, method, url), method, url)

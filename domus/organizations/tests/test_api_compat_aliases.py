@@ -1,4 +1,5 @@
-"""The seeds' own paths (001: /companies, 004: /stores) reach the same operations."""
+"""The original systems' own paths (the management system's /companies, the back office's
+/stores) reach the same operations."""
 
 import pytest
 
@@ -8,9 +9,9 @@ from domus.organizations.tests.factories import BranchFactory
 pytestmark = pytest.mark.django_db
 
 
-def test_seed_001_companies(staff_a_client, admin_client, company_a):
+def test_management_system_companies(staff_a_client, admin_client, company_a):
     listed = staff_a_client.get("/api/v1/companies/")
-    created = staff_a_client.post_json("/api/v1/companies/", {"name": "Seed Created"})
+    created = staff_a_client.post_json("/api/v1/companies/", {"name": "Created Through Alias"})
     read = staff_a_client.get(f"/api/v1/companies/{company_a.id}/")
     put = staff_a_client.put_json(f"/api/v1/companies/{company_a.id}/", {"name": "Alpha Renamed"})
     onboard = staff_a_client.post_json(f"/api/v1/companies/{company_a.id}/onboard/", {})
@@ -31,7 +32,7 @@ def test_seed_001_companies(staff_a_client, admin_client, company_a):
     assert admin_client.delete(f"/api/companies/{company_a.id}").status_code == 204
 
 
-def test_seed_004_stores(api_client, staff_a_client, company_a, branch_a):
+def test_back_office_stores(api_client, staff_a_client, company_a, branch_a):
     inactive = BranchFactory(company=company_a, is_active=False)
 
     public = api_client.get("/api/stores")
