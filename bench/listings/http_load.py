@@ -26,24 +26,30 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--detail-id", required=True)
     parser.add_argument("--concurrency", type=int, default=8)
     parser.add_argument("--duration", type=float, default=5.0)
+    parser.add_argument("--warmup", type=float, default=1.0, help="Unmeasured seconds of load per scenario first.")
+    parser.add_argument("--json", help="Also write the rows as JSON to this file (bench/bench.py reads it).")
     args = parser.parse_args(argv)
     if urlsplit(args.base).hostname not in {"127.0.0.1", "localhost", "::1"}:
         parser.error("--base must be a server on this machine")
     duration = min(args.duration, 20.0)
     print("| query | req/s | p50 ms | p95 ms | p99 ms | errors |")
     print("| --- | ---: | ---: | ---: | ---: | ---: |")
+    rows = []
     for name, path in SCENARIOS.items():
         url = f"{args.base.rstrip('/')}/api/v1/{path.format(id=args.detail_id)}"
         command = [sys.executable, str(LOAD), "--url", url, "--concurrency", str(args.concurrency)]
-        command += ["--duration", str(duration), "--warmup", "1", "--json"]
+        command += ["--duration", str(duration), "--warmup", str(args.warmup), "--json"]
         # An argument list, no shell; the URL is checked to be local above.
         run = subprocess.run(command, check=True, capture_output=True, text=True)  # noqa: S603
         result = json.loads(run.stdout)
+        rows.append({"query": name, **result})
         print(
             f"| {name} | {result['rps']} | {result['p50_ms']} | {result['p95_ms']} | {result['p99_ms']} "
             f"| {result['errors']} |",
             flush=True,
         )
+    if args.json:
+        Path(args.json).write_text(json.dumps({"rows": rows}, indent=2))
     return 0
 
 
