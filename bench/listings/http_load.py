@@ -1,23 +1,23 @@
 """Load every listing scenario over HTTP against a Domus server on this machine, with
-bench/load.py (bounded: 127.0.0.1/localhost only, at most 20 s per scenario), and print
-one Markdown table.
+bench/load.py (bounded: 127.0.0.1/localhost only, at most 20 s per scenario; run in this
+process, one event loop per scenario), and print one Markdown table.
 
     .venv/bin/python bench/listings/http_load.py --base http://127.0.0.1:8766 --detail-id <uuid>
 """
 
 import argparse
+import asyncio
 import json
-import subprocess
 import sys
 from pathlib import Path
 from urllib.parse import urlsplit
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
+sys.path.insert(0, str(HERE.parent))
 
+import load  # noqa: E402
 from scenarios import SCENARIOS  # noqa: E402
-
-LOAD = HERE.parent / "load.py"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -37,11 +37,8 @@ def main(argv: list[str] | None = None) -> int:
     rows = []
     for name, path in SCENARIOS.items():
         url = f"{args.base.rstrip('/')}/api/v1/{path.format(id=args.detail_id)}"
-        command = [sys.executable, str(LOAD), "--url", url, "--concurrency", str(args.concurrency)]
-        command += ["--duration", str(duration), "--warmup", str(args.warmup), "--json"]
-        # An argument list, no shell; the URL is checked to be local above.
-        run = subprocess.run(command, check=True, capture_output=True, text=True)  # noqa: S603
-        result = json.loads(run.stdout)
+        options = ["--url", url, "--concurrency", str(args.concurrency), "--duration", str(duration)]
+        result = asyncio.run(load.run(load.parse_args([*options, "--warmup", str(args.warmup)])))
         rows.append({"query": name, **result})
         print(
             f"| {name} | {result['rps']} | {result['p50_ms']} | {result['p95_ms']} | {result['p99_ms']} "
