@@ -77,3 +77,13 @@ lock: venv
 
 clean:
 	rm -rf var/test.sqlite3 var/test-media
+
+# Benchmarks (bench/README.md): `make bench`, or one of them at one size,
+# `make bench BENCH=listings SIZE=100000`; `SIZE=ci` is the smallest size of each.
+# Installs the `prod` extra (Granian) when missing; bench/bench.py does the rest.
+BENCH ?= all
+SIZE ?=
+.PHONY: bench
+bench: venv
+	@$(BIN)/python -c 'import granian' 2>/dev/null || $(BIN)/pip install --quiet -e ".[prod]"
+	PYTHONPATH=$(CURDIR) $(BIN)/python bench/bench.py --bench $(BENCH) $(if $(SIZE),--size $(SIZE))

@@ -10,11 +10,16 @@
 #
 # Knobs (environment): BENCH_CONCURRENCY (32), BENCH_DURATION (10 s, at most 20),
 # BENCH_USERS (20), BENCH_TOOL (auto|wrk|load), BENCH_SERVERS ("uvicorn granian"),
-# BENCH_GRANIAN_THREADS (blocking threads per Granian worker, 2), BENCH_PORT (8765).
+# BENCH_GRANIAN_THREADS (blocking threads per Granian worker, 2), BENCH_PORT (8765),
+# BENCH_WARMUP (unmeasured seconds before each load, 2), BENCH_JSON_OUT (where the JSON
+# results go; bench/results/<time>.json), VENV (the virtualenv, .venv).
+# `make bench BENCH=serving` runs it with the published settings and adds the
+# calibration line (bench/bench.py).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-PY=.venv/bin/python
+VENV=${VENV:-.venv}
+PY=$VENV/bin/python
 HOST=127.0.0.1
 PORT=${BENCH_PORT:-8765}
 BASE="http://$HOST:$PORT"
@@ -22,12 +27,13 @@ CONCURRENCY=${BENCH_CONCURRENCY:-32}
 DURATION=${BENCH_DURATION:-10}
 USERS=${BENCH_USERS:-20}
 TOOL=${BENCH_TOOL:-auto}
+WARMUP=${BENCH_WARMUP:-2}
 SERVERS=${BENCH_SERVERS:-uvicorn granian}
 GRANIAN_THREADS=${BENCH_GRANIAN_THREADS:-2}
 BENCH_EMAIL=bench0001@bench.example.com
 BENCH_PASSWORD='Load-Test-2024!x'
 
-[[ -x $PY ]] || { echo "No .venv: run 'make venv' first." >&2; exit 1; }
+[[ -x $PY ]] || { echo "No $VENV: run 'make venv' first." >&2; exit 1; }
 if ! [[ $DURATION =~ ^[0-9]+$ ]] || ((DURATION < 1 || DURATION > 20)); then
   echo "BENCH_DURATION must be 1-20 seconds." >&2
   exit 1
@@ -81,11 +87,11 @@ $PY bench/seed_bench.py --users "$USERS" --password "$BENCH_PASSWORD"
 start_server() {
   case $1 in
     uvicorn)
-      .venv/bin/uvicorn domus.asgi:application --host "$HOST" --port "$PORT" \
+      $VENV/bin/uvicorn domus.asgi:application --host "$HOST" --port "$PORT" \
         --lifespan off --no-access-log --log-level warning >"var/bench-$1.log" 2>&1 &
       ;;
     granian)
-      .venv/bin/granian --interface wsgi --host "$HOST" --port "$PORT" --workers 2 \
+      $VENV/bin/granian --interface wsgi --host "$HOST" --port "$PORT" --workers 2 \
         --blocking-threads "$GRANIAN_THREADS" --log-level warning domus.wsgi:application >"var/bench-$1.log" 2>&1 &
       ;;
   esac
@@ -112,14 +118,14 @@ load() {
   [[ -n $token ]] && auth=(-H "Authorization: Bearer $token")
   echo "-- $server: $label ($TOOL, $CONCURRENCY connections, ${DURATION} s)"
   if [[ $TOOL == wrk ]]; then
-    wrk -t 1 -c "$CONCURRENCY" -d 2s "${auth[@]}" "$BASE$path" >/dev/null # warm-up, not measured
+    wrk -t 1 -c "$CONCURRENCY" -d "${WARMUP}s" "${auth[@]}" "$BASE$path" >/dev/null # warm-up, not measured
     line=$(wrk -t 1 -c "$CONCURRENCY" -d "${DURATION}s" --timeout 10s -s bench/wrk_report.lua "${auth[@]}" \
       "$BASE$path" | sed -n 's/^BENCH_JSON //p')
   else
     local -a token_arg=()
     [[ -n $token ]] && token_arg=(--token "$token")
     line=$($PY bench/load.py --json --url "$BASE$path" --concurrency "$CONCURRENCY" --duration "$DURATION" \
-      --warmup 2 "${token_arg[@]}")
+      --warmup "$WARMUP" "${token_arg[@]}")
   fi
   echo "$line"
   $PY -c 'import json, sys; r = json.loads(sys.argv[1]); r.update(server=sys.argv[2], endpoint=sys.argv[3]); print(json.dumps(r))' \
@@ -127,8 +133,8 @@ load() {
 }
 
 for server in $SERVERS; do
-  if [[ $server == granian ]] && ! [[ -x .venv/bin/granian ]]; then
-    echo "== granian not installed (.venv/bin/pip install granian): skipped"
+  if [[ $server == granian ]] && ! [[ -x $VENV/bin/granian ]]; then
+    echo "== granian not installed ($VENV/bin/pip install -e '.[prod]'): skipped"
     continue
   fi
   echo "== $server"
@@ -139,7 +145,7 @@ for server in $SERVERS; do
 done
 
 STAMP=$(date -u +%Y%m%dT%H%M%SZ)
-$PY - "$RESULTS" "bench/results/$STAMP.json" "$CONCURRENCY" "$DURATION" "$GRANIAN_THREADS" <<'EOF'
+$PY - "$RESULTS" "${BENCH_JSON_OUT:-bench/results/$STAMP.json}" "$CONCURRENCY" "$DURATION" "$GRANIAN_THREADS" <<'EOF'
 import json, os, platform, sys
 
 source, target, concurrency, duration, threads = sys.argv[1:]

@@ -13,6 +13,7 @@ scenario; it only reads.
 """
 
 import argparse
+import json
 import os
 import sys
 import time
@@ -52,6 +53,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--requests", type=int, default=200)
     parser.add_argument("--warmup", type=int, default=10, help="Unmeasured requests per scenario first.")
     parser.add_argument("--explain", help="Write EXPLAIN ANALYZE of each scenario's queries to this file.")
+    parser.add_argument("--json", help="Also write the rows as JSON to this file (bench/bench.py reads it).")
     args = parser.parse_args(argv)
     if not 1 <= args.requests <= MAX_REQUESTS:
         parser.error(f"--requests must be between 1 and {MAX_REQUESTS}")
@@ -85,6 +87,7 @@ def main(argv: list[str] | None = None) -> int:
     print("| scenario | as | p50 ms | p95 ms | p99 ms | queries | count |")
     print("| --- | --- | ---: | ---: | ---: | ---: | ---: |")
     explain_lines: list[str] = []
+    rows: list[dict] = []
     for name, who, query in scenarios(str(agent.pk)):
         client = clients[who]
         path = f"{URL}?{query}"
@@ -103,6 +106,17 @@ def main(argv: list[str] | None = None) -> int:
             f"| {name} | {who} | {percentile(timings, 50):.1f} | {percentile(timings, 95):.1f} | "
             f"{percentile(timings, 99):.1f} | {len(queries)} | {count:,} |"
         )
+        rows.append(
+            {
+                "scenario": name,
+                "as": who,
+                "p50_ms": round(percentile(timings, 50), 1),
+                "p95_ms": round(percentile(timings, 95), 1),
+                "p99_ms": round(percentile(timings, 99), 1),
+                "queries": len(queries),
+                "count": count,
+            }
+        )
         if args.explain:
             explain_lines.append(f"=== {name} ({who}): GET {path}")
             with connection.cursor() as cursor:
@@ -114,6 +128,10 @@ def main(argv: list[str] | None = None) -> int:
                     explain_lines.append(sql)
                     explain_lines.extend(row[0] for row in cursor.fetchall())
                     explain_lines.append("")
+    if args.json:
+        Path(args.json).write_text(
+            json.dumps({"leads": total, "company_leads": own, "requests": args.requests, "rows": rows}, indent=2)
+        )
     if args.explain:
         Path(args.explain).write_text("\n".join(explain_lines) + "\n")
     return 0

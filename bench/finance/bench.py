@@ -273,6 +273,7 @@ def main() -> None:
     parser.add_argument("--callbacks", type=int, default=5000)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--keep", action="store_true")
+    parser.add_argument("--json", help="Also write the results as JSON to this file (bench/bench.py reads it).")
     args = parser.parse_args()
     _guard()
     settings.RATE_LIMITS_ENABLED = False
@@ -280,7 +281,8 @@ def main() -> None:
         _wipe()
     started = time.perf_counter()
     setup(args.leases)
-    print(f"setup: {args.leases} active leases in {time.perf_counter() - started:.1f}s", flush=True)
+    setup_seconds = time.perf_counter() - started
+    print(f"setup: {args.leases} active leases in {setup_seconds:.1f}s", flush=True)
 
     started = time.perf_counter()
     issued = services.rent_invoices_issue()
@@ -288,12 +290,14 @@ def main() -> None:
     print(f"invoice job: {issued} invoices in {job:.1f}s ({issued / job:.0f}/s)", flush=True)
     started = time.perf_counter()
     again = services.rent_invoices_issue()
-    print(f"invoice job again: {again} invoices in {time.perf_counter() - started:.1f}s", flush=True)
+    again_seconds = time.perf_counter() - started
+    print(f"invoice job again: {again} invoices in {again_seconds:.1f}s", flush=True)
 
     result = bench_callbacks(args.callbacks, args.threads)
     print("callbacks:", json.dumps(result), flush=True)
     started = time.perf_counter()
     report = services.ledger_verify()
+    verify_seconds = time.perf_counter() - started
     print(
         f"ledger_verify: ok={report['ok']} over {report['transactions']} transactions in "
         f"{time.perf_counter() - started:.1f}s",
@@ -309,6 +313,21 @@ def main() -> None:
         problems.append(f"{result['failures']} callback deliveries failed")
     if not report["ok"]:
         problems.append("the ledger does not verify")
+    if args.json:
+        summary = {
+            "leases": args.leases,
+            "setup_seconds": round(setup_seconds, 1),
+            "invoices": issued,
+            "job_seconds": round(job, 1),
+            "invoices_again": again,
+            "again_seconds": round(again_seconds, 1),
+            "callbacks": result,
+            "ledger_ok": report["ok"],
+            "ledger_transactions": report["transactions"],
+            "verify_seconds": round(verify_seconds, 1),
+            "problems": problems,
+        }
+        Path(args.json).write_text(json.dumps(summary, indent=2))
     if problems:
         sys.exit("FAILED: " + "; ".join(problems))
 

@@ -18,6 +18,7 @@ requests per scenario. It only reads.
 """
 
 import argparse
+import json
 import os
 import statistics
 import sys
@@ -48,6 +49,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--only", help="Run only scenarios whose name contains this text.")
     parser.add_argument("--cache", choices=("cold", "stale", "warm", "all"), default="all", help="For cached answers.")
     parser.add_argument("--explain", help="Write EXPLAIN ANALYZE of the slowest scenario's queries to this file.")
+    parser.add_argument("--json", help="Also write the rows as JSON to this file (bench/bench.py reads it).")
     args = parser.parse_args(argv)
     if not 1 <= args.requests <= MAX_REQUESTS:
         parser.error(f"--requests must be between 1 and {MAX_REQUESTS}")
@@ -78,6 +80,7 @@ def main(argv: list[str] | None = None) -> int:
     print("| query | cache | p50 ms | p95 ms | p99 ms | req/s (1 client) | SQL queries |")
     print("| --- | --- | ---: | ---: | ---: | ---: | ---: |")
     results: dict[str, dict] = {}
+    rows: list[dict] = []
     for name, path in SCENARIOS.items():
         if args.only and args.only not in name:
             continue
@@ -102,12 +105,25 @@ def main(argv: list[str] | None = None) -> int:
                         raise SystemExit(f"{name}: {urls[n % len(urls)]} answered {response.status_code}")
             label = name if mode == "-" else f"{name} [{mode}]"
             results[label] = {"p95": percentile(timings, 95), "url": urls[0], "mode": mode}
+            rows.append(
+                {
+                    "query": name,
+                    "cache": mode,
+                    "p50_ms": round(statistics.median(timings), 2),
+                    "p95_ms": round(percentile(timings, 95), 2),
+                    "p99_ms": round(percentile(timings, 99), 2),
+                    "rps_1_client": round(args.requests / elapsed),
+                    "sql_queries": round(len(captured.captured_queries) / args.requests, 1),
+                }
+            )
             print(
                 f"| {name} | {mode} | {statistics.median(timings):.2f} | {percentile(timings, 95):.2f} | "
                 f"{percentile(timings, 99):.2f} | {args.requests / elapsed:.0f} | "
                 f"{len(captured.captured_queries) / args.requests:.1f} |",
                 flush=True,
             )
+    if args.json:
+        Path(args.json).write_text(json.dumps({"listings": total, "requests": args.requests, "rows": rows}, indent=2))
     if args.explain and results and connection.vendor == "postgresql":
         slowest = max(results, key=lambda k: results[k]["p95"])
         cache.clear()  # the slowest is measured as computed, not as cached

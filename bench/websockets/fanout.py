@@ -174,7 +174,7 @@ async def main_async(args) -> None:
     env = dict(os.environ, DEBUG="false", LOG_LEVEL="WARNING")
     server = subprocess.Popen(  # noqa: S603  (a fixed argv, no shell)
         [
-            str(ROOT / ".venv/bin/uvicorn"),
+            str(Path(sys.executable).with_name("uvicorn")),  # the uvicorn of this interpreter's venv
             "domus.asgi:application",
             "--port",
             str(args.port),
@@ -197,6 +197,8 @@ async def main_async(args) -> None:
         if args.messages:
             results["chat"] = await chat(args, base_url, admin, peer)
         print(json.dumps(results, indent=2))
+        if args.json:
+            Path(args.json).write_text(json.dumps(results, indent=2))
     finally:
         server.terminate()
         server.wait(timeout=10)
@@ -208,6 +210,7 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=20)
     parser.add_argument("--messages", type=int, default=500)
     parser.add_argument("--port", type=int, default=8765)
+    parser.add_argument("--json", help="Also write the results as JSON to this file (bench/bench.py reads it).")
     args = parser.parse_args()
     if not 1 <= args.clients <= MAX_CLIENTS:
         raise SystemExit(f"--clients must be 1..{MAX_CLIENTS}")

@@ -1,0 +1,727 @@
+"""One entry point for every benchmark, behind ``make bench``.
+
+    make bench                                   # every benchmark at its published size
+    make bench BENCH=listings SIZE=100000        # one benchmark, one size
+    make bench BENCH=all SIZE=ci                 # the smallest size of each (what CI runs)
+
+For each benchmark it starts PostgreSQL 15 and Redis when they are not running
+(``.ci/services.sh``), creates its own database (``domus_bench_<name>``, copied from a
+migrated template ``domus_bench_template``), loads its data when the database does not
+already hold that size, runs the measurement scripts of ``bench/<name>/`` with the
+published settings (clients, requests, connection settings are fixed here, not taken
+from the environment), starts and stops the servers it loads, and writes one table per
+benchmark as Markdown and JSON under ``bench/results/`` (``<name>-<size>.md`` / ``.json``).
+
+Every table carries a calibration line measured in the same run: a fixed CPU-bound
+Python loop (µs), ``pgbench -S`` with one client (transactions/s) and a Redis ``PING``
+round trip (µs), so tables from two machines can be compared; latency rows also give
+p95 as a multiple of the CPU loop. Redis db ``BENCH_REDIS_DB`` (default 9) is emptied.
+
+Environment: ``BENCH_PG`` (``postgres://postgres:postgres@127.0.0.1:5432``),
+``BENCH_REDIS`` (``redis://127.0.0.1:6379``), ``BENCH_REDIS_DB`` (9),
+``BENCH_RESULTS`` (``bench/results``).
+"""
+
+import argparse
+import contextlib
+import json
+import os
+import platform
+import re
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from urllib.parse import urlsplit
+
+ROOT = Path(__file__).resolve().parent.parent
+BIN = Path(sys.executable).parent  # the venv's bin (not resolved: a venv python is a symlink)
+PG = os.environ.get("BENCH_PG", "postgres://postgres:postgres@127.0.0.1:5432").rstrip("/")
+REDIS = os.environ.get("BENCH_REDIS", "redis://127.0.0.1:6379").rstrip("/")
+REDIS_DB = int(os.environ.get("BENCH_REDIS_DB", "9"))
+RESULTS = Path(os.environ.get("BENCH_RESULTS", ROOT / "bench" / "results"))
+TEMPLATE_DB = "domus_bench_template"
+MIGRATED: list[str] = []  # the template is migrated once per run
+SECRET_KEY = "bench-only-secret-key-that-is-long-enough-for-hs256"
+CPU_LOOP_ITERATIONS = 10_000
+STARTED = time.perf_counter()
+PGBENCH_SECONDS = {"full": 10, "ci": 2}
+
+
+@dataclass
+class Table:
+    """One results table: a heading line, column names and rows of cells."""
+
+    title: str
+    columns: list[str]
+    rows: list[list[str]] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Run:
+    bench: str
+    size: int
+    ci: bool
+    calibration: dict
+    tables: list[Table] = field(default_factory=list)
+    raw: dict = field(default_factory=dict)
+    settings: str = ""
+
+
+# -- helpers -----------------------------------------------------------------------------
+
+
+def say(text: str) -> None:
+    print(f"== [{time.perf_counter() - STARTED:5.0f} s] {text}", flush=True)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def bench_env(database: str | None) -> dict[str, str]:
+    """The environment of every measured process: this checkout's code, the bench databases."""
+    env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL", "CELERY_BROKER_URL"}}
+    env.update(
+        PYTHONPATH=str(ROOT),
+        DJANGO_SETTINGS_MODULE="domus.settings",
+        SECRET_KEY=SECRET_KEY,
+        DEBUG="false",
+        RATE_LIMITS_ENABLED="false",
+        LOG_LEVEL="WARNING",
+        REDIS_URL=f"{REDIS}/{REDIS_DB}",
+    )
+    if database:
+        env["DATABASE_URL"] = f"{PG}/{database}"
+    return env
+
+
+def run(command: list[str], env: dict[str, str], *, capture: bool = False) -> str:
+    """Run one step; its output is shown (or returned), a failure stops the benchmark."""
+    result = subprocess.run(command, cwd=ROOT, env=env, check=False, text=True, capture_output=capture)  # noqa: S603
+    if result.returncode != 0:
+        if capture:
+            sys.stderr.write(result.stdout + result.stderr)
+        raise SystemExit(f"failed ({result.returncode}): {' '.join(command)}")
+    return result.stdout if capture else ""
+
+
+def python(script: str, *args: str, env: dict[str, str], capture: bool = False) -> str:
+    return run([sys.executable, script, *args], env, capture=capture)
+
+
+def django_value(code: str, env: dict[str, str]) -> str:
+    """Evaluate one Django expression in the bench database (a fresh process, like the scripts)."""
+    program = f"import django; django.setup()\n{code}"
+    return python("-c", program, env=env, capture=True).strip()
+
+
+def services_up() -> bool:
+    try:
+        import psycopg
+        import redis
+
+        psycopg.connect(f"{PG}/postgres", connect_timeout=3).close()
+        redis.Redis.from_url(f"{REDIS}/{REDIS_DB}", socket_timeout=3).ping()
+    except Exception:  # any failure means: start them
+        return False
+    return True
+
+
+def ensure_services() -> None:
+    if services_up():
+        return
+    say("PostgreSQL or Redis not answering: starting them (.ci/services.sh)")
+    subprocess.run(["bash", str(ROOT / ".ci" / "services.sh")], check=True)  # noqa: S603, S607
+    if not services_up():
+        raise SystemExit(f"PostgreSQL ({PG}) or Redis ({REDIS}) still not reachable")
+
+
+def ensure_wrk() -> bool:
+    """Install wrk when missing and allowed (root on Debian); answer whether it is there."""
+    if shutil.which("wrk"):
+        return True
+    apt = shutil.which("apt-get")
+    if apt and os.geteuid() == 0:
+        say("installing wrk (apt-get)")
+        quiet = {"stdout": subprocess.DEVNULL, "env": dict(os.environ, DEBIAN_FRONTEND="noninteractive")}
+        if subprocess.run([apt, "install", "-y", "-qq", "wrk"], check=False, **quiet).returncode != 0:  # noqa: S603
+            subprocess.run([apt, "update", "-qq"], check=False, **quiet)  # noqa: S603
+            subprocess.run([apt, "install", "-y", "-qq", "wrk"], check=False, **quiet)  # noqa: S603
+    return bool(shutil.which("wrk"))
+
+
+def pg_execute(sql: str, database: str = "postgres"):
+    import psycopg
+
+    with psycopg.connect(f"{PG}/{database}", autocommit=True) as conn:
+        cursor = conn.execute(sql)
+        return cursor.fetchall() if cursor.description else None
+
+
+def database_exists(name: str) -> bool:
+    return bool(pg_execute(f"SELECT 1 FROM pg_database WHERE datname = '{name}'"))  # noqa: S608  (fixed names)
+
+
+def bench_database(name: str) -> str:
+    """``domus_bench_<name>``, migrated: copied from the migrated template the first time."""
+    database = f"domus_bench_{name}"
+    if not re.fullmatch(r"domus_bench_[a-z0-9_]+", database):
+        raise SystemExit(f"bad database name {database!r}")
+    if not MIGRATED:
+        if not database_exists(TEMPLATE_DB):
+            pg_execute(f"CREATE DATABASE {TEMPLATE_DB}")
+        say(f"migrations ({TEMPLATE_DB})")
+        python("manage.py", "migrate", "--noinput", "-v", "0", env=bench_env(TEMPLATE_DB))
+        MIGRATED.append(TEMPLATE_DB)
+    if database_exists(database):
+        python("manage.py", "migrate", "--noinput", "-v", "0", env=bench_env(database))
+    else:
+        pg_execute(f"CREATE DATABASE {database} TEMPLATE {TEMPLATE_DB}")
+    return database
+
+
+class Server:
+    """A server process this benchmark starts, waits for, and always stops."""
+
+    def __init__(self, command: list[str], env: dict[str, str], port: int, log: Path):
+        self.port = port
+        self.log = log
+        log.parent.mkdir(parents=True, exist_ok=True)
+        self.process = subprocess.Popen(  # noqa: S603
+            command, cwd=ROOT, env=env, stdout=log.open("w"), stderr=subprocess.STDOUT
+        )
+
+    def __enter__(self) -> "Server":
+        import httpx
+
+        for _ in range(150):
+            if self.process.poll() is not None:
+                raise SystemExit(f"server exited; see {self.log}")
+            try:
+                httpx.get(f"http://127.0.0.1:{self.port}/api/v1/health", timeout=2)
+                return self
+            except httpx.HTTPError:
+                time.sleep(0.2)
+        self.__exit__()
+        raise SystemExit(f"server did not start; see {self.log}")
+
+    def __exit__(self, *exc) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+
+# -- calibration --------------------------------------------------------------------------
+
+
+def cpu_loop() -> float:
+    """A fixed CPU-bound Python loop: median of 51 runs, in µs."""
+
+    def loop() -> int:
+        total = 0
+        for i in range(CPU_LOOP_ITERATIONS):
+            total += i * i % 7
+        return total
+
+    timings = []
+    for _ in range(51):
+        started = time.perf_counter()
+        loop()
+        timings.append((time.perf_counter() - started) * 1e6)
+    return statistics.median(timings)
+
+
+def pgbench_tps(seconds: int) -> float:
+    """``pgbench -S`` (select-only), one client, for ``seconds`` s on its own scale-1 database."""
+    binary = shutil.which("pgbench") or "/usr/lib/postgresql/15/bin/pgbench"
+    parts = urlsplit(PG)
+    env = dict(os.environ, PGPASSWORD=parts.password or "")
+    target = ["-h", parts.hostname or "127.0.0.1", "-p", str(parts.port or 5432), "-U", parts.username or "postgres"]
+    database = "domus_bench_pgbench"
+    if not database_exists(database):
+        pg_execute(f"CREATE DATABASE {database}")
+    if not pg_execute("SELECT 1 FROM pg_tables WHERE tablename = 'pgbench_accounts'", database):
+        subprocess.run([binary, "-i", "-s", "1", "-q", *target, database], env=env, check=True, capture_output=True)  # noqa: S603
+    result = subprocess.run(  # noqa: S603
+        [binary, "-S", "-n", "-c", "1", "-j", "1", "-T", str(seconds), *target, database],
+        env=env,
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    match = re.search(r"tps = ([0-9.]+)", result.stdout)
+    if not match:
+        raise SystemExit(f"pgbench printed no tps:\n{result.stdout}{result.stderr}")
+    return float(match.group(1))
+
+
+def redis_ping_us() -> float:
+    """Median round trip of 2,000 Redis ``PING``s on one connection, in µs."""
+    import redis
+
+    client = redis.Redis.from_url(f"{REDIS}/{REDIS_DB}")
+    client.ping()
+    timings = []
+    for _ in range(2000):
+        started = time.perf_counter()
+        client.ping()
+        timings.append((time.perf_counter() - started) * 1e6)
+    client.close()
+    return statistics.median(timings)
+
+
+def machine() -> str:
+    cpu = "?"
+    with contextlib.suppress(OSError, StopIteration), open("/proc/cpuinfo") as fh:
+        cpu = next(line.split(":", 1)[1].strip() for line in fh if line.startswith("model name"))
+    version = pg_execute("SHOW server_version")[0][0]
+    return f"{os.cpu_count()} cores ({cpu}), Python {platform.python_version()}, PostgreSQL {version} on 127.0.0.1"
+
+
+def calibrate(ci: bool) -> dict:
+    say("calibration (CPU loop, pgbench -S, Redis PING)")
+    seconds = PGBENCH_SECONDS["ci" if ci else "full"]
+    return {
+        "cpu_loop_us": round(cpu_loop()),
+        "cpu_loop_iterations": CPU_LOOP_ITERATIONS,
+        "pgbench_select_tps": round(pgbench_tps(seconds)),
+        "pgbench_seconds": seconds,
+        "redis_ping_us": round(redis_ping_us(), 1),
+        "load_average_before": round(os.getloadavg()[0], 2),
+        "machine": machine(),
+    }
+
+
+def calibration_line(cal: dict) -> str:
+    return (
+        f"Calibration: CPU loop ({cal['cpu_loop_iterations']:,} iterations) **{cal['cpu_loop_us']:,} µs** · "
+        f"`pgbench -S`, 1 client, {cal['pgbench_seconds']} s: **{cal['pgbench_select_tps']:,} tps** · "
+        f"Redis `PING` round trip **{cal['redis_ping_us']} µs** · load average "
+        f"{cal['load_average_before']} before, {cal.get('load_average_after', '?')} after"
+    )
+
+
+def loops(ms: float, cal: dict) -> str:
+    """A duration as a multiple of the calibration CPU loop (machine-independent-ish)."""
+    return f"{ms * 1000 / cal['cpu_loop_us']:.2f}"
+
+
+# -- benchmarks --------------------------------------------------------------------------
+
+
+def bench_serving(size: int, ci: bool, cal: dict) -> Run:
+    """``bench/run.sh``: uvicorn (the ``make run`` server) and Granian WSGI on SQLite, wrk."""
+    tool = "wrk" if ensure_wrk() else "load"
+    users, warmup = (1, 1) if ci else (20, 2)
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp) / "serving.json"
+        env = dict(
+            bench_env(None),
+            VENV=str(BIN.parent),
+            BENCH_DURATION=str(size),
+            BENCH_CONCURRENCY="32",
+            BENCH_USERS=str(users),
+            BENCH_WARMUP=str(warmup),
+            BENCH_TOOL=tool,
+            BENCH_SERVERS="uvicorn granian",
+            BENCH_GRANIAN_THREADS="2",
+            BENCH_PORT=str(free_port()),
+            BENCH_JSON_OUT=str(out),
+        )
+        run(["bash", "bench/run.sh"], env)
+        data = json.loads(out.read_text())
+    names = {
+        "uvicorn": "uvicorn, 1 ASGI process (`make run`)",
+        "granian": "Granian WSGI, 2 workers x 2 threads",
+    }
+    table = Table(
+        f"{tool}, 32 connections, {size} s each after {warmup} s of warm-up (SQLite, DEBUG off)",
+        ["server", "endpoint", "req/s", "p50 ms", "p95 ms", "p99 ms", "errors", "p95 in CPU loops"],
+    )
+    for row in data["runs"]:
+        table.rows.append(
+            [
+                names.get(row["server"], row["server"]),
+                f"`{row['endpoint']}`",
+                f"{row['rps']:,.0f}",
+                f"{row['p50_ms']:.1f}",
+                f"{row['p95_ms']:.1f}",
+                f"{row['p99_ms']:.1f}",
+                str(row["errors"]),
+                loops(row["p95_ms"], cal),
+            ]
+        )
+    settings = f"bench/run.sh, BENCH_DURATION={size} BENCH_CONCURRENCY=32 BENCH_USERS={users} BENCH_TOOL={tool}"
+    return Run("serving", size, ci, cal, [table], data, settings)
+
+
+def listing_count(database: str) -> int:
+    """How many listings generate.py's bench owner has in ``database``."""
+    sql = (
+        "SELECT count(*) FROM properties_listing l JOIN accounts_user u ON u.id = l.owner_id "
+        "WHERE u.email = 'bench-owner@bench.example.com'"
+    )
+    return pg_execute(sql, database)[0][0]
+
+
+def bench_listings(size: int, ci: bool, cal: dict) -> Run:
+    """In-process latency of every listing query (cold / stale / warm), then HTTP under Granian."""
+    database = bench_database(f"listings_{size}")
+    env = bench_env(database)
+    if listing_count(database) != size:
+        say(f"loading {size:,} listings (generate.py)")
+        python("bench/listings/generate.py", "--count", str(size), "--replace", env=env)
+    requests, warmup = (5, 2) if ci else (100, 10)
+    clients, seconds, http_warmup = (2, 0.5, 0.2) if ci else (4, 5.0, 1.0)
+    with tempfile.TemporaryDirectory() as tmp:
+        latency_json, http_json = Path(tmp) / "latency.json", Path(tmp) / "http.json"
+        say(f"listings: in-process latency, {requests} requests per query")
+        python(
+            "bench/listings/latency.py",
+            "--requests",
+            str(requests),
+            "--warmup",
+            str(warmup),
+            "--json",
+            str(latency_json),
+            *([] if ci else ["--explain", f"bench/listings/explain-{size}.txt"]),
+            env=env,
+        )
+        detail_id = django_value(
+            "from domus.properties.models import Listing\n"
+            "from domus.properties.selectors import public_listing_q\n"
+            "ids = Listing.objects.filter(public_listing_q()).order_by('-created_at').values_list('pk', flat=True)\n"
+            "print(ids[min(1000, ids.count() - 1)])",
+            env,
+        )
+        port = free_port()
+        server_env = dict(env, DATABASE_CONN_MAX_AGE="60")
+        command = [str(BIN / "granian"), "--interface", "wsgi", "--host", "127.0.0.1", "--port", str(port)]
+        command += ["--workers", "2", "--blocking-threads", "2", "--log-level", "warning", "domus.wsgi:application"]
+        say(f"listings: HTTP, Granian WSGI 2x2, {clients} clients, {seconds} s per query")
+        with Server(command, server_env, port, ROOT / "var" / "bench-listings-granian.log"):
+            python(
+                "bench/listings/http_load.py",
+                "--base",
+                f"http://127.0.0.1:{port}",
+                "--detail-id",
+                detail_id,
+                "--concurrency",
+                str(clients),
+                "--duration",
+                str(seconds),
+                "--warmup",
+                str(http_warmup),
+                "--json",
+                str(http_json),
+                env=env,
+            )
+        latency, http = json.loads(latency_json.read_text()), json.loads(http_json.read_text())
+    inproc = Table(
+        f"In-process (Django test client, no HTTP server), {requests} requests per query after {warmup} "
+        "unmeasured; cold = cache emptied before each request, stale = just after a listing write, warm = cached",
+        ["query", "cache", "p50 ms", "p95 ms", "p99 ms", "req/s (1 client)", "SQL queries", "p95 in CPU loops"],
+    )
+    for row in latency["rows"]:
+        inproc.rows.append(
+            [
+                row["query"],
+                row["cache"],
+                f"{row['p50_ms']:.2f}",
+                f"{row['p95_ms']:.2f}",
+                f"{row['p99_ms']:.2f}",
+                str(row["rps_1_client"]),
+                f"{row['sql_queries']:.1f}",
+                loops(row["p95_ms"], cal),
+            ]
+        )
+    inproc.notes.append(
+        f"Target: p95 under 50 ms, detail under 10 ms, on a 2-core machine; on this run's machine 50 ms is "
+        f"{loops(50, cal)} CPU loops: compare the last column across machines, not the milliseconds."
+    )
+    over_http = Table(
+        f"HTTP: Granian WSGI, 2 workers x 2 threads, `DATABASE_CONN_MAX_AGE=60` (persistent connections), "
+        f"{clients} clients of `bench/load.py` (keep-alive) on the same machine, {seconds:g} s per query after "
+        f"{http_warmup:g} s of warm-up; facets and maps answered from the cache after the first request",
+        ["query", "req/s", "p50 ms", "p95 ms", "p99 ms", "errors", "p95 in CPU loops"],
+    )
+    for row in http["rows"]:
+        over_http.rows.append(
+            [
+                row["query"],
+                f"{row['rps']:,.1f}",
+                f"{row['p50_ms']:.2f}",
+                f"{row['p95_ms']:.2f}",
+                f"{row['p99_ms']:.2f}",
+                str(row["errors"]),
+                loops(row["p95_ms"], cal),
+            ]
+        )
+    settings = (
+        f"latency.py --requests {requests} --warmup {warmup}; granian 2x2, DATABASE_CONN_MAX_AGE=60; "
+        f"http_load.py --concurrency {clients} --duration {seconds:g} --warmup {http_warmup:g}"
+    )
+    return Run("listings", size, ci, cal, [inproc, over_http], {"latency": latency, "http": http}, settings)
+
+
+def bench_crm(size: int, ci: bool, cal: dict) -> Run:
+    """The lead list with filters and ``ordering=-score``, in-process."""
+    database = bench_database(f"crm_{size}")
+    env = bench_env(database)
+    if pg_execute("SELECT count(*) FROM crm_lead", database)[0][0] != size:
+        say(f"loading {size:,} leads (generate_leads.py)")
+        python("bench/crm/generate_leads.py", "--count", str(size), "--replace", env=env)
+    requests, warmup = (5, 2) if ci else (200, 10)
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp) / "crm.json"
+        say(f"crm: in-process latency, {requests} requests per scenario")
+        extra = [] if ci else ["--explain", "bench/crm/explain.txt"]
+        args = ["--requests", str(requests), "--warmup", str(warmup), "--json", str(out), *extra]
+        python("bench/crm/latency.py", *args, env=env)
+        data = json.loads(out.read_text())
+    table = Table(
+        f"In-process (Django test client, JWT auth, no HTTP server), {requests} requests per scenario after "
+        f"{warmup} unmeasured; {data['leads']:,} leads, {data['company_leads']:,} in the staff member's company",
+        ["scenario", "as", "p50 ms", "p95 ms", "p99 ms", "queries", "count", "p95 in CPU loops"],
+    )
+    for row in data["rows"]:
+        table.rows.append(
+            [
+                row["scenario"],
+                row["as"],
+                f"{row['p50_ms']:.1f}",
+                f"{row['p95_ms']:.1f}",
+                f"{row['p99_ms']:.1f}",
+                str(row["queries"]),
+                f"{row['count']:,}",
+                loops(row["p95_ms"], cal),
+            ]
+        )
+    table.notes.append(
+        f"Target: p95 under 50 ms at 500k leads on 2 cores; on this run's machine 50 ms is {loops(50, cal)} CPU loops."
+    )
+    return Run("crm", size, ci, cal, [table], data, f"latency.py --requests {requests} --warmup {warmup}")
+
+
+def bench_finance(size: int, ci: bool, cal: dict) -> Run:
+    """The rent-invoice job for ``size`` active leases; M-Pesa callbacks per second."""
+    database = bench_database("finance")
+    env = bench_env(database)
+    callbacks = 20 if ci else min(5000, max(1, size // 10))
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp) / "finance.json"
+        say(f"finance: {size:,} leases, {callbacks:,} callbacks, 2 threads")
+        args = ["--leases", str(size), "--callbacks", str(callbacks), "--threads", "2", "--json", str(out)]
+        python("bench/finance/bench.py", *args, env=env)
+        data = json.loads(out.read_text())
+    cb = data["callbacks"]
+    rate = data["invoices"] / data["job_seconds"] if data["job_seconds"] else 0.0
+    table = Table(
+        f"{size:,} active leases, {callbacks:,} callbacks from 2 threads (Django test client, no HTTP server)",
+        ["what", "result", "per CPU loop"],
+    )
+    per_loop = cal["cpu_loop_us"] / 1e6
+    table.rows += [
+        ["Setup: active leases + periods (bulk insert, not timed)", f"{data['setup_seconds']} s", ""],
+        [
+            f"**Invoice job, {size:,} active leases**",
+            f"**{data['job_seconds']} s ({rate:,.0f} invoices/s)**",
+            f"{rate * per_loop:.2f} invoices",
+        ],
+        ["Invoice job run again", f"{data['invoices_again']} invoices, {data['again_seconds']} s", ""],
+        [
+            "**Callbacks, 2 threads**",
+            f"**{cb['callbacks']:,} in {cb['seconds']} s = {cb['callbacks_per_second']:,} /s**",
+            f"{cb['callbacks_per_second'] * per_loop:.3f} callbacks",
+        ],
+        [
+            "Duplicate deliveries of the same callbacks",
+            f"{cb['duplicate_seconds']} s = {cb['duplicates_per_second']:,} /s; {cb['failures']} failures",
+            f"{cb['duplicates_per_second'] * per_loop:.3f} duplicates",
+        ],
+        ["After: paid payments / payment ledger postings", f"{cb['paid']:,} / {cb['payment_postings']:,}", ""],
+        [
+            f"`ledger_verify()` over {data['ledger_transactions']:,} transactions",
+            f"{'ok' if data['ledger_ok'] else 'FAILED'}, {data['verify_seconds']} s",
+            "",
+        ],
+    ]
+    table.notes.append(
+        "Target: the invoice job for 50,000 leases under 5 minutes on 2 cores (at least 167 invoices/s); "
+        f"on this run's machine that is {167 * per_loop:.2f} invoices per CPU loop."
+    )
+    return Run("finance", size, ci, cal, [table], data, f"bench.py --leases {size} --callbacks {callbacks} --threads 2")
+
+
+def bench_websockets(size: int, ci: bool, cal: dict) -> Run:
+    """One event fanned out to ``size`` sockets through Redis; ``send_message`` messages/s."""
+    database = bench_database("websockets")
+    env = bench_env(database)
+    rounds, messages = (3, 10) if ci else (20, 300)
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp) / "websockets.json"
+        say(f"websockets: {size:,} sockets, {rounds} rounds, {messages} messages")
+        args = ["--clients", str(size), "--rounds", str(rounds), "--messages", str(messages)]
+        python("bench/websockets/fanout.py", *args, "--port", str(free_port()), "--json", str(out), env=env)
+        data = json.loads(out.read_text())
+    fan, chat = data["fanout"], data.get("chat", {})
+    table = Table(
+        f"uvicorn, 1 ASGI process, Redis channel layer; {size:,} sockets on the same machine, {rounds} rounds, "
+        f"{messages} chat messages from one sender",
+        ["measure", "result", "in CPU loops"],
+    )
+    table.rows += [
+        ["clients connected and subscribed", f"{fan['clients']:,} in {fan['connect_seconds']} s", ""],
+        [
+            f"fan-out, first socket receives (p50 of {rounds} rounds)",
+            f"{fan['first_ms_p50']} ms",
+            loops(fan["first_ms_p50"], cal),
+        ],
+        [
+            f"**fan-out, last socket receives (p50 / p95 / max of {rounds} rounds)**",
+            f"**{fan['last_ms_p50']} / {fan['last_ms_p95']} / {fan['last_ms_max']} ms**",
+            f"{loops(fan['last_ms_p50'], cal)} / {loops(fan['last_ms_p95'], cal)} / {loops(fan['last_ms_max'], cal)}",
+        ],
+    ]
+    if chat:
+        table.rows.append(
+            [
+                "`send_message` over HTTP, one sender (delivered over the socket /s)",
+                f"{chat['delivered_per_second']} msg/s",
+                f"{chat['delivered_per_second'] * cal['cpu_loop_us'] / 1e6:.3f} msg per loop",
+            ]
+        )
+    table.notes.append(
+        f"Target: the last of 1,000 sockets under 1 s on 2 cores; on this run's machine 1 s is {loops(1000, cal)} "
+        "CPU loops."
+    )
+    settings = f"fanout.py --clients {size} --rounds {rounds} --messages {messages}"
+    return Run("websockets", size, ci, cal, [table], data, settings)
+
+
+@dataclass
+class Bench:
+    run: Callable[[int, bool, dict], Run]
+    size: int  # the published size
+    ci_size: int  # the smallest size, what CI runs
+    unit: str
+
+
+BENCHES: dict[str, Bench] = {
+    "serving": Bench(bench_serving, 10, 1, "seconds of load per endpoint"),
+    "listings": Bench(bench_listings, 100_000, 1_000, "listings"),
+    "crm": Bench(bench_crm, 500_000, 2_000, "leads"),
+    "finance": Bench(bench_finance, 50_000, 100, "active leases"),
+    "websockets": Bench(bench_websockets, 1_000, 10, "sockets"),
+}
+
+
+# -- results -----------------------------------------------------------------------------
+
+
+def git_commit() -> str:
+    """The checked-out commit, marked when the measured code differs from it."""
+    head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True)  # noqa: S607
+    code = ["domus", "manage.py", ":(glob)bench/**/*.py", ":(glob)bench/**/*.sh", ":(glob)bench/**/*.lua"]
+    dirty = subprocess.run(  # noqa: S603
+        ["git", "status", "--porcelain", "--", *code],  # noqa: S607
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
+    return (head.stdout.strip() or "?") + (" with uncommitted changes" if dirty.stdout.strip() else "")
+
+
+TEXT_COLUMNS = {"cache", "as", "endpoint", "result"}
+
+
+def render(result: Run, command: str, when: str) -> str:
+    bench = BENCHES[result.bench]
+    lines = [
+        f"### {result.bench}, {result.size:,} {bench.unit}",
+        "",
+        f"`{command}` — {when}, commit {git_commit()}",
+        "",
+        f"Machine: {result.calibration['machine']}",
+        "",
+        calibration_line(result.calibration),
+        "",
+        f"Settings: {result.settings}",
+    ]
+    for table in result.tables:
+        lines += ["", f"{table.title}:", "", "| " + " | ".join(table.columns) + " |"]
+        align = ["---" if n == 0 or name in TEXT_COLUMNS else "---:" for n, name in enumerate(table.columns)]
+        lines.append("| " + " | ".join(align) + " |")
+        lines += ["| " + " | ".join(row) + " |" for row in table.rows]
+        lines += ["", *table.notes] if table.notes else []
+    return "\n".join(lines) + "\n"
+
+
+def write(result: Run, command: str) -> Path:
+    when = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    stem = RESULTS / f"{result.bench}-{result.size}"
+    markdown = render(result, command, when)
+    stem.with_suffix(".md").write_text(markdown)
+    payload = {
+        "bench": result.bench,
+        "size": result.size,
+        "command": command,
+        "date": when,
+        "commit": git_commit(),
+        "settings": result.settings,
+        "calibration": result.calibration,
+        "tables": [t.__dict__ for t in result.tables],
+        "raw": result.raw,
+    }
+    stem.with_suffix(".json").write_text(json.dumps(payload, indent=2, ensure_ascii=False))
+    print("\n" + markdown, flush=True)
+    return stem
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--bench", default="all", help=f"all, or one of: {', '.join(BENCHES)}")
+    parser.add_argument("--size", default="", help="A number, 'ci' (the smallest of each) or empty (the published).")
+    args = parser.parse_args(argv)
+    names = list(BENCHES) if args.bench == "all" else [args.bench]
+    if any(name not in BENCHES for name in names):
+        parser.error(f"--bench must be all or one of {', '.join(BENCHES)}")
+    ci = args.size == "ci"
+    if args.size and not ci and not (args.size.isdigit() and int(args.size) > 0):
+        parser.error("--size must be a positive number or 'ci'")
+    if args.size and not ci and len(names) > 1:
+        parser.error("a numeric SIZE needs one BENCH")
+    started = time.perf_counter()
+    ensure_services()
+    calibration = calibrate(ci)
+    written = []
+    for name in names:
+        bench = BENCHES[name]
+        size = bench.ci_size if ci else int(args.size or bench.size)
+        say(f"{name}, {size:,} {bench.unit}")
+        result = bench.run(size, ci, calibration)
+        result.calibration = dict(calibration, load_average_after=round(os.getloadavg()[0], 2))
+        command = f"make bench BENCH={name}" + (f" SIZE={args.size}" if args.size else "")
+        written.append(write(result, command))
+    print(f"results: {', '.join(f'{p}.md' for p in written)}; {time.perf_counter() - started:.0f} s")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
