@@ -6,6 +6,7 @@ from ninja import NinjaAPI
 
 from domus.accounts.auth import JWTAuth
 from domus.core.errors import install_error_handlers
+from domus.core.openapi import install_openapi_contract
 from domus.core.parsing import DomusParser
 from domus.core.throttling import MethodRateLimit
 
@@ -25,6 +26,7 @@ api = NinjaAPI(
     parser=DomusParser(),
 )
 install_error_handlers(api)
+install_openapi_contract(api)
 
 api.add_router("/accounts/", "domus.accounts.api.router")
 api.add_router("/organizations/", "domus.organizations.api.router")
