@@ -1,6 +1,8 @@
 """The OpenAPI schema states the platform's error answers on every operation and links
 each create operation to the operations that take the created id (domus.core.openapi)."""
 
+import re
+
 import pytest
 
 ERROR = {"$ref": "#/components/schemas/ErrorOut"}
@@ -101,3 +103,13 @@ def test_an_optional_body_is_an_object_or_nothing_never_null(schema, user_client
     response = user_client.post("/api/v1/accounts/auth/logout/", data="null", content_type="application/json")
     assert response.status_code == 400
     assert response.json()["errors"] == {"body": ["Expected an object, got null."]}
+
+
+def test_a_decimal_string_input_has_the_pattern_of_its_field_and_an_answer_none(schema):
+    amount = schema["components"]["schemas"]["OfferIn"]["properties"]["amount"]
+    text = next(member for member in amount["anyOf"] if member.get("type") == "string")
+    assert re.fullmatch(text["pattern"], "12.50")
+    assert not re.fullmatch(text["pattern"], "")
+    assert not re.fullmatch(text["pattern"], "-1")
+    assert not re.fullmatch(text["pattern"], "0")
+    assert schema["components"]["schemas"]["OfferOut"]["properties"]["amount"] == {"title": "Amount", "type": "string"}

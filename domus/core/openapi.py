@@ -26,6 +26,9 @@ from collections.abc import Callable
 from typing import Any
 
 from ninja import NinjaAPI
+from ninja.schema import NinjaGenerateJsonSchema
+
+from domus.core.decimal_pattern import decimal_pattern
 
 ERROR_REF = "#/components/schemas/ErrorOut"
 WRITE_METHODS = frozenset({"post", "put", "patch", "delete"})
@@ -150,8 +153,17 @@ def add_links(schema: dict[str, Any]) -> None:
             del answer["links"]
 
 
+def _decimal_input_pattern(generator: NinjaGenerateJsonSchema, schema: Any) -> str | None:
+    # Pydantic's hook for the string form of a Decimal; inputs only (answers are plain strings).
+    return decimal_pattern(schema) if generator.mode == "validation" else None
+
+
 def install_openapi_contract(api: NinjaAPI) -> None:
-    """Complete ``api``'s generated schema with the platform's error answers and links."""
+    """Complete ``api``'s generated schema with the platform's error answers and links,
+    and state the string form of Decimal inputs (``domus.core.decimal_pattern``)."""
+    # Ninja generates every model's schema with this one class; Pydantic's documented way
+    # to give Decimal strings a pattern is this method of the generator.
+    NinjaGenerateJsonSchema.get_decimal_pattern = _decimal_input_pattern  # type: ignore[method-assign]
     generate: Callable[..., Any] = api.get_openapi_schema
 
     def get_openapi_schema(*args: Any, **kwargs: Any):
