@@ -103,6 +103,21 @@ def _login(port: int) -> str:
     return json.loads(urllib.request.urlopen(request, timeout=10).read())["access"]
 
 
+def parse_exclusions(text: str) -> list[tuple[str, str, str]]:
+    """``(METHOD, PATH, CHECK)`` of each `METHOD PATH CHECK  # reason` line; a line without
+    a reason, or not of that form, is an error."""
+    found = []
+    for number, raw in enumerate(text.splitlines(), start=1):
+        rule, _, reason = raw.partition("#")
+        if not rule.strip():
+            continue
+        parts = rule.split()
+        if len(parts) != 3 or not reason.strip():
+            raise SystemExit(f"exclusions.txt:{number}: want `METHOD PATH CHECK  # reason`, got {raw!r}")
+        found.append((parts[0].upper(), parts[1], parts[2]))
+    return found
+
+
 def _get(port: int, token: str, path: str) -> object:
     request = urllib.request.Request(f"http://127.0.0.1:{port}{path}", headers={"Authorization": f"Bearer {token}"})
     try:
@@ -148,14 +163,7 @@ def _config(ids: dict[str, list[str]]) -> Path:
         lines.append("[parameters]")
         lines += [f'"path.{name}" = {{ dictionary = "{name}", probability = 0.8 }}' for name in sorted(ids)]
         lines.append("")
-    for number, raw in enumerate(EXCLUSIONS.read_text().splitlines(), start=1):
-        text, _, reason = raw.partition("#")
-        if not text.strip():
-            continue
-        parts = text.split()
-        if len(parts) != 3 or not reason.strip():
-            raise SystemExit(f"{EXCLUSIONS}:{number}: want `METHOD PATH CHECK  # reason`, got {raw!r}")
-        method, path, check = parts
+    for method, path, check in parse_exclusions(EXCLUSIONS.read_text()):
         lines += [
             "[[operations]]",
             f'include-name = "{method.upper()} {path}"',
