@@ -112,4 +112,17 @@ def test_a_decimal_string_input_has_the_pattern_of_its_field_and_an_answer_none(
     assert not re.fullmatch(text["pattern"], "")
     assert not re.fullmatch(text["pattern"], "-1")
     assert not re.fullmatch(text["pattern"], "0")
-    assert schema["components"]["schemas"]["OfferOut"]["properties"]["amount"] == {"title": "Amount", "type": "string"}
+    answer = schema["components"]["schemas"]["OfferOut"]["properties"]["amount"]
+    assert answer["type"] == "string"
+    assert re.fullmatch(answer.get("pattern", ".*"), "1E+2")  # an answer is not held to the input form
+
+
+def test_request_text_is_stated_free_of_nul_characters(schema):
+    password = schema["components"]["schemas"]["LoginIn"]["properties"]["password"]
+    assert not re.fullmatch(password["pattern"], "pass\x00word")
+    assert re.fullmatch(password["pattern"], "password")
+    search = next(p for p in schema["paths"]["/api/v1/crm/leads/"]["get"]["parameters"] if p["name"] == "search")
+    text = next(member for member in search["schema"]["anyOf"] if member.get("type") == "string")
+    assert not re.fullmatch(text["pattern"], "a\x00")
+    filters = schema["components"]["schemas"]["SavedSearchIn"]["properties"]["filters"]
+    assert not re.fullmatch(filters["propertyNames"]["pattern"], "city\x00")

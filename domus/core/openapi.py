@@ -1,6 +1,6 @@
 """What every operation of the OpenAPI schema states beyond its own decorator: the error
 answers the platform itself can give (with the one error schema), optional bodies that are
-objects (never ``null``), and OpenAPI links from each create operation to the operations
+objects (never ``null``), text without NUL characters, and OpenAPI links from each create operation to the operations
 that take the created id.
 
 The error statuses follow from what the shared layers do, not from each operation:
@@ -89,6 +89,38 @@ def drop_null_bodies(schema: dict[str, Any]) -> None:
                 media["schema"] = kept[0] if len(kept) == 1 else {**body, "anyOf": kept}
 
 
+NUL_FREE = "^[^\\u0000]*$"
+
+
+def forbid_nul(schema: dict[str, Any]) -> None:
+    """No text of a request may hold a NUL character (``domus.core.parsing``): every free
+    string states it with a pattern, and every free-form object with its key names. (Answers
+    hold no NUL either: nothing with one is ever stored.)"""
+
+    def walk(node: Any) -> None:
+        if isinstance(node, list):
+            for item in node:
+                walk(item)
+            return
+        if not isinstance(node, dict):
+            return
+        kinds = node.get("type")
+        is_string = kinds == "string" or (isinstance(kinds, list) and "string" in kinds)
+        if is_string and not {"pattern", "format", "enum", "const"} & node.keys():
+            node["pattern"] = NUL_FREE
+        if node.get("additionalProperties") not in (None, False) and "propertyNames" not in node:
+            node["propertyNames"] = {"pattern": NUL_FREE}
+        for key, value in node.items():
+            if key not in ("propertyNames", "example", "examples", "default"):
+                walk(value)
+
+    walk(schema.get("components", {}).get("schemas", {}))
+    for _path, item in schema.get("paths", {}).items():
+        for _method, operation in _operations(item):
+            walk(operation.get("parameters", []))
+            walk(operation.get("requestBody", {}))
+
+
 def _operations(item: dict[str, Any]):
     for method in HTTP_METHODS:
         if isinstance(item.get(method), dict):
@@ -170,6 +202,7 @@ def install_openapi_contract(api: NinjaAPI) -> None:
         schema = generate(*args, **kwargs)
         add_error_responses(schema)
         drop_null_bodies(schema)
+        forbid_nul(schema)
         add_links(schema)
         return schema
 
