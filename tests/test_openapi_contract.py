@@ -126,3 +126,14 @@ def test_request_text_is_stated_free_of_nul_characters(schema):
     assert not re.fullmatch(text["pattern"], "a\x00")
     filters = schema["components"]["schemas"]["SavedSearchIn"]["properties"]["filters"]
     assert not re.fullmatch(filters["propertyNames"]["pattern"], "city\x00")
+
+
+def test_every_object_open_to_more_keys_states_they_hold_no_nul(schema):
+    open_objects = [
+        name
+        for name, component in schema["components"]["schemas"].items()
+        if component.get("type") == "object"
+        and component.get("additionalProperties") is not False
+        and "propertyNames" not in component
+    ]
+    assert not open_objects

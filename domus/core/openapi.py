@@ -94,7 +94,7 @@ NUL_FREE = "^[^\\u0000]*$"
 
 def forbid_nul(schema: dict[str, Any]) -> None:
     """No text of a request may hold a NUL character (``domus.core.parsing``): every free
-    string states it with a pattern, and every free-form object with its key names. (Answers
+    string states it with a pattern, and every object open to more keys with its key names. (Answers
     hold no NUL either: nothing with one is ever stored.)"""
 
     def walk(node: Any) -> None:
@@ -108,7 +108,8 @@ def forbid_nul(schema: dict[str, Any]) -> None:
         is_string = kinds == "string" or (isinstance(kinds, list) and "string" in kinds)
         if is_string and not {"pattern", "format", "enum", "const"} & node.keys():
             node["pattern"] = NUL_FREE
-        if node.get("additionalProperties") not in (None, False) and "propertyNames" not in node:
+        open_object = node.get("type") == "object" or node.get("additionalProperties") not in (None, False)
+        if open_object and node.get("additionalProperties") is not False and "propertyNames" not in node:
             node["propertyNames"] = {"pattern": NUL_FREE}
         for key, value in node.items():
             if key not in ("propertyNames", "example", "examples", "default"):
