@@ -13,7 +13,7 @@ PYTEST_ARGS ?=
 
 LOCK := requirements.lock
 
-.PHONY: venv run test lint check migrate seed worker beat routes lock clean
+.PHONY: venv run test lint check migrate seed worker beat routes lock clean fuzz
 
 # Exact versions from the lock file (reproducible installs), then Domus itself.
 $(BIN)/activate: pyproject.toml $(LOCK)
@@ -49,6 +49,10 @@ run: seed
 test: venv
 	@mkdir -p var
 	$(BIN)/pytest $(PYTEST_ARGS)
+
+# Schemathesis over every operation on a throwaway server (docs/api.md "The schema is tested by a machine").
+fuzz: venv
+	$(BIN)/python tests/api_fuzz/run.py
 
 lint: venv
 	$(BIN)/ruff check .

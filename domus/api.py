@@ -8,6 +8,7 @@ from domus.accounts.auth import JWTAuth
 from domus.api_examples import API_EXAMPLES
 from domus.core.errors import install_error_handlers
 from domus.core.openapi import DomusAPI
+from domus.core.openapi_contract import install_openapi_contract
 from domus.core.parsing import DomusParser
 from domus.core.query import forbid_unknown_parameters
 from domus.core.throttling import MethodRateLimit
@@ -30,6 +31,7 @@ api = DomusAPI(
 )
 install_error_handlers(api)
 api.add_decorator(forbid_unknown_parameters, mode="view")
+install_openapi_contract(api)
 
 api.add_router("/accounts/", "domus.accounts.api.router")
 api.add_router("/organizations/", "domus.organizations.api.router")

@@ -1,0 +1,139 @@
+"""The OpenAPI schema states the platform's error answers on every operation and links
+each create operation to the operations that take the created id (domus.core.openapi)."""
+
+import re
+
+import pytest
+
+ERROR = {"$ref": "#/components/schemas/ErrorOut"}
+METHODS = {"get", "post", "put", "patch", "delete"}
+
+
+@pytest.fixture
+def schema(api_client) -> dict:
+    response = api_client.get("/api/v1/schema/")
+    assert response.status_code == 200
+    return response.json()
+
+
+def _operations(schema: dict):
+    for path, item in schema["paths"].items():
+        for method, operation in item.items():
+            if method in METHODS:
+                yield path, method, operation
+
+
+def _error_schema(operation: dict, status: str) -> dict | None:
+    answer = operation["responses"].get(status)
+    return answer and answer["content"]["application/json"]["schema"]
+
+
+def test_every_operation_declares_the_platform_errors(schema):
+    missing = []
+    for path, method, operation in _operations(schema):
+        wanted = ["400", "429", "503"]
+        if operation.get("security"):
+            wanted += ["401", "403"]
+        if "{" in path:
+            wanted.append("404")
+        if method != "get":
+            wanted.append("409")
+        if "requestBody" in operation:
+            wanted.append("413")
+        # An operation may declare a status with its own body (the health check's 503).
+        missing += [f"{method.upper()} {path} {status}" for status in wanted if status not in operation["responses"]]
+    assert not missing, missing
+
+
+def test_a_detail_route_declares_404_and_a_write_409(schema):
+    detail = schema["paths"]["/api/v1/crm/leads/{lead_id}/"]
+    assert _error_schema(detail["get"], "429") == ERROR
+    assert _error_schema(detail["get"], "503") == ERROR
+    assert _error_schema(detail["get"], "404") == ERROR
+    assert _error_schema(detail["patch"], "409") == ERROR
+    assert _error_schema(detail["patch"], "413") == ERROR
+
+
+def test_a_create_operation_links_to_the_operations_on_its_id(schema):
+    links = schema["paths"]["/api/v1/crm/leads/"]["post"]["responses"]["201"]["links"]
+    detail = schema["paths"]["/api/v1/crm/leads/{lead_id}/"]["get"]["operationId"]
+    activities = schema["paths"]["/api/v1/crm/leads/{lead_id}/activities/"]["post"]["operationId"]
+    assert links[detail] == {"operationId": detail, "parameters": {"path.lead_id": "$response.body#/id"}}
+    assert links[activities]["parameters"] == {"path.lead_id": "$response.body#/id"}
+
+
+def test_a_nested_create_passes_its_own_path_parameters_through(schema):
+    nested = [
+        (path, answer["links"])
+        for path, item in schema["paths"].items()
+        if "{" in path and "post" in item
+        for answer in item["post"]["responses"].values()
+        if answer.get("links")
+    ]
+    assert nested, "no nested create operation has links"
+    for path, links in nested:
+        own = [segment[1:-1] for segment in path.split("/") if segment.startswith("{")]
+        for link in links.values():
+            for name in own:
+                assert link["parameters"][f"path.{name}"] == f"$request.path.{name}", (path, link)
+
+
+def test_every_link_names_an_existing_operation(schema):
+    operation_ids = {operation["operationId"] for _, _, operation in _operations(schema)}
+    for _, _, operation in _operations(schema):
+        for answer in operation["responses"].values():
+            for name, link in answer.get("links", {}).items():
+                assert link["operationId"] in operation_ids
+                assert name.replace(".", "").replace("-", "").replace("_", "").isalnum()
+
+
+@pytest.mark.django_db
+def test_an_optional_body_is_an_object_or_nothing_never_null(schema, user_client):
+    body = schema["paths"]["/api/v1/accounts/auth/logout/"]["post"]["requestBody"]
+    assert body["required"] is False
+    assert body["content"]["application/json"]["schema"] == {"$ref": "#/components/schemas/LogoutIn"}
+    offered_null = [
+        f"{method.upper()} {path}"
+        for path, method, operation in _operations(schema)
+        for media in operation.get("requestBody", {}).get("content", {}).values()
+        if {"type": "null"} in media["schema"].get("anyOf", [])
+    ]
+    assert not offered_null
+    # What the schema no longer offers, the parser refuses: null is not "no body".
+    response = user_client.post("/api/v1/accounts/auth/logout/", data="null", content_type="application/json")
+    assert response.status_code == 400
+    assert response.json()["errors"] == {"body": ["Expected an object, got null."]}
+
+
+def test_a_decimal_string_input_has_the_pattern_of_its_field_and_an_answer_none(schema):
+    amount = schema["components"]["schemas"]["OfferIn"]["properties"]["amount"]
+    text = next(member for member in amount["anyOf"] if member.get("type") == "string")
+    assert re.fullmatch(text["pattern"], "12.50")
+    assert not re.fullmatch(text["pattern"], "")
+    assert not re.fullmatch(text["pattern"], "-1")
+    assert not re.fullmatch(text["pattern"], "0")
+    answer = schema["components"]["schemas"]["OfferOut"]["properties"]["amount"]
+    assert answer["type"] == "string"
+    assert re.fullmatch(answer.get("pattern", ".*"), "1E+2")  # an answer is not held to the input form
+
+
+def test_request_text_is_stated_free_of_nul_characters(schema):
+    password = schema["components"]["schemas"]["LoginIn"]["properties"]["password"]
+    assert not re.fullmatch(password["pattern"], "pass\x00word")
+    assert re.fullmatch(password["pattern"], "password")
+    search = next(p for p in schema["paths"]["/api/v1/crm/leads/"]["get"]["parameters"] if p["name"] == "search")
+    text = next(member for member in search["schema"]["anyOf"] if member.get("type") == "string")
+    assert not re.fullmatch(text["pattern"], "a\x00")
+    filters = schema["components"]["schemas"]["SavedSearchIn"]["properties"]["filters"]
+    assert not re.fullmatch(filters["propertyNames"]["pattern"], "city\x00")
+
+
+def test_every_object_open_to_more_keys_states_they_hold_no_nul(schema):
+    open_objects = [
+        name
+        for name, component in schema["components"]["schemas"].items()
+        if component.get("type") == "object"
+        and component.get("additionalProperties") is not False
+        and "propertyNames" not in component
+    ]
+    assert not open_objects
