@@ -105,7 +105,7 @@ def test_an_optional_body_is_an_object_or_nothing_never_null(schema, user_client
     assert response.json()["errors"] == {"body": ["Expected an object, got null."]}
 
 
-def test_a_decimal_string_input_has_the_pattern_of_its_field_and_an_answer_none(schema):
+def test_a_decimal_string_input_has_the_pattern_of_its_field_and_an_answer_the_money_form(schema):
     amount = schema["components"]["schemas"]["OfferIn"]["properties"]["amount"]
     text = next(member for member in amount["anyOf"] if member.get("type") == "string")
     assert re.fullmatch(text["pattern"], "12.50")
@@ -114,7 +114,9 @@ def test_a_decimal_string_input_has_the_pattern_of_its_field_and_an_answer_none(
     assert not re.fullmatch(text["pattern"], "0")
     answer = schema["components"]["schemas"]["OfferOut"]["properties"]["amount"]
     assert answer["type"] == "string"
-    assert re.fullmatch(answer.get("pattern", ".*"), "1E+2")  # an answer is not held to the input form
+    # An answer is held to the one money form (two decimals), not to the input's bounds.
+    assert re.fullmatch(answer["pattern"], "3000.00")
+    assert not re.fullmatch(answer["pattern"], "1E+2")
 
 
 def test_request_text_is_stated_free_of_nul_characters(schema):
