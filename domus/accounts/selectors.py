@@ -36,6 +36,12 @@ def active_user_for_field(user_id: UUID, *, field: str) -> User:
     return user
 
 
+def user_by_email_any(email: str) -> User | None:
+    """The user holding ``email`` (ignoring case), deleted or deactivated ones included:
+    for restoring an account whose address is still taken by its own soft-deleted row."""
+    return User.all_objects.filter(email__iexact=email.strip()).first()
+
+
 def user_visible_to(actor: Any) -> QuerySet[User]:
     """Live users: all of them for platform admins, only themselves for anyone else."""
     if is_admin(actor):

@@ -161,6 +161,11 @@ def company_visible_to(actor: Any) -> QuerySet[Company]:
     return Company.objects.filter(id__in=_active_memberships(actor).values("company_id"))
 
 
+def company_deleted_named(name: str) -> Company | None:
+    """The most recently soft-deleted company called ``name`` (for restoring it), or None."""
+    return Company.all_objects.dead().filter(name=name).order_by("-deleted_at").first()
+
+
 def company_list_for_actor(*, actor: Any, filters: CompanyFilters) -> QuerySet[Company]:
     queryset = company_visible_to(actor)
     if filters.status:
