@@ -33,7 +33,8 @@ migrate: venv
 seed: migrate
 	$(BIN)/python manage.py seed_demo
 
-# The M-Pesa simulator of the embedded default calls back this very server (docs/rentals-and-money.md).
+# The M-Pesa simulator of the embedded default calls back this very server (docs/rentals-and-money.md),
+# and the links of account e-mails lead to its /account/ pages.
 run: seed
 	@echo ""
 	@echo "  Domus is starting on http://$(HOST):$(PORT)/"
@@ -42,6 +43,7 @@ run: seed
 	@echo "    OpenAPI schema:     http://$(HOST):$(PORT)/api/schema/"
 	@echo "    Admin:              http://$(HOST):$(PORT)/admin/"
 	@echo ""
+	FRONTEND_URL=$${FRONTEND_URL:-http://127.0.0.1:$(PORT)} \
 	MPESA_CALLBACK_URL=$${MPESA_CALLBACK_URL:-http://127.0.0.1:$(PORT)/api/v1/finance/payments/mpesa/callback/} \
 	MPESA_SIMULATOR_URL=$${MPESA_SIMULATOR_URL:-http://127.0.0.1:$(PORT)/api/v1/finance/mpesa-simulator} \
 	$(BIN)/uvicorn domus.asgi:application --host $(HOST) --port $(PORT) --lifespan off

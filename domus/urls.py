@@ -2,7 +2,7 @@ from django.conf import settings
 from django.conf.urls.static import static
 from django.contrib import admin
 from django.http import HttpRequest, JsonResponse
-from django.urls import path, re_path
+from django.urls import include, path, re_path
 from django.views.decorators.csrf import csrf_exempt
 from ninja.openapi.docs import Redoc
 
@@ -37,6 +37,7 @@ urlpatterns = [
     # The admin's sign-in shares the API's "auth" rate limit (its lockout is AdminLoginForm's).
     path("admin/login/", rate_limited_posts("auth")(admin.site.login)),
     path("admin/", admin.site.urls),
+    path("account/", include("domus.accounts.urls")),
     path("api/v1/redoc/", redoc, name="api-redoc"),
     path("api/v1/", api.urls),
     re_path(r"^api/", api_not_found),

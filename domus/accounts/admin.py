@@ -11,6 +11,7 @@ from django.http import HttpRequest
 from domus.accounts import services
 from domus.accounts.models import AccountToken, AgentProfile, Profile, RefreshToken, User
 from domus.audit.services import audit_create, audit_snapshot, audit_update
+from domus.core.admin import DeletedFilter, PhoneSearchMixin, SoftDeleteAdminMixin
 from domus.core.exceptions import AuthenticationFailed, Conflict, RateLimited
 
 
@@ -72,24 +73,10 @@ class UserEditForm(UserChangeForm):
         return _unique_ci(self, "username")
 
 
-class DeletedFilter(admin.SimpleListFilter):
-    title = "deleted"
-    parameter_name = "deleted"
-
-    def lookups(self, request, model_admin):
-        return (("no", "Not deleted"), ("yes", "Deleted"))
-
-    def queryset(self, request, queryset):
-        if self.value() == "yes":
-            return queryset.filter(deleted_at__isnull=False)
-        if self.value() == "no":
-            return queryset.filter(deleted_at__isnull=True)
-        return queryset
-
-
 @admin.register(User)
-class UserAdmin(DjangoUserAdmin):
-    """Users by e-mail and role. Deleting is soft (an action), never a row removal."""
+class UserAdmin(PhoneSearchMixin, SoftDeleteAdminMixin, DjangoUserAdmin):
+    """Users by e-mail and role. Deleting is soft (an action), never a row removal;
+    deleted users stay listed, marked and filterable."""
 
     form = UserEditForm
     add_form = UserAddForm
@@ -117,9 +104,6 @@ class UserAdmin(DjangoUserAdmin):
     search_fields = ("email", "username", "first_name", "last_name", "phone")
     ordering = ("-created_at",)
     actions = ["soft_delete"]
-
-    def get_queryset(self, request: HttpRequest) -> QuerySet[User]:
-        return User.all_objects.all()
 
     def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
         return False

@@ -1,6 +1,7 @@
 """Reads of users, profiles and agent profiles, scoped to who is asking. Soft-deleted
 users and their profiles are invisible to everyone here."""
 
+from collections.abc import Iterable
 from typing import Any
 from uuid import UUID
 
@@ -34,6 +35,35 @@ def active_user_for_field(user_id: UUID, *, field: str) -> User:
     if user is None:
         raise ValidationFailed("Unknown user.", errors={field: ["No active user with this id."]})
     return user
+
+
+def _postal_lines(user: User) -> list[str]:
+    lines = [user.get_full_name() or user.email]
+    profile = getattr(user, "profile", None)
+    if profile is not None:
+        place = ", ".join(part for part in (profile.city, profile.country) if part)
+        lines += [line for line in (profile.address, place) if line]
+    return lines
+
+
+def users_postal_lines(user_ids: Iterable[UUID]) -> dict[UUID, list[str]]:
+    """Each user's name and postal address as printed on a document addressed to them
+    (one query): full name (else e-mail), then the profile's address and its city and
+    country when set."""
+    users = User.all_objects.filter(pk__in=set(user_ids)).select_related("profile")
+    return {user.pk: _postal_lines(user) for user in users}
+
+
+def user_postal_lines(user_id: UUID | str) -> list[str]:
+    """One user's postal lines (see ``users_postal_lines``); [] when unknown."""
+    key = UUID(str(user_id))
+    return users_postal_lines([key]).get(key, [])
+
+
+def user_by_email_any(email: str) -> User | None:
+    """The user holding ``email`` (ignoring case), deleted or deactivated ones included:
+    for restoring an account whose address is still taken by its own soft-deleted row."""
+    return User.all_objects.filter(email__iexact=email.strip()).first()
 
 
 def user_visible_to(actor: Any) -> QuerySet[User]:

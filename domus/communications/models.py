@@ -166,6 +166,7 @@ class TicketReply(BaseModel):
     from_staff = models.BooleanField(default=False)
 
     class Meta:
+        verbose_name_plural = "ticket replies"
         ordering = ["created_at", "id"]
 
     def __str__(self) -> str:

@@ -53,3 +53,20 @@ def normalize_phone(raw: str | None) -> str:
                 return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
     digits = re.sub(r"\D", "", value)
     return f"+{digits}" if value.startswith("+") and digits else digits
+
+
+_PHONE_TERM = re.compile(r"^\+?[\d\s().\-/]{7,}$")
+
+
+def phone_search_pattern(term: str | None) -> str | None:
+    """A regular expression finding ``term``'s phone number however it was stored
+    (``0711 000 111``, ``+254711000111``, ``254-711-000-111``): the term is normalised,
+    then its national digits are matched at the end of the stored value with any
+    separators between them. ``None`` when the term does not look like a phone number."""
+    value = (term or "").strip()
+    if not _PHONE_TERM.match(value) or len(re.sub(r"\D", "", value)) < 7:
+        return None
+    normalized = normalize_phone(value)
+    number = _parse(normalized, None) if normalized.startswith("+") else None
+    digits = str(number.national_number) if number is not None else re.sub(r"\D", "", normalized)
+    return r"\D*".join(digits) + r"\D*$"

@@ -1,21 +1,17 @@
 """Django admin of the CRM."""
 
 from django.contrib import admin
-from django.db.models import QuerySet
-from django.http import HttpRequest
 
+from domus.core.admin import PhoneSearchMixin, SoftDeleteAdmin
 from domus.crm.models import AssignmentCursor, Client, Lead, LeadActivity
 
 
 @admin.register(Client)
-class ClientAdmin(admin.ModelAdmin):
+class ClientAdmin(PhoneSearchMixin, SoftDeleteAdmin):
     list_display = ("name", "kind", "company", "assigned_agent", "email", "phone", "created_at", "deleted_at")
     list_filter = ("kind",)
     search_fields = ("name", "email", "phone", "organization_name")
     raw_id_fields = ("company", "user", "assigned_agent")
-
-    def get_queryset(self, request: HttpRequest) -> QuerySet:
-        return Client.all_objects.get_queryset()
 
 
 class LeadActivityInline(admin.TabularInline):
@@ -25,7 +21,7 @@ class LeadActivityInline(admin.TabularInline):
 
 
 @admin.register(Lead)
-class LeadAdmin(admin.ModelAdmin):
+class LeadAdmin(PhoneSearchMixin, admin.ModelAdmin):
     list_display = ("name", "company", "source", "status", "score", "assigned_agent", "created_at")
     list_filter = ("status", "source")
     search_fields = ("name", "email", "phone")

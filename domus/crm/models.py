@@ -173,6 +173,7 @@ class LeadActivity(BaseModel):
     )
 
     class Meta(BaseModel.Meta):
+        verbose_name_plural = "lead activities"
         indexes = [models.Index(fields=["lead", "-created_at"], name="lead_activity_lead_created")]
         constraints = [
             models.CheckConstraint(condition=Q(kind__in=LeadActivityKind.values), name="lead_activity_kind_valid")

@@ -113,6 +113,19 @@ def client_for_company(*, client_id: UUID, company_id: UUID) -> Client | None:
 # Leads ---------------------------------------------------------------------------------
 
 
+def client_postal_lines(client_id: UUID) -> list[str]:
+    """A client's name (and organisation) and, when the client is a user of Domus, the
+    postal address of their profile; else their e-mail, for a document addressed to them."""
+    from domus.accounts.selectors import user_postal_lines
+
+    client = Client.all_objects.filter(pk=client_id).first()
+    if client is None:
+        return []
+    lines = [client.name, client.organization_name]
+    address = user_postal_lines(client.user_id)[1:] if client.user_id else []
+    return [line for line in (*lines, *(address or [client.email])) if line]
+
+
 def lead_visible_to(actor: Any) -> QuerySet[Lead]:
     """Admins see every lead; company staff their companies' leads; agents the leads assigned to them."""
     return _scoped(Lead.objects.all(), actor, "assigned_agent_id")

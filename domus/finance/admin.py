@@ -2,7 +2,11 @@
 expenses, the ledger) are read-only here: they are listed, filtered, searched and opened, but
 money only moves through the services (API), which post to the ledger and audit every change."""
 
+import re
+
 from django.contrib import admin
+from django.db.models import QuerySet
+from django.http import HttpRequest
 
 from domus.finance.models import (
     Account,
@@ -16,6 +20,9 @@ from domus.finance.models import (
     Payment,
     Payout,
 )
+
+# What Invoice.display_number prints ("INV-000042"), or the bare number.
+PRINTED_NUMBER = re.compile(r"^\s*(?:INV-?)?0*(\d{1,18})\s*$", re.IGNORECASE)
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -43,11 +50,25 @@ class LineInline(admin.TabularInline):
 
 @admin.register(Invoice)
 class InvoiceAdmin(ReadOnlyAdmin):
-    list_display = ("number", "company", "recipient", "status", "total", "amount_paid", "due_date")
+    """Invoices by their printed number (``INV-000042``): shown so, and found so in the
+    search box (``INV-000042``, ``inv-42`` or ``42``), as well as by the recipient's e-mail."""
+
+    list_display = ("printed_number", "company", "recipient", "status", "total", "amount_paid", "due_date")
     list_filter = ("status", "due_date")
     search_fields = ("recipient__email",)
     raw_id_fields = ("company", "recipient", "lease", "listing", "created_by")
     inlines = [LineInline]
+
+    @admin.display(description="number", ordering="number")
+    def printed_number(self, invoice: Invoice) -> str:
+        return invoice.display_number
+
+    def get_search_results(self, request: HttpRequest, queryset: QuerySet, search_term: str) -> tuple[QuerySet, bool]:
+        found, may_have_duplicates = super().get_search_results(request, queryset, search_term)
+        number = PRINTED_NUMBER.match(search_term)
+        if number is not None:
+            found |= queryset.filter(number=int(number.group(1)))
+        return found, may_have_duplicates
 
 
 @admin.register(InvoiceLine)

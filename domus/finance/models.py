@@ -109,6 +109,7 @@ class LedgerEntry(models.Model):
     credit = money_field(default=0)
 
     class Meta:
+        verbose_name_plural = "ledger entries"
         indexes = [models.Index(fields=["account", "owner"], name="ledger_entry_account_owner")]
         constraints = [
             models.CheckConstraint(

@@ -1,6 +1,7 @@
 """PDF documents (contracts, invoices, ...) rendered from data with fpdf2.
 
-One plain, printable layout: a title, labelled fields, optional paragraphs and an
+One plain, printable layout: the issuer's letterhead, a title, the recipient's address
+block, labelled fields, optional paragraphs and an
 optional table, in the bundled DejaVu Sans (``fonts/``), which prints any name a
 customer has ("Ngũgĩ wa Thiong'o", "€", Cyrillic, Greek) where the built-in PDF fonts
 cover Latin-1 only.
@@ -46,8 +47,13 @@ def render_pdf(
     paragraphs: Sequence[str] = (),
     table: PdfTable | None = None,
     footer: str = "",
+    issuer: Sequence[str] = (),
+    recipient: Sequence[str] = (),
+    recipient_label: str = "To",
 ) -> bytes:
-    """Render one document and answer the PDF bytes."""
+    """Render one document and answer the PDF bytes. ``issuer`` is the letterhead (its first
+    line, the name, in bold) above the title; ``recipient`` the address block under
+    ``recipient_label`` below it. Empty lines are left out."""
     pdf = FPDF(format="A4")
     pdf.add_font(FONT, "", FONT_DIR / "DejaVuSans.ttf")
     pdf.add_font(FONT, "B", FONT_DIR / "DejaVuSans-Bold.ttf")
@@ -55,9 +61,23 @@ def render_pdf(
     pdf.set_auto_page_break(auto=True, margin=PAGE_MARGIN_MM)
     pdf.set_title(_text(title))
     pdf.add_page()
+    issuer_lines = [line for line in issuer if line]
+    for index, line in enumerate(issuer_lines):
+        pdf.set_font(FONT, "B" if index == 0 else "", 11 if index == 0 else 9)
+        pdf.multi_cell(0, 5, _text(line), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    if issuer_lines:
+        pdf.ln(5)
     pdf.set_font(FONT, "B", 16)
     pdf.multi_cell(0, 9, _text(title), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
     pdf.ln(3)
+    recipient_lines = [line for line in recipient if line]
+    if recipient_lines:
+        pdf.set_font(FONT, "B", 10)
+        pdf.multi_cell(0, 6, _text(recipient_label), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        pdf.set_font(FONT, "", 10)
+        for line in recipient_lines:
+            pdf.multi_cell(0, 5, _text(line), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        pdf.ln(4)
 
     for label, value in fields:
         pdf.set_font(FONT, "B", 10)

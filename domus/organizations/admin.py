@@ -2,32 +2,9 @@
 branches stay visible here (``all_objects``), marked and filterable."""
 
 from django.contrib import admin
-from django.db.models import QuerySet
-from django.http import HttpRequest
 
+from domus.core.admin import DeletedFilter, SoftDeleteAdmin
 from domus.organizations.models import Branch, Company, Membership
-
-
-class DeletedFilter(admin.SimpleListFilter):
-    title = "deleted"
-    parameter_name = "deleted"
-
-    def lookups(self, request, model_admin):
-        return (("no", "Live"), ("yes", "Deleted"))
-
-    def queryset(self, request, queryset):
-        if self.value() == "no":
-            return queryset.filter(deleted_at__isnull=True)
-        if self.value() == "yes":
-            return queryset.filter(deleted_at__isnull=False)
-        return queryset
-
-
-class SoftDeleteAdmin(admin.ModelAdmin):
-    """Lists every row, deleted ones included."""
-
-    def get_queryset(self, request: HttpRequest) -> QuerySet:
-        return self.model.all_objects.get_queryset()
 
 
 class MembershipInline(admin.TabularInline):

@@ -161,6 +161,36 @@ def company_visible_to(actor: Any) -> QuerySet[Company]:
     return Company.objects.filter(id__in=_active_memberships(actor).values("company_id"))
 
 
+def _letterhead(company: Company) -> list[str]:
+    place = ", ".join(part for part in (company.city, company.country) if part)
+    lines = (
+        company.legal_name or company.name,
+        company.address,
+        place,
+        f"Registration no. {company.registration_number}" if company.registration_number else "",
+        f"Tax ID {company.tax_id}" if company.tax_id else "",
+    )
+    return [line for line in lines if line]
+
+
+def company_letterheads(company_ids: Iterable[UUID]) -> dict[UUID, list[str]]:
+    """The lines a document issued by each company is headed with (one query): its legal
+    name (or name), street address, city and country, registration number and tax id
+    (the ones it has). Deleted companies included: their old documents still name them."""
+    return {company.pk: _letterhead(company) for company in Company.all_objects.filter(pk__in=set(company_ids))}
+
+
+def company_letterhead(company_id: UUID | str) -> list[str]:
+    """The letterhead lines of one company (see ``company_letterheads``); [] when unknown."""
+    key = UUID(str(company_id))
+    return company_letterheads([key]).get(key, [])
+
+
+def company_deleted_named(name: str) -> Company | None:
+    """The most recently soft-deleted company called ``name`` (for restoring it), or None."""
+    return Company.all_objects.dead().filter(name=name).order_by("-deleted_at").first()
+
+
 def company_list_for_actor(*, actor: Any, filters: CompanyFilters) -> QuerySet[Company]:
     queryset = company_visible_to(actor)
     if filters.status:

@@ -185,6 +185,20 @@ def company_delete(*, actor: Actor, company: Company) -> None:
     audit_update(actor=actor, instance=locked, before=before, action="delete", company_id=locked.id)
 
 
+@transaction.atomic
+def company_restore(*, actor: Actor, company: Company) -> Company:
+    """Bring back a soft-deleted company with its slug, branches, members and listings as
+    they were (listings unpublished by the deletion stay unpublished)."""
+    locked = Company.all_objects.select_for_update().get(pk=company.pk)
+    if locked.deleted_at is None:
+        return locked
+    before = audit_snapshot(locked)
+    locked.deleted_at = None
+    locked.save(update_fields=["deleted_at", "updated_at"])
+    audit_update(actor=actor, instance=locked, before=before, action="restore", company_id=locked.id)
+    return locked
+
+
 def _onboarding_conflict(company: Company, step: str | None) -> Conflict:
     allowed = company.allowed_onboarding_steps()
     allowed_text = ", ".join(allowed) if allowed else "none"

@@ -1,5 +1,6 @@
 from django.contrib import admin
 
+from domus.core.admin import SoftDeleteAdmin
 from domus.properties.models import (
     FacetGroup,
     Favorite,
@@ -34,7 +35,7 @@ class UnitInline(admin.TabularInline):
 
 
 @admin.register(Listing)
-class ListingAdmin(admin.ModelAdmin):
+class ListingAdmin(SoftDeleteAdmin):
     list_display = ("title", "property_type", "listing_type", "status", "price", "currency", "city", "is_published")
     list_filter = ("status", "property_type", "listing_type", "is_published")
     search_fields = ("title", "city", "address")
@@ -42,10 +43,6 @@ class ListingAdmin(admin.ModelAdmin):
     filter_horizontal = ("features",)
     readonly_fields = ("created_at", "updated_at", "deleted_at")
     inlines = [UnitInline]
-
-    def get_queryset(self, request):
-        # The admin shows soft-deleted listings too.
-        return Listing.all_objects.all()
 
 
 @admin.register(Unit)

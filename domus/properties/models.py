@@ -361,6 +361,7 @@ class SavedSearch(BaseModel):
     last_alerted_at = models.DateTimeField(null=True, blank=True)
 
     class Meta(BaseModel.Meta):
+        verbose_name_plural = "saved searches"
         indexes = [models.Index(fields=["alert_frequency", "last_checked_at"], name="savedsearch_freq_checked")]
         constraints = [
             models.CheckConstraint(
@@ -381,6 +382,7 @@ class SavedSearchMatch(models.Model):
     matched_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
+        verbose_name_plural = "saved search matches"
         ordering = ["-matched_at", "-id"]
         constraints = [
             models.UniqueConstraint(fields=["saved_search", "listing"], name="savedsearchmatch_unique_search_listing")
@@ -423,6 +425,7 @@ class ListingMedia(BaseModel):
     )
 
     class Meta(BaseModel.Meta):
+        verbose_name_plural = "listing media"
         ordering = ["position", "created_at"]
         indexes = [models.Index(fields=["listing", "position"], name="media_listing_position")]
         constraints = [

@@ -3,9 +3,9 @@
 from typing import Any
 
 from django.contrib import admin
-from django.db.models import QuerySet
 from django.http import HttpRequest
 
+from domus.core.admin import SoftDeleteAdmin
 from domus.sales.models import Commission, Contract, ContractStatus, Deal, DealStatusChange, Offer
 
 
@@ -17,15 +17,12 @@ class OfferAdmin(admin.ModelAdmin):
 
 
 @admin.register(Contract)
-class ContractAdmin(admin.ModelAdmin):
+class ContractAdmin(SoftDeleteAdmin):
     list_display = ("title", "kind", "status", "price", "currency", "signed_at", "deleted_at")
     list_filter = ("status", "kind")
     search_fields = ("title",)
     raw_id_fields = ("company", "offer", "listing", "signed_by", "created_by")
     readonly_fields = ("signed_at", "signed_by", "signed_ip", "document", "document_sha256")
-
-    def get_queryset(self, request: HttpRequest) -> QuerySet:
-        return Contract.all_objects.get_queryset()
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         if obj is not None and obj.status == ContractStatus.SIGNED:

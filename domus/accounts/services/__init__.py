@@ -1,6 +1,7 @@
 """Every write of the accounts app. Other apps call these (never the models):
 
-- users: :func:`user_create`, :func:`user_update`, :func:`user_update_me`, :func:`user_delete`
+- users: :func:`user_create`, :func:`user_update`, :func:`user_update_me`, :func:`user_delete`,
+  :func:`user_restore`
 - authentication: :func:`credentials_verify`, :func:`auth_login`, :func:`auth_refresh`, :func:`auth_logout`,
   :func:`user_register`, :func:`user_activate`, :func:`password_change`,
   :func:`password_forgot`, :func:`password_reset`
@@ -9,7 +10,7 @@
   :func:`agent_profile_create`, :func:`agent_profile_update`, :func:`agent_profile_delete`
 
 Events published after commit: ``user.created`` ``{"user_id", "role", "is_active"}``,
-``user.activated`` ``{"user_id"}``, ``user.deleted`` ``{"user_id"}``.
+``user.activated`` ``{"user_id"}``, ``user.deleted`` ``{"user_id"}``, ``user.restored`` ``{"user_id"}``.
 """
 
 from domus.accounts.services.authentication import (
@@ -32,7 +33,7 @@ from domus.accounts.services.profiles import (
     profile_delete,
     profile_update,
 )
-from domus.accounts.services.users import user_create, user_delete, user_update, user_update_me
+from domus.accounts.services.users import user_create, user_delete, user_restore, user_update, user_update_me
 
 __all__ = [
     "agent_profile_create",
@@ -54,6 +55,7 @@ __all__ = [
     "user_create",
     "user_delete",
     "user_register",
+    "user_restore",
     "user_update",
     "user_update_me",
 ]

@@ -1,22 +1,30 @@
 """The account e-mails, each built where it is sent (in the mail task) from ids alone:
-tokens and links never travel through the broker or its logs."""
+tokens and links never travel through the broker or its logs. Each mail is a pair of
+templates, ``accounts/email/<kind>.txt`` and ``.html``, rendered in the user's language
+(``Profile.language``) where a translation exists; its links lead to the pages under
+``/account/`` (``domus.accounts.views``) at ``FRONTEND_URL``."""
 
 from collections.abc import Callable
+from typing import Any
 from urllib.parse import urlencode
 
 from django.conf import settings
 from django.core import signing
-from django.core.mail import send_mail
+from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import translation
+from django.utils.translation import gettext, gettext_noop
 
-from domus.accounts.models import AccountToken, User
+from domus.accounts.models import AccountToken, Profile, User
 from domus.accounts.services.account_tokens import account_token_issue
 
 EMAIL_CHANGE_SALT = "domus.accounts.email-change"
 
-# (subject, body) of one kind of mail for ``user``; ``address`` is the other e-mail
+# The template context of one kind of mail for ``user``; ``address`` is the other e-mail
 # address the mail is about (the new one of an e-mail change), when there is one.
-Builder = Callable[[User, str], tuple[str, str]]
+Builder = Callable[[User, str], dict[str, Any]]
 
 
 def email_change_token(user: User, new_email: str) -> str:
@@ -25,109 +33,98 @@ def email_change_token(user: User, new_email: str) -> str:
     return signing.dumps({"user": str(user.pk), "from": user.email, "to": new_email}, salt=EMAIL_CHANGE_SALT)
 
 
-def _greeting(user: User) -> str:
-    return f"Hello {user.first_name or user.username},"
+def page_link(name: str, **query: str) -> str:
+    """The absolute address of one of the account pages, with its query string."""
+    link = f"{settings.FRONTEND_URL.rstrip('/')}{reverse(name)}"
+    return f"{link}?{urlencode(query)}" if query else link
 
 
-def _activation(user: User, address: str) -> tuple[str, str]:
+def _activation(user: User, address: str) -> dict[str, Any]:
     raw = account_token_issue(user=user, purpose=AccountToken.Purpose.ACTIVATION)
-    link = f"{settings.FRONTEND_URL}/activate/?{urlencode({'username': user.username, 'token': raw})}"
-    return "Activate your Domus account", (
-        f"{_greeting(user)}\n\n"
-        f"Welcome to Domus. Activate your account within {settings.ACCOUNT_TOKEN_HOURS} hours:\n\n"
-        f"{link}\n\n"
-        f"Or send this token to POST /api/v1/accounts/auth/{user.username}/activate/:\n"
-        f"Token: {raw}\n\n"
-        "If you did not sign up, ignore this e-mail.\n"
-    )
+    return {
+        "link": page_link("account-activate", username=user.username, token=raw),
+        "token": raw,
+        "username": user.username,
+    }
 
 
-def _password_reset(user: User, address: str) -> tuple[str, str]:
+def _password_reset(user: User, address: str) -> dict[str, Any]:
     raw = account_token_issue(user=user, purpose=AccountToken.Purpose.PASSWORD_RESET)
-    link = f"{settings.FRONTEND_URL}/reset-password/?{urlencode({'token': raw})}"
-    return "Reset your Domus password", (
-        f"{_greeting(user)}\n\n"
-        f"Someone asked to reset the password of your Domus account. The link works once, "
-        f"within {settings.ACCOUNT_TOKEN_HOURS} hours:\n\n"
-        f"{link}\n\n"
-        "Or send this token with your new password to POST /api/v1/accounts/auth/reset-password/:\n"
-        f"Token: {raw}\n\n"
-        "If it was not you, ignore this e-mail: your password stays as it is.\n"
-    )
+    return {"link": page_link("account-reset-password", token=raw), "token": raw}
 
 
-def _signup_attempt(user: User, address: str) -> tuple[str, str]:
-    return "Someone tried to sign up with your address", (
-        f"{_greeting(user)}\n\n"
-        "Someone tried to create a Domus account with this e-mail address, which already "
-        "has an account. No new account was made.\n\n"
-        f"If it was you, log in instead, or reset your password at {settings.FRONTEND_URL}/forgot-password/.\n"
-        "If it was not you, ignore this e-mail.\n"
-    )
+def _signup_attempt(user: User, address: str) -> dict[str, Any]:
+    return {"link": page_link("account-forgot-password")}
 
 
-def _address_in_use(user: User, address: str) -> tuple[str, str]:
-    return "Someone tried to use your address", (
-        f"{_greeting(user)}\n\n"
-        "Someone tried to move another Domus account to this e-mail address, which already "
-        "has an account (yours). Nothing was changed.\n\n"
-        "If it was not you, ignore this e-mail.\n"
-    )
+def _address_in_use(user: User, address: str) -> dict[str, Any]:
+    return {}
 
 
-def _email_change_confirm(user: User, address: str) -> tuple[str, str]:
+def _email_change_confirm(user: User, address: str) -> dict[str, Any]:
     token = email_change_token(user, address)
-    link = f"{settings.FRONTEND_URL}/confirm-email/?{urlencode({'token': token})}"
-    return "Confirm your new Domus e-mail address", (
-        f"{_greeting(user)}\n\n"
-        f"Confirm that {address} is the new e-mail address of your Domus account "
-        f"(within {settings.ACCOUNT_TOKEN_HOURS} hours):\n\n"
-        f"{link}\n\n"
-        "Or send this token to POST /api/v1/accounts/me/email/confirm/:\n"
-        f"Token: {token}\n\n"
-        "Until you confirm, your account keeps its current address. If you did not ask for "
-        "this, ignore this e-mail.\n"
-    )
+    return {"link": page_link("account-confirm-email", token=token), "token": token}
 
 
-def _email_change_requested(user: User, address: str) -> tuple[str, str]:
-    return "A change of your Domus e-mail address was requested", (
-        f"{_greeting(user)}\n\n"
-        f"Someone signed in to your Domus account asked to change its e-mail address to {address}. "
-        "The change takes effect only once it is confirmed from that address; until then "
-        "this address stays the account's.\n\n"
-        "If it was not you, change your password now: whoever asked knows it.\n"
-    )
+def _email_change_requested(user: User, address: str) -> dict[str, Any]:
+    return {}
 
 
-def _email_changed(user: User, address: str) -> tuple[str, str]:
-    return "Your Domus e-mail address was changed", (
-        f"{_greeting(user)}\n\n"
-        f"The e-mail address of your Domus account is now {user.email}; this address "
-        f"({address}) no longer receives its mail.\n\n"
-        "If it was not you, contact support at once.\n"
-    )
+def _email_changed(user: User, address: str) -> dict[str, Any]:
+    return {"email": user.email}
 
 
-# kind -> (builder, whether the mail goes to ``address`` rather than the user's own e-mail)
-MAILS: dict[str, tuple[Builder, bool]] = {
-    "activation": (_activation, False),
-    "password_reset": (_password_reset, False),
-    "signup_attempt": (_signup_attempt, False),
-    "address_in_use": (_address_in_use, False),
-    "email_change_confirm": (_email_change_confirm, True),
-    "email_change_requested": (_email_change_requested, False),
-    "email_changed": (_email_changed, True),
+# kind -> (subject, context builder, whether the mail goes to ``address`` rather than the user's own e-mail)
+MAILS: dict[str, tuple[str, Builder, bool]] = {
+    "activation": (gettext_noop("Activate your Domus account"), _activation, False),
+    "password_reset": (gettext_noop("Reset your Domus password"), _password_reset, False),
+    "signup_attempt": (gettext_noop("Someone tried to sign up with your address"), _signup_attempt, False),
+    "address_in_use": (gettext_noop("Someone tried to use your address"), _address_in_use, False),
+    "email_change_confirm": (
+        gettext_noop("Confirm your new Domus e-mail address"),
+        _email_change_confirm,
+        True,
+    ),
+    "email_change_requested": (
+        gettext_noop("A change of your Domus e-mail address was requested"),
+        _email_change_requested,
+        False,
+    ),
+    "email_changed": (gettext_noop("Your Domus e-mail address was changed"), _email_changed, True),
 }
+
+
+def _language(user: User) -> str:
+    """The user's language when Django knows it, else the site's."""
+    language = Profile.objects.filter(user=user).values_list("language", flat=True).first() or ""
+    return language if language and translation.check_for_language(language) else settings.LANGUAGE_CODE
+
+
+def account_mail_render(kind: str, user: User, address: str = "") -> tuple[str, str, str]:
+    """The subject, text and HTML bodies of one account mail, in the user's language."""
+    subject, build, _ = MAILS[kind]
+    with translation.override(_language(user)):
+        context = {
+            "name": user.first_name or user.username,
+            "address": address,
+            "hours": settings.ACCOUNT_TOKEN_HOURS,
+            **build(user, address),
+        }
+        context["subject"] = gettext(subject)
+        text = render_to_string(f"accounts/email/{kind}.txt", context)
+        html = render_to_string(f"accounts/email/{kind}.html", context)
+    return context["subject"], text, html
 
 
 @transaction.atomic
 def account_mail_send(*, kind: str, user_id: str, address: str = "") -> None:
     """Build and send one account e-mail. A token it issues is rolled back when the mail
     cannot be sent, so the previous e-mail's link keeps working until a retry succeeds."""
-    build, to_address = MAILS[kind]
+    to_address = MAILS[kind][2]
     user = User.objects.filter(pk=user_id).first()
     if user is None:  # deleted since the mail was queued
         return
-    subject, body = build(user, address)
-    send_mail(subject, body, None, [address if to_address else user.email])
+    subject, text, html = account_mail_render(kind, user, address)
+    message = EmailMultiAlternatives(subject, text, None, [address if to_address else user.email])
+    message.attach_alternative(html, "text/html")
+    message.send()

@@ -255,3 +255,20 @@ def user_delete(*, actor: Any, user: User) -> None:
     account_tokens_void(user=user)
     audit_update(actor=actor, instance=user, before=before, action="delete")
     publish("user.deleted", {"user_id": str(user.pk)})
+
+
+@transaction.atomic
+def user_restore(*, actor: Any, user: User, password: str | None = None) -> User:
+    """Bring back a soft-deleted or deactivated user: listed again and able to log in,
+    with ``password`` set anew when given. Tokens revoked by the deletion stay void."""
+    before = audit_snapshot(user)
+    user.deleted_at = None
+    user.is_active = True
+    fields = ["deleted_at", "is_active", "updated_at"]
+    if password is not None:
+        user.set_password(password)
+        fields.append("password")
+    user.save(update_fields=fields)
+    audit_update(actor=actor, instance=user, before=before, action="restore")
+    publish("user.restored", {"user_id": str(user.pk)})
+    return user

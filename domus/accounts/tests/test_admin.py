@@ -89,3 +89,31 @@ def test_the_admin_soft_deletes_users(superuser_client):
     assert response.status_code == 302
     assert User.all_objects.get(pk=target.pk).deleted_at is not None
     assert User.all_objects.get(pk=superuser_client.superuser.pk).deleted_at is None
+
+
+@pytest.mark.parametrize("term", ["0711 000 111", "+254711000111", "254711000111"])
+def test_users_are_found_by_phone_in_any_spelling(superuser_client, term):
+    UserFactory(email="phoned@example.com", phone="0711 000 111")  # stored as typed
+    UserFactory(email="other@example.com", phone="+254722000999")
+
+    page = superuser_client.get("/admin/accounts/user/", {"q": term}).content.decode()
+
+    assert "phoned@example.com" in page
+    assert "other@example.com" not in page
+
+
+def test_deleted_users_are_marked_and_filterable(superuser_client):
+    from django.utils import timezone
+
+    UserFactory(email="live@example.com")
+    gone = UserFactory(email="gone@example.com")
+    User.all_objects.filter(pk=gone.pk).update(deleted_at=timezone.now(), is_active=False)
+
+    deleted = superuser_client.get("/admin/accounts/user/", {"deleted": "yes"}).content.decode()
+    live = superuser_client.get("/admin/accounts/user/", {"deleted": "no"}).content.decode()
+
+    assert "gone@example.com" in deleted
+    assert "live@example.com" not in deleted
+    assert 'column-deleted"' in deleted
+    assert "live@example.com" in live
+    assert "gone@example.com" not in live

@@ -12,6 +12,7 @@ from django.core.mail import EmailMessage
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
+from domus.accounts.selectors import user_postal_lines, users_postal_lines
 from domus.audit.services import audit_create, audit_record, audit_snapshot, audit_update
 from domus.core.events import event_payload, publish
 from domus.core.exceptions import Conflict, PermissionDenied, ValidationFailed
@@ -29,10 +30,16 @@ from domus.finance.models import (
 )
 from domus.finance.services.common import ZERO, _company_listing_id
 from domus.finance.services.ledger import Line, Posting, ledger_post, ledger_post_many, ledger_reverse
-from domus.integrations.pdf import PdfTable, render_pdf
+from domus.integrations.pdf import PdfTable, format_amount, render_pdf
 from domus.leasing import selectors as leasing_selectors
 from domus.leasing import services as leasing_services
-from domus.organizations.selectors import company_require_active, company_require_related, is_company_staff
+from domus.organizations.selectors import (
+    company_letterhead,
+    company_letterheads,
+    company_require_active,
+    company_require_related,
+    is_company_staff,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -190,24 +197,36 @@ def _issue(invoice: Invoice, actor: Any = None) -> None:
     _post_invoice(invoice, actor)
 
 
-def invoice_pdf(invoice: Invoice) -> bytes:
-    """The invoice as a PDF document."""
+def invoice_pdf(invoice: Invoice, *, issuer: list[str] | None = None, recipient: list[str] | None = None) -> bytes:
+    """The invoice as a PDF document: the issuing company's letterhead, the recipient's
+    name and address (read here unless a batch passes them), amounts with grouped
+    thousands and their currency."""
+    currency = invoice.currency
     rows = [
-        [line.description, f"{line.quantity}", f"{line.unit_price}", f"{line.tax_amount}", f"{line.amount}"]
+        [
+            line.description,
+            f"{line.quantity}",
+            format_amount(line.unit_price),
+            format_amount(line.tax_amount),
+            format_amount(line.amount),
+        ]
         for line in invoice.lines.all()
     ]
     return render_pdf(
         title=f"Invoice {invoice.display_number}",
+        issuer=company_letterhead(invoice.company_id) if issuer is None else issuer,
+        recipient=user_postal_lines(invoice.recipient_id) if recipient is None else recipient,
+        recipient_label="Bill to",
         fields=[
             ("Issued", invoice.issue_date.isoformat()),
             ("Due", invoice.due_date.isoformat()),
-            ("Bill to", invoice.recipient.get_full_name() or invoice.recipient.email),
-            ("Subtotal", f"{invoice.subtotal} {invoice.currency}"),
-            ("Tax", f"{invoice.tax_total} {invoice.currency}"),
-            ("Total", f"{invoice.total} {invoice.currency}"),
-            ("Paid", f"{invoice.amount_paid} {invoice.currency}"),
+            ("Subtotal", format_amount(invoice.subtotal, currency)),
+            ("Tax", format_amount(invoice.tax_total, currency)),
+            ("Total", format_amount(invoice.total, currency)),
+            ("Paid", format_amount(invoice.amount_paid, currency)),
+            ("Balance due", format_amount(invoice.balance_due, currency)),
         ],
-        table=PdfTable(["Description", "Qty", "Unit price", "Tax", "Amount"], rows, (4, 1, 2, 1.5, 2)),
+        table=PdfTable(["Description", "Qty", f"Unit price ({currency})", "Tax", "Amount"], rows, (4, 1, 2, 1.5, 2)),
         paragraphs=[invoice.notes] if invoice.notes else [],
         footer="Pay with M-Pesa from your Domus account.",
     )
@@ -218,7 +237,7 @@ def invoice_deliver(*, invoice_id: UUID) -> None:
     _email(Invoice.objects.select_related("recipient").get(pk=invoice_id))
 
 
-def _email(invoice: Invoice) -> None:
+def _email(invoice: Invoice, *, issuer: list[str] | None = None, recipient: list[str] | None = None) -> None:
     if not invoice.recipient.email:
         return
     message = EmailMessage(
@@ -227,7 +246,8 @@ def _email(invoice: Invoice) -> None:
         f"{invoice.currency}, by {invoice.due_date}.",
         to=[invoice.recipient.email],
     )
-    message.attach(f"{invoice.display_number}.pdf", invoice_pdf(invoice), "application/pdf")
+    document = invoice_pdf(invoice, issuer=issuer, recipient=recipient)
+    message.attach(f"{invoice.display_number}.pdf", document, "application/pdf")
     message.send(fail_silently=False)
 
 
@@ -325,14 +345,19 @@ def _queue_announcements(invoice_ids: list[UUID]) -> None:
 
 def invoices_announce(*, invoice_ids: list[UUID]) -> None:
     """Publish ``invoice.sent`` and e-mail the PDF of each (job-issued) invoice: the
-    invoices, their recipients and lines read in two queries for the whole batch."""
-    invoices = Invoice.objects.filter(pk__in=invoice_ids).select_related("recipient").prefetch_related("lines")
+    invoices with their recipients, their lines, the companies' letterheads and the
+    recipients' addresses read in four queries for the whole batch."""
+    invoices = list(Invoice.objects.filter(pk__in=invoice_ids).select_related("recipient").prefetch_related("lines"))
+    letterheads = company_letterheads(invoice.company_id for invoice in invoices)
+    addresses = users_postal_lines(invoice.recipient_id for invoice in invoices)
     for invoice in invoices:
         publish(
             "invoice.sent",
             event_payload(invoice, actor=None, recipients=[invoice.recipient_id], number=invoice.display_number),
         )
-        _email(invoice)
+        _email(
+            invoice, issuer=letterheads.get(invoice.company_id, []), recipient=addresses.get(invoice.recipient_id, [])
+        )
 
 
 @transaction.atomic

@@ -87,3 +87,23 @@ def test_money_rows_are_read_only_in_the_admin(superuser_client, lease, staff, o
     assert b'name="_save"' not in detail.content  # a view, not a form
     assert (add.status_code, change.status_code, delete.status_code) == (403, 403, 403)
     assert model.objects.count() == before
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("term", ["INV-000001", "inv-1", "1"])
+def test_invoices_are_shown_and_found_by_their_printed_number(superuser_client, lease, term):
+    services.rent_invoices_issue(today=date(2026, 2, 5))  # January and February
+    first, second = Invoice.objects.order_by("number")
+    assert (first.display_number, second.display_number) == ("INV-000001", "INV-000002")
+
+    page = superuser_client.get(reverse("admin:finance_invoice_changelist"), {"q": term}).content.decode()
+
+    assert "INV-000001" in page
+    assert "INV-000002" not in page
+
+
+@pytest.mark.django_db
+def test_ledger_entries_are_named_in_the_plural(superuser_client):
+    index = superuser_client.get(reverse("admin:index")).content.decode()
+    assert "Ledger entries" in index
+    assert "Ledger entrys" not in index

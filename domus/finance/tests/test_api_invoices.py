@@ -173,7 +173,8 @@ def test_announcing_a_batch_reads_it_in_two_queries(lease, django_assert_num_que
     ids = list(Invoice.objects.filter(lease=lease).values_list("pk", flat=True))
     mail.outbox.clear()
 
-    with django_assert_num_queries(2):  # the invoices with their recipients, then their lines
+    # The invoices with their recipients, their lines, the letterheads, the recipients' addresses.
+    with django_assert_num_queries(4):
         services.invoices_announce(invoice_ids=ids)
 
     expected = sorted(f"{invoice.display_number}.pdf" for invoice in Invoice.objects.filter(pk__in=ids))

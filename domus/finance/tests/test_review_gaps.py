@@ -452,7 +452,11 @@ def test_the_statement_counts_every_movement(client_for, staff, owner, company, 
 
     monkeypatch.setattr("domus.finance.services.statements.render_pdf", capture)
     assert client_for(owner).get(f"/api/v1/finance/owners/{owner.id}/statement/pdf/?{query}").status_code == 200
-    assert (seen["Expenses"], seen["Refunds"], seen["Failed payouts returned"]) == ("1500.00", "27000.00", "4000.00")
+    assert (seen["Expenses"], seen["Refunds"], seen["Failed payouts returned"]) == (
+        "KES 1,500.00",
+        "KES 27,000.00",
+        "KES 4,000.00",
+    )
 
 
 # Simulator ----------------------------------------------------------------------------------------

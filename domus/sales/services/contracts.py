@@ -8,10 +8,13 @@ from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils import timezone
 
+from domus.accounts.selectors import user_postal_lines
 from domus.audit.services import audit_create, audit_snapshot, audit_update
 from domus.core.exceptions import Conflict, ValidationFailed
 from domus.core.money import quantize
-from domus.integrations.pdf import PdfTable, render_pdf
+from domus.crm.selectors import client_postal_lines
+from domus.integrations.pdf import PdfTable, format_amount, render_pdf
+from domus.organizations.selectors import company_letterhead
 from domus.sales import selectors
 from domus.sales.models import (
     Contract,
@@ -146,6 +149,17 @@ def _fmt(value: date | None) -> str:
     return value.isoformat() if value else "-"
 
 
+def _counterparty_lines(contract: Contract) -> list[str]:
+    """The name and address of the one the contract is made with: the offer's buyer (a
+    user), else its CRM client."""
+    offer = contract.offer
+    if offer.buyer_id is not None:
+        return user_postal_lines(offer.buyer_id)
+    if offer.client_id is not None:
+        return client_postal_lines(offer.client_id)
+    return []
+
+
 def contract_document(
     *, contract: Contract, signed_by: Any = None, signed_at: Any = None, signed_ip: str | None = None
 ) -> bytes:
@@ -155,7 +169,7 @@ def contract_document(
         ("Kind", ContractKind(contract.kind).label),
         ("Property", contract.listing.title),
         ("Address", ", ".join(p for p in (contract.listing.address, contract.listing.city) if p) or "-"),
-        ("Price", f"{contract.price} {contract.currency}"),
+        ("Price", format_amount(contract.price, contract.currency)),
         ("Start date", _fmt(contract.start_date)),
         ("End date", _fmt(contract.end_date)),
         ("Completion date", _fmt(contract.completion_date)),
@@ -175,6 +189,8 @@ def contract_document(
     footer = "Signed contract" if signed_by is not None else f"{contract.status.upper()}: not signed"
     return render_pdf(
         title=contract.title,
+        issuer=company_letterhead(contract.company_id),
+        recipient=_counterparty_lines(contract),
         fields=fields,
         paragraphs=[contract.terms] if contract.terms else [],
         table=table,

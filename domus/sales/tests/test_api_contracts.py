@@ -135,3 +135,29 @@ def test_the_database_itself_refuses_to_change_or_delete_a_signed_contract(clien
 
     draft.refresh_from_db()
     assert (draft.status, draft.price) == (ContractStatus.SIGNED, draft.offer.amount)
+
+
+def test_the_document_names_the_company_and_the_buyer_with_their_addresses(client_for, customer, draft, company):
+    from domus.accounts.services.profiles import profile_write_for
+    from domus.integrations.tests.pdf_text import pdf_text
+    from domus.organizations.services import company_update
+
+    company_update(
+        actor=None,
+        company=company,
+        legal_name="Alpha Homes Ltd",
+        address="Moi Avenue 3",
+        city="Mombasa",
+        country="KE",
+        tax_id="P0009",
+    )
+    customer.first_name, customer.last_name = "Cleo", "Customer"
+    customer.save()
+    profile_write_for(actor=customer, user=customer, fields={"address": "Links Road 1", "city": "Nyali"})
+    Contract.objects.filter(pk=draft.pk).update(price="1234567.50", currency="KES")
+
+    text = pdf_text(client_for(customer).get(f"{URL}{draft.id}/document/").content)
+
+    for expected in ("Alpha Homes Ltd", "Moi Avenue 3", "Mombasa, KE", "Tax ID P0009", "Cleo Customer", "Links Road 1"):
+        assert expected in text, expected
+    assert "KES 1,234,567.50" in text
