@@ -34,7 +34,7 @@ from domus.properties import services as listings
 from domus.properties.selectors.visits import visit_visible_to
 from domus.properties.services.visits import visit_create
 
-DEMO_PASSWORD = "password123"  # seed 001's example; the embedded default only
+DEMO_PASSWORD = "password123"  # documented in the README; the embedded default only
 DEMO_ACCOUNTS = [
     ("admin@example.com", "admin", Role.ADMIN, "Ada", "Admin"),
     ("agent@example.com", "agent", Role.AGENT, "Amani", "Agent"),
