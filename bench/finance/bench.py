@@ -277,6 +277,10 @@ def main() -> None:
     args = parser.parse_args()
     _guard()
     settings.RATE_LIMITS_ENABLED = False
+    # Callbacks are authenticated; the bench's client posts from 127.0.0.1, so it uses the
+    # address allow-list (a production configuration) instead of this install's path token.
+    settings.MPESA_CALLBACK_TOKEN = ""
+    settings.MPESA_CALLBACK_ALLOWED_IPS = ["127.0.0.1"]
     if not args.keep:
         _wipe()
     started = time.perf_counter()
