@@ -53,6 +53,7 @@ from domus.core.parsing import accepts_form, form_body
 from domus.core.policies import require
 from domus.core.schemas import DetailOut
 from domus.core.throttling import ScopedRateLimit
+from domus.organizations.selectors import user_companies
 
 router = Router(tags=["accounts"])
 auth_limit = ScopedRateLimit("auth")
@@ -94,7 +95,7 @@ def _pair_out(pair: tokens.TokenPair) -> dict:
 @decorate_view(accepts_form)
 def login(request: HttpRequest, payload: LoginIn):
     user, pair = services.auth_login(identifier=payload.identifier, password=payload.password)
-    return {**_pair_out(pair), "user": user}
+    return {**_pair_out(pair), "user": user, "companies": user_companies(user)}
 
 
 @router.post(

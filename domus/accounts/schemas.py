@@ -5,7 +5,7 @@ import zoneinfo
 from datetime import date, datetime
 from decimal import Decimal
 from functools import cache
-from typing import Literal
+from typing import Any, Literal
 from uuid import UUID
 
 from django.core.exceptions import ValidationError as DjangoValidationError
@@ -17,6 +17,7 @@ from pydantic import field_validator, model_validator
 from domus.core.filtering import ListFilters, one_of
 from domus.core.roles import Role
 from domus.core.schemas import FieldErrors, Input
+from domus.organizations.selectors import user_companies
 
 # Who may choose their own role at sign-up; staff and admins are made by an admin.
 SELF_REGISTER_ROLES = (Role.CUSTOMER, Role.OWNER, Role.TENANT, Role.AGENT)
@@ -320,12 +321,26 @@ class UserOut(Schema):
     last_login: datetime | None
 
 
+class CompanyRoleOut(Schema):
+    """A company the user is an accepted member of, and their role in it."""
+
+    id: UUID
+    name: str
+    role: str
+
+
 class LoginOut(TokenPairOut):
     user: UserOut
+    companies: list[CompanyRoleOut] = Field(..., description="The caller's companies and roles, by name.")
 
 
 class MeOut(UserOut):
     profile: ProfileOut | None
+    companies: list[CompanyRoleOut] = Field(..., description="The caller's companies and roles, by name.")
+
+    @staticmethod
+    def resolve_companies(obj) -> list[dict[str, Any]]:
+        return user_companies(obj)
 
     @staticmethod
     def resolve_profile(obj) -> object | None:

@@ -39,7 +39,7 @@ class InvoiceLineIn(Input):
 
 
 class InvoiceIn(Input):
-    company_id: UUID
+    company_id: UUID | None = Field(None, description="Default: the company you are the only staff of.")
     recipient_id: UUID
     listing_id: UUID | None = None
     currency: CurrencyCode | None = None

@@ -32,7 +32,13 @@ from domus.finance.services.ledger import Line, Posting, ledger_post, ledger_pos
 from domus.integrations.pdf import PdfTable, render_pdf
 from domus.leasing import selectors as leasing_selectors
 from domus.leasing import services as leasing_services
-from domus.organizations.selectors import company_require_active, company_require_related, is_company_staff
+from domus.organizations.selectors import (
+    COMPANY_STAFF_ROLES,
+    company_require_active,
+    company_require_related,
+    default_company_id,
+    is_company_staff,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -99,7 +105,7 @@ def _set_totals(invoice: Invoice, lines: list[InvoiceLine]) -> None:
 def invoice_create(
     *,
     actor: Any,
-    company_id: UUID,
+    company_id: UUID | None,
     recipient: Any,
     lines: list[dict[str, Any]],
     due_date: date,
@@ -108,7 +114,13 @@ def invoice_create(
     listing_id: UUID | None = None,
     notes: str = "",
 ) -> Invoice:
-    """A draft invoice with its lines and totals, numbered in the company's gapless sequence."""
+    """A draft invoice with its lines and totals, numbered in the company's gapless
+    sequence. Without ``company_id``: the company the actor is the only staff of."""
+    company_id = company_id or default_company_id(actor, COMPANY_STAFF_ROLES)
+    if company_id is None:
+        raise ValidationFailed(
+            "Which company?", errors={"company_id": ["Required: you run several companies or none."]}
+        )
     if not is_company_staff(actor, company_id):
         raise PermissionDenied("Only the company's staff can create invoices.")
     company_require_active(company_id, doing="invoice anyone")
