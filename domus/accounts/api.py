@@ -214,11 +214,15 @@ def me(request: HttpRequest):
     "/me/",
     response={200: MeOut, 400: ErrorOut, 401: ErrorOut},
     summary="Replace the current user's details (and, with `profile`, their profile)",
-    description="`role` and `is_active` cannot be changed here: another value than the current one is a 400.",
+    description=(
+        "`role` and `is_active` cannot be changed here: another value than the current one is a 400. "
+        "Without `email` and `username`, only the fields sent change. Profile fields may also come flat."
+    ),
 )
 def me_put(request: HttpRequest, payload: MeIn):
-    data = payload.model_dump(exclude={"profile"})
-    profile = payload.profile.model_dump() if payload.profile is not None else None
+    partial = not {"email", "username"} <= payload.model_fields_set
+    data = payload.model_dump(exclude_unset=partial, exclude={"profile"})
+    profile = payload.profile.model_dump(exclude_unset=partial) if payload.profile is not None else None
     return services.user_update_me(actor=request.auth, profile=profile, **data)
 
 

@@ -16,7 +16,7 @@ from pydantic import field_validator, model_validator
 
 from domus.core.filtering import ListFilters, one_of
 from domus.core.roles import Role
-from domus.core.schemas import FieldErrors, Input
+from domus.core.schemas import FieldErrors, Input, body_alias
 from domus.organizations.selectors import user_companies
 
 # Who may choose their own role at sign-up; staff and admins are made by an admin.
@@ -359,12 +359,33 @@ class _SelfManagedFields(Input):
 _SAME_EMAIL = "Must equal the current address: change it with POST /api/v1/accounts/me/email/."
 
 
-class MeIn(_SelfManagedFields):
-    """PUT of the caller's account: e-mail and username required, the names and phone
-    replaced (omitted means blank); ``profile``, when given, replaces the profile."""
+def _nest_profile_fields(data: dict[str, Any]) -> dict[str, Any]:
+    """Profile fields sent at the top level (``{"bio": ..., "city": ...}``, as the original
+    property backend's profile form sends them) go into ``profile``; a field given both
+    ways stays where it is, and is then a 400 as an unknown field."""
+    flat = {name: data[name] for name in ProfileIn.model_fields if name in data}
+    nested = data.get("profile")
+    if not flat or not (nested is None or isinstance(nested, dict)):
+        return data
+    nested = nested or {}
+    moved = {name: value for name, value in flat.items() if name not in nested}
+    rest = {name: value for name, value in data.items() if name not in moved}
+    return {**rest, "profile": {**nested, **moved}}
 
-    email: str = Field(..., max_length=254, description=_SAME_EMAIL)
-    username: str = Field(..., min_length=1, max_length=150)
+
+class _AccountFields(_SelfManagedFields):
+    """Profile fields may come flat (see ``_nest_profile_fields``)."""
+
+    nest_profile_fields = body_alias(_nest_profile_fields)
+
+
+class MeIn(_AccountFields):
+    """PUT of the caller's account: with ``email`` and ``username``, a replacement (the
+    names and phone omitted mean blank; ``profile``, when given, replaces the profile);
+    without them, only the fields sent change (as DRF clients send a PUT)."""
+
+    email: str = Field(None, max_length=254, description=_SAME_EMAIL)
+    username: str = Field(None, min_length=1, max_length=150)
     first_name: str = Field("", max_length=150)
     last_name: str = Field("", max_length=150)
     phone: str = Field("", max_length=32)
@@ -375,7 +396,7 @@ class MeIn(_SelfManagedFields):
     stripped = field_validator("first_name", "last_name", "phone")(_strip)
 
 
-class MePatchIn(_SelfManagedFields):
+class MePatchIn(_AccountFields):
     """Any subset of the caller's account fields and of ``profile``."""
 
     email: str = Field(None, max_length=254, description=_SAME_EMAIL)

@@ -5,6 +5,7 @@ from decimal import Decimal
 from uuid import UUID
 
 from ninja import Field, Schema
+from pydantic import AliasChoices
 
 from domus.core.filtering import DateOrDateTime, ListFilters
 from domus.core.money import MAX_MONEY, CurrencyCode, MoneyStr
@@ -109,7 +110,7 @@ class PaymentFilters(ListFilters):
 class StkIn(Input):
     """Pay an invoice (``invoice_id``) or a listing's deposit, booking fee or rent."""
 
-    phone: str = Field(..., min_length=9, max_length=20)
+    phone: str = Field(..., min_length=9, max_length=20, validation_alias=AliasChoices("phone", "phone_number"))
     invoice_id: UUID | None = None
     listing_id: UUID | None = None
     purpose: PaymentPurpose = PaymentPurpose.INVOICE
@@ -117,7 +118,7 @@ class StkIn(Input):
 
 
 class ListingStkIn(Input):
-    phone: str = Field(..., min_length=9, max_length=20)
+    phone: str = Field(..., min_length=9, max_length=20, validation_alias=AliasChoices("phone", "phone_number"))
     invoice_id: UUID | None = None
     purpose: PaymentPurpose = PaymentPurpose.BOOKING_FEE
     amount: Decimal | None = Field(None, gt=0, le=MAX_MONEY, decimal_places=2)

@@ -8,7 +8,7 @@ from uuid import UUID
 
 from django.core.files.storage import default_storage
 from ninja import Field, Schema
-from pydantic import field_validator, model_validator
+from pydantic import AliasChoices, field_validator, model_validator
 
 from domus.core.filtering import DateOrDateTime, ListFilters
 from domus.core.money import CurrencyCode, MoneyStr
@@ -76,7 +76,7 @@ class ListingIn(Input):
     bathrooms: int | None = Field(None, ge=0, le=1000)
     area_m2: Decimal | None = Field(None, ge=0, max_digits=10, decimal_places=2)
     year_built: int | None = Field(None, ge=1000, le=2200)
-    address: str = Field("", max_length=255)
+    address: str = Field("", max_length=255, validation_alias=AliasChoices("address", "adress"))
     city: str = Field("", max_length=100)
     state: str = Field("", max_length=100)
     zip_code: str = Field("", max_length=20)
@@ -113,7 +113,7 @@ class ListingPatchIn(Input):
     bathrooms: int | None = Field(None, ge=0, le=1000)
     area_m2: Decimal | None = Field(None, ge=0, max_digits=10, decimal_places=2)
     year_built: int | None = Field(None, ge=1000, le=2200)
-    address: str = Field(None, max_length=255)
+    address: str = Field(None, max_length=255, validation_alias=AliasChoices("address", "adress"))
     city: str = Field(None, max_length=100)
     state: str = Field(None, max_length=100)
     zip_code: str = Field(None, max_length=20)
@@ -359,18 +359,32 @@ class VisitIn(Input):
     note: str = Field("", max_length=2000)
 
 
-class VisitPutIn(Input):
-    """The whole editable visit: its slot (a change is a reschedule) and its note."""
+_VISIT_STATUS = "A new status runs the confirm, cancel or complete operation (same rules and permissions)."
 
-    starts_at: datetime
-    ends_at: datetime
+
+class VisitPutIn(Input):
+    """The whole editable visit: its slot (a change is a reschedule) and its note; or,
+    as the original property backend's clients send it, only a new ``status``."""
+
+    starts_at: datetime | None = None
+    ends_at: datetime | None = None
     note: str = Field("", max_length=2000)
+    status: VisitStatus | None = Field(None, description=_VISIT_STATUS)
+
+    @model_validator(mode="after")
+    def _slot_or_status(self) -> "VisitPutIn":
+        if self.status is None or {"starts_at", "ends_at"} & self.model_fields_set:
+            missing = [name for name in ("starts_at", "ends_at") if getattr(self, name) is None]
+            if missing:
+                raise FieldErrors({name: ["This field is required."] for name in missing})
+        return self
 
 
 class VisitPatchIn(Input):
     starts_at: datetime = None
     ends_at: datetime = None
     note: str = Field(None, max_length=2000)
+    status: VisitStatus = Field(None, description=_VISIT_STATUS)
 
 
 class VisitRescheduleIn(Input):
