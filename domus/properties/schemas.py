@@ -2,7 +2,7 @@
 units, price history, facets, features, visits, favorites, saved searches and media."""
 
 from datetime import datetime
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 from typing import Any
 from uuid import UUID
 
@@ -12,7 +12,7 @@ from pydantic import AliasChoices, field_validator, model_validator
 
 from domus.core.filtering import DateOrDateTime, ListFilters
 from domus.core.money import CurrencyCode, MoneyStr
-from domus.core.schemas import FieldErrors, Input
+from domus.core.schemas import FieldErrors, Input, body_alias
 from domus.properties.models import (
     AlertFrequency,
     ListingStatus,
@@ -61,6 +61,25 @@ class ListingFilters(ListFilters):
 # Listings -----------------------------------------------------------------------------
 
 
+SQUARE_METRES_PER_SQUARE_FOOT = Decimal("0.09290304")
+
+
+def _crm_listing(body: dict[str, Any]) -> dict[str, Any]:
+    """The FastAPI CRM's property body: ``square_feet`` is converted to ``area_m2``
+    (rounded to the cent); ``status: active`` is an available, published listing."""
+    if "square_feet" in body and "area_m2" not in body:
+        square_feet = body.pop("square_feet")
+        try:
+            area = (Decimal(str(square_feet)) * SQUARE_METRES_PER_SQUARE_FOOT).quantize(Decimal("0.01"))
+        except (InvalidOperation, ValueError):
+            area = square_feet  # not a number: the area_m2 check names it
+        body["area_m2"] = None if square_feet is None else area
+    if body.get("status") == "active":
+        body["status"] = ListingStatus.AVAILABLE
+        body.setdefault("is_published", True)
+    return body
+
+
 class ListingIn(Input):
     """A listing (POST, PUT). ``name`` (seed 001) is an alias of ``title``."""
 
@@ -90,6 +109,7 @@ class ListingIn(Input):
     features: list[str] | None = Field(None, max_length=100, description="Feature slugs.")
 
     upper_codes = field_validator("currency", "country")(_upper)
+    crm_listing = body_alias(_crm_listing)
 
     @model_validator(mode="after")
     def _title_or_name(self) -> "ListingIn":
@@ -127,6 +147,7 @@ class ListingPatchIn(Input):
     features: list[str] = Field(None, max_length=100)
 
     upper_codes = field_validator("currency", "country")(_upper)
+    crm_listing = body_alias(_crm_listing)
 
 
 def listing_fields(payload: Schema) -> dict[str, Any]:
