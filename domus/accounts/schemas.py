@@ -15,7 +15,7 @@ from ninja import Field, Schema
 from pydantic import field_validator, model_validator
 
 from domus.core.filtering import ListFilters, one_of
-from domus.core.roles import Role
+from domus.core.roles import Role, role_alias
 from domus.core.schemas import FieldErrors, Input, body_alias
 from domus.organizations.selectors import user_companies
 
@@ -52,12 +52,14 @@ def _username(value: str | None) -> str | None:
 
 
 def _role(value: str | None) -> str | None:
+    value = role_alias(value)
     if value is not None and value not in Role.values:
         raise ValueError(f"Unknown role; one of: {', '.join(Role.values)}.")
     return value
 
 
 def _self_register_role(value: str) -> str:
+    value = role_alias(value)
     if value not in SELF_REGISTER_ROLES:
         raise ValueError(
             f"Choose one of: {', '.join(SELF_REGISTER_ROLES)}. Staff and admin accounts are made by an admin."
@@ -462,8 +464,10 @@ class UserPatchIn(Input):
 
 
 class UserFilters(ListFilters):
-    role: one_of(lambda: Role.values) | None = None
+    role: one_of(lambda: Role.values) | None = Field(None, description="A role (advisor, system_admin also).")
     is_active: bool | None = None
+
+    role_aliases = field_validator("role", mode="before")(role_alias)
 
 
 # Agent profiles ----------------------------------------------------------------------

@@ -278,7 +278,8 @@ class LeadActivityOut(Schema):
 
 
 class CaptureBase(Input):
-    """A public form: the lead goes to the listing's company, or to ``company_id``.
+    """A public form: the lead goes to the listing's company, or to ``company_id``, else to
+    the platform's default company (``DEFAULT_COMPANY_SLUG``, else the only active one).
     ``website`` is a honeypot: people leave it empty, bots fill it in."""
 
     name: str = Field(..., min_length=1, max_length=200)
@@ -296,8 +297,6 @@ class CaptureBase(Input):
         problems: dict[str, list[str]] = {}
         if not self.email and not self.phone.strip():
             problems["email"] = ["Give an e-mail address or a phone number."]
-        if self.listing_id is None and self.company_id is None:
-            problems["listing_id"] = ["Give the listing_id or the company_id the message is for."]
         low, high = self.budget_min, self.budget_max
         if low is not None and high is not None and low > high:
             problems["budget_min"] = ["budget_min must not be above budget_max."]
