@@ -366,6 +366,9 @@ RATE_LIMITS["schedule_call"] = env.str("RATE_LIMIT_SCHEDULE_CALL", default="10/h
 SALES_COMMISSION_LISTING_SHARE = env.str("SALES_COMMISSION_LISTING_SHARE", default="40")
 SALES_COMMISSION_SELLING_SHARE = env.str("SALES_COMMISSION_SELLING_SHARE", default="40")
 SALES_DEFAULT_COMMISSION_RATE = env.str("SALES_DEFAULT_COMMISSION_RATE", default="3")
+# The company of platform-level writes that name none (the public contact form, an admin's
+# listing): this slug, else the only active company.
+DEFAULT_COMPANY_SLUG = env.str("DEFAULT_COMPANY_SLUG", default="")
 CELERY_BEAT_SCHEDULE["sales-offers-expire"] = {"task": "domus.sales.tasks.offers_expire", "schedule": 300.0}
 CELERY_BEAT_SCHEDULE["crm-leads-rescore"] = {
     "task": "domus.crm.tasks.leads_rescore",

@@ -53,6 +53,7 @@ from domus.core.parsing import accepts_form, form_body
 from domus.core.policies import require
 from domus.core.schemas import DetailOut
 from domus.core.throttling import ScopedRateLimit
+from domus.organizations.selectors import user_companies
 
 router = Router(tags=["accounts"])
 auth_limit = ScopedRateLimit("auth")
@@ -94,7 +95,7 @@ def _pair_out(pair: tokens.TokenPair) -> dict:
 @decorate_view(accepts_form)
 def login(request: HttpRequest, payload: LoginIn):
     user, pair = services.auth_login(identifier=payload.identifier, password=payload.password)
-    return {**_pair_out(pair), "user": user}
+    return {**_pair_out(pair), "user": user, "companies": user_companies(user)}
 
 
 @router.post(
@@ -213,11 +214,15 @@ def me(request: HttpRequest):
     "/me/",
     response={200: MeOut, 400: ErrorOut, 401: ErrorOut},
     summary="Replace the current user's details (and, with `profile`, their profile)",
-    description="`role` and `is_active` cannot be changed here: another value than the current one is a 400.",
+    description=(
+        "`role` and `is_active` cannot be changed here: another value than the current one is a 400. "
+        "Without `email` and `username`, only the fields sent change. Profile fields may also come flat."
+    ),
 )
 def me_put(request: HttpRequest, payload: MeIn):
-    data = payload.model_dump(exclude={"profile"})
-    profile = payload.profile.model_dump() if payload.profile is not None else None
+    partial = not {"email", "username"} <= payload.model_fields_set
+    data = payload.model_dump(exclude_unset=partial, exclude={"profile"})
+    profile = payload.profile.model_dump(exclude_unset=partial) if payload.profile is not None else None
     return services.user_update_me(actor=request.auth, profile=profile, **data)
 
 

@@ -5,7 +5,7 @@ import zoneinfo
 from datetime import date, datetime
 from decimal import Decimal
 from functools import cache
-from typing import Literal
+from typing import Any, Literal
 from uuid import UUID
 
 from django.core.exceptions import ValidationError as DjangoValidationError
@@ -15,8 +15,9 @@ from ninja import Field, Schema
 from pydantic import field_validator, model_validator
 
 from domus.core.filtering import ListFilters, one_of
-from domus.core.roles import Role
-from domus.core.schemas import FieldErrors, Input
+from domus.core.roles import Role, role_alias
+from domus.core.schemas import FieldErrors, Input, body_alias
+from domus.organizations.selectors import user_companies
 
 # Who may choose their own role at sign-up; staff and admins are made by an admin.
 SELF_REGISTER_ROLES = (Role.CUSTOMER, Role.OWNER, Role.TENANT, Role.AGENT)
@@ -51,12 +52,14 @@ def _username(value: str | None) -> str | None:
 
 
 def _role(value: str | None) -> str | None:
+    value = role_alias(value)
     if value is not None and value not in Role.values:
         raise ValueError(f"Unknown role; one of: {', '.join(Role.values)}.")
     return value
 
 
 def _self_register_role(value: str) -> str:
+    value = role_alias(value)
     if value not in SELF_REGISTER_ROLES:
         raise ValueError(
             f"Choose one of: {', '.join(SELF_REGISTER_ROLES)}. Staff and admin accounts are made by an admin."
@@ -320,12 +323,26 @@ class UserOut(Schema):
     last_login: datetime | None
 
 
+class CompanyRoleOut(Schema):
+    """A company the user is an accepted member of, and their role in it."""
+
+    id: UUID
+    name: str
+    role: str
+
+
 class LoginOut(TokenPairOut):
     user: UserOut
+    companies: list[CompanyRoleOut] = Field(..., description="The caller's companies and roles, by name.")
 
 
 class MeOut(UserOut):
     profile: ProfileOut | None
+    companies: list[CompanyRoleOut] = Field(..., description="The caller's companies and roles, by name.")
+
+    @staticmethod
+    def resolve_companies(obj) -> list[dict[str, Any]]:
+        return user_companies(obj)
 
     @staticmethod
     def resolve_profile(obj) -> object | None:
@@ -344,12 +361,33 @@ class _SelfManagedFields(Input):
 _SAME_EMAIL = "Must equal the current address: change it with POST /api/v1/accounts/me/email/."
 
 
-class MeIn(_SelfManagedFields):
-    """PUT of the caller's account: e-mail and username required, the names and phone
-    replaced (omitted means blank); ``profile``, when given, replaces the profile."""
+def _nest_profile_fields(data: dict[str, Any]) -> dict[str, Any]:
+    """Profile fields sent at the top level (``{"bio": ..., "city": ...}``, as the original
+    property backend's profile form sends them) go into ``profile``; a field given both
+    ways stays where it is, and is then a 400 as an unknown field."""
+    flat = {name: data[name] for name in ProfileIn.model_fields if name in data}
+    nested = data.get("profile")
+    if not flat or not (nested is None or isinstance(nested, dict)):
+        return data
+    nested = nested or {}
+    moved = {name: value for name, value in flat.items() if name not in nested}
+    rest = {name: value for name, value in data.items() if name not in moved}
+    return {**rest, "profile": {**nested, **moved}}
 
-    email: str = Field(..., max_length=254, description=_SAME_EMAIL)
-    username: str = Field(..., min_length=1, max_length=150)
+
+class _AccountFields(_SelfManagedFields):
+    """Profile fields may come flat (see ``_nest_profile_fields``)."""
+
+    nest_profile_fields = body_alias(_nest_profile_fields)
+
+
+class MeIn(_AccountFields):
+    """PUT of the caller's account: with ``email`` and ``username``, a replacement (the
+    names and phone omitted mean blank; ``profile``, when given, replaces the profile);
+    without them, only the fields sent change (as DRF clients send a PUT)."""
+
+    email: str = Field(None, max_length=254, description=_SAME_EMAIL)
+    username: str = Field(None, min_length=1, max_length=150)
     first_name: str = Field("", max_length=150)
     last_name: str = Field("", max_length=150)
     phone: str = Field("", max_length=32)
@@ -360,7 +398,7 @@ class MeIn(_SelfManagedFields):
     stripped = field_validator("first_name", "last_name", "phone")(_strip)
 
 
-class MePatchIn(_SelfManagedFields):
+class MePatchIn(_AccountFields):
     """Any subset of the caller's account fields and of ``profile``."""
 
     email: str = Field(None, max_length=254, description=_SAME_EMAIL)
@@ -426,8 +464,10 @@ class UserPatchIn(Input):
 
 
 class UserFilters(ListFilters):
-    role: one_of(lambda: Role.values) | None = None
+    role: one_of(lambda: Role.values) | None = Field(None, description="A role (advisor, system_admin also).")
     is_active: bool | None = None
+
+    role_aliases = field_validator("role", mode="before")(role_alias)
 
 
 # Agent profiles ----------------------------------------------------------------------

@@ -7,6 +7,7 @@ from uuid import UUID
 
 from django.apps import apps
 from ninja import Field, Schema
+from pydantic import field_validator
 
 from domus.core.filtering import DateOrDateTime, ListFilters, one_of
 
@@ -17,18 +18,36 @@ def resource_types() -> frozenset[str]:
     return frozenset(m._meta.label_lower for m in apps.get_models() if m.__module__.startswith("domus."))
 
 
+@cache
+def resource_type_aliases() -> dict[str, str]:
+    """A model's bare name (``lead``), as the stats and communication API's clients
+    filter by, and its label (``crm.lead``), for each name only one Domus model has."""
+    labels: dict[str, list[str]] = {}
+    for label in resource_types():
+        labels.setdefault(label.split(".", 1)[1], []).append(label)
+    return {name: found[0] for name, found in labels.items() if len(found) == 1}
+
+
+def _resource_type_label(value: Any) -> Any:
+    return resource_type_aliases().get(value, value) if isinstance(value, str) else value
+
+
 class AuditLogFilters(ListFilters):
     """The statistics, communication and audit API's filters plus the common list parameters. ``search`` looks in the
     actor's e-mail, the resource id and the action; ``ordering`` takes ``created_at``,
     ``action`` and ``resource_type``."""
 
-    resource_type: one_of(resource_types) | None = Field(None, description="Exact, e.g. 'organizations.company'.")
+    resource_type: one_of(resource_types) | None = Field(
+        None, description="Exact, e.g. 'organizations.company'; a bare model name ('lead') when only one model has it."
+    )
     resource_id: str | None = Field(None, max_length=64)
     action: str | None = Field(None, max_length=64)
     start_date: DateOrDateTime | None = Field(None, description="From this day (or instant) on, inclusive.")
     end_date: DateOrDateTime | None = Field(None, description="Up to the end of this day (or this instant).")
     user_id: UUID | None = Field(None, description="The actor.")
     company_id: UUID | None = None
+
+    bare_model_name = field_validator("resource_type", mode="before")(_resource_type_label)
 
 
 class ExportQuery(Schema):

@@ -11,7 +11,7 @@ from pydantic import field_validator, model_validator
 
 from domus.communications.models import Channel, DeliveryStatus, TicketPriority, TicketStatus
 from domus.core.filtering import DateOrDateTime, ListFilters
-from domus.core.schemas import FieldErrors, Input
+from domus.core.schemas import FieldErrors, Input, body_alias
 
 ChannelName = Literal["email", "sms", "whatsapp", "telegram", "voice"]
 
@@ -25,6 +25,13 @@ def _not_blank(value: str) -> str:
 # Conversations and messages --------------------------------------------------------------
 
 
+def _single_user(body: dict[str, Any]) -> dict[str, Any]:
+    """The original property backend's clients start a chat with one ``user_id``."""
+    if "user_id" in body and "participant_ids" not in body:
+        body["participant_ids"] = [body.pop("user_id")]
+    return body
+
+
 class ConversationStartIn(Input):
     participant_ids: list[UUID] = Field(..., min_length=1, max_length=50, description="The other members.")
     title: str = Field("", max_length=200)
@@ -32,6 +39,8 @@ class ConversationStartIn(Input):
     lead_id: UUID | None = None
     ticket_id: UUID | None = None
     message: str = Field("", max_length=10000, description="An optional first message.")
+
+    single_user = body_alias(_single_user)
 
 
 class ConversationOut(Schema):

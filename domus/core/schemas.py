@@ -1,10 +1,11 @@
 """Small shapes shared by every API, and the base of every request body."""
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any, get_args
 
 from ninja import Schema
-from pydantic import BaseModel, ConfigDict
+from ninja.schema import DjangoGetter
+from pydantic import BaseModel, ConfigDict, model_validator
 
 
 class DetailOut(Schema):
@@ -20,6 +21,20 @@ class Input(Schema):
     (``validation_alias=AliasChoices("name", "other_name")``) and listed in docs/api.md."""
 
     model_config = ConfigDict(extra="forbid")
+
+
+def body_alias(rewrite: Callable[[dict[str, Any]], dict[str, Any]]) -> Any:
+    """A declared alias that moves or converts values (``user_id`` -> ``participant_ids:
+    [user_id]``), as a before-validator of an :class:`Input`: ``rewrite`` gets a copy of
+    the body as sent and answers the body to validate. A key it leaves in place that the
+    schema does not declare is still a 400 (so both spellings at once are refused)."""
+
+    def validator(cls: type, data: Any) -> Any:
+        # Ninja validates a body twice: as sent, then wrapped in its DjangoGetter.
+        raw = data._obj if isinstance(data, DjangoGetter) else data
+        return rewrite(dict(raw)) if isinstance(raw, dict) else data
+
+    return model_validator(mode="before")(validator)
 
 
 class FieldErrors(ValueError):

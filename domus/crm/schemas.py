@@ -8,11 +8,11 @@ from uuid import UUID
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from ninja import Field, Schema
-from pydantic import AfterValidator, model_validator
+from pydantic import AfterValidator, AliasChoices, field_validator, model_validator
 
 from domus.core.filtering import DateOrDateTime, ListFilters
 from domus.core.money import MAX_MONEY, CurrencyCode, MoneyStr
-from domus.core.schemas import FieldErrors, Input, check
+from domus.core.schemas import FieldErrors, Input, body_alias, check
 from domus.crm.models import ClientKind, LeadActivityKind, LeadSource, LeadStatus
 
 Money = Decimal  # amounts arrive as JSON numbers or strings; the services round them
@@ -38,14 +38,53 @@ def _budget_ordered(data: Any) -> Any:
     return data
 
 
+# The FastAPI CRM's ``client_type`` values that say what ``kind`` says.
+CLIENT_TYPE_KINDS = {
+    "individual": ClientKind.PERSON,
+    "person": ClientKind.PERSON,
+    "company": ClientKind.COMPANY,
+    "corporate": ClientKind.COMPANY,
+    "business": ClientKind.COMPANY,
+    "organization": ClientKind.COMPANY,
+}
+
+
+def _client_kind(value: Any) -> Any:
+    return CLIENT_TYPE_KINDS.get(value, value) if isinstance(value, str) else value
+
+
+def _crm_client(body: dict[str, Any]) -> dict[str, Any]:
+    """The FastAPI CRM's ``first_name``/``last_name`` make the client's ``name``."""
+    if "name" not in body and ("first_name" in body or "last_name" in body):
+        parts = [body.pop("first_name", None), body.pop("last_name", None)]
+        body["name"] = " ".join(part.strip() for part in parts if isinstance(part, str) and part.strip())
+    return body
+
+
+_KIND = AliasChoices("kind", "client_type")
+_KIND_HELP = "person or company (client_type: individual, corporate, ... also)."
+_LOCATIONS = AliasChoices("locations", "preferred_locations")
+
+
 # Filters ------------------------------------------------------------------------------
 
 
 class ClientFilters(ListFilters):
-    kind: ClientKind | None = None
+    kind: ClientKind | None = Field(None, description=_KIND_HELP)
+    client_type: ClientKind | None = Field(None, description="Alias of kind (the CRM's name).")
     assigned_agent_id: UUID | None = None
     company_id: UUID | None = None
     tag: str | None = Field(None, max_length=50)
+
+    kind_synonyms = field_validator("kind", "client_type", mode="before")(_client_kind)
+
+    @model_validator(mode="after")
+    def _client_type_is_kind(self) -> "ClientFilters":
+        if self.client_type is not None:
+            if self.kind not in (None, self.client_type):
+                raise FieldErrors({"client_type": ["Contradicts kind."]})
+            self.kind = self.client_type
+        return self
 
 
 class LeadFilters(ListFilters):
@@ -69,7 +108,7 @@ class StatsFilters(Schema):
 
 
 class ClientFields(Input):
-    kind: ClientKind = ClientKind.PERSON
+    kind: ClientKind = Field(ClientKind.PERSON, validation_alias=_KIND, description=_KIND_HELP)
     name: str = Field(..., min_length=1, max_length=200)
     organization_name: str = Field("", max_length=200)
     email: EmailStr | None = None
@@ -79,11 +118,14 @@ class ClientFields(Input):
     budget_min: Money | None = Field(None, ge=0, le=MAX_MONEY, decimal_places=2)
     budget_max: Money | None = Field(None, ge=0, le=MAX_MONEY, decimal_places=2)
     currency: CurrencyCode | None = None
-    locations: list[str] = Field(default_factory=list, max_length=50)
+    locations: list[str] = Field(default_factory=list, max_length=50, validation_alias=_LOCATIONS)
     property_types: list[str] = Field(default_factory=list, max_length=20)
     bedrooms_min: int | None = Field(None, ge=0, le=100)
     tags: list[str] = Field(default_factory=list, max_length=50)
     notes: str = Field("", max_length=10000)
+
+    crm_client = body_alias(_crm_client)
+    kind_synonyms = field_validator("kind", mode="before")(_client_kind)
 
     @model_validator(mode="after")
     def _budget(self) -> "ClientFields":
@@ -97,7 +139,7 @@ class ClientIn(ClientFields):
 
 
 class ClientPatchIn(Input):
-    kind: ClientKind | None = None
+    kind: ClientKind | None = Field(None, validation_alias=_KIND, description=_KIND_HELP)
     name: str | None = Field(None, min_length=1, max_length=200)
     organization_name: str | None = Field(None, max_length=200)
     email: EmailStr | None = None
@@ -107,11 +149,14 @@ class ClientPatchIn(Input):
     budget_min: Money | None = Field(None, ge=0, le=MAX_MONEY, decimal_places=2)
     budget_max: Money | None = Field(None, ge=0, le=MAX_MONEY, decimal_places=2)
     currency: CurrencyCode | None = None
-    locations: list[str] | None = Field(None, max_length=50)
+    locations: list[str] | None = Field(None, max_length=50, validation_alias=_LOCATIONS)
     property_types: list[str] | None = Field(None, max_length=20)
     bedrooms_min: int | None = Field(None, ge=0, le=100)
     tags: list[str] | None = Field(None, max_length=50)
     notes: str | None = Field(None, max_length=10000)
+
+    crm_client = body_alias(_crm_client)
+    kind_synonyms = field_validator("kind", mode="before")(_client_kind)
 
     @model_validator(mode="after")
     def _budget(self) -> "ClientPatchIn":
@@ -233,7 +278,8 @@ class LeadActivityOut(Schema):
 
 
 class CaptureBase(Input):
-    """A public form: the lead goes to the listing's company, or to ``company_id``.
+    """A public form: the lead goes to the listing's company, or to ``company_id``, else to
+    the platform's default company (``DEFAULT_COMPANY_SLUG``, else the only active one).
     ``website`` is a honeypot: people leave it empty, bots fill it in."""
 
     name: str = Field(..., min_length=1, max_length=200)
@@ -251,8 +297,6 @@ class CaptureBase(Input):
         problems: dict[str, list[str]] = {}
         if not self.email and not self.phone.strip():
             problems["email"] = ["Give an e-mail address or a phone number."]
-        if self.listing_id is None and self.company_id is None:
-            problems["listing_id"] = ["Give the listing_id or the company_id the message is for."]
         low, high = self.budget_min, self.budget_max
         if low is not None and high is not None and low > high:
             problems["budget_min"] = ["budget_min must not be above budget_max."]

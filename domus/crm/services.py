@@ -30,6 +30,7 @@ from domus.organizations.selectors import (
     company_exists,
     company_roles,
     is_company_worker,
+    platform_default_company_id,
     user_company_role,
 )
 from domus.properties.selectors import listing_get_for_actor
@@ -349,16 +350,23 @@ def lead_capture(
     preferred_call_at: Any = None,
 ) -> LeadActivity:
     """A public form: creates or updates the lead of the listing's company (or of
-    ``company_id``), records the submission as the lead's activity, and tells the assigned
-    agent. Answers the submission (its id is the form's reference: the lead's id is never
-    shown to the public, so a form cannot tell whether someone was already a lead)."""
+    ``company_id``, else of the platform's default company), records the submission as
+    the lead's activity, and tells the assigned agent. Answers the submission (its id is
+    the form's reference: the lead's id is never shown to the public, so a form cannot
+    tell whether someone was already a lead)."""
     listing = None
     if listing_id is not None:
         listing = _listing_for(actor, listing_id, None)
         if listing.company_id is None:
             raise ValidationFailed("Unknown listing.", errors={"listing_id": ["This listing takes no enquiries."]})
         company_id = listing.company_id
-    elif company_id is None or not company_exists(company_id):
+    elif company_id is None:
+        company_id = platform_default_company_id()
+        if company_id is None:
+            raise ValidationFailed(
+                "Which company?", errors={"listing_id": ["Give the listing_id or the company_id the message is for."]}
+            )
+    elif not company_exists(company_id):
         raise ValidationFailed("Unknown company.", errors={"company_id": ["No such company."]})
     user = actor if getattr(actor, "is_authenticated", False) else None
     with transaction.atomic():

@@ -2,14 +2,16 @@
 
 from datetime import date, datetime
 from decimal import Decimal
+from typing import Any
 from uuid import UUID
 
 from ninja import Field, Schema
+from pydantic import AliasChoices
 
 from domus.core.filtering import DateOrDateTime, ListFilters
 from domus.core.money import MAX_MONEY, CurrencyCode, MoneyStr
 from domus.core.policies import is_admin
-from domus.core.schemas import Input
+from domus.core.schemas import Input, body_alias
 from domus.finance.models import (
     AccountCode,
     InvoiceStatus,
@@ -38,15 +40,29 @@ class InvoiceLineIn(Input):
     tax_rate: Decimal = Field(Decimal(0), ge=0, le=100, decimal_places=2)
 
 
+def _one_line_invoice(body: dict[str, Any]) -> dict[str, Any]:
+    """The real-estate management system's flat invoice (``amount``, ``description``)
+    is an invoice of one line."""
+    if "lines" not in body and ("amount" in body or "description" in body):
+        line = {"description": body.pop("description", None), "unit_price": body.pop("amount", None)}
+        body["lines"] = [{key: value for key, value in line.items() if value is not None}]
+    return body
+
+
 class InvoiceIn(Input):
-    company_id: UUID
-    recipient_id: UUID
+    """An invoice; the flat body ``{tenant, amount, due_date, description}`` of the
+    real-estate management system's clients is accepted as an invoice of one line."""
+
+    company_id: UUID | None = Field(None, description="Default: the company you are the only staff of.")
+    recipient_id: UUID = Field(..., validation_alias=AliasChoices("recipient_id", "tenant"))
     listing_id: UUID | None = None
     currency: CurrencyCode | None = None
     issue_date: date | None = None
     due_date: date
     notes: str = Field("", max_length=5000)
     lines: list[InvoiceLineIn] = Field(..., min_length=1, max_length=100)
+
+    one_line = body_alias(_one_line_invoice)
 
 
 class InvoicePatchIn(Input):
@@ -109,7 +125,7 @@ class PaymentFilters(ListFilters):
 class StkIn(Input):
     """Pay an invoice (``invoice_id``) or a listing's deposit, booking fee or rent."""
 
-    phone: str = Field(..., min_length=9, max_length=20)
+    phone: str = Field(..., min_length=9, max_length=20, validation_alias=AliasChoices("phone", "phone_number"))
     invoice_id: UUID | None = None
     listing_id: UUID | None = None
     purpose: PaymentPurpose = PaymentPurpose.INVOICE
@@ -117,7 +133,7 @@ class StkIn(Input):
 
 
 class ListingStkIn(Input):
-    phone: str = Field(..., min_length=9, max_length=20)
+    phone: str = Field(..., min_length=9, max_length=20, validation_alias=AliasChoices("phone", "phone_number"))
     invoice_id: UUID | None = None
     purpose: PaymentPurpose = PaymentPurpose.BOOKING_FEE
     amount: Decimal | None = Field(None, gt=0, le=MAX_MONEY, decimal_places=2)

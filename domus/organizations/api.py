@@ -290,7 +290,10 @@ def branch_list(request: HttpRequest, filters: Query[BranchFilters]):
     openapi_extra=COMPANY_STAFF,
 )
 def branch_create(request: HttpRequest, payload: BranchIn):
-    company = selectors.company_get_for_actor(actor=request.auth, company_id=payload.company_id)
+    company_id = payload.company_id or selectors.default_company_id(request.auth, selectors.COMPANY_STAFF_ROLES)
+    if company_id is None:
+        raise ValidationFailed("Which company?", errors={"company_id": ["Required: name one of your companies."]})
+    company = selectors.company_get_for_actor(actor=request.auth, company_id=company_id)
     require(policies.can_manage_company(request.auth, company), "Only the company's staff can open branches.")
     data = payload.model_dump(exclude={"company_id"})
     return Status(201, services.branch_create(actor=request.auth, company=company, **data))

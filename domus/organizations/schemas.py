@@ -10,6 +10,7 @@ from pydantic import field_validator
 
 from domus.core.filtering import ListFilters, one_of
 from domus.core.money import CurrencyCode
+from domus.core.roles import role_alias
 from domus.core.schemas import Input
 from domus.organizations.models import MEMBERSHIP_ROLES, Company, Membership, OnboardingStep
 
@@ -22,6 +23,7 @@ def _upper(value: str | None) -> str | None:
 
 
 def _role(value: str | None) -> str | None:
+    value = role_alias(value)
     if value is not None and value not in _ROLE_VALUES:
         raise ValueError(f"Unknown role; one of: {', '.join(_ROLE_VALUES)}.")
     return value
@@ -37,12 +39,14 @@ class CompanyFilters(ListFilters):
 
 
 class MembershipFilters(ListFilters):
-    role: one_of(lambda: _ROLE_VALUES) | None = None
+    role: one_of(lambda: _ROLE_VALUES) | None = Field(None, description="A company role (advisor also).")
     status: Literal["invited", "accepted"] | None = Field(
         None, description="invited (waiting for the user) or accepted."
     )
     is_active: bool | None = None
     branch: UUID | None = None
+
+    role_aliases = field_validator("role", mode="before")(role_alias)
 
 
 class BranchFilters(ListFilters):
@@ -220,7 +224,9 @@ class BranchFields(Input):
 
 
 class BranchIn(BranchFields):
-    company_id: UUID
+    company_id: UUID | None = Field(
+        None, description="Default: the company you are the only staff of (an admin: the platform's default company)."
+    )
 
 
 class BranchPatchIn(Input):

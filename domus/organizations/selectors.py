@@ -4,6 +4,7 @@ from collections.abc import Iterable
 from typing import Any
 from uuid import UUID
 
+from django.conf import settings
 from django.db.models import Q, QuerySet
 
 from domus.core.exceptions import Conflict, NotFound, ValidationFailed
@@ -119,6 +120,41 @@ def company_roles(user: Any) -> dict[UUID, str]:
     if not getattr(user, "is_authenticated", False):
         return {}
     return dict(_active_memberships(user).values_list("company_id", "role"))
+
+
+def user_companies(user: Any) -> list[dict[str, Any]]:
+    """The companies ``user`` is an accepted, active member of, as ``{id, name, role}``
+    by name: what a client shows to let a user of several companies pick one."""
+    if not getattr(user, "is_authenticated", False):
+        return []
+    rows = _active_memberships(user).order_by("company__name", "company_id")
+    return [
+        {"id": cid, "name": name, "role": role}
+        for cid, name, role in rows.values_list("company_id", "company__name", "role")
+    ]
+
+
+def platform_default_company_id() -> UUID | None:
+    """The platform's default company: the active one named by ``DEFAULT_COMPANY_SLUG``,
+    else the only active company; ``None`` when there is none or several."""
+    active = Company.objects.filter(status=Company.Status.ACTIVE)
+    if settings.DEFAULT_COMPANY_SLUG:
+        return active.filter(slug=settings.DEFAULT_COMPANY_SLUG).values_list("pk", flat=True).first()
+    ids = list(active.values_list("pk", flat=True)[:2])
+    return ids[0] if len(ids) == 1 else None
+
+
+def default_company_id(user: Any, roles: frozenset[str] | None = None) -> UUID | None:
+    """The company a create without ``company_id`` is for: the caller's only company
+    (counting memberships with one of ``roles`` when given), else, for a platform admin,
+    the platform's default company; ``None`` when that is not one company."""
+    memberships = company_roles(user)
+    ids = [cid for cid, role in memberships.items() if roles is None or role in roles]
+    if len(ids) == 1:
+        return ids[0]
+    if not ids and is_admin(user):
+        return platform_default_company_id()
+    return None
 
 
 def company_ids_with_roles(user: Any, roles: frozenset[str]) -> set[UUID]:

@@ -3,7 +3,7 @@
 
 from django.http import HttpRequest
 from ninja import Field, Router, Schema
-from pydantic import field_validator
+from pydantic import AliasChoices, field_validator
 
 from domus.core.errors import ErrorOut
 from domus.core.schemas import Input
@@ -14,7 +14,9 @@ router = Router(tags=["properties"])
 
 
 class GeocodeIn(Input):
-    address: str = Field(..., max_length=255, description="Street address.")
+    address: str = Field(
+        ..., max_length=255, description="Street address.", validation_alias=AliasChoices("address", "adress")
+    )
     city: str = Field(..., max_length=100)
     country: str = Field("", max_length=100, description="ISO 3166-1 alpha-2 code (preferred) or a country name.")
 

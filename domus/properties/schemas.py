@@ -2,17 +2,17 @@
 units, price history, facets, features, visits, favorites, saved searches and media."""
 
 from datetime import datetime
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 from typing import Any
 from uuid import UUID
 
 from django.core.files.storage import default_storage
 from ninja import Field, Schema
-from pydantic import field_validator, model_validator
+from pydantic import AliasChoices, field_validator, model_validator
 
 from domus.core.filtering import DateOrDateTime, ListFilters
 from domus.core.money import CurrencyCode, MoneyStr
-from domus.core.schemas import FieldErrors, Input
+from domus.core.schemas import FieldErrors, Input, body_alias
 from domus.properties.models import (
     AlertFrequency,
     ListingStatus,
@@ -61,6 +61,25 @@ class ListingFilters(ListFilters):
 # Listings -----------------------------------------------------------------------------
 
 
+SQUARE_METRES_PER_SQUARE_FOOT = Decimal("0.09290304")
+
+
+def _crm_listing(body: dict[str, Any]) -> dict[str, Any]:
+    """The FastAPI CRM's property body: ``square_feet`` is converted to ``area_m2``
+    (rounded to the cent); ``status: active`` is an available, published listing."""
+    if "square_feet" in body and "area_m2" not in body:
+        square_feet = body.pop("square_feet")
+        try:
+            area = (Decimal(str(square_feet)) * SQUARE_METRES_PER_SQUARE_FOOT).quantize(Decimal("0.01"))
+        except (InvalidOperation, ValueError):
+            area = square_feet  # not a number: the area_m2 check names it
+        body["area_m2"] = None if square_feet is None else area
+    if body.get("status") == "active":
+        body["status"] = ListingStatus.AVAILABLE
+        body.setdefault("is_published", True)
+    return body
+
+
 class ListingIn(Input):
     """A listing (POST, PUT). ``name`` (the management system's field) is an alias of ``title``."""
 
@@ -76,7 +95,7 @@ class ListingIn(Input):
     bathrooms: int | None = Field(None, ge=0, le=1000)
     area_m2: Decimal | None = Field(None, ge=0, max_digits=10, decimal_places=2)
     year_built: int | None = Field(None, ge=1000, le=2200)
-    address: str = Field("", max_length=255)
+    address: str = Field("", max_length=255, validation_alias=AliasChoices("address", "adress"))
     city: str = Field("", max_length=100)
     state: str = Field("", max_length=100)
     zip_code: str = Field("", max_length=20)
@@ -90,6 +109,7 @@ class ListingIn(Input):
     features: list[str] | None = Field(None, max_length=100, description="Feature slugs.")
 
     upper_codes = field_validator("currency", "country")(_upper)
+    crm_listing = body_alias(_crm_listing)
 
     @model_validator(mode="after")
     def _title_or_name(self) -> "ListingIn":
@@ -113,7 +133,7 @@ class ListingPatchIn(Input):
     bathrooms: int | None = Field(None, ge=0, le=1000)
     area_m2: Decimal | None = Field(None, ge=0, max_digits=10, decimal_places=2)
     year_built: int | None = Field(None, ge=1000, le=2200)
-    address: str = Field(None, max_length=255)
+    address: str = Field(None, max_length=255, validation_alias=AliasChoices("address", "adress"))
     city: str = Field(None, max_length=100)
     state: str = Field(None, max_length=100)
     zip_code: str = Field(None, max_length=20)
@@ -127,6 +147,7 @@ class ListingPatchIn(Input):
     features: list[str] = Field(None, max_length=100)
 
     upper_codes = field_validator("currency", "country")(_upper)
+    crm_listing = body_alias(_crm_listing)
 
 
 def listing_fields(payload: Schema) -> dict[str, Any]:
@@ -359,18 +380,32 @@ class VisitIn(Input):
     note: str = Field("", max_length=2000)
 
 
-class VisitPutIn(Input):
-    """The whole editable visit: its slot (a change is a reschedule) and its note."""
+_VISIT_STATUS = "A new status runs the confirm, cancel or complete operation (same rules and permissions)."
 
-    starts_at: datetime
-    ends_at: datetime
+
+class VisitPutIn(Input):
+    """The whole editable visit: its slot (a change is a reschedule) and its note; or,
+    as the original property backend's clients send it, only a new ``status``."""
+
+    starts_at: datetime | None = None
+    ends_at: datetime | None = None
     note: str = Field("", max_length=2000)
+    status: VisitStatus | None = Field(None, description=_VISIT_STATUS)
+
+    @model_validator(mode="after")
+    def _slot_or_status(self) -> "VisitPutIn":
+        if self.status is None or {"starts_at", "ends_at"} & self.model_fields_set:
+            missing = [name for name in ("starts_at", "ends_at") if getattr(self, name) is None]
+            if missing:
+                raise FieldErrors({name: ["This field is required."] for name in missing})
+        return self
 
 
 class VisitPatchIn(Input):
     starts_at: datetime = None
     ends_at: datetime = None
     note: str = Field(None, max_length=2000)
+    status: VisitStatus = Field(None, description=_VISIT_STATUS)
 
 
 class VisitRescheduleIn(Input):

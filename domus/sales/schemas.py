@@ -2,11 +2,11 @@
 
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, Literal
 from uuid import UUID
 
 from ninja import Field, Schema
-from pydantic import model_validator
+from pydantic import AliasChoices, field_validator, model_validator
 
 from domus.core.filtering import ListFilters
 from domus.core.money import MAX_MONEY, CurrencyCode, MoneyStr, quantize
@@ -152,17 +152,48 @@ class ContractOut(Schema):
 # Deals --------------------------------------------------------------------------------------
 
 
+# The FastAPI CRM's transaction statuses, and the deal stage each one is.
+CRM_TRANSACTION_STATUSES = {
+    "pending": DealStatus.LEAD,
+    "in_progress": DealStatus.OFFER,
+    "under_contract": DealStatus.UNDER_CONTRACT,
+    "completed": DealStatus.CLOSED_WON,
+    "closed": DealStatus.CLOSED_WON,
+    "cancelled": DealStatus.CLOSED_LOST,
+}
+# Its transaction types, and the listing type each one is.
+CRM_TRANSACTION_TYPES = {"sale": "sale", "purchase": "sale", "rent": "rent", "rental": "rent", "lease": "rent"}
+
+
+def _deal_status(value: Any) -> Any:
+    return CRM_TRANSACTION_STATUSES.get(value, value) if isinstance(value, str) else value
+
+
+def _transaction_type(value: Any) -> Any:
+    return CRM_TRANSACTION_TYPES.get(value, value) if isinstance(value, str) else value
+
+
+_DEAL_STATUS_HELP = "A deal stage; the CRM's pending, in_progress, completed, closed, cancelled also."
+
+
 class DealFilters(ListFilters):
-    status: DealStatus | None = None
+    status: DealStatus | None = Field(None, description=_DEAL_STATUS_HELP)
     listing_id: UUID | None = None
     client_id: UUID | None = None
     agent_id: UUID | None = Field(None, description="Listing or selling agent.")
+
+    crm_status = field_validator("status", mode="before")(_deal_status)
 
 
 class DealIn(Input):
     """Record a deal (or an offer stage of one). The amount defaults to the offer's, else the listing price."""
 
-    listing_id: UUID
+    listing_id: UUID = Field(..., validation_alias=AliasChoices("listing_id", "property_id"))
+    listing_type: Literal["sale", "rent"] | None = Field(
+        None,
+        validation_alias=AliasChoices("listing_type", "transaction_type"),
+        description="When given, must be the listing's type (sale or rent; the CRM's purchase, rental, lease also).",
+    )
     unit_id: UUID | None = None
     client_id: UUID | None = None
     lead_id: UUID | None = None
@@ -176,8 +207,11 @@ class DealIn(Input):
     )
     listing_agent_id: UUID | None = Field(None, description="Always the listing's agent; another is a 400.")
     selling_agent_id: UUID | None = None
-    status: DealStatus = DealStatus.LEAD
+    status: DealStatus = Field(DealStatus.LEAD, description=_DEAL_STATUS_HELP)
     note: str = Field("", max_length=2000)
+
+    crm_status = field_validator("status", mode="before")(_deal_status)
+    crm_type = field_validator("listing_type", mode="before")(_transaction_type)
 
 
 class DealStatusIn(Input):
@@ -185,11 +219,13 @@ class DealStatusIn(Input):
     advances (the amount then follows them unless given). ``closed_won`` needs an accepted
     offer or a signed contract and takes its amount (``amount`` then is a 400)."""
 
-    status: DealStatus
+    status: DealStatus = Field(..., description=_DEAL_STATUS_HELP)
     note: str = Field("", max_length=2000)
     offer_id: UUID | None = None
     contract_id: UUID | None = None
     amount: Decimal | None = Field(None, ge=0, le=MAX_MONEY, decimal_places=2)
+
+    crm_status = field_validator("status", mode="before")(_deal_status)
 
 
 class DealHistoryOut(Schema):

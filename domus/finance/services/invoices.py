@@ -17,6 +17,7 @@ from domus.audit.services import audit_create, audit_record, audit_snapshot, aud
 from domus.core.events import event_payload, publish
 from domus.core.exceptions import Conflict, PermissionDenied, ValidationFailed
 from domus.core.money import DEFAULT_CURRENCY, MAX_MONEY, money_str, quantize
+from domus.core.policies import is_admin
 from domus.finance.models import (
     OPEN_INVOICE_STATUSES,
     AccountCode,
@@ -34,11 +35,14 @@ from domus.integrations.pdf import PdfTable, format_amount, render_pdf
 from domus.leasing import selectors as leasing_selectors
 from domus.leasing import services as leasing_services
 from domus.organizations.selectors import (
+    COMPANY_STAFF_ROLES,
     company_letterhead,
     company_letterheads,
     company_require_active,
     company_require_related,
+    default_company_id,
     is_company_staff,
+    staff_company_ids,
 )
 
 logger = logging.getLogger(__name__)
@@ -106,7 +110,7 @@ def _set_totals(invoice: Invoice, lines: list[InvoiceLine]) -> None:
 def invoice_create(
     *,
     actor: Any,
-    company_id: UUID,
+    company_id: UUID | None,
     recipient: Any,
     lines: list[dict[str, Any]],
     due_date: date,
@@ -115,8 +119,12 @@ def invoice_create(
     listing_id: UUID | None = None,
     notes: str = "",
 ) -> Invoice:
-    """A draft invoice with its lines and totals, numbered in the company's gapless sequence."""
-    if not is_company_staff(actor, company_id):
+    """A draft invoice with its lines and totals, numbered in the company's gapless
+    sequence. Without ``company_id``: the company the actor is the only staff of."""
+    company_id = company_id or default_company_id(actor, COMPANY_STAFF_ROLES)
+    if company_id is None and (is_admin(actor) or staff_company_ids(actor)):
+        raise ValidationFailed("Which company?", errors={"company_id": ["Required: name one of your companies."]})
+    if company_id is None or not is_company_staff(actor, company_id):
         raise PermissionDenied("Only the company's staff can create invoices.")
     company_require_active(company_id, doing="invoice anyone")
     company_require_related(company_id, recipient.pk, field="recipient_id", doing="invoice them")

@@ -11,6 +11,7 @@ from ninja.pagination import paginate
 from domus.core.errors import ErrorOut
 from domus.core.policies import require
 from domus.properties import policies
+from domus.properties.models import VisitStatus
 from domus.properties.schemas import (
     VisitCancelIn,
     VisitFilters,
@@ -68,17 +69,36 @@ def visit_detail(request: HttpRequest, visit_id: UUID):
     return visit_get_for_actor(actor=request.auth, visit_id=visit_id)
 
 
-@router.put("/{visit_id}/", response={200: VisitOut, **ERRORS}, summary="Replace slot and note", openapi_extra=CHANGERS)
+def _for_status(request: HttpRequest, visit_id: UUID, status: str | None):
+    """The visit, when the caller may make this status change (confirming and completing
+    are the handlers'; cancelling and editing the customer's too)."""
+    if status in (VisitStatus.CONFIRMED, VisitStatus.COMPLETED):
+        return _handled(request, visit_id)
+    return _changed(request, visit_id)
+
+
+@router.put(
+    "/{visit_id}/",
+    response={200: VisitOut, **ERRORS},
+    summary="Replace slot and note, or change the status",
+    openapi_extra=CHANGERS,
+)
 def visit_put(request: HttpRequest, visit_id: UUID, payload: VisitPutIn):
-    return services.visit_update(actor=request.auth, visit=_changed(request, visit_id), **payload.model_dump())
+    visit = _for_status(request, visit_id, payload.status)
+    # A status-only PUT (no slot) changes only what it sends.
+    data = payload.model_dump(exclude_unset=payload.starts_at is None)
+    return services.visit_change(actor=request.auth, visit=visit, **data)
 
 
 @router.patch(
-    "/{visit_id}/", response={200: VisitOut, **ERRORS}, summary="Change slot and/or note", openapi_extra=CHANGERS
+    "/{visit_id}/",
+    response={200: VisitOut, **ERRORS},
+    summary="Change slot, note and/or status",
+    openapi_extra=CHANGERS,
 )
 def visit_patch(request: HttpRequest, visit_id: UUID, payload: VisitPatchIn):
-    visit = _changed(request, visit_id)
-    return services.visit_update(actor=request.auth, visit=visit, **payload.model_dump(exclude_unset=True))
+    visit = _for_status(request, visit_id, payload.status)
+    return services.visit_change(actor=request.auth, visit=visit, **payload.model_dump(exclude_unset=True))
 
 
 @router.delete(

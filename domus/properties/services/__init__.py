@@ -16,7 +16,12 @@ from domus.core.events import publish
 from domus.core.exceptions import Conflict, NotFound, ValidationFailed, reject_unknown_fields
 from domus.core.money import money_str
 from domus.core.roles import Role
-from domus.organizations.selectors import company_get_for_actor, company_require_active, user_company_role
+from domus.organizations.selectors import (
+    company_get_for_actor,
+    company_require_active,
+    default_company_id,
+    user_company_role,
+)
 from domus.properties.caching import listing_cache_bump
 from domus.properties.geocoding import geocode_listing
 from domus.properties.models import (
@@ -145,8 +150,10 @@ def listing_create(
     currency: str | None = None,
     **fields: Any,
 ) -> Listing:
-    """Create a listing owned by ``actor``, in ``draft`` (or ``available``). Its
-    currency defaults to its company's, else KES. The first price is recorded in the
+    """Create a listing owned by ``actor``, in ``draft`` (or ``available``). Without
+    ``company_id`` it belongs to the actor's only company (a platform admin's: the
+    platform's default company); an agent creating it is its agent unless another is
+    named. Its currency defaults to its company's, else KES. The first price is recorded in the
     price history. A listing without coordinates is geocoded in the background after
     commit (``GEOCODE_NEW_LISTINGS``)."""
     reject_unknown_fields(fields, LISTING_FIELDS, "listing")
@@ -155,7 +162,11 @@ def listing_create(
             "A new listing starts as a draft or available.",
             errors={"status": [f"One of: {', '.join(INITIAL_STATUSES)}."]},
         )
+    if company_id is None and _authenticated(actor):
+        company_id = default_company_id(actor)
     company = _company_for(actor, company_id) if company_id is not None else None
+    if agent_id is None and _authenticated(actor) and actor.role == Role.AGENT:
+        agent_id = actor.pk
     agent = _agent_for(agent_id, company_id) if agent_id is not None else None
     listing = Listing(
         title=title,

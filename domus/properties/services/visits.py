@@ -255,6 +255,31 @@ def visit_complete(*, actor: Any, visit: Visit) -> Visit:
 
 
 @transaction.atomic
+def visit_change(*, actor: Any, visit: Visit, status: str | None = None, **fields: Any) -> Visit:
+    """``visit_update`` with the fields given, then, when ``status`` is a new one, the
+    operation that makes it (confirm, cancel or complete), in one transaction. The caller
+    checks the permission of that operation (``visit_status_policy``)."""
+    if fields:
+        visit = visit_update(actor=actor, visit=visit, **fields)
+    if status is None or status == visit.status:
+        return visit
+    operation = _STATUS_OPERATIONS.get(status)
+    if operation is None:
+        raise ValidationFailed(
+            f"A visit cannot be set back to {status}.",
+            errors={"status": [f"One of: {', '.join(_STATUS_OPERATIONS)}."]},
+        )
+    return operation(actor=actor, visit=visit)
+
+
+_STATUS_OPERATIONS = {
+    VisitStatus.CONFIRMED: visit_confirm,
+    VisitStatus.CANCELLED: visit_cancel,
+    VisitStatus.COMPLETED: visit_complete,
+}
+
+
+@transaction.atomic
 def visit_delete(*, actor: Any, visit: Visit) -> None:
     """Remove a visit (audited with its last state); an active one is announced as cancelled."""
     visit = visit_for_update(visit.pk)

@@ -98,10 +98,12 @@ def deal_create(
     selling_agent_id: UUID | None = None,
     status: str = DealStatus.LEAD,
     note: str = "",
+    listing_type: str | None = None,
 ) -> Deal:
     """Record a deal on one of the company's listings, at any open stage; the first history
     entry says where it started. Its listing agent is the listing's (400 for another);
-    ``commission_rate`` is for company staff only (403 for anyone else)."""
+    ``commission_rate`` is for company staff only (403 for anyone else). ``listing_type``,
+    when given, must be the listing's (a sale is not recorded on a listing for rent)."""
     if status in CLOSED_DEAL_STATUSES:
         raise ValidationFailed("A deal starts open.", errors={"status": ["Close it with a status change."]})
     try:
@@ -111,6 +113,9 @@ def deal_create(
     company_id = listing.company_id
     if company_id is None or not is_company_worker(actor, company_id):
         raise ValidationFailed("Unknown listing.", errors={"listing_id": ["Not a listing of your company."]})
+    if listing_type is not None and listing_type != listing.listing_type:
+        detail = f"The listing is for {listing.listing_type}, not {listing_type}."
+        raise ValidationFailed(detail, errors={"listing_type": [detail]})
     _staff_only_rate(actor, company_id, commission_rate)
     if listing_agent_id is not None and listing_agent_id != listing.agent_id:
         raise ValidationFailed(

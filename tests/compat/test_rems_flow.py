@@ -1,0 +1,131 @@
+"""The DRF real-estate management system, as its clients use it: staff log in with
+e-mail and password, update their profile with a partial ``PUT``, create a project and
+its units, invoice a tenant with the flat body and send the invoice; on its paths."""
+
+from decimal import Decimal
+
+import pytest
+from django.apps import apps
+
+from domus.accounts.tests.factories import DEFAULT_PASSWORD, UserFactory
+from domus.core.roles import Role
+from domus.crm.tests.factories import ClientFactory
+
+pytestmark = pytest.mark.django_db
+Invoice = apps.get_model("finance", "Invoice")
+
+API = "/api/v1"
+
+
+def _login(api_client, user) -> dict[str, str]:
+    response = api_client.post_json(f"{API}/auth/login/", {"email": user.email, "password": DEFAULT_PASSWORD})
+    assert response.status_code == 200, response.content
+    return {"HTTP_AUTHORIZATION": f"Bearer {response.json()['access']}"}
+
+
+@pytest.fixture
+def tenant(company):
+    """A tenant the company knows (one of its CRM clients)."""
+    user = UserFactory(role=Role.TENANT)
+    ClientFactory(company=company, user=user)
+    return user
+
+
+def test_a_partial_put_of_the_profile_changes_only_what_is_sent(api_client, staff):
+    auth = _login(api_client, staff)
+    before = api_client.get(f"{API}/accounts/profile/", **auth).json()
+
+    response = api_client.put(
+        f"{API}/accounts/profile/", {"phone": "+254711000111"}, content_type="application/json", **auth
+    )
+
+    assert response.status_code == 200, response.content
+    after = response.json()
+    assert after["phone"] == "+254711000111"
+    assert {k: v for k, v in after.items() if k != "phone"} == {k: v for k, v in before.items() if k != "phone"}
+    staff.refresh_from_db()
+    assert staff.phone == "+254711000111"
+
+
+def test_a_full_put_of_the_profile_still_replaces(api_client, staff):
+    auth = _login(api_client, staff)
+
+    response = api_client.put(
+        f"{API}/accounts/profile/",
+        {"email": staff.email, "username": staff.username, "first_name": "Amina"},
+        content_type="application/json",
+        **auth,
+    )
+
+    assert response.status_code == 200
+    staff.refresh_from_db()
+    assert (staff.first_name, staff.last_name, staff.phone) == ("Amina", "", "")
+
+
+def test_staff_create_a_project_with_units_in_their_company(api_client, company, staff):
+    auth = _login(api_client, staff)
+
+    project = api_client.post_json(f"{API}/projects/", {"name": "Riverside Court", "price": "0"}, **auth)
+    assert project.status_code == 201, project.content
+    project_id = project.json()["id"]
+    unit = api_client.post_json(
+        f"{API}/projects/{project_id}/units/", {"unit_number": "A1", "bedrooms": 2, "price": "30000"}, **auth
+    )
+    units = api_client.get(f"{API}/projects/{project_id}/units/", **auth)
+
+    assert project.json()["title"] == "Riverside Court"
+    assert project.json()["company_id"] == str(company.pk)
+    assert project.json()["currency"] == "USD"
+    assert unit.status_code == 201, unit.content
+    assert [row["unit_number"] for row in units.json()["results"]] == ["A1"]
+
+
+def test_staff_invoice_a_tenant_with_the_flat_body_and_send_it(
+    api_client, company, staff, tenant, mailoutbox, django_capture_on_commit_callbacks
+):
+    auth = _login(api_client, staff)
+
+    created = api_client.post_json(
+        f"{API}/finance/invoices/",
+        {"tenant": str(tenant.pk), "amount": "30000.00", "due_date": "2030-02-05", "description": "Rent February"},
+        **auth,
+    )
+
+    assert created.status_code == 201, created.content
+    body = created.json()
+    assert (body["company_id"], body["recipient_id"], body["status"]) == (str(company.pk), str(tenant.pk), "draft")
+    assert body["total"] == "30000.00"
+    assert [(line["description"], line["amount"]) for line in body["lines"]] == [("Rent February", "30000.00")]
+    invoice = Invoice.objects.get()
+    assert (invoice.total, invoice.lines.count()) == (Decimal("30000.00"), 1)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        sent = api_client.post_json(f"{API}/finance/invoices/{invoice.pk}/send/", {}, **auth)
+    assert sent.status_code == 200, sent.content
+    assert sent.json()["status"] == "sent"
+    assert [message.to for message in mailoutbox] == [[tenant.email]]
+    listed = api_client.get(f"{API}/finance/invoices/", {"status": "sent", "recipient_id": str(tenant.pk)}, **auth)
+    assert [row["id"] for row in listed.json()["results"]] == [str(invoice.pk)]
+
+
+def test_a_flat_invoice_without_an_amount_names_the_line_and_stores_nothing(api_client, staff, tenant):
+    response = api_client.post_json(
+        f"{API}/finance/invoices/",
+        {"tenant": str(tenant.pk), "due_date": "2030-02-05", "description": "Rent"},
+        **_login(api_client, staff),
+    )
+
+    assert response.status_code == 400
+    assert set(response.json()["errors"]) == {"lines.0.unit_price"}
+    assert not Invoice.objects.exists()
+
+
+def test_a_tenant_cannot_invoice(api_client, tenant):
+    response = api_client.post_json(
+        f"{API}/finance/invoices/",
+        {"tenant": str(tenant.pk), "amount": "1.00", "due_date": "2030-02-05", "description": "Rent"},
+        **_login(api_client, tenant),
+    )
+
+    assert response.status_code == 403
+    assert not Invoice.objects.exists()
