@@ -316,6 +316,11 @@ def calibration_line(cal: dict) -> str:
     )
 
 
+def percentiles(row: dict, decimals: int) -> list[str]:
+    """A result row's p50, p95 and p99 in ms, as table cells."""
+    return [f"{row[key]:.{decimals}f}" for key in ("p50_ms", "p95_ms", "p99_ms")]
+
+
 def loops(ms: float, cal: dict) -> str:
     """A duration as a multiple of the calibration CPU loop (machine-independent-ish)."""
     return f"{ms * 1000 / cal['cpu_loop_us']:.2f}"
@@ -359,9 +364,7 @@ def bench_serving(size: int, ci: bool, cal: dict) -> Run:
                 names.get(row["server"], row["server"]),
                 f"`{row['endpoint']}`",
                 f"{row['rps']:,.0f}",
-                f"{row['p50_ms']:.1f}",
-                f"{row['p95_ms']:.1f}",
-                f"{row['p99_ms']:.1f}",
+                *percentiles(row, 1),
                 str(row["errors"]),
                 loops(row["p95_ms"], cal),
             ]
@@ -442,9 +445,7 @@ def bench_listings(size: int, ci: bool, cal: dict) -> Run:
             [
                 row["query"],
                 row["cache"],
-                f"{row['p50_ms']:.2f}",
-                f"{row['p95_ms']:.2f}",
-                f"{row['p99_ms']:.2f}",
+                *percentiles(row, 2),
                 str(row["rps_1_client"]),
                 f"{row['sql_queries']:.1f}",
                 loops(row["p95_ms"], cal),
@@ -465,9 +466,7 @@ def bench_listings(size: int, ci: bool, cal: dict) -> Run:
             [
                 row["query"],
                 f"{row['rps']:,.1f}",
-                f"{row['p50_ms']:.2f}",
-                f"{row['p95_ms']:.2f}",
-                f"{row['p99_ms']:.2f}",
+                *percentiles(row, 2),
                 str(row["errors"]),
                 loops(row["p95_ms"], cal),
             ]
@@ -504,9 +503,7 @@ def bench_crm(size: int, ci: bool, cal: dict) -> Run:
             [
                 row["scenario"],
                 row["as"],
-                f"{row['p50_ms']:.1f}",
-                f"{row['p95_ms']:.1f}",
-                f"{row['p99_ms']:.1f}",
+                *percentiles(row, 1),
                 str(row["queries"]),
                 f"{row['count']:,}",
                 loops(row["p95_ms"], cal),

@@ -5,6 +5,7 @@ Each page shows a form; only its POST acts (through the same services as the API
 a mail scanner that opens the link activates or confirms nothing. POSTs share the API's
 ``auth`` rate limit."""
 
+from collections.abc import Callable
 from typing import Any
 
 from django.http import HttpRequest, HttpResponse
@@ -12,7 +13,7 @@ from django.shortcuts import render
 from django.views.decorators.http import require_http_methods
 
 from domus.accounts import services
-from domus.core.exceptions import DomusError
+from domus.core.exceptions import DomusError, ValidationFailed
 from domus.core.throttling import rate_limited_posts
 
 FORGOT_DONE = "If an active account has this address, a link to reset its password is on its way."
@@ -30,52 +31,59 @@ def _page(request: HttpRequest, template: str, context: dict[str, Any], status: 
     return render(request, f"accounts/pages/{template}", context, status=status)
 
 
+def _link_page(
+    request: HttpRequest, template: str, fields: tuple[str, ...], act: Callable[[dict[str, str]], str]
+) -> HttpResponse:
+    """The page of an e-mailed link: GET shows its form with the link's ``fields``; POST
+    runs ``act`` on them and shows the message it answers, or the form again with why not."""
+    data = request.POST if request.method == "POST" else request.GET
+    context = {name: data.get(name, "") for name in fields}
+    if request.method != "POST":
+        return _page(request, template, context)
+    try:
+        message = act(context)
+    except DomusError as error:
+        return _page(request, template, {**context, "errors": _errors(error)}, status=400)
+    return _page(request, "done.html", {"message": message})
+
+
 @require_http_methods(["GET", "POST"])
 @rate_limited_posts("auth")
 def activate(request: HttpRequest) -> HttpResponse:
     """A button that activates the account of the link (``username`` and ``token``)."""
-    data = request.POST if request.method == "POST" else request.GET
-    context = {"username": data.get("username", ""), "token": data.get("token", "")}
-    if request.method == "POST":
-        try:
-            services.user_activate(username=context["username"], token=context["token"])
-        except DomusError as error:
-            return _page(request, "activate.html", {**context, "errors": _errors(error)}, status=400)
-        return _page(request, "done.html", {"message": "Your account is active: you can log in now."})
-    return _page(request, "activate.html", context)
+
+    def act(link: dict[str, str]) -> str:
+        services.user_activate(username=link["username"], token=link["token"])
+        return "Your account is active: you can log in now."
+
+    return _link_page(request, "activate.html", ("username", "token"), act)
 
 
 @require_http_methods(["GET", "POST"])
 @rate_limited_posts("auth")
 def reset_password(request: HttpRequest) -> HttpResponse:
     """A form for the new password of the reset link's account (``token``)."""
-    data = request.POST if request.method == "POST" else request.GET
-    context = {"token": data.get("token", "")}
-    if request.method == "POST":
+
+    def act(link: dict[str, str]) -> str:
         password, again = request.POST.get("new_password", ""), request.POST.get("new_password_again", "")
         if password != again:
-            return _page(request, "reset_password.html", {**context, "errors": ["The passwords differ."]}, 400)
-        try:
-            services.password_reset(token=context["token"], new_password=password)
-        except DomusError as error:
-            return _page(request, "reset_password.html", {**context, "errors": _errors(error)}, status=400)
-        return _page(request, "done.html", {"message": "Your password is changed: log in with the new one."})
-    return _page(request, "reset_password.html", context)
+            raise ValidationFailed("The passwords differ.")
+        services.password_reset(token=link["token"], new_password=password)
+        return "Your password is changed: log in with the new one."
+
+    return _link_page(request, "reset_password.html", ("token",), act)
 
 
 @require_http_methods(["GET", "POST"])
 @rate_limited_posts("auth")
 def confirm_email(request: HttpRequest) -> HttpResponse:
     """A button that confirms the new e-mail address of the link (``token``)."""
-    data = request.POST if request.method == "POST" else request.GET
-    context = {"token": data.get("token", "")}
-    if request.method == "POST":
-        try:
-            user = services.email_change_confirm(token=context["token"])
-        except DomusError as error:
-            return _page(request, "confirm_email.html", {**context, "errors": _errors(error)}, status=400)
-        return _page(request, "done.html", {"message": f"Your account's e-mail address is now {user.email}."})
-    return _page(request, "confirm_email.html", context)
+
+    def act(link: dict[str, str]) -> str:
+        user = services.email_change_confirm(token=link["token"])
+        return f"Your account's e-mail address is now {user.email}."
+
+    return _link_page(request, "confirm_email.html", ("token",), act)
 
 
 @require_http_methods(["GET", "POST"])

@@ -5,7 +5,6 @@ import threading
 import time
 
 import pytest
-from django.conf import settings
 from django.db import connection, transaction
 
 from domus.accounts.tests.factories import UserFactory
@@ -58,7 +57,6 @@ def _run(first, second) -> dict[str, str]:
 
 
 @pytest.mark.postgres
-@pytest.mark.skipif(not settings.IS_POSTGRES, reason="row locks (select_for_update) need PostgreSQL")
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.parametrize("first", ["delete", "publish"])
 def test_a_company_is_never_deleted_with_a_listing_published_meanwhile(first):

@@ -6,7 +6,6 @@ import threading
 from decimal import Decimal
 
 import pytest
-from django.conf import settings
 from django.db import connection
 from django.utils import timezone
 
@@ -153,7 +152,6 @@ def test_an_agent_profile_rate_set_for_another_company_does_not_apply(client_for
 
 
 @pytest.mark.postgres
-@pytest.mark.skipif(not settings.IS_POSTGRES, reason="concurrent writers need PostgreSQL")
 @pytest.mark.django_db(transaction=True)
 def test_two_deals_closing_on_one_offer_at_once_exactly_one_wins(client_for, settings):
     settings.RATE_LIMITS_ENABLED = False
