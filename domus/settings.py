@@ -74,6 +74,7 @@ MIDDLEWARE = [
     "domus.core.middleware.LocalDebugPagesMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "domus.core.envelope.ResponseEnvelopeMiddleware",  # outside ApiPath: wraps its final answers
     "domus.core.middleware.ApiPathMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -86,7 +87,7 @@ MIDDLEWARE = [
 # authenticates with bearer tokens, so no credentials (cookies) are allowed.
 CORS_ALLOWED_ORIGINS = env.list("CORS_ALLOWED_ORIGINS", default=[])
 CORS_URLS_REGEX = r"^/api/.*$"
-CORS_ALLOW_HEADERS = (*cors_default_headers, "idempotency-key", "x-request-id")
+CORS_ALLOW_HEADERS = (*cors_default_headers, "idempotency-key", "x-request-id", "x-response-envelope")
 CORS_EXPOSE_HEADERS = [
     "Content-Disposition",
     "Idempotent-Replayed",
