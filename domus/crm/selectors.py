@@ -110,6 +110,11 @@ def client_for_company(*, client_id: UUID, company_id: UUID) -> Client | None:
     return Client.objects.filter(pk=client_id, company_id=company_id).first()
 
 
+def client_of_user_for_company(*, user_id: UUID, company_id: UUID) -> Client | None:
+    """The company's client record of a Domus user, when it has one."""
+    return Client.objects.filter(user_id=user_id, company_id=company_id).order_by("created_at").first()
+
+
 # Leads ---------------------------------------------------------------------------------
 
 

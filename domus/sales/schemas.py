@@ -88,9 +88,23 @@ def _dates_ordered(data: Any) -> Any:
 
 
 class ContractIn(Input):
-    """A contract drawn from an accepted offer; unset fields come from the offer and listing."""
+    """A contract drawn from an accepted offer (``offer_id``); unset fields come from the offer
+    and listing. Or, as the real-estate management system's clients send it, on a listing for
+    a buyer at a price (``property``, ``buyer``, ``price``): the offer is recorded and accepted
+    underneath."""
 
-    offer_id: UUID
+    offer_id: UUID | None = Field(None, description="The accepted offer; or listing_id, buyer_id and price.")
+    listing_id: UUID | None = Field(
+        None,
+        validation_alias=AliasChoices("listing_id", "property"),
+        description="Instead of offer_id: the listing (`property`) the buyer takes at `price`.",
+    )
+    unit_id: UUID | None = Field(None, description="With listing_id: the unit of the listing.")
+    buyer_id: UUID | None = Field(
+        None,
+        validation_alias=AliasChoices("buyer_id", "buyer"),
+        description="With listing_id: a client of the listing's company, or a user (`buyer`).",
+    )
     kind: ContractKind | None = None
     title: str | None = Field(None, min_length=1, max_length=200)
     parties: list[PartyIn] | None = Field(None, max_length=20)
@@ -104,6 +118,26 @@ class ContractIn(Input):
     @model_validator(mode="after")
     def _dates(self) -> "ContractIn":
         return _dates_ordered(self)
+
+    @model_validator(mode="after")
+    def _source(self) -> "ContractIn":
+        direct = {"listing_id": self.listing_id, "buyer_id": self.buyer_id, "unit_id": self.unit_id}
+        if self.offer_id is not None:
+            given = [name for name, value in direct.items() if value is not None]
+            if given:
+                raise FieldErrors({name: ["Not with offer_id (the offer names it)."] for name in given})
+            return self
+        problems: dict[str, list[str]] = {}
+        if self.listing_id is None:
+            problems["offer_id"] = ["Required (or listing_id with buyer_id and price)."]
+        else:
+            if self.buyer_id is None:
+                problems["buyer_id"] = ["Required with listing_id."]
+            if self.price is None or self.price <= 0:
+                problems["price"] = ["A price above 0 is required with listing_id."]
+        if problems:
+            raise FieldErrors(problems)
+        return self
 
 
 class ContractPutIn(Input):
