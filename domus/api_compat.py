@@ -26,6 +26,7 @@ ALIASES: list[Alias] = [
     Alias("auth/logout", "accounts/auth/logout", "rems/crm/backoffice"),
     Alias("auth/verify", "accounts/auth/token/verify", "rems"),
     Alias("auth/register", "accounts/auth/register", "backoffice"),
+    Alias("auth/<username>/activate", "accounts/auth/<username>/activate", "backoffice"),
     Alias("auth/me", "accounts/me", "backoffice"),
     Alias("auth/change-password", "accounts/auth/change-password", "rems"),
     Alias("auth/forgot-password", "accounts/auth/forgot-password", "rems"),

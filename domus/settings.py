@@ -245,6 +245,11 @@ JWT_REFRESH_LIFETIME = timedelta(days=env.int("JWT_REFRESH_DAYS", default=7))
 LOGIN_MAX_FAILURES = env.int("LOGIN_MAX_FAILURES", default=5)
 LOGIN_LOCKOUT_SECONDS = env.int("LOGIN_LOCKOUT_SECONDS", default=15 * 60)
 ACCOUNT_TOKEN_HOURS = env.int("ACCOUNT_TOKEN_HOURS", default=24)
+# Sign-up: "email" (an inactive account, activated with the e-mailed token) or "none"
+# (active at once, for clients that log in right after registering; docs/configuration.md).
+SIGNUP_ACTIVATION = env.str("SIGNUP_ACTIVATION", default="email")
+if SIGNUP_ACTIVATION not in ("email", "none"):
+    raise ImproperlyConfigured("SIGNUP_ACTIVATION must be 'email' or 'none'.")
 
 # Rate limits per scope: "<requests>/<period>" with period s, m, h or d.
 RATE_LIMITS = {

@@ -162,7 +162,8 @@ def user_register(
     role: str = Role.CUSTOMER,
 ) -> User | None:
     """Sign up: an inactive user (customer, owner, tenant or agent) and their profile,
-    and an activation token e-mailed after commit.
+    and an activation token e-mailed after commit; with ``SIGNUP_ACTIVATION = "none"``
+    the user is active at once and no token is sent.
 
     An address that already has an account is not an error (that would tell anyone
     which addresses have accounts): nothing is created, the owner of the address is
@@ -175,6 +176,7 @@ def user_register(
         )
     if password_confirm is not None and password_confirm != password:
         raise ValidationFailed("The passwords do not match.", errors={"password_confirm": ["Must equal password."]})
+    activation_required = settings.SIGNUP_ACTIVATION == "email"
     try:
         user = user_create(
             actor=None,
@@ -185,7 +187,7 @@ def user_register(
             first_name=first_name,
             last_name=last_name,
             phone=phone,
-            is_active=False,
+            is_active=not activation_required,
         )
     except ValidationFailed as exc:
         if EMAIL_TAKEN not in exc.errors.get("email", []):
@@ -199,7 +201,10 @@ def user_register(
         if owner is not None:
             account_mail_queue("signup_attempt", owner)
         return None
-    account_mail_queue("activation", user)
+    if activation_required:
+        account_mail_queue("activation", user)
+    else:
+        publish("user.activated", {"user_id": str(user.pk)})
     return user
 
 
