@@ -13,6 +13,7 @@ system (or systems, ``/``-separated) the path comes from:
 More specific paths come first: the first match wins.
 """
 
+from domus.core.compat_schema import System
 from domus.core.routing import Alias
 
 ALIASES: list[Alias] = [
@@ -90,4 +91,74 @@ ALIASES: list[Alias] = [
     Alias("health/details", "ops/health/details", "crm"),
     Alias("health/ready", "ops/health/ready"),  # the readiness probe beside the CRM's liveness path
     Alias("health", "ops/health", "crm"),
+]
+
+
+# The systems, for their own schemas (``/api/compat/<key>/schema/``): how their clients write
+# paths, and the canonical paths those clients call as they are (``<x>``: any parameter).
+SYSTEMS: list[System] = [
+    System(
+        key="realty-mpesa",
+        title="a Django real-estate backend with M-Pesa payments",
+        canonical=(
+            "accounts/auth/token",
+            "accounts/auth/token/refresh",
+            "accounts/auth/register",
+            "accounts/auth/logout",
+            "accounts/auth/<x>/activate",
+            "accounts/me",
+            "accounts/users",
+            "accounts/users/<x>",
+            "accounts/profiles",
+            "accounts/profiles/<x>",
+            "accounts/agent-profiles",
+            "accounts/agent-profiles/<x>",
+            "properties",
+            "properties/<x>",
+            "properties/geocode",
+            "properties/visits",
+            "properties/visits/<x>",
+            "communications/conversations",
+            "communications/conversations/start_conversation",
+            "communications/conversations/unread_count",
+            "communications/conversations/<x>/messages",
+            "communications/conversations/<x>/send_message",
+            "communications/messages",
+            "communications/messages/<x>/mark_read",
+            "communications/notifications",
+            "communications/notifications/<x>",
+        ),
+    ),
+    System(
+        key="rems",
+        title="a Django REST Framework real-estate management system",
+        canonical=(
+            "accounts/users",
+            "accounts/users/<x>",
+            "finance/invoices",
+            "finance/invoices/<x>",
+            "finance/invoices/<x>/send",
+            "finance/transactions",
+            "finance/payouts",
+            "sales/contracts",
+            "sales/contracts/<x>",
+            "sales/offers",
+            "sales/commissions",
+        ),
+        envelope="rems",
+    ),
+    System(
+        key="crm",
+        title="a FastAPI real-estate CRM",
+        trailing_slash=False,
+        canonical=("properties", "properties/<x>"),
+    ),
+    System(key="stats-comms", title="a statistics, communication and audit API", canonical=("audit/logs",)),
+    System(
+        key="backoffice",
+        title="a Django back office for stores, catalog, bookings and attendance",
+        prefix="/api/",
+        trailing_slash=False,
+        slashed=("marketing/", "invoices", "payments", "logs"),
+    ),
 ]

@@ -100,6 +100,7 @@ CORS_EXPOSE_HEADERS = [
 ]
 APPEND_SLASH = False  # API paths are normalised by ApiPathMiddleware; no POST redirects.
 API_ALIASES = "domus.api_compat.ALIASES"
+API_COMPAT_SYSTEMS = "domus.api_compat.SYSTEMS"  # the original systems, for /api/compat/<system>/schema/
 
 ROOT_URLCONF = "domus.urls"
 WSGI_APPLICATION = "domus.wsgi.application"

@@ -7,6 +7,7 @@ from django.views.decorators.csrf import csrf_exempt
 from ninja.openapi.docs import Redoc
 
 from domus.api import api
+from domus.core.compat_schema import compat_schema_view
 from domus.core.errors import error_response
 from domus.core.throttling import rate_limited_posts
 
@@ -39,6 +40,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("account/", include("domus.accounts.urls")),
     path("api/v1/redoc/", redoc, name="api-redoc"),
+    path("api/v1/compat/<str:system>/schema/", compat_schema_view, name="api-compat-schema"),
     path("api/v1/", api.urls),
     re_path(r"^api/", api_not_found),
 ]

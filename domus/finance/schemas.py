@@ -87,8 +87,25 @@ class InvoiceIn(Input):
         False, description="Issue at once, as `send/` does (the back office's `items` body implies it)."
     )
 
-    one_line = body_alias(_one_line_invoice)
-    store_items = body_alias(_store_invoice)
+    one_line = body_alias(
+        _one_line_invoice,
+        accepts={
+            "amount": {"type": "string", "description": "With description: an invoice of one line."},
+            "description": {"type": "string", "maxLength": 255, "description": "The one line's description."},
+        },
+        replaces=("lines",),
+    )
+    store_items = body_alias(
+        _store_invoice,
+        accepts={
+            "items": {
+                "type": "array",
+                "items": {"$ref": "#/components/schemas/InvoiceLineIn"},
+                "description": "The lines; the invoice is issued at once, due on issue unless due_date is given.",
+            }
+        },
+        replaces=("lines", "due_date"),
+    )
 
 
 class InvoicePatchIn(Input):

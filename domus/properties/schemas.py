@@ -12,7 +12,7 @@ from pydantic import AliasChoices, field_validator, model_validator
 
 from domus.core.filtering import DateOrDateTime, ListFilters
 from domus.core.money import CurrencyCode, MoneyStr
-from domus.core.schemas import FieldErrors, Input, body_alias
+from domus.core.schemas import FieldErrors, Input, body_alias, value_aliases
 from domus.properties.models import (
     AlertFrequency,
     ListingStatus,
@@ -64,6 +64,11 @@ class ListingFilters(ListFilters):
 SQUARE_METRES_PER_SQUARE_FOOT = Decimal("0.09290304")
 
 
+_CRM_LISTING = {
+    "square_feet": {"type": ["number", "string", "null"], "description": "The area in square feet (for area_m2)."}
+}
+
+
 def _crm_listing(body: dict[str, Any]) -> dict[str, Any]:
     """The FastAPI CRM's property body: ``square_feet`` is converted to ``area_m2``
     (rounded to the cent); ``status: active`` is an available, published listing."""
@@ -88,7 +93,11 @@ class ListingIn(Input):
     description: str = Field("", max_length=20000)
     property_type: PropertyType = PropertyType.OTHER
     listing_type: ListingType = ListingType.SALE
-    status: ListingStatus | None = Field(None, description="draft (default) or available on create.")
+    status: ListingStatus | None = Field(
+        None,
+        description="draft (default) or available on create (the CRM's active: available and published).",
+        json_schema_extra=value_aliases({"active": ListingStatus.AVAILABLE}),
+    )
     price: Decimal = Field(..., ge=0, max_digits=14, decimal_places=2)
     currency: CurrencyCode | None = Field(None, description="ISO 4217; default: the company's.")
     bedrooms: int | None = Field(None, ge=0, le=1000)
@@ -109,7 +118,7 @@ class ListingIn(Input):
     features: list[str] | None = Field(None, max_length=100, description="Feature slugs.")
 
     upper_codes = field_validator("currency", "country")(_upper)
-    crm_listing = body_alias(_crm_listing)
+    crm_listing = body_alias(_crm_listing, accepts=_CRM_LISTING)
 
     @model_validator(mode="after")
     def _title_or_name(self) -> "ListingIn":
@@ -126,7 +135,7 @@ class ListingPatchIn(Input):
     description: str = Field(None, max_length=20000)
     property_type: PropertyType = None
     listing_type: ListingType = None
-    status: ListingStatus = None
+    status: ListingStatus = Field(None, json_schema_extra=value_aliases({"active": ListingStatus.AVAILABLE}))
     price: Decimal = Field(None, ge=0, max_digits=14, decimal_places=2)
     currency: CurrencyCode = None
     bedrooms: int | None = Field(None, ge=0, le=1000)
@@ -147,7 +156,7 @@ class ListingPatchIn(Input):
     features: list[str] = Field(None, max_length=100)
 
     upper_codes = field_validator("currency", "country")(_upper)
-    crm_listing = body_alias(_crm_listing)
+    crm_listing = body_alias(_crm_listing, accepts=_CRM_LISTING)
 
 
 def listing_fields(payload: Schema) -> dict[str, Any]:

@@ -10,7 +10,7 @@ from pydantic import AliasChoices, field_validator, model_validator
 
 from domus.core.filtering import ListFilters
 from domus.core.money import MAX_MONEY, CurrencyCode, MoneyStr, quantize
-from domus.core.schemas import FieldErrors, Input
+from domus.core.schemas import FieldErrors, Input, value_aliases
 from domus.sales.models import CommissionStatus, ContractKind, ContractStatus, DealStatus, OfferStatus
 
 # Offers ---------------------------------------------------------------------------------
@@ -208,10 +208,11 @@ def _transaction_type(value: Any) -> Any:
 
 
 _DEAL_STATUS_HELP = "A deal stage; the CRM's pending, in_progress, completed, closed, cancelled also."
+_CRM_STATUSES = value_aliases(CRM_TRANSACTION_STATUSES)
 
 
 class DealFilters(ListFilters):
-    status: DealStatus | None = Field(None, description=_DEAL_STATUS_HELP)
+    status: DealStatus | None = Field(None, description=_DEAL_STATUS_HELP, json_schema_extra=_CRM_STATUSES)
     listing_id: UUID | None = None
     client_id: UUID | None = None
     agent_id: UUID | None = Field(None, description="Listing or selling agent.")
@@ -227,6 +228,7 @@ class DealIn(Input):
         None,
         validation_alias=AliasChoices("listing_type", "transaction_type"),
         description="When given, must be the listing's type (sale or rent; the CRM's purchase, rental, lease also).",
+        json_schema_extra=value_aliases(CRM_TRANSACTION_TYPES),
     )
     unit_id: UUID | None = None
     client_id: UUID | None = None
@@ -241,7 +243,7 @@ class DealIn(Input):
     )
     listing_agent_id: UUID | None = Field(None, description="Always the listing's agent; another is a 400.")
     selling_agent_id: UUID | None = None
-    status: DealStatus = Field(DealStatus.LEAD, description=_DEAL_STATUS_HELP)
+    status: DealStatus = Field(DealStatus.LEAD, description=_DEAL_STATUS_HELP, json_schema_extra=_CRM_STATUSES)
     note: str = Field("", max_length=2000)
 
     crm_status = field_validator("status", mode="before")(_deal_status)
@@ -253,7 +255,7 @@ class DealStatusIn(Input):
     advances (the amount then follows them unless given). ``closed_won`` needs an accepted
     offer or a signed contract and takes its amount (``amount`` then is a 400)."""
 
-    status: DealStatus = Field(..., description=_DEAL_STATUS_HELP)
+    status: DealStatus = Field(..., description=_DEAL_STATUS_HELP, json_schema_extra=_CRM_STATUSES)
     note: str = Field("", max_length=2000)
     offer_id: UUID | None = None
     contract_id: UUID | None = None
