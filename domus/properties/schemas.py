@@ -86,7 +86,8 @@ def _crm_listing(body: dict[str, Any]) -> dict[str, Any]:
 
 
 class ListingIn(Input):
-    """A listing (POST, PUT). ``name`` (the management system's field) is an alias of ``title``."""
+    """A listing (POST, PUT). ``name`` (the management system's field) is an alias of ``title``;
+    without either, the title is the address and city (the FastAPI CRM's body)."""
 
     title: str | None = Field(None, min_length=1, max_length=200)
     name: str | None = Field(None, min_length=1, max_length=200, description="Alias of title.")
@@ -123,7 +124,11 @@ class ListingIn(Input):
     @model_validator(mode="after")
     def _title_or_name(self) -> "ListingIn":
         if not (self.title or self.name):
-            raise FieldErrors({"title": ["title (or name) is required."]})
+            # The FastAPI CRM's address-led body has no title: the address (and city) is it.
+            derived = ", ".join(part.strip() for part in (self.address, self.city) if part and part.strip())
+            if not derived:
+                raise FieldErrors({"title": ["title (or name, or an address) is required."]})
+            self.title = derived[:200]
         return self
 
 
