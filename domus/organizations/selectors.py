@@ -367,6 +367,11 @@ def company_has_active_branch(company: Company) -> bool:
     return Branch.objects.filter(company=company, is_active=True).exists()
 
 
+def company_ever_had_branch(company: Company) -> bool:
+    """Whether the company has or had any branch (closed and deleted ones count)."""
+    return Branch.all_objects.filter(company=company).exists()
+
+
 def company_staff_count(company: Company, *, exclude: Membership | None = None) -> int:
     """Active ``staff`` members of ``company`` (other than ``exclude``)."""
     queryset = Membership.objects.filter(

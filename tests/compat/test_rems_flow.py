@@ -236,3 +236,44 @@ def test_a_tenant_cannot_draw_a_rems_contract(api_client, tenant, listing):
 
     assert response.status_code == 403
     assert not Offer.objects.exists()
+
+
+Company = apps.get_model("organizations", "Company")
+Branch = apps.get_model("organizations", "Branch")
+
+
+def test_a_company_is_onboarded_to_active_on_its_paths(api_client, admin_user):
+    owner = UserFactory(role=Role.OWNER)
+    auth = _login(api_client, owner)
+    admin = _login(api_client, admin_user)
+
+    created = api_client.post_json(
+        f"{API}/companies/",
+        {
+            "name": "Sunset Realty",
+            "legal_name": "Sunset Realty Ltd",
+            "registration_number": "PVT-2030-1",
+            "email": "office@sunset.example.test",
+            "phone": "+254711000222",
+            "address": "5 Riverside Drive",
+            "city": "Nairobi",
+            "country": "KE",
+        },
+        **auth,
+    )
+    assert created.status_code == 201, created.content
+    company_id = created.json()["id"]
+    steps = [
+        api_client.post_json(f"{API}/companies/{company_id}/onboard/", {}, **who).json().get("status")
+        for who in (auth, admin, auth)
+    ]
+
+    assert steps == ["submitted", "verified", "active"]
+    branch = Branch.objects.get(company_id=company_id)
+    assert (branch.code, branch.address, branch.city, branch.is_headquarters) == (
+        "HQ",
+        "5 Riverside Drive",
+        "Nairobi",
+        True,
+    )
+    assert Company.objects.get(pk=company_id).status == "active"
