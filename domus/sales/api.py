@@ -157,9 +157,10 @@ def contract_list(request: HttpRequest, filters: Query[ContractFilters]):
 )
 def contract_create(request: HttpRequest, payload: ContractIn):
     data = payload.model_dump(exclude_unset=True)
-    if payload.offer_id is None:  # the management system's body: listing, buyer, price
+    offer_id = data.pop("offer_id", None)
+    if offer_id is None:  # the management system's body: listing, buyer, price
         return Status(201, services.contract_create_for_buyer(actor=request.auth, **data))
-    offer = selectors.offer_get_for_actor(actor=request.auth, offer_id=data.pop("offer_id"))
+    offer = selectors.offer_get_for_actor(actor=request.auth, offer_id=offer_id)
     require(policies.can_manage_contract(request.auth, offer.company_id, offer.listing), "Only the seller's side.")
     return Status(201, services.contract_create(actor=request.auth, offer=offer, **data))
 

@@ -193,7 +193,7 @@ def test_a_rems_contract_for_a_user_who_is_not_a_client(api_client, staff, listi
 
     response = api_client.post_json(
         f"{API}/sales/contracts/",
-        {"property": str(listing.pk), "buyer": str(buyer.pk), "price": "100.00"},
+        {"offer_id": None, "property": str(listing.pk), "buyer": str(buyer.pk), "price": "100.00"},
         **_login(api_client, staff),
     )
 
