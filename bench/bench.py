@@ -19,7 +19,8 @@ p95 as a multiple of the CPU loop. Redis db ``BENCH_REDIS_DB`` (default 9) is em
 
 Environment: ``BENCH_PG`` (``postgres://postgres:postgres@127.0.0.1:5432``),
 ``BENCH_REDIS`` (``redis://127.0.0.1:6379``), ``BENCH_REDIS_DB`` (9),
-``BENCH_RESULTS`` (``bench/results``).
+``BENCH_RESULTS`` (``bench/results``), ``BENCH_DB_PREFIX`` (``domus_bench``: the databases'
+names start with it).
 """
 
 import argparse
@@ -47,7 +48,10 @@ PG = os.environ.get("BENCH_PG", "postgres://postgres:postgres@127.0.0.1:5432").r
 REDIS = os.environ.get("BENCH_REDIS", "redis://127.0.0.1:6379").rstrip("/")
 REDIS_DB = int(os.environ.get("BENCH_REDIS_DB", "9"))
 RESULTS = Path(os.environ.get("BENCH_RESULTS", ROOT / "bench" / "results"))
-TEMPLATE_DB = "domus_bench_template"
+# Every database of a run is named <prefix>_<name> (a second checkout on the same
+# PostgreSQL picks another prefix, so two runs never share a database).
+DB_PREFIX = os.environ.get("BENCH_DB_PREFIX", "domus_bench")
+TEMPLATE_DB = f"{DB_PREFIX}_template"
 MIGRATED: list[str] = []  # the template is migrated once per run
 SECRET_KEY = "bench-only-secret-key-that-is-long-enough-for-hs256"
 CPU_LOOP_ITERATIONS = 10_000
@@ -175,8 +179,8 @@ def database_exists(name: str) -> bool:
 
 def bench_database(name: str) -> str:
     """``domus_bench_<name>``, migrated: copied from the migrated template the first time."""
-    database = f"domus_bench_{name}"
-    if not re.fullmatch(r"domus_bench_[a-z0-9_]+", database):
+    database = f"{DB_PREFIX}_{name}"
+    if not re.fullmatch(r"domus_[a-z0-9_]+", database):
         raise SystemExit(f"bad database name {database!r}")
     if not MIGRATED:
         if not database_exists(TEMPLATE_DB):
@@ -252,7 +256,7 @@ def pgbench_tps(seconds: int) -> float:
     parts = urlsplit(PG)
     env = dict(os.environ, PGPASSWORD=parts.password or "")
     target = ["-h", parts.hostname or "127.0.0.1", "-p", str(parts.port or 5432), "-U", parts.username or "postgres"]
-    database = "domus_bench_pgbench"
+    database = f"{DB_PREFIX}_pgbench"
     if not database_exists(database):
         pg_execute(f"CREATE DATABASE {database}")
     if not pg_execute("SELECT 1 FROM pg_tables WHERE tablename = 'pgbench_accounts'", database):
@@ -611,6 +615,75 @@ def bench_websockets(size: int, ci: bool, cal: dict) -> Run:
     return Run("websockets", size, ci, cal, [table], data, settings)
 
 
+PEER_NAMES = ("bare Ninja", "DRF")
+
+
+def ratio(mine: float, theirs: float) -> str:
+    return f"{mine / theirs:.2f}" if theirs else "n/a"
+
+
+def bench_peers(size: int, ci: bool, cal: dict) -> Run:
+    """Domus against a bare Django Ninja app and a DRF app on the same tables, Granian WSGI 2x2, wrk."""
+    if not ensure_wrk():
+        raise SystemExit("the peers benchmark needs wrk (apt-get install wrk)")
+    name = f"peers_{size}"
+    listings = f"{DB_PREFIX}_listings_{size}"
+    if not database_exists(f"{DB_PREFIX}_{name}") and database_exists(listings):
+        say(f"peers: copying {listings} (its listings are the ones measured)")
+        pg_execute(f"CREATE DATABASE {DB_PREFIX}_{name} TEMPLATE {listings}")
+    database = bench_database(name)
+    env = dict(bench_env(database), JWT_ACCESS_MINUTES="600")
+    rounds, seconds, warmup = (1, 1, 1) if ci else (3, 10, 1)
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp) / "peers.json"
+        say(f"peers: {rounds} rounds of {seconds:g} s per endpoint and server")
+        args = ["--listings", str(size), "--rounds", str(rounds), "--duration", str(seconds)]
+        python("bench/peers/run.py", *args, "--warmup", str(warmup), "--json", str(out), env=env)
+        data = json.loads(out.read_text())
+    rows = {(row["endpoint"], row["server"]): row for row in data["rows"]}
+    servers = list(dict.fromkeys(row["server"] for row in data["rows"]))
+    table = Table(
+        f"Granian WSGI, 2 workers x 2 threads, persistent connections; `wrk -t2 -c32 -d{seconds:g}s` per endpoint "
+        f"after {warmup:g} s of warm-up, one server at a time, {rounds} interleaved round(s), median of the rounds",
+        ["endpoint", "server", "req/s", "p50 ms", "p99 ms", "errors", "÷ bare Ninja", "÷ DRF"],
+    )
+    for endpoint in dict.fromkeys(row["endpoint"] for row in data["rows"]):
+        for server in servers:
+            row = rows[endpoint, server]
+            ratios = ["", ""]
+            if server not in PEER_NAMES:
+                ratios = [ratio(row["rps"], rows[endpoint, peer]["rps"]) for peer in PEER_NAMES]
+            table.rows.append(
+                [
+                    f"`{endpoint}`" if server == servers[0] else "",
+                    server,
+                    f"{row['rps']:,.0f}",
+                    f"{row['p50_ms']:.1f}",
+                    f"{row['p99_ms']:.1f}",
+                    str(row["errors"]),
+                    *ratios,
+                ]
+            )
+    on, off = "Domus, rate limits on", "Domus"
+    if on in servers:
+        costs = []
+        for endpoint in dict.fromkeys(row["endpoint"] for row in data["rows"]):
+            # 2 busy cores: each request holds 2 / (req/s) core-seconds.
+            rps_on, rps_off = rows[endpoint, on]["rps"], rows[endpoint, off]["rps"]
+            cost = f"{2e6 * (1 / rps_on - 1 / rps_off):+,.0f} µs" if rps_on and rps_off else "n/a"
+            costs.append(f"`{endpoint}` {cost}")
+        table.notes.append(
+            "Cost of the rate limits per request (2 cores x (1/req/s on - 1/req/s off)): " + ", ".join(costs) + "."
+        )
+    search = data["checked"]["search"]
+    table.notes.append(
+        f"Answers checked identical on every server before the load: {', '.join(data['checked'])}; "
+        f"the search page holds {search['rows']} rows of {search['count']} ({data['fixture']['search']})."
+    )
+    settings = f"bench/peers/run.py --listings {size} --rounds {rounds} --duration {seconds:g} --warmup {warmup:g}"
+    return Run("peers", size, ci, cal, [table], data, settings)
+
+
 @dataclass
 class Bench:
     run: Callable[[int, bool, dict], Run]
@@ -625,6 +698,7 @@ BENCHES: dict[str, Bench] = {
     "crm": Bench(bench_crm, 500_000, 2_000, "leads"),
     "finance": Bench(bench_finance, 50_000, 100, "active leases"),
     "websockets": Bench(bench_websockets, 1_000, 10, "sockets"),
+    "peers": Bench(bench_peers, 100_000, 1_000, "listings"),
 }
 
 

@@ -9,6 +9,7 @@ from ninja.openapi.docs import Redoc
 from domus.api import api
 from domus.core.compat_schema import compat_schema_view
 from domus.core.errors import error_response
+from domus.core.routing import IndexedResolver
 from domus.core.throttling import rate_limited_posts
 
 
@@ -41,7 +42,7 @@ urlpatterns = [
     path("account/", include("domus.accounts.urls")),
     path("api/v1/redoc/", redoc, name="api-redoc"),
     path("api/v1/compat/<str:system>/schema/", compat_schema_view, name="api-compat-schema"),
-    path("api/v1/", api.urls),
+    IndexedResolver.of(path("api/v1/", api.urls)),  # the same routes, found through a dict
     re_path(r"^api/", api_not_found),
 ]
 if settings.DEBUG:
