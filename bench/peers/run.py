@@ -280,6 +280,9 @@ def main(argv: list[str] | None = None) -> int:
         setup = [sys.executable, str(HERE / "setup.py"), "--listings", str(args.listings), "--json", str(fixture_file)]
         subprocess.run(setup, check=True)  # noqa: S603
         fixture = json.loads(fixture_file.read_text())
+    import redis
+
+    redis.Redis.from_url(os.environ["REDIS_URL"]).flushdb()  # its own db: nothing cached from another run
     specs = servers(args.rate_limits)
     checked = check_answers(specs, fixture, logs)
     print(f"answers identical: {json.dumps(checked)}", flush=True)

@@ -54,17 +54,19 @@ def listing_cache_bump() -> None:
 
 
 def versioned(key: str, compute: Callable[[], Any]) -> Any:
-    """The value cached under ``key`` if it was computed from the current listings, else
-    ``compute()``, cached. One cache round trip when it is (the version and the entry
-    in one ``get_many``): for answers that must never be stale, such as a search's count."""
+    """The value cached under ``key`` if it was computed from the current listings (and,
+    like every cached answer, less than ``LISTING_CACHE_SECONDS`` ago: a row written
+    behind the services' back moves no version), else ``compute()``, cached. One cache
+    round trip when it is (the version and the entry in one ``get_many``): for answers
+    that must follow every listing write at once, such as a search's count."""
     found = cache.get_many([VERSION_KEY, key])
     version = found.get(VERSION_KEY)
     entry = found.get(key)
-    if version is not None and entry is not None and entry[0] == version:
-        return entry[1]
+    if version is not None and entry is not None and entry[0] == version and time.time() - entry[1] < cache_seconds():
+        return entry[2]
     version = listing_cache_version() if version is None else version  # read first, as in store_answer
     value = compute()
-    cache.set(key, (version, value), timeout=stale_seconds())
+    cache.set(key, (version, time.time(), value), timeout=cache_seconds())
     return value
 
 

@@ -457,9 +457,11 @@ def listing_count(queryset: QuerySet[Listing]) -> int:
 
 def listing_count_cached(queryset: QuerySet[Listing]) -> int:
     """``listing_count``, kept in the cache under the count's SQL and the listings' version
-    (``caching.versioned``): every listing write bumps the version, so a count is never
-    stale, and a repeated search (the next page, the same filters from another visitor)
-    costs one cache read instead of the planner's estimate and a capped count."""
+    (``caching.versioned``): every listing write bumps the version, so a count follows
+    each write at once, and a repeated search (the next page, the same filters from
+    another visitor) costs one cache read instead of the planner's estimate and a capped
+    count. A row written behind the services' back (SQL) is counted within
+    ``LISTING_CACHE_SECONDS``."""
     sql, params = queryset.order_by().values("pk").query.sql_with_params()
     key = cache_key("count", connection.vendor, {"sql": sql, "params": [str(p) for p in params]})
     return versioned(key, lambda: listing_count(queryset))
