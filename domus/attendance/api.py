@@ -3,7 +3,7 @@ reports, and the admin's planning (shifts, schedules, week-offs, exceptions, geo
 branch calendars, payroll profiles)."""
 
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import UTC, timedelta
 from typing import Any
 from uuid import UUID
 
@@ -139,7 +139,7 @@ def _plan_out(plan: planning.DayPlan | None, zone: Any) -> dict[str, Any] | None
         return None
     start = end = None
     if plan.kind == planning.WORK and zone is not None:
-        start, end = planning.shift_bounds(plan.shift, plan.day, zone)
+        start, end = (moment.astimezone(UTC) for moment in planning.shift_bounds(plan.shift, plan.day, zone))
     return {
         "day": plan.day,
         "kind": plan.kind,
