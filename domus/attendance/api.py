@@ -2,6 +2,7 @@
 reports, and the admin's planning (shifts, schedules, week-offs, exceptions, geofences,
 branch calendars, payroll profiles)."""
 
+import json
 from collections.abc import Callable
 from datetime import UTC, timedelta
 from typing import Any
@@ -247,7 +248,9 @@ def _report_answer(report: dict[str, Any], query: ReportQuery, *, title: str, fi
         response = HttpResponse(reports.report_pdf(report, title=title), content_type="application/pdf")
         response["Content-Disposition"] = f'attachment; filename="{filename}.pdf"'
         return response
-    return report
+    # Already plain JSON data (strings for dates, ids and money): written as is, without
+    # validating thousands of day objects again against ReportOut (which documents it).
+    return HttpResponse(json.dumps(report), content_type="application/json")
 
 
 @router.get(

@@ -21,7 +21,7 @@ LEAVE = "leave"
 UNSCHEDULED = "unscheduled"
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class DayPlan:
     day: date
     kind: str
@@ -78,8 +78,8 @@ def plan_day(
     exceptions: Iterable[Any],
     country_of: Any,
 ) -> DayPlan:
-    """The plan of one advisor's ``day``. ``country_of(branch_id)`` answers the
-    ``(country, subdivision)`` of a branch for its public holidays."""
+    """The plan of one advisor's ``day``. ``country_of(schedule)`` answers the
+    ``(country, subdivision)`` of the schedule's branch for its public holidays."""
     schedule = schedule_for(schedules, day)
     for exception in exceptions:
         if exception.start_date <= day <= exception.end_date:
@@ -91,7 +91,7 @@ def plan_day(
                 return DayPlan(day, WORK, shift=exception.shift, schedule=schedule, note=exception.reason)
     if schedule is None:
         return DayPlan(day, UNSCHEDULED)
-    country, subdivision = country_of(schedule.branch_id)
+    country, subdivision = country_of(schedule)
     name = holiday_name(country, subdivision, day)
     if name:
         return DayPlan(day, HOLIDAY, schedule=schedule, note=name)

@@ -22,6 +22,7 @@ STATUS_OF_RECORD = {
     AttendanceStatus.OPEN: "pending",
     AttendanceStatus.PENDING_APPROVAL: "pending",
 }
+PAID_PLANS = (planning.WORK, planning.HOLIDAY, planning.LEAVE)
 COUNTED = ("present", "late", "half_day", "absent", "week_off", "holiday", "leave", "pending")
 
 
@@ -69,8 +70,11 @@ def _payable(profile: Any, totals: Counter, planned: int) -> dict[str, Any] | No
 
 
 def monthly_report(*, advisor_ids: list[Any], year: int, month: int, branch_id: Any = None) -> dict[str, Any]:
+    """The month of each advisor, as plain data ready for JSON (dates, UUIDs and money as
+    strings): built in one pass, so a branch of 200 advisors costs no per-day query."""
     days = planning.month_days(year, month)
     start, end = days[0], days[-1]
+    iso_days = [day.isoformat() for day in days]
     book = selectors.PlanBook(advisor_ids=advisor_ids, start=start, end=end)
     records = selectors.attendance_day_values(advisor_ids=advisor_ids, start=start, end=end)
     profiles = selectors.payroll_profiles_of(advisor_ids)
@@ -79,24 +83,27 @@ def monthly_report(*, advisor_ids: list[Any], year: int, month: int, branch_id: 
     advisors = []
     payable_totals: dict[str, Decimal] = {}
     for advisor_id in advisor_ids:
+        mine = records.get(advisor_id, {})
         totals: Counter = Counter()
         planned = 0
         rows = []
-        for day in days:
-            plan = book.plan(advisor_id, day)
-            record = records.get((advisor_id, day))
+        for day, iso, plan in zip(days, iso_days, book.plans(advisor_id, days), strict=True):
+            record = mine.get(day)
             status = _day_status(record, plan, today)
-            worked, overtime, late = (record[2], record[3], record[4]) if record else (0, 0, 0)
-            if plan.kind in (planning.WORK, planning.HOLIDAY, planning.LEAVE) or record is not None:
+            if record is None:
+                worked = overtime = late = 0
+            else:
+                worked, overtime, late = record[2], record[3], record[4]
+                if record[1]:
+                    totals["late_count"] += 1
+            if record is not None or plan.kind in PAID_PLANS:
                 planned += 1
             totals[status] += 1
             totals["worked_minutes"] += worked
             totals["overtime_minutes"] += overtime
-            if record is not None and record[1]:
-                totals["late_count"] += 1
             rows.append(
                 {
-                    "day": day,
+                    "day": iso,
                     "status": status,
                     "worked_minutes": worked,
                     "overtime_minutes": overtime,
@@ -106,9 +113,10 @@ def monthly_report(*, advisor_ids: list[Any], year: int, month: int, branch_id: 
         payable = _payable(profiles.get(advisor_id), totals, planned)
         if payable is not None:
             payable_totals[payable["currency"]] = payable_totals.get(payable["currency"], Decimal(0)) + payable["total"]
+            payable = {key: money_str(value) if isinstance(value, Decimal) else value for key, value in payable.items()}
         advisors.append(
             {
-                "advisor_id": advisor_id,
+                "advisor_id": str(advisor_id),
                 "name": names.get(advisor_id, ""),
                 "days": rows,
                 "totals": {
@@ -122,9 +130,9 @@ def monthly_report(*, advisor_ids: list[Any], year: int, month: int, branch_id: 
         )
     return {
         "month": f"{year:04d}-{month:02d}",
-        "branch_id": branch_id,
+        "branch_id": str(branch_id) if branch_id else None,
         "advisors": advisors,
-        "payable_totals": {currency: payable_totals[currency] for currency in sorted(payable_totals)},
+        "payable_totals": {currency: money_str(payable_totals[currency]) for currency in sorted(payable_totals)},
     }
 
 
@@ -142,7 +150,7 @@ def report_csv(report: dict[str, Any]) -> str:
                 [
                     advisor["advisor_id"],
                     _safe(advisor["name"]),
-                    row["day"].isoformat(),
+                    row["day"],
                     row["status"],
                     row["worked_minutes"],
                     row["overtime_minutes"],
@@ -178,10 +186,10 @@ def report_pdf(report: dict[str, Any], *, title: str) -> bytes:
                 str(t["leave"]),
                 f"{t['worked_minutes'] / 60:.1f}",
                 f"{t['overtime_minutes'] / 60:.1f}",
-                f"{payable['currency']} {money_str(payable['total'])}" if payable else "-",
+                f"{payable['currency']} {payable['total']}" if payable else "-",
             ]
         )
-    totals = ", ".join(f"{c} {money_str(a)}" for c, a in report["payable_totals"].items()) or "-"
+    totals = ", ".join(f"{c} {a}" for c, a in report["payable_totals"].items()) or "-"
     return render_pdf(
         title=title,
         fields=[("Month", report["month"]), ("Advisors", len(report["advisors"])), ("Payable", totals)],

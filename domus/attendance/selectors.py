@@ -104,14 +104,25 @@ class PlanBook:
         branch_ids = {s.branch_id for rows in self.schedules.values() for s in rows}
         self.clock = BranchClock(_branches(branch_ids))
 
+        self._countries = {branch_id: self.clock.country(branch_id) for branch_id in branch_ids}
+
+    def _country_of(self, schedule: Schedule) -> tuple[str, str]:
+        return self._countries[schedule.branch_id]
+
     def plan(self, advisor_id: Any, day: date) -> planning.DayPlan:
-        return planning.plan_day(
-            day=day,
-            schedules=self.schedules.get(advisor_id, ()),
-            week_offs=self.week_offs.get(advisor_id, ()),
-            exceptions=self.exceptions.get(advisor_id, ()),
-            country_of=self.clock.country,
-        )
+        return self.plans(advisor_id, [day])[0]
+
+    def plans(self, advisor_id: Any, days: Iterable[date]) -> list[planning.DayPlan]:
+        """The advisor's plan of each of ``days`` (the rows looked up once, not per day)."""
+        schedules = self.schedules.get(advisor_id, ())
+        week_offs = self.week_offs.get(advisor_id, ())
+        exceptions = self.exceptions.get(advisor_id, ())
+        return [
+            planning.plan_day(
+                day=day, schedules=schedules, week_offs=week_offs, exceptions=exceptions, country_of=self._country_of
+            )
+            for day in days
+        ]
 
 
 def _branches(branch_ids: Iterable[Any]) -> QuerySet:
@@ -418,12 +429,15 @@ def advisors_named(advisor_ids: Iterable[Any]) -> dict[Any, str]:
     return {pk: (f"{first} {last}".strip() or email) for pk, first, last, email in rows.distinct()}
 
 
-def attendance_day_values(*, advisor_ids: Iterable[Any], start: date, end: date) -> dict[tuple[Any, date], tuple]:
-    """``(advisor, day) -> (status, is_late, worked, overtime, late minutes)`` in one query."""
+def attendance_day_values(*, advisor_ids: Iterable[Any], start: date, end: date) -> dict[Any, dict[date, tuple]]:
+    """``advisor -> day -> (status, is_late, worked, overtime, late minutes)`` in one query."""
     rows = Attendance.objects.filter(advisor_id__in=list(advisor_ids), day__gte=start, day__lte=end).values_list(
         "advisor_id", "day", "status", "is_late", "worked_minutes", "overtime_minutes", "late_minutes"
     )
-    return {(row[0], row[1]): row[2:] for row in rows}
+    found: dict[Any, dict[date, tuple]] = defaultdict(dict)
+    for row in rows:
+        found[row[0]][row[1]] = row[2:]
+    return found
 
 
 def advisor_ids_of_branch_month(*, branch_id: Any, start: date, end: date) -> list[Any]:
