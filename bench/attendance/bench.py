@@ -84,7 +84,7 @@ def _wipe() -> None:
             [f"{PREFIX}%"],
         )
         cursor.execute("DELETE FROM organizations_company WHERE slug LIKE %s", [f"{PREFIX}%"])
-        cursor.execute("DELETE FROM accounts_user WHERE email LIKE %s", [f"{PREFIX}%"])
+    User.objects.filter(email__startswith=PREFIX).delete()  # with their tokens and profiles
 
 
 def _loaded(advisors: int) -> bool:

@@ -2,17 +2,29 @@
 
 from datetime import date, datetime, time
 from decimal import Decimal
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 from uuid import UUID
 
 from ninja import Field, Schema
-from pydantic import AliasChoices
+from pydantic import AfterValidator, AliasChoices, StrictInt
 
 from domus.attendance.models import ExceptionKind, GeofenceKind, PayBasis, RequestKind
 from domus.core.money import MAX_MONEY, CurrencyCode, MoneyStr
 from domus.core.schemas import Input
 
 BRANCH_ALIAS = AliasChoices("branch_id", "store_id")  # the back office's stores are branches
+
+
+def _wall_clock(value: time) -> time:
+    if value.tzinfo is not None:
+        raise ValueError("A wall-clock time of the branch, without a UTC offset (e.g. 09:00).")
+    return value
+
+
+# A shift's time is the branch's local wall clock: an offset would be meaningless.
+LocalTime = Annotated[time, AfterValidator(_wall_clock)]
+# JSON bodies take whole numbers as numbers only (``false`` is not 0).
+Minutes = Annotated[StrictInt, Field(ge=0, le=24 * 60)]
 
 
 def photo_url(attendance_id: Any, punch: str, name: str) -> str | None:
@@ -24,30 +36,30 @@ def photo_url(attendance_id: Any, punch: str, name: str) -> str | None:
 
 class ShiftIn(Input):
     name: str = Field(..., min_length=1, max_length=100)
-    start_time: time
-    end_time: time
+    start_time: LocalTime
+    end_time: LocalTime
     crosses_midnight: bool = False
-    grace_minutes: int = Field(10, ge=0, le=24 * 60)
-    check_in_window_before_minutes: int = Field(60, ge=0, le=24 * 60)
-    check_out_window_after_minutes: int = Field(240, ge=0, le=24 * 60)
-    half_day_threshold_minutes: int = Field(240, ge=0, le=24 * 60)
-    absent_threshold_minutes: int = Field(60, ge=0, le=24 * 60)
-    overtime_threshold_minutes: int = Field(30, ge=0, le=24 * 60)
+    grace_minutes: Minutes = 10
+    check_in_window_before_minutes: Minutes = 60
+    check_out_window_after_minutes: Minutes = 240
+    half_day_threshold_minutes: Minutes = 240
+    absent_threshold_minutes: Minutes = 60
+    overtime_threshold_minutes: Minutes = 30
     is_active: bool = True
     company_id: UUID | None = None
 
 
 class ShiftPatchIn(Input):
     name: str = Field(None, min_length=1, max_length=100)
-    start_time: time = None
-    end_time: time = None
+    start_time: LocalTime = None
+    end_time: LocalTime = None
     crosses_midnight: bool = None
-    grace_minutes: int = Field(None, ge=0, le=24 * 60)
-    check_in_window_before_minutes: int = Field(None, ge=0, le=24 * 60)
-    check_out_window_after_minutes: int = Field(None, ge=0, le=24 * 60)
-    half_day_threshold_minutes: int = Field(None, ge=0, le=24 * 60)
-    absent_threshold_minutes: int = Field(None, ge=0, le=24 * 60)
-    overtime_threshold_minutes: int = Field(None, ge=0, le=24 * 60)
+    grace_minutes: Minutes = None
+    check_in_window_before_minutes: Minutes = None
+    check_out_window_after_minutes: Minutes = None
+    half_day_threshold_minutes: Minutes = None
+    absent_threshold_minutes: Minutes = None
+    overtime_threshold_minutes: Minutes = None
     is_active: bool = None
 
 
@@ -69,7 +81,7 @@ class ShiftOut(Schema):
     updated_at: datetime
 
 
-Weekdays = list[int]
+Weekdays = list[Annotated[StrictInt, Field(ge=0, le=6)]]
 
 
 class ScheduleIn(Input):
@@ -124,7 +136,7 @@ class PlanDayOut(Schema):
 
 class WeekOffIn(Input):
     advisor_id: UUID
-    weekday: int = Field(..., ge=0, le=6, description="0 = Monday ... 6 = Sunday.")
+    weekday: StrictInt = Field(..., ge=0, le=6, description="0 = Monday ... 6 = Sunday.")
     valid_from: date | None = None
     valid_to: date | None = None
     note: str = Field("", max_length=200)
@@ -132,7 +144,7 @@ class WeekOffIn(Input):
 
 class WeekOffPatchIn(Input):
     advisor_id: UUID = None
-    weekday: int = Field(None, ge=0, le=6)
+    weekday: StrictInt = Field(None, ge=0, le=6)
     valid_from: date | None = None
     valid_to: date | None = None
     note: str = Field(None, max_length=200)
@@ -236,7 +248,7 @@ class PayrollIn(Input):
     base_pay: Decimal = Field(Decimal(0), ge=0, le=MAX_MONEY, decimal_places=2)
     overtime_rate: Decimal = Field(Decimal(0), ge=0, le=MAX_MONEY, decimal_places=2)
     late_penalty: Decimal = Field(Decimal(0), ge=0, le=MAX_MONEY, decimal_places=2)
-    late_free_count: int = Field(0, ge=0, le=31)
+    late_free_count: StrictInt = Field(0, ge=0, le=31)
     currency: CurrencyCode = "KES"
 
 
@@ -245,7 +257,7 @@ class PayrollPatchIn(Input):
     base_pay: Decimal = Field(None, ge=0, le=MAX_MONEY, decimal_places=2)
     overtime_rate: Decimal = Field(None, ge=0, le=MAX_MONEY, decimal_places=2)
     late_penalty: Decimal = Field(None, ge=0, le=MAX_MONEY, decimal_places=2)
-    late_free_count: int = Field(None, ge=0, le=31)
+    late_free_count: StrictInt = Field(None, ge=0, le=31)
     currency: CurrencyCode = None
 
 
