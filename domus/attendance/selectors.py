@@ -10,6 +10,7 @@ from uuid import UUID
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.conf import settings
+from django.core.cache import cache
 from django.db.models import Q, QuerySet
 
 from domus.attendance import geo, planning
@@ -39,10 +40,21 @@ def branch_zone_name(branch: Any, calendar: BranchCalendar | None) -> str:
     if calendar is not None and calendar.time_zone:
         return calendar.time_zone
     if branch.latitude is not None and branch.longitude is not None:
-        found = geo.time_zone_at(float(branch.latitude), float(branch.longitude))
+        found = _zone_at(float(branch.latitude), float(branch.longitude))
         if found:
             return found
     return settings.ATTENDANCE_DEFAULT_TIME_ZONE
+
+
+def _zone_at(lat: float, lon: float) -> str:
+    """The zone at a point, kept in the cache for a month: the offline lookup loads its
+    data once per process (seconds), so every process asks the cache first."""
+    key = f"attendance:tz:{lat:.5f},{lon:.5f}"
+    found = cache.get(key)
+    if found is None:
+        found = geo.time_zone_at(lat, lon) or ""
+        cache.set(key, found, 30 * 24 * 3600)
+    return found
 
 
 def branch_country(branch: Any, calendar: BranchCalendar | None) -> tuple[str, str]:
@@ -138,13 +150,14 @@ def branch_ids_with_schedules(*, start: date, end: date) -> list[Any]:
     return list(Schedule.objects.filter(overlap).values_list("branch_id", flat=True).distinct().order_by("branch_id"))
 
 
-def advisor_ids_scheduled_at(*, branch_id: Any, start: date, end: date) -> list[Any]:
+def advisor_ids_scheduled_at(
+    *, start: date, end: date, branch_id: Any = None, branch_ids: Iterable[Any] = ()
+) -> list[Any]:
+    """Advisors with a schedule overlapping the dates at the branch (or any of the branches)."""
     overlap = Q(valid_from__lte=end) & (Q(valid_to__isnull=True) | Q(valid_to__gte=start))
+    where = Q(branch_id=branch_id) if branch_id is not None else Q(branch_id__in=list(branch_ids))
     return list(
-        Schedule.objects.filter(overlap, branch_id=branch_id)
-        .values_list("advisor_id", flat=True)
-        .distinct()
-        .order_by("advisor_id")
+        Schedule.objects.filter(overlap, where).values_list("advisor_id", flat=True).distinct().order_by("advisor_id")
     )
 
 

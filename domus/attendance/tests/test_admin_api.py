@@ -157,3 +157,17 @@ def test_branch_head_cannot_set_payroll(client_for, head, advisor):
     response = client_for(head).put_json(f"/api/attendance/admin/payroll/{advisor.pk}", {"base_pay": "1"})
     assert response.status_code == 403
     assert not PayrollProfile.objects.exists()
+
+
+def test_shift_times_are_wall_clock_times_and_minutes_whole_numbers(admin_client):
+    aware = admin_client.post_json(
+        "/api/attendance/admin/shifts", {"name": "X", "start_time": "01:02:03Z", "end_time": "19:03:00-03:00"}
+    )
+    assert aware.status_code == 400
+    assert set(aware.json()["errors"]) == {"start_time", "end_time"}
+    boolean = admin_client.post_json(
+        "/api/attendance/admin/shifts",
+        {"name": "X", "start_time": "09:00", "end_time": "17:00", "grace_minutes": False},
+    )
+    assert boolean.status_code == 400
+    assert not Shift.objects.exists()

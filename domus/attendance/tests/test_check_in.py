@@ -180,3 +180,10 @@ def test_unknown_fields_and_unknown_shift_are_400(schedule, at, check_in):
 @pytest.mark.parametrize("path", ["/api/attendance/check-in", "/api/v1/attendance/check-in/"])
 def test_anonymous_is_401(api_client, path):
     assert api_client.post(path).status_code == 401
+
+
+def test_an_unknown_form_field_named_with_a_nul_is_not_echoed(schedule, at, check_in):
+    at(local(2026, 3, 2, 8, 58))
+    response = check_in(**{"bad\x00name": "1"})
+    assert response.status_code == 400
+    assert list(response.json()["errors"]) == ["bad\\x00name"]
