@@ -160,5 +160,6 @@ SYSTEMS: list[System] = [
         prefix="/api/",
         trailing_slash=False,
         slashed=("marketing/", "invoices", "payments", "logs"),
+        canonical=("attendance/*",),
     ),
 ]

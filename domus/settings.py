@@ -66,6 +66,7 @@ INSTALLED_APPS = [
     "domus.analytics",
     "domus.audit",
     "domus.ops",
+    "domus.attendance",
 ]
 
 MIDDLEWARE = [
@@ -467,4 +468,34 @@ CELERY_BEAT_SCHEDULE["finance-mpesa-pending-query"] = {
 CELERY_BEAT_SCHEDULE["leasing-leases-end"] = {
     "task": "domus.leasing.tasks.leases_end_expired",
     "schedule": crontab(hour=0, minute=5),
+}
+
+# Attendance (docs/attendance.md) -----------------------------------------------------
+# Branch days are local days: a branch's calendar time zone, else the zone at its
+# coordinates, else this one.
+ATTENDANCE_DEFAULT_TIME_ZONE = env.str("ATTENDANCE_DEFAULT_TIME_ZONE", default="UTC")
+# Geofence of a branch without one (around its coordinates) and of a listing site, metres.
+ATTENDANCE_DEFAULT_RADIUS_M = env.float("ATTENDANCE_DEFAULT_RADIUS_M", default=150.0)
+ATTENDANCE_SITE_RADIUS_M = env.float("ATTENDANCE_SITE_RADIUS_M", default=200.0)
+ATTENDANCE_PHOTO_MAX_BYTES = env.int("ATTENDANCE_PHOTO_MAX_BYTES", default=5 * 1024 * 1024)
+# Selfies are deleted from storage this many days after the punch (daily job).
+ATTENDANCE_PHOTO_RETENTION_DAYS = env.int("ATTENDANCE_PHOTO_RETENTION_DAYS", default=90)
+# Spoofing signals: travel faster than this between two punches; an accuracy better than
+# this (metres) is implausible for a phone; a selfie within this Hamming distance of one of
+# the advisor's last ATTENDANCE_SELFIE_HASH_WINDOW punches' is a reused photo.
+ATTENDANCE_MAX_SPEED_KMH = env.float("ATTENDANCE_MAX_SPEED_KMH", default=150.0)
+ATTENDANCE_MIN_ACCURACY_M = env.float("ATTENDANCE_MIN_ACCURACY_M", default=1.0)
+ATTENDANCE_SELFIE_HASH_WINDOW = env.int("ATTENDANCE_SELFIE_HASH_WINDOW", default=60)
+ATTENDANCE_SELFIE_HASH_DISTANCE = env.int("ATTENDANCE_SELFIE_HASH_DISTANCE", default=4)
+# Face verification provider (dotted path of a FaceVerifier); none by default.
+ATTENDANCE_FACE_VERIFIER = env.str("ATTENDANCE_FACE_VERIFIER", default="")
+# Advisors per batch of the auto-attendance job.
+ATTENDANCE_AUTO_CHUNK = env.int("ATTENDANCE_AUTO_CHUNK", default=2000)
+CELERY_BEAT_SCHEDULE["attendance-auto-mark"] = {
+    "task": "domus.attendance.tasks.attendance_auto_mark",
+    "schedule": crontab(minute=20),
+}
+CELERY_BEAT_SCHEDULE["attendance-photos-purge"] = {
+    "task": "domus.attendance.tasks.attendance_photos_purge",
+    "schedule": crontab(hour=3, minute=40),
 }

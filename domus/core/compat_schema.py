@@ -37,7 +37,8 @@ _REF = "#/components/schemas/"
 class System:
     """One original system: its key (``Alias.system``), what it is, how its clients write
     paths (``prefix``; a trailing slash, or none except on the ``slashed`` paths), the
-    canonical paths (relative, ``<x>`` for any parameter) its clients call as they are, and
+    canonical paths (relative, ``<x>`` for any parameter, a last ``*`` for every path under)
+    its clients call as they are, and
     the response envelope its clients may ask for."""
 
     key: str
@@ -110,6 +111,8 @@ def _aliased(system: System, alias: Alias, row: Route) -> SystemOperation:
 def _matches(pattern: str, path: str) -> bool:
     mine = pattern.strip("/").split("/")
     theirs = path.removeprefix(CANONICAL_PREFIX).strip("/").split("/")
+    if mine[-1] == "*":  # "app/*": every path under app/
+        return theirs[: len(mine) - 1] == mine[:-1] and len(theirs) >= len(mine)
     return len(mine) == len(theirs) and all(
         (_PLACEHOLDER.match(a) is not None and _BRACED.match(b) is not None) or a == b
         for a, b in zip(mine, theirs, strict=True)
