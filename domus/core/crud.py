@@ -15,7 +15,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
-from uuid import UUID
 
 from django.http import HttpRequest
 from ninja import Query, Router, Status
@@ -35,35 +34,34 @@ class Access(StrEnum):
 
 @dataclass(frozen=True)
 class Crud:
-    """One resource: its path segment, the key in its paths (``slug`` or ``id``), schemas
-    and the functions that read and write it. ``list``/``get`` take ``actor`` and
-    ``filters``/``key``; ``create``/``update``/``delete`` take ``actor`` and the payload
-    (as a dict) or the row."""
+    """One resource: its path segment, the key in its paths (``slug`` or ``id``) and its
+    type, schemas and the functions that read and write it. ``list``/``get`` take
+    ``actor`` and ``filters``/``key``; ``create`` takes ``actor`` and ``data`` (the body as
+    a dict), ``update`` ``actor``, ``row`` and ``data``, ``delete`` ``actor`` and ``row``.
+    A resource without ``write`` has only its list and detail operations."""
 
     path: str  # "departments"
     tag: str
     noun: str  # "department", for summaries and operation ids
     out: type
-    create_in: type
-    patch_in: type
-    replace_in: type  # the PUT body: the create body, plus the key when it may be repeated
     filters: type
     list: Callable[..., Any]
     get: Callable[..., Any]
-    create: Callable[..., Any]
-    update: Callable[..., Any]
-    delete: Callable[..., Any]
+    create_in: type | None = None
+    patch_in: type | None = None
+    replace_in: type | None = None  # the PUT body: the create body, plus the key when it may be repeated
+    create: Callable[..., Any] | None = None
+    update: Callable[..., Any] | None = None
+    delete: Callable[..., Any] | None = None
     key: str = "slug"
+    key_type: type = str
     read: Access = Access.PUBLIC
-    write: Access = Access.ADMIN
+    write: Access | None = Access.ADMIN  # None: a read-only resource (list and detail only)
     public_auth: Any = None  # the ``auth`` of an operation anyone may call (a token is read when sent)
     present: Callable[[Any, Any], Any] | None = None  # (row, actor) -> what the answer shows
     operation_prefix: str = ""
+    summaries: dict[str, str] = field(default_factory=dict)  # by verb: list, create, detail, replace, update, delete
     extra: dict[str, Any] = field(default_factory=dict)
-
-    @property
-    def key_type(self) -> type:
-        return UUID if self.key == "id" else str
 
 
 _DENIED = {Access.AUTHENTICATED: "Sign in to read this.", Access.ADMIN: "Only platform admins can do this."}
@@ -96,7 +94,7 @@ def register_crud(router: Router, spec: Crud) -> None:
     op = f"{spec.operation_prefix}{spec.noun.replace(' ', '_')}"
     read_auth = spec.public_auth if spec.read is Access.PUBLIC else None
     read_extra = {"x-permission": spec.read.value, **spec.extra}
-    write_extra = {"x-permission": spec.write.value, **spec.extra}
+    write_extra = {"x-permission": spec.write.value if spec.write else "", **spec.extra}
     read_errors = {} if spec.read is Access.PUBLIC else {401: ErrorOut, 403: ErrorOut}
     write_errors = {400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut}
     key_param = _param(spec.key, spec.key_type)
@@ -113,15 +111,30 @@ def register_crud(router: Router, spec: Crud) -> None:
         rows = spec.list(actor=request.auth, filters=kwargs["filters"])
         return [shown(row, request.auth) for row in rows] if spec.present else rows
 
+    def detail(request: HttpRequest, **kwargs: Any) -> Any:
+        check(spec.read, request.auth)
+        return shown(spec.get(actor=request.auth, key=kwargs[spec.key]), request.auth)
+
     list_op = _operation(list_rows, f"{op}_list", [_param("filters", Query[spec.filters])])  # type: ignore[valid-type]
     router.get(
         collection,
         response={200: list[spec.out], 400: ErrorOut, **read_errors},  # type: ignore[name-defined]
-        summary=f"List {spec.path}",
+        summary=spec.summaries.get("list", f"List {spec.path}"),
         operation_id=f"{op}_list",
         openapi_extra=read_extra,
         **router_kwargs,
     )(paginate(list_op))
+
+    router.get(
+        item,
+        response={200: spec.out, 404: ErrorOut, **read_errors},
+        summary=spec.summaries.get("detail", f"A {spec.noun}"),
+        operation_id=f"{op}_detail",
+        openapi_extra=read_extra,
+        **router_kwargs,
+    )(_operation(detail, f"{op}_detail", [key_param]))
+    if spec.write is None:
+        return
 
     def create_row(request: HttpRequest, **kwargs: Any) -> Any:
         check(spec.write, request.auth)
@@ -131,23 +144,10 @@ def register_crud(router: Router, spec: Crud) -> None:
     router.post(
         collection,
         response={201: spec.out, **write_errors},
-        summary=f"Create a {spec.noun}",
+        summary=spec.summaries.get("create", f"Create a {spec.noun}"),
         operation_id=f"{op}_create",
         openapi_extra=write_extra,
     )(_operation(create_row, f"{op}_create", [_param("payload", spec.create_in)]))
-
-    def detail(request: HttpRequest, **kwargs: Any) -> Any:
-        check(spec.read, request.auth)
-        return shown(spec.get(actor=request.auth, key=kwargs[spec.key]), request.auth)
-
-    router.get(
-        item,
-        response={200: spec.out, 404: ErrorOut, **read_errors},
-        summary=f"A {spec.noun}",
-        operation_id=f"{op}_detail",
-        openapi_extra=read_extra,
-        **router_kwargs,
-    )(_operation(detail, f"{op}_detail", [key_param]))
 
     def change(request: HttpRequest, *, partial: bool, **kwargs: Any) -> Any:
         check(spec.write, request.auth)
@@ -168,7 +168,9 @@ def register_crud(router: Router, spec: Crud) -> None:
         method(
             item,
             response={200: spec.out, **write_errors},
-            summary=f"{what} a {spec.noun}" + (" (its slug never changes)" if spec.key == "slug" else ""),
+            summary=spec.summaries.get(
+                verb, f"{what} a {spec.noun}" + (" (its slug never changes)" if spec.key == "slug" else "")
+            ),
             operation_id=f"{op}_{verb}",
             openapi_extra=write_extra,
         )(_operation(func, f"{op}_{verb}", [key_param, _param("payload", schema)]))
@@ -181,7 +183,7 @@ def register_crud(router: Router, spec: Crud) -> None:
     router.delete(
         item,
         response={204: None, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut},
-        summary=f"Delete a {spec.noun}",
+        summary=spec.summaries.get("delete", f"Delete a {spec.noun}"),
         operation_id=f"{op}_delete",
         openapi_extra=write_extra,
     )(_operation(remove, f"{op}_delete", [key_param]))

@@ -80,6 +80,7 @@ def _catalog(
         patch_in=patch_in,
         filters=filters,
         key=key,
+        key_type=UUID if key == "id" else str,
         read=read,
         public_auth=optional_auth,
         present=present,
@@ -331,85 +332,38 @@ def spare_stock(request: HttpRequest, id: UUID):
 # Stock entries --------------------------------------------------------------------------------
 
 
-@router.get(
-    "/stock-entries/",
-    response={200: list[s.StockEntryOut], 400: ErrorOut, 401: ErrorOut, 403: ErrorOut},
-    summary="Stock entries (receipts, issues, transfers, adjustments, returns), newest first",
-    openapi_extra=ADMIN,
+def _entry_update(*, actor: Any, row: m.StockEntry, data: dict[str, Any]) -> m.StockEntry:
+    stock.entry_update(actor=actor, entry=row, data=data)
+    return selectors.entry_get_for_actor(actor=actor, entry_id=row.pk)
+
+
+ADMIN_ONLY = {"read": Access.ADMIN, "key": "id", "operation_prefix": "inventory_", "tag": "inventory"}
+register_crud(
+    router,
+    Crud(
+        path="stock-entries",
+        noun="stock entry",
+        out=s.StockEntryOut,
+        filters=s.StockEntryFilters,
+        create_in=s.StockEntryIn,
+        replace_in=s.StockEntryPutIn,
+        patch_in=s.StockEntryPatchIn,
+        key_type=UUID,
+        list=selectors.entry_list_for_actor,
+        get=lambda *, actor, key: selectors.entry_get_for_actor(actor=actor, entry_id=key),
+        create=lambda *, actor, data: stock.entry_create(actor=actor, **data),
+        update=_entry_update,
+        delete=lambda *, actor, row: stock.entry_delete(actor=actor, entry=row),
+        summaries={
+            "list": "Stock entries (receipts, issues, transfers, adjustments, returns), newest first",
+            "create": "Draft a stock entry (nothing moves until it is posted)",
+            "replace": "Replace a draft's branches, reference, notes and lines (a posted entry is a 409)",
+            "update": "Edit a draft (lines, when given, replace its lines; a posted entry is a 409)",
+            "delete": "Delete a draft (a posted entry is reversed, never deleted)",
+        },
+        **ADMIN_ONLY,
+    ),
 )
-@paginate
-def entry_list(request: HttpRequest, filters: Query[s.StockEntryFilters]):
-    require(is_admin(request.auth), DENIED)
-    return selectors.entry_list_for_actor(actor=request.auth, filters=filters)
-
-
-@router.post(
-    "/stock-entries/",
-    response={201: s.StockEntryOut, **WRITE_ERRORS},
-    summary="Draft a stock entry (nothing moves until it is posted)",
-    openapi_extra=ADMIN,
-)
-def entry_create(request: HttpRequest, payload: s.StockEntryIn):
-    require(is_admin(request.auth), DENIED)
-    data = payload.dict()
-    data["lines"] = [line.dict() for line in payload.lines]
-    entry = stock.entry_create(actor=request.auth, **data)
-    return Status(201, selectors.entry_get_for_actor(actor=request.auth, entry_id=entry.pk))
-
-
-@router.get(
-    "/stock-entries/{id}/", response={200: s.StockEntryOut, **READ_ERRORS}, summary="A stock entry", openapi_extra=ADMIN
-)
-def entry_detail(request: HttpRequest, id: UUID):
-    require(is_admin(request.auth), DENIED)
-    return selectors.entry_get_for_actor(actor=request.auth, entry_id=id)
-
-
-def _entry_change(request: HttpRequest, id: UUID, data: dict[str, Any]) -> Any:
-    require(is_admin(request.auth), DENIED)
-    entry = selectors.entry_get_for_actor(actor=request.auth, entry_id=id)
-    stock.entry_update(actor=request.auth, entry=entry, data=data)
-    return selectors.entry_get_for_actor(actor=request.auth, entry_id=id)
-
-
-@router.put(
-    "/stock-entries/{id}/",
-    response={200: s.StockEntryOut, **WRITE_ERRORS},
-    summary="Replace a draft's branches, reference, notes and lines (a posted entry is a 409)",
-    openapi_extra=ADMIN,
-)
-def entry_replace(request: HttpRequest, id: UUID, payload: s.StockEntryPatchIn):
-    data = payload.dict()
-    if payload.lines is not None:
-        data["lines"] = [line.dict() for line in payload.lines]
-    return _entry_change(
-        request, id, {k: v for k, v in data.items() if v is not None or k in ("to_branch_id", "job_id")}
-    )
-
-
-@router.patch(
-    "/stock-entries/{id}/",
-    response={200: s.StockEntryOut, **WRITE_ERRORS},
-    summary="Edit a draft (a posted entry is a 409)",
-    openapi_extra=ADMIN,
-)
-def entry_patch(request: HttpRequest, id: UUID, payload: s.StockEntryPatchIn):
-    data = payload.dict(exclude_unset=True)
-    if payload.lines is not None:
-        data["lines"] = [line.dict() for line in payload.lines]
-    return _entry_change(request, id, data)
-
-
-@router.delete(
-    "/stock-entries/{id}/",
-    response={204: None, **WRITE_ERRORS},
-    summary="Delete a draft (a posted entry is reversed, never deleted)",
-    openapi_extra=ADMIN,
-)
-def entry_delete(request: HttpRequest, id: UUID):
-    require(is_admin(request.auth), DENIED)
-    stock.entry_delete(actor=request.auth, entry=selectors.entry_get_for_actor(actor=request.auth, entry_id=id))
-    return Status(204, None)
 
 
 @router.post(
@@ -441,113 +395,62 @@ def entry_reverse(request: HttpRequest, id: UUID):
 # The ledger, serials, price logs ----------------------------------------------------------------
 
 
-@router.get(
-    "/stock-ledgers/",
-    response={200: list[s.LedgerOut], 400: ErrorOut, 401: ErrorOut, 403: ErrorOut},
-    summary="The stock ledger, newest first (append-only)",
-    openapi_extra=ADMIN,
+register_crud(
+    router,
+    Crud(
+        path="stock-ledgers",
+        noun="ledger row",
+        out=s.LedgerOut,
+        filters=s.LedgerFilters,
+        key_type=int,
+        write=None,
+        list=selectors.ledger_list_for_actor,
+        get=lambda *, actor, key: selectors.ledger_get_for_actor(actor=actor, ledger_id=key),
+        summaries={"list": "The stock ledger, newest first (append-only)"},
+        **ADMIN_ONLY,
+    ),
 )
-@paginate
-def ledger_list(request: HttpRequest, filters: Query[s.LedgerFilters]):
-    require(is_admin(request.auth), DENIED)
-    return selectors.ledger_list_for_actor(actor=request.auth, filters=filters)
-
-
-@router.get(
-    "/stock-ledgers/{id}/", response={200: s.LedgerOut, **READ_ERRORS}, summary="A ledger row", openapi_extra=ADMIN
+register_crud(
+    router,
+    Crud(
+        path="serials",
+        noun="serial",
+        out=s.SerialOut,
+        filters=s.SerialFilters,
+        create_in=s.SerialIn,
+        replace_in=s.SerialPutIn,
+        patch_in=s.SerialPatchIn,
+        key_type=UUID,
+        list=selectors.serial_list_for_actor,
+        get=lambda *, actor, key: selectors.serial_get_for_actor(actor=actor, serial_id=key),
+        create=settings.serial_register,
+        update=lambda *, actor, row, data: settings.serial_update(actor=actor, serial=row, data=data),
+        delete=lambda *, actor, row: settings.serial_delete(actor=actor, serial=row),
+        summaries={
+            "list": "Serial numbers and where they are",
+            "create": "Register a serial number before it is received",
+            "replace": "Replace where a serial is fitted, its warranty end and notes",
+            "update": "Edit where a serial is fitted, its warranty end or notes",
+            "delete": "Delete a serial that never entered stock",
+        },
+        **ADMIN_ONLY,
+    ),
 )
-def ledger_detail(request: HttpRequest, id: int):
-    require(is_admin(request.auth), DENIED)
-    return selectors.ledger_get_for_actor(actor=request.auth, ledger_id=id)
-
-
-@router.get(
-    "/serials/",
-    response={200: list[s.SerialOut], 400: ErrorOut, 401: ErrorOut, 403: ErrorOut},
-    summary="Serial numbers and where they are",
-    openapi_extra=ADMIN,
+register_crud(
+    router,
+    Crud(
+        path="price-logs",
+        noun="price log",
+        out=s.PriceLogOut,
+        filters=s.PriceLogFilters,
+        key_type=int,
+        write=None,
+        list=selectors.price_log_list_for_actor,
+        get=lambda *, actor, key: selectors.price_log_get_for_actor(actor=actor, log_id=key),
+        summaries={"list": "Every change of a product's, variant's or part's cost or price, newest first"},
+        **ADMIN_ONLY,
+    ),
 )
-@paginate
-def serial_list(request: HttpRequest, filters: Query[s.SerialFilters]):
-    require(is_admin(request.auth), DENIED)
-    return selectors.serial_list_for_actor(actor=request.auth, filters=filters)
-
-
-@router.post(
-    "/serials/",
-    response={201: s.SerialOut, **WRITE_ERRORS},
-    summary="Register a serial number before it is received",
-    openapi_extra=ADMIN,
-)
-def serial_create(request: HttpRequest, payload: s.SerialIn):
-    require(is_admin(request.auth), DENIED)
-    return Status(201, settings.serial_register(actor=request.auth, data=payload.dict()))
-
-
-@router.get("/serials/{id}/", response={200: s.SerialOut, **READ_ERRORS}, summary="A serial", openapi_extra=ADMIN)
-def serial_detail(request: HttpRequest, id: UUID):
-    require(is_admin(request.auth), DENIED)
-    return selectors.serial_get_for_actor(actor=request.auth, serial_id=id)
-
-
-def _serial_change(request: HttpRequest, id: UUID, data: dict[str, Any]) -> Any:
-    require(is_admin(request.auth), DENIED)
-    serial = selectors.serial_get_for_actor(actor=request.auth, serial_id=id)
-    return settings.serial_update(actor=request.auth, serial=serial, data=data)
-
-
-@router.put(
-    "/serials/{id}/",
-    response={200: s.SerialOut, **WRITE_ERRORS},
-    summary="Replace where a serial is fitted, its warranty end and notes",
-    openapi_extra=ADMIN,
-)
-def serial_replace(request: HttpRequest, id: UUID, payload: s.SerialPatchIn):
-    data = payload.dict()
-    data["notes"] = data["notes"] or ""
-    return _serial_change(request, id, data)
-
-
-@router.patch(
-    "/serials/{id}/",
-    response={200: s.SerialOut, **WRITE_ERRORS},
-    summary="Edit where a serial is fitted, its warranty end or notes",
-    openapi_extra=ADMIN,
-)
-def serial_patch(request: HttpRequest, id: UUID, payload: s.SerialPatchIn):
-    return _serial_change(request, id, payload.dict(exclude_unset=True))
-
-
-@router.delete(
-    "/serials/{id}/",
-    response={204: None, **WRITE_ERRORS},
-    summary="Delete a serial that never entered stock",
-    openapi_extra=ADMIN,
-)
-def serial_delete(request: HttpRequest, id: UUID):
-    require(is_admin(request.auth), DENIED)
-    settings.serial_delete(actor=request.auth, serial=selectors.serial_get_for_actor(actor=request.auth, serial_id=id))
-    return Status(204, None)
-
-
-@router.get(
-    "/price-logs/",
-    response={200: list[s.PriceLogOut], 400: ErrorOut, 401: ErrorOut, 403: ErrorOut},
-    summary="Every change of a product's, variant's or part's cost or price, newest first",
-    openapi_extra=ADMIN,
-)
-@paginate
-def price_log_list(request: HttpRequest, filters: Query[s.PriceLogFilters]):
-    require(is_admin(request.auth), DENIED)
-    return selectors.price_log_list_for_actor(actor=request.auth, filters=filters)
-
-
-@router.get(
-    "/price-logs/{id}/", response={200: s.PriceLogOut, **READ_ERRORS}, summary="A price change", openapi_extra=ADMIN
-)
-def price_log_detail(request: HttpRequest, id: int):
-    require(is_admin(request.auth), DENIED)
-    return selectors.price_log_get_for_actor(actor=request.auth, log_id=id)
 
 
 # Settings and valuation --------------------------------------------------------------------------

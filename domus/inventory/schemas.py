@@ -382,6 +382,18 @@ class StockEntryIn(Input):
     lines: list[StockLineIn] = Field(..., min_length=1, max_length=500)
 
 
+class StockEntryPutIn(Input):
+    """A draft as a whole: its branches, reference, notes, job and lines (the kind and
+    company stay)."""
+
+    branch_id: UUID
+    to_branch_id: UUID | None = None
+    reference: Annotated[str, StringConstraints(max_length=100, pattern=r"^[^\x00]*$")] = ""
+    notes: Text = ""
+    job_id: UUID | None = None
+    lines: list[StockLineIn] = Field(..., min_length=1, max_length=500)
+
+
 class StockEntryPatchIn(Input):
     branch_id: UUID | None = None
     to_branch_id: UUID | None = None
@@ -495,6 +507,15 @@ class SerialPatchIn(Input):
     fitted_to_id: UUID | None = None
     warranty_end: date | None = None
     notes: Text | None = None
+
+
+class SerialPutIn(Input):
+    """Where a serial is fitted, its warranty end and notes, as a whole (empty: none)."""
+
+    fitted_to_type: FittedKind | None = None
+    fitted_to_id: UUID | None = None
+    warranty_end: date | None = None
+    notes: Text = ""
 
 
 class SerialFilters(ListFilters):
