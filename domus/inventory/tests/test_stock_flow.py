@@ -347,3 +347,28 @@ def test_stock_is_the_platform_admins_only(user_client, client_for, company, bra
     )
     assert response.status_code == 403
     assert not Stock.objects.exists()
+
+
+@pytest.mark.django_db
+def test_lists_of_entries_and_ledger_rows_take_a_fixed_number_of_queries(
+    admin_client, branch_a, django_assert_max_num_queries
+):
+    parts = [SparePartFactory() for _ in range(3)]
+    for part in parts:
+        _post(
+            admin_client,
+            {"kind": "receipt", "branch_id": str(branch_a.id), "lines": [{"part_id": str(part.id), "quantity": "2"}]},
+        )
+
+    # the admin (1), the count and the page (2), the lines of every entry of the page at once (1)
+    with django_assert_max_num_queries(4):
+        entries = admin_client.get("/api/stock-entries/")
+    with django_assert_max_num_queries(3):
+        ledger = admin_client.get("/api/stock-ledgers/")
+    with django_assert_max_num_queries(3):
+        stock = admin_client.get("/api/v1/inventory/stock/")
+
+    assert entries.json()["count"] == 3
+    assert all(len(entry["lines"]) == 1 for entry in entries.json()["results"])
+    assert ledger.json()["count"] == 3
+    assert stock.json()["count"] == 3
