@@ -263,7 +263,7 @@ class StockLedgerEntry(AppendOnlyModel):
         ordering = ["-id"]
         verbose_name_plural = "stock ledger entries"
         indexes = [
-            models.Index(fields=["part", "branch", "-id"], name="inv_ledger_part_branch"),
+            models.Index(fields=["part", "branch", "created_at", "id"], name="inv_ledger_part_branch_time"),
             models.Index(fields=["company", "created_at"], name="inv_ledger_company_time"),
         ]
 

@@ -12,6 +12,7 @@ from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
+from django.db import connection
 from django.db.models import F, Model, OuterRef, Q, QuerySet, Subquery
 
 from domus.core.exceptions import NotFound, ValidationFailed
@@ -263,10 +264,11 @@ def branch_of_company(*, actor: Any, branch_id: UUID, company_id: UUID | None, f
 
 def valuation_rows(
     *, company_id: UUID, at: date | datetime | None, branch_id: UUID | None = None, part_id: UUID | None = None
-) -> QuerySet:
+) -> Any:
     """Quantity and value of each (part, branch) of the company as they stood at ``at`` (the
-    end of that day for a date): the ledger row with the highest id for the pair at or
-    before that instant. Now, the stock rows themselves hold the answer."""
+    end of that day for a date): the pair's last ledger row at or before that instant (the
+    rows of one pair are written under its stock row's lock, so their times only grow).
+    Now, the stock rows themselves hold the answer (a queryset); at a date, a list."""
     if at is None:
         queryset = Stock.objects.filter(company_id=company_id).exclude(on_hand=0, value=0)
         if branch_id:
@@ -282,33 +284,65 @@ def valuation_rows(
             amount=F("value"),
         )
     instant = last_instant(at)
-    latest = StockLedgerEntry.objects.filter(
-        company_id=company_id, part_id=OuterRef("part_id"), branch_id=OuterRef("branch_id"), created_at__lte=instant
-    ).order_by("-id")
-    queryset = Stock.objects.filter(company_id=company_id)
+    if connection.vendor == "postgresql":
+        return _valuation_rows_lateral(company_id=company_id, instant=instant, branch_id=branch_id, part_id=part_id)
+    pairs = Stock.objects.filter(company_id=company_id)
     if branch_id:
-        queryset = queryset.filter(branch_id=branch_id)
+        pairs = pairs.filter(branch_id=branch_id)
     if part_id:
-        queryset = queryset.filter(part_id=part_id)
-    return (
-        queryset.annotate(
-            last_id=Subquery(latest.values("id")[:1]),
+        pairs = pairs.filter(part_id=part_id)
+    last_ids = pairs.annotate(
+        last_id=Subquery(
+            StockLedgerEntry.objects.filter(
+                part_id=OuterRef("part_id"), branch_id=OuterRef("branch_id"), created_at__lte=instant
+            )
+            .order_by("-created_at", "-id")
+            .values("id")[:1]
         )
-        .filter(last_id__isnull=False)
-        .annotate(
-            quantity=Subquery(
-                StockLedgerEntry.objects.filter(pk=OuterRef("last_id")).values("qty_after")[:1],
-                output_field=StockLedgerEntry._meta.get_field("qty_after"),
-            ),
-            amount=Subquery(
-                StockLedgerEntry.objects.filter(pk=OuterRef("last_id")).values("value_after")[:1],
-                output_field=StockLedgerEntry._meta.get_field("value_after"),
-            ),
-        )
-        .exclude(quantity=0, amount=0)
+    ).values("last_id")
+    return list(
+        StockLedgerEntry.objects.filter(id__in=last_ids)
+        .exclude(qty_after=0, value_after=0)
         .order_by("part__part_number", "branch_id")
-        .values("part_id", "branch_id", "currency", "quantity", "amount", part_number=F("part__part_number"))
+        .values(
+            "part_id",
+            "branch_id",
+            "currency",
+            part_number=F("part__part_number"),
+            quantity=F("qty_after"),
+            amount=F("value_after"),
+        )
     )
+
+
+VALUATION_AT_SQL = """
+SELECT s.part_id, s.branch_id, l.currency, p.part_number, l.qty_after, l.value_after
+FROM inventory_stock s
+JOIN inventory_sparepart p ON p.id = s.part_id
+CROSS JOIN LATERAL (
+    SELECT qty_after, value_after, currency FROM inventory_stockledgerentry e
+    WHERE e.part_id = s.part_id AND e.branch_id = s.branch_id AND e.created_at <= %(instant)s
+    ORDER BY e.created_at DESC, e.id DESC
+    LIMIT 1
+) l
+WHERE s.company_id = %(company_id)s
+  AND (%(branch_id)s::uuid IS NULL OR s.branch_id = %(branch_id)s::uuid)
+  AND (%(part_id)s::uuid IS NULL OR s.part_id = %(part_id)s::uuid)
+  AND NOT (l.qty_after = 0 AND l.value_after = 0)
+ORDER BY p.part_number, s.branch_id
+"""
+VALUATION_KEYS = ("part_id", "branch_id", "currency", "part_number", "quantity", "amount")
+
+
+def _valuation_rows_lateral(
+    *, company_id: UUID, instant: datetime, branch_id: UUID | None, part_id: UUID | None
+) -> list[dict[str, Any]]:
+    """On PostgreSQL: per stock row, one backward probe of the ledger index (part, branch,
+    created_at, id) for the last row at that instant (a LATERAL join)."""
+    params = {"instant": instant, "company_id": company_id, "branch_id": branch_id, "part_id": part_id}
+    with connection.cursor() as cursor:
+        cursor.execute(VALUATION_AT_SQL, params)
+        return [dict(zip(VALUATION_KEYS, row, strict=True)) for row in cursor.fetchall()]
 
 
 def valuation_totals(rows: Sequence[Mapping[str, Any]]) -> dict[str, Decimal]:
