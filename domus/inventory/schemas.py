@@ -11,18 +11,25 @@ from pydantic import StringConstraints, model_validator
 
 from domus.core.filtering import DateOrDateTime, ListFilters
 from domus.core.money import MAX_MONEY, CurrencyCode, MoneyStr, MoneyTotals
-from domus.core.schemas import FieldErrors, Input
+from domus.core.schemas import FieldErrors, Input, body_alias
 from domus.inventory.models import EntryKind, EntryStatus, FittedKind, SerialStatus, ValuationMethod
 
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200, pattern=r"^[^\x00]*$")]
 Text = Annotated[str, StringConstraints(max_length=5000, pattern=r"^[^\x00]*$")]
 SlugRef = Annotated[str, StringConstraints(max_length=220, pattern=r"^[^\x00]*$")]
 Money = Annotated[Decimal, Field(ge=0, le=MAX_MONEY, decimal_places=2)]
-MAX_QTY = Decimal("99999999999.999")
+MAX_QTY = Decimal(1_000_000_000)
 Quantity = Annotated[Decimal, Field(gt=0, le=MAX_QTY, decimal_places=3)]
 SignedQuantity = Annotated[Decimal, Field(ge=-MAX_QTY, le=MAX_QTY, decimal_places=3)]
-UnitCost = Annotated[Decimal, Field(ge=0, le=Decimal("99999999999999.9999"), decimal_places=4)]
-SLUG_HELP = "Made from the name when the row is created; it never changes (sending another one is a 400)."
+UnitCost = Annotated[Decimal, Field(ge=0, le=Decimal(10_000_000_000), decimal_places=4)]
+SLUG_HELP = "Made from the name when the row is created; it never changes (a body naming it is a 400)."
+
+
+def _no_slug(data: Any) -> Any:
+    """A write body never carries the slug: it is made once and never changes."""
+    if isinstance(data, dict) and "slug" in data:
+        raise FieldErrors({"slug": [SLUG_HELP]})
+    return data
 
 
 class CatalogOut(Schema):
@@ -40,13 +47,17 @@ class CatalogIn(Input):
 
 
 class CatalogPutIn(CatalogIn):
-    slug: SlugRef | None = Field(None, description=SLUG_HELP)
+    """The whole row but its slug (made once from the name; a body naming it is a 400)."""
+
+    no_slug = body_alias(_no_slug)
 
 
 class CatalogPatchIn(Input):
+    """Fields to change; never the slug (made once from the name; a body naming it is a 400)."""
+
     name: Name | None = None
     description: Text | None = None
-    slug: SlugRef | None = Field(None, description=SLUG_HELP)
+    no_slug = body_alias(_no_slug)
 
 
 class CatalogFilters(ListFilters):
@@ -200,8 +211,10 @@ class VariantOut(CatalogOut):
     attributes: dict[str, Any]
 
 
+AttributeValue = Annotated[str, StringConstraints(max_length=200, pattern=r"^[^\x00]*$")]
 Attributes = Annotated[
-    dict[Annotated[str, StringConstraints(max_length=100, pattern=r"^[^\x00]*$")], Any], Field(max_length=50)
+    dict[Annotated[str, StringConstraints(max_length=100, pattern=r"^[^\x00]*$")], AttributeValue],
+    Field(max_length=50),
 ]
 Sku = Annotated[str, StringConstraints(max_length=64, pattern=r"^[^\x00]*$")]
 
@@ -230,7 +243,7 @@ class VariantFilters(ListFilters):
     product: SlugRef | None = Field(None, description="A product's slug.")
 
 
-Factor = Annotated[Decimal, Field(gt=0, le=Decimal("99999999999.999"), decimal_places=3)]
+Factor = Annotated[Decimal, Field(gt=0, le=Decimal(1_000_000), decimal_places=3)]
 
 
 class ProductUnitOut(Schema):

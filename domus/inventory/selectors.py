@@ -235,7 +235,9 @@ def company_for(actor: Any, company_id: UUID | None) -> UUID:
     """The company a settings read, a valuation report or a new entry is for."""
     chosen = company_id or default_company_id(actor)
     if chosen is None:
-        raise ValidationFailed("Say which company.", errors={"company_id": ["Required: there is no default company."]})
+        raise NotFound(
+            "No default company: say which.", errors={"company_id": ["Required: there is no default company."]}
+        )
     return chosen
 
 
@@ -249,11 +251,12 @@ def company_has_ledger(company_id: UUID) -> bool:
 
 
 def branch_of_company(*, actor: Any, branch_id: UUID, company_id: UUID | None, field: str) -> Any:
-    """A live branch (of ``company_id`` when given), or a 400 naming ``field``."""
+    """A live branch (of ``company_id`` when given): a 404 naming ``field`` when there is
+    none, a 400 when it is another company's."""
     try:
         branch = branch_get_for_actor(actor=actor, branch_id=branch_id)
     except NotFound:
-        raise ValidationFailed("Unknown branch.", errors={field: ["No such branch."]}) from None
+        raise NotFound("Unknown branch.", errors={field: ["No such branch."]}) from None
     if company_id is not None and branch.company_id != company_id:
         raise ValidationFailed("The branch is another company's.", errors={field: ["Not a branch of this company."]})
     return branch

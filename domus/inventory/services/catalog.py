@@ -12,7 +12,7 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from domus.audit.services import audit_create, audit_record, audit_snapshot, audit_update
-from domus.core.exceptions import Conflict, ValidationFailed
+from domus.core.exceptions import Conflict, NotFound, ValidationFailed
 from domus.inventory import selectors
 from domus.inventory.models import Category, PriceLog, Product, SparePart, Subcategory, Variant
 
@@ -39,7 +39,7 @@ def _check_references(model: type[models.Model], data: dict[str, Any]) -> None:
         if given is not None and not selectors.rows_exist(fk.related_model, given):
             errors[fk.attname] = [f"No such {fk.related_model._meta.verbose_name}."]
     if errors:
-        raise ValidationFailed("A referenced row does not exist.", errors=errors)
+        raise NotFound("A referenced row does not exist.", errors=errors)
 
 
 def _log_prices(*, actor: Any, row: models.Model, before: dict[str, Any]) -> None:

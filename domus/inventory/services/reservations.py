@@ -15,7 +15,7 @@ from uuid import UUID
 from django.db import transaction
 
 from domus.audit.services import audit_create, audit_snapshot, audit_update
-from domus.core.exceptions import Conflict, ValidationFailed
+from domus.core.exceptions import Conflict, NotFound, ValidationFailed
 from domus.inventory import selectors
 from domus.inventory.models import EntryKind, Reservation, ReservationStatus, SparePart, Stock
 from domus.inventory.services.stock import StockError, entry_create, entry_post, retried
@@ -38,7 +38,7 @@ def reservation_create(*, actor: Any, part_id: UUID, branch_id: UUID, quantity: 
         raise ValidationFailed("Reserve more than zero.", errors={"quantity": ["Must be more than 0."]})
     part = selectors.parts_by_id([part_id]).get(part_id)
     if part is None:
-        raise ValidationFailed("Unknown part.", errors={"part_id": ["No such spare part."]})
+        raise NotFound("Unknown part.", errors={"part_id": ["No such spare part."]})
     branch = selectors.branch_of_company(actor=actor, branch_id=branch_id, company_id=None, field="branch_id")
     stock = _lock_stock(part=part, branch_id=branch_id, company_id=branch.company_id)
     available = stock.on_hand - stock.reserved

@@ -6,7 +6,7 @@ from uuid import UUID
 from django.db import IntegrityError, transaction
 
 from domus.audit.services import audit_create, audit_record, audit_snapshot, audit_update
-from domus.core.exceptions import Conflict, ValidationFailed
+from domus.core.exceptions import Conflict, NotFound, ValidationFailed
 from domus.inventory import selectors
 from domus.inventory.models import InventoryConfig, Serial, SerialStatus
 
@@ -42,7 +42,7 @@ def serial_register(*, actor: Any, data: dict[str, Any]) -> Serial:
     """A serial number known before its part arrives (a receipt naming it puts it in stock)."""
     part = selectors.parts_by_id([data["part_id"]]).get(data["part_id"])
     if part is None:
-        raise ValidationFailed("Unknown part.", errors={"part_id": ["No such spare part."]})
+        raise NotFound("Unknown part.", errors={"part_id": ["No such spare part."]})
     if not part.is_serialized:
         raise ValidationFailed("The part has no serial numbers.", errors={"part_id": ["Not a serialized part."]})
     company_id = selectors.company_for(actor, data.pop("company_id", None))

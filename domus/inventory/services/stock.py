@@ -23,7 +23,7 @@ from django.utils import timezone
 
 from domus.audit.services import audit_create, audit_record, audit_snapshot, audit_update
 from domus.communications.services import notify_event
-from domus.core.exceptions import Conflict, ValidationFailed
+from domus.core.exceptions import Conflict, NotFound, ValidationFailed
 from domus.inventory import selectors
 from domus.inventory.models import (
     EntryKind,
@@ -89,6 +89,11 @@ def retried[T](func: Callable[..., T]) -> Callable[..., T]:
 
 def _check_lines(kind: str, lines: list[dict[str, Any]]) -> dict[UUID, SparePart]:
     parts = selectors.parts_by_id([line["part_id"] for line in lines])
+    missing = {
+        f"lines.{n}.part_id": ["No such spare part."] for n, line in enumerate(lines) if line["part_id"] not in parts
+    }
+    if missing:
+        raise NotFound("Unknown spare part.", errors=missing)
     errors: dict[str, list[str]] = {}
     seen: set[tuple[UUID, str]] = set()
     for n, line in enumerate(lines):
