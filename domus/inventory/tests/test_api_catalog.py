@@ -183,3 +183,28 @@ def test_variants_belong_to_a_product(admin_client):
     assert made.json()["slug"] == "door-oak"
     assert admin_client.get("/api/variants?product=door").json()["count"] == 1
     assert Product.objects.get(pk=product.pk).variants.count() == 1
+
+
+@pytest.mark.once
+def test_each_declared_operation_is_typed_and_named_in_the_schema():
+    from domus.api import api
+
+    schema = api.get_openapi_schema()
+    operations = {
+        operation["operationId"]: operation
+        for path, item in schema["paths"].items()
+        if "/inventory/" in path
+        for operation in item.values()
+        if isinstance(operation, dict) and "operationId" in operation
+    }
+    nouns = ("department", "category", "subcategory", "product", "variant", "unit", "quality", "brand", "spare")
+    for noun in nouns:
+        for verb in ("list", "create", "detail", "replace", "update", "delete"):
+            assert f"inventory_{noun}_{verb}" in operations, (noun, verb)
+    brand = schema["paths"]["/api/v1/inventory/brands/{id}/"]["get"]["parameters"][0]
+    department = schema["paths"]["/api/v1/inventory/departments/{slug}/"]["get"]["parameters"][0]
+    assert (brand["name"], brand["schema"]["format"]) == ("id", "uuid")
+    assert (department["name"], department["schema"]["type"]) == ("slug", "string")
+    assert "inventory_ledger_row_create" not in operations  # the ledger is read-only
+    body = operations["inventory_product_create"]["requestBody"]["content"]["application/json"]["schema"]
+    assert body["$ref"].endswith("/ProductIn")
