@@ -569,6 +569,49 @@ def bench_finance(size: int, ci: bool, cal: dict) -> Run:
     return Run("finance", size, ci, cal, [table], data, f"bench.py --leases {size} --callbacks {callbacks} --threads 2")
 
 
+def bench_inventory(size: int, ci: bool, cal: dict) -> Run:
+    """Stock postings per second (hot part, spread), on hand of one part, the valuation report."""
+    branches, history = (2, 4) if ci else (5, 10)
+    database = bench_database(f"inventory_{size}")
+    env = bench_env(database)
+    posts, samples, runs = (20, 20, 2) if ci else (400, 500, 5)
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp) / "inventory.json"
+        say(f"inventory: {size:,} parts x {branches} branches, {posts} posts from 2 threads")
+        extra = [] if ci else ["--explain", "bench/inventory/explain.txt"]
+        args = ["--parts", str(size), "--branches", str(branches), "--history", str(history), "--posts", str(posts)]
+        args += ["--samples", str(samples), "--runs", str(runs), "--threads", "2", "--json", str(out), *extra]
+        python("bench/inventory/bench.py", *args, env=env)
+        data = json.loads(out.read_text())
+    table = Table(
+        f"{data['parts']:,} parts x {data['branches']} branches, {data['ledger_rows']:,} ledger rows; postings are "
+        f"issues of one unit (draft + post, services as the API calls them) from 2 threads",
+        ["what", "result", "p50 ms", "p95 ms", "p99 ms", "p95 in CPU loops"],
+    )
+    for name, label in (("hot", "Posting, one hot part"), ("spread", "Posting, spread over every part and branch")):
+        row = data[name]
+        table.rows.append(
+            [
+                f"**{label}**",
+                f"**{row['entries_per_second']:,} entries/s** ({row['posted']} posted, {row['failures']} failed)",
+                *percentiles(row, 1),
+                loops(row["p95_ms"], cal),
+            ]
+        )
+    for name, label in (("selector", "On hand of one part, selector"), ("api", "On hand of one part, GET .../stock/")):
+        row = data["on_hand"][name]
+        table.rows.append([label, f"{row['n']} parts", *percentiles(row, 2), loops(row["p95_ms"], cal)])
+    for name, label in (("now", "Valuation report, now"), ("at_past_date", "Valuation report, 50 days back")):
+        row = data["valuation"][name]
+        table.rows.append([label, f"{row['rows']:,} rows", *percentiles(row, 1), loops(row["p95_ms"], cal)])
+    table.notes.append(
+        f"Targets: on hand p95 under 5 ms ({loops(5, cal)} CPU loops here), the valuation report under 2 s "
+        f"({loops(2000, cal)} CPU loops here)."
+    )
+    settings = f"bench.py {' '.join(args[:-2])}"
+    return Run("inventory", size, ci, cal, [table], data, settings)
+
+
 def bench_websockets(size: int, ci: bool, cal: dict) -> Run:
     """One event fanned out to ``size`` sockets through Redis; ``send_message`` messages/s."""
     database = bench_database("websockets")
@@ -745,6 +788,7 @@ BENCHES: dict[str, Bench] = {
     "websockets": Bench(bench_websockets, 1_000, 10, "sockets"),
     "peers": Bench(bench_peers, 100_000, 1_000, "listings"),
     "attendance": Bench(bench_attendance, 10_000, 400, "advisors"),
+    "inventory": Bench(bench_inventory, 2_000, 50, "parts"),
 }
 
 

@@ -63,6 +63,7 @@ INSTALLED_APPS = [
     "domus.leasing",
     "domus.finance",
     "domus.communications",
+    "domus.inventory",
     "domus.analytics",
     "domus.audit",
     "domus.ops",
