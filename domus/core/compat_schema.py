@@ -320,13 +320,19 @@ def _live_api() -> NinjaAPI | None:
 
 
 @cache
+def _canonical_schema() -> dict[str, Any] | None:
+    """The canonical schema as ``/api/schema/`` serves it (built once per process)."""
+    api = _live_api()
+    return None if api is None else json.loads(json.dumps(api.get_openapi_schema(), cls=NinjaJSONEncoder))
+
+
+@cache
 def system_schema(key: str) -> dict[str, Any] | None:
     """The schema of the system ``key`` (built once per process), or None for an unknown key."""
     system = systems().get(key)
-    api = _live_api()
-    if system is None or api is None:
+    canonical = _canonical_schema() if system is not None else None
+    if system is None or canonical is None:
         return None
-    canonical = json.loads(json.dumps(api.get_openapi_schema(), cls=NinjaJSONEncoder))  # as /api/schema/ serves it
     return build_system_schema(system, canonical, system_operations(system))
 
 
