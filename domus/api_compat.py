@@ -79,6 +79,12 @@ ALIASES: list[Alias] = [
     Alias("communication/send/<lead_id>", "communications/send/<lead_id>", "stats-comms"),
     Alias("communication/preferences", "communications/preferences", "stats-comms"),
     Alias("communication/send-bulk", "communications/send-bulk", "stats-comms"),
+    # marketing: the CRM's campaigns (``marketing/campaigns`` is canonical), sequences and social posts
+    Alias("nurturing/sequences/<id>/pause", "marketing/sequences/<id>/pause", "crm"),
+    Alias("nurturing/sequences/<id>", "marketing/sequences/<id>", "crm"),
+    Alias("nurturing/sequences", "marketing/sequences", "crm"),
+    Alias("social/posts/<id>", "marketing/social/posts/<id>", "crm"),
+    Alias("social/posts", "marketing/social/posts", "crm"),
     # analytics: the statistics API's price trends
     Alias("stats/price-trends", "analytics/stats/price-trends", "stats-comms"),
     # audit: the back office's logs (the statistics API's ``audit/logs`` is canonical)

@@ -1,0 +1,78 @@
+"""Every write of marketing."""
+
+from domus.marketing.services.campaigns import (
+    campaign_cancel,
+    campaign_create,
+    campaign_dispatch,
+    campaign_dispatch_batch,
+    campaign_fan_out,
+    campaign_launch,
+    campaign_pause,
+    campaign_run,
+    campaign_update,
+    campaigns_dispatch_due,
+    touch_engaged,
+)
+from domus.marketing.services.dnc import dnc_add, dnc_remove
+from domus.marketing.services.segments import (
+    segment_create,
+    segment_delete,
+    segment_rebuild,
+    segment_update,
+    segments_rebuild_all,
+    segments_refresh_lead,
+)
+from domus.marketing.services.sequences import (
+    enrolment_advance,
+    enrolment_pause,
+    enrolments_advance_due,
+    enrolments_exit_for_lead,
+    enrolments_pause_for_lead,
+    sequence_create,
+    sequence_enrol,
+    sequence_pause,
+    sequence_update,
+    sequences_enrol_on_capture,
+)
+from domus.marketing.services.social import (
+    social_post_create,
+    social_post_publish,
+    social_post_retry,
+    social_posts_publish_due,
+)
+
+__all__ = [
+    "campaign_cancel",
+    "campaign_create",
+    "campaign_dispatch",
+    "campaign_dispatch_batch",
+    "campaign_fan_out",
+    "campaign_launch",
+    "campaign_pause",
+    "campaign_run",
+    "campaign_update",
+    "campaigns_dispatch_due",
+    "dnc_add",
+    "dnc_remove",
+    "enrolment_advance",
+    "enrolment_pause",
+    "enrolments_advance_due",
+    "enrolments_exit_for_lead",
+    "enrolments_pause_for_lead",
+    "segment_create",
+    "segment_delete",
+    "segment_rebuild",
+    "segment_update",
+    "segments_rebuild_all",
+    "segments_refresh_lead",
+    "sequence_create",
+    "sequence_enrol",
+    "sequence_pause",
+    "sequence_update",
+    "sequences_enrol_on_capture",
+    "social_post_create",
+    "social_post_publish",
+    "social_post_retry",
+    "social_posts_publish_due",
+    "touch_engaged",
+]
