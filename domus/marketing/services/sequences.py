@@ -140,14 +140,14 @@ def _resume_due(enrolment: Enrolment, sequence: Sequence, now: datetime) -> date
 
 
 @transaction.atomic
-def sequence_pause(*, actor: Any, sequence: Sequence, action: str) -> Sequence:
+def sequence_pause(*, actor: Any, sequence: Sequence, action: str, now: datetime | None = None) -> Sequence:
     """Pause or resume a whole sequence. Resuming continues every walk at its step, a
     started wait counted from the resume."""
     sequence = Sequence.objects.select_for_update().get(pk=sequence.pk)
     if sequence.status == SequenceStatus.ARCHIVED:
         raise Conflict("An archived sequence cannot be paused or resumed.")
     before = audit_snapshot(sequence, ["status"])
-    now = timezone.now()
+    now = now or timezone.now()
     if action == "pause" and sequence.status == SequenceStatus.ACTIVE:
         sequence.status, sequence.paused_at = SequenceStatus.PAUSED, now
     elif action == "resume" and sequence.status == SequenceStatus.PAUSED:
@@ -163,12 +163,14 @@ def sequence_pause(*, actor: Any, sequence: Sequence, action: str) -> Sequence:
 
 
 @transaction.atomic
-def enrolment_pause(*, actor: Any, enrolment: Enrolment, action: str, reason: str = "") -> Enrolment:
+def enrolment_pause(
+    *, actor: Any, enrolment: Enrolment, action: str, reason: str = "", now: datetime | None = None
+) -> Enrolment:
     """Pause or resume one lead's walk (resume: at its step, a started wait counted
     from now)."""
     enrolment = Enrolment.objects.select_for_update().select_related("sequence").get(pk=enrolment.pk)
     before = audit_snapshot(enrolment, ["status"])
-    now = timezone.now()
+    now = now or timezone.now()
     if action == "pause" and enrolment.status == EnrolmentStatus.ACTIVE:
         enrolment.status, enrolment.paused_at, enrolment.pause_reason = EnrolmentStatus.PAUSED, now, reason
     elif action == "resume" and enrolment.status == EnrolmentStatus.PAUSED:
@@ -197,13 +199,16 @@ def _refusal(sequence: Sequence, lead_id: UUID, now: datetime) -> str:
     return ""
 
 
-def sequence_enrol(*, actor: Any, sequence: Sequence, lead_ids: list[UUID]) -> dict[str, Any]:
+def sequence_enrol(
+    *, actor: Any, sequence: Sequence, lead_ids: list[UUID], now: datetime | None = None
+) -> dict[str, Any]:
     """Enrol leads of the sequence's company: each once, unless re-entry is allowed and
     its cooldown is over. Answers those enrolled and why the others were not."""
+    sequence = Sequence.objects.get(pk=sequence.pk)
     if sequence.status == SequenceStatus.ARCHIVED:
         raise Conflict("An archived sequence enrols no one.")
     known = set(company_leads(sequence.company_id).filter(pk__in=list(lead_ids)).values_list("id", flat=True))
-    now = timezone.now()
+    now = now or timezone.now()
     enrolled: list[UUID] = []
     refused: dict[str, str] = {}
     first = sequence.steps[0]["id"] if sequence.steps else ""
