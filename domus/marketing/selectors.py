@@ -149,10 +149,19 @@ def campaign_with_metrics(campaign_id: UUID) -> Campaign:
 def campaign_audience_ids(campaign: Campaign) -> QuerySet:
     """The leads a campaign targets now: members of its segments (evaluated live) and the
     leads listed, of the campaign's company."""
-    condition = Q(id__in=[str(i) for i in campaign.lead_ids]) if campaign.lead_ids else Q(pk__in=[])
+    leads = company_leads(campaign.company_id).order_by("id")
+    conditions = [Q(id__in=[str(i) for i in campaign.lead_ids])] if campaign.lead_ids else []
     for segment in campaign.segments.all():
-        condition |= segment_q(segment.rules)
-    return company_leads(campaign.company_id).filter(condition).order_by("id").values_list("id", flat=True)
+        rules = segment_q(segment.rules)
+        if not rules:  # a segment without rules: every lead of the company
+            return leads.values_list("id", flat=True)
+        conditions.append(rules)
+    if not conditions:
+        return leads.none().values_list("id", flat=True)
+    condition = conditions[0]
+    for more in conditions[1:]:
+        condition |= more
+    return leads.filter(condition).values_list("id", flat=True)
 
 
 def campaigns_with_due_touches(now: datetime) -> list[UUID]:

@@ -7,7 +7,7 @@ from typing import Any
 from uuid import UUID
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from domus.accounts.selectors import active_user
@@ -212,6 +212,10 @@ def campaign_fan_out(*, campaign_id: UUID, chunk: int = 2000) -> int:
     quiet, holidays = _quiet(campaign), _holidays(campaign)
     channels = [c["channel"] for c in campaign.channels]
     ids = selectors.campaign_audience_ids(campaign)
+    if connection.vendor == "postgresql" and campaign.schedule != "local" and not quiet and not holidays:
+        # Every touch is due at the same instant: one INSERT ... SELECT writes them all (a
+        # recipient's own quiet hours still defer theirs when it is handed over).
+        return _fan_out_in_sql(campaign, ids, channels, _first_due(campaign, None, now), now)
     written = 0
     batch: list[tuple[UUID, UUID | None]] = []
 
@@ -247,6 +251,22 @@ def campaign_fan_out(*, campaign_id: UUID, chunk: int = 2000) -> int:
     if batch:
         written += flush()
     return written
+
+
+def _fan_out_in_sql(campaign: Campaign, ids: Any, channels: list[str], due: datetime, now: datetime) -> int:
+    audience, params = ids.query.sql_with_params()
+    table = Touch._meta.db_table
+    values = ", ".join(["(%s)"] * len(channels))
+    columns = "id, created_at, updated_at, company_id, lead_id, campaign_id, step, channel, status, due_at, reason"
+    # Only the model's table name, the audience's compiled SQL and placeholders are interpolated.
+    sql = (
+        f"INSERT INTO {table} ({columns}) "  # noqa: S608
+        f"SELECT gen_random_uuid(), %s, %s, %s, audience.id, %s, 'main', ch.channel, 'pending', %s, '' "
+        f"FROM ({audience}) AS audience CROSS JOIN (VALUES {values}) AS ch(channel) ON CONFLICT DO NOTHING"
+    )
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(sql, [now, now, campaign.company_id, campaign.pk, due, *params, *channels])
+        return cursor.rowcount
 
 
 def campaign_dispatch_batch(*, campaign_id: UUID, now: datetime | None = None) -> dict[str, int]:

@@ -358,7 +358,7 @@ def enrolment_advance(*, enrolment_id: UUID, now: datetime | None = None) -> Enr
     now = now or timezone.now()
     with transaction.atomic():
         enrolment = (
-            Enrolment.objects.select_for_update(skip_locked=True)
+            Enrolment.objects.select_for_update(skip_locked=True, of=("self",))
             .select_related("sequence", "sequence__created_by")
             .filter(pk=enrolment_id, status=EnrolmentStatus.ACTIVE)
             .first()
