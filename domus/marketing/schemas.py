@@ -3,7 +3,7 @@ sequences, the do-not-contact list and social posts."""
 
 from datetime import date, datetime, time
 from decimal import Decimal
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 from uuid import UUID
 
 from ninja import Field, Schema
@@ -16,7 +16,9 @@ from domus.core.schemas import FieldErrors, Input, check
 ChannelName = Literal["email", "sms", "whatsapp", "telegram", "voice"]
 LeadStatusName = Literal["new", "contacted", "qualified", "proposal", "negotiation", "won", "lost"]
 LeadSourceName = Literal["contact_form", "schedule_call", "listing_inquiry", "import", "manual", "campaign"]
-ShortText = Field(max_length=100)
+# A location, property type or tag: stored inside a JSON list and matched quoted.
+Word = Annotated[str, Field(min_length=1, max_length=100, pattern=r'^[^"\u0000]+$')]
+StepId = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")]
 
 
 def _valid_zone(value: str) -> str:
@@ -41,22 +43,12 @@ class SegmentRules(Input):
     max_score: int | None = Field(None, ge=0, le=100)
     budget_min: Decimal | None = Field(None, ge=0, le=MAX_MONEY, decimal_places=2)
     budget_max: Decimal | None = Field(None, ge=0, le=MAX_MONEY, decimal_places=2)
-    locations: list[str] | None = Field(None, max_length=50)
-    property_types: list[str] | None = Field(None, max_length=20)
-    tags: list[str] | None = Field(None, max_length=50)
+    locations: list[Word] | None = Field(None, max_length=50)
+    property_types: list[Word] | None = Field(None, max_length=20)
+    tags: list[Word] | None = Field(None, max_length=50)
     active_within_days: int | None = Field(None, ge=0, le=3650)
     inactive_for_days: int | None = Field(None, ge=0, le=3650)
     assigned_agent_ids: list[UUID] | None = Field(None, max_length=100)
-
-    @field_validator("locations", "property_types", "tags")
-    @classmethod
-    def _words(cls, value: list[str] | None) -> list[str] | None:
-        if value is None:
-            return None
-        cleaned = [v.strip() for v in value]
-        if any(not v or len(v) > 100 or '"' in v or "\x00" in v for v in cleaned):
-            raise ValueError("Each value: 1 to 100 characters, no quotes.")
-        return cleaned
 
     @model_validator(mode="after")
     def _ranges(self) -> "SegmentRules":
@@ -317,7 +309,7 @@ class StepIn(Input):
     ``then`` when ``condition`` holds, else to ``otherwise`` (step ids, later steps only);
     ``task``: tell the lead's agent (``title``, ``note``); ``end``."""
 
-    id: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")
+    id: StepId
     type: StepType
     days: int = Field(0, ge=0, le=365)
     hours: int = Field(0, ge=0, le=1000)
@@ -328,8 +320,8 @@ class StepIn(Input):
     subject: str = Field("", max_length=200)
     body: str = Field("", max_length=5000)
     condition: ConditionIn | None = None
-    then: str | None = Field(None, max_length=64)
-    otherwise: str | None = Field(None, max_length=64)
+    then: StepId | None = None
+    otherwise: StepId | None = None
     title: str = Field("", max_length=200)
     note: str = Field("", max_length=2000)
 
