@@ -177,6 +177,10 @@ def campaigns_with_due_touches(now: datetime) -> list[UUID]:
     )
 
 
+def campaigns_scheduled_due(now: datetime) -> list[UUID]:
+    return list(Campaign.objects.filter(status="scheduled", send_at__lte=now).values_list("id", flat=True))
+
+
 def campaign_has_pending(campaign_id: UUID) -> bool:
     return Touch.objects.filter(campaign_id=campaign_id, status=TouchStatus.PENDING).exists()
 

@@ -24,8 +24,9 @@ def enrolments_advance(enrolment_ids: list[str]) -> None:
 
 @shared_task
 def marketing_tick() -> dict[str, int]:
-    """Beat (every minute): due campaign batches, due sequence steps, due social posts."""
+    """Beat (every minute): scheduled campaigns due, due campaign batches, sequence steps, social posts."""
     return {
+        "campaigns_started": services.campaigns_start_scheduled(),
         "campaign_batches": services.campaigns_dispatch_due(),
         "enrolments": services.enrolments_advance_due(),
         "social_posts": services.social_posts_publish_due(),

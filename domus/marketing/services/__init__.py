@@ -11,6 +11,7 @@ from domus.marketing.services.campaigns import (
     campaign_run,
     campaign_update,
     campaigns_dispatch_due,
+    campaigns_start_scheduled,
     touch_engaged,
 )
 from domus.marketing.services.dnc import dnc_add, dnc_remove
@@ -52,6 +53,7 @@ __all__ = [
     "campaign_run",
     "campaign_update",
     "campaigns_dispatch_due",
+    "campaigns_start_scheduled",
     "dnc_add",
     "dnc_remove",
     "enrolment_advance",

@@ -141,9 +141,27 @@ def campaign_launch(*, actor: Any, campaign: Campaign) -> Campaign:
     if campaign.created_by_id is None or active_user(campaign.created_by_id) is None:
         raise Conflict("The campaign's owner is no longer active: create it again.")
     now = timezone.now()
+    if campaign.schedule == "at" and campaign.send_at and campaign.send_at > now:
+        # Started by the beat at send_at (campaigns_start_scheduled).
+        return _status(actor, campaign, CampaignStatus.SCHEDULED, "launch", launched_at=campaign.launched_at or now)
     _status(actor, campaign, CampaignStatus.RUNNING, "launch", launched_at=campaign.launched_at or now)
     transaction.on_commit(lambda: _enqueue_run(campaign.pk), robust=True)
     return campaign
+
+
+def campaigns_start_scheduled(*, now: datetime | None = None) -> int:
+    """Beat: start the scheduled campaigns whose time has come. Answers how many."""
+    now = now or timezone.now()
+    started = 0
+    for campaign_id in selectors.campaigns_scheduled_due(now):
+        with transaction.atomic():
+            campaign = selectors.campaign_for_update(campaign_id)
+            if campaign.status != CampaignStatus.SCHEDULED:
+                continue
+            _status(None, campaign, CampaignStatus.RUNNING, "start")
+        campaign_run(campaign_id=campaign_id)
+        started += 1
+    return started
 
 
 def _enqueue_run(campaign_id: UUID) -> None:

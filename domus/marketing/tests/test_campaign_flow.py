@@ -274,3 +274,32 @@ def test_holidays_move_sends_to_the_next_day(staff, company, reachable_leads):
     touch = Touch.objects.get(campaign=campaign)
     assert touch.due_at == datetime.combine(today + timedelta(days=1), datetime.min.time(), tzinfo=ZoneInfo("UTC"))
     assert selectors.campaigns_with_due_touches(timezone.now()) == []
+
+
+def test_a_campaign_at_a_time_waits_scheduled_then_the_beat_starts_it(
+    client_for, staff, reachable_leads, django_capture_on_commit_callbacks
+):
+    lead = reachable_leads(1)[0]
+    at = timezone.now() + timedelta(hours=5)
+    api = client_for(staff)
+    campaign = _create(
+        api,
+        {
+            "name": "Later",
+            "lead_ids": [str(lead.pk)],
+            "channels": [{"channel": "sms", "body": "Hi"}],
+            "schedule": "at",
+            "send_at": at.isoformat(),
+        },
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        launched = api.post_json(f"{CAMPAIGNS}{campaign['id']}/launch/")
+    assert launched.json()["status"] == "scheduled"
+    assert services.campaigns_start_scheduled(now=timezone.now()) == 0
+    assert not Touch.objects.exists()
+    with django_capture_on_commit_callbacks(execute=True):
+        assert services.campaigns_start_scheduled(now=at + timedelta(minutes=1)) == 1
+        services.campaigns_dispatch_due(now=at + timedelta(minutes=1))
+    touch = Touch.objects.get()
+    assert touch.status == "queued"
+    assert Campaign.objects.get(pk=campaign["id"]).status == "completed"
