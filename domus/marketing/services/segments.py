@@ -3,7 +3,7 @@
 from typing import Any
 from uuid import UUID
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from domus.audit.services import audit_create, audit_record, audit_snapshot, audit_update
@@ -75,6 +75,8 @@ def segment_rebuild(*, segment: Segment) -> dict[str, int]:
     rules that move with time: last activity). Leads entering enrol in the sequences
     that enrol on this segment. Answers how many entered and left."""
     segment = Segment.objects.select_for_update().get(pk=segment.pk)
+    if connection.vendor == "postgresql":
+        return _rebuild_in_sql(segment)
     matching = set(
         selectors.segment_leads(company_id=segment.company_id, rules=segment.rules).values_list("id", flat=True)
     )
@@ -93,6 +95,30 @@ def segment_rebuild(*, segment: Segment) -> dict[str, int]:
     if entered:
         _entered(segment, sorted(entered), announce=False)
     return {"entered": len(entered), "left": len(left), "members": len(matching)}
+
+
+def _rebuild_in_sql(segment: Segment) -> dict[str, int]:
+    """The rebuild as three statements on PostgreSQL: the members that enter are inserted
+    from the rules' query, those that left are deleted, without loading the ids."""
+    matching, params = (
+        selectors.segment_leads(company_id=segment.company_id, rules=segment.rules).values("id").query.sql_with_params()
+    )
+    table = SegmentMember._meta.db_table
+    now = timezone.now()
+    # Only the model's table name, the rules' compiled SQL and placeholders are interpolated.
+    insert = f"INSERT INTO {table} (segment_id, lead_id, entered_at) SELECT %s, m.id, %s FROM ({matching}) AS m "  # noqa: S608
+    delete = f"DELETE FROM {table} WHERE segment_id = %s AND lead_id NOT IN ({matching})"  # noqa: S608
+    with connection.cursor() as cursor:
+        cursor.execute(insert + "ON CONFLICT DO NOTHING RETURNING lead_id", [segment.pk, now, *params])
+        entered = [row[0] for row in cursor.fetchall()]
+        cursor.execute(delete, [segment.pk, *params])
+        left = cursor.rowcount
+        cursor.execute(f"SELECT count(*) FROM {table} WHERE segment_id = %s", [segment.pk])  # noqa: S608
+        members = cursor.fetchone()[0]
+    Segment.objects.filter(pk=segment.pk).update(member_count=members, rebuilt_at=now)
+    if entered:
+        _entered(segment, entered, announce=False)
+    return {"entered": len(entered), "left": left, "members": members}
 
 
 @transaction.atomic
