@@ -299,7 +299,7 @@ def campaign_dispatch_batch(*, campaign_id: UUID, now: datetime | None = None) -
         touches = list(
             Touch.objects.select_for_update(skip_locked=True)
             .filter(campaign_id=campaign_id, status=TouchStatus.PENDING, due_at__lte=now)
-            .order_by("due_at", "id")[: settings.MARKETING_BATCH_SIZE]
+            .order_by("due_at")[: settings.MARKETING_BATCH_SIZE]
         )
         if not touches:
             return {}

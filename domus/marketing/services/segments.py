@@ -107,7 +107,10 @@ def _rebuild_in_sql(segment: Segment) -> dict[str, int]:
     now = timezone.now()
     # Only the model's table name, the rules' compiled SQL and placeholders are interpolated.
     insert = f"INSERT INTO {table} (segment_id, lead_id, entered_at) SELECT %s, m.id, %s FROM ({matching}) AS m "  # noqa: S608
-    delete = f"DELETE FROM {table} WHERE segment_id = %s AND lead_id NOT IN ({matching})"  # noqa: S608
+    delete = (
+        f"DELETE FROM {table} AS member WHERE segment_id = %s "  # noqa: S608
+        f"AND NOT EXISTS (SELECT 1 FROM ({matching}) AS m WHERE m.id = member.lead_id)"
+    )
     with connection.cursor() as cursor:
         cursor.execute(insert + "ON CONFLICT DO NOTHING RETURNING lead_id", [segment.pk, now, *params])
         entered = [row[0] for row in cursor.fetchall()]
