@@ -1,6 +1,15 @@
 from django.contrib import admin
 
-from domus.marketing.models import Campaign, DoNotContact, Enrolment, Segment, Sequence, SocialPost, Touch
+from domus.marketing.models import (
+    Campaign,
+    DoNotContact,
+    Enrolment,
+    Segment,
+    SegmentMember,
+    Sequence,
+    SocialPost,
+    Touch,
+)
 
 
 @admin.register(Segment)
@@ -8,6 +17,12 @@ class SegmentAdmin(admin.ModelAdmin):
     list_display = ("name", "company", "member_count", "rebuilt_at", "created_at")
     search_fields = ("name",)
     readonly_fields = ("member_count", "rebuilt_at")
+
+
+@admin.register(SegmentMember)
+class SegmentMemberAdmin(admin.ModelAdmin):
+    list_display = ("segment", "lead", "entered_at")
+    raw_id_fields = ("segment", "lead")
 
 
 @admin.register(Campaign)

@@ -112,10 +112,11 @@ def _rebuild_in_sql(segment: Segment) -> dict[str, int]:
         f"AND NOT EXISTS (SELECT 1 FROM ({matching}) AS m WHERE m.id = member.lead_id)"
     )
     with connection.cursor() as cursor:
-        cursor.execute(insert + "ON CONFLICT DO NOTHING RETURNING lead_id", [segment.pk, now, *params])
-        entered = [row[0] for row in cursor.fetchall()]
+        # Leavers first: the anti-join then only walks the members kept from before.
         cursor.execute(delete, [segment.pk, *params])
         left = cursor.rowcount
+        cursor.execute(insert + "ON CONFLICT DO NOTHING RETURNING lead_id", [segment.pk, now, *params])
+        entered = [row[0] for row in cursor.fetchall()]
         cursor.execute(f"SELECT count(*) FROM {table} WHERE segment_id = %s", [segment.pk])  # noqa: S608
         members = cursor.fetchone()[0]
     Segment.objects.filter(pk=segment.pk).update(member_count=members, rebuilt_at=now)
