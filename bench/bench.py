@@ -772,6 +772,48 @@ def bench_attendance(size: int, ci: bool, cal: dict) -> Run:
     return Run("attendance", size, ci, cal, [table], data, settings)
 
 
+def bench_marketing(size: int, ci: bool, cal: dict) -> Run:
+    """Segment counts and campaign fan-out over ``size`` CRM bench leads, in-process."""
+    database = bench_database(f"marketing_{size}")
+    env = bench_env(database)
+    if pg_execute("SELECT count(*) FROM crm_lead", database)[0][0] != size:
+        say(f"loading {size:,} leads (bench/crm/generate_leads.py)")
+        python("bench/crm/generate_leads.py", "--count", str(size), "--replace", env=env)
+    runs, batches = (3, 2) if ci else (20, 10)
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp) / "marketing.json"
+        say(f"marketing: {runs} counts per segment, fan-out, {batches} hand-over batches")
+        python("bench/marketing/bench.py", "--runs", str(runs), "--batches", str(batches), "--json", str(out), env=env)
+        data = json.loads(out.read_text())
+    counts = Table(
+        f"Live segment counts, {runs} runs each after one unmeasured; {data['leads']:,} leads, "
+        f"{data['company_leads']:,} in the company counted",
+        ["segment", "count", "p50 ms", "max ms", "p50 in CPU loops"],
+    )
+    for row in data["counts"]:
+        counts.rows.append(
+            [row["segment"], f"{row['count']:,}", f"{row['p50_ms']}", f"{row['max_ms']}", loops(row["p50_ms"], cal)]
+        )
+    counts.notes.append(f"Target: a segment count under 1 s at 500k leads; 1 s is {loops(1000, cal)} CPU loops here.")
+    fan, hand, rebuild = data["fan_out"], data["hand_over"], data["rebuild"]
+    work = Table("Building members, fan-out and hand-over (one process)", ["what", "result", "per second"])
+    work.rows += [
+        ["segment members built from scratch", f"{rebuild['members']:,} in {rebuild['seconds']} s", ""],
+        [
+            "**campaign fan-out, 2 channels (touch rows)**",
+            f"**{fan['touches']:,} in {fan['seconds']} s**",
+            f"{fan['per_second']:,}",
+        ],
+        [
+            f"hand-over to communications, {hand['batches']} batches of {hand['batch_size']}",
+            f"{hand['touches']:,} in {hand['seconds']} s",
+            f"{hand['per_second']:,}",
+        ],
+    ]
+    work.notes.append("Target: the enqueue of 500k sends under 60 s (at least 8,334 touches/s).")
+    return Run("marketing", size, ci, cal, [counts, work], data, f"bench.py --runs {runs} --batches {batches}")
+
+
 @dataclass
 class Bench:
     run: Callable[[int, bool, dict], Run]
@@ -789,6 +831,7 @@ BENCHES: dict[str, Bench] = {
     "peers": Bench(bench_peers, 100_000, 1_000, "listings"),
     "attendance": Bench(bench_attendance, 10_000, 400, "advisors"),
     "inventory": Bench(bench_inventory, 2_000, 50, "parts"),
+    "marketing": Bench(bench_marketing, 500_000, 2_000, "leads"),
 }
 
 

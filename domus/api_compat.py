@@ -109,6 +109,12 @@ ALIASES: list[Alias] = [
     Alias("price-logs/<id>", "inventory/price-logs/<id>", "backoffice"),
     Alias("price-logs", "inventory/price-logs", "backoffice"),
     Alias("inventory-config", "inventory/inventory-config", "backoffice"),
+    # marketing: the CRM's campaigns (``marketing/campaigns`` is canonical), sequences and social posts
+    Alias("nurturing/sequences/<id>/pause", "marketing/sequences/<id>/pause", "crm"),
+    Alias("nurturing/sequences/<id>", "marketing/sequences/<id>", "crm"),
+    Alias("nurturing/sequences", "marketing/sequences", "crm"),
+    Alias("social/posts/<id>", "marketing/social/posts/<id>", "crm"),
+    Alias("social/posts", "marketing/social/posts", "crm"),
     # analytics: the statistics API's price trends
     Alias("stats/price-trends", "analytics/stats/price-trends", "stats-comms"),
     # audit: the back office's logs (the statistics API's ``audit/logs`` is canonical)
@@ -179,7 +185,7 @@ SYSTEMS: list[System] = [
         key="crm",
         title="a FastAPI real-estate CRM",
         trailing_slash=False,
-        canonical=("properties", "properties/<x>"),
+        canonical=("properties", "properties/<x>", "marketing/campaigns", "marketing/campaigns/<x>/launch"),
     ),
     System(key="stats-comms", title="a statistics, communication and audit API", canonical=("audit/logs",)),
     System(

@@ -64,6 +64,7 @@ INSTALLED_APPS = [
     "domus.finance",
     "domus.communications",
     "domus.inventory",
+    "domus.marketing",
     "domus.analytics",
     "domus.audit",
     "domus.ops",
@@ -415,6 +416,28 @@ MESSAGING_STALE_AFTER_SECONDS = env.int("MESSAGING_STALE_AFTER_SECONDS", default
 CELERY_BEAT_SCHEDULE["communications-requeue-stale-deliveries"] = {
     "task": "domus.communications.tasks.deliveries_requeue_stale",
     "schedule": 120.0,
+}
+# Checks every send of the communications service may fail (the do-not-contact list).
+MESSAGING_SEND_GUARDS = ["domus.marketing.guards.do_not_contact_refusals"]
+
+# Marketing -------------------------------------------------------------------------
+# Touches handed to the communications service per transaction by a campaign or sequence.
+MARKETING_BATCH_SIZE = env.int("MARKETING_BATCH_SIZE", default=200)
+# Public base URL of the signed e-mail tracking and unsubscribe links.
+MARKETING_TRACKING_BASE_URL = env.str("MARKETING_TRACKING_BASE_URL", default=FRONTEND_URL)
+# Viewings and offers of a lead this many days after a campaign reached it count for it.
+MARKETING_ATTRIBUTION_DAYS = env.int("MARKETING_ATTRIBUTION_DAYS", default=30)
+# Social networks posted to through their HTTP API (else recorded to the outbox):
+# SOCIAL_<NETWORK>_URL and SOCIAL_<NETWORK>_TOKEN, e.g. SOCIAL_FACEBOOK_URL.
+SOCIAL_NETWORKS = env.list("SOCIAL_NETWORKS", default=["facebook", "instagram", "linkedin", "x"])
+SOCIAL_ENDPOINTS = {n: env.str(f"SOCIAL_{n.upper()}_URL", default="") for n in SOCIAL_NETWORKS}
+SOCIAL_TOKENS = {n: env.str(f"SOCIAL_{n.upper()}_TOKEN", default="") for n in SOCIAL_NETWORKS}
+SOCIAL_MAX_ATTEMPTS = env.int("SOCIAL_MAX_ATTEMPTS", default=5)
+# Due campaign batches, sequence steps and social posts: advanced every minute.
+CELERY_BEAT_SCHEDULE["marketing-tick"] = {"task": "domus.marketing.tasks.marketing_tick", "schedule": 60.0}
+CELERY_BEAT_SCHEDULE["marketing-segments-rebuild"] = {
+    "task": "domus.marketing.tasks.segments_rebuild",
+    "schedule": crontab(hour=3, minute=0),
 }
 if REDIS_URL:
     # redis-py 8 reads with a 5 s socket timeout by default, the same as channels_redis's
