@@ -1,6 +1,7 @@
 """The one filter per kind of value the pages print: money, dates and times (babel,
 in the page's language), and the address of a stored file."""
 
+import functools
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -16,8 +17,13 @@ register = template.Library()
 
 
 def _locale() -> Locale:
+    return _parsed(translation.get_language() or "en")
+
+
+@functools.cache
+def _parsed(language: str) -> Locale:
     try:
-        return Locale.parse((translation.get_language() or "en").replace("-", "_"))
+        return Locale.parse(language.replace("-", "_"))
     except (UnknownLocaleError, ValueError):
         return Locale.parse("en")
 
