@@ -3,6 +3,7 @@ once; the views turn the cleaned data into the same filter schemas and service c
 as the API."""
 
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
@@ -101,3 +102,35 @@ class StatementForm(forms.Form):
     def __init__(self, *args: Any, companies: list[tuple[str, str]] = (), **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["company"].choices = list(companies)
+
+
+CHANNELS = [
+    ("email", _("E-mail")),
+    ("sms", _("SMS")),
+    ("whatsapp", "WhatsApp"),
+    ("telegram", "Telegram"),
+    ("voice", _("Voice calls")),
+]
+
+
+class PreferencesForm(forms.Form):
+    language = forms.ChoiceField(label=_("Language"), choices=[("en", "English"), ("sw", "Kiswahili")])
+    timezone = forms.CharField(label=_("Time zone"), max_length=64, help_text=_("For example Africa/Nairobi."))
+    channels = forms.MultipleChoiceField(
+        label=_("Tell me by"), choices=CHANNELS, required=False, widget=forms.CheckboxSelectMultiple
+    )
+    quiet_hours_start = forms.TimeField(
+        label=_("Quiet from"), required=False, widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M")
+    )
+    quiet_hours_end = forms.TimeField(
+        label=_("Quiet until"), required=False, widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M")
+    )
+    marketing_consent = forms.BooleanField(label=_("Send me news and offers"), required=False)
+
+    def clean_timezone(self) -> str:
+        zone = self.cleaned_data["timezone"].strip()
+        try:
+            ZoneInfo(zone)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise forms.ValidationError(_("Not a known time zone.")) from None
+        return zone

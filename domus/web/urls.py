@@ -15,6 +15,7 @@ urlpatterns = [
     path("account/logout/", account.logout_page, name="web-logout"),
     path("account/signup/", account.signup, name="web-signup"),
     path("account/", account.account, name="web-account"),
+    path("account/preferences/", account.preferences, name="web-preferences"),
     path("account/favorites/", account.favorites, name="web-favorites"),
     path("account/saved-searches/", account.saved_searches, name="web-saved-searches"),
     path(

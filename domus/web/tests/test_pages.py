@@ -326,3 +326,25 @@ def test_an_owner_cannot_ask_for_a_company_that_manages_nothing_of_theirs(estate
     assert answer.status_code in (200, 400)
     assert answer["Content-Type"].startswith("text/html")
     assert "Riverside Homes" not in stranger.get("/owner/").content.decode()
+
+
+def test_preferences_save_channels_quiet_hours_and_language(estate):
+    browser = _login(estate.tenant)
+    assert browser.get("/account/preferences/").status_code == 200
+    answer = browser.post(
+        "/account/preferences/",
+        {
+            "language": "sw",
+            "timezone": "Africa/Nairobi",
+            "channels": ["email", "whatsapp"],
+            "quiet_hours_start": "22:00",
+            "quiet_hours_end": "07:00",
+        },
+    )
+    assert answer.status_code == 302
+    page = browser.get("/account/preferences/").content.decode()
+    assert '<html lang="sw">' in page  # the site now speaks the chosen language
+    assert 'value="whatsapp" id="id_channels_2" checked' in page
+    assert 'value="22:00"' in page
+    refused = browser.post("/account/preferences/", {"language": "en", "timezone": "Mars/Olympus"})
+    assert refused.status_code == 400

@@ -5,6 +5,7 @@ the account app's pages under ``/account/`` (the links of its e-mails)."""
 
 from uuid import UUID
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login, logout
 from django.http import HttpRequest, HttpResponse
@@ -15,6 +16,9 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from domus.accounts import services as accounts
+from domus.accounts.services.profiles import profile_write_for
+from domus.communications.selectors import preference_for
+from domus.communications.services import preference_save
 from domus.core.exceptions import DomusError
 from domus.core.filtering import ListFilters
 from domus.core.throttling import rate_limited_posts
@@ -25,7 +29,7 @@ from domus.properties.selectors.visits import visit_list_for_actor
 from domus.properties.services.saved_searches import saved_search_create, saved_search_delete
 from domus.sales.schemas import OfferFilters
 from domus.sales.selectors import offer_list_for_actor
-from domus.web.forms import LoginForm, SignupForm
+from domus.web.forms import CHANNELS, LoginForm, PreferencesForm, SignupForm
 from domus.web.views.common import member_page, messages_of
 
 LIST_LIMIT = 100
@@ -149,3 +153,46 @@ def saved_search_remove(request: HttpRequest, saved_search_id: UUID) -> HttpResp
     saved_search_delete(actor=request.user, saved_search=search)
     messages.info(request, _("Saved search removed."))
     return redirect("web-saved-searches")
+
+
+@require_http_methods(["GET", "POST"])
+@member_page
+def preferences(request: HttpRequest) -> HttpResponse:
+    """Language, time zone, the channels to be told by, quiet hours: the communication
+    preferences (and the profile's language and zone, which the e-mails follow)."""
+    saved = preference_for(request.user)
+    initial = {
+        "language": saved.language,
+        "timezone": saved.timezone,
+        "channels": [code for code, _label in CHANNELS if getattr(saved, f"{code}_enabled")],
+        "quiet_hours_start": saved.quiet_hours_start,
+        "quiet_hours_end": saved.quiet_hours_end,
+        "marketing_consent": saved.marketing_consent,
+    }
+    form = PreferencesForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            preference_save(
+                actor=request.user,
+                channels=data["channels"],
+                language=data["language"],
+                timezone=data["timezone"],
+                quiet_hours_start=data["quiet_hours_start"],
+                quiet_hours_end=data["quiet_hours_end"],
+                marketing_consent=data["marketing_consent"],
+            )
+            profile_write_for(
+                actor=request.user,
+                user=request.user,
+                fields={"language": data["language"], "timezone": data["timezone"]},
+            )
+        except DomusError as error:
+            for message in messages_of(error):
+                form.add_error(None, message)
+        else:
+            response = redirect("web-preferences")
+            response.set_cookie(settings.LANGUAGE_COOKIE_NAME, data["language"], samesite="Lax")
+            messages.success(request, _("Your preferences are saved."))
+            return response
+    return render(request, "web/account/preferences.html", {"form": form}, status=400 if form.errors else 200)
