@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from domus.web.views import account, owner, public, tenant
+from domus.web.views import account, messages, owner, public, tenant
 
 urlpatterns = [
     path("", public.home, name="web-home"),
@@ -25,6 +25,9 @@ urlpatterns = [
     ),
     path("account/viewings/", account.viewings, name="web-viewings"),
     path("account/offers/", account.offers, name="web-offers"),
+    path("messages/", messages.inbox, name="web-messages"),
+    path("messages/manager/", messages.write_to_manager, name="web-write-to-manager"),
+    path("messages/<uuid:conversation_id>/", messages.conversation, name="web-conversation"),
     path("tenant/leases/", tenant.leases, name="web-tenant-leases"),
     path("tenant/invoices/", tenant.invoices, name="web-invoices"),
     path("tenant/invoices/<uuid:invoice_id>/", tenant.invoice_detail, name="web-invoice"),

@@ -348,3 +348,25 @@ def test_preferences_save_channels_quiet_hours_and_language(estate):
     assert 'value="22:00"' in page
     refused = browser.post("/account/preferences/", {"language": "en", "timezone": "Mars/Olympus"})
     assert refused.status_code == 400
+
+
+# Messages -----------------------------------------------------------------------------------------
+
+
+def test_a_tenant_writes_to_their_manager_and_only_members_read_the_thread(estate):
+    browser = _login(estate.tenant)
+    assert "Write to my manager" in browser.get("/messages/").content.decode()
+    started = browser.post("/messages/manager/", {"lease": str(estate.lease.pk), "body": "The tap leaks."})
+    assert started.status_code == 302
+    thread_path = started["Location"]
+    assert "The tap leaks." in browser.get(thread_path).content.decode()
+    agent = _login(estate.agent)
+    part = agent.post(thread_path, {"body": "A plumber comes tomorrow."}, headers={"HX-Request": "true"})
+    assert "A plumber comes tomorrow." in part.content.decode()
+    assert "<html" not in part.content.decode()
+    assert "Lavington two-bedroom" in agent.get("/messages/").content.decode()
+    outsider = _login(estate.other_tenant)
+    assert outsider.get(thread_path).status_code == 404
+    assert outsider.post(thread_path, {"body": "hi"}).status_code == 404
+    assert outsider.post("/messages/manager/", {"lease": str(estate.lease.pk), "body": "x"}).status_code == 404
+    assert browser.post(thread_path, {"body": "   "}).status_code == 400

@@ -170,6 +170,8 @@ def test_every_other_page_passes_axe_and_the_budget(chromium, live_server, estat
         ("saved-searches", "/account/saved-searches/"),
         ("offers", "/account/offers/"),
         ("tenant-leases", "/tenant/leases/"),
+        ("preferences", "/account/preferences/"),
+        ("messages", "/messages/"),
         ("search-sw", "/search/?city=Mombasa"),
     ):
         if name == "search-sw":
