@@ -15,10 +15,6 @@ from typing import Any
 import pytest
 from django.conf import settings
 
-# Playwright's sync API runs an event loop in this thread; the tests' own ORM calls are
-# plain synchronous code all the same.
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-
 playwright_api = pytest.importorskip("playwright.sync_api")
 
 HERE = Path(__file__).parent
@@ -41,12 +37,16 @@ def _chromium() -> str | None:
     return os.environ.get("CHROMIUM_PATH") or shutil.which("chromium") or shutil.which("chromium-browser")
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def chromium() -> Iterator[Any]:
+    """One browser per test module. Playwright's sync API keeps an event loop in this
+    thread while it runs, so Django's async-safety guard is lifted for these tests alone
+    (their ORM calls are plain synchronous code all the same) and restored after."""
     path = _chromium()
     if not path:
         pytest.skip("no Chromium (apt-get install chromium, or set CHROMIUM_PATH)")
-    with playwright_api.sync_playwright() as driver:
+    with pytest.MonkeyPatch.context() as patch, playwright_api.sync_playwright() as driver:
+        patch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
         browser = driver.chromium.launch(executable_path=path, args=CHROMIUM_FLAGS)
         yield browser
         browser.close()
