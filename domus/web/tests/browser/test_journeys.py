@@ -135,6 +135,7 @@ def test_a_tenant_pays_an_invoice_on_the_simulator_and_sees_it_paid_without_relo
     page.wait_for_selector("#payment-status.paid", timeout=30_000)
     assert page.evaluate("window.__samePage === true")  # no reload: htmx swapped the status in
     assert "Paid" in page.inner_text("#payment-status")
+    assert page.inner_text("#invoice-status") == "Paid"  # the invoice's own status, swapped out of band
     screenshot(page, "tenant-paid")
     estate.invoice.refresh_from_db()
     assert estate.invoice.status == "paid"
