@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "corsheaders",
     "ninja",
     "channels",
+    "django_htmx",
     "domus.core",
     "domus.accounts",
     "domus.organizations",
@@ -69,6 +70,7 @@ INSTALLED_APPS = [
     "domus.audit",
     "domus.ops",
     "domus.attendance",
+    "domus.web",
 ]
 
 MIDDLEWARE = [
@@ -80,10 +82,12 @@ MIDDLEWARE = [
     "domus.core.envelope.ResponseEnvelopeMiddleware",  # outside ApiPath: wraps its final answers
     "domus.core.middleware.ApiPathMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    "domus.web.middleware.WebLocaleMiddleware",  # the pages' language (not the API's)
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 # CORS (django-cors-headers) for browser apps on other origins; only the API, which
@@ -119,6 +123,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "domus.web.context.site",
             ],
         },
     },
@@ -337,6 +342,17 @@ TIME_ZONE = "UTC"
 # ``0711 000 111`` is stored as +254711000111 (domus.core.phones).
 PHONE_DEFAULT_REGION = env.str("PHONE_DEFAULT_REGION", default="KE")
 USE_I18N = True
+# The web pages' languages (domus/web/locale); the API answers in English.
+LANGUAGES = [("en", "English"), ("sw", "Kiswahili")]
+LANGUAGE_COOKIE_NAME = "domus_language"
+
+# Web pages (domus/web, docs/web.md) ------------------------------------------------
+# The map's tile server ({z}/{x}/{y} URL template) and its attribution; empty (the
+# embedded default): the map draws clusters and markers on a plain background, no tiles.
+WEB_MAP_TILE_URL = env.str("WEB_MAP_TILE_URL", default="")
+WEB_MAP_TILE_ATTRIBUTION = env.str("WEB_MAP_TILE_ATTRIBUTION", default="")
+WEB_PAGE_SIZE = env.int("WEB_PAGE_SIZE", default=20)
+LOGIN_URL = "web-login"
 USE_TZ = True
 
 # Logging: one JSON object a line, with the request id ------------------------------

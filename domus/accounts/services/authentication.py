@@ -121,6 +121,18 @@ def auth_login(*, identifier: str, password: str) -> tuple[User, tokens.TokenPai
     return user, pair
 
 
+def session_login(*, identifier: str, password: str) -> User:
+    """Check the credentials for a web session (the same lockout and constant work as
+    :func:`auth_login`); the caller starts the session. No tokens are issued."""
+    user = credentials_verify(identifier=identifier, password=password)
+    if not user.is_active:
+        raise AuthenticationFailed("This account is not active. Activate it from the e-mail we sent.")
+    user.last_login = timezone.now()
+    user.save(update_fields=["last_login"])
+    audit_record(actor=user, action="login", resource_type=USER, resource_id=user.pk)
+    return user
+
+
 def auth_refresh(*, refresh: str) -> tokens.TokenPair:
     """Rotate a refresh token into a new pair."""
     return tokens.rotate(refresh)
