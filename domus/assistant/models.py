@@ -53,6 +53,7 @@ class IndexState(models.Model):
 
     id = models.PositiveSmallIntegerField(primary_key=True, default=1)
     generation = models.BigIntegerField(default=0)
+    stamp = models.UUIDField(null=True, blank=True, help_text="New at every change (with the generation).")
 
     def __str__(self) -> str:
         return f"index generation {self.generation}"

@@ -111,7 +111,7 @@ def query_terms(text: str, *, limit: int = 16) -> list[str]:
 
 @dataclass
 class _Matrix:
-    generation: int = -1
+    generation: Any = None
     model_id: str = ""
     ids: list[UUID] = field(default_factory=list)
     sources: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
@@ -128,7 +128,12 @@ def index_generation() -> int:
     return state or 0
 
 
-def _load(model_id: str, generation: int) -> _Matrix:
+def index_version_key() -> tuple[int, UUID | None]:
+    """The generation and stamp of the index: a process's copy is current while both match."""
+    return IndexState.objects.filter(pk=1).values_list("generation", "stamp").first() or (0, None)
+
+
+def _load(model_id: str, generation: Any) -> _Matrix:
     rows = Chunk.objects.filter(model_id=model_id).values_list("id", "version_id", "article_id", "vector", "dimension")
     ids: list[UUID] = []
     codes: dict[tuple[str, UUID], int] = {}
@@ -152,7 +157,7 @@ def _load(model_id: str, generation: int) -> _Matrix:
 def matrix(model_id: str) -> _Matrix:
     """The in-memory vectors of ``model_id``, reloaded when the index changed."""
     global _matrix
-    generation = index_generation()
+    generation = index_version_key()
     current = _matrix
     if current.generation == generation and current.model_id == model_id:
         return current

@@ -12,7 +12,7 @@ from domus.core.exceptions import NotFound
 from domus.core.filtering import filter_list
 from domus.core.policies import is_admin
 from domus.documents.models import Document, DocumentShare, DocumentVersion, KnowledgeArticle, SharePermission
-from domus.organizations.selectors import company_ids_for_user, staff_company_ids
+from domus.organizations.selectors import company_ids_for_user, company_ids_related_to, staff_company_ids
 
 
 def _authenticated(actor: Any) -> bool:
@@ -160,14 +160,16 @@ def version_for_link(*, version_id: UUID) -> DocumentVersion:
 
 
 def article_visible_to(actor: Any) -> QuerySet[KnowledgeArticle]:
-    """Published articles of no company are read by everyone signed in, of a company by its
-    members; drafts by the company's staff (platform drafts by admins)."""
+    """Published articles of no company are read by everyone signed in, of a company by those
+    related to it (members, tenants and owners of its leases, its clients); drafts by the
+    company's staff (platform drafts by admins)."""
     queryset = KnowledgeArticle.objects.all()
     if is_admin(actor):
         return queryset
     if not _authenticated(actor):
         return queryset.none()
-    published = Q(is_published=True) & (Q(company__isnull=True) | Q(company_id__in=company_ids_for_user(actor)))
+    related = company_ids_related_to(actor.pk)
+    published = Q(is_published=True) & (Q(company__isnull=True) | Q(company_id__in=related))
     return queryset.filter(published | Q(company_id__in=staff_company_ids(actor)))
 
 
@@ -286,3 +288,7 @@ def version_ids_about(*, actor: Any, object_type: str, object_id: UUID) -> list[
             document__in=documents.values("pk"), number=F("document__current_version_number")
         ).values_list("pk", flat=True)
     )
+
+
+def document_company_id(document_id: UUID | str) -> UUID | None:
+    return Document.objects.filter(pk=document_id).values_list("company_id", flat=True).first()

@@ -6,7 +6,7 @@ vectors."""
 
 import time
 from typing import Any
-from uuid import UUID
+from uuid import UUID, uuid4
 
 import numpy as np
 from django.db import transaction
@@ -22,7 +22,7 @@ from domus.integrations.embeddings import Embedder, embedder, split_windows
 
 def _bump_generation() -> None:
     IndexState.objects.get_or_create(pk=1)
-    IndexState.objects.filter(pk=1).update(generation=F("generation") + 1)
+    IndexState.objects.filter(pk=1).update(generation=F("generation") + 1, stamp=uuid4())
 
 
 def _replace(*, remove: Any, add: list[Chunk]) -> int:

@@ -13,6 +13,22 @@ from domus.core.exceptions import Conflict, PermissionDenied, ValidationFailed
 from domus.organizations.selectors import default_company_id, is_company_staff
 
 
+def _review_company(actor: Any, citations: list[dict[str, Any]]) -> UUID | None:
+    """Whose staff review: the asker's one company; else the company of the first document the
+    answer cites; else that of the asker's latest lease; else nobody's (platform admins)."""
+    from domus.documents.selectors import document_company_id
+    from domus.leasing.selectors import lease_visible_to
+
+    company_id = default_company_id(actor)
+    if company_id is not None:
+        return company_id
+    for citation in citations:
+        if citation.get("document_id"):
+            return document_company_id(citation["document_id"])
+    lease = lease_visible_to(actor).filter(tenant_id=actor.pk).order_by("-start_date").first()
+    return lease.company_id if lease else None
+
+
 @transaction.atomic
 def review_create(
     *,
@@ -26,7 +42,7 @@ def review_create(
     """Put an answer in the queue of the asker's company (the platform's admins when the
     asker has no one company)."""
     review = Review.objects.create(
-        company_id=default_company_id(actor),
+        company_id=_review_company(actor, citations or []),
         asker=actor,
         message=message,
         question=question,

@@ -84,7 +84,7 @@ def tenant(db):
 
 @pytest.fixture
 def lease(listing, tenant):
-    return LeaseFactory(listing=listing, tenant=tenant)
+    return LeaseFactory(listing=listing, tenant=tenant, status="active")
 
 
 @pytest.fixture

@@ -26,6 +26,6 @@ def backwards(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("assistant", "0002_initial")]
+    dependencies = [("assistant", "0001_initial")]
 
     operations = [migrations.RunPython(forwards, backwards)]
