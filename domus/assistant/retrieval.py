@@ -7,9 +7,10 @@ only those:
 
 - the vector half: exact cosine search in NumPy over an in-memory float32 matrix of every
   passage of the current model, with unreadable rows masked out before the top-k is taken
-  (each process reloads the matrix when ``IndexState.generation`` moved);
-- the keyword half: PostgreSQL full text (``simple`` configuration, so invoice numbers and
-  names stay whole) or SQLite FTS5 (BM25), its query restricted to the readable passages;
+  (each process reloads the matrix when ``IndexState`` generation and stamp moved);
+- the keyword half: PostgreSQL full text (a stored ``tsvector`` column, ``simple``
+  configuration, so invoice numbers and names stay whole) or SQLite FTS5 (BM25), its
+  query restricted to the readable passages;
 
 fused by reciprocal rank (k = 60)."""
 
@@ -215,9 +216,9 @@ def keyword_ranking(
         if connection.vendor == "postgresql":
             tsquery = " || ".join(["plainto_tsquery('simple', %s)"] * len(terms))
             cursor.execute(
-                f"SELECT c.id, ts_rank_cd(to_tsvector('simple', c.text), q.query) AS rank "  # noqa: S608
+                f"SELECT c.id, ts_rank_cd(c.search_vector, q.query) AS rank "  # noqa: S608
                 f"FROM assistant_chunk c, (SELECT {tsquery} AS query) q "
-                f"WHERE to_tsvector('simple', c.text) @@ q.query AND c.id IN ({readable_sql}) "
+                f"WHERE c.search_vector @@ q.query AND c.id IN ({readable_sql}) "
                 "ORDER BY rank DESC, c.id LIMIT %s",
                 [*terms, *readable_params, limit],
             )

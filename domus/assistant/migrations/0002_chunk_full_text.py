@@ -1,6 +1,7 @@
-"""The keyword half of retrieval: on PostgreSQL a GIN index over the passages' full text
-(``simple`` configuration: no stemming, so codes and numbers stay whole); on SQLite an FTS5
-table the index service keeps in step with the passages."""
+"""The keyword half of retrieval: on PostgreSQL a stored generated ``tsvector`` column of the
+passages' text (``simple`` configuration: no stemming, so codes and numbers stay whole) with
+a GIN index, so neither matching nor ranking re-parses the text; on SQLite an FTS5 table the
+index service keeps in step with the passages."""
 
 from django.db import migrations
 
@@ -9,8 +10,10 @@ def forwards(apps, schema_editor):
     vendor = schema_editor.connection.vendor
     if vendor == "postgresql":
         schema_editor.execute(
-            "CREATE INDEX IF NOT EXISTS chunk_text_fts ON assistant_chunk USING GIN (to_tsvector('simple', text))"
+            "ALTER TABLE assistant_chunk ADD COLUMN search_vector tsvector "
+            "GENERATED ALWAYS AS (to_tsvector('simple', text)) STORED"
         )
+        schema_editor.execute("CREATE INDEX chunk_search_vector ON assistant_chunk USING GIN (search_vector)")
     elif vendor == "sqlite":
         schema_editor.execute(
             "CREATE VIRTUAL TABLE IF NOT EXISTS assistant_chunk_fts USING fts5(text, chunk_id UNINDEXED)"
@@ -20,7 +23,7 @@ def forwards(apps, schema_editor):
 def backwards(apps, schema_editor):
     vendor = schema_editor.connection.vendor
     if vendor == "postgresql":
-        schema_editor.execute("DROP INDEX IF EXISTS chunk_text_fts")
+        schema_editor.execute("ALTER TABLE assistant_chunk DROP COLUMN IF EXISTS search_vector")
     elif vendor == "sqlite":
         schema_editor.execute("DROP TABLE IF EXISTS assistant_chunk_fts")
 
