@@ -27,6 +27,7 @@ from domus.assistant.models import Chunk, IndexState, SourceKind
 
 RRF_K = 60
 CANDIDATES = 50
+KEYWORD_POOL = 2000
 FTS_TABLE = "assistant_chunk_fts"
 _WORD = re.compile(r"[\w][\w\-/.]*[\w]|[\w]", re.UNICODE)
 STOPWORDS = frozenset(
@@ -183,13 +184,15 @@ def vector_ranking(
     allowed = [current.source_codes[key] for key in _keys(version_ids, article_ids) if key in current.source_codes]
     if not allowed:
         return []
-    mask = np.isin(current.sources, np.asarray(allowed, dtype=np.int64))
-    rows = np.flatnonzero(mask)
-    scores = current.vectors[rows] @ query_vector.astype(np.float32)
-    take = min(limit, len(rows))
+    readable = np.isin(current.sources, np.asarray(allowed, dtype=np.int64))
+    # Every row is scored in place (no copy of the matrix), then the unreadable ones are
+    # masked out before the top-k is taken: they can never be ranked.
+    scores = current.vectors @ query_vector.astype(np.float32)
+    scores[~readable] = -np.inf
+    take = min(limit, int(readable.sum()))
     best = np.argpartition(-scores, take - 1)[:take]
     best = best[np.argsort(-scores[best])]
-    return [(current.ids[rows[i]], float(scores[i])) for i in best]
+    return [(current.ids[i], float(scores[i])) for i in best]
 
 
 def _keys(version_ids: list[UUID], article_ids: list[UUID]) -> list[tuple[str, UUID]]:
@@ -215,12 +218,16 @@ def keyword_ranking(
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             tsquery = " || ".join(["plainto_tsquery('simple', %s)"] * len(terms))
+            # At most KEYWORD_POOL matching passages are ranked: a rare term (an invoice
+            # number, a name) matches few and is ranked exactly; a word in every passage
+            # adds little to the keyword half and would cost a rank of each.
             cursor.execute(
-                f"SELECT c.id, ts_rank_cd(c.search_vector, q.query) AS rank "  # noqa: S608
-                f"FROM assistant_chunk c, (SELECT {tsquery} AS query) q "
-                f"WHERE c.search_vector @@ q.query AND c.id IN ({readable_sql}) "
-                "ORDER BY rank DESC, c.id LIMIT %s",
-                [*terms, *readable_params, limit],
+                f"WITH q AS (SELECT {tsquery} AS query), "  # noqa: S608
+                f"hits AS (SELECT c.id, c.search_vector FROM assistant_chunk c, q "
+                f"WHERE c.search_vector @@ q.query AND c.id IN ({readable_sql}) LIMIT %s) "
+                "SELECT hits.id, ts_rank_cd(hits.search_vector, q.query) AS rank FROM hits, q "
+                "ORDER BY rank DESC, hits.id LIMIT %s",
+                [*terms, *readable_params, KEYWORD_POOL, limit],
             )
             return [(UUID(str(row[0])), float(row[1])) for row in cursor.fetchall()]
         match = " OR ".join('"' + term.replace('"', '""') + '"' for term in terms)

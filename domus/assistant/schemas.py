@@ -117,7 +117,6 @@ class ReviewIn(Input):
     message_id: UUID | None = Field(None, description="An answer of yours from a chat transcript.")
     question: str = Field("", max_length=2000, pattern=NO_NUL)
     answer: str = Field("", max_length=10000, pattern=NO_NUL)
-    note: str = Field("", max_length=2000, pattern=NO_NUL)
 
 
 class ReviewPatchIn(Input):

@@ -310,6 +310,8 @@ def _article_company(actor: Any, company_id: UUID | None) -> UUID | None:
         company_id = default_company_id(actor)
         if company_id is None:
             raise ValidationFailed("Say which company the article is for.", errors={"company_id": ["Required."]})
+    if not company_exists(company_id):
+        raise ValidationFailed("No such company.", errors={"company_id": ["Not found."]})
     if not is_company_staff(actor, company_id):
         raise PermissionDenied("Only the company's staff write its knowledge articles.")
     return company_id

@@ -54,9 +54,7 @@ def review_create(
     return review
 
 
-def review_request(
-    *, actor: Any, message_id: UUID | None = None, question: str = "", answer: str = "", note: str = ""
-) -> Review:
+def review_request(*, actor: Any, message_id: UUID | None = None, question: str = "", answer: str = "") -> Review:
     """The user asks a person: for one of their assistant answers (``message_id``: the
     question, answer and citations come from the transcript, never from the request), or
     for a question of their own."""
