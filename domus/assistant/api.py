@@ -13,18 +13,18 @@ from ninja.pagination import paginate
 from domus.assistant import selectors
 from domus.assistant.schemas import (
     AnswerOut,
+    AnswerReviewFilters,
+    AnswerReviewIn,
+    AnswerReviewOut,
+    AnswerReviewPatchIn,
     AssistIn,
+    ChatMessageIn,
     FeedbackFilters,
     FeedbackIn,
     FeedbackOut,
     IndexOut,
     JobOut,
-    MessageIn,
     PreviewOut,
-    ReviewFilters,
-    ReviewIn,
-    ReviewOut,
-    ReviewPatchIn,
     SessionIn,
     SessionOut,
     TranscriptOut,
@@ -134,7 +134,7 @@ def session_detail(request: HttpRequest, session_id: UUID):
     summary="Send a message and get the answer (the WebSocket chat/stream streams it instead)",
     openapi_extra=OWN,
 )
-def session_message(request: HttpRequest, session_id: UUID, payload: MessageIn):
+def session_message(request: HttpRequest, session_id: UUID, payload: ChatMessageIn):
     session = selectors.session_get_for_actor(actor=request.auth, session_id=session_id)
     return assist.chat_reply(actor=request.auth, session=session, content=payload.content).as_dict()
 
@@ -164,29 +164,29 @@ def index_stats(request: HttpRequest):
 
 @router.get(
     "/reviews/",
-    response={200: list[ReviewOut], 400: ErrorOut, 401: ErrorOut},
+    response={200: list[AnswerReviewOut], 400: ErrorOut, 401: ErrorOut},
     summary="The review queue (staff: their companies'; others: their own requests)",
     openapi_extra={"x-permission": "company staff, admins; askers their own"},
 )
 @paginate
-def review_list(request: HttpRequest, filters: Query[ReviewFilters]):
+def review_list(request: HttpRequest, filters: Query[AnswerReviewFilters]):
     return selectors.review_list_for_actor(actor=request.auth, filters=filters)
 
 
 @router.post(
     "/reviews/",
-    response={201: ReviewOut, **ERRORS},
+    response={201: AnswerReviewOut, **ERRORS},
     summary="Ask a person to review an answer",
     openapi_extra=SIGNED_IN,
 )
-def review_create(request: HttpRequest, payload: ReviewIn):
+def review_create(request: HttpRequest, payload: AnswerReviewIn):
     review = reviews.review_request(actor=request.auth, **payload.dict())
     return Status(201, review)
 
 
 @router.get(
     "/reviews/{review_id}/",
-    response={200: ReviewOut, 401: ErrorOut, 404: ErrorOut},
+    response={200: AnswerReviewOut, 401: ErrorOut, 404: ErrorOut},
     summary="A review",
     openapi_extra={"x-permission": "company staff, admins; the asker"},
 )
@@ -196,11 +196,11 @@ def review_detail(request: HttpRequest, review_id: UUID):
 
 @router.patch(
     "/reviews/{review_id}/",
-    response={200: ReviewOut, 409: ErrorOut, **ERRORS},
+    response={200: AnswerReviewOut, 409: ErrorOut, **ERRORS},
     summary="Approve, correct or reject (completes the review; a correction becomes a knowledge article)",
     openapi_extra=STAFF,
 )
-def review_patch(request: HttpRequest, review_id: UUID, payload: ReviewPatchIn):
+def review_patch(request: HttpRequest, review_id: UUID, payload: AnswerReviewPatchIn):
     review = selectors.review_get_for_actor(actor=request.auth, review_id=review_id)
     return reviews.review_decide(actor=request.auth, review=review, **payload.dict())
 

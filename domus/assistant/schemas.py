@@ -88,11 +88,11 @@ class SessionIn(Input):
     title: str = Field("", max_length=200, pattern=NO_NUL)
 
 
-class MessageIn(Input):
+class ChatMessageIn(Input):
     content: str = Field(..., min_length=1, max_length=2000, pattern=r"^[^\x00]*\S[^\x00]*$")
 
 
-class MessageOut(Schema):
+class ChatMessageOut(Schema):
     id: UUID
     role: str
     content: str
@@ -110,29 +110,29 @@ class SessionOut(Schema):
 
 
 class TranscriptOut(SessionOut):
-    messages: list[MessageOut]
+    messages: list[ChatMessageOut]
 
 
-class ReviewIn(Input):
+class AnswerReviewIn(Input):
     message_id: UUID | None = Field(None, description="An answer of yours from a chat transcript.")
     question: str = Field("", max_length=2000, pattern=NO_NUL)
     answer: str = Field("", max_length=10000, pattern=NO_NUL)
 
 
-class ReviewPatchIn(Input):
+class AnswerReviewPatchIn(Input):
     decision: Literal["approve", "correct", "reject"]
     corrected_answer: str = Field("", max_length=20000, pattern=NO_NUL)
     note: str = Field("", max_length=2000, pattern=NO_NUL)
     publish: bool = Field(True, description="Publish the corrected answer as a knowledge article.")
 
 
-class ReviewFilters(ListFilters):
+class AnswerReviewFilters(ListFilters):
     status: ReviewStatus | None = None
     reason: ReviewReason | None = None
     company_id: UUID | None = None
 
 
-class ReviewOut(Schema):
+class AnswerReviewOut(Schema):
     id: UUID
     company_id: UUID | None
     asker_id: UUID
@@ -157,15 +157,15 @@ class ReviewOut(Schema):
 
     @staticmethod
     def resolve_answer(obj, context) -> str:
-        return "" if ReviewOut._withheld(obj, context) else obj.answer
+        return "" if AnswerReviewOut._withheld(obj, context) else obj.answer
 
     @staticmethod
     def resolve_citations(obj, context) -> list[dict[str, Any]]:
-        return [] if ReviewOut._withheld(obj, context) else obj.citations
+        return [] if AnswerReviewOut._withheld(obj, context) else obj.citations
 
     @staticmethod
     def resolve_withheld(obj, context) -> bool:
-        return ReviewOut._withheld(obj, context)
+        return AnswerReviewOut._withheld(obj, context)
 
 
 def review_withheld(request: Any, review: Any) -> bool:
