@@ -859,6 +859,83 @@ def bench_web(size: int, ci: bool, cal: dict) -> Run:
     return Run("web", size, ci, cal, [table], data, f"search_page.py --requests {requests} --warmup {warmup}")
 
 
+def bench_assistant(size: int, ci: bool, cal: dict) -> Run:
+    """Retrieval latency over ``size`` passages, reindex throughput with the real model, and
+    the evaluation set (recall@5, citation accuracy)."""
+    database = bench_database(f"assistant_{size}")
+    env = bench_env(database)
+    if pg_execute("SELECT count(*) FROM assistant_chunk", database)[0][0] != size:
+        say(f"loading {size:,} passages (generate.py)")
+        python("bench/assistant/generate.py", "--chunks", str(size), "--replace", env=env)
+    requests, warmup, documents = (10, 2, 5) if ci else (200, 10, 100)
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp)
+        say(f"assistant: retrieval latency, {requests} requests per scenario")
+        python(
+            "bench/assistant/latency.py",
+            "--requests",
+            str(requests),
+            "--warmup",
+            str(warmup),
+            "--json",
+            str(out / "latency.json"),
+            env=env,
+        )
+        latency = json.loads((out / "latency.json").read_text())
+        reindex_env = bench_env(bench_database("assistant_reindex"))
+        say(f"assistant: reindex of {documents} documents")
+        python(
+            "bench/assistant/reindex.py",
+            "--documents",
+            str(documents),
+            "--json",
+            str(out / "reindex.json"),
+            env=reindex_env,
+        )
+        reindex = json.loads((out / "reindex.json").read_text())
+        eval_env = bench_env(bench_database("assistant_eval"))
+        say("assistant: the evaluation set")
+        python("manage.py", "seed_demo", env=eval_env)
+        python("manage.py", "assistant_seed_eval", env=eval_env)
+        python("manage.py", "assistant_eval", "--json", str(out / "eval.json"), env=eval_env)
+        evaluation = json.loads((out / "eval.json").read_text())
+    table = Table(
+        f"In-process retrieval as a staff member who may read {latency['readable_versions']:,} of the documents; "
+        f"{latency['chunks']:,} passages; {requests} requests per scenario after {warmup} unmeasured",
+        ["scenario", "p50 ms", "p95 ms", "p99 ms", "p95 in CPU loops"],
+    )
+    for row in latency["rows"]:
+        table.rows.append([row["scenario"], *percentiles(row, 1), loops(row["p95_ms"], cal)])
+    table.notes.append(
+        f"Loading the vectors into memory (once per process and index change): {latency['load_matrix_ms']:,.0f} ms; "
+        f"loading the model: {latency['load_model_ms']:,.0f} ms. Target: p95 under 50 ms at 100,000 passages."
+    )
+    throughput = Table(
+        "Reindex with the local model (all-MiniLM-L6-v2 int8 ONNX)",
+        ["documents", "passages", "seconds", "passages/s"],
+        [
+            [
+                str(reindex["documents"]),
+                str(reindex["chunks"]),
+                f"{reindex['seconds']:.1f}",
+                f"{reindex['chunks_per_second']}",
+            ]
+        ],
+    )
+    quality = Table(
+        f"Evaluation set: {evaluation['questions']} questions over the demo documents and articles",
+        ["recall@5", "recall@1", "MRR", "citation accuracy", "grounded"],
+        [
+            [
+                f"{evaluation[key]:.3f}"
+                for key in ("recall_at_k", "recall_at_1", "mrr", "citation_accuracy", "grounded_rate")
+            ]
+        ],
+    )
+    data = {"latency": latency, "reindex": reindex, "evaluation": evaluation}
+    return Run("assistant", size, ci, cal, [table, throughput, quality], data, f"latency.py --requests {requests}")
+
+
 @dataclass
 class Bench:
     run: Callable[[int, bool, dict], Run]
@@ -878,6 +955,7 @@ BENCHES: dict[str, Bench] = {
     "inventory": Bench(bench_inventory, 2_000, 50, "parts"),
     "marketing": Bench(bench_marketing, 500_000, 2_000, "leads"),
     "web": Bench(bench_web, 100_000, 1_000, "listings"),
+    "assistant": Bench(bench_assistant, 100_000, 1_000, "passages"),
 }
 
 

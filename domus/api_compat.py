@@ -121,6 +121,25 @@ ALIASES: list[Alias] = [
     Alias("logs/export", "audit/logs/export", "backoffice"),
     Alias("logs/<id>", "audit/logs/<id>", "backoffice"),
     Alias("logs", "audit/logs", "backoffice"),
+    # documents and the assistant: the CRM's documents, knowledge, AI, chat, review and feedback
+    # paths, and the M-Pesa backend's GPT helper (``documents/<id>`` of the management system
+    # and the CRM is canonical)
+    Alias("documents/upload", "documents", "crm"),
+    Alias("documents/reindex", "assistant/index/reindex", "crm"),
+    Alias("admin/knowledge/<id>", "documents/knowledge/<id>", "crm"),
+    Alias("admin/knowledge", "documents/knowledge", "crm"),
+    Alias("ai/assist/task/<id>", "assistant/jobs/<id>", "crm"),
+    Alias("ai/assist/task", "assistant/assist/task", "crm"),
+    Alias("ai/assist/preview", "assistant/assist/preview", "crm"),
+    Alias("ai/assist", "assistant/assist", "crm"),
+    Alias("chat/sessions/<id>/messages", "assistant/chat/sessions/<id>/messages", "crm"),
+    Alias("chat/sessions/<id>", "assistant/chat/sessions/<id>", "crm"),
+    Alias("chat/sessions", "assistant/chat/sessions", "crm"),
+    Alias("expertise/reviews/<id>", "assistant/reviews/<id>", "crm"),
+    Alias("expertise/reviews", "assistant/reviews", "crm"),
+    Alias("feedback/export", "assistant/feedback/export", "crm"),
+    Alias("feedback", "assistant/feedback", "crm"),
+    Alias("accounts/auth/gpt", "assistant/assist", "realty-mpesa"),
     # ops: the CRM's health checks
     Alias("health/details", "ops/health/details", "crm"),
     Alias("health/ready", "ops/health/ready"),  # the readiness probe beside the CRM's liveness path
@@ -178,6 +197,7 @@ SYSTEMS: list[System] = [
             "sales/contracts/<x>",
             "sales/offers",
             "sales/commissions",
+            "documents/*",
         ),
         envelope="rems",
     ),

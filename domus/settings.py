@@ -70,6 +70,8 @@ INSTALLED_APPS = [
     "domus.audit",
     "domus.ops",
     "domus.attendance",
+    "domus.documents",
+    "domus.assistant",
     "domus.web",
 ]
 
@@ -269,6 +271,7 @@ RATE_LIMITS = {
     "write": env.str("RATE_LIMIT_WRITE", default="100/h"),
     "upload": env.str("RATE_LIMIT_UPLOAD", default="10/h"),
     "public_form": env.str("RATE_LIMIT_PUBLIC_FORM", default="10/h"),
+    "assistant": env.str("RATE_LIMIT_ASSISTANT", default="120/h"),
 }
 RATE_LIMITS_ENABLED = env.bool("RATE_LIMITS_ENABLED", default=True)
 IDEMPOTENCY_TTL = timedelta(hours=24)
@@ -322,6 +325,26 @@ STORAGES = {
 IMAGE_MAX_PIXELS = env.int("IMAGE_MAX_PIXELS", default=40_000_000)
 LISTING_MEDIA_MAX_BYTES = env.int("LISTING_MEDIA_MAX_BYTES", default=10 * 1024 * 1024)
 LISTING_THUMBNAIL_WIDTH = env.int("LISTING_THUMBNAIL_WIDTH", default=400)
+
+# Documents and the assistant (docs/documents-and-assistant.md) -----------------------
+DOCUMENT_MAX_BYTES = env.int("DOCUMENT_MAX_BYTES", default=25 * 1024 * 1024)
+DOCUMENT_TEXT_MAX_CHARS = env.int("DOCUMENT_TEXT_MAX_CHARS", default=2_000_000)
+DOCUMENT_LINK_MAX_SECONDS = env.int("DOCUMENT_LINK_MAX_SECONDS", default=30 * 86400)
+# "local": all-MiniLM-L6-v2 (int8 ONNX, on this machine); "openai": an OpenAI-compatible /embeddings.
+ASSISTANT_EMBEDDINGS = env.str("ASSISTANT_EMBEDDINGS", default="local")
+ASSISTANT_EMBEDDING_MODEL_PATH = env.str("ASSISTANT_EMBEDDING_MODEL_PATH", default="")
+ASSISTANT_EMBEDDING_THREADS = env.int("ASSISTANT_EMBEDDING_THREADS", default=2)
+ASSISTANT_EMBEDDINGS_URL = env.str("ASSISTANT_EMBEDDINGS_URL", default="")
+ASSISTANT_EMBEDDINGS_MODEL = env.str("ASSISTANT_EMBEDDINGS_MODEL", default="text-embedding-3-small")
+ASSISTANT_EMBEDDINGS_API_KEY = env.str("ASSISTANT_EMBEDDINGS_API_KEY", default="")
+# An OpenAI-compatible chat model; without a URL the built-in extractive responder answers.
+ASSISTANT_LLM_URL = env.str("ASSISTANT_LLM_URL", default="")
+ASSISTANT_LLM_MODEL = env.str("ASSISTANT_LLM_MODEL", default="")
+ASSISTANT_LLM_API_KEY = env.str("ASSISTANT_LLM_API_KEY", default="")
+ASSISTANT_LLM_TIMEOUT = env.float("ASSISTANT_LLM_TIMEOUT", default=60.0)
+ASSISTANT_TOP_K = env.int("ASSISTANT_TOP_K", default=5)
+# Below this cosine similarity of the best passage an answer is "weak" and goes to review.
+ASSISTANT_MIN_SCORE = env.float("ASSISTANT_MIN_SCORE", default=0.35)
 
 # Geocoding: Google when a key is set, else a Nominatim-compatible service ------------
 GOOGLE_MAPS_API_KEY = env.str("GOOGLE_MAPS_API_KEY", default="")
