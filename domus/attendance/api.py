@@ -406,14 +406,15 @@ def _resource(
 )
 def schedule_preview(request: HttpRequest, schedule_id: UUID, query: Query[PreviewQuery]):
     _admin(request)
-    if query.end < query.start or query.end - query.start > timedelta(days=91):
+    start, end = query.first_day, query.last_day
+    if end < start or end - start > timedelta(days=91):
         raise ValidationFailed(
             "A preview covers 1 to 92 days.", errors={"end": ["On or after start, 92 days at most."]}
         )
     schedule = selectors.schedule_get(schedule_id=schedule_id)
-    book = selectors.PlanBook(advisor_ids=[schedule.advisor_id], start=query.start, end=query.end)
+    book = selectors.PlanBook(advisor_ids=[schedule.advisor_id], start=start, end=end)
     out = []
-    for plan in selectors.schedule_preview(schedule=schedule, start=query.start, end=query.end):
+    for plan in selectors.schedule_preview(schedule=schedule, start=start, end=end):
         zone = book.clock.zone(plan.branch_id) if plan.branch_id in book.clock.branches else None
         out.append(_plan_out(plan, zone))
     return out
