@@ -177,7 +177,7 @@ def me_today(request: HttpRequest):
     "/records/{attendance_id}/photo/{punch}/",
     response={200: None, **READ_ERRORS},
     summary="A punch's selfie (the advisor, their branch heads, admins), until its retention ends",
-    openapi_extra={**REVIEWERS, **download("The selfie", "image/jpeg")},
+    openapi_extra={**REVIEWERS, **download("The selfie (a JPEG file)", "application/octet-stream")},
 )
 def attendance_photo(request: HttpRequest, attendance_id: UUID, punch: str):
     if punch not in ("check_in", "check_out"):
@@ -186,7 +186,11 @@ def attendance_photo(request: HttpRequest, attendance_id: UUID, punch: str):
     name = getattr(attendance, f"{punch}_photo")
     if not name or not default_storage.exists(name):
         raise NotFound("This photo is gone (retention) or was never taken.")
-    response = FileResponse(default_storage.open(name, "rb"), content_type="image/jpeg")
+    response = FileResponse(
+        default_storage.open(name, "rb"),
+        content_type="application/octet-stream",
+        filename=f"selfie-{attendance.pk}-{punch}.jpg",
+    )
     response["X-Content-Type-Options"] = "nosniff"
     response["Cache-Control"] = "private, no-store"
     return response
