@@ -177,7 +177,7 @@ def me_today(request: HttpRequest):
     "/records/{attendance_id}/photo/{punch}/",
     response={200: None, **READ_ERRORS},
     summary="A punch's selfie (the advisor, their branch heads, admins), until its retention ends",
-    openapi_extra={**REVIEWERS, **download("The selfie", "image/jpeg")},
+    openapi_extra={**REVIEWERS, **download("The selfie (a JPEG file)", "application/octet-stream")},
 )
 def attendance_photo(request: HttpRequest, attendance_id: UUID, punch: str):
     if punch not in ("check_in", "check_out"):
@@ -186,7 +186,11 @@ def attendance_photo(request: HttpRequest, attendance_id: UUID, punch: str):
     name = getattr(attendance, f"{punch}_photo")
     if not name or not default_storage.exists(name):
         raise NotFound("This photo is gone (retention) or was never taken.")
-    response = FileResponse(default_storage.open(name, "rb"), content_type="image/jpeg")
+    response = FileResponse(
+        default_storage.open(name, "rb"),
+        content_type="application/octet-stream",
+        filename=f"selfie-{attendance.pk}-{punch}.jpg",
+    )
     response["X-Content-Type-Options"] = "nosniff"
     response["Cache-Control"] = "private, no-store"
     return response
@@ -406,14 +410,15 @@ def _resource(
 )
 def schedule_preview(request: HttpRequest, schedule_id: UUID, query: Query[PreviewQuery]):
     _admin(request)
-    if query.end < query.start or query.end - query.start > timedelta(days=91):
+    start, end = query.first_day, query.last_day
+    if end < start or end - start > timedelta(days=91):
         raise ValidationFailed(
             "A preview covers 1 to 92 days.", errors={"end": ["On or after start, 92 days at most."]}
         )
     schedule = selectors.schedule_get(schedule_id=schedule_id)
-    book = selectors.PlanBook(advisor_ids=[schedule.advisor_id], start=query.start, end=query.end)
+    book = selectors.PlanBook(advisor_ids=[schedule.advisor_id], start=start, end=end)
     out = []
-    for plan in selectors.schedule_preview(schedule=schedule, start=query.start, end=query.end):
+    for plan in selectors.schedule_preview(schedule=schedule, start=start, end=end):
         zone = book.clock.zone(plan.branch_id) if plan.branch_id in book.clock.branches else None
         out.append(_plan_out(plan, zone))
     return out

@@ -9,6 +9,7 @@ from ninja import Field, Schema
 from pydantic import AfterValidator, AliasChoices, StrictInt
 
 from domus.attendance.models import ExceptionKind, GeofenceKind, PayBasis, RequestKind
+from domus.core.filtering import DateOrDateTime
 from domus.core.money import MAX_MONEY, CurrencyCode, MoneyStr
 from domus.core.schemas import Input
 
@@ -118,8 +119,18 @@ class ScheduleOut(Schema):
 
 
 class PreviewQuery(Schema):
-    start: date = Field(..., validation_alias=AliasChoices("start", "from", "start_date"))
-    end: date = Field(..., validation_alias=AliasChoices("end", "to", "end_date"))
+    """The days to preview: a date, or a date-time (its date is taken)."""
+
+    start: DateOrDateTime
+    end: DateOrDateTime
+
+    @property
+    def first_day(self) -> date:
+        return self.start.date() if isinstance(self.start, datetime) else self.start
+
+    @property
+    def last_day(self) -> date:
+        return self.end.date() if isinstance(self.end, datetime) else self.end
 
 
 class PlanDayOut(Schema):

@@ -144,7 +144,8 @@ def test_the_stored_selfie_has_no_exif(schedule, at, check_in, advisor_client):
         assert not image.getexif()
     photo = advisor_client.get(body["check_in_photo_url"])
     assert photo.status_code == 200
-    assert photo["Content-Type"] == "image/jpeg"
+    assert photo["Content-Type"] == "application/octet-stream"
+    assert b"".join(photo.streaming_content)[:3] == b"\xff\xd8\xff"  # a JPEG
 
 
 def test_not_an_image_is_400_and_nothing_is_stored(schedule, at, check_in):

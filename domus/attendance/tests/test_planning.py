@@ -116,3 +116,11 @@ def test_me_today_resolves_the_plan(schedule, advisor_client, at, check_in):
 def test_me_today_during_a_night_shift_shows_the_day_it_started(utc3_night, advisor_client, at):
     at(local(2026, 3, 3, 2, 0))
     assert advisor_client.get("/api/attendance/me/today").json()["day"] == "2026-03-02"
+
+
+def test_preview_takes_dates_or_date_times_and_at_most_92_days(schedule, admin_client):
+    path = f"/api/attendance/admin/schedules/{schedule.pk}/preview"
+    timed = admin_client.get(path, {"start": "2026-03-02T10:00:00Z", "end": "2026-03-03"})
+    assert timed.status_code == 200
+    assert [day["day"] for day in timed.json()] == ["2026-03-02", "2026-03-03"]
+    assert admin_client.get(path, {"start": "2026-03-02", "end": "2026-07-02"}).status_code == 400
