@@ -893,10 +893,17 @@ def bench_assistant(size: int, ci: bool, cal: dict) -> Run:
             env=reindex_env,
         )
         reindex = json.loads((out / "reindex.json").read_text())
-        eval_env = bench_env(bench_database("assistant_eval"))
-        say("assistant: the evaluation set")
+        # The demo accounts exist only in the embedded default: the evaluation runs on SQLite.
+        eval_env = {**bench_env(None), "SQLITE_PATH": str(out / "eval.sqlite3")}
+        say("assistant: the evaluation set (embedded default, SQLite)")
+        python("manage.py", "migrate", "--noinput", "-v", "0", env=eval_env)
         python("manage.py", "seed_demo", env=eval_env)
-        python("manage.py", "assistant_seed_eval", env=eval_env)
+        company = django_value(
+            "from django.apps import apps; "
+            "print(apps.get_model('organizations', 'Company').objects.get(name='Acme Realty').pk)",
+            eval_env,
+        )
+        python("manage.py", "assistant_seed_eval", "--company", company, env=eval_env)
         python("manage.py", "assistant_eval", "--json", str(out / "eval.json"), env=eval_env)
         evaluation = json.loads((out / "eval.json").read_text())
     table = Table(
