@@ -8,6 +8,13 @@ import os
 
 os.environ.setdefault("SECRET_KEY", "test-only-secret-key-that-is-long-enough-for-hs256")
 
+# Parallel runs (pytest -n): each worker gets a Redis database of its own, the one after
+# REDIS_URL's for gw0 and so on, because a test's cache.clear() empties its whole database.
+_worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+if _worker.startswith("gw") and os.environ.get("REDIS_URL"):
+    _server, _, _db = os.environ["REDIS_URL"].rpartition("/")
+    os.environ["REDIS_URL"] = f"{_server}/{int(_db or 0) + 1 + int(_worker[2:])}"
+
 from domus.settings import *  # noqa: F403
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # speed only

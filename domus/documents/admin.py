@@ -2,6 +2,7 @@
 
 from django.contrib import admin
 
+from domus.core.admin import SoftDeleteAdmin
 from domus.documents.models import Document, DocumentShare, DocumentVersion, KnowledgeArticle
 
 
@@ -13,7 +14,7 @@ class VersionInline(admin.TabularInline):
 
 
 @admin.register(Document)
-class DocumentAdmin(admin.ModelAdmin):
+class DocumentAdmin(SoftDeleteAdmin):
     list_display = ("title", "company", "category", "current_version_number", "is_internal", "created_at")
     list_filter = ("category", "is_internal")
     search_fields = ("title",)
