@@ -84,6 +84,8 @@ class Input(Schema):
                 if kinds != {bool}:
                     continue
                 field.metadata.append(_TextOnly(_form_boolean))
+            elif kinds == {int}:  # JSON Schema counts 25.0 as an integer; "25" and true are not
+                field.metadata.append(_TextOnly(_json_integer))
             elif kinds <= {bool, int, float}:
                 field.metadata.append(Strict())
             elif kinds <= {date, datetime, time}:
@@ -97,6 +99,12 @@ class Input(Schema):
 
 class _TextOnly(BeforeValidator):
     """The validator that keeps a date, date-time or time field to text."""
+
+
+def _json_integer(value: Any) -> Any:
+    if isinstance(value, bool | str) or (isinstance(value, float) and not value.is_integer()):
+        raise ValueError("Input should be a valid integer")
+    return int(value) if isinstance(value, float) else value
 
 
 def _form_boolean(value: Any) -> Any:
