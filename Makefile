@@ -86,10 +86,12 @@ clean:
 
 # Benchmarks (bench/README.md): `make bench`, or one of them at one size,
 # `make bench BENCH=listings SIZE=100000`; `SIZE=ci` is the smallest size of each.
-# Installs the `prod` extra (Granian) when missing; bench/bench.py does the rest.
+# Installs the `prod` extra (Granian) and the `dev` extra (DRF, for bench/peers) when
+# missing; bench/bench.py does the rest.
 BENCH ?= all
 SIZE ?=
 .PHONY: bench
 bench: venv
 	@$(BIN)/python -c 'import granian' 2>/dev/null || $(BIN)/pip install --quiet -e ".[prod]"
+	@$(BIN)/python -c 'import rest_framework' 2>/dev/null || $(BIN)/pip install --quiet -e ".[dev]"
 	PYTHONPATH=$(CURDIR) $(BIN)/python bench/bench.py --bench $(BENCH) $(if $(SIZE),--size $(SIZE))

@@ -13,6 +13,7 @@ system (or systems, ``/``-separated) the path comes from:
 More specific paths come first: the first match wins.
 """
 
+from domus.core.compat_schema import System
 from domus.core.routing import Alias
 
 ALIASES: list[Alias] = [
@@ -26,6 +27,7 @@ ALIASES: list[Alias] = [
     Alias("auth/logout", "accounts/auth/logout", "rems/crm/backoffice"),
     Alias("auth/verify", "accounts/auth/token/verify", "rems"),
     Alias("auth/register", "accounts/auth/register", "backoffice"),
+    Alias("auth/<username>/activate", "accounts/auth/<username>/activate", "backoffice"),
     Alias("auth/me", "accounts/me", "backoffice"),
     Alias("auth/change-password", "accounts/auth/change-password", "rems"),
     Alias("auth/forgot-password", "accounts/auth/forgot-password", "rems"),
@@ -79,14 +81,139 @@ ALIASES: list[Alias] = [
     Alias("communication/send/<lead_id>", "communications/send/<lead_id>", "stats-comms"),
     Alias("communication/preferences", "communications/preferences", "stats-comms"),
     Alias("communication/send-bulk", "communications/send-bulk", "stats-comms"),
+    # inventory: the back office's catalog, spare parts and stock
+    Alias("departments/<id>", "inventory/departments/<id>", "backoffice"),
+    Alias("departments", "inventory/departments", "backoffice"),
+    Alias("categories/<id>", "inventory/categories/<id>", "backoffice"),
+    Alias("categories", "inventory/categories", "backoffice"),
+    Alias("subcategories/<id>", "inventory/subcategories/<id>", "backoffice"),
+    Alias("subcategories", "inventory/subcategories", "backoffice"),
+    Alias("products/<id>", "inventory/products/<id>", "backoffice"),
+    Alias("products", "inventory/products", "backoffice"),
+    Alias("variants/<id>", "inventory/variants/<id>", "backoffice"),
+    Alias("variants", "inventory/variants", "backoffice"),
+    Alias("units/<id>", "inventory/units/<id>", "backoffice"),
+    Alias("units", "inventory/units", "backoffice"),
+    Alias("qualities/<id>", "inventory/qualities/<id>", "backoffice"),
+    Alias("qualities", "inventory/qualities", "backoffice"),
+    Alias("brands/<id>", "inventory/brands/<id>", "backoffice"),
+    Alias("brands", "inventory/brands", "backoffice"),
+    Alias("spares/<id>", "inventory/spares/<id>", "backoffice"),
+    Alias("spares", "inventory/spares", "backoffice"),
+    Alias("stock-ledgers/<id>", "inventory/stock-ledgers/<id>", "backoffice"),
+    Alias("stock-ledgers", "inventory/stock-ledgers", "backoffice"),
+    Alias("stock-entries/<id>", "inventory/stock-entries/<id>", "backoffice"),
+    Alias("stock-entries", "inventory/stock-entries", "backoffice"),
+    Alias("serials/<id>", "inventory/serials/<id>", "backoffice"),
+    Alias("serials", "inventory/serials", "backoffice"),
+    Alias("price-logs/<id>", "inventory/price-logs/<id>", "backoffice"),
+    Alias("price-logs", "inventory/price-logs", "backoffice"),
+    Alias("inventory-config", "inventory/inventory-config", "backoffice"),
+    # marketing: the CRM's campaigns (``marketing/campaigns`` is canonical), sequences and social posts
+    Alias("nurturing/sequences/<id>/pause", "marketing/sequences/<id>/pause", "crm"),
+    Alias("nurturing/sequences/<id>", "marketing/sequences/<id>", "crm"),
+    Alias("nurturing/sequences", "marketing/sequences", "crm"),
+    Alias("social/posts/<id>", "marketing/social/posts/<id>", "crm"),
+    Alias("social/posts", "marketing/social/posts", "crm"),
     # analytics: the statistics API's price trends
     Alias("stats/price-trends", "analytics/stats/price-trends", "stats-comms"),
     # audit: the back office's logs (the statistics API's ``audit/logs`` is canonical)
     Alias("logs/export", "audit/logs/export", "backoffice"),
     Alias("logs/<id>", "audit/logs/<id>", "backoffice"),
     Alias("logs", "audit/logs", "backoffice"),
+    # documents and the assistant: the CRM's documents, knowledge, AI, chat, review and feedback
+    # paths, and the M-Pesa backend's GPT helper (``documents/<id>`` of the management system
+    # and the CRM is canonical)
+    Alias("documents/upload", "documents", "crm"),
+    Alias("documents/reindex", "assistant/index/reindex", "crm"),
+    Alias("admin/knowledge/<id>", "documents/knowledge/<id>", "crm"),
+    Alias("admin/knowledge", "documents/knowledge", "crm"),
+    Alias("ai/assist/task/<id>", "assistant/jobs/<id>", "crm"),
+    Alias("ai/assist/task", "assistant/assist/task", "crm"),
+    Alias("ai/assist/preview", "assistant/assist/preview", "crm"),
+    Alias("ai/assist", "assistant/assist", "crm"),
+    Alias("chat/sessions/<id>/messages", "assistant/chat/sessions/<id>/messages", "crm"),
+    Alias("chat/sessions/<id>", "assistant/chat/sessions/<id>", "crm"),
+    Alias("chat/sessions", "assistant/chat/sessions", "crm"),
+    Alias("expertise/reviews/<id>", "assistant/reviews/<id>", "crm"),
+    Alias("expertise/reviews", "assistant/reviews", "crm"),
+    Alias("feedback/export", "assistant/feedback/export", "crm"),
+    Alias("feedback", "assistant/feedback", "crm"),
+    Alias("accounts/auth/gpt", "assistant/assist", "realty-mpesa"),
     # ops: the CRM's health checks
     Alias("health/details", "ops/health/details", "crm"),
     Alias("health/ready", "ops/health/ready"),  # the readiness probe beside the CRM's liveness path
     Alias("health", "ops/health", "crm"),
+]
+
+
+# The systems, for their own schemas (``/api/compat/<key>/schema/``): how their clients write
+# paths, and the canonical paths those clients call as they are (``<x>``: any parameter).
+SYSTEMS: list[System] = [
+    System(
+        key="realty-mpesa",
+        title="a Django real-estate backend with M-Pesa payments",
+        canonical=(
+            "accounts/auth/token",
+            "accounts/auth/token/refresh",
+            "accounts/auth/register",
+            "accounts/auth/logout",
+            "accounts/auth/<x>/activate",
+            "accounts/me",
+            "accounts/users",
+            "accounts/users/<x>",
+            "accounts/profiles",
+            "accounts/profiles/<x>",
+            "accounts/agent-profiles",
+            "accounts/agent-profiles/<x>",
+            "properties",
+            "properties/<x>",
+            "properties/geocode",
+            "properties/visits",
+            "properties/visits/<x>",
+            "communications/conversations",
+            "communications/conversations/start_conversation",
+            "communications/conversations/unread_count",
+            "communications/conversations/<x>/messages",
+            "communications/conversations/<x>/send_message",
+            "communications/messages",
+            "communications/messages/<x>/mark_read",
+            "communications/notifications",
+            "communications/notifications/<x>",
+        ),
+    ),
+    System(
+        key="rems",
+        title="a Django REST Framework real-estate management system",
+        canonical=(
+            "accounts/users",
+            "accounts/users/<x>",
+            "finance/invoices",
+            "finance/invoices/<x>",
+            "finance/invoices/<x>/send",
+            "finance/transactions",
+            "finance/payouts",
+            "sales/contracts",
+            "sales/contracts/<x>",
+            "sales/offers",
+            "sales/commissions",
+            "documents/*",
+        ),
+        envelope="rems",
+    ),
+    System(
+        key="crm",
+        title="a FastAPI real-estate CRM",
+        trailing_slash=False,
+        canonical=("properties", "properties/<x>", "marketing/campaigns", "marketing/campaigns/<x>/launch"),
+    ),
+    System(key="stats-comms", title="a statistics, communication and audit API", canonical=("audit/logs",)),
+    System(
+        key="backoffice",
+        title="a Django back office for stores, catalog, bookings and attendance",
+        prefix="/api/",
+        trailing_slash=False,
+        slashed=("marketing/", "invoices", "payments", "logs"),
+        canonical=("attendance/*",),
+    ),
 ]

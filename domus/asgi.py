@@ -1,6 +1,7 @@
 """ASGI entry point: HTTP and WebSocket in one process (``make run``; production runs
 it for WebSockets only, see docs/deployment.md). It refuses to start while a system or
-deployment check reports an Error (``domus.core.startup``)."""
+deployment check reports an Error, and freezes what it loaded out of the garbage collector's
+reach (``domus.core.startup``)."""
 
 import os
 
@@ -13,7 +14,7 @@ from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from django.conf import settings  # noqa: E402
 
 from domus.communications.middleware import BrowserOriginValidator  # noqa: E402
-from domus.core.startup import refuse_to_start_on_errors  # noqa: E402
+from domus.core.startup import prepare_to_serve, refuse_to_start_on_errors  # noqa: E402
 from domus.routing import websocket_urlpatterns  # noqa: E402
 
 refuse_to_start_on_errors()
@@ -29,3 +30,4 @@ application = ProtocolTypeRouter(
         "websocket": BrowserOriginValidator(URLRouter(websocket_urlpatterns)),
     }
 )
+prepare_to_serve()

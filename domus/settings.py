@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "corsheaders",
     "ninja",
     "channels",
+    "django_htmx",
     "domus.core",
     "domus.accounts",
     "domus.organizations",
@@ -63,9 +64,15 @@ INSTALLED_APPS = [
     "domus.leasing",
     "domus.finance",
     "domus.communications",
+    "domus.inventory",
+    "domus.marketing",
     "domus.analytics",
     "domus.audit",
     "domus.ops",
+    "domus.attendance",
+    "domus.documents",
+    "domus.assistant",
+    "domus.web",
 ]
 
 MIDDLEWARE = [
@@ -74,19 +81,22 @@ MIDDLEWARE = [
     "domus.core.middleware.LocalDebugPagesMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "domus.core.envelope.ResponseEnvelopeMiddleware",  # outside ApiPath: wraps its final answers
     "domus.core.middleware.ApiPathMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    "domus.web.middleware.WebLocaleMiddleware",  # the pages' language (not the API's)
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 # CORS (django-cors-headers) for browser apps on other origins; only the API, which
 # authenticates with bearer tokens, so no credentials (cookies) are allowed.
 CORS_ALLOWED_ORIGINS = env.list("CORS_ALLOWED_ORIGINS", default=[])
 CORS_URLS_REGEX = r"^/api/.*$"
-CORS_ALLOW_HEADERS = (*cors_default_headers, "idempotency-key", "x-request-id")
+CORS_ALLOW_HEADERS = (*cors_default_headers, "idempotency-key", "x-request-id", "x-response-envelope")
 CORS_EXPOSE_HEADERS = [
     "Content-Disposition",
     "Idempotent-Replayed",
@@ -99,6 +109,7 @@ CORS_EXPOSE_HEADERS = [
 ]
 APPEND_SLASH = False  # API paths are normalised by ApiPathMiddleware; no POST redirects.
 API_ALIASES = "domus.api_compat.ALIASES"
+API_COMPAT_SYSTEMS = "domus.api_compat.SYSTEMS"  # the original systems, for /api/compat/<system>/schema/
 
 ROOT_URLCONF = "domus.urls"
 WSGI_APPLICATION = "domus.wsgi.application"
@@ -114,6 +125,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "domus.web.context.site",
             ],
         },
     },
@@ -123,7 +135,9 @@ TEMPLATES = [
 if DATABASE_URL:
     DATABASES = {"default": env.db_url("DATABASE_URL")}
     DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=0)
-    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+    # A reused connection is checked with a ``SELECT 1`` before each request's first query
+    # (one round trip a request; docs/configuration.md has the measured cost).
+    DATABASES["default"]["CONN_HEALTH_CHECKS"] = env.bool("DATABASE_CONN_HEALTH_CHECKS", default=True)
 else:
     (BASE_DIR / "var").mkdir(exist_ok=True)
     DATABASES = {
@@ -244,6 +258,11 @@ JWT_REFRESH_LIFETIME = timedelta(days=env.int("JWT_REFRESH_DAYS", default=7))
 LOGIN_MAX_FAILURES = env.int("LOGIN_MAX_FAILURES", default=5)
 LOGIN_LOCKOUT_SECONDS = env.int("LOGIN_LOCKOUT_SECONDS", default=15 * 60)
 ACCOUNT_TOKEN_HOURS = env.int("ACCOUNT_TOKEN_HOURS", default=24)
+# Sign-up: "email" (an inactive account, activated with the e-mailed token) or "none"
+# (active at once, for clients that log in right after registering; docs/configuration.md).
+SIGNUP_ACTIVATION = env.str("SIGNUP_ACTIVATION", default="email")
+if SIGNUP_ACTIVATION not in ("email", "none"):
+    raise ImproperlyConfigured("SIGNUP_ACTIVATION must be 'email' or 'none'.")
 
 # Rate limits per scope: "<requests>/<period>" with period s, m, h or d.
 RATE_LIMITS = {
@@ -252,6 +271,7 @@ RATE_LIMITS = {
     "write": env.str("RATE_LIMIT_WRITE", default="100/h"),
     "upload": env.str("RATE_LIMIT_UPLOAD", default="10/h"),
     "public_form": env.str("RATE_LIMIT_PUBLIC_FORM", default="10/h"),
+    "assistant": env.str("RATE_LIMIT_ASSISTANT", default="120/h"),
 }
 RATE_LIMITS_ENABLED = env.bool("RATE_LIMITS_ENABLED", default=True)
 IDEMPOTENCY_TTL = timedelta(hours=24)
@@ -306,6 +326,26 @@ IMAGE_MAX_PIXELS = env.int("IMAGE_MAX_PIXELS", default=40_000_000)
 LISTING_MEDIA_MAX_BYTES = env.int("LISTING_MEDIA_MAX_BYTES", default=10 * 1024 * 1024)
 LISTING_THUMBNAIL_WIDTH = env.int("LISTING_THUMBNAIL_WIDTH", default=400)
 
+# Documents and the assistant (docs/documents-and-assistant.md) -----------------------
+DOCUMENT_MAX_BYTES = env.int("DOCUMENT_MAX_BYTES", default=25 * 1024 * 1024)
+DOCUMENT_TEXT_MAX_CHARS = env.int("DOCUMENT_TEXT_MAX_CHARS", default=2_000_000)
+DOCUMENT_LINK_MAX_SECONDS = env.int("DOCUMENT_LINK_MAX_SECONDS", default=30 * 86400)
+# "local": all-MiniLM-L6-v2 (int8 ONNX, on this machine); "openai": an OpenAI-compatible /embeddings.
+ASSISTANT_EMBEDDINGS = env.str("ASSISTANT_EMBEDDINGS", default="local")
+ASSISTANT_EMBEDDING_MODEL_PATH = env.str("ASSISTANT_EMBEDDING_MODEL_PATH", default="")
+ASSISTANT_EMBEDDING_THREADS = env.int("ASSISTANT_EMBEDDING_THREADS", default=2)
+ASSISTANT_EMBEDDINGS_URL = env.str("ASSISTANT_EMBEDDINGS_URL", default="")
+ASSISTANT_EMBEDDINGS_MODEL = env.str("ASSISTANT_EMBEDDINGS_MODEL", default="text-embedding-3-small")
+ASSISTANT_EMBEDDINGS_API_KEY = env.str("ASSISTANT_EMBEDDINGS_API_KEY", default="")
+# An OpenAI-compatible chat model; without a URL the built-in extractive responder answers.
+ASSISTANT_LLM_URL = env.str("ASSISTANT_LLM_URL", default="")
+ASSISTANT_LLM_MODEL = env.str("ASSISTANT_LLM_MODEL", default="")
+ASSISTANT_LLM_API_KEY = env.str("ASSISTANT_LLM_API_KEY", default="")
+ASSISTANT_LLM_TIMEOUT = env.float("ASSISTANT_LLM_TIMEOUT", default=60.0)
+ASSISTANT_TOP_K = env.int("ASSISTANT_TOP_K", default=5)
+# Below this cosine similarity of the best passage an answer is "weak" and goes to review.
+ASSISTANT_MIN_SCORE = env.float("ASSISTANT_MIN_SCORE", default=0.35)
+
 # Geocoding: Google when a key is set, else a Nominatim-compatible service ------------
 GOOGLE_MAPS_API_KEY = env.str("GOOGLE_MAPS_API_KEY", default="")
 GEOCODER_URL = env.str("GEOCODER_URL", default="")  # empty: the offline gazetteer
@@ -325,6 +365,17 @@ TIME_ZONE = "UTC"
 # ``0711 000 111`` is stored as +254711000111 (domus.core.phones).
 PHONE_DEFAULT_REGION = env.str("PHONE_DEFAULT_REGION", default="KE")
 USE_I18N = True
+# The web pages' languages (domus/web/locale); the API answers in English.
+LANGUAGES = [("en", "English"), ("sw", "Kiswahili")]
+LANGUAGE_COOKIE_NAME = "domus_language"
+
+# Web pages (domus/web, docs/web.md) ------------------------------------------------
+# The map's tile server ({z}/{x}/{y} URL template) and its attribution; empty (the
+# embedded default): the map draws clusters and markers on a plain background, no tiles.
+WEB_MAP_TILE_URL = env.str("WEB_MAP_TILE_URL", default="")
+WEB_MAP_TILE_ATTRIBUTION = env.str("WEB_MAP_TILE_ATTRIBUTION", default="")
+WEB_PAGE_SIZE = env.int("WEB_PAGE_SIZE", default=20)
+LOGIN_URL = "web-login"
 USE_TZ = True
 
 # Logging: one JSON object a line, with the request id ------------------------------
@@ -405,6 +456,28 @@ CELERY_BEAT_SCHEDULE["communications-requeue-stale-deliveries"] = {
     "task": "domus.communications.tasks.deliveries_requeue_stale",
     "schedule": 120.0,
 }
+# Checks every send of the communications service may fail (the do-not-contact list).
+MESSAGING_SEND_GUARDS = ["domus.marketing.guards.do_not_contact_refusals"]
+
+# Marketing -------------------------------------------------------------------------
+# Touches handed to the communications service per transaction by a campaign or sequence.
+MARKETING_BATCH_SIZE = env.int("MARKETING_BATCH_SIZE", default=200)
+# Public base URL of the signed e-mail tracking and unsubscribe links.
+MARKETING_TRACKING_BASE_URL = env.str("MARKETING_TRACKING_BASE_URL", default=FRONTEND_URL)
+# Viewings and offers of a lead this many days after a campaign reached it count for it.
+MARKETING_ATTRIBUTION_DAYS = env.int("MARKETING_ATTRIBUTION_DAYS", default=30)
+# Social networks posted to through their HTTP API (else recorded to the outbox):
+# SOCIAL_<NETWORK>_URL and SOCIAL_<NETWORK>_TOKEN, e.g. SOCIAL_FACEBOOK_URL.
+SOCIAL_NETWORKS = env.list("SOCIAL_NETWORKS", default=["facebook", "instagram", "linkedin", "x"])
+SOCIAL_ENDPOINTS = {n: env.str(f"SOCIAL_{n.upper()}_URL", default="") for n in SOCIAL_NETWORKS}
+SOCIAL_TOKENS = {n: env.str(f"SOCIAL_{n.upper()}_TOKEN", default="") for n in SOCIAL_NETWORKS}
+SOCIAL_MAX_ATTEMPTS = env.int("SOCIAL_MAX_ATTEMPTS", default=5)
+# Due campaign batches, sequence steps and social posts: advanced every minute.
+CELERY_BEAT_SCHEDULE["marketing-tick"] = {"task": "domus.marketing.tasks.marketing_tick", "schedule": 60.0}
+CELERY_BEAT_SCHEDULE["marketing-segments-rebuild"] = {
+    "task": "domus.marketing.tasks.segments_rebuild",
+    "schedule": crontab(hour=3, minute=0),
+}
 if REDIS_URL:
     # redis-py 8 reads with a 5 s socket timeout by default, the same as channels_redis's
     # 5 s BZPOPMIN: an idle consumer then dies with "Timeout reading". Its async pool also
@@ -458,4 +531,34 @@ CELERY_BEAT_SCHEDULE["finance-mpesa-pending-query"] = {
 CELERY_BEAT_SCHEDULE["leasing-leases-end"] = {
     "task": "domus.leasing.tasks.leases_end_expired",
     "schedule": crontab(hour=0, minute=5),
+}
+
+# Attendance (docs/attendance.md) -----------------------------------------------------
+# Branch days are local days: a branch's calendar time zone, else the zone at its
+# coordinates, else this one.
+ATTENDANCE_DEFAULT_TIME_ZONE = env.str("ATTENDANCE_DEFAULT_TIME_ZONE", default="UTC")
+# Geofence of a branch without one (around its coordinates) and of a listing site, metres.
+ATTENDANCE_DEFAULT_RADIUS_M = env.float("ATTENDANCE_DEFAULT_RADIUS_M", default=150.0)
+ATTENDANCE_SITE_RADIUS_M = env.float("ATTENDANCE_SITE_RADIUS_M", default=200.0)
+ATTENDANCE_PHOTO_MAX_BYTES = env.int("ATTENDANCE_PHOTO_MAX_BYTES", default=5 * 1024 * 1024)
+# Selfies are deleted from storage this many days after the punch (daily job).
+ATTENDANCE_PHOTO_RETENTION_DAYS = env.int("ATTENDANCE_PHOTO_RETENTION_DAYS", default=90)
+# Spoofing signals: travel faster than this between two punches; an accuracy better than
+# this (metres) is implausible for a phone; a selfie within this Hamming distance of one of
+# the advisor's last ATTENDANCE_SELFIE_HASH_WINDOW punches' is a reused photo.
+ATTENDANCE_MAX_SPEED_KMH = env.float("ATTENDANCE_MAX_SPEED_KMH", default=150.0)
+ATTENDANCE_MIN_ACCURACY_M = env.float("ATTENDANCE_MIN_ACCURACY_M", default=1.0)
+ATTENDANCE_SELFIE_HASH_WINDOW = env.int("ATTENDANCE_SELFIE_HASH_WINDOW", default=60)
+ATTENDANCE_SELFIE_HASH_DISTANCE = env.int("ATTENDANCE_SELFIE_HASH_DISTANCE", default=4)
+# Face verification provider (dotted path of a FaceVerifier); none by default.
+ATTENDANCE_FACE_VERIFIER = env.str("ATTENDANCE_FACE_VERIFIER", default="")
+# Advisors per batch of the auto-attendance job.
+ATTENDANCE_AUTO_CHUNK = env.int("ATTENDANCE_AUTO_CHUNK", default=2000)
+CELERY_BEAT_SCHEDULE["attendance-auto-mark"] = {
+    "task": "domus.attendance.tasks.attendance_auto_mark",
+    "schedule": crontab(minute=20),
+}
+CELERY_BEAT_SCHEDULE["attendance-photos-purge"] = {
+    "task": "domus.attendance.tasks.attendance_photos_purge",
+    "schedule": crontab(hour=3, minute=40),
 }

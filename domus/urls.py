@@ -7,7 +7,9 @@ from django.views.decorators.csrf import csrf_exempt
 from ninja.openapi.docs import Redoc
 
 from domus.api import api
+from domus.core.compat_schema import compat_schema_view
 from domus.core.errors import error_response
+from domus.core.routing import IndexedResolver
 from domus.core.throttling import rate_limited_posts
 
 
@@ -20,7 +22,8 @@ def redoc(request: HttpRequest):
     return Redoc().render_page(request, api)
 
 
-def index(request: HttpRequest) -> JsonResponse:
+def api_index(request: HttpRequest) -> JsonResponse:
+    """Where the API's documents are (``/`` is the web portal's home)."""
     return JsonResponse(
         {
             "name": "Domus API",
@@ -33,14 +36,17 @@ def index(request: HttpRequest) -> JsonResponse:
 
 
 urlpatterns = [
-    path("", index, name="index"),
+    path("api/v1/", api_index, name="index"),  # /api/ and /api/v1/ (ApiPathMiddleware)
     # The admin's sign-in shares the API's "auth" rate limit (its lockout is AdminLoginForm's).
     path("admin/login/", rate_limited_posts("auth")(admin.site.login)),
     path("admin/", admin.site.urls),
     path("account/", include("domus.accounts.urls")),
+    path("i18n/", include("django.conf.urls.i18n")),  # set_language: the pages' language switch
     path("api/v1/redoc/", redoc, name="api-redoc"),
-    path("api/v1/", api.urls),
+    path("api/v1/compat/<str:system>/schema/", compat_schema_view, name="api-compat-schema"),
+    IndexedResolver.of(path("api/v1/", api.urls)),  # the same routes, found through a dict
     re_path(r"^api/", api_not_found),
+    path("", include("domus.web.urls")),
 ]
 if settings.DEBUG:
     urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)

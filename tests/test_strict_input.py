@@ -110,7 +110,7 @@ def test_every_problem_of_a_body_comes_back_at_once(admin_client):
 def test_a_listing_without_title_is_keyed_by_title(admin_client):
     response = admin_client.post_json("/api/v1/properties/", {"price": "1000"})
     assert response.status_code == 400
-    assert response.json()["errors"] == {"title": ["title (or name) is required."]}
+    assert response.json()["errors"] == {"title": ["title (or name, or an address) is required."]}
 
 
 def test_a_budget_check_is_keyed_by_budget_min(admin_client):

@@ -210,6 +210,9 @@ def main(argv: list[str] | None = None) -> int:
         with transaction.atomic():
             rows = rebuild()
         print(f"{name} roll-up: {rows:,} {unit} in {time.perf_counter() - rebuild_started:.1f} s")
+    from domus.properties.caching import listing_cache_bump
+
+    listing_cache_bump()  # rows written behind the services' back: cached counts and aggregates are stale
     return 0
 
 

@@ -5,6 +5,7 @@ policies and go through the services."""
 from typing import Any
 from uuid import UUID
 
+from django.conf import settings
 from django.http import HttpRequest
 from ninja import Query, Router, Status
 from ninja.decorators import decorate_view
@@ -65,6 +66,10 @@ PUBLIC_AUTH_ERRORS = {400: ErrorOut, 409: ErrorOut, 429: ErrorOut}
 READ_ERRORS = {401: ErrorOut, 404: ErrorOut}
 WRITE_ERRORS = {400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut}
 REGISTER_ANSWER = "Check your inbox: we have sent an e-mail to this address with the next step."
+# SIGNUP_ACTIVATION = "none": as neutral about existing accounts as the answer above.
+REGISTER_READY_ANSWER = (
+    "If this address had no account, its account is ready: log in (an existing account's owner is told by e-mail)."
+)
 EMAIL_CHANGE_ANSWER = (
     "Check the new address's inbox for the confirmation link; your current address stays in force until then."
 )
@@ -137,16 +142,18 @@ def logout(request: HttpRequest, payload: LogoutIn | None = None):
     auth=None,
     throttle=auth_limit,
     response={202: DetailOut, **PUBLIC_AUTH_ERRORS},
-    summary="Sign up: an inactive account, activated with the token e-mailed to it",
+    summary="Sign up: an inactive account, activated with the token e-mailed to it (SIGNUP_ACTIVATION)",
     description=(
         "The answer is the same whether or not the address already has an account (its owner is "
-        "told by e-mail then). Send an `Idempotency-Key` header to make retries safe (one account, one e-mail)."
+        "told by e-mail then). With `SIGNUP_ACTIVATION=none` the account is active at once. "
+        "Send an `Idempotency-Key` header to make retries safe (one account, one e-mail)."
     ),
 )
 @decorate_view(idempotent)
 def register(request: HttpRequest, payload: RegisterIn):
     services.user_register(**payload.model_dump())
-    return Status(202, {"detail": REGISTER_ANSWER})
+    ready = settings.SIGNUP_ACTIVATION == "none"
+    return Status(202, {"detail": REGISTER_READY_ANSWER if ready else REGISTER_ANSWER})
 
 
 @router.post(

@@ -395,7 +395,9 @@ def _nest_profile_fields(data: dict[str, Any]) -> dict[str, Any]:
 class _AccountFields(_SelfManagedFields):
     """Profile fields may come flat (see ``_nest_profile_fields``)."""
 
-    nest_profile_fields = body_alias(_nest_profile_fields)
+    nest_profile_fields = body_alias(
+        _nest_profile_fields, accepts={name: {"description": f"profile.{name}"} for name in ProfileIn.model_fields}
+    )
 
 
 class MeIn(_AccountFields):

@@ -10,13 +10,15 @@ from typing import Any
 
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods
 
 from domus.accounts import services
 from domus.core.exceptions import DomusError, ValidationFailed
 from domus.core.throttling import rate_limited_posts
 
-FORGOT_DONE = "If an active account has this address, a link to reset its password is on its way."
+FORGOT_DONE = gettext_lazy("If an active account has this address, a link to reset its password is on its way.")
 
 
 def _errors(error: DomusError) -> list[str]:
@@ -54,7 +56,7 @@ def activate(request: HttpRequest) -> HttpResponse:
 
     def act(link: dict[str, str]) -> str:
         services.user_activate(username=link["username"], token=link["token"])
-        return "Your account is active: you can log in now."
+        return _("Your account is active: you can log in now.")
 
     return _link_page(request, "activate.html", ("username", "token"), act)
 
@@ -67,9 +69,9 @@ def reset_password(request: HttpRequest) -> HttpResponse:
     def act(link: dict[str, str]) -> str:
         password, again = request.POST.get("new_password", ""), request.POST.get("new_password_again", "")
         if password != again:
-            raise ValidationFailed("The passwords differ.")
+            raise ValidationFailed(_("The passwords differ."))
         services.password_reset(token=link["token"], new_password=password)
-        return "Your password is changed: log in with the new one."
+        return _("Your password is changed: log in with the new one.")
 
     return _link_page(request, "reset_password.html", ("token",), act)
 
@@ -81,7 +83,7 @@ def confirm_email(request: HttpRequest) -> HttpResponse:
 
     def act(link: dict[str, str]) -> str:
         user = services.email_change_confirm(token=link["token"])
-        return f"Your account's e-mail address is now {user.email}."
+        return _("Your account's e-mail address is now %(email)s.") % {"email": user.email}
 
     return _link_page(request, "confirm_email.html", ("token",), act)
 

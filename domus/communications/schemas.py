@@ -39,7 +39,11 @@ class ConversationStartIn(Input):
     ticket_id: UUID | None = None
     message: str = Field("", max_length=10000, description="An optional first message.")
 
-    single_user = body_alias(_single_user)
+    single_user = body_alias(
+        _single_user,
+        accepts={"user_id": {"type": "string", "format": "uuid", "description": "One other member."}},
+        replaces=("participant_ids",),
+    )
 
 
 class ConversationOut(Schema):

@@ -50,6 +50,7 @@ from domus.organizations.selectors import company_is_active
 
 TICKET_REPLIED = "ticket.replied"
 TICKET_ASSIGNED = "ticket.assigned"
+MESSAGE_SENT = "message.sent"
 
 
 def _active_users(user_ids: set[UUID]) -> dict[UUID, Any]:
@@ -187,6 +188,17 @@ def message_send(*, actor: Any, conversation: Conversation, body: str) -> Messag
         changes={"conversation": {"before": None, "after": str(conversation.pk)}},
     )
     realtime.push(realtime.chat_group(conversation.pk), message_payload(message))
+    if conversation.lead_id is not None:
+        # Marketing hears of a lead talking with its agent (a reply, a conversation).
+        publish(
+            MESSAGE_SENT,
+            {
+                "id": str(message.pk),
+                "conversation_id": str(conversation.pk),
+                "lead_id": str(conversation.lead_id),
+                "sender_id": str(actor.pk),
+            },
+        )
     return message
 
 
@@ -571,6 +583,8 @@ def outreach_send(
     purpose: str = PURPOSE_TRANSACTIONAL,
     template: dict[str, Any] | None = None,
     missing_is_error: bool = False,
+    bodies: dict[UUID, str] | None = None,
+    subjects: dict[UUID, str] | None = None,
 ) -> dict[str, Any]:
     """Queue ``message`` to each lead on ``channel``: one delivery record per recipient,
     refused (with the reason) when the lead has no address on the channel, opted out, is
@@ -578,7 +592,10 @@ def outreach_send(
     sent by Celery in batches (as the approved ``template`` on WhatsApp when given).
     Leads ``actor`` may not see are answered ``not_found`` (``NotFound`` before anything is
     written with ``missing_is_error``). The send is audited once per company whose leads
-    it reached. Answers the batch and the per-recipient results."""
+    it reached. ``bodies``/``subjects`` give a lead its own text (merge fields already
+    filled in); the others get ``message``/``subject``. Every guard named in
+    ``MESSAGING_SEND_GUARDS`` (the do-not-contact list) may refuse a recipient too.
+    Answers the batch and the per-recipient results."""
     from domus.crm.selectors import lead_contacts
 
     if "\n" in subject or "\r" in subject:
@@ -598,6 +615,7 @@ def outreach_send(
         for lead_id, c in contacts.items()
     }
     opted_out = optout_addresses(channel=channel, addresses=list(addresses.values()))
+    guarded = _guard_refusals(channel, contacts, addresses)
     active = {cid for cid in {c.company_id for c in contacts.values()} if company_is_active(cid)}
     now = timezone.now()
     batch_id = uuid7()
@@ -613,7 +631,7 @@ def outreach_send(
             _refusal(channel, contact, addresses[lead_id], preference, opted_out, now, purpose)
             if contact.company_id in active
             else COMPANY_NOT_ACTIVE
-        )
+        ) or guarded.get(lead_id, "")
         row = Delivery(
             id=uuid7(),
             company_id=contact.company_id,
@@ -623,8 +641,8 @@ def outreach_send(
             batch_id=batch_id,
             channel=channel,
             address=addresses[lead_id],
-            subject=subject,
-            body=message,
+            subject=(subjects or {}).get(lead_id, subject),
+            body=(bodies or {}).get(lead_id, message),
             template=template,
             status=DeliveryStatus.REFUSED if reason else DeliveryStatus.QUEUED,
             error=reason,
@@ -661,6 +679,20 @@ def outreach_send(
         "refused": len(results) - queued_count,
         "results": results,
     }
+
+
+def _guard_refusals(channel: str, contacts: dict[UUID, Any], addresses: dict[UUID, str]) -> dict[UUID, str]:
+    """Reasons the guards of ``MESSAGING_SEND_GUARDS`` give to refuse some recipients
+    (each guard takes ``channel`` and ``recipients``: (lead id, company id, address)
+    triples, and answers {lead id: reason})."""
+    from django.utils.module_loading import import_string
+
+    recipients = [(lead_id, c.company_id, addresses[lead_id]) for lead_id, c in contacts.items()]
+    reasons: dict[UUID, str] = {}
+    for path in getattr(settings, "MESSAGING_SEND_GUARDS", ()):
+        for lead_id, reason in import_string(path)(channel=channel, recipients=recipients).items():
+            reasons.setdefault(lead_id, reason)
+    return reasons
 
 
 def _enqueue(delivery_ids: list[str]) -> None:

@@ -12,6 +12,7 @@ import jwt
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.http import HttpRequest, HttpResponse
+from django.http.request import RawPostDataException
 from django.utils import timezone
 
 from domus.core.errors import error_response
@@ -43,6 +44,23 @@ def _claim(scope: str, key: str, request_hash: str) -> tuple[IdempotencyRecord, 
         return IdempotencyRecord.objects.get(scope=scope, key=key), False
 
 
+def _body_hash(request: HttpRequest) -> str:
+    """The request body's hash; for a multipart body already parsed (the raw stream is
+    gone), the hash of its fields and of each file's name and bytes."""
+    try:
+        return _sha256(request.body)
+    except RawPostDataException:
+        parts: list[bytes | str] = []
+        for name in sorted(request.POST):
+            parts.extend([name, *request.POST.getlist(name)])
+        for name in sorted(request.FILES):
+            for upload in request.FILES.getlist(name):
+                upload.seek(0)
+                parts.extend([name, upload.name or "", upload.read()])
+                upload.seek(0)
+        return _sha256(*parts)
+
+
 def _caller(request: HttpRequest) -> str:
     """Who is asking: the user a valid bearer token names, so a key survives a token
     refresh; the raw header when it is not a valid token (the view answers 401), the
@@ -67,9 +85,10 @@ def idempotent(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]
         if len(key) > 255:
             return error_response(400, "Idempotency-Key is too long.", {HEADER: ["At most 255 characters."]})
         scope = _sha256(_caller(request), request.method or "", request.path_info)
-        record, created = _claim(scope, key, _sha256(request.body))
+        body_hash = _body_hash(request)
+        record, created = _claim(scope, key, body_hash)
         if not created:
-            if record.request_hash != _sha256(request.body):
+            if record.request_hash != body_hash:
                 return error_response(409, "This Idempotency-Key was already used with a different request body.")
             if not record.completed:
                 return error_response(409, "A request with this Idempotency-Key is still being processed.")

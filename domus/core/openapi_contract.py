@@ -205,7 +205,7 @@ def _path_params(path: str) -> list[str]:
 
 def add_links(schema: dict[str, Any]) -> None:
     """Link each ``POST <collection>/`` that answers an object with an ``id`` to every
-    operation on ``<collection>/{x_id}/...``."""
+    operation on ``<collection>/{x_id}/...`` (``{slug}``: the object's ``slug``)."""
     paths = schema.get("paths", {})
     for collection, item in paths.items():
         create = item.get("post")
@@ -215,6 +215,8 @@ def add_links(schema: dict[str, Any]) -> None:
         if answer is None:
             continue
         inherited = _path_params(collection)
+        created = _resolve(schema, answer.get("content", {}).get("application/json", {}).get("schema"))
+        fields = created.get("properties", {})
         links = answer.setdefault("links", {})
         for target, target_item in paths.items():
             rest = target[len(collection) :] if target.startswith(collection) else ""
@@ -223,7 +225,9 @@ def add_links(schema: dict[str, Any]) -> None:
             if not match:
                 continue
             parameters = {f"path.{name}": f"$request.path.{name}" for name in inherited}
-            parameters[f"path.{match.group(1)}"] = "$response.body#/id"
+            key = match.group(1)  # a path keyed by a field of the created object (a slug) takes it
+            field = key if key in fields and key != "id" and not key.endswith("_id") else "id"
+            parameters[f"path.{key}"] = f"$response.body#/{field}"
             for _method, operation in _operations(target_item):
                 if "operationId" not in operation:
                     continue

@@ -86,7 +86,11 @@ def forbid_unknown_parameters(run: Callable[..., HttpResponse]) -> Callable[...,
     @wraps(run)
     def checked(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         try:  # reading the form parses the body: a broken one is answered by the API's handlers
-            errors = {name: [message] for read, message, names in checks for name in sorted(set(read(request)) - names)}
+            errors = {
+                name.replace("\x00", "\\x00"): [message]  # a NUL is never echoed back (domus.core.parsing)
+                for read, message, names in checks
+                for name in sorted(set(read(request)) - names)
+            }
             if takes_no_body and request.method not in ("GET", "HEAD", "OPTIONS"):
                 errors.update(_unexpected_body(request))
         except Exception as exc:

@@ -6,7 +6,7 @@ at its canonical path, and every alias of an original system's path
 import inspect
 import re
 from collections.abc import Container, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from django.contrib.auth.models import AnonymousUser
 from django.http import HttpRequest
@@ -42,6 +42,9 @@ class Route:
     permission: str
     summary: str
     system: str = ""
+    # The path of the operation serving the row, as the OpenAPI schema names it
+    # (``/api/v1/accounts/users/{user_id}/``); empty for an alias nothing serves.
+    operation: str = field(default="", compare=False)
 
 
 def route_table(*, urlconf: str | None = None, alias_list: Sequence[Alias] | None = None) -> list[Route]:
@@ -56,6 +59,7 @@ def route_table(*, urlconf: str | None = None, alias_list: Sequence[Alias] | Non
                 alias_of=None,
                 permission=permission_of(operation),
                 summary=operation.summary or "",
+                operation=_NINJA_PARAM.sub(r"{\1}", f"/{route}"),
             )
             for method in operation.methods
         )
@@ -150,6 +154,7 @@ def _alias_rows(alias: Alias, canonical: dict[str, list[Route]], urlconf: str | 
             permission=t.permission,
             summary=t.summary,
             system=alias.system,
+            operation=t.path,
         )
         for t in targets
     ]

@@ -14,6 +14,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.cache import caches
+from django.core.cache.backends.redis import RedisCache
 from django.http import HttpRequest, HttpResponse
 from django.utils.connection import ConnectionProxy
 from ninja.throttling import BaseThrottle
@@ -52,19 +53,32 @@ def hit(key: str, *, limit: int, period: int) -> tuple[RateLimitState, bool]:
     """Count one hit on ``key`` in the current window; answer the window's state and
     whether the hit is within the limit.
 
-    ``cache.add`` + ``cache.incr`` is atomic on Redis (``INCR``) and under the lock of
-    the local-memory cache, so two processes can never both take the last slot.
+    The count is atomic (Redis ``INCR``; the lock of the local-memory cache), so two
+    processes can never both take the last slot.
     """
     window_start = int(time.time()) // period * period
     reset = window_start + period
-    window_key = f"rl:{key}:{window_start}"
-    security_cache.add(window_key, 0, timeout=period + 1)
-    try:
-        used = security_cache.incr(window_key)
-    except ValueError:  # the key expired between add and incr
-        security_cache.add(window_key, 1, timeout=period + 1)
-        used = 1
+    used = _count(f"rl:{key}:{window_start}", timeout=period + 1)
     return RateLimitState(limit=limit, remaining=max(0, limit - used), reset=reset), used <= limit
+
+
+def _count(window_key: str, *, timeout: int) -> int:
+    """Add one to the window's counter and answer it. On Redis, one round trip per request:
+    ``SET NX EX`` (the window starts at 0 and expires) and ``INCR`` in one ``MULTI``/``EXEC``
+    (the cache API's ``add`` + ``incr`` would cost three: ``incr`` first asks ``EXISTS``)."""
+    backend = caches["security"]
+    if isinstance(backend, RedisCache):
+        key = backend.make_and_validate_key(window_key)
+        pipe = backend._cache.get_client(key, write=True).pipeline(transaction=True)
+        pipe.set(key, 0, ex=timeout, nx=True)
+        pipe.incr(key)
+        return int(pipe.execute()[1])
+    security_cache.add(window_key, 0, timeout=timeout)
+    try:
+        return security_cache.incr(window_key)
+    except ValueError:  # the key expired between add and incr
+        security_cache.add(window_key, 1, timeout=timeout)
+        return 1
 
 
 def rate_limited_posts(scope: str) -> Callable[[View], View]:

@@ -12,7 +12,7 @@ from pydantic import AfterValidator, AliasChoices, field_validator, model_valida
 
 from domus.core.filtering import DateOrDateTime, ListFilters, ordering_of
 from domus.core.money import MAX_MONEY, CurrencyCode, MoneyStr
-from domus.core.schemas import EMAIL_PATTERN, FieldErrors, Input, body_alias, check, is_email
+from domus.core.schemas import EMAIL_PATTERN, FieldErrors, Input, body_alias, check, is_email, value_aliases
 from domus.crm.models import ClientKind, LeadActivityKind, LeadSource, LeadStatus
 
 Money = Decimal  # amounts arrive as JSON numbers or strings; the services round them
@@ -66,8 +66,13 @@ def _crm_client(body: dict[str, Any]) -> dict[str, Any]:
     return body
 
 
+_CRM_NAMES = {
+    "first_name": {"type": "string", "description": "With last_name: the name."},
+    "last_name": {"type": "string", "description": "With first_name: the name."},
+}
 _KIND = AliasChoices("kind", "client_type")
 _KIND_HELP = "person or company (client_type: individual, corporate, ... also)."
+_KIND_VALUES = value_aliases(CLIENT_TYPE_KINDS)
 _LOCATIONS = AliasChoices("locations", "preferred_locations")
 
 
@@ -76,8 +81,10 @@ _LOCATIONS = AliasChoices("locations", "preferred_locations")
 
 class ClientFilters(ListFilters):
     ordering: str | None = ordering_of("name", "created_at", "updated_at")
-    kind: ClientKind | None = Field(None, description=_KIND_HELP)
-    client_type: ClientKind | None = Field(None, description="Alias of kind (the CRM's name).")
+    kind: ClientKind | None = Field(None, description=_KIND_HELP, json_schema_extra=_KIND_VALUES)
+    client_type: ClientKind | None = Field(
+        None, description="Alias of kind (the CRM's name).", json_schema_extra=_KIND_VALUES
+    )
     assigned_agent_id: UUID | None = None
     company_id: UUID | None = None
     tag: str | None = Field(None, max_length=50)
@@ -115,7 +122,9 @@ class StatsFilters(Schema):
 
 
 class ClientFields(Input):
-    kind: ClientKind = Field(ClientKind.PERSON, validation_alias=_KIND, description=_KIND_HELP)
+    kind: ClientKind = Field(
+        ClientKind.PERSON, validation_alias=_KIND, description=_KIND_HELP, json_schema_extra=_KIND_VALUES
+    )
     name: str = Field(..., min_length=1, max_length=200)
     organization_name: str = Field("", max_length=200)
     email: EmailStr | None = None
@@ -131,7 +140,7 @@ class ClientFields(Input):
     tags: list[str] = Field(default_factory=list, max_length=50)
     notes: str = Field("", max_length=10000)
 
-    crm_client = body_alias(_crm_client)
+    crm_client = body_alias(_crm_client, accepts=_CRM_NAMES, replaces=("name",))
     kind_synonyms = field_validator("kind", mode="before")(_client_kind)
 
     @model_validator(mode="after")
@@ -146,7 +155,7 @@ class ClientIn(ClientFields):
 
 
 class ClientPatchIn(Input):
-    kind: ClientKind = Field(None, validation_alias=_KIND, description=_KIND_HELP)
+    kind: ClientKind = Field(None, validation_alias=_KIND, description=_KIND_HELP, json_schema_extra=_KIND_VALUES)
     name: str = Field(None, min_length=1, max_length=200)
     organization_name: str = Field(None, max_length=200)
     email: EmailStr = None
@@ -162,7 +171,7 @@ class ClientPatchIn(Input):
     tags: list[str] = Field(None, max_length=50)
     notes: str = Field(None, max_length=10000)
 
-    crm_client = body_alias(_crm_client)
+    crm_client = body_alias(_crm_client, accepts=_CRM_NAMES)
     kind_synonyms = field_validator("kind", mode="before")(_client_kind)
 
     @model_validator(mode="after")

@@ -112,6 +112,11 @@ def client_for_company(*, client_id: UUID, company_id: UUID) -> Client | None:
     return Client.objects.filter(pk=client_id, company_id=company_id).first()
 
 
+def client_of_user_for_company(*, user_id: UUID, company_id: UUID) -> Client | None:
+    """The company's client record of a Domus user, when it has one."""
+    return Client.objects.filter(user_id=user_id, company_id=company_id).order_by("created_at").first()
+
+
 # Leads ---------------------------------------------------------------------------------
 
 
@@ -317,3 +322,22 @@ def contact_company_ids(user_id: UUID) -> set[UUID]:
     clients = Client.objects.filter(user_id=user_id).values_list("company_id", flat=True)
     leads = Lead.objects.filter(user_id=user_id).values_list("company_id", flat=True)
     return set(clients) | set(leads)
+
+
+def company_leads(company_id: UUID) -> QuerySet[Lead]:
+    """Every lead of a company, for other apps to filter (marketing's segments)."""
+    return Lead.objects.filter(company_id=company_id)
+
+
+def leads_for_messages(lead_ids: list[UUID]) -> QuerySet[Lead]:
+    """Leads with what a message to them may name: their agent, listing and company."""
+    return Lead.objects.filter(id__in=list(lead_ids)).select_related("assigned_agent", "listing", "company")
+
+
+def lead_ids_of_user(user_id: UUID) -> list[UUID]:
+    """The leads (of any company) that are this user."""
+    return list(Lead.objects.filter(user_id=user_id).values_list("id", flat=True))
+
+
+def lead_brief(lead_id: UUID) -> Lead | None:
+    return Lead.objects.filter(pk=lead_id).select_related("assigned_agent").first()

@@ -37,6 +37,7 @@ from domus.properties.selectors import listing_get_for_actor
 
 LEAD_CAPTURED = "lead.captured"
 LEAD_ASSIGNED = "lead.assigned"
+LEAD_CHANGED = "lead.changed"
 CLIENT_FIELDS = frozenset(
     {
         "kind",
@@ -59,6 +60,14 @@ LEAD_FIELDS = frozenset({"name", "email", "phone", "message", "budget_min", "bud
 
 def _event(name: str, *, row: Any, company_id: UUID | None, actor: Any, recipients: list[Any]) -> None:
     publish(name, event_payload(row, actor=actor, recipients=recipients, company_id=company_id))
+
+
+def _changed(lead: Lead, *, activity: str = "") -> None:
+    """Tell other apps (marketing's segments and sequences) that a lead changed."""
+    publish(
+        LEAD_CHANGED,
+        {"id": str(lead.pk), "company_id": str(lead.company_id), "status": lead.status, "activity": activity},
+    )
 
 
 def _money(value: Decimal | None) -> Decimal | None:
@@ -322,6 +331,7 @@ def lead_create(
         audit_update(actor=actor, instance=lead, before=before, action="merge", company_id=company_id)
     if newly_assigned:
         _event(LEAD_ASSIGNED, row=lead, company_id=company_id, actor=actor, recipients=[lead.assigned_agent_id])
+    _changed(lead)
     return lead, created
 
 
@@ -432,6 +442,7 @@ def lead_update(*, actor: Any, lead: Lead, **fields: Any) -> Lead:
     audit_update(actor=actor, instance=lead, before=before, company_id=lead.company_id)
     if lead.assigned_agent_id is not None and lead.assigned_agent_id != old_agent_id:
         _event(LEAD_ASSIGNED, row=lead, company_id=lead.company_id, actor=actor, recipients=[lead.assigned_agent_id])
+    _changed(lead)
     return lead
 
 
@@ -448,6 +459,7 @@ def lead_activity_create(*, actor: Any, lead: Lead, kind: str, note: str = "") -
     lead.save()
     audit_create(actor=actor, instance=activity, company_id=lead.company_id)
     audit_update(actor=actor, instance=lead, before=before, action="activity", company_id=lead.company_id)
+    _changed(lead, activity=kind)
     return activity
 
 

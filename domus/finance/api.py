@@ -52,6 +52,7 @@ from domus.finance.schemas import (
     TransactionOut,
     VoidIn,
 )
+from domus.organizations.selectors import branch_get_for_actor
 
 router = Router(tags=["finance"])
 router.add_router("/mpesa-simulator", simulator.router)
@@ -82,13 +83,19 @@ def invoice_list(request: HttpRequest, filters: Query[InvoiceFilters]):
 
 
 @router.post(
-    "/invoices/", response={201: InvoiceOut, **WRITE_ERRORS}, summary="Draft an invoice", openapi_extra=STAFF_ONLY
+    "/invoices/",
+    response={201: InvoiceOut, **WRITE_ERRORS},
+    summary="Draft an invoice (or issue it at once: `issue`)",
+    openapi_extra=STAFF_ONLY,
 )
 def invoice_create(request: HttpRequest, payload: InvoiceIn):
     data = payload.dict()
+    company_id = data["company_id"]
+    if data["store_id"] is not None:
+        company_id = _store_company_id(request, store_id=data["store_id"], company_id=company_id)
     invoice = services.invoice_create(
         actor=request.auth,
-        company_id=data["company_id"],
+        company_id=company_id,
         recipient=active_user_for_field(data["recipient_id"], field="recipient_id"),
         lines=data["lines"],
         due_date=data["due_date"],
@@ -96,8 +103,20 @@ def invoice_create(request: HttpRequest, payload: InvoiceIn):
         currency=data["currency"],
         listing_id=data["listing_id"],
         notes=data["notes"],
+        issue=data["issue"],
     )
     return Status(201, selectors.invoice_get_for_actor(actor=request.auth, invoice_id=invoice.id))
+
+
+def _store_company_id(request: HttpRequest, *, store_id: UUID, company_id: UUID | None) -> UUID:
+    """The company of the store (branch) an invoice names; another ``company_id`` beside it is a 400."""
+    try:
+        branch = branch_get_for_actor(actor=request.auth, branch_id=store_id)
+    except NotFound:
+        raise ValidationFailed("Unknown store.", errors={"store_id": ["No such store."]}) from None
+    if company_id is not None and company_id != branch.company_id:
+        raise ValidationFailed("The store is another company's.", errors={"store_id": ["Not of company_id."]})
+    return branch.company_id
 
 
 @router.get(

@@ -5,6 +5,7 @@ from decimal import Decimal
 from typing import Any, Literal
 from uuid import UUID
 
+from django.utils import timezone
 from ninja import Field, Schema
 from pydantic import AliasChoices
 
@@ -34,10 +35,14 @@ class InvoiceFilters(ListFilters):
 
 
 class InvoiceLineIn(Input):
+    """One line; the back office's items name the description ``name`` and the unit price ``price``."""
+
     kind: LineKind = LineKind.OTHER
-    description: str = Field(..., min_length=1, max_length=255)
+    description: str = Field(..., min_length=1, max_length=255, validation_alias=AliasChoices("description", "name"))
     quantity: Decimal = Field(Decimal(1), gt=0, le=1_000_000, decimal_places=2)
-    unit_price: Decimal = Field(..., ge=0, le=MAX_MONEY, decimal_places=2)
+    unit_price: Decimal = Field(
+        ..., ge=0, le=MAX_MONEY, decimal_places=2, validation_alias=AliasChoices("unit_price", "price")
+    )
     tax_rate: Decimal = Field(Decimal(0), ge=0, le=100, decimal_places=2)
 
 
@@ -50,20 +55,58 @@ def _one_line_invoice(body: dict[str, Any]) -> dict[str, Any]:
     return body
 
 
+def _store_invoice(body: dict[str, Any]) -> dict[str, Any]:
+    """The back office's invoice (``customer``, ``store``, ``items``) is issued on creation,
+    due on issue unless it gives a ``due_date``."""
+    if "items" in body and "lines" not in body:
+        body["lines"] = body.pop("items")
+        body.setdefault("issue", True)
+        body.setdefault("due_date", body.get("issue_date") or timezone.localdate().isoformat())
+    return body
+
+
 class InvoiceIn(Input):
     """An invoice; the flat body ``{tenant, amount, due_date, description}`` of the
-    real-estate management system's clients is accepted as an invoice of one line."""
+    real-estate management system's clients is accepted as an invoice of one line, and the
+    back office's ``{customer, store, items}`` as an invoice of the store's company, issued
+    at once."""
 
     company_id: UUID | None = Field(None, description="Default: the company you are the only staff of.")
-    recipient_id: UUID = Field(..., validation_alias=AliasChoices("recipient_id", "tenant"))
+    store_id: UUID | None = Field(
+        None,
+        validation_alias=AliasChoices("store_id", "store"),
+        description="A branch (the back office's store): the invoice is its company's.",
+    )
+    recipient_id: UUID = Field(..., validation_alias=AliasChoices("recipient_id", "tenant", "customer"))
     listing_id: UUID | None = None
     currency: CurrencyCode | None = None
     issue_date: date | None = None
     due_date: date
     notes: str = Field("", max_length=5000)
     lines: list[InvoiceLineIn] = Field(..., min_length=1, max_length=100)
+    issue: bool = Field(
+        False, description="Issue at once, as `send/` does (the back office's `items` body implies it)."
+    )
 
-    one_line = body_alias(_one_line_invoice)
+    one_line = body_alias(
+        _one_line_invoice,
+        accepts={
+            "amount": {"type": "string", "description": "With description: an invoice of one line."},
+            "description": {"type": "string", "maxLength": 255, "description": "The one line's description."},
+        },
+        replaces=("lines",),
+    )
+    store_items = body_alias(
+        _store_invoice,
+        accepts={
+            "items": {
+                "type": "array",
+                "items": {"$ref": "#/components/schemas/InvoiceLineIn"},
+                "description": "The lines; the invoice is issued at once, due on issue unless due_date is given.",
+            }
+        },
+        replaces=("lines", "due_date"),
+    )
 
 
 class InvoicePatchIn(Input):
@@ -164,7 +207,7 @@ class ManualPaymentIn(Input):
     )
     amount: Decimal = Field(..., gt=0, le=MAX_MONEY, decimal_places=2)
     reference: str = Field(..., min_length=1, max_length=100)
-    invoice_id: UUID | None = None
+    invoice_id: UUID | None = Field(None, validation_alias=AliasChoices("invoice_id", "invoice"))
     listing_id: UUID | None = None
     purpose: PaymentPurpose = PaymentPurpose.INVOICE
     payer_id: UUID | None = None

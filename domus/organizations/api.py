@@ -127,7 +127,8 @@ def company_delete(request: HttpRequest, company_id: UUID):
     description=(
         "draft -submit-> submitted -verify-> verified -activate-> active; submitted -reject-> draft. "
         "Without `step`, the next forward step applies. Submitting needs the company's name, legal name, "
-        "registration number, e-mail, phone, address, city and country; activating needs an active branch; "
+        "registration number, e-mail, phone, address, city and country; activating needs an active branch "
+        "(a company that never had one gets its head office, code HQ, from its address); "
         "rejecting needs a `note`. Verify and reject are for platform admins."
     ),
     openapi_extra={"x-permission": "company staff or admin (verify, reject: admin)"},

@@ -367,6 +367,11 @@ def company_has_active_branch(company: Company) -> bool:
     return Branch.objects.filter(company=company, is_active=True).exists()
 
 
+def company_ever_had_branch(company: Company) -> bool:
+    """Whether the company has or had any branch (closed and deleted ones count)."""
+    return Branch.all_objects.filter(company=company).exists()
+
+
 def company_staff_count(company: Company, *, exclude: Membership | None = None) -> int:
     """Active ``staff`` members of ``company`` (other than ``exclude``)."""
     queryset = Membership.objects.filter(
@@ -375,3 +380,30 @@ def company_staff_count(company: Company, *, exclude: Membership | None = None) 
     if exclude is not None:
         queryset = queryset.exclude(pk=exclude.pk)
     return queryset.count()
+
+
+def branch_scope_of_head(user: Any) -> tuple[set[UUID], set[UUID]]:
+    """What a branch head heads, from their accepted ``branch_head`` memberships: the
+    branch ids named on them, and the company ids of those naming no branch (which head
+    every branch of the company)."""
+    if not getattr(user, "is_authenticated", False):
+        return set(), set()
+    branches: set[UUID] = set()
+    companies: set[UUID] = set()
+    for branch_id, company_id in (
+        _active_memberships(user).filter(role=Role.BRANCH_HEAD).values_list("branch_id", "company_id")
+    ):
+        if branch_id is None:
+            companies.add(company_id)
+        else:
+            branches.add(branch_id)
+    return branches, companies
+
+
+def branch_exists(branch_id: UUID) -> bool:
+    return Branch.objects.filter(pk=branch_id, company__deleted_at__isnull=True).exists()
+
+
+def branches_with_company(branch_ids: Iterable[UUID]) -> QuerySet[Branch]:
+    """Live branches by id, with their company (for their coordinates and country)."""
+    return Branch.objects.filter(pk__in=list(branch_ids)).select_related("company")

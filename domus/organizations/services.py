@@ -14,7 +14,7 @@ from domus.core.exceptions import Conflict, NotFound, UnknownReference, Validati
 from domus.core.policies import is_admin
 from domus.core.roles import Role
 from domus.organizations.models import MEMBERSHIP_ROLES, Branch, Company, Membership, OnboardingStep
-from domus.organizations.selectors import company_has_active_branch, company_staff_count
+from domus.organizations.selectors import company_ever_had_branch, company_has_active_branch, company_staff_count
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AbstractUser
@@ -232,10 +232,24 @@ def company_onboard(*, actor: Actor, company: Company, step: str | None = None, 
                 errors={name: ["Required to submit the company for verification."] for name in missing},
             )
     elif step == OnboardingStep.ACTIVATE and not company_has_active_branch(locked):
-        raise Conflict(
-            "A company needs at least one active branch before it can be activated.",
-            errors={"branches": ["Create an active branch first."]},
+        if company_ever_had_branch(locked) or not locked.address.strip():
+            raise Conflict(
+                "A company needs at least one active branch before it can be activated.",
+                errors={"branches": ["Create an active branch first."]},
+            )
+        # A company that never opened a branch (its clients may have no branch paths, as the
+        # management system's) gets its head office from its own address.
+        head_office = Branch(
+            company=locked,
+            name="Head office",
+            code="HQ",
+            address=locked.address,
+            city=locked.city,
+            phone=locked.phone,
+            is_headquarters=True,
         )
+        head_office.save(force_insert=True)
+        audit_create(actor=actor, instance=head_office, company_id=locked.id)
     elif step == OnboardingStep.REJECT and not note:
         raise ValidationFailed("A rejection needs a reason.", errors={"note": ["Say why the company is rejected."]})
 

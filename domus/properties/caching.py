@@ -53,6 +53,23 @@ def listing_cache_bump() -> None:
         cache.add(VERSION_KEY, 2, timeout=None)
 
 
+def versioned(key: str, compute: Callable[[], Any]) -> Any:
+    """The value cached under ``key`` if it was computed from the current listings (and,
+    like every cached answer, less than ``LISTING_CACHE_SECONDS`` ago: a row written
+    behind the services' back moves no version), else ``compute()``, cached. One cache
+    round trip when it is (the version and the entry in one ``get_many``): for answers
+    that must follow every listing write at once, such as a search's count."""
+    found = cache.get_many([VERSION_KEY, key])
+    version = found.get(VERSION_KEY)
+    entry = found.get(key)
+    if version is not None and entry is not None and entry[0] == version and time.time() - entry[1] < cache_seconds():
+        return entry[2]
+    version = listing_cache_version() if version is None else version  # read first, as in store_answer
+    value = compute()
+    cache.set(key, (version, time.time(), value), timeout=cache_seconds())
+    return value
+
+
 def cache_key(namespace: str, scope: str, params: dict[str, Any]) -> str:
     """A key for ``params`` (filters without empty values, in a canonical order)."""
     canonical = json.dumps({k: v for k, v in params.items() if v is not None}, sort_keys=True, default=str)

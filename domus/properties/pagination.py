@@ -1,5 +1,6 @@
 """The listing search's pagination: the core's page/offset pagination with a count
-that stays cheap on huge result sets (``selectors.listing_count``) and a page read in
+that stays cheap on huge result sets and is cached until the next listing write
+(``selectors.listing_count_cached``) and a page read in
 two steps (``PageByIds``)."""
 
 from typing import Any
@@ -7,7 +8,7 @@ from typing import Any
 from django.http import HttpRequest
 
 from domus.core.pagination import PageOrOffsetPagination
-from domus.properties.selectors import ListingSearch, listing_count
+from domus.properties.selectors import ListingSearch, listing_count_cached
 
 
 class PageByIds:
@@ -31,4 +32,4 @@ class ListingSearchPagination(PageOrOffsetPagination):
 
     def _items_count(self, queryset: Any) -> int:
         search = queryset.search
-        return listing_count(search.rows) if search.count is None else search.count
+        return listing_count_cached(search.rows) if search.count is None else search.count

@@ -12,7 +12,7 @@ from pydantic import AliasChoices, ConfigDict, field_validator, model_validator
 
 from domus.core.filtering import DateOrDateTime, ListFilters, ordering_of
 from domus.core.money import CurrencyCode, MoneyStr
-from domus.core.schemas import FieldErrors, Input, body_alias, one_of_required
+from domus.core.schemas import FieldErrors, Input, body_alias, one_of_required, value_aliases
 from domus.properties.models import (
     AlertFrequency,
     ListingStatus,
@@ -95,6 +95,11 @@ class ListingFilters(ListFilters):
 SQUARE_METRES_PER_SQUARE_FOOT = Decimal("0.09290304")
 
 
+_CRM_LISTING = {
+    "square_feet": {"type": ["number", "string", "null"], "description": "The area in square feet (for area_m2)."}
+}
+
+
 def _crm_listing(body: dict[str, Any]) -> dict[str, Any]:
     """The FastAPI CRM's property body: ``square_feet`` is converted to ``area_m2``
     (rounded to the cent); ``status: active`` is an available, published listing."""
@@ -124,7 +129,8 @@ COORDINATES_IN_PAIRS = {
 
 
 class ListingIn(Input):
-    """A listing (POST, PUT). ``name`` (the management system's field) is an alias of ``title``."""
+    """A listing (POST, PUT). ``name`` (the management system's field) is an alias of ``title``;
+    without either, the title is the address and city (the FastAPI CRM's body)."""
 
     model_config = ConfigDict(json_schema_extra={"allOf": [one_of_required("title", "name"), COORDINATES_IN_PAIRS]})
 
@@ -133,7 +139,11 @@ class ListingIn(Input):
     description: str = Field("", max_length=20000)
     property_type: PropertyType = PropertyType.OTHER
     listing_type: ListingType = ListingType.SALE
-    status: ListingStatus | None = Field(None, description="draft (default) or available on create.")
+    status: ListingStatus | None = Field(
+        None,
+        description="draft (default) or available on create (the CRM's active: available and published).",
+        json_schema_extra=value_aliases({"active": ListingStatus.AVAILABLE}),
+    )
     price: Decimal = Field(..., ge=0, max_digits=14, decimal_places=2)
     currency: CurrencyCode | None = Field(None, description="ISO 4217; default: the company's.")
     bedrooms: int | None = Field(None, ge=0, le=1000)
@@ -154,12 +164,16 @@ class ListingIn(Input):
     features: list[str] | None = Field(None, max_length=100, description="Feature slugs.")
 
     upper_codes = field_validator("currency", "country")(_upper)
-    crm_listing = body_alias(_crm_listing)
+    crm_listing = body_alias(_crm_listing, accepts=_CRM_LISTING)
 
     @model_validator(mode="after")
     def _title_or_name(self) -> "ListingIn":
         if not (self.title or self.name):
-            raise FieldErrors({"title": ["title (or name) is required."]})
+            # The FastAPI CRM's address-led body has no title: the address (and city) is it.
+            derived = ", ".join(part.strip() for part in (self.address, self.city) if part and part.strip())
+            if not derived:
+                raise FieldErrors({"title": ["title (or name, or an address) is required."]})
+            self.title = derived[:200]
         return self
 
 
@@ -171,7 +185,7 @@ class ListingPatchIn(Input):
     description: str = Field(None, max_length=20000)
     property_type: PropertyType = None
     listing_type: ListingType = None
-    status: ListingStatus = None
+    status: ListingStatus = Field(None, json_schema_extra=value_aliases({"active": ListingStatus.AVAILABLE}))
     price: Decimal = Field(None, ge=0, max_digits=14, decimal_places=2)
     currency: CurrencyCode = None
     bedrooms: int | None = Field(None, ge=0, le=1000)
@@ -192,7 +206,7 @@ class ListingPatchIn(Input):
     features: list[str] = Field(None, max_length=100)
 
     upper_codes = field_validator("currency", "country")(_upper)
-    crm_listing = body_alias(_crm_listing)
+    crm_listing = body_alias(_crm_listing, accepts=_CRM_LISTING)
 
 
 def listing_fields(payload: Schema) -> dict[str, Any]:

@@ -152,12 +152,15 @@ def contract_list(request: HttpRequest, filters: Query[ContractFilters]):
 @router.post(
     "/contracts/",
     response={201: ContractOut, **WRITE_ERRORS},
-    summary="Draw a draft contract from an accepted offer",
+    summary="Draw a draft contract from an accepted offer (or for a buyer of a listing at a price)",
     openapi_extra=CONTRACT_MANAGERS,
 )
 def contract_create(request: HttpRequest, payload: ContractIn):
     data = payload.model_dump(exclude_unset=True)
-    offer = selectors.offer_get_for_actor(actor=request.auth, offer_id=data.pop("offer_id"))
+    offer_id = data.pop("offer_id", None)
+    if offer_id is None:  # the management system's body: listing, buyer, price
+        return Status(201, services.contract_create_for_buyer(actor=request.auth, **data))
+    offer = selectors.offer_get_for_actor(actor=request.auth, offer_id=offer_id)
     require(policies.can_manage_contract(request.auth, offer.company_id, offer.listing), "Only the seller's side.")
     return Status(201, services.contract_create(actor=request.auth, offer=offer, **data))
 

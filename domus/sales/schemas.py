@@ -10,7 +10,7 @@ from pydantic import AliasChoices, field_validator, model_validator
 
 from domus.core.filtering import ListFilters, ordering_of
 from domus.core.money import MAX_MONEY, CurrencyCode, MoneyStr, quantize
-from domus.core.schemas import FieldErrors, Input
+from domus.core.schemas import FieldErrors, Input, value_aliases
 from domus.sales.models import (
     CLOSED_DEAL_STATUSES,
     CommissionStatus,
@@ -97,9 +97,23 @@ def _dates_ordered(data: Any) -> Any:
 
 
 class ContractIn(Input):
-    """A contract drawn from an accepted offer; unset fields come from the offer and listing."""
+    """A contract drawn from an accepted offer (``offer_id``); unset fields come from the offer
+    and listing. Or, as the real-estate management system's clients send it, on a listing for
+    a buyer at a price (``property``, ``buyer``, ``price``): the offer is recorded and accepted
+    underneath."""
 
-    offer_id: UUID
+    offer_id: UUID | None = Field(None, description="The accepted offer; or listing_id, buyer_id and price.")
+    listing_id: UUID | None = Field(
+        None,
+        validation_alias=AliasChoices("listing_id", "property"),
+        description="Instead of offer_id: the listing (`property`) the buyer takes at `price`.",
+    )
+    unit_id: UUID | None = Field(None, description="With listing_id: the unit of the listing.")
+    buyer_id: UUID | None = Field(
+        None,
+        validation_alias=AliasChoices("buyer_id", "buyer"),
+        description="With listing_id: a client of the listing's company, or a user (`buyer`).",
+    )
     kind: ContractKind | None = None
     title: str | None = Field(None, min_length=1, max_length=200)
     parties: list[PartyIn] | None = Field(None, max_length=20)
@@ -113,6 +127,26 @@ class ContractIn(Input):
     @model_validator(mode="after")
     def _dates(self) -> "ContractIn":
         return _dates_ordered(self)
+
+    @model_validator(mode="after")
+    def _source(self) -> "ContractIn":
+        direct = {"listing_id": self.listing_id, "buyer_id": self.buyer_id, "unit_id": self.unit_id}
+        if self.offer_id is not None:
+            given = [name for name, value in direct.items() if value is not None]
+            if given:
+                raise FieldErrors({name: ["Not with offer_id (the offer names it)."] for name in given})
+            return self
+        problems: dict[str, list[str]] = {}
+        if self.listing_id is None:
+            problems["offer_id"] = ["Required (or listing_id with buyer_id and price)."]
+        else:
+            if self.buyer_id is None:
+                problems["buyer_id"] = ["Required with listing_id."]
+            if self.price is None or self.price <= 0:
+                problems["price"] = ["A price above 0 is required with listing_id."]
+        if problems:
+            raise FieldErrors(problems)
+        return self
 
 
 class ContractPutIn(Input):
@@ -183,11 +217,12 @@ def _transaction_type(value: Any) -> Any:
 
 
 _DEAL_STATUS_HELP = "A deal stage; the CRM's pending, in_progress, completed, closed, cancelled also."
+_CRM_STATUSES = value_aliases(CRM_TRANSACTION_STATUSES)
 
 
 class DealFilters(ListFilters):
     ordering: str | None = ordering_of("created_at", "updated_at", "amount", "closed_at")
-    status: DealStatus | None = Field(None, description=_DEAL_STATUS_HELP)
+    status: DealStatus | None = Field(None, description=_DEAL_STATUS_HELP, json_schema_extra=_CRM_STATUSES)
     listing_id: UUID | None = None
     client_id: UUID | None = None
     agent_id: UUID | None = Field(None, description="Listing or selling agent.")
@@ -203,6 +238,7 @@ class DealIn(Input):
         None,
         validation_alias=AliasChoices("listing_type", "transaction_type"),
         description="When given, must be the listing's type (sale or rent; the CRM's purchase, rental, lease also).",
+        json_schema_extra=value_aliases(CRM_TRANSACTION_TYPES),
     )
     unit_id: UUID | None = None
     client_id: UUID | None = None
@@ -220,7 +256,10 @@ class DealIn(Input):
     status: DealStatus = Field(
         DealStatus.LEAD,
         description=_DEAL_STATUS_HELP + " A deal starts open: closed_won and closed_lost come by a status change.",
-        json_schema_extra={"enum": [s for s in DealStatus.values if s not in CLOSED_DEAL_STATUSES]},
+        json_schema_extra={
+            "enum": [s for s in DealStatus.values if s not in CLOSED_DEAL_STATUSES],
+            **_CRM_STATUSES,
+        },
     )
     note: str = Field("", max_length=2000)
 
@@ -233,7 +272,7 @@ class DealStatusIn(Input):
     advances (the amount then follows them unless given). ``closed_won`` needs an accepted
     offer or a signed contract and takes its amount (``amount`` then is a 400)."""
 
-    status: DealStatus = Field(..., description=_DEAL_STATUS_HELP)
+    status: DealStatus = Field(..., description=_DEAL_STATUS_HELP, json_schema_extra=_CRM_STATUSES)
     note: str = Field("", max_length=2000)
     offer_id: UUID | None = None
     contract_id: UUID | None = None

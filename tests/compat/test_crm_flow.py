@@ -90,6 +90,20 @@ def test_a_property_in_square_feet_and_active_is_published_in_square_metres(api_
     assert [item["id"] for item in public.json()["results"]] == [listing["id"]]
 
 
+def test_an_address_led_property_without_a_title_is_titled_by_its_address(api_client, agent):
+    auth = _login(api_client, agent)
+
+    response = api_client.post_json(
+        f"{API}/properties",
+        {"address": "123 Ocean Drive", "city": "Mombasa", "price": "450000", "square_feet": 900, "status": "active"},
+        **auth,
+    )
+
+    assert response.status_code == 201, response.content
+    assert response.json()["title"] == "123 Ocean Drive, Mombasa"
+    assert Listing.objects.get(pk=response.json()["id"]).title == "123 Ocean Drive, Mombasa"
+
+
 def test_a_property_in_square_feet_and_square_metres_at_once_is_a_400(api_client, agent):
     response = api_client.post_json(
         f"{API}/properties",

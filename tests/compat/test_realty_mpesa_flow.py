@@ -229,6 +229,49 @@ def test_the_customer_pays_the_booking_fee_with_phone_number(api_client, agent, 
     assert status.json()["mpesa_receipt"] == "QKJ1ABC2DE"
 
 
+def _owners_listing(**fields):
+    """A listing its owner put up without a company (as the original backend allowed)."""
+    from domus.properties.tests.factories import ListingFactory
+
+    return ListingFactory(company=None, currency="KES", **fields)
+
+
+def test_a_booking_fee_for_a_listing_without_a_company_is_collected_by_the_platforms_company(
+    api_client, company, customer
+):
+    listing = _owners_listing()
+    customer_auth = _login(api_client, customer)
+
+    with respx.mock(assert_all_called=False) as router:
+        FakeDaraja(router)
+        started = api_client.post_json(
+            f"{API}/properties/payments/mpesa/stk/{listing.pk}/",
+            {"phone_number": "0712345678", "amount": "1000"},
+            **customer_auth,
+        )
+        paid = api_client.post_json(f"{API}/properties/payments/mpesa/callback/", callback("ws_CO_1", amount=1000))
+
+    assert started.status_code == 201, started.content
+    assert started.json()["company_id"] == str(company.pk)
+    assert paid.status_code == 200
+    payment = Payment.objects.get()
+    assert (payment.company_id, payment.listing_id, payment.status) == (company.pk, listing.pk, "paid")
+
+
+def test_without_any_company_a_listing_payment_names_the_listing(api_client, customer):
+    listing = _owners_listing()
+
+    response = api_client.post_json(
+        f"{API}/properties/payments/mpesa/stk/{listing.pk}/",
+        {"phone_number": "0712345678", "amount": "1000"},
+        **_login(api_client, customer),
+    )
+
+    assert response.status_code == 400
+    assert set(response.json()["errors"]) == {"listing_id"}
+    assert not Payment.objects.exists()
+
+
 def test_the_customer_starts_a_chat_with_one_user_id(api_client, agent, customer):
     listing = _published_listing(api_client, _login(api_client, agent))
     customer_auth = _login(api_client, customer)

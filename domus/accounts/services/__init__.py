@@ -21,6 +21,7 @@ from domus.accounts.services.authentication import (
     password_change,
     password_forgot,
     password_reset,
+    session_login,
     user_activate,
     user_register,
 )
@@ -51,6 +52,7 @@ __all__ = [
     "profile_create",
     "profile_delete",
     "profile_update",
+    "session_login",
     "user_activate",
     "user_create",
     "user_delete",

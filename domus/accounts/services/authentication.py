@@ -121,6 +121,18 @@ def auth_login(*, identifier: str, password: str) -> tuple[User, tokens.TokenPai
     return user, pair
 
 
+def session_login(*, identifier: str, password: str) -> User:
+    """Check the credentials for a web session (the same lockout and constant work as
+    :func:`auth_login`); the caller starts the session. No tokens are issued."""
+    user = credentials_verify(identifier=identifier, password=password)
+    if not user.is_active:
+        raise AuthenticationFailed("This account is not active. Activate it from the e-mail we sent.")
+    user.last_login = timezone.now()
+    user.save(update_fields=["last_login"])
+    audit_record(actor=user, action="login", resource_type=USER, resource_id=user.pk)
+    return user
+
+
 def auth_refresh(*, refresh: str) -> tokens.TokenPair:
     """Rotate a refresh token into a new pair."""
     return tokens.rotate(refresh)
@@ -162,7 +174,8 @@ def user_register(
     role: str = Role.CUSTOMER,
 ) -> User | None:
     """Sign up: an inactive user (customer, owner, tenant or agent) and their profile,
-    and an activation token e-mailed after commit.
+    and an activation token e-mailed after commit; with ``SIGNUP_ACTIVATION = "none"``
+    the user is active at once and no token is sent.
 
     An address that already has an account is not an error (that would tell anyone
     which addresses have accounts): nothing is created, the owner of the address is
@@ -176,6 +189,7 @@ def user_register(
         )
     if password_confirm is not None and password_confirm != password:
         raise ValidationFailed("The passwords do not match.", errors={"password_confirm": ["Must equal password."]})
+    activation_required = settings.SIGNUP_ACTIVATION == "email"
     try:
         user = user_create(
             actor=None,
@@ -186,7 +200,7 @@ def user_register(
             first_name=first_name,
             last_name=last_name,
             phone=phone,
-            is_active=False,
+            is_active=not activation_required,
         )
     except (ValidationFailed, Conflict) as exc:
         if EMAIL_TAKEN not in exc.errors.get("email", []):
@@ -200,7 +214,10 @@ def user_register(
         if owner is not None:
             account_mail_queue("signup_attempt", owner)
         return None
-    account_mail_queue("activation", user)
+    if activation_required:
+        account_mail_queue("activation", user)
+    else:
+        publish("user.activated", {"user_id": str(user.pk)})
     return user
 
 

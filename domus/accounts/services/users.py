@@ -242,7 +242,8 @@ def user_update_me(*, actor: User, profile: dict[str, Any] | None = None, **fiel
             raise ValidationFailed(
                 "Unknown profile fields.", errors={f"profile.{n}": ["Unknown field."] for n in unknown}
             )
-        profile_write_for(actor=actor, user=actor, fields=profile)
+        # The caller was read with its profile (``accounts.auth``): the answer shows the new one.
+        actor.profile = profile_write_for(actor=actor, user=actor, fields=profile)
     return actor
 
 

@@ -175,3 +175,9 @@ def test_profile_update_alias(member_client, member, method):
     response = getattr(member_client, method)("/api/v1/accounts/profile/update/", body)
     assert response.status_code == 200
     assert User.objects.get(pk=member.pk).first_name == "Updated"
+
+
+def test_me_reads_the_user_with_the_profile_in_one_query(member_client, django_assert_num_queries):
+    with django_assert_num_queries(2):  # the user with the profile (the token check), the companies
+        body = member_client.get(ME).json()
+    assert body["profile"]["timezone"] == "UTC"

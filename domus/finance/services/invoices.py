@@ -118,9 +118,11 @@ def invoice_create(
     currency: str | None = None,
     listing_id: UUID | None = None,
     notes: str = "",
+    issue: bool = False,
 ) -> Invoice:
     """A draft invoice with its lines and totals, numbered in the company's gapless
-    sequence. Without ``company_id``: the company the actor is the only staff of."""
+    sequence. Without ``company_id``: the company the actor is the only staff of. With
+    ``issue``, it is issued and sent at once, in the same transaction (``invoice_send``)."""
     company_id = company_id or default_company_id(actor, COMPANY_STAFF_ROLES)
     if company_id is None and (is_admin(actor) or staff_company_ids(actor)):
         raise ValidationFailed("Which company?", errors={"company_id": ["Required: name one of your companies."]})
@@ -148,6 +150,8 @@ def invoice_create(
     invoice.save()
     InvoiceLine.objects.bulk_create(built)
     audit_create(actor=actor, instance=invoice, company_id=company_id)
+    if issue:
+        return invoice_send(actor=actor, invoice=invoice)
     return invoice
 
 

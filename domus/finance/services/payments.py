@@ -43,7 +43,7 @@ from domus.finance.services.ledger import (
     ledger_post,
 )
 from domus.integrations import mpesa
-from domus.organizations.selectors import company_require_active, is_company_staff
+from domus.organizations.selectors import company_require_active, is_company_staff, platform_default_company_id
 from domus.properties import selectors as property_selectors
 
 logger = logging.getLogger(__name__)
@@ -180,9 +180,22 @@ def _target(*, actor: Any, invoice_id: UUID | None, listing_id: UUID | None) -> 
     if listing_id is None:
         raise ValidationFailed("Say what is paid.", errors={"invoice_id": ["invoice_id or a listing is required."]})
     listing = property_selectors.listing_get_for_actor(actor=actor, listing_id=listing_id)
-    if listing.company_id is None:
-        raise ValidationFailed("This listing takes no payments.", errors={"listing_id": ["No managing company."]})
+    _collecting_company_id(listing)  # a listing nobody can collect for is a 400 before anything is stored
     return None, listing
+
+
+def _collecting_company_id(listing: Any) -> UUID:
+    """The company that collects a payment for a listing: its managing company, else (a
+    listing its owner put up without a company) the platform's default company
+    (``DEFAULT_COMPANY_SLUG``, else the only active company), whose M-Pesa account Domus
+    uses anyway. A 400 only when there is neither."""
+    company_id = listing.company_id or platform_default_company_id()
+    if company_id is None:
+        raise ValidationFailed(
+            "No company collects payments for this listing.",
+            errors={"listing_id": ["The listing has no company and the platform no default company."]},
+        )
+    return company_id
 
 
 def _stk_push(payment: Payment) -> Payment:
@@ -238,7 +251,7 @@ def payment_stk_start(
             raise ValidationFailed("Say what is paid.", errors={"purpose": ["deposit, booking_fee or rent."]})
         if not amount:
             raise ValidationFailed("The amount is required.", errors={"amount": ["Required for a listing payment."]})
-        company_id, currency = listing.company_id, listing.currency
+        company_id, currency = _collecting_company_id(listing), listing.currency
     company_require_active(company_id, doing="take payments")
     if quantize(amount) < 1:
         raise ValidationFailed("Nothing to pay.", errors={"amount": ["At least 1."]})
@@ -323,7 +336,7 @@ def payment_record_manual(
             "M-Pesa payments come from M-Pesa.", errors={"method": ["cash, bank_transfer or cheque."]}
         )
     invoice, listing = _target(actor=actor, invoice_id=invoice_id, listing_id=listing_id)
-    company_id = invoice.company_id if invoice else listing.company_id
+    company_id = invoice.company_id if invoice else _collecting_company_id(listing)
     if not is_company_staff(actor, company_id):
         raise PermissionDenied("Only the company's staff record manual payments.")
     company_require_active(company_id, doing="take payments")

@@ -38,7 +38,7 @@ from domus.core.exceptions import NotFound, ValidationFailed
 from domus.core.filtering import filter_list, order_by_whitelist
 from domus.core.policies import is_admin
 from domus.organizations.selectors import staff_company_ids
-from domus.properties.caching import cached_answer, refresh_done, store_answer
+from domus.properties.caching import cache_key, cached_answer, refresh_done, store_answer, versioned
 from domus.properties.models import (
     PUBLIC_STATUSES,
     FacetGroup,
@@ -462,6 +462,18 @@ def listing_count(queryset: QuerySet[Listing]) -> int:
     if estimate is None:
         return matches.count()
     return max(COUNT_EXACT_UP_TO + 1, estimate)
+
+
+def listing_count_cached(queryset: QuerySet[Listing]) -> int:
+    """``listing_count``, kept in the cache under the count's SQL and the listings' version
+    (``caching.versioned``): every listing write bumps the version, so a count follows
+    each write at once, and a repeated search (the next page, the same filters from
+    another visitor) costs one cache read instead of the planner's estimate and a capped
+    count. A row written behind the services' back (SQL) is counted within
+    ``LISTING_CACHE_SECONDS``."""
+    sql, params = queryset.order_by().values("pk").query.sql_with_params()
+    key = cache_key("count", connection.vendor, {"sql": sql, "params": [str(p) for p in params]})
+    return versioned(key, lambda: listing_count(queryset))
 
 
 def _planner_rows(queryset: QuerySet) -> int:

@@ -1,7 +1,7 @@
 """Reads of visits: customers see theirs, agents theirs, company staff their
 company's listings' visits, admins all; anyone else gets the same 404."""
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 from uuid import UUID
 
@@ -104,3 +104,35 @@ def overlapping_visit(
     if exclude_id is not None:
         queryset = queryset.exclude(pk=exclude_id)
     return queryset.order_by("starts_at").first()
+
+
+# Working hours of the viewing slots offered to customers (in TIME_ZONE), one hour each.
+SLOT_FIRST_HOUR, SLOT_LAST_HOUR = 9, 17
+
+
+def visit_free_slots(*, listing: Listing, days: int = 7, now: datetime | None = None) -> list[datetime]:
+    """The starts of the hour-long viewing slots of the next ``days`` days (working
+    hours, from the next whole hour) in which neither the listing's agent nor the
+    listing has an active visit: what a customer may book. None without an agent."""
+    if listing.agent_id is None:
+        return []
+    now = now or timezone.now()
+    first = timezone.localtime(now).replace(minute=0, second=0, microsecond=0) + timedelta(hours=1)
+    last = first + timedelta(days=days)
+    busy = list(
+        Visit.objects.filter(
+            Q(agent_id=listing.agent_id) | Q(listing_id=listing.pk),
+            status__in=ACTIVE_VISIT_STATUSES,
+            starts_at__lt=last,
+            ends_at__gt=first,
+        ).values_list("starts_at", "ends_at")
+    )
+    slots, start = [], first
+    while start < last:
+        local = timezone.localtime(start)
+        end = start + timedelta(hours=1)
+        working = SLOT_FIRST_HOUR <= local.hour < SLOT_LAST_HOUR and local.weekday() < 6
+        if working and not any(begins < end and ends > start for begins, ends in busy):
+            slots.append(start)
+        start = end
+    return slots

@@ -170,3 +170,25 @@ def test_the_warm_job_caches_the_unfiltered_and_per_city_facets(api_client, djan
     with django_assert_num_queries(0):
         assert facet_count(api_client) == 2
         assert facet_count(api_client, "city=mombasa") == 1
+
+
+def search_count(client, query: str = "") -> int:
+    response = client.get(f"{URL}?{query}")
+    assert response.status_code == 200
+    return response.json()["count"]
+
+
+def test_a_repeated_search_reads_its_count_from_the_cache_until_a_listing_changes(
+    api_client, owner, draft_a, django_assert_num_queries, django_capture_on_commit_callbacks
+):
+    ListingFactory(city="Nairobi")
+    assert search_count(api_client, "city=Nairobi") == 1
+
+    # The ids of the page, its rows, their features: no estimate, no count.
+    with django_assert_num_queries(3):
+        assert search_count(api_client, "city=Nairobi&page_size=10") == 1
+
+    with django_capture_on_commit_callbacks(execute=True):
+        services.listing_update(actor=owner, listing=draft_a, status="available", is_published=True)
+
+    assert search_count(api_client, "city=Nairobi") == 2  # counted again: the listings' version moved

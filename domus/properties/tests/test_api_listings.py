@@ -151,11 +151,19 @@ def test_create_with_company_takes_its_currency_and_features(staff_a_client, com
 def test_title_wins_over_name_and_one_of_them_is_required(client_for, owner):
     client = client_for(owner)
     both = client.post_json(URL, {**REMS_BODY, "title": "The Title"})
-    neither = client.post_json(URL, {key: v for key, v in REMS_BODY.items() if key != "name"})
+    neither = client.post_json(URL, {k: v for k, v in REMS_BODY.items() if k not in ("name", "address", "city")})
 
     assert both.json()["title"] == "The Title"
     assert neither.status_code == 400
+    assert set(neither.json()["errors"]) == {"title"}
     assert Listing.objects.count() == 1
+
+
+def test_without_title_or_name_the_address_and_city_are_the_title(client_for, owner):
+    response = client_for(owner).post_json(URL, {k: v for k, v in REMS_BODY.items() if k != "name"})
+
+    assert response.status_code == 201, response.content
+    assert response.json()["title"] == "123 Sunset Blvd, Los Angeles"
 
 
 @pytest.mark.parametrize("role", [Role.CUSTOMER, Role.TENANT])

@@ -3,6 +3,7 @@ deals and their status history, commissions."""
 
 from domus.sales.services.contracts import (
     contract_create,
+    contract_create_for_buyer,
     contract_delete,
     contract_document,
     contract_send,
@@ -49,6 +50,7 @@ __all__ = [
     "commission_pay",
     "commissions_compute",
     "contract_create",
+    "contract_create_for_buyer",
     "contract_delete",
     "contract_document",
     "contract_send",

@@ -10,12 +10,13 @@ from django.utils import timezone
 
 from domus.accounts.selectors import user_postal_lines
 from domus.audit.services import audit_create, audit_snapshot, audit_update
-from domus.core.exceptions import Conflict, ValidationFailed
+from domus.core.exceptions import Conflict, NotFound, PermissionDenied, ValidationFailed
 from domus.core.money import quantize
 from domus.crm.selectors import client_postal_lines
 from domus.integrations.pdf import PdfTable, format_amount, render_pdf
 from domus.organizations.selectors import company_letterhead
-from domus.sales import selectors
+from domus.properties import selectors as property_selectors
+from domus.sales import policies, selectors
 from domus.sales.models import (
     Contract,
     ContractKind,
@@ -27,6 +28,7 @@ from domus.sales.services.events import (
     CONTRACT_SIGNED,
     event,
 )
+from domus.sales.services.offers import offer_accept, offer_create
 
 EDITABLE_CONTRACT_FIELDS = frozenset(
     {"kind", "title", "parties", "terms", "price", "currency", "start_date", "end_date", "completion_date"}
@@ -86,6 +88,35 @@ def contract_create(*, actor: Any, offer: Offer, **fields: Any) -> Contract:
     contract.save()
     audit_create(actor=actor, instance=contract, company_id=contract.company_id)
     return contract
+
+
+@transaction.atomic
+def contract_create_for_buyer(
+    *, actor: Any, listing_id: Any, buyer_id: Any, price: Any, unit_id: Any = None, **fields: Any
+) -> Contract:
+    """A contract drawn on a listing (or unit) for a buyer at a price, as the real-estate
+    management system's clients create one. The offer and acceptance a Domus contract is
+    drawn from are recorded underneath, in the same transaction: the buyer's offer of
+    ``price`` (``buyer_id``: a client of the company or a user, see ``offer_create``),
+    accepted by the caller, so the listing goes under offer (a unit is reserved) and
+    competing offers are declined exactly as when an offer is accepted. Only the seller's
+    side may do it (the company's staff or the listing's agent)."""
+    try:
+        listing = property_selectors.listing_get_for_actor(actor=actor, listing_id=listing_id)
+    except NotFound:
+        raise ValidationFailed("Unknown listing.", errors={"listing_id": ["No such listing."]}) from None
+    if listing.company_id is None or not policies.can_manage_contract(actor, listing.company_id, listing):
+        raise PermissionDenied("Only the company's staff or the listing's agent draw its contracts.")
+    offer = offer_create(
+        actor=actor,
+        listing_id=listing.pk,
+        unit_id=unit_id,
+        buyer_id=buyer_id,
+        amount=price,
+        currency=fields.get("currency"),
+    )
+    offer = offer_accept(actor=actor, offer=offer)
+    return contract_create(actor=actor, offer=offer, price=price, **fields)
 
 
 def _editable(contract: Contract) -> Contract:

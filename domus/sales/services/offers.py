@@ -7,6 +7,7 @@ from uuid import UUID
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from domus.accounts.selectors import active_user_for_field
 from domus.audit.services import audit_create, audit_snapshot, audit_update
 from domus.core.exceptions import Conflict, NotFound, UnknownReference, ValidationFailed
 from domus.core.money import currency_of, quantize
@@ -51,13 +52,16 @@ def offer_create(
     amount: Decimal,
     unit_id: UUID | None = None,
     client_id: UUID | None = None,
+    buyer_id: UUID | None = None,
     currency: str | None = None,
     conditions: str = "",
     expires_at: Any = None,
 ) -> Offer:
     """A buyer's offer on an available listing or unit, in the listing's currency (another is a
     400 naming ``currency``). Company agents and staff record offers for one of the company's
-    clients (``client_id``); a customer offers for themself."""
+    clients (``client_id``), or for a buyer (``buyer_id``: a client of the company, or a user,
+    through the company's client record of that user when it has one); a customer offers
+    for themself."""
     try:
         listing = property_selectors.listing_get_for_actor(actor=actor, listing_id=listing_id)
     except NotFound:
@@ -91,6 +95,15 @@ def offer_create(
         if client is None:
             raise UnknownReference("Unknown client.", errors={"client_id": ["Not a client of the listing's company."]})
         buyer = client.user
+    elif buyer_id is not None:
+        if not is_company_worker(actor, listing.company_id):
+            raise ValidationFailed("Whose offer?", errors={"buyer_id": ["Only the listing's company records it."]})
+        client = crm_selectors.client_for_company(
+            client_id=buyer_id, company_id=listing.company_id
+        ) or crm_selectors.client_of_user_for_company(user_id=buyer_id, company_id=listing.company_id)
+        buyer = client.user if client is not None else active_user_for_field(buyer_id, field="buyer_id")
+        if buyer is not None and buyer.pk == listing.owner_id:
+            raise ValidationFailed("Owners do not buy their own listing.", errors={"buyer_id": ["The owner."]})
     elif is_company_worker(actor, listing.company_id):
         raise ValidationFailed("Whose offer?", errors={"client_id": ["Required when you offer for a client."]})
     offer = Offer.objects.create(

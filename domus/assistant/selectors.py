@@ -1,0 +1,235 @@
+"""Reads of the assistant: retrieval scoped to what the caller may read, jobs, chat
+sessions, the review queue and feedback."""
+
+from dataclasses import asdict, dataclass
+from typing import Any
+from uuid import UUID
+
+from django.db.models import Q, QuerySet
+
+from domus.assistant import retrieval
+from domus.assistant.models import AssistantJob, ChatMessage, ChatSession, Chunk, Feedback, Review
+from domus.core.exceptions import NotFound
+from domus.core.filtering import filter_list
+from domus.core.policies import is_admin
+from domus.documents import selectors as documents
+from domus.integrations.embeddings import Embedder, embedder
+from domus.organizations.selectors import staff_company_ids
+
+
+@dataclass
+class Passage:
+    """One retrieved passage and the source a citation pins it to."""
+
+    n: int
+    chunk_id: UUID
+    kind: str
+    title: str
+    text: str
+    version_id: UUID | None = None
+    document_id: UUID | None = None
+    version_number: int | None = None
+    article_id: UUID | None = None
+    similarity: float | None = None
+    keyword_rank: int | None = None
+    vector_rank: int | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def readable_sources(actor: Any) -> tuple[list[UUID], list[UUID]]:
+    """The document versions and published articles ``actor`` may read: the same selectors
+    as the document and article lists."""
+    version_ids = list(documents.version_ids_readable_by(actor).values_list("pk", flat=True))
+    article_ids = list(documents.article_ids_readable_by(actor).values_list("pk", flat=True))
+    return version_ids, article_ids
+
+
+def passages_for_actor(
+    *, actor: Any, query: str, k: int = 5, model: Embedder | None = None, version_ids: list[UUID] | None = None
+) -> list[Passage]:
+    """The ``k`` best passages for ``query`` among those ``actor`` may read (hybrid: vector
+    and keyword rankings fused by reciprocal rank). ``version_ids`` narrows to some
+    readable versions (a question about one document)."""
+    readable_versions, readable_articles = readable_sources(actor)
+    if version_ids is not None:
+        allowed = set(version_ids)
+        readable_versions = [v for v in readable_versions if v in allowed]
+        readable_articles = []
+    if not (readable_versions or readable_articles) or not query.strip():
+        return []
+    model = model or embedder()
+    query_vector = model.embed([query])[0]
+    vector = retrieval.vector_ranking(
+        query_vector=query_vector, model_id=model.model_id, version_ids=readable_versions, article_ids=readable_articles
+    )
+    keyword = retrieval.keyword_ranking(
+        query=query, model_id=model.model_id, version_ids=readable_versions, article_ids=readable_articles
+    )
+    fused = retrieval.fuse(vector, keyword)[:k]
+    rows = retrieval.describe([chunk_id for chunk_id, _ in fused])
+    similarity = dict(vector)
+    vector_rank = {chunk_id: rank for rank, (chunk_id, _) in enumerate(vector, start=1)}
+    keyword_rank = {chunk_id: rank for rank, (chunk_id, _) in enumerate(keyword, start=1)}
+    version_info = documents.version_sources([r["version_id"] for r in rows.values() if r["version_id"]])
+    article_info = documents.article_sources([r["article_id"] for r in rows.values() if r["article_id"]])
+    passages = []
+    for chunk_id, _score in fused:
+        row = rows.get(chunk_id)
+        if row is None:  # replaced since it was ranked
+            continue
+        info = version_info.get(row["version_id"]) or article_info.get(row["article_id"]) or {}
+        passages.append(
+            Passage(
+                n=len(passages) + 1,
+                chunk_id=chunk_id,
+                kind=row["kind"],
+                title=info.get("title", ""),
+                text=row["text"],
+                version_id=row["version_id"],
+                document_id=info.get("document_id"),
+                version_number=info.get("number"),
+                article_id=row["article_id"],
+                similarity=round(similarity[chunk_id], 4) if chunk_id in similarity else None,
+                keyword_rank=keyword_rank.get(chunk_id),
+                vector_rank=vector_rank.get(chunk_id),
+            )
+        )
+    return passages
+
+
+def citations_readable_by(actor: Any, citations: list[dict[str, Any]]) -> bool:
+    """Whether ``actor`` may read every source ``citations`` name (a stored answer is shown
+    to someone else - a reviewer - only then)."""
+    version_ids = {UUID(str(c["version_id"])) for c in citations if c.get("version_id")}
+    article_ids = {UUID(str(c["article_id"])) for c in citations if c.get("article_id")}
+    if version_ids:
+        readable = documents.version_ids_readable_by(actor).filter(pk__in=version_ids).count()
+        if readable != len(version_ids):
+            return False
+    if article_ids:
+        readable = documents.article_ids_readable_by(actor).filter(pk__in=article_ids).count()
+        if readable != len(article_ids):
+            return False
+    return True
+
+
+def index_stats() -> dict[str, Any]:
+    return {
+        "chunks": Chunk.objects.count(),
+        "generation": retrieval.index_generation(),
+        "models": sorted(set(Chunk.objects.values_list("model_id", flat=True).distinct())),
+    }
+
+
+# Jobs -----------------------------------------------------------------------------------------
+
+
+def job_get_for_actor(*, actor: Any, job_id: UUID) -> AssistantJob:
+    """A job, read only by the user who started it (its result was computed with their rights)."""
+    job = AssistantJob.objects.filter(pk=job_id, user_id=getattr(actor, "pk", None)).first()
+    if job is None:
+        raise NotFound("Job not found.")
+    return job
+
+
+# Chat sessions ---------------------------------------------------------------------------------
+
+
+def session_list_for_actor(*, actor: Any, filters: Any) -> QuerySet[ChatSession]:
+    return filter_list(
+        ChatSession.objects.filter(user_id=actor.pk),
+        filters,
+        search_fields=["title"],
+        ordering_fields=["created_at", "updated_at"],
+    )
+
+
+def session_get_for_actor(*, actor: Any, session_id: UUID) -> ChatSession:
+    """A chat session, only to its own user (a transcript is private)."""
+    session = ChatSession.objects.filter(pk=session_id, user_id=getattr(actor, "pk", None)).first()
+    if session is None:
+        raise NotFound("Chat session not found.")
+    return session
+
+
+def session_transcript(*, session: ChatSession) -> QuerySet[ChatMessage]:
+    return ChatMessage.objects.filter(session=session).order_by("created_at", "id")
+
+
+def message_get_for_actor(*, actor: Any, message_id: UUID) -> ChatMessage:
+    message = ChatMessage.objects.filter(pk=message_id, session__user_id=getattr(actor, "pk", None)).first()
+    if message is None:
+        raise NotFound("Message not found.")
+    return message
+
+
+def recent_turns(*, session: ChatSession, limit: int = 6) -> list[ChatMessage]:
+    return list(reversed(ChatMessage.objects.filter(session=session).order_by("-created_at", "-id")[:limit]))
+
+
+# Reviews ----------------------------------------------------------------------------------------
+
+
+def review_visible_to(actor: Any) -> QuerySet[Review]:
+    """Reviewers (company staff) see their companies' queue, admins every queue, askers
+    their own requests."""
+    queryset = Review.objects.all()
+    if is_admin(actor):
+        return queryset
+    if not getattr(actor, "is_authenticated", False):
+        return queryset.none()
+    return queryset.filter(Q(company_id__in=staff_company_ids(actor)) | Q(asker_id=actor.pk))
+
+
+def review_list_for_actor(*, actor: Any, filters: Any) -> QuerySet[Review]:
+    return filter_list(
+        review_visible_to(actor),
+        filters,
+        exact_fields=("status", "reason", "company_id"),
+        search_fields=["question"],
+        ordering_fields=["created_at", "updated_at"],
+    )
+
+
+def review_get_for_actor(*, actor: Any, review_id: UUID) -> Review:
+    review = review_visible_to(actor).filter(pk=review_id).first()
+    if review is None:
+        raise NotFound("Review not found.")
+    return review
+
+
+def review_for_update(review_id: UUID) -> Review:
+    return Review.objects.select_for_update().get(pk=review_id)
+
+
+# Feedback ---------------------------------------------------------------------------------------
+
+
+def feedback_visible_to(actor: Any) -> QuerySet[Feedback]:
+    """Staff read their companies' feedback, admins all, users their own."""
+    queryset = Feedback.objects.all()
+    if is_admin(actor):
+        return queryset
+    if not getattr(actor, "is_authenticated", False):
+        return queryset.none()
+    return queryset.filter(Q(company_id__in=staff_company_ids(actor)) | Q(user_id=actor.pk))
+
+
+def feedback_list_for_actor(*, actor: Any, filters: Any) -> QuerySet[Feedback]:
+    return filter_list(
+        feedback_visible_to(actor),
+        filters,
+        exact_fields=("kind", "rating"),
+        search_fields=["comment", "feature"],
+        ordering_fields=["created_at", "rating"],
+    )
+
+
+def feedback_export_rows(*, actor: Any) -> QuerySet[Feedback]:
+    """What a staff member exports: their companies' feedback (admins: all)."""
+    queryset = (
+        Feedback.objects.all() if is_admin(actor) else Feedback.objects.filter(company_id__in=staff_company_ids(actor))
+    )
+    return queryset.select_related("user").order_by("created_at", "id")

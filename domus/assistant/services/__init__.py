@@ -1,0 +1,2 @@
+"""Writes of the assistant: the index (``index``), answers and chats (``assist``), the review
+queue and feedback (``reviews``)."""

@@ -1,0 +1,92 @@
+"""Retrieval and answers with the real local model (all-MiniLM-L6-v2, int8 ONNX)."""
+
+from domus.assistant.models import Chunk
+from domus.assistant.tests.helpers import ASSIST, DOCS, HOUSE_RULES, PET_POLICY, current_version_id, upload_pdf
+from domus.documents.tests.fixtures import pdf_bytes, upload
+from domus.integrations.embeddings import DIMENSION, MODEL_ID
+
+
+def test_a_question_answered_only_by_an_uploaded_pdf_retrieves_it_first_and_cites_its_version(client_for, staff):
+    client = client_for(staff)
+    upload_pdf(client, *PET_POLICY, name="pets.pdf")
+    rules = upload_pdf(client, *HOUSE_RULES, name="rules.pdf")
+    version_id = current_version_id(client, rules["id"])
+
+    response = client.post_json(ASSIST, {"question": "What time does the swimming pool close?"})
+
+    assert response.status_code == 200
+    body = response.json()
+    assert body["citations"][0]["version_id"] == version_id
+    assert body["citations"][0]["document_id"] == rules["id"]
+    assert "9pm" in body["answer"]
+    assert "[1]" in body["answer"]
+    assert body["grounded"] is True
+    assert body["model"] == "extractive"
+
+
+def test_passages_store_their_model_and_dimension(client_for, staff):
+    upload_pdf(client_for(staff), *HOUSE_RULES, name="rules.pdf")
+    chunk = Chunk.objects.get()
+    assert chunk.model_id == MODEL_ID
+    assert chunk.dimension == DIMENSION
+    assert len(bytes(chunk.vector)) == 4 * DIMENSION
+
+
+def test_an_exact_invoice_number_is_found_by_the_keyword_half(client_for, staff):
+    client = client_for(staff)
+    for number in range(40, 46):
+        upload_pdf(
+            client,
+            f"Invoice INV-2026-00{number} for plumbing repairs at Riverside Court.",
+            f"Amount due KES {number * 1000}. Payable within 14 days.",
+            name=f"inv{number}.pdf",
+        )
+    target = client.get(DOCS, {"search": "inv43"}).json()["results"][0]
+    response = client.post_json("/api/v1/assistant/assist/preview/", {"question": "INV-2026-0043"})
+    passages = response.json()["passages"]
+    assert passages[0]["document_id"] == target["id"]
+
+
+def test_a_new_version_replaces_the_passages_and_answers_cite_it(client_for, staff):
+    client = client_for(staff)
+    document = upload_pdf(client, "The gym opens at 5am.", name="gym.pdf")
+    old_version = current_version_id(client, document["id"])
+    upload(
+        client, pdf_bytes("The gym now opens at 6am after the renovation."), path=f"{DOCS}{document['id']}/versions/"
+    )
+    new_version = current_version_id(client, document["id"])
+
+    body = client.post_json(ASSIST, {"question": "When does the gym open?"}).json()
+
+    assert {c["version_id"] for c in body["citations"]} == {new_version}
+    assert not Chunk.objects.filter(version_id=old_version).exists()
+    assert "6am" in body["answer"]
+
+
+def test_a_question_nothing_answers_is_not_grounded_and_goes_to_review(client_for, staff):
+    client = client_for(staff)
+    upload_pdf(client, *HOUSE_RULES, name="rules.pdf")
+    body = client.post_json(ASSIST, {"question": "What is the capital of Mongolia?"}).json()
+    assert body["grounded"] is False
+    assert body["escalation_offered"] is True
+    assert body["review_id"] is not None
+
+
+def test_deleting_a_document_takes_it_out_of_the_index(client_for, staff):
+    client = client_for(staff)
+    document = upload_pdf(client, *HOUSE_RULES, name="rules.pdf")
+    assert client.delete(f"{DOCS}{document['id']}/").status_code == 204
+    assert not Chunk.objects.exists()
+    body = client.post_json(ASSIST, {"question": "What time does the swimming pool close?"}).json()
+    assert body["citations"] == []
+
+
+def test_knowledge_articles_are_indexed_when_published(client_for, staff):
+    client = client_for(staff)
+    article = {"title": "Paying rent by M-Pesa", "body": "Pay rent to paybill 400200, account number = your unit."}
+    created = client.post_json("/api/v1/documents/knowledge/", article).json()
+    assert not Chunk.objects.exists()
+    client.patch_json(f"/api/v1/documents/knowledge/{created['id']}/", {"is_published": True})
+    body = client.post_json(ASSIST, {"question": "Which paybill do I use to pay rent?"}).json()
+    assert body["citations"][0]["article_id"] == created["id"]
+    assert "400200" in body["answer"]

@@ -1,0 +1,3 @@
+"""Fixtures of the documents tests."""
+
+from domus.documents.tests.fixtures import *  # noqa: F403

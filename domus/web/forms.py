@@ -1,0 +1,136 @@
+"""The pages' forms: Django forms validate what a visitor typed and render its errors
+once; the views turn the cleaned data into the same filter schemas and service calls
+as the API."""
+
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from domus.properties.schemas import ListingFilters
+
+PROPERTY_TYPES = [
+    ("", _("Any type")),
+    ("apartment", _("Apartment")),
+    ("house", _("House")),
+    ("villa", _("Villa")),
+    ("townhouse", _("Townhouse")),
+    ("land", _("Land")),
+    ("commercial", _("Commercial")),
+    ("office", _("Office")),
+    ("other", _("Other")),
+]
+LISTING_TYPES = [("", _("Buy or rent")), ("sale", _("For sale")), ("rent", _("For rent"))]
+SORTS = [
+    ("", _("Newest first")),
+    ("price", _("Lowest price")),
+    ("-price", _("Highest price")),
+    ("-bedrooms", _("Most bedrooms")),
+    ("-area", _("Largest")),
+]
+BEDROOMS = [("", _("Any")), ("1", "1+"), ("2", "2+"), ("3", "3+"), ("4", "4+"), ("5", "5+")]
+
+
+class SearchForm(forms.Form):
+    q = forms.CharField(label=_("Where or what"), required=False, max_length=200)
+    listing_type = forms.ChoiceField(label=_("Buy or rent"), choices=LISTING_TYPES, required=False)
+    property_type = forms.ChoiceField(label=_("Type"), choices=PROPERTY_TYPES, required=False)
+    city = forms.CharField(label=_("City"), required=False, max_length=100)
+    min_price = forms.DecimalField(label=_("Lowest price"), required=False, min_value=0, max_digits=14)
+    max_price = forms.DecimalField(label=_("Highest price"), required=False, min_value=0, max_digits=14)
+    min_bedrooms = forms.TypedChoiceField(
+        label=_("Bedrooms"), choices=BEDROOMS, required=False, coerce=int, empty_value=None
+    )
+    features = forms.MultipleChoiceField(label=_("Features"), required=False, widget=forms.CheckboxSelectMultiple)
+    sort = forms.ChoiceField(label=_("Sort by"), choices=SORTS, required=False)
+    bbox = forms.CharField(required=False, max_length=100, widget=forms.HiddenInput)
+    page = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)
+
+    def __init__(self, *args: Any, features: list[tuple[str, str]] = (), **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["features"].choices = list(features)
+
+    def filters(self) -> ListingFilters:
+        """The API's search filters for what was asked (call after ``is_valid``)."""
+        data = self.cleaned_data
+        return ListingFilters(
+            search=data.get("q") or None,
+            listing_type=data.get("listing_type") or None,
+            property_type=data.get("property_type") or None,
+            city=data.get("city") or None,
+            min_price=data.get("min_price"),
+            max_price=data.get("max_price"),
+            min_bedrooms=data.get("min_bedrooms"),
+            features=",".join(data.get("features") or []) or None,
+            ordering=data.get("sort") or None,
+            bbox=data.get("bbox") or None,
+        )
+
+
+class LoginForm(forms.Form):
+    identifier = forms.CharField(label=_("E-mail or username"), max_length=254)
+    password = forms.CharField(label=_("Password"), widget=forms.PasswordInput, max_length=128)
+
+
+class SignupForm(forms.Form):
+    email = forms.EmailField(label=_("E-mail"), max_length=254)
+    first_name = forms.CharField(label=_("First name"), max_length=150, required=False)
+    last_name = forms.CharField(label=_("Last name"), max_length=150, required=False)
+    role = forms.ChoiceField(
+        label=_("I am"),
+        choices=[("customer", _("Looking for a home")), ("tenant", _("A tenant")), ("owner", _("A property owner"))],
+    )
+    password = forms.CharField(label=_("Password"), widget=forms.PasswordInput, max_length=128)
+    password_confirm = forms.CharField(label=_("Password again"), widget=forms.PasswordInput, max_length=128)
+
+
+class ViewingForm(forms.Form):
+    slot = forms.DateTimeField(label=_("Time"), input_formats=["%Y-%m-%dT%H:%M"])
+    note = forms.CharField(label=_("Note for the agent"), required=False, max_length=1000, widget=forms.Textarea)
+
+
+class PayForm(forms.Form):
+    phone = forms.CharField(label=_("M-Pesa phone number"), min_length=9, max_length=20)
+
+
+class StatementForm(forms.Form):
+    company = forms.ChoiceField(label=_("Company"))
+    start = forms.DateField(label=_("From"), widget=forms.DateInput(attrs={"type": "date"}))
+    end = forms.DateField(label=_("To"), widget=forms.DateInput(attrs={"type": "date"}))
+
+    def __init__(self, *args: Any, companies: list[tuple[str, str]] = (), **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["company"].choices = list(companies)
+
+
+CHANNELS = [
+    ("email", _("E-mail")),
+    ("sms", _("SMS")),
+    ("whatsapp", "WhatsApp"),
+    ("telegram", "Telegram"),
+    ("voice", _("Voice calls")),
+]
+
+
+class PreferencesForm(forms.Form):
+    language = forms.ChoiceField(label=_("Language"), choices=[("en", "English"), ("sw", "Kiswahili")])
+    timezone = forms.CharField(label=_("Time zone"), max_length=64, help_text=_("For example Africa/Nairobi."))
+    channels = forms.MultipleChoiceField(
+        label=_("Tell me by"), choices=CHANNELS, required=False, widget=forms.CheckboxSelectMultiple
+    )
+    quiet_hours_start = forms.TimeField(
+        label=_("Quiet from"), required=False, widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M")
+    )
+    quiet_hours_end = forms.TimeField(
+        label=_("Quiet until"), required=False, widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M")
+    )
+    marketing_consent = forms.BooleanField(label=_("Send me news and offers"), required=False)
+
+    def clean_timezone(self) -> str:
+        zone = self.cleaned_data["timezone"].strip()
+        try:
+            ZoneInfo(zone)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise forms.ValidationError(_("Not a known time zone.")) from None
+        return zone
