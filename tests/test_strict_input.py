@@ -179,10 +179,14 @@ def test_nothing_matched_has_no_previous(api_client, db):
     assert api_client.get("/api/v1/properties/?page=3").json()["previous"] is None
 
 
-def test_page_with_limit_is_two_paging_styles(api_client, db):
-    response = api_client.get("/api/v1/properties/?page=2&limit=10")
-    assert response.status_code == 400
-    assert list(response.json()["errors"]) == ["page"]
+def test_paging_styles_mix_by_one_rule(api_client, db):
+    """limit (else page_size) is the page size; offset (else skip) overrides page."""
+    ListingFactory.create_batch(5)
+    page = api_client.get("/api/v1/properties/?page=2&limit=2").json()
+    assert (page["page"], len(page["results"])) == (2, 2)
+    assert page["next"].endswith("limit=2&offset=4")
+    start = api_client.get("/api/v1/properties/?page=2&offset=4&page_size=2").json()
+    assert (start["page"], len(start["results"])) == (3, 1)
 
 
 def test_the_ordering_error_lists_every_allowed_value(api_client, db):

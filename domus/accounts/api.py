@@ -48,7 +48,7 @@ from domus.accounts.schemas import (
     VerifyOut,
 )
 from domus.core.errors import ErrorOut
-from domus.core.exceptions import InvalidToken, NotFound, ValidationFailed
+from domus.core.exceptions import InvalidToken, NotFound, UnknownReference
 from domus.core.idempotency import idempotent
 from domus.core.parsing import accepts_form, form_body
 from domus.core.policies import require
@@ -356,7 +356,7 @@ def _user_from_body(request: HttpRequest, user_id: UUID | None) -> Any:
     try:
         return selectors.user_get_for_actor(actor=request.auth, user_id=user_id)
     except NotFound:
-        raise ValidationFailed("Unknown user.", errors={"user_id": ["No user with this id."]}) from None
+        raise UnknownReference("Unknown user.", errors={"user_id": ["No user with this id."]}) from None
 
 
 @router.get(

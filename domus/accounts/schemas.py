@@ -1,10 +1,8 @@
 """Shapes of the accounts API."""
 
 import re
-import zoneinfo
 from datetime import date, datetime
 from decimal import Decimal
-from functools import cache
 from typing import Any, Literal
 from uuid import UUID
 
@@ -12,11 +10,20 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.validators import URLValidator, validate_email
 from django.utils import timezone
 from ninja import Field, Schema
-from pydantic import field_validator, model_validator
+from pydantic import ConfigDict, field_validator, model_validator
 
-from domus.core.filtering import ListFilters, one_of
-from domus.core.roles import Role, role_alias
-from domus.core.schemas import FieldErrors, Input, body_alias
+from domus.core.filtering import ListFilters, one_of, ordering_of
+from domus.core.roles import ROLE_ALIASES, Role, role_alias
+from domus.core.schemas import (
+    EMAIL_PATTERN,
+    FieldErrors,
+    Input,
+    body_alias,
+    is_email,
+    one_of_required,
+    stated_time_zones,
+    time_zones,
+)
 from domus.organizations.selectors import user_companies
 
 # Who may choose their own role at sign-up; staff and admins are made by an admin.
@@ -26,6 +33,14 @@ SELF_REGISTER_ROLES = (Role.CUSTOMER, Role.OWNER, Role.TENANT, Role.AGENT)
 USERNAME_PATTERN = r"^[\w.+-]+$"
 _USERNAME = re.compile(USERNAME_PATTERN)
 MAX_TAGS = 20
+# What the schema states of these fields (the validators below enforce the same).
+_EMAIL = {"pattern": EMAIL_PATTERN}
+_ROLES = {"enum": [*Role.values, *ROLE_ALIASES]}
+_REGISTER_ROLES = {"enum": [*SELF_REGISTER_ROLES, *(a for a, r in ROLE_ALIASES.items() if r in SELF_REGISTER_ROLES)]}
+_TIME_ZONE = {"enum": stated_time_zones()}
+# Blank, or an http(s) URL on a host name (URLValidator also takes IP addresses and ports).
+_LABEL = "[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+_HTTP_URL = {"pattern": rf"^$|^https?://{_LABEL}(\.{_LABEL})*\.[A-Za-z]{{2,63}}(/[^\s\u0000]*)?$"}
 
 
 # Field validators --------------------------------------------------------------------
@@ -36,6 +51,8 @@ def _email(value: str | None) -> str | None:
         return value
     value = value.strip().lower()
     try:
+        if not is_email(value):
+            raise DjangoValidationError("not of EMAIL_PATTERN")
         validate_email(value)
     except DjangoValidationError:
         raise ValueError("Enter a valid e-mail address.") from None
@@ -90,14 +107,9 @@ def _country(value: str | None) -> str | None:
     return value.upper()
 
 
-@cache
-def _timezones() -> frozenset[str]:
-    return frozenset(zoneinfo.available_timezones())
-
-
 def _timezone(value: str | None) -> str | None:
     value = _strip(value)
-    if value is not None and value not in _timezones():
+    if value is not None and value not in time_zones():
         raise ValueError("Unknown time zone; use an IANA name like Africa/Nairobi.")
     return value
 
@@ -138,6 +150,8 @@ def _tags(max_length: int):
 
 class LoginIn(Input):
     """Log in with ``username`` or ``email`` (either may carry the e-mail) and ``password``."""
+
+    model_config = ConfigDict(json_schema_extra=one_of_required("username", "email"))
 
     username: str | None = Field(None, max_length=254)
     email: str | None = Field(None, max_length=254)
@@ -191,14 +205,16 @@ class RouteOut(Schema):
 class RegisterIn(Input):
     """Sign up. The account stays inactive until the e-mailed token activates it."""
 
-    email: str = Field(..., max_length=254)
+    email: str = Field(..., max_length=254, json_schema_extra=_EMAIL)
     password: str = Field(..., min_length=1, max_length=128)
     password_confirm: str | None = Field(None, max_length=128, description="When given, must equal password.")
     username: str | None = Field(None, min_length=1, max_length=150, description="Made from the e-mail if absent.")
     first_name: str = Field("", max_length=150)
     last_name: str = Field("", max_length=150)
     phone: str = Field("", max_length=32)
-    role: str = Field(Role.CUSTOMER, description=f"One of: {', '.join(SELF_REGISTER_ROLES)}.")
+    role: str = Field(
+        Role.CUSTOMER, json_schema_extra=_REGISTER_ROLES, description=f"One of: {', '.join(SELF_REGISTER_ROLES)}."
+    )
 
     valid_email = field_validator("email")(_email)
     valid_username = field_validator("username")(_username)
@@ -219,7 +235,7 @@ class ChangePasswordIn(Input):
 
 
 class ForgotPasswordIn(Input):
-    email: str = Field(..., max_length=254)
+    email: str = Field(..., max_length=254, json_schema_extra=_EMAIL)
 
     valid_email = field_validator("email")(_email)
 
@@ -227,7 +243,7 @@ class ForgotPasswordIn(Input):
 class EmailChangeIn(Input):
     """Ask to move the account to ``new_email`` (confirmed from that address)."""
 
-    new_email: str = Field(..., max_length=254)
+    new_email: str = Field(..., max_length=254, json_schema_extra=_EMAIL)
     password: str = Field(..., min_length=1, max_length=128, description="The current password.")
 
     valid_email = field_validator("new_email")(_email)
@@ -249,13 +265,13 @@ class ProfileIn(Input):
     """A user's personal details (POST and PUT: omitted fields take their defaults)."""
 
     bio: str = Field("", max_length=5000)
-    avatar_url: str = Field("", max_length=200)
+    avatar_url: str = Field("", max_length=200, json_schema_extra=_HTTP_URL)
     date_of_birth: date | None = None
     address: str = Field("", max_length=255)
     city: str = Field("", max_length=100)
-    country: str = Field("", max_length=2, description="ISO 3166-1 alpha-2.")
+    country: str = Field("", max_length=2, pattern=r"^([A-Za-z]{2})?$", description="ISO 3166-1 alpha-2.")
     language: str = Field("en", min_length=2, max_length=10)
-    timezone: str = Field("UTC", max_length=64, description="IANA time zone name.")
+    timezone: str = Field("UTC", max_length=64, json_schema_extra=_TIME_ZONE, description="IANA time zone name.")
 
     valid_url = field_validator("avatar_url")(_url)
     valid_country = field_validator("country")(_country)
@@ -268,13 +284,13 @@ class ProfilePatchIn(Input):
     """Any subset of the profile fields (``null`` is refused except for date_of_birth)."""
 
     bio: str = Field(None, max_length=5000)
-    avatar_url: str = Field(None, max_length=200)
+    avatar_url: str = Field(None, max_length=200, json_schema_extra=_HTTP_URL)
     date_of_birth: date | None = None
     address: str = Field(None, max_length=255)
     city: str = Field(None, max_length=100)
-    country: str = Field(None, max_length=2, description="ISO 3166-1 alpha-2.")
+    country: str = Field(None, max_length=2, pattern=r"^([A-Za-z]{2})?$", description="ISO 3166-1 alpha-2.")
     language: str = Field(None, min_length=2, max_length=10)
-    timezone: str = Field(None, max_length=64, description="IANA time zone name.")
+    timezone: str = Field(None, max_length=64, json_schema_extra=_TIME_ZONE, description="IANA time zone name.")
 
     valid_url = field_validator("avatar_url")(_url)
     valid_country = field_validator("country")(_country)
@@ -303,6 +319,7 @@ class ProfileOut(Schema):
 
 
 class ProfileFilters(ListFilters):
+    ordering: str | None = ordering_of("created_at", "updated_at", "city", "country")
     city: str | None = Field(None, max_length=100)
     country: str | None = Field(None, max_length=2)
 
@@ -388,7 +405,7 @@ class MeIn(_AccountFields):
     names and phone omitted mean blank; ``profile``, when given, replaces the profile);
     without them, only the fields sent change (as DRF clients send a PUT)."""
 
-    email: str = Field(None, max_length=254, description=_SAME_EMAIL)
+    email: str = Field(None, max_length=254, json_schema_extra=_EMAIL, description=_SAME_EMAIL)
     username: str = Field(None, min_length=1, max_length=150)
     first_name: str = Field("", max_length=150)
     last_name: str = Field("", max_length=150)
@@ -403,7 +420,7 @@ class MeIn(_AccountFields):
 class MePatchIn(_AccountFields):
     """Any subset of the caller's account fields and of ``profile``."""
 
-    email: str = Field(None, max_length=254, description=_SAME_EMAIL)
+    email: str = Field(None, max_length=254, json_schema_extra=_EMAIL, description=_SAME_EMAIL)
     username: str = Field(None, min_length=1, max_length=150)
     first_name: str = Field(None, max_length=150)
     last_name: str = Field(None, max_length=150)
@@ -418,13 +435,13 @@ class MePatchIn(_AccountFields):
 class UserCreateIn(Input):
     """A user made by a platform admin (any role), active unless told otherwise."""
 
-    email: str = Field(..., max_length=254)
+    email: str = Field(..., max_length=254, json_schema_extra=_EMAIL)
     password: str = Field(..., min_length=1, max_length=128)
     username: str | None = Field(None, min_length=1, max_length=150, description="Made from the e-mail if absent.")
     first_name: str = Field("", max_length=150)
     last_name: str = Field("", max_length=150)
     phone: str = Field("", max_length=32)
-    role: str = Field(Role.CUSTOMER, description=f"One of: {', '.join(Role.values)}.")
+    role: str = Field(Role.CUSTOMER, json_schema_extra=_ROLES, description=f"One of: {', '.join(Role.values)}.")
     is_active: bool = True
 
     valid_email = field_validator("email")(_email)
@@ -436,9 +453,9 @@ class UserCreateIn(Input):
 class UserIn(Input):
     """PUT of a user by a platform admin."""
 
-    email: str = Field(..., max_length=254)
+    email: str = Field(..., max_length=254, json_schema_extra=_EMAIL)
     username: str = Field(..., min_length=1, max_length=150)
-    role: str = Field(..., description=f"One of: {', '.join(Role.values)}.")
+    role: str = Field(..., json_schema_extra=_ROLES, description=f"One of: {', '.join(Role.values)}.")
     is_active: bool = True
     first_name: str = Field("", max_length=150)
     last_name: str = Field("", max_length=150)
@@ -451,9 +468,9 @@ class UserIn(Input):
 
 
 class UserPatchIn(Input):
-    email: str = Field(None, max_length=254, description=_SAME_EMAIL)
+    email: str = Field(None, max_length=254, json_schema_extra=_EMAIL, description=_SAME_EMAIL)
     username: str = Field(None, min_length=1, max_length=150)
-    role: str = Field(None, description=f"One of: {', '.join(Role.values)}.")
+    role: str = Field(None, json_schema_extra=_ROLES, description=f"One of: {', '.join(Role.values)}.")
     is_active: bool = None
     first_name: str = Field(None, max_length=150)
     last_name: str = Field(None, max_length=150)
@@ -466,6 +483,9 @@ class UserPatchIn(Input):
 
 
 class UserFilters(ListFilters):
+    ordering: str | None = ordering_of(
+        "email", "username", "first_name", "last_name", "role", "date_joined", "last_login", "created_at"
+    )
     role: one_of(lambda: Role.values) | None = Field(None, description="A role (advisor, system_admin also).")
     is_active: bool | None = None
 
@@ -556,5 +576,6 @@ class AgentProfileOut(Schema):
 
 
 class AgentProfileFilters(ListFilters):
+    ordering: str | None = ordering_of("rating", "created_at", "commission_rate")
     company: UUID | None = None
     is_verified: bool | None = None

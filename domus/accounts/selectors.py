@@ -9,7 +9,7 @@ from django.db.models import Q, QuerySet
 
 from domus.accounts.models import AgentProfile, Profile, User
 from domus.accounts.schemas import AgentProfileFilters, ProfileFilters, UserFilters
-from domus.core.exceptions import NotFound, ValidationFailed
+from domus.core.exceptions import NotFound, UnknownReference
 from domus.core.filtering import filter_list
 from domus.core.policies import is_admin
 
@@ -33,7 +33,7 @@ def active_user_for_field(user_id: UUID, *, field: str) -> User:
     there is none (a reference in a body is a validation error, not a missing page)."""
     user = active_user(user_id)
     if user is None:
-        raise ValidationFailed("Unknown user.", errors={field: ["No active user with this id."]})
+        raise UnknownReference("Unknown user.", errors={field: ["No active user with this id."]})
     return user
 
 

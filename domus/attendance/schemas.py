@@ -294,6 +294,8 @@ class PayrollOut(Schema):
 
 
 class CheckInIn(Input):
+    lax_scalars = True  # a multipart form: its numbers and booleans arrive as text
+
     shift_id: UUID
     lat: float = Field(..., ge=-90, le=90)
     lon: float = Field(..., ge=-180, le=180)
@@ -303,6 +305,8 @@ class CheckInIn(Input):
 
 
 class CheckOutIn(Input):
+    lax_scalars = True  # a multipart form: its numbers and booleans arrive as text
+
     attendance_id: UUID
     lat: float = Field(..., ge=-90, le=90)
     lon: float = Field(..., ge=-180, le=180)

@@ -37,7 +37,15 @@ def audit_log_list(request: HttpRequest, filters: Query[AuditLogFilters]):
     "/logs/export/",
     response={200: None, 400: ErrorOut, 401: ErrorOut, 403: ErrorOut},
     summary="Export the filtered entries as a streamed CSV or JSON attachment",
-    openapi_extra={**ADMIN, **download("The entries (format=csv or json)", "text/csv", "application/json")},
+    openapi_extra={
+        **ADMIN,
+        **download(
+            "The entries (format=csv or json)",
+            "text/csv",
+            "application/json",
+            json_schema={"type": "array", "items": {"$ref": "#/components/schemas/AuditLogOut"}},
+        ),
+    },
 )
 def audit_log_export(request: HttpRequest, filters: Query[AuditLogFilters], query: Query[ExportQuery]):
     require(policies.can_read_audit_log(request.auth), DENIED)

@@ -9,7 +9,7 @@ from django.apps import apps
 from ninja import Field, Schema
 from pydantic import field_validator
 
-from domus.core.filtering import DateOrDateTime, ListFilters, one_of
+from domus.core.filtering import DateOrDateTime, ListFilters, one_of, ordering_of
 
 
 @cache
@@ -37,6 +37,7 @@ class AuditLogFilters(ListFilters):
     actor's e-mail, the resource id and the action; ``ordering`` takes ``created_at``,
     ``action`` and ``resource_type``."""
 
+    ordering: str | None = ordering_of("created_at", "action", "resource_type")
     resource_type: one_of(resource_types) | None = Field(
         None, description="Exact, e.g. 'organizations.company'; a bare model name ('lead') when only one model has it."
     )

@@ -54,7 +54,7 @@ from domus.communications.schemas import (
     UnreadCountOut,
 )
 from domus.core.errors import ErrorOut
-from domus.core.exceptions import AuthenticationFailed, NotFound, ValidationFailed
+from domus.core.exceptions import AuthenticationFailed, NotFound, UnknownReference, ValidationFailed
 from domus.core.idempotency import idempotent
 from domus.core.openapi import plain_text
 from domus.core.policies import require
@@ -199,7 +199,7 @@ def notification_list(request: HttpRequest, filters: Query[NotificationFilters])
 def notification_create(request: HttpRequest, payload: NotificationIn):
     recipient = active_user(payload.recipient_id)
     if recipient is None:
-        raise ValidationFailed("Unknown recipient.", errors={"recipient_id": ["No active user with this id."]})
+        raise UnknownReference("Unknown recipient.", errors={"recipient_id": ["No active user with this id."]})
     require(policies.can_notify(request.auth, recipient), "Only staff of the user's company or admins notify them.")
     data = payload.model_dump(exclude={"recipient_id"})
     return Status(201, services.notification_create(actor=request.auth, recipient=recipient, **data))

@@ -3,15 +3,14 @@
 from datetime import datetime, time
 from typing import Any, Literal
 from uuid import UUID
-from zoneinfo import available_timezones
 
 from django.conf import settings
 from ninja import Field, Schema
 from pydantic import field_validator, model_validator
 
 from domus.communications.models import Channel, DeliveryStatus, TicketPriority, TicketStatus
-from domus.core.filtering import DateOrDateTime, ListFilters
-from domus.core.schemas import FieldErrors, Input, body_alias
+from domus.core.filtering import DateOrDateTime, ListFilters, ordering_of
+from domus.core.schemas import FieldErrors, Input, body_alias, stated_time_zones, time_zones
 
 ChannelName = Literal["email", "sms", "whatsapp", "telegram", "voice"]
 
@@ -68,6 +67,7 @@ class ConversationOut(Schema):
 
 
 class ConversationFilters(ListFilters):
+    ordering: str | None = ordering_of("created_at", "updated_at", "last_message_at")
     listing_id: UUID | None = None
     lead_id: UUID | None = None
     ticket_id: UUID | None = None
@@ -98,6 +98,7 @@ class MessageOut(Schema):
 
 
 class MessageFilters(ListFilters):
+    ordering: str | None = ordering_of("created_at")
     conversation_id: UUID | None = None
     before: DateOrDateTime | None = Field(None, description="Only messages older than this (a date: that day).")
     before_id: UUID | None = Field(
@@ -148,6 +149,7 @@ class NotificationOut(Schema):
 
 
 class NotificationFilters(ListFilters):
+    ordering: str | None = ordering_of("created_at", "updated_at", "read_at", "type")
     is_read: bool | None = None
     type: str | None = Field(None, max_length=64)
 
@@ -218,6 +220,7 @@ class TicketDetailOut(TicketOut):
 
 
 class TicketFilters(ListFilters):
+    ordering: str | None = ordering_of("created_at", "updated_at", "priority", "status")
     status: TicketStatus | None = None
     priority: TicketPriority | None = None
     company_id: UUID | None = None
@@ -240,7 +243,7 @@ class PreferenceIn(Input):
     telegram_chat_id: str | None = Field(None, max_length=64)
     quiet_hours_start: time | None = None
     quiet_hours_end: time | None = None
-    timezone: str | None = Field(None, max_length=64)
+    timezone: str | None = Field(None, max_length=64, json_schema_extra={"enum": stated_time_zones()})
     language: str | None = Field(None, min_length=2, max_length=16)
     marketing_consent: bool | None = None
 
@@ -254,7 +257,7 @@ class PreferenceIn(Input):
     @field_validator("timezone")
     @classmethod
     def _known_zone(cls, value: str | None) -> str | None:
-        if value is not None and value not in available_timezones():
+        if value is not None and value not in time_zones():
             raise ValueError("Unknown time zone (use an IANA name such as Africa/Nairobi).")
         return value
 
@@ -375,6 +378,7 @@ class DeliveryOut(Schema):
 
 
 class DeliveryFilters(ListFilters):
+    ordering: str | None = ordering_of("created_at", "updated_at", "status")
     status: DeliveryStatus | None = None
     channel: Channel | None = None
     lead_id: UUID | None = None
@@ -405,4 +409,5 @@ class OptOutOut(Schema):
 
 
 class OptOutFilters(ListFilters):
+    ordering: str | None = ordering_of("created_at", "address")
     channel: Channel | None = None

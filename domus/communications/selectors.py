@@ -49,7 +49,7 @@ from domus.communications.schemas import (
     TicketFilters,
 )
 from domus.core.aggregates import Median
-from domus.core.exceptions import NotFound, ValidationFailed
+from domus.core.exceptions import NotFound, UnknownReference
 from domus.core.filtering import filter_list, first_instant, last_instant
 from domus.core.policies import is_admin
 from domus.core.roles import Role
@@ -146,7 +146,7 @@ def message_list_for_actor(*, actor: Any, filters: MessageFilters) -> QuerySet[M
         # row (the API shows milliseconds only), so equal timestamps never skip or repeat.
         cursor = queryset.filter(pk=filters.before_id).values_list("created_at", flat=True).first()
         if cursor is None:
-            raise ValidationFailed("Unknown cursor.", errors={"before_id": ["No message with this id."]})
+            raise UnknownReference("Unknown cursor.", errors={"before_id": ["No message with this id."]})
         queryset = queryset.filter(Q(created_at__lt=cursor) | Q(created_at=cursor, id__lt=filters.before_id))
     elif filters.before is not None:
         queryset = queryset.filter(created_at__lt=first_instant(filters.before))

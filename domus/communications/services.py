@@ -42,7 +42,7 @@ from domus.communications.selectors import (
     ticket_visible_to,
 )
 from domus.core.events import current_event_id, event_payload, publish
-from domus.core.exceptions import Conflict, NotFound, PermissionDenied, RateLimited, ValidationFailed
+from domus.core.exceptions import Conflict, NotFound, PermissionDenied, RateLimited, UnknownReference, ValidationFailed
 from domus.core.ids import uuid7
 from domus.core.policies import is_admin
 from domus.core.throttling import hit, parse_rate
@@ -77,7 +77,7 @@ def _check_subject(actor: Any, listing_id: UUID | None, lead_id: UUID | None, ti
     if ticket_id and not ticket_visible_to(actor).filter(pk=ticket_id).exists():
         errors["ticket_id"] = ["No ticket with this id."]
     if errors:
-        raise ValidationFailed("Unknown subject.", errors=errors)
+        raise UnknownReference("Unknown subject.", errors=errors)
 
 
 def _check_members(member_ids: set[UUID]) -> None:
@@ -126,7 +126,7 @@ def conversation_start(
     users = _active_users(member_ids)
     missing = member_ids - set(users)
     if missing:
-        raise ValidationFailed(
+        raise UnknownReference(
             "Unknown participant.",
             errors={"participant_ids": [f"No active user {i}." for i in sorted(map(str, missing))]},
         )
@@ -368,7 +368,7 @@ def ticket_create(
     from domus.organizations.selectors import company_exists
 
     if company_id is not None and not company_exists(company_id):
-        raise ValidationFailed("Unknown company.", errors={"company_id": ["No company with this id."]})
+        raise UnknownReference("Unknown company.", errors={"company_id": ["No company with this id."]})
     ticket = SupportTicket.objects.create(
         customer=actor,
         company_id=company_id,
@@ -805,7 +805,7 @@ def _optout_company(actor: Any, company_id: UUID | None) -> UUID | None:
     companies = company_ids_with_roles(actor, TICKET_HANDLER_ROLES)
     if company_id is not None:
         if company_id not in companies and not is_admin(actor):
-            raise ValidationFailed("Unknown company.", errors={"company_id": ["Not one of your companies."]})
+            raise UnknownReference("Unknown company.", errors={"company_id": ["Not one of your companies."]})
         return company_id
     return next(iter(companies)) if len(companies) == 1 else None
 

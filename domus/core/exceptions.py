@@ -72,6 +72,12 @@ class NotFound(DomusError):
     default_detail = "Not found."
 
 
+class UnknownReference(NotFound):
+    """An id in the query or the body that names no row the caller may use there: a 404
+    like an unknown id in the path, wherever the id is given, with ``errors`` naming the
+    field (docs/api.md "Errors")."""
+
+
 class Conflict(DomusError):
     status_code = 409
     code = ErrorCode.CONFLICT_ERROR

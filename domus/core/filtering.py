@@ -80,6 +80,26 @@ class ListFilters(Schema):
     updated_before: DateOrDateTime | None = None
 
 
+def ordering_pattern(fields: Iterable[str]) -> str:
+    """The pattern of an ``ordering`` value over ``fields``: comma-separated fields, each
+    with an optional ``-``, or empty (the default order)."""
+    term = f" *-?(?:{'|'.join(sorted(map(re.escape, fields)))}) *"
+    return f"^$|^{term}(?:,{term})*$"
+
+
+def ordering_of(*fields: str, more: str = "") -> Any:
+    """The ``ordering`` parameter of a list ordered by ``fields`` (the whitelist its
+    selector passes to ``filter_list``), stated in the schema as a pattern; ``more``
+    describes values the list also takes under a condition the schema cannot state."""
+    listed = ", ".join(fields)
+    return Field(
+        None,
+        max_length=200,
+        description=f"Comma-separated fields, '-' for descending: {listed}.{' ' + more if more else ''}",
+        json_schema_extra={"pattern": ordering_pattern(fields)},
+    )
+
+
 def one_of(values: Callable[[], Collection[str]]) -> Any:
     """A text filter limited to ``values()``, a set known only once the apps are loaded
     (e.g. model labels): another value is a 400 listing the allowed ones, not an empty

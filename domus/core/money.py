@@ -212,8 +212,13 @@ def iso_4217(code: str) -> str:
     return code
 
 
+# The schema states the codes themselves (upper case, as answers write them; lower case is
+# accepted too).
 CurrencyCode = Annotated[
-    str, StringConstraints(pattern=r"^[A-Za-z]{3}$", strip_whitespace=True), AfterValidator(iso_4217)
+    str,
+    StringConstraints(pattern=r"^[A-Za-z]{3}$", strip_whitespace=True),
+    AfterValidator(iso_4217),
+    WithJsonSchema({"type": "string", "enum": sorted(ISO_4217)}),
 ]
 
 

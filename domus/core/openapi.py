@@ -97,12 +97,23 @@ def _refs(node: Any) -> set[str]:
     return found
 
 
-def download(description: str, *media_types: str, status: int = 200) -> dict[str, Any]:
+def download(
+    description: str, *media_types: str, status: int = 200, json_schema: dict[str, Any] | None = None
+) -> dict[str, Any]:
     """``openapi_extra`` declaring that ``status`` answers a file in one of ``media_types``
-    (``application/pdf``, ``text/csv``; ``application/octet-stream`` for an uploaded file)."""
+    (``application/pdf``, ``text/csv``; ``application/octet-stream`` for an uploaded file).
+    A JSON file is JSON to a client, not bytes: its schema is ``json_schema`` (any JSON
+    when not given)."""
     binary = {"schema": {"type": "string", "format": "binary"}}
-    content = {media_type: deepcopy(binary) for media_type in media_types}
+    content = {
+        media_type: {"schema": deepcopy(json_schema or {})} if _is_json(media_type) else deepcopy(binary)
+        for media_type in media_types
+    }
     return {"responses": {status: {"description": description, "content": content}}}
+
+
+def _is_json(media_type: str) -> bool:
+    return media_type == "application/json" or media_type.endswith("+json")
 
 
 def plain_text(description: str, status: int = 200) -> dict[str, Any]:

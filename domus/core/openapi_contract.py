@@ -1,6 +1,7 @@
 """What every operation of the OpenAPI schema states beyond its own decorator: the error
 answers the platform itself can give (with the one error schema), optional bodies that are
-objects (never ``null``), text without NUL characters, and OpenAPI links from each create operation to the operations
+objects (never ``null``), form bodies closed to undeclared fields, text without NUL
+characters, and OpenAPI links from each create operation to the operations
 that take the created id.
 
 The error statuses follow from what the shared layers do, not from each operation:
@@ -9,7 +10,9 @@ The error statuses follow from what the shared layers do, not from each operatio
 - 401 and 403: any operation that declares a security requirement (a missing, expired or
   revoked token; a role or scope that may not call it);
 - 404: any operation with a path parameter (fetch-and-authorize answers 404 for a row the
-  caller may not see);
+  caller may not see), and any operation that takes an id in its query or body (a query
+  parameter or top-level body field named ``*_id``/``*_ids``): an id naming no row the
+  caller may use there is a 404 wherever it is given (``domus.core.exceptions.UnknownReference``);
 - 409: any write (a constraint, a state transition, a reused Idempotency-Key);
 - 413: any operation with a request body (``DATA_UPLOAD_MAX_MEMORY_SIZE``);
 - 429: every operation (``domus.core.throttling``);
@@ -23,6 +26,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from copy import deepcopy
+from decimal import Decimal
 from typing import Any
 
 from ninja import NinjaAPI
@@ -46,12 +51,30 @@ DESCRIPTIONS = {
 _PARAM = re.compile(r"^\{([^}]+)\}$")
 
 
-def error_statuses(path: str, method: str, operation: dict[str, Any]) -> list[int]:
+def _is_reference(name: str) -> bool:
+    return name.endswith(("_id", "_ids"))
+
+
+def takes_reference(schema: dict[str, Any], operation: dict[str, Any]) -> bool:
+    """Whether ``operation`` takes an id in its query or as a top-level body field."""
+    if any(p.get("in") == "query" and _is_reference(p.get("name", "")) for p in operation.get("parameters", [])):
+        return True
+    for media in operation.get("requestBody", {}).get("content", {}).values():
+        body = _resolve(schema, media.get("schema"))
+        for member in [body, *(_resolve(schema, m) for m in body.get("anyOf", []) + body.get("oneOf", []))]:
+            if any(_is_reference(name) for name in member.get("properties", {})):
+                return True
+    return False
+
+
+def error_statuses(
+    path: str, method: str, operation: dict[str, Any], schema: dict[str, Any] | None = None
+) -> list[int]:
     """The error statuses the platform can answer ``operation`` with (see the module doc)."""
     statuses = [400, 429, 503]
     if operation.get("security"):
         statuses += [401, 403]
-    if "{" in path:
+    if "{" in path or takes_reference(schema or {}, operation):
         statuses.append(404)
     if method in WRITE_METHODS:
         statuses.append(409)
@@ -65,7 +88,7 @@ def add_error_responses(schema: dict[str, Any]) -> None:
     for path, item in schema.get("paths", {}).items():
         for method, operation in _operations(item):
             responses = operation.setdefault("responses", {})
-            for status in error_statuses(path, method, operation):
+            for status in error_statuses(path, method, operation, schema):
                 if status in responses or str(status) in responses:  # Ninja keys them by int
                     continue
                 responses[status] = {
@@ -115,11 +138,37 @@ def forbid_nul(schema: dict[str, Any]) -> None:
             if key not in ("propertyNames", "example", "examples", "default"):
                 walk(value)
 
-    walk(schema.get("components", {}).get("schemas", {}))
+    for name, component in schema.get("components", {}).get("schemas", {}).items():
+        if name != ERROR_REF.rsplit("/", 1)[-1]:  # an error may quote what was sent, NUL and all
+            walk(component)
     for _path, item in schema.get("paths", {}).items():
         for _method, operation in _operations(item):
             walk(operation.get("parameters", []))
             walk(operation.get("requestBody", {}))
+
+
+FORMS = ("multipart/form-data", "application/x-www-form-urlencoded")
+
+
+def close_forms(schema: dict[str, Any]) -> None:
+    """A form body is text fields: it cannot carry a JSON ``null``, so a form that shares
+    a JSON body's schema gets a copy without the ``null`` alternatives; and a form field
+    an operation does not declare is a 400 (``domus.core.query``), like an unknown JSON
+    field, so each form body states ``additionalProperties: false``."""
+    for _path, item in schema.get("paths", {}).items():
+        for _method, operation in _operations(item):
+            for media_type, media in operation.get("requestBody", {}).get("content", {}).items():
+                if media_type not in FORMS:
+                    continue
+                body = media["schema"] = deepcopy(_resolve(schema, media.get("schema")))
+                for name, field in body.get("properties", {}).items():
+                    members = field.get("anyOf", [])
+                    if {"type": "null"} in members:
+                        kept = [member for member in members if member != {"type": "null"}]
+                        rest = {key: value for key, value in field.items() if key not in ("anyOf", "default")}
+                        body["properties"][name] = {**rest, **kept[0]} if len(kept) == 1 else {**rest, "anyOf": kept}
+                if body.get("type") == "object" and "additionalProperties" not in body:
+                    body["additionalProperties"] = False
 
 
 def _operations(item: dict[str, Any]):
@@ -195,18 +244,44 @@ def _decimal_input_pattern(generator: NinjaGenerateJsonSchema, schema: Any) -> s
     return decimal_pattern(schema) if generator.mode == "validation" else None
 
 
+_pydantic_decimal_schema = NinjaGenerateJsonSchema.decimal_schema
+
+
+def _decimal_input_schema(generator: NinjaGenerateJsonSchema, schema: Any) -> Any:
+    """Pydantic's schema of a Decimal input, whose JSON number form also states the
+    field's decimal places (``multipleOf``; ``domus.core.parsing`` reads a number to a
+    double's precision, so ``57 * 0.01`` is 0.57) and, where no bound is tighter, its
+    digits (``max_digits``) as bounds."""
+    generated = _pydantic_decimal_schema(generator, schema)
+    number = generated.get("anyOf", [{}])[0] if generator.mode == "validation" else {}
+    if number.get("type") != "number":
+        return generated
+    places, digits = schema.get("decimal_places"), schema.get("max_digits")
+    if places is not None and "multipleOf" not in number:
+        number["multipleOf"] = float(Decimal(1).scaleb(-places))
+    if digits is not None:
+        largest = float(Decimal(10) ** (digits - (places or 0)) - Decimal(1).scaleb(-(places or 0)))
+        if "maximum" not in number and "exclusiveMaximum" not in number:
+            number["maximum"] = largest
+        if "minimum" not in number and "exclusiveMinimum" not in number:
+            number["minimum"] = -largest
+    return generated
+
+
 def install_openapi_contract(api: NinjaAPI) -> None:
     """Complete ``api``'s generated schema with the platform's error answers and links,
     and state the string form of Decimal inputs (``domus.core.decimal_pattern``)."""
     # Ninja generates every model's schema with this one class; Pydantic's documented way
     # to give Decimal strings a pattern is this method of the generator.
     NinjaGenerateJsonSchema.get_decimal_pattern = _decimal_input_pattern  # type: ignore[method-assign]
+    NinjaGenerateJsonSchema.decimal_schema = _decimal_input_schema  # type: ignore[method-assign]
     generate: Callable[..., Any] = api.get_openapi_schema
 
     def get_openapi_schema(*args: Any, **kwargs: Any):
         schema = generate(*args, **kwargs)
         add_error_responses(schema)
         drop_null_bodies(schema)
+        close_forms(schema)
         forbid_nul(schema)
         add_links(schema)
         return schema

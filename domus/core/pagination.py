@@ -1,6 +1,13 @@
 """The one pagination of every list: ``page``/``page_size`` or ``limit``/``offset``
 (``skip`` is an alias of offset), answering
-``{"count","next","previous","page","total_pages","results"}``."""
+``{"count","next","previous","page","total_pages","results"}``.
+
+Any mix of the five is well formed, so the schema and the service agree on every
+combination: ``limit`` and ``page_size`` both set the page size (``limit`` wins),
+``offset`` and ``skip`` both set the start (``offset`` wins) and a start overrides
+``page``. The depth limit is stated as maxima: ``offset``/``skip`` at most
+``PAGINATION_MAX_OFFSET``, ``page`` at most the page whose start is that deep at the
+largest page size (so no ``page`` the schema allows is refused at any size)."""
 
 import math
 from typing import Any
@@ -12,6 +19,8 @@ from ninja import Field, Schema
 from ninja.pagination import PaginationBase
 
 from domus.core.exceptions import ValidationFailed
+
+MAX_PAGE_SIZE = 100
 
 
 def _check_depth(offset: int, field: str) -> None:
@@ -29,11 +38,20 @@ class PageOrOffsetPagination(PaginationBase):
     items_attribute = "results"
 
     class Input(Schema):
-        page: int | None = Field(None, ge=1, description="1-based page number.")
-        page_size: int | None = Field(None, ge=1, le=100, description="Items per page (default 20, max 100).")
-        limit: int | None = Field(None, ge=1, le=100, description="Items to return (offset style).")
-        offset: int | None = Field(None, ge=0, description="Items to skip (offset style).")
-        skip: int | None = Field(None, ge=0, description="Alias of offset.")
+        page: int | None = Field(
+            None, ge=1, le=settings.PAGINATION_MAX_OFFSET // MAX_PAGE_SIZE + 1, description="1-based page number."
+        )
+        page_size: int | None = Field(None, ge=1, le=MAX_PAGE_SIZE, description="Items per page (default 20, max 100).")
+        limit: int | None = Field(
+            None, ge=1, le=MAX_PAGE_SIZE, description="Items to return (offset style; wins over page_size)."
+        )
+        offset: int | None = Field(
+            None,
+            ge=0,
+            le=settings.PAGINATION_MAX_OFFSET,
+            description="Items to skip (offset style; wins over skip and page).",
+        )
+        skip: int | None = Field(None, ge=0, le=settings.PAGINATION_MAX_OFFSET, description="Alias of offset.")
 
     class Output(Schema):
         count: int
@@ -46,17 +64,10 @@ class PageOrOffsetPagination(PaginationBase):
     def paginate_queryset(self, queryset: QuerySet, pagination: Input, request: HttpRequest, **params: Any) -> Any:
         default_size = settings.NINJA_PAGINATION_PER_PAGE
         offset_style = any(v is not None for v in (pagination.limit, pagination.offset, pagination.skip))
-        if offset_style and pagination.page is not None:
-            given = [name for name in ("limit", "offset", "skip") if getattr(pagination, name) is not None]
-            raise ValidationFailed(
-                "Two paging styles at once.",
-                errors={"page": [f"Use page (with page_size) or {'/'.join(given)}, not both."]},
-            )
-        if offset_style:
-            size = pagination.limit or pagination.page_size or default_size
-            offset = pagination.offset if pagination.offset is not None else (pagination.skip or 0)
+        size = pagination.limit or pagination.page_size or default_size
+        if pagination.offset is not None or pagination.skip is not None:
+            offset = pagination.offset if pagination.offset is not None else pagination.skip
         else:
-            size = pagination.page_size or default_size
             offset = ((pagination.page or 1) - 1) * size
         _check_depth(offset, "offset" if offset_style else "page")
         count = self._items_count(queryset)

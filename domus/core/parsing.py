@@ -8,6 +8,9 @@
   ``application/x-www-form-urlencoded`` body (the login, as OAuth2 password clients send
   it). The form's fields are validated by the same body schema as JSON, unknown fields
   included.
+- A JSON number with a fraction is read to the 15 significant digits a double holds:
+  ``0.5700000000000001`` (how a client's ``57 * 0.01`` prints) is ``0.57``, so an amount
+  the schema states as a multiple of 0.01 is taken as one.
 """
 
 import json
@@ -25,6 +28,12 @@ NUL = "\x00"
 NUL_DETAIL = "Text may not contain NUL (0x00) characters."
 FORM = "application/x-www-form-urlencoded"
 _ACCEPTS_FORM = "_domus_accepts_form"
+
+
+def _json_float(text: str) -> float:
+    return float(f"{float(text):.15g}")
+
+
 _JSON_KINDS = {list: "an array", str: "a string", bool: "a boolean", int: "a number", float: "a number"}
 
 
@@ -62,7 +71,7 @@ class DomusParser(Parser):
         if getattr(request, _ACCEPTS_FORM, False) and request.content_type == FORM:
             data: Any = {key: request.POST[key] for key in request.POST}
         else:
-            data = json.loads(request.body)
+            data = json.loads(request.body, parse_float=_json_float)
         if not isinstance(data, dict):
             kind = "null" if data is None else _JSON_KINDS.get(type(data), type(data).__name__)
             raise ValidationFailed(

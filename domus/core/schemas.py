@@ -1,11 +1,56 @@
 """Small shapes shared by every API, and the base of every request body."""
 
+import re
 from collections.abc import Callable, Iterator
-from typing import Any, get_args
+from datetime import date, datetime, time
+from functools import cache
+from types import NoneType, UnionType
+from typing import Any, ClassVar, Union, get_args, get_origin
+from zoneinfo import available_timezones
 
 from ninja import Schema
 from ninja.schema import DjangoGetter
-from pydantic import BaseModel, ConfigDict, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Strict, model_validator
+
+# The e-mail addresses Domus takes, as the schema states them: a dot-atom local part and a
+# host name with a letters-only top-level domain, the subset of Django's EmailValidator
+# that clients send (no quoted local parts, IP literals or bare hosts).
+EMAIL_PATTERN = (
+    r"^[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*"
+    r"@[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*"
+    r"\.[A-Za-z]{2,63}$"
+)
+_EMAIL = re.compile(EMAIL_PATTERN)
+
+
+def is_email(value: str) -> bool:
+    """Whether ``value`` is an address of ``EMAIL_PATTERN`` (at most 254 characters)."""
+    return len(value) <= 254 and _EMAIL.fullmatch(value) is not None
+
+
+# Text with something besides white space in it (what ``" ".join(value.split())`` leaves
+# non-empty): the white space of Python's str.split that JSON Schema's \s lacks is listed.
+NOT_BLANK = r"^[^\u0000]*[^\s\u0000\u001c-\u001f\u0085][^\u0000]*$"
+
+
+def one_of_required(*names: str) -> dict[str, Any]:
+    """A model's ``json_schema_extra`` stating that at least one of the fields ``names``
+    is given as text (not absent, not ``null``, not empty)."""
+    return {"anyOf": [{"required": [n], "properties": {n: {"type": "string", "minLength": 1}}} for n in names]}
+
+
+@cache
+def time_zones() -> list[str]:
+    """The IANA time zone names this host knows, the ``enum`` of every time zone field."""
+    return sorted(available_timezones())
+
+
+@cache
+def stated_time_zones() -> list[str]:
+    """The ``enum`` the schema states: the zones without a signed offset in their name.
+    ``GMT+0``/``GMT-0``/``GMT0`` and ``Etc/GMT+3``/``Etc/GMT-3`` (still accepted) differ
+    only by a sign, which client generators drop from enum member names."""
+    return [name for name in time_zones() if not re.search(r"[+-][0-9]|GMT0", name)]
 
 
 class DetailOut(Schema):
@@ -21,6 +66,64 @@ class Input(Schema):
     (``validation_alias=AliasChoices("name", "other_name")``) and listed in docs/api.md."""
 
     model_config = ConfigDict(extra="forbid")
+    # A JSON body's booleans and numbers are JSON's own, and its dates are text: ``0`` or
+    # ``"true"`` for a boolean, ``"5"`` for a number, ``0`` for a date is a 400 as the
+    # schema says (Pydantic's lax mode would take them). A body read from a form, where
+    # every value is text, sets this (its booleans are then the text true or false).
+    lax_scalars: ClassVar[bool] = False
+
+    @classmethod
+    def __pydantic_init_subclass__(cls, **kwargs: Any) -> None:
+        super().__pydantic_init_subclass__(**kwargs)
+        changed = False
+        for field in cls.model_fields.values():
+            kinds = _scalar_kinds(field.annotation)
+            if not kinds or any(isinstance(item, Strict | _TextOnly) for item in field.metadata):
+                continue
+            if cls.lax_scalars:  # a form: a boolean is the text true or false, as the schema says
+                if kinds != {bool}:
+                    continue
+                field.metadata.append(_TextOnly(_form_boolean))
+            elif kinds == {int}:  # JSON Schema counts 25.0 as an integer; "25" and true are not
+                field.metadata.append(_TextOnly(_json_integer))
+            elif kinds <= {bool, int, float}:
+                field.metadata.append(Strict())
+            elif kinds <= {date, datetime, time}:
+                field.metadata.append(_TextOnly(_refuse_numbers))
+            else:
+                continue
+            changed = True
+        if changed:
+            cls.model_rebuild(force=True)
+
+
+class _TextOnly(BeforeValidator):
+    """The validator that keeps a date, date-time or time field to text."""
+
+
+def _json_integer(value: Any) -> Any:
+    if isinstance(value, bool | str) or (isinstance(value, float) and not value.is_integer()):
+        raise ValueError("Input should be a valid integer")
+    return int(value) if isinstance(value, float) else value
+
+
+def _form_boolean(value: Any) -> Any:
+    if isinstance(value, str) and value.lower() not in ("true", "false"):
+        raise ValueError("Give true or false.")
+    return value
+
+
+def _refuse_numbers(value: Any) -> Any:
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        raise ValueError("Give it as text (ISO 8601), not a number.")
+    return value
+
+
+def _scalar_kinds(annotation: Any) -> set[Any]:
+    """The types of ``annotation`` without None (``{int}`` for ``int | None``)."""
+    members = set(get_args(annotation)) if get_origin(annotation) in (Union, UnionType) else {annotation}
+    members.discard(NoneType)
+    return members if all(isinstance(member, type) for member in members) else set()
 
 
 def body_alias(

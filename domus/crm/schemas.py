@@ -10,9 +10,9 @@ from django.core.validators import validate_email
 from ninja import Field, Schema
 from pydantic import AfterValidator, AliasChoices, field_validator, model_validator
 
-from domus.core.filtering import DateOrDateTime, ListFilters
+from domus.core.filtering import DateOrDateTime, ListFilters, ordering_of
 from domus.core.money import MAX_MONEY, CurrencyCode, MoneyStr
-from domus.core.schemas import FieldErrors, Input, body_alias, check, value_aliases
+from domus.core.schemas import EMAIL_PATTERN, FieldErrors, Input, body_alias, check, is_email, value_aliases
 from domus.crm.models import ClientKind, LeadActivityKind, LeadSource, LeadStatus
 
 Money = Decimal  # amounts arrive as JSON numbers or strings; the services round them
@@ -22,13 +22,18 @@ def _email(value: str | None) -> str | None:
     if value:
         value = value.strip().lower()
         try:
+            if not is_email(value):
+                raise ValidationError("not of EMAIL_PATTERN")
             validate_email(value)
         except ValidationError:
             raise ValueError("Enter a valid e-mail address.") from None
     return value
 
 
-EmailStr = Annotated[str, Field(max_length=254), AfterValidator(_email)]
+# Blank, or an address of EMAIL_PATTERN (the schema states what the validator enforces).
+EmailStr = Annotated[
+    str, Field(max_length=254, json_schema_extra={"pattern": f"^$|{EMAIL_PATTERN}"}), AfterValidator(_email)
+]
 
 
 def _budget_ordered(data: Any) -> Any:
@@ -75,6 +80,7 @@ _LOCATIONS = AliasChoices("locations", "preferred_locations")
 
 
 class ClientFilters(ListFilters):
+    ordering: str | None = ordering_of("name", "created_at", "updated_at")
     kind: ClientKind | None = Field(None, description=_KIND_HELP, json_schema_extra=_KIND_VALUES)
     client_type: ClientKind | None = Field(
         None, description="Alias of kind (the CRM's name).", json_schema_extra=_KIND_VALUES
@@ -87,14 +93,15 @@ class ClientFilters(ListFilters):
 
     @model_validator(mode="after")
     def _client_type_is_kind(self) -> "ClientFilters":
-        if self.client_type is not None:
-            if self.kind not in (None, self.client_type):
-                raise FieldErrors({"client_type": ["Contradicts kind."]})
+        # Both given are two conditions on the one kind: different ones match nothing
+        # (the selector filters by both), as any two filters that exclude each other.
+        if self.kind is None:
             self.kind = self.client_type
         return self
 
 
 class LeadFilters(ListFilters):
+    ordering: str | None = ordering_of("score", "created_at", "updated_at", "name", "last_activity_at")
     status: LeadStatus | None = None
     source: LeadSource | None = None
     assigned_agent_id: UUID | None = None
@@ -148,23 +155,21 @@ class ClientIn(ClientFields):
 
 
 class ClientPatchIn(Input):
-    kind: ClientKind | None = Field(
-        None, validation_alias=_KIND, description=_KIND_HELP, json_schema_extra=_KIND_VALUES
-    )
-    name: str | None = Field(None, min_length=1, max_length=200)
-    organization_name: str | None = Field(None, max_length=200)
-    email: EmailStr | None = None
-    phone: str | None = Field(None, max_length=32)
+    kind: ClientKind = Field(None, validation_alias=_KIND, description=_KIND_HELP, json_schema_extra=_KIND_VALUES)
+    name: str = Field(None, min_length=1, max_length=200)
+    organization_name: str = Field(None, max_length=200)
+    email: EmailStr = None
+    phone: str = Field(None, max_length=32)
     user_id: UUID | None = None
     assigned_agent_id: UUID | None = None
     budget_min: Money | None = Field(None, ge=0, le=MAX_MONEY, decimal_places=2)
     budget_max: Money | None = Field(None, ge=0, le=MAX_MONEY, decimal_places=2)
-    currency: CurrencyCode | None = None
-    locations: list[str] | None = Field(None, max_length=50, validation_alias=_LOCATIONS)
-    property_types: list[str] | None = Field(None, max_length=20)
+    currency: CurrencyCode = None
+    locations: list[str] = Field(None, max_length=50, validation_alias=_LOCATIONS)
+    property_types: list[str] = Field(None, max_length=20)
     bedrooms_min: int | None = Field(None, ge=0, le=100)
-    tags: list[str] | None = Field(None, max_length=50)
-    notes: str | None = Field(None, max_length=10000)
+    tags: list[str] = Field(None, max_length=50)
+    notes: str = Field(None, max_length=10000)
 
     crm_client = body_alias(_crm_client, accepts=_CRM_NAMES)
     kind_synonyms = field_validator("kind", mode="before")(_client_kind)
@@ -220,12 +225,12 @@ class LeadIn(Input):
 
 
 class LeadPatchIn(Input):
-    name: str | None = Field(None, min_length=1, max_length=200)
-    email: EmailStr | None = None
-    phone: str | None = Field(None, max_length=32)
-    message: str | None = Field(None, max_length=5000)
+    name: str = Field(None, min_length=1, max_length=200)
+    email: EmailStr = None
+    phone: str = Field(None, max_length=32)
+    message: str = Field(None, max_length=5000)
     status: LeadStatus | None = None
-    lost_reason: str | None = Field(None, max_length=255)
+    lost_reason: str = Field(None, max_length=255)
     listing_id: UUID | None = None
     client_id: UUID | None = None
     assigned_agent_id: UUID | None = None

@@ -89,6 +89,8 @@ def client_list_for_actor(*, actor: Any, filters: ClientFilters) -> QuerySet[Cli
     if filters.tag:
         # The JSON text of the list holds each tag quoted; this works on SQLite and PostgreSQL alike.
         queryset = queryset.filter(tags__icontains=f'"{filters.tag}"')
+    if filters.client_type is not None:
+        queryset = queryset.filter(kind=filters.client_type)
     return filter_list(
         queryset,
         filters,

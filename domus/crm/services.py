@@ -10,7 +10,7 @@ from django.utils import timezone
 from domus.accounts.selectors import active_user, active_user_for_field
 from domus.audit.services import audit_create, audit_snapshot, audit_update
 from domus.core.events import actor_id, event_payload, publish
-from domus.core.exceptions import NotFound, ValidationFailed, reject_unknown_fields
+from domus.core.exceptions import NotFound, UnknownReference, ValidationFailed, reject_unknown_fields
 from domus.core.money import quantize
 from domus.core.phones import normalize_phone
 from domus.crm import selectors
@@ -83,7 +83,7 @@ def _worker_of(company_id: UUID, user_id: UUID, field: str) -> Any:
     """The active user ``user_id`` when they work for the company (agent, staff, branch head)."""
     user = active_user(user_id)
     if user is None or user_company_role(user, company_id) not in COMPANY_WORKER_ROLES:
-        raise ValidationFailed("Unknown agent.", errors={field: ["Not an active agent or staff of this company."]})
+        raise UnknownReference("Unknown agent.", errors={field: ["Not an active agent or staff of this company."]})
     return user
 
 
@@ -96,7 +96,7 @@ def _company_of(actor: Any, company_id: UUID | None) -> UUID:
             raise ValidationFailed("Which company?", errors={"company_id": ["Required: you work for several or none."]})
         return next(iter(roles))
     if not company_exists(company_id) or not is_company_worker(actor, company_id):
-        raise ValidationFailed("Unknown company.", errors={"company_id": ["Not a company you work for."]})
+        raise UnknownReference("Unknown company.", errors={"company_id": ["Not a company you work for."]})
     return company_id
 
 
@@ -212,9 +212,9 @@ def _listing_for(actor: Any, listing_id: UUID, company_id: UUID | None) -> Any:
     try:
         listing = listing_get_for_actor(actor=actor, listing_id=listing_id)
     except NotFound:
-        raise ValidationFailed("Unknown listing.", errors={"listing_id": ["No such listing."]}) from None
+        raise UnknownReference("Unknown listing.", errors={"listing_id": ["No such listing."]}) from None
     if company_id is not None and listing.company_id != company_id:
-        raise ValidationFailed("Unknown listing.", errors={"listing_id": ["Not a listing of this company."]})
+        raise UnknownReference("Unknown listing.", errors={"listing_id": ["Not a listing of this company."]})
     return listing
 
 
@@ -271,7 +271,7 @@ def lead_create(
     if client_id is not None:
         client = selectors.client_for_company(client_id=client_id, company_id=company_id)
         if client is None:
-            raise ValidationFailed("Unknown client.", errors={"client_id": ["Not a client of this company."]})
+            raise UnknownReference("Unknown client.", errors={"client_id": ["Not a client of this company."]})
     agent = _worker_of(company_id, assigned_agent_id, "assigned_agent_id") if assigned_agent_id else None
     # Taking the company's cursor lock first serialises concurrent captures of one person.
     cursor = selectors.assignment_cursor_for_update(company_id)
@@ -368,7 +368,7 @@ def lead_capture(
     if listing_id is not None:
         listing = _listing_for(actor, listing_id, None)
         if listing.company_id is None:
-            raise ValidationFailed("Unknown listing.", errors={"listing_id": ["This listing takes no enquiries."]})
+            raise UnknownReference("Unknown listing.", errors={"listing_id": ["This listing takes no enquiries."]})
         company_id = listing.company_id
     elif company_id is None:
         company_id = platform_default_company_id()
@@ -377,7 +377,7 @@ def lead_capture(
                 "Which company?", errors={"listing_id": ["Give the listing_id or the company_id the message is for."]}
             )
     elif not company_exists(company_id):
-        raise ValidationFailed("Unknown company.", errors={"company_id": ["No such company."]})
+        raise UnknownReference("Unknown company.", errors={"company_id": ["No such company."]})
     user = actor if getattr(actor, "is_authenticated", False) else None
     with transaction.atomic():
         lead, _ = lead_create(
@@ -434,7 +434,7 @@ def lead_update(*, actor: Any, lead: Lead, **fields: Any) -> Lead:
         if client_id is not None:
             lead.client = selectors.client_for_company(client_id=client_id, company_id=lead.company_id)
             if lead.client is None:
-                raise ValidationFailed("Unknown client.", errors={"client_id": ["Not a client of this company."]})
+                raise UnknownReference("Unknown client.", errors={"client_id": ["Not a client of this company."]})
     if agent_given:
         lead.assigned_agent = _worker_of(lead.company_id, agent_id, "assigned_agent_id") if agent_id else None
     _rescore(lead)

@@ -29,6 +29,8 @@ class DocumentFilters(ListFilters):
 class DocumentUploadIn(Input):
     """The form fields sent beside ``file`` (multipart). ``tags`` is comma-separated."""
 
+    lax_scalars = True  # a multipart form: is_internal arrives as text ("true" or "false")
+
     title: str = Field("", max_length=200, pattern=r"^[^\x00]*$")
     description: str = Field("", max_length=5000, pattern=r"^[^\x00]*$")
     category: DocumentCategory = DocumentCategory.OTHER

@@ -2,14 +2,14 @@
 
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, Literal
 from uuid import UUID
 
 from django.utils import timezone
 from ninja import Field, Schema
 from pydantic import AliasChoices
 
-from domus.core.filtering import DateOrDateTime, ListFilters
+from domus.core.filtering import DateOrDateTime, ListFilters, ordering_of
 from domus.core.money import MAX_MONEY, CurrencyCode, MoneyStr
 from domus.core.policies import is_admin
 from domus.core.schemas import Input, body_alias
@@ -26,6 +26,7 @@ from domus.organizations.selectors import staff_company_ids
 
 
 class InvoiceFilters(ListFilters):
+    ordering: str | None = ordering_of("created_at", "due_date", "number", "total")
     status: InvoiceStatus | None = None
     company_id: UUID | None = None
     recipient_id: UUID | None = None
@@ -157,6 +158,7 @@ class InvoiceOut(Schema):
 
 
 class PaymentFilters(ListFilters):
+    ordering: str | None = ordering_of("created_at", "amount", "status", "paid_at")
     status: PaymentStatus | None = None
     method: PaymentMethod | None = None
     purpose: PaymentPurpose | None = None
@@ -165,10 +167,21 @@ class PaymentFilters(ListFilters):
     listing_id: UUID | None = None
 
 
+# The numbers M-Pesa pushes to, as mpesa.normalise_phone takes them (it also drops spaces,
+# dashes and brackets).
+MPESA_PHONE = {"pattern": r"^\+?(254|0)?[17][0-9]{8}$", "examples": ["0712345678"]}
+
+
 class StkIn(Input):
     """Pay an invoice (``invoice_id``) or a listing's deposit, booking fee or rent."""
 
-    phone: str = Field(..., min_length=9, max_length=20, validation_alias=AliasChoices("phone", "phone_number"))
+    phone: str = Field(
+        ...,
+        min_length=9,
+        max_length=20,
+        validation_alias=AliasChoices("phone", "phone_number"),
+        json_schema_extra=MPESA_PHONE,
+    )
     invoice_id: UUID | None = None
     listing_id: UUID | None = None
     purpose: PaymentPurpose = PaymentPurpose.INVOICE
@@ -176,14 +189,22 @@ class StkIn(Input):
 
 
 class ListingStkIn(Input):
-    phone: str = Field(..., min_length=9, max_length=20, validation_alias=AliasChoices("phone", "phone_number"))
+    phone: str = Field(
+        ...,
+        min_length=9,
+        max_length=20,
+        validation_alias=AliasChoices("phone", "phone_number"),
+        json_schema_extra=MPESA_PHONE,
+    )
     invoice_id: UUID | None = None
     purpose: PaymentPurpose = PaymentPurpose.BOOKING_FEE
     amount: Decimal | None = Field(None, gt=0, le=MAX_MONEY, decimal_places=2)
 
 
 class ManualPaymentIn(Input):
-    method: PaymentMethod
+    method: Literal[PaymentMethod.CASH, PaymentMethod.BANK_TRANSFER, PaymentMethod.CHEQUE] = Field(
+        ..., description="cash, bank_transfer or cheque: M-Pesa payments come from M-Pesa."
+    )
     amount: Decimal = Field(..., gt=0, le=MAX_MONEY, decimal_places=2)
     reference: str = Field(..., min_length=1, max_length=100)
     invoice_id: UUID | None = Field(None, validation_alias=AliasChoices("invoice_id", "invoice"))
@@ -282,6 +303,7 @@ class ReviewOut(Schema):
 
 
 class TransactionFilters(ListFilters):
+    ordering: str | None = ordering_of("created_at", "amount")
     company_id: UUID | None = None
     kind: str | None = Field(None, max_length=30)
     reference_id: UUID | None = None
@@ -314,6 +336,7 @@ class TransactionOut(Schema):
 
 
 class PayoutFilters(ListFilters):
+    ordering: str | None = ordering_of("created_at", "amount")
     status: PayoutStatus | None = None
     company_id: UUID | None = None
     owner_id: UUID | None = None

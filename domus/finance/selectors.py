@@ -7,7 +7,7 @@ from uuid import UUID
 
 from django.db.models import Count, Q, QuerySet, Sum
 
-from domus.core.exceptions import NotFound, ValidationFailed
+from domus.core.exceptions import NotFound, UnknownReference
 from domus.core.filtering import filter_list, first_instant, last_instant
 from domus.core.money import money_totals, quantize
 from domus.core.policies import is_admin
@@ -141,7 +141,7 @@ def home_currency(company_id: UUID) -> str:
     """The company's currency (its books' home currency); a 400 naming ``company_id`` if there is no such company."""
     currency = company_currency(company_id)
     if currency is None:
-        raise ValidationFailed("Unknown company.", errors={"company_id": ["No company has this id."]})
+        raise UnknownReference("Unknown company.", errors={"company_id": ["No company has this id."]})
     return currency
 
 

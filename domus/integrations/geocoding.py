@@ -25,7 +25,7 @@ import httpx
 from django.conf import settings
 from django.core.cache import cache
 
-from domus.core.exceptions import NotFound, ServiceUnavailable, ValidationFailed
+from domus.core.exceptions import NotFound, ServiceUnavailable, UnknownReference, ValidationFailed
 from domus.integrations import gazetteer
 
 logger = logging.getLogger("domus.integrations.geocoding")
@@ -187,7 +187,7 @@ class GazetteerGeocoder:
     def geocode(self, address: str, city: str, country: str) -> GeocodeResult:
         country_code = gazetteer.country_code(country)
         if country and not country_code:
-            raise ValidationFailed("Unknown country.", errors={"country": [f"No country is named {country!r}."]})
+            raise UnknownReference("Unknown country.", errors={"country": [f"No country is named {country!r}."]})
         parts = [city] if city else []
         parts += [part.strip() for part in reversed(address.split(","))]
         for part in filter(None, parts):

@@ -6,13 +6,14 @@ from uuid import UUID
 
 from ninja import Field, Schema
 
-from domus.core.filtering import ListFilters
+from domus.core.filtering import ListFilters, ordering_of
 from domus.core.money import MAX_MONEY, CurrencyCode, MoneyStr
 from domus.core.schemas import Input
 from domus.leasing.models import LateFeeType, LeaseStatus
 
 
 class LeaseFilters(ListFilters):
+    ordering: str | None = ordering_of("created_at", "start_date", "end_date", "rent_amount")
     status: LeaseStatus | None = None
     company_id: UUID | None = None
     listing_id: UUID | None = None
@@ -49,15 +50,15 @@ class LeasePatchIn(Input):
     listing (refused when the listing has units); ``null`` for any other field is a 400."""
 
     unit_id: UUID | None = None
-    start_date: date | None = None
-    end_date: date | None = None
-    rent_amount: Decimal | None = Field(None, gt=0, le=MAX_MONEY, decimal_places=2)
-    billing_day: int | None = Field(None, ge=1, le=28)
-    deposit: Decimal | None = Field(None, ge=0, le=MAX_MONEY, decimal_places=2)
-    grace_days: int | None = Field(None, ge=0, le=60)
-    late_fee_type: LateFeeType | None = None
-    late_fee_value: Decimal | None = Field(None, ge=0, le=MAX_MONEY, decimal_places=2)
-    management_fee_percent: Decimal | None = Field(None, ge=0, le=100, decimal_places=2)
+    start_date: date = None
+    end_date: date = None
+    rent_amount: Decimal = Field(None, gt=0, le=MAX_MONEY, decimal_places=2)
+    billing_day: int = Field(None, ge=1, le=28)
+    deposit: Decimal = Field(None, ge=0, le=MAX_MONEY, decimal_places=2)
+    grace_days: int = Field(None, ge=0, le=60)
+    late_fee_type: LateFeeType = None
+    late_fee_value: Decimal = Field(None, ge=0, le=MAX_MONEY, decimal_places=2)
+    management_fee_percent: Decimal = Field(None, ge=0, le=100, decimal_places=2)
 
 
 class TerminateIn(Input):

@@ -10,7 +10,7 @@ from ninja.pagination import paginate
 from domus.accounts.auth import optional_auth
 from domus.accounts.selectors import active_user_for_field
 from domus.core.errors import ErrorOut
-from domus.core.exceptions import ValidationFailed
+from domus.core.exceptions import UnknownReference, ValidationFailed
 from domus.core.policies import require
 from domus.organizations import policies, selectors, services
 from domus.organizations.schemas import (
@@ -164,7 +164,7 @@ def _branch_for(company, branch_id: UUID | None):
         return None
     branch = selectors.branch_of_company(company=company, branch_id=branch_id)
     if branch is None:
-        raise ValidationFailed(
+        raise UnknownReference(
             "The branch does not belong to this company.", errors={"branch_id": ["Not a branch of this company."]}
         )
     return branch

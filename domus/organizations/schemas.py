@@ -8,14 +8,16 @@ from uuid import UUID
 from ninja import Field, Schema
 from pydantic import field_validator
 
-from domus.core.filtering import ListFilters, one_of
+from domus.core.filtering import ListFilters, one_of, ordering_of
 from domus.core.money import CurrencyCode
-from domus.core.roles import role_alias
+from domus.core.roles import ROLE_ALIASES, role_alias
 from domus.core.schemas import Input
 from domus.organizations.models import MEMBERSHIP_ROLES, Company, Membership, OnboardingStep
 
 # A platform admin is a user role, not a role inside a company.
 _ROLE_VALUES = [value for value, _ in MEMBERSHIP_ROLES]
+# The schema's statement of a role field: the roles and the aliases of one of them.
+_ROLES = {"enum": [*_ROLE_VALUES, *(alias for alias, role in ROLE_ALIASES.items() if role in _ROLE_VALUES)]}
 
 
 def _upper(value: str | None) -> str | None:
@@ -33,12 +35,14 @@ def _role(value: str | None) -> str | None:
 
 
 class CompanyFilters(ListFilters):
+    ordering: str | None = ordering_of("name", "created_at")
     status: Company.Status | None = None
     country: str | None = Field(None, max_length=2)
     city: str | None = Field(None, max_length=100)
 
 
 class MembershipFilters(ListFilters):
+    ordering: str | None = ordering_of("created_at", "role")
     role: one_of(lambda: _ROLE_VALUES) | None = Field(None, description="A company role (advisor also).")
     status: Literal["invited", "accepted"] | None = Field(
         None, description="invited (waiting for the user) or accepted."
@@ -50,6 +54,7 @@ class MembershipFilters(ListFilters):
 
 
 class BranchFilters(ListFilters):
+    ordering: str | None = ordering_of("name", "code", "created_at")
     company: UUID | None = None
     is_headquarters: bool | None = None
     is_active: bool | None = None
@@ -137,14 +142,14 @@ class OnboardIn(Input):
 
 class MembershipIn(Input):
     user_id: UUID
-    role: str = Field(..., description=f"One of: {', '.join(_ROLE_VALUES)}.")
+    role: str = Field(..., json_schema_extra=_ROLES, description=f"One of: {', '.join(_ROLE_VALUES)}.")
     branch_id: UUID | None = None
 
     valid_role = field_validator("role")(_role)
 
 
 class MembershipPatchIn(Input):
-    role: str = Field(None, description=f"One of: {', '.join(_ROLE_VALUES)}.")
+    role: str = Field(None, json_schema_extra=_ROLES, description=f"One of: {', '.join(_ROLE_VALUES)}.")
     branch_id: UUID | None = Field(None, description="A branch of the same company; null unassigns.")
     is_active: bool = Field(None)
 

@@ -10,7 +10,7 @@ from django.utils.text import slugify
 
 from domus.audit.services import audit_create, audit_diff, audit_record, audit_snapshot, audit_update
 from domus.core.events import event_payload, publish
-from domus.core.exceptions import Conflict, NotFound, ValidationFailed, reject_unknown_fields
+from domus.core.exceptions import Conflict, NotFound, UnknownReference, ValidationFailed, reject_unknown_fields
 from domus.core.policies import is_admin
 from domus.core.roles import Role
 from domus.organizations.models import MEMBERSHIP_ROLES, Branch, Company, Membership, OnboardingStep
@@ -289,7 +289,7 @@ def company_onboard(*, actor: Actor, company: Company, step: str | None = None, 
 
 def _check_membership_branch(company: Company, branch: Branch | None) -> None:
     if branch is not None and (branch.company_id != company.id or branch.is_deleted):
-        raise ValidationFailed(
+        raise UnknownReference(
             "The branch does not belong to this company.", errors={"branch_id": ["Not a branch of this company."]}
         )
 

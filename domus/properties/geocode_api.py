@@ -6,7 +6,7 @@ from ninja import Field, Router, Schema
 from pydantic import AliasChoices, field_validator
 
 from domus.core.errors import ErrorOut
-from domus.core.schemas import Input
+from domus.core.schemas import NOT_BLANK, Input
 from domus.core.throttling import ScopedRateLimit
 from domus.properties.geocoding import address_geocode
 
@@ -15,9 +15,13 @@ router = Router(tags=["properties"])
 
 class GeocodeIn(Input):
     address: str = Field(
-        ..., max_length=255, description="Street address.", validation_alias=AliasChoices("address", "adress")
+        ...,
+        max_length=255,
+        description="Street address.",
+        validation_alias=AliasChoices("address", "adress"),
+        json_schema_extra={"pattern": NOT_BLANK},
     )
-    city: str = Field(..., max_length=100)
+    city: str = Field(..., max_length=100, json_schema_extra={"pattern": NOT_BLANK})
     country: str = Field("", max_length=100, description="ISO 3166-1 alpha-2 code (preferred) or a country name.")
 
     @field_validator("address", "city")

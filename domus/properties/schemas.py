@@ -8,11 +8,11 @@ from uuid import UUID
 
 from django.core.files.storage import default_storage
 from ninja import Field, Schema
-from pydantic import AliasChoices, field_validator, model_validator
+from pydantic import AliasChoices, ConfigDict, field_validator, model_validator
 
-from domus.core.filtering import DateOrDateTime, ListFilters
+from domus.core.filtering import DateOrDateTime, ListFilters, ordering_of
 from domus.core.money import CurrencyCode, MoneyStr
-from domus.core.schemas import FieldErrors, Input, body_alias, value_aliases
+from domus.core.schemas import FieldErrors, Input, body_alias, one_of_required, value_aliases
 from domus.properties.models import (
     AlertFrequency,
     ListingStatus,
@@ -35,8 +35,35 @@ def _storage_url(name: str | None) -> str | None:
 # Filters ------------------------------------------------------------------------------
 
 
+# Coordinates as the schema states them (``selectors.parse_bbox``/``parse_near`` also take
+# spaces and exponents): plain decimals within the ranges.
+_LNG = r"-?(180(\.0+)?|(1[0-7][0-9]|[1-9]?[0-9])(\.[0-9]+)?)"
+_LAT = r"-?(90(\.0+)?|[1-8]?[0-9](\.[0-9]+)?)"
+BBOX = f"^{_LNG},{_LAT},{_LNG},{_LAT}$"
+# An empty filter is no filter; the map's bbox is required.
+BBOX_SCHEMA = {"pattern": f"^$|{BBOX}"}
+MAP_BBOX_SCHEMA = {"pattern": BBOX}
+NEAR_SCHEMA = {"pattern": f"^$|^{_LAT},{_LNG}$"}
+
+
+class FeatureFilters(ListFilters):
+    ordering: str | None = ordering_of("name", "slug", "created_at")
+
+
+class SavedSearchFilters(ListFilters):
+    ordering: str | None = ordering_of("name", "created_at")
+
+
 class ListingFilters(ListFilters):
     """Search parameters of ``GET /properties/`` (and of the facets)."""
+
+    ordering: str | None = ordering_of(
+        "price",
+        "created_at",
+        "area",
+        "bedrooms",
+        more="Also distance_km (nearest first) with near, and relevance alone with search.",
+    )
 
     property_type: PropertyType | None = None
     listing_type: ListingType | None = None
@@ -53,8 +80,12 @@ class ListingFilters(ListFilters):
     features: str | None = Field(None, max_length=500, description="Comma-separated slugs; listings having all.")
     company: UUID | None = None
     agent: UUID | None = None
-    bbox: str | None = Field(None, max_length=100, description="min_lng,min_lat,max_lng,max_lat")
-    near: str | None = Field(None, max_length=60, description="lat,lng; adds distance_km to each result.")
+    bbox: str | None = Field(
+        None, max_length=100, description="min_lng,min_lat,max_lng,max_lat", json_schema_extra=BBOX_SCHEMA
+    )
+    near: str | None = Field(
+        None, max_length=60, description="lat,lng; adds distance_km to each result.", json_schema_extra=NEAR_SCHEMA
+    )
     radius_km: float | None = Field(None, gt=0, le=500, description="Radius around near (default 10 km).")
 
 
@@ -85,9 +116,23 @@ def _crm_listing(body: dict[str, Any]) -> dict[str, Any]:
     return body
 
 
+# latitude and longitude are both given, or neither (absent or null).
+COORDINATES_IN_PAIRS = {
+    "anyOf": [
+        {
+            "required": ["latitude", "longitude"],
+            "properties": {"latitude": {"not": {"type": "null"}}, "longitude": {"not": {"type": "null"}}},
+        },
+        {"properties": {"latitude": {"type": "null"}, "longitude": {"type": "null"}}},
+    ]
+}
+
+
 class ListingIn(Input):
     """A listing (POST, PUT). ``name`` (the management system's field) is an alias of ``title``;
     without either, the title is the address and city (the FastAPI CRM's body)."""
+
+    model_config = ConfigDict(json_schema_extra={"allOf": [one_of_required("title", "name"), COORDINATES_IN_PAIRS]})
 
     title: str | None = Field(None, min_length=1, max_length=200)
     name: str | None = Field(None, min_length=1, max_length=200, description="Alias of title.")
@@ -344,6 +389,10 @@ class FeatureOut(Schema):
 class MapFilters(ListingFilters):
     """The search filters plus the map's zoom; ``bbox`` is required."""
 
+    bbox: str = Field(
+        ..., max_length=100, description="min_lng,min_lat,max_lng,max_lat", json_schema_extra=MAP_BBOX_SCHEMA
+    )
+
     zoom: int = Field(..., ge=0, le=22, description="Web map zoom level; the grid cell is a quarter tile.")
 
 
@@ -378,6 +427,7 @@ class MapOut(Schema):
 
 
 class VisitFilters(ListFilters):
+    ordering: str | None = ordering_of("starts_at", "created_at", "status")
     status: VisitStatus | None = None
     listing: UUID | None = None
     agent: UUID | None = None
@@ -488,6 +538,7 @@ class SavedSearchOut(Schema):
 
 
 class MediaUploadIn(Input):
+    lax_scalars = True  # a multipart form: is_cover arrives as text ("true" or "false")
     kind: MediaKind = MediaKind.IMAGE
     title: str = Field("", max_length=200)
     is_cover: bool = False

@@ -8,15 +8,23 @@ from uuid import UUID
 from ninja import Field, Schema
 from pydantic import AliasChoices, field_validator, model_validator
 
-from domus.core.filtering import ListFilters
+from domus.core.filtering import ListFilters, ordering_of
 from domus.core.money import MAX_MONEY, CurrencyCode, MoneyStr, quantize
 from domus.core.schemas import FieldErrors, Input, value_aliases
-from domus.sales.models import CommissionStatus, ContractKind, ContractStatus, DealStatus, OfferStatus
+from domus.sales.models import (
+    CLOSED_DEAL_STATUSES,
+    CommissionStatus,
+    ContractKind,
+    ContractStatus,
+    DealStatus,
+    OfferStatus,
+)
 
 # Offers ---------------------------------------------------------------------------------
 
 
 class OfferFilters(ListFilters):
+    ordering: str | None = ordering_of("amount", "created_at", "expires_at")
     status: OfferStatus | None = None
     listing_id: UUID | None = None
     unit_id: UUID | None = None
@@ -74,6 +82,7 @@ class PartyIn(Input):
 
 
 class ContractFilters(ListFilters):
+    ordering: str | None = ordering_of("created_at", "updated_at", "price", "signed_at")
     status: ContractStatus | None = None
     kind: ContractKind | None = None
     offer_id: UUID | None = None
@@ -212,6 +221,7 @@ _CRM_STATUSES = value_aliases(CRM_TRANSACTION_STATUSES)
 
 
 class DealFilters(ListFilters):
+    ordering: str | None = ordering_of("created_at", "updated_at", "amount", "closed_at")
     status: DealStatus | None = Field(None, description=_DEAL_STATUS_HELP, json_schema_extra=_CRM_STATUSES)
     listing_id: UUID | None = None
     client_id: UUID | None = None
@@ -243,7 +253,14 @@ class DealIn(Input):
     )
     listing_agent_id: UUID | None = Field(None, description="Always the listing's agent; another is a 400.")
     selling_agent_id: UUID | None = None
-    status: DealStatus = Field(DealStatus.LEAD, description=_DEAL_STATUS_HELP, json_schema_extra=_CRM_STATUSES)
+    status: DealStatus = Field(
+        DealStatus.LEAD,
+        description=_DEAL_STATUS_HELP + " A deal starts open: closed_won and closed_lost come by a status change.",
+        json_schema_extra={
+            "enum": [s for s in DealStatus.values if s not in CLOSED_DEAL_STATUSES],
+            **_CRM_STATUSES,
+        },
+    )
     note: str = Field("", max_length=2000)
 
     crm_status = field_validator("status", mode="before")(_deal_status)
@@ -312,6 +329,7 @@ class DealDetailOut(DealOut):
 
 
 class CommissionFilters(ListFilters):
+    ordering: str | None = ordering_of("created_at", "amount", "approved_at", "paid_at")
     status: CommissionStatus | None = None
     deal_id: UUID | None = None
     agent_id: UUID | None = None

@@ -16,7 +16,7 @@ from domus.accounts.services.users import EMAIL_TAKEN, normalize_email, password
 from domus.accounts.tasks import send_account_mail
 from domus.audit.services import audit_record, audit_snapshot, audit_update
 from domus.core.events import publish
-from domus.core.exceptions import AuthenticationFailed, RateLimited, ValidationFailed
+from domus.core.exceptions import AuthenticationFailed, Conflict, RateLimited, ValidationFailed
 from domus.core.roles import Role
 from domus.core.throttling import security_cache
 
@@ -180,7 +180,8 @@ def user_register(
     An address that already has an account is not an error (that would tell anyone
     which addresses have accounts): nothing is created, the owner of the address is
     told someone tried, and the answer is ``None``; the caller answers the same either
-    way. Every other problem (password, username, role) is still a 400."""
+    way. Every other problem is still refused: a 400 (password, role), a 409 (a username
+    taken)."""
     if role not in SELF_REGISTER_ROLES:
         raise ValidationFailed(
             "This role cannot be chosen at sign-up.",
@@ -201,13 +202,13 @@ def user_register(
             phone=phone,
             is_active=not activation_required,
         )
-    except ValidationFailed as exc:
+    except (ValidationFailed, Conflict) as exc:
         if EMAIL_TAKEN not in exc.errors.get("email", []):
             raise
         others = {field: [m for m in messages if m != EMAIL_TAKEN] for field, messages in exc.errors.items()}
         others = {field: messages for field, messages in others.items() if messages}
-        if others:  # the same 400 a new address would get
-            raise ValidationFailed(exc.detail, errors=others) from None
+        if others:  # the same 400 (or 409: a username taken) a new address would get
+            raise type(exc)(exc.detail, errors=others) from None
         # Only the address is taken: answer as for a new account, and tell its owner.
         owner = User.objects.filter(email__iexact=normalize_email(email)).first()
         if owner is not None:

@@ -8,7 +8,7 @@ from django.db import IntegrityError, models, transaction
 
 from domus.accounts.models import AgentProfile, Profile, User
 from domus.audit.services import audit_create, audit_record, audit_snapshot, audit_update
-from domus.core.exceptions import Conflict, PermissionDenied, ValidationFailed, reject_unknown_fields
+from domus.core.exceptions import Conflict, PermissionDenied, UnknownReference, ValidationFailed, reject_unknown_fields
 from domus.core.policies import is_admin
 from domus.core.roles import Role
 from domus.organizations.selectors import company_exists, company_ids_for_user, is_company_staff
@@ -153,7 +153,7 @@ def _check_company(actor: Any, agent: User, company_id: UUID | None) -> None:
     if company_id is None:
         return
     if not company_exists(company_id):
-        raise ValidationFailed("Unknown company.", errors={"company_id": ["No company with this id."]})
+        raise UnknownReference("Unknown company.", errors={"company_id": ["No company with this id."]})
     if not is_admin(actor) and company_id not in company_ids_for_user(agent):
         raise ValidationFailed(
             "Not a member of this company.", errors={"company_id": ["The agent is not a member of this company."]}
@@ -175,7 +175,7 @@ def agent_profile_create(*, actor: Any, user: User, company_id: UUID | None = No
     reject_unknown_fields(fields, AGENT_PROFILE_FIELDS - {"company_id"}, "agent profile")
     fields = _clean_fields(fields)
     if user.role != Role.AGENT:
-        raise ValidationFailed("Only agents have agent profiles.", errors={"user_id": ["This user is not an agent."]})
+        raise UnknownReference("Only agents have agent profiles.", errors={"user_id": ["This user is not an agent."]})
     if AgentProfile.objects.filter(user=user).exists():
         raise Conflict(AGENT_PROFILE_EXISTS)
     agent_profile = AgentProfile(user=user, company_id=company_id)

@@ -55,6 +55,16 @@ def _uniqueness_errors(user: User, *, check_username: bool = True) -> Errors:
     return errors
 
 
+def _refuse(errors: Errors, taken: Errors, detail: str) -> None:
+    """A 400 with every problem when a field is malformed; else a 409 when an e-mail or
+    username is another user's (the request is well formed; the data has it already)."""
+    if errors:
+        _merge(errors, taken)
+        raise ValidationFailed(detail, errors=errors)
+    if taken:
+        raise Conflict(detail, errors=taken)
+
+
 def _field_errors(user: User) -> Errors:
     """The model's own field checks (format, length, choices)."""
     try:
@@ -94,7 +104,7 @@ def _save_or_explain(user: User, **save_kwargs: Any) -> None:
     except IntegrityError:
         errors = _uniqueness_errors(user)
         if errors:
-            raise ValidationFailed("A user with these details already exists.", errors=errors) from None
+            raise Conflict("A user with these details already exists.", errors=errors) from None
         raise
 
 
@@ -109,7 +119,7 @@ def _insert(user: User, *, derived_username: bool) -> None:
         except IntegrityError:
             errors = _uniqueness_errors(user, check_username=not derived_username)
             if errors:
-                raise ValidationFailed("A user with these details already exists.", errors=errors) from None
+                raise Conflict("A user with these details already exists.", errors=errors) from None
             if not derived_username or attempt == _USERNAME_ATTEMPTS - 1:
                 raise
             user.username = _username_from_email(user.email)
@@ -156,11 +166,9 @@ def user_create(
     if derived_username:
         user.username = _username_from_email(user.email)
     errors = _field_errors(user)
-    _merge(errors, _uniqueness_errors(user, check_username=not derived_username))
     if validate_password:
         _merge(errors, password_errors(password, user, field="password"))
-    if errors:
-        raise ValidationFailed("The user could not be created.", errors=errors)
+    _refuse(errors, _uniqueness_errors(user, check_username=not derived_username), "The user could not be created.")
     user.set_password(password)
     _insert(user, derived_username=derived_username)
     Profile.objects.create(user=user)
@@ -184,10 +192,7 @@ def _apply(*, actor: Any, user: User, fields: dict[str, Any], action: str = "upd
             value = value.strip()
         setattr(user, name, value)
     _grant_admin_site(user)
-    errors = _field_errors(user)
-    _merge(errors, _uniqueness_errors(user))
-    if errors:
-        raise ValidationFailed("The user could not be updated.", errors=errors)
+    _refuse(_field_errors(user), _uniqueness_errors(user), "The user could not be updated.")
     _save_or_explain(user)
     if was_active and not user.is_active:
         tokens.revoke_all(user)

@@ -140,14 +140,14 @@ def test_admins_create_one_for_any_agent_and_set_the_rating(admin_client, agent,
     assert (response.json()["rating"], response.json()["is_verified"]) == ("4.50", True)
 
     not_an_agent = admin_client.post_json(AGENTS, {"user_id": str(UserFactory(role=Role.CUSTOMER).id)})
-    assert not_an_agent.status_code == 400
+    assert not_an_agent.status_code == 404  # no agent has this id
     assert "user_id" in not_an_agent.json()["errors"]
 
 
 @pytest.mark.parametrize(
     ("body", "status", "field"),
     [
-        ({"company_id": "01900000-0000-7000-8000-000000000000"}, 400, "company_id"),
+        ({"company_id": "01900000-0000-7000-8000-000000000000"}, 404, "company_id"),
         ({"commission_rate": "100.01"}, 400, "commission_rate"),
         ({"commission_rate": "-1"}, 400, "commission_rate"),
         ({"rating": "5.01"}, 400, "rating"),

@@ -98,7 +98,7 @@ def test_admins_create_a_profile_for_another_user(admin_client):
     assert response.status_code == 201
     assert Profile.objects.get(user=target).bio == "Made by admin"
     unknown = admin_client.post_json(PROFILES, {"user_id": "01900000-0000-7000-8000-000000000000"})
-    assert unknown.status_code == 400
+    assert unknown.status_code == 404
     assert "user_id" in unknown.json()["errors"]
 
 

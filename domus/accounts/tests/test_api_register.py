@@ -108,13 +108,13 @@ def test_register_refuses_bad_input_with_field_errors(api_client, sent, body, fi
     assert mail.outbox == []
 
 
-def test_a_duplicate_username_is_a_field_error_ignoring_case(api_client, sent):
+def test_a_duplicate_username_is_a_conflict_ignoring_case(api_client, sent):
     existing = UserFactory(username="Jane", email="jane@example.test")
     payload = {"email": "someone.else@example.test", "username": "jANE", "password": PASSWORD}
 
     response = sent(lambda: api_client.post_json(REGISTER, payload))
 
-    assert response.status_code == 400
+    assert response.status_code == 409
     assert response.json()["errors"] == {"username": ["A user with this username already exists."]}
     assert list(User.all_objects.all()) == [existing]
     assert mail.outbox == []

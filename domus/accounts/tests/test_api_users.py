@@ -98,18 +98,18 @@ def test_admins_create_a_user_of_any_role(admin_client, admin_user, api_client, 
 
 
 @pytest.mark.parametrize(
-    ("body", "field"),
+    ("body", "status", "field"),
     [
-        ({"email": "x@example.test", "password": "123"}, "password"),
-        ({"email": "root@example.test", "password": "Staff-Pass-2024!"}, "email"),
-        ({"email": "x@example.test", "password": "Staff-Pass-2024!", "username": "ROOT"}, "username"),
-        ({"email": "x@example.test", "password": "Staff-Pass-2024!", "role": "king"}, "role"),
+        ({"email": "x@example.test", "password": "123"}, 400, "password"),
+        ({"email": "root@example.test", "password": "Staff-Pass-2024!"}, 409, "email"),
+        ({"email": "x@example.test", "password": "Staff-Pass-2024!", "username": "ROOT"}, 409, "username"),
+        ({"email": "x@example.test", "password": "Staff-Pass-2024!", "role": "king"}, 400, "role"),
     ],
 )
-def test_create_user_refusals(admin_client, body, field):
+def test_create_user_refusals(admin_client, body, status, field):
     before = snapshot()
     response = admin_client.post_json(USERS, body)
-    assert response.status_code == 400
+    assert response.status_code == status
     assert field in response.json()["errors"]
     assert snapshot() == before
 
@@ -151,9 +151,9 @@ def test_admins_patch_role_and_deactivation_signs_the_user_out(admin_client, peo
     assert client_for(ann).get("/api/v1/accounts/me/").status_code == 401
 
 
-def test_patch_to_a_taken_email_is_a_field_error(admin_client, people):
+def test_patch_to_a_taken_email_is_a_conflict_naming_the_field(admin_client, people):
     response = admin_client.patch_json(url(people["ann"]), {"email": "BEN@example.test"})
-    assert response.status_code == 400
+    assert response.status_code == 409
     assert response.json()["errors"]["email"] == ["A user with this e-mail already exists."]
 
 

@@ -7,7 +7,7 @@ import pytest
 from domus.accounts import services
 from domus.accounts.models import AgentProfile, Profile, User
 from domus.core.events import subscribe
-from domus.core.exceptions import Conflict, PermissionDenied, ValidationFailed
+from domus.core.exceptions import Conflict, NotFound, PermissionDenied, ValidationFailed
 from domus.core.roles import Role
 
 pytestmark = pytest.mark.django_db
@@ -82,7 +82,7 @@ def test_agent_profile_create_guards(admin_user, agent):
     with pytest.raises(ValidationFailed) as unknown_field:
         services.agent_profile_create(actor=admin_user, user=agent, favourite_colour="blue")
     assert "favourite_colour" in unknown_field.value.errors
-    with pytest.raises(ValidationFailed):
+    with pytest.raises(NotFound):
         services.agent_profile_create(actor=admin_user, user=agent, company_id="01900000-0000-7000-8000-000000000000")
     with pytest.raises(PermissionDenied):
         services.agent_profile_create(actor=agent, user=agent, rating=5)

@@ -105,7 +105,7 @@ def test_a_shift_in_use_cannot_be_deleted(admin_client, schedule, shift):
     assert admin_client.delete(f"/api/attendance/admin/shifts/{shift.pk}").status_code == 409
 
 
-def test_unknown_references_are_400(admin_client, shift, branch):
+def test_unknown_references_are_404_naming_the_field(admin_client, shift, branch):
     response = admin_client.post_json(
         "/api/attendance/admin/schedules",
         {
@@ -116,7 +116,7 @@ def test_unknown_references_are_400(admin_client, shift, branch):
             "weekdays": [0],
         },
     )
-    assert response.status_code == 400
+    assert response.status_code == 404
     assert "advisor_id" in response.json()["errors"]
 
 

@@ -55,23 +55,23 @@ def test_the_same_members_about_another_listing_get_a_new_conversation(client_fo
     assert Conversation.objects.count() == 3
 
 
-def test_start_conversation_rejects_unknown_users_and_self_only(client_for, alice):
+def test_start_conversation_answers_404_for_unknown_users_and_400_for_self_only(client_for, alice):
     api = client_for(alice)
     unknown = api.post_json(
         f"{BASE}/conversations/start_conversation/", {"participant_ids": ["018f0000-0000-7000-8000-000000000000"]}
     )
     alone = _start(api, alice)
 
-    assert unknown.status_code == 400
+    assert unknown.status_code == 404
     assert "participant_ids" in unknown.json()["errors"]
     assert alone.status_code == 400
     assert Conversation.objects.count() == 0
 
 
-def test_start_conversation_about_an_unknown_listing_is_refused(client_for, alice, bob):
+def test_start_conversation_about_an_unknown_listing_is_a_404(client_for, alice, bob):
     response = _start(client_for(alice), bob, listing_id="018f0000-0000-7000-8000-000000000000")
 
-    assert response.status_code == 400
+    assert response.status_code == 404
     assert "listing_id" in response.json()["errors"]
     assert Conversation.objects.count() == 0
 

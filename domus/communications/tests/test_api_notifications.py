@@ -95,12 +95,12 @@ def test_customers_cannot_create_notifications(client_for, alice, bob):
     assert not Notification.objects.exists()
 
 
-def test_admin_notifies_anyone_and_unknown_recipient_is_400(admin_client, alice):
+def test_admin_notifies_anyone_and_unknown_recipient_is_404(admin_client, alice):
     ok = admin_client.post_json(f"{BASE}/", {"recipient_id": str(alice.id), "title": "Maintenance tonight"})
     bad = admin_client.post_json(f"{BASE}/", {"recipient_id": "018f0000-0000-7000-8000-000000000000", "title": "x"})
 
     assert ok.status_code == 201
-    assert bad.status_code == 400
+    assert bad.status_code == 404
 
 
 # Domain events ------------------------------------------------------------------------------

@@ -25,12 +25,12 @@ def test_a_customer_opens_a_ticket_through_the_original_path(client_for, alice, 
     assert audit_log.objects.filter(resource_type="communications.supportticket", action="create").exists()
 
 
-def test_unknown_company_is_a_400(client_for, alice):
+def test_unknown_company_is_a_404(client_for, alice):
     response = client_for(alice).post_json(
         f"{BASE}/", {"subject": "x", "description": "y", "company_id": "018f0000-0000-7000-8000-000000000000"}
     )
 
-    assert response.status_code == 400
+    assert response.status_code == 404
     assert not SupportTicket.objects.exists()
 
 

@@ -27,7 +27,7 @@ def test_message_pages_with_the_id_cursor_cover_equal_timestamps_exactly_once(cl
     assert seen == sorted((str(m.id) for m in messages), reverse=True)
 
 
-def test_the_id_cursor_wins_over_before_and_an_unknown_one_is_a_400(client_for, alice, bob):
+def test_the_id_cursor_wins_over_before_and_an_unknown_one_is_a_404(client_for, alice, bob):
     conversation = ConversationFactory(members=[alice, bob])
     older, newer = (
         MessageFactory(conversation=conversation, sender=bob, created_at=timezone.now() - timedelta(minutes=1)),
@@ -40,7 +40,7 @@ def test_the_id_cursor_wins_over_before_and_an_unknown_one_is_a_400(client_for, 
     unknown = api.get(url, {"before_id": "018f0000-0000-7000-8000-000000000000"})
 
     assert [m["id"] for m in after_newer.json()["results"]] == [str(older.id)]
-    assert unknown.status_code == 400
+    assert unknown.status_code == 404  # an id naming no row is a 404 wherever it is given
     assert unknown.json()["errors"] == {"before_id": ["No message with this id."]}
 
 

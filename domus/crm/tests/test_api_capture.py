@@ -120,7 +120,7 @@ def test_contact_form_rejects_unknown_company_and_unpublished_listing(api_client
     unknown = api_client.post_json(CONTACT, {"name": "A", "email": "a@example.test", "company_id": str(listing.id)})
     hidden = api_client.post_json(CONTACT, {"name": "A", "email": "a@example.test", "listing_id": str(listing.id)})
 
-    assert unknown.status_code == hidden.status_code == 400
+    assert unknown.status_code == hidden.status_code == 404
     assert not Lead.objects.exists()
 
 

@@ -84,17 +84,17 @@ def test_customers_cannot_create_clients(client_for, customer):
 
 
 @pytest.mark.parametrize(
-    ("payload", "field"),
+    ("payload", "status", "field"),
     [
-        ({"name": "X", "budget_min": "10", "budget_max": "5"}, None),
-        ({"name": "X", "email": "nope"}, "email"),
-        ({"name": "X", "assigned_agent_id": "00000000-0000-0000-0000-000000000000"}, "assigned_agent_id"),
+        ({"name": "X", "budget_min": "10", "budget_max": "5"}, 400, None),
+        ({"name": "X", "email": "nope"}, 400, "email"),
+        ({"name": "X", "assigned_agent_id": "00000000-0000-0000-0000-000000000000"}, 404, "assigned_agent_id"),
     ],
 )
-def test_bad_client_input_is_a_400(client_for, staff, payload, field):
+def test_bad_client_input_is_refused(client_for, staff, payload, status, field):
     response = client_for(staff).post_json(URL, payload)
 
-    assert response.status_code == 400
+    assert response.status_code == status
     if field:
         assert field in str(response.json()["errors"])
     assert not Client.objects.exists()
@@ -105,7 +105,7 @@ def test_assigning_an_agent_of_another_company_is_refused(client_for, staff, com
 
     response = client_for(staff).patch_json(f"{URL}{client.id}/", {"assigned_agent_id": str(other_staff.id)})
 
-    assert response.status_code == 400
+    assert response.status_code == 404  # no agent of this company has the id
     client.refresh_from_db()
     assert client.assigned_agent_id is None
 

@@ -159,7 +159,7 @@ def test_lead_links_must_belong_to_the_company(client_for, staff, company, other
     bad_client = api.patch_json(f"{URL}{lead.id}/", {"client_id": str(foreign_client.id)})
     bad_agent = api.patch_json(f"{URL}{lead.id}/", {"assigned_agent_id": str(other_staff.id)})
 
-    assert bad_client.status_code == bad_agent.status_code == 400
+    assert bad_client.status_code == bad_agent.status_code == 404
     lead.refresh_from_db()
     assert (lead.client_id, lead.assigned_agent_id) == (None, None)
 

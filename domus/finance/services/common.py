@@ -4,7 +4,7 @@ from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
-from domus.core.exceptions import NotFound, ValidationFailed
+from domus.core.exceptions import NotFound, UnknownReference
 from domus.properties import selectors as property_selectors
 
 ZERO = Decimal("0.00")
@@ -25,5 +25,5 @@ def _company_listing(*, actor: Any, company_id: UUID, listing_id: UUID | None) -
     except NotFound:
         listing = None
     if listing is None or listing.company_id != company_id:
-        raise ValidationFailed("Unknown listing.", errors={"listing_id": ["No listing of this company has this id."]})
+        raise UnknownReference("Unknown listing.", errors={"listing_id": ["No listing of this company has this id."]})
     return listing

@@ -94,7 +94,7 @@ def test_invoice_listing_must_belong_to_the_company(client_for, staff, company, 
     foreign = client.post_json("/api/v1/finance/invoices/", _invoice_body(company, tenant, listing_id=str(other.id)))
     ours = client.post_json("/api/v1/finance/invoices/", _invoice_body(company, tenant, listing_id=str(listing.id)))
 
-    assert unknown.status_code == foreign.status_code == 400
+    assert unknown.status_code == foreign.status_code == 404
     assert "listing_id" in unknown.json()["errors"]
     assert "listing_id" in foreign.json()["errors"]
     assert ours.status_code == 201
@@ -110,7 +110,7 @@ def test_owner_expense_listing_must_belong_to_the_company(client_for, staff, com
         {"company_id": str(company.id), "amount": "100", "description": "Paint", "listing_id": str(other.id)},
     )
 
-    assert response.status_code == 400
+    assert response.status_code == 404
     assert "listing_id" in response.json()["errors"]
     assert not LedgerTransaction.objects.filter(kind="expense").exists()
 

@@ -85,23 +85,23 @@ def test_duplicate_member_is_409(staff_a_client, company_a, agent_a):
 
 
 @pytest.mark.parametrize(
-    ("payload", "field"),
+    ("payload", "status", "field"),
     [
-        ({"role": "agent"}, "user_id"),
-        ({"user_id": "not-a-uuid", "role": "agent"}, "user_id"),
-        ({"user_id": "{unknown}", "role": "agent"}, "user_id"),
-        ({"user_id": "{user}", "role": "admin"}, "role"),
-        ({"user_id": "{user}", "role": "agent", "branch_id": "{other_branch}"}, "branch_id"),
+        ({"role": "agent"}, 400, "user_id"),
+        ({"user_id": "not-a-uuid", "role": "agent"}, 400, "user_id"),
+        ({"user_id": "{unknown}", "role": "agent"}, 404, "user_id"),
+        ({"user_id": "{user}", "role": "admin"}, 400, "role"),
+        ({"user_id": "{user}", "role": "agent", "branch_id": "{other_branch}"}, 404, "branch_id"),
     ],
 )
-def test_add_member_validates(staff_a_client, company_a, branch_b, payload, field):
+def test_add_member_validates(staff_a_client, company_a, branch_b, payload, status, field):
     user = UserFactory()
     values = {"user": str(user.id), "unknown": "00000000-0000-7000-8000-000000000000", "other_branch": branch_b.id}
     body = {key: value.format(**values) for key, value in payload.items()}
 
     response = staff_a_client.post_json(members_url(company_a), body)
 
-    assert response.status_code == 400, response.content
+    assert response.status_code == status, response.content
     assert field in response.json()["errors"]
     assert not Membership.objects.filter(user=user).exists()
 
@@ -111,7 +111,7 @@ def test_inactive_user_cannot_be_added(staff_a_client, company_a):
 
     response = staff_a_client.post_json(members_url(company_a), {"user_id": str(user.id), "role": "agent"})
 
-    assert response.status_code == 400
+    assert response.status_code == 404  # no active user has this id
     assert not Membership.objects.filter(user=user).exists()
 
 
@@ -191,7 +191,7 @@ def test_branch_of_another_company_is_refused_on_patch(staff_a_client, agent_a, 
 
     response = staff_a_client.patch_json(member_url(membership), {"branch_id": str(branch_b.id)})
 
-    assert response.status_code == 400
+    assert response.status_code == 404
     membership.refresh_from_db()
     assert membership.branch is None
 

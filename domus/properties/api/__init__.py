@@ -13,13 +13,13 @@ from ninja.pagination import paginate
 from domus.accounts.auth import optional_auth
 from domus.core.errors import ErrorOut
 from domus.core.exceptions import ValidationFailed
-from domus.core.filtering import ListFilters
 from domus.core.policies import require
 from domus.properties import policies, selectors, services
 from domus.properties.api import favorites, media, saved_searches, visits
 from domus.properties.pagination import ListingSearchPagination
 from domus.properties.schemas import (
     FacetsOut,
+    FeatureFilters,
     FeatureIn,
     FeatureOut,
     ListingCardOut,
@@ -50,11 +50,9 @@ WRITE_ERRORS = {400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409:
 def _result_depth(request: HttpRequest) -> int:
     """How far into the results a request reads (the paginator has validated the numbers)."""
     query = request.GET
-    if any(query.get(name) for name in ("limit", "offset", "skip")):
-        size = int(query.get("limit") or query.get("page_size") or settings.NINJA_PAGINATION_PER_PAGE)
-        return int(query.get("offset") or query.get("skip") or 0) + size
-    size = int(query.get("page_size") or settings.NINJA_PAGINATION_PER_PAGE)
-    return int(query.get("page") or 1) * size
+    size = int(query.get("limit") or query.get("page_size") or settings.NINJA_PAGINATION_PER_PAGE)
+    start = query.get("offset") or query.get("skip")  # as the paginator: a start wins over page
+    return (int(start) if start else (int(query.get("page") or 1) - 1) * size) + size
 
 
 @listings.get(
@@ -100,6 +98,7 @@ def listing_list(request: HttpRequest, filters: Query[ListingFilters]):
     openapi_extra=PUBLIC,
 )
 def listing_facets(request: HttpRequest, filters: Query[ListingFilters]):
+    selectors.check_ordering(filters)  # the search's filters: its ordering is refused as there
     return selectors.listing_facets_for_actor(actor=request.auth, filters=filters)
 
 
@@ -115,6 +114,7 @@ def listing_facets(request: HttpRequest, filters: Query[ListingFilters]):
     openapi_extra=PUBLIC,
 )
 def listing_map(request: HttpRequest, filters: Query[MapFilters]):
+    selectors.check_ordering(filters)
     return selectors.listing_map_for_actor(actor=request.auth, filters=filters)
 
 
@@ -123,7 +123,7 @@ def listing_map(request: HttpRequest, filters: Query[MapFilters]):
 
 @listings.get("/features/", response={200: list[FeatureOut], 400: ErrorOut}, auth=None, summary="Feature taxonomy")
 @paginate
-def feature_list(request: HttpRequest, filters: Query[ListFilters]):
+def feature_list(request: HttpRequest, filters: Query[FeatureFilters]):
     return selectors.feature_list(filters=filters)
 
 

@@ -8,8 +8,7 @@ from ninja import Query, Router, Status
 from ninja.pagination import paginate
 
 from domus.core.errors import ErrorOut
-from domus.core.filtering import ListFilters
-from domus.properties.schemas import SavedSearchIn, SavedSearchOut, SavedSearchPatchIn
+from domus.properties.schemas import SavedSearchFilters, SavedSearchIn, SavedSearchOut, SavedSearchPatchIn
 from domus.properties.selectors.saved_searches import saved_search_get_for_actor, saved_search_list_for_actor
 from domus.properties.services import saved_searches as services
 
@@ -26,7 +25,7 @@ ERRORS = {400: ErrorOut, 401: ErrorOut, 404: ErrorOut}
     openapi_extra=OWNER,
 )
 @paginate
-def saved_search_list(request: HttpRequest, filters: Query[ListFilters]):
+def saved_search_list(request: HttpRequest, filters: Query[SavedSearchFilters]):
     return saved_search_list_for_actor(actor=request.auth, filters=filters)
 
 

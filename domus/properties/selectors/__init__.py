@@ -162,18 +162,19 @@ def _floats(raw: str, count: int, field: str, shape: str) -> list[float]:
 
 
 def parse_bbox(raw: str) -> tuple[float, float, float, float]:
-    """``min_lng,min_lat,max_lng,max_lat`` -> floats; 400 with field errors when malformed."""
+    """``min_lng,min_lat,max_lng,max_lat`` -> floats (the latitudes in order); 400 with
+    field errors when malformed."""
     min_lng, min_lat, max_lng, max_lat = _floats(raw, 4, "bbox", "min_lng,min_lat,max_lng,max_lat")
     problems = []
     if not (-180 <= min_lng <= 180 and -180 <= max_lng <= 180):
         problems.append("Longitudes must be between -180 and 180.")
     if not (-90 <= min_lat <= 90 and -90 <= max_lat <= 90):
         problems.append("Latitudes must be between -90 and 90.")
-    if min_lat > max_lat:
-        problems.append("min_lat must not be greater than max_lat.")
     if problems:
         raise ValidationFailed("Malformed bbox.", errors={"bbox": problems})
-    return min_lng, min_lat, max_lng, max_lat
+    # The band between two latitudes is the same in either order (the schema cannot order
+    # two numbers of one string); longitudes in "wrong" order cross the antimeridian.
+    return min_lng, min(min_lat, max_lat), max_lng, max(min_lat, max_lat)
 
 
 def parse_near(raw: str) -> tuple[float, float]:
@@ -324,6 +325,14 @@ def _filtered(*, actor: Any, filters: ListingFilters) -> QuerySet[Listing]:
         lat, lng = parse_near(filters.near)
         queryset = _near(queryset, lat, lng, filters.radius_km or DEFAULT_RADIUS_KM)
     return queryset
+
+
+def check_ordering(filters: ListingFilters) -> None:
+    """Refuse an ``ordering`` the search would refuse (the facets and the map take the
+    search's filters and answer in their own order)."""
+    allowed = [*ORDERING_FIELDS, "distance"] if filters.near else list(ORDERING_FIELDS)
+    if not _by_relevance(filters):
+        _ordered(Listing.objects.none(), filters.ordering, allowed, ["-created_at"])
 
 
 def _ordered(queryset: QuerySet, ordering: str | None, allowed: list[str], default: list[str]) -> QuerySet:

@@ -13,7 +13,7 @@ from django.utils.text import slugify
 from domus.accounts.selectors import active_user
 from domus.audit.services import audit_create, audit_record, audit_snapshot, audit_update
 from domus.core.events import publish
-from domus.core.exceptions import Conflict, NotFound, ValidationFailed, reject_unknown_fields
+from domus.core.exceptions import Conflict, NotFound, UnknownReference, ValidationFailed, reject_unknown_fields
 from domus.core.money import money_str
 from domus.core.roles import Role
 from domus.organizations.selectors import (
@@ -81,7 +81,7 @@ def _company_for(actor: Actor, company_id: UUID) -> Any:
     try:
         return company_get_for_actor(actor=actor, company_id=company_id)
     except NotFound:
-        raise ValidationFailed(
+        raise UnknownReference(
             "Unknown company.", errors={"company_id": ["Unknown company, or not one you belong to."]}
         ) from None
 
@@ -90,9 +90,9 @@ def _agent_for(agent_id: UUID, company_id: UUID | None) -> Any:
     """An active user with the agent role (a member of the listing's company when it has one)."""
     agent = active_user(agent_id)
     if agent is None or agent.role != Role.AGENT:
-        raise ValidationFailed("Unknown agent.", errors={"agent_id": ["Not an active agent."]})
+        raise UnknownReference("Unknown agent.", errors={"agent_id": ["Not an active agent."]})
     if company_id is not None and user_company_role(agent, company_id) is None:
-        raise ValidationFailed("Unknown agent.", errors={"agent_id": ["The agent is not a member of the company."]})
+        raise UnknownReference("Unknown agent.", errors={"agent_id": ["The agent is not a member of the company."]})
     return agent
 
 

@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from domus.audit.services import audit_create, audit_record, audit_snapshot, audit_update
 from domus.core.events import publish
-from domus.core.exceptions import Conflict, ValidationFailed
+from domus.core.exceptions import Conflict, UnknownReference, ValidationFailed
 from domus.organizations.selectors import company_require_active
 from domus.properties.models import Visit, VisitStatus
 from domus.properties.selectors.visits import (
@@ -134,7 +134,7 @@ def visit_create(*, actor: Any, listing_id: UUID, starts_at: datetime, ends_at: 
     lock_customer(actor.pk)
     listing = bookable_listing(listing_id)
     if listing is None:
-        raise ValidationFailed("Unknown listing.", errors={"listing_id": ["No published listing with this id."]})
+        raise UnknownReference("Unknown listing.", errors={"listing_id": ["No published listing with this id."]})
     if listing.agent_id is None:
         raise ValidationFailed(
             "This listing has no agent to show it.", errors={"listing_id": ["The listing has no assigned agent."]}

@@ -198,6 +198,8 @@ def places(db):
 def test_bbox_keeps_listings_inside_the_box(api_client, places):
     assert set(titles(api_client, "bbox=36.75,-1.30,36.85,-1.25")) == {"CBD", "Westlands"}
     assert set(titles(api_client, "bbox=36.0,-5.0,40.0,0.0")) == {"CBD", "Westlands", "Karen", "Mombasa"}
+    # The band between two latitudes is the same in either order.
+    assert set(titles(api_client, "bbox=36.0,0.0,40.0,-5.0")) == {"CBD", "Westlands", "Karen", "Mombasa"}
 
 
 def test_bbox_across_the_antimeridian(api_client):
@@ -259,7 +261,6 @@ def test_without_near_there_is_no_distance(api_client, places):
         ("bbox=1,2,3,4,5", "bbox"),
         ("bbox=200,0,10,10", "bbox"),
         ("bbox=0,95,10,10", "bbox"),
-        ("bbox=0,10,10,5", "bbox"),
         ("bbox=nan,0,10,10", "bbox"),
         ("near=1", "near"),
         ("near=1,x", "near"),

@@ -109,7 +109,7 @@ def test_only_published_listings_with_an_agent_can_be_visited(client_for, custom
     hidden = client.post_json(URL, {"listing_id": str(draft_a.id), **slot()})
     no_agent = client.post_json(URL, {"listing_id": str(published_a.id), **slot()})
 
-    assert hidden.status_code == 400
+    assert hidden.status_code == 404
     assert no_agent.status_code == 400
     assert "no assigned agent" in no_agent.json()["errors"]["listing_id"][0]
     assert not Visit.objects.exists()

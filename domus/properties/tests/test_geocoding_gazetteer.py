@@ -52,10 +52,10 @@ def test_names_match_whatever_their_case_and_spacing(user_client):
     assert response.json()["formatted_address"] == "Oginga Odinga Street, Kisumu, Kenya"
 
 
-def test_an_unknown_country_is_a_400_naming_it(user_client):
+def test_an_unknown_country_is_a_404_naming_it(user_client):
     response = user_client.post_json(URL, {"address": "Kenyatta Avenue", "city": "Nairobi", "country": "Atlantis"})
 
-    assert response.status_code == 400
+    assert response.status_code == 404
     assert "country" in response.json()["errors"]
 
 

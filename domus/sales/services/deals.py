@@ -16,7 +16,7 @@ from django.utils import timezone
 from domus.accounts.selectors import active_user
 from domus.audit.services import audit_create, audit_snapshot, audit_update
 from domus.core.events import actor_id
-from domus.core.exceptions import Conflict, NotFound, PermissionDenied, ValidationFailed
+from domus.core.exceptions import Conflict, NotFound, PermissionDenied, UnknownReference, ValidationFailed
 from domus.core.money import quantize
 from domus.crm import selectors as crm_selectors
 from domus.crm.services import lead_mark_won
@@ -56,7 +56,7 @@ def _agent(company_id: UUID, user_id: UUID | None, field: str) -> Any:
         return None
     user = active_user(user_id)
     if user is None or user_company_role(user, company_id) not in COMPANY_WORKER_ROLES:
-        raise ValidationFailed("Unknown agent.", errors={field: ["Not an agent or staff of this company."]})
+        raise UnknownReference("Unknown agent.", errors={field: ["Not an agent or staff of this company."]})
     return user
 
 
@@ -109,10 +109,10 @@ def deal_create(
     try:
         listing = property_selectors.listing_get_for_actor(actor=actor, listing_id=listing_id)
     except NotFound:
-        raise ValidationFailed("Unknown listing.", errors={"listing_id": ["No such listing."]}) from None
+        raise UnknownReference("Unknown listing.", errors={"listing_id": ["No such listing."]}) from None
     company_id = listing.company_id
     if company_id is None or not is_company_worker(actor, company_id):
-        raise ValidationFailed("Unknown listing.", errors={"listing_id": ["Not a listing of your company."]})
+        raise UnknownReference("Unknown listing.", errors={"listing_id": ["Not a listing of your company."]})
     if listing_type is not None and listing_type != listing.listing_type:
         detail = f"The listing is for {listing.listing_type}, not {listing_type}."
         raise ValidationFailed(detail, errors={"listing_type": [detail]})
@@ -126,19 +126,19 @@ def deal_create(
         try:
             property_selectors.unit_get_for_listing(listing=listing, unit_id=unit_id)
         except NotFound:
-            raise ValidationFailed("Unknown unit.", errors={"unit_id": ["Not a unit of this listing."]}) from None
+            raise UnknownReference("Unknown unit.", errors={"unit_id": ["Not a unit of this listing."]}) from None
     client = crm_selectors.client_for_company(client_id=client_id, company_id=company_id) if client_id else None
     if client_id and client is None:
-        raise ValidationFailed("Unknown client.", errors={"client_id": ["Not a client of this company."]})
+        raise UnknownReference("Unknown client.", errors={"client_id": ["Not a client of this company."]})
     lead = crm_selectors.lead_visible_to(actor).filter(pk=lead_id, company_id=company_id).first() if lead_id else None
     if lead_id and lead is None:
-        raise ValidationFailed("Unknown lead.", errors={"lead_id": ["Not a lead of this company."]})
+        raise UnknownReference("Unknown lead.", errors={"lead_id": ["Not a lead of this company."]})
     offer = Offer.objects.filter(pk=offer_id, listing_id=listing.pk).first() if offer_id else None
     if offer_id and offer is None:
-        raise ValidationFailed("Unknown offer.", errors={"offer_id": ["Not an offer on this listing."]})
+        raise UnknownReference("Unknown offer.", errors={"offer_id": ["Not an offer on this listing."]})
     contract = Contract.objects.filter(pk=contract_id, listing_id=listing.pk).first() if contract_id else None
     if contract_id and contract is None:
-        raise ValidationFailed("Unknown contract.", errors={"contract_id": ["Not a contract on this listing."]})
+        raise UnknownReference("Unknown contract.", errors={"contract_id": ["Not a contract on this listing."]})
     if amount is None:
         amount = contract.price if contract else offer.amount if offer else listing.price
     if selling_agent_id is None:
@@ -233,13 +233,13 @@ def deal_status_change(
     if offer_id is not None:
         deal.offer = Offer.objects.filter(pk=offer_id, listing_id=deal.listing_id).first()
         if deal.offer is None:
-            raise ValidationFailed("Unknown offer.", errors={"offer_id": ["Not an offer on this listing."]})
+            raise UnknownReference("Unknown offer.", errors={"offer_id": ["Not an offer on this listing."]})
         deal.amount, deal.currency = deal.offer.amount, deal.offer.currency
         deal.client_id = deal.client_id or deal.offer.client_id
     if contract_id is not None:
         deal.contract = Contract.objects.filter(pk=contract_id, listing_id=deal.listing_id).first()
         if deal.contract is None:
-            raise ValidationFailed("Unknown contract.", errors={"contract_id": ["Not a contract on this listing."]})
+            raise UnknownReference("Unknown contract.", errors={"contract_id": ["Not a contract on this listing."]})
         deal.amount, deal.currency = deal.contract.price, deal.contract.currency
     if amount is not None:
         deal.amount = quantize(amount)

@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from domus.accounts.selectors import active_user_for_field
 from domus.audit.services import audit_create, audit_snapshot, audit_update
-from domus.core.exceptions import Conflict, NotFound, ValidationFailed
+from domus.core.exceptions import Conflict, NotFound, UnknownReference, ValidationFailed
 from domus.core.money import currency_of, quantize
 from domus.crm import selectors as crm_selectors
 from domus.organizations.selectors import company_require_active, is_company_worker
@@ -65,9 +65,9 @@ def offer_create(
     try:
         listing = property_selectors.listing_get_for_actor(actor=actor, listing_id=listing_id)
     except NotFound:
-        raise ValidationFailed("Unknown listing.", errors={"listing_id": ["No such listing."]}) from None
+        raise UnknownReference("Unknown listing.", errors={"listing_id": ["No such listing."]}) from None
     if listing.company_id is None:
-        raise ValidationFailed("Unknown listing.", errors={"listing_id": ["This listing takes no offers here."]})
+        raise UnknownReference("Unknown listing.", errors={"listing_id": ["This listing takes no offers here."]})
     company_require_active(listing.company_id, field="listing_id", doing="take offers")
     if listing.status not in OFFERABLE_LISTING_STATUSES:  # a listing under offer takes none for its units either
         raise Conflict(
@@ -78,7 +78,7 @@ def offer_create(
         try:
             unit = property_selectors.unit_get_for_listing(listing=listing, unit_id=unit_id)
         except NotFound:
-            raise ValidationFailed("Unknown unit.", errors={"unit_id": ["Not a unit of this listing."]}) from None
+            raise UnknownReference("Unknown unit.", errors={"unit_id": ["Not a unit of this listing."]}) from None
         if unit.status != "available":
             raise Conflict("This unit is not available.", errors={"unit_id": [f"The unit is {unit.status}."]})
     if expires_at is not None and expires_at <= timezone.now():
@@ -90,10 +90,10 @@ def offer_create(
     buyer = actor
     if client_id is not None:
         if not is_company_worker(actor, listing.company_id):
-            raise ValidationFailed("Unknown client.", errors={"client_id": ["Not a client of the listing's company."]})
+            raise UnknownReference("Unknown client.", errors={"client_id": ["Not a client of the listing's company."]})
         client = crm_selectors.client_for_company(client_id=client_id, company_id=listing.company_id)
         if client is None:
-            raise ValidationFailed("Unknown client.", errors={"client_id": ["Not a client of the listing's company."]})
+            raise UnknownReference("Unknown client.", errors={"client_id": ["Not a client of the listing's company."]})
         buyer = client.user
     elif buyer_id is not None:
         if not is_company_worker(actor, listing.company_id):

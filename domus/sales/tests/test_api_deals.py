@@ -133,7 +133,7 @@ def test_customers_cannot_record_deals_and_deals_start_open(client_for, customer
 def test_another_companys_listing_is_refused(client_for, other_staff, listing):
     response = client_for(other_staff).post_json(URL, {"listing_id": str(listing.id)})
 
-    assert response.status_code == 400
+    assert response.status_code == 404
     assert not Deal.objects.exists()
 
 
