@@ -1,5 +1,6 @@
 """Shapes of the analytics API."""
 
+import re
 from datetime import date, datetime
 from typing import Literal
 from uuid import UUID
@@ -57,6 +58,8 @@ class PriceTrendsOut(Schema):
 
 # Dashboards
 
+_ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
+
 PeriodName = Literal[
     "today", "last_7_days", "last_30_days", "last_90_days", "this_month", "this_year", "last_12_months"
 ]
@@ -70,6 +73,13 @@ class DashboardFilters(Schema):
     period: PeriodName | None = Field(
         None, description="A named period ending today (instead of from/to). Default: last_30_days."
     )
+
+    @field_validator("from_", "to", mode="before")
+    @classmethod
+    def _iso_day(cls, value: object) -> object:
+        if isinstance(value, str) and not _ISO_DAY.fullmatch(value.strip()):
+            raise ValueError("Enter a day as YYYY-MM-DD.")
+        return value.strip() if isinstance(value, str) else value
 
 
 class PeriodOut(Schema):

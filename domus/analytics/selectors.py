@@ -33,7 +33,6 @@ NAMED_PERIODS = (
     "last_12_months",
 )
 DEFAULT_PERIOD = "last_30_days"
-MAX_PERIOD_DAYS = 10 * 366
 OPEN_LEAD_STATUSES = frozenset({"new", "contacted", "qualified", "proposal", "negotiation"})
 OPEN_DEAL_STATUSES = frozenset({"lead", "viewing", "offer", "under_contract"})
 
@@ -82,8 +81,6 @@ def resolve_period(*, start: date | None, end: date | None, name: str | None) ->
         start = start or end - timedelta(days=29)
     if start > end:
         raise ValidationFailed("The period starts after it ends.", errors={"from": ["Must be on or before 'to'."]})
-    if (end - start).days >= MAX_PERIOD_DAYS:
-        raise ValidationFailed("The period is too long.", errors={"from": ["The period may span 10 years at most."]})
     instants = Period(
         start=datetime.combine(start, datetime.min.time(), tzinfo=UTC),
         end=datetime.combine(end + timedelta(days=1), datetime.min.time(), tzinfo=UTC),

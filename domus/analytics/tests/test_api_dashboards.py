@@ -210,8 +210,8 @@ def test_rems_paths_answer_like_the_canonical_ones(admin_client, world, route):
         {"from": "2026-02-01", "to": "2026-01-01"},
         {"period": "fortnight"},
         {"period": "today", "from": "2026-01-01"},
-        {"from": "2000-01-01", "to": "2026-01-01"},
         {"from": "yesterday"},
+        {"to": "0"},
     ],
 )
 def test_bad_periods_are_a_400(admin_client, params):
