@@ -117,6 +117,13 @@ ALIASES: list[Alias] = [
     Alias("social/posts", "marketing/social/posts", "crm"),
     # analytics: the statistics API's price trends
     Alias("stats/price-trends", "analytics/stats/price-trends", "stats-comms"),
+    # analytics: the management system's dashboards (the CRM's ``analytics/summary`` is canonical)
+    Alias("dashboard/overview", "analytics/dashboard/overview", "rems"),
+    Alias("dashboard/stats", "analytics/dashboard/stats", "rems"),
+    Alias("dashboard/revenue", "analytics/dashboard/revenue", "rems"),
+    Alias("dashboard/properties", "analytics/dashboard/properties", "rems"),
+    Alias("dashboard/users", "analytics/dashboard/users", "rems"),
+    Alias("dashboard/activity", "analytics/dashboard/activity", "rems"),
     # audit: the back office's logs (the statistics API's ``audit/logs`` is canonical)
     Alias("logs/export", "audit/logs/export", "backoffice"),
     Alias("logs/<id>", "audit/logs/<id>", "backoffice"),
@@ -205,7 +212,13 @@ SYSTEMS: list[System] = [
         key="crm",
         title="a FastAPI real-estate CRM",
         trailing_slash=False,
-        canonical=("properties", "properties/<x>", "marketing/campaigns", "marketing/campaigns/<x>/launch"),
+        canonical=(
+            "properties",
+            "properties/<x>",
+            "marketing/campaigns",
+            "marketing/campaigns/<x>/launch",
+            "analytics/summary",
+        ),
     ),
     System(key="stats-comms", title="a statistics, communication and audit API", canonical=("audit/logs",)),
     System(

@@ -5,13 +5,14 @@ from collections.abc import Iterable
 from typing import Any
 from uuid import UUID
 
-from django.db.models import Q, QuerySet
+from django.db.models import Count, Q, QuerySet
 
 from domus.accounts.models import AgentProfile, Profile, User
 from domus.accounts.schemas import AgentProfileFilters, ProfileFilters, UserFilters
 from domus.core.exceptions import NotFound, UnknownReference
 from domus.core.filtering import filter_list
 from domus.core.policies import is_admin
+from domus.core.scope import Period
 
 USER_ORDERING = ["email", "username", "first_name", "last_name", "role", "date_joined", "last_login", "created_at"]
 
@@ -168,3 +169,14 @@ def agent_profile_get_for_actor(*, actor: Any, agent_profile_id: UUID) -> AgentP
     if profile is None:
         raise NotFound("Agent profile not found.")
     return profile
+
+
+def user_dashboard_rows(*, period: Period) -> list[dict[str, Any]]:
+    """Every user per platform role and active flag: how many, and how many signed up
+    during ``period`` (one query)."""
+    rows = (
+        User.objects.order_by()
+        .values("role", "is_active")
+        .annotate(count=Count("pk"), new=Count("pk", filter=period.q("created_at")))
+    )
+    return list(rows)

@@ -5,8 +5,22 @@ from datetime import date, datetime, timedelta
 from django.http import HttpRequest
 from django.utils import timezone
 from ninja import Query, Router
+from ninja.pagination import paginate
 
-from domus.analytics.schemas import PriceTrendFilters, PriceTrendsOut
+from domus.analytics import selectors as dashboards
+from domus.analytics.schemas import (
+    ActivityOut,
+    DashboardFilters,
+    OverviewOut,
+    PriceTrendFilters,
+    PriceTrendsOut,
+    PropertiesOut,
+    RevenueOut,
+    StatsOut,
+    SummaryOut,
+    UsersOut,
+)
+from domus.analytics.selectors import resolve_period
 from domus.core.errors import ErrorOut
 from domus.core.exceptions import ValidationFailed
 from domus.core.filtering import first_instant, last_instant
@@ -59,3 +73,106 @@ def stats_price_trends(request: HttpRequest, filters: Query[PriceTrendFilters]):
         "property_type": filters.property_type,
         "results": results,
     }
+
+
+# Dashboards: each answer scoped to the caller (docs/dashboards.md)
+
+DASHBOARD_ERRORS = {400: ErrorOut, 401: ErrorOut}
+PERIOD_HELP = (
+    " Scoped to the caller: a platform admin sees everything, company staff their companies, "
+    "an agent their own pipeline, anyone else their own properties. The period is `from`/`to` "
+    "(inclusive days, UTC) or a named `period` (default: the last 30 days). Money per currency."
+)
+
+
+def _period_of(filters: DashboardFilters):
+    return resolve_period(start=filters.from_, end=filters.to, name=filters.period)
+
+
+def _answer(build, request: HttpRequest, filters: DashboardFilters):
+    period, shown = _period_of(filters)
+    return build(actor=request.auth, period=period, shown=shown)
+
+
+@router.get(
+    "/dashboard/overview/",
+    by_alias=True,
+    response={200: OverviewOut, **DASHBOARD_ERRORS},
+    summary="Dashboard overview: listings, leads, deals and money collected",
+    description="Headline numbers for the caller's scope and the period." + PERIOD_HELP,
+)
+def dashboard_overview(request: HttpRequest, filters: Query[DashboardFilters]):
+    return _answer(dashboards.overview, request, filters)
+
+
+@router.get(
+    "/dashboard/stats/",
+    by_alias=True,
+    response={200: StatsOut, **DASHBOARD_ERRORS},
+    summary="Key statistics: listings, leads and deals per status, new leads per source",
+    description="Counts per status now, new leads per source during the period." + PERIOD_HELP,
+)
+def dashboard_stats(request: HttpRequest, filters: Query[DashboardFilters]):
+    return _answer(dashboards.stats, request, filters)
+
+
+@router.get(
+    "/dashboard/revenue/",
+    by_alias=True,
+    response={200: RevenueOut, **DASHBOARD_ERRORS},
+    summary="Revenue: payments collected, deals won and commissions, per currency",
+    description="Amounts are never summed across currencies." + PERIOD_HELP,
+)
+def dashboard_revenue(request: HttpRequest, filters: Query[DashboardFilters]):
+    return _answer(dashboards.revenue, request, filters)
+
+
+@router.get(
+    "/dashboard/properties/",
+    by_alias=True,
+    response={200: PropertiesOut, **DASHBOARD_ERRORS},
+    summary="Property analytics: listings per status and type, new during the period",
+    description="Live (not deleted) listings." + PERIOD_HELP,
+)
+def dashboard_properties(request: HttpRequest, filters: Query[DashboardFilters]):
+    return _answer(dashboards.property_stats, request, filters)
+
+
+@router.get(
+    "/dashboard/users/",
+    by_alias=True,
+    response={200: UsersOut, **DASHBOARD_ERRORS, 403: ErrorOut},
+    summary="User analytics: users (admin) or company members (staff) per role",
+    description=(
+        "A platform admin counts every user per platform role; company staff count their companies' "
+        "accepted, active memberships per company role. Agents and owners: 403." + PERIOD_HELP
+    ),
+)
+def dashboard_users(request: HttpRequest, filters: Query[DashboardFilters]):
+    return _answer(dashboards.user_stats, request, filters)
+
+
+@router.get(
+    "/dashboard/activity/",
+    response={200: list[ActivityOut], **DASHBOARD_ERRORS},
+    summary="Recent activity: audit entries in the caller's scope, newest first",
+    description=(
+        "A platform admin sees every entry, company staff their companies' entries, anyone else "
+        "what they did themselves." + PERIOD_HELP
+    ),
+)
+@paginate
+def dashboard_activity(request: HttpRequest, filters: Query[DashboardFilters]):
+    period, _ = _period_of(filters)
+    return dashboards.activity(actor=request.auth, period=period)
+
+
+@router.get(
+    "/summary/",
+    by_alias=True,
+    response={200: SummaryOut, **DASHBOARD_ERRORS},
+    summary="Aggregate KPIs: leads, conversion, deals won, pipeline and money collected",
+    description="The CRM's dashboard summary." + PERIOD_HELP,
+)
+def analytics_summary(request: HttpRequest, filters: Query[DashboardFilters]):
+    return _answer(dashboards.summary, request, filters)

@@ -1,12 +1,15 @@
 """Shapes of the analytics API."""
 
+import re
 from datetime import date, datetime
+from typing import Literal
+from uuid import UUID
 
 from ninja import Field, Schema
 from pydantic import field_validator
 
 from domus.core.filtering import DateOrDateTime
-from domus.core.money import MoneyStr
+from domus.core.money import MoneyStr, MoneyTotals
 from domus.properties.stats import PROPERTY_TYPES
 
 
@@ -51,3 +54,139 @@ class PriceTrendsOut(Schema):
     location: str | None
     property_type: str | None
     results: list[PriceTrendOut]
+
+
+# Dashboards
+
+_ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+PeriodName = Literal[
+    "today", "last_7_days", "last_30_days", "last_90_days", "this_month", "this_year", "last_12_months"
+]
+
+
+class DashboardFilters(Schema):
+    from_: date | None = Field(
+        None, alias="from", description="First day (YYYY-MM-DD, UTC), inclusive. Default: 29 days before `to`."
+    )
+    to: date | None = Field(None, description="Last day (YYYY-MM-DD, UTC), inclusive. Default: today.")
+    period: PeriodName | None = Field(
+        None, description="A named period ending today (instead of from/to). Default: last_30_days."
+    )
+
+    @field_validator("from_", "to", mode="before")
+    @classmethod
+    def _iso_day(cls, value: object) -> object:
+        if isinstance(value, str) and not _ISO_DAY.fullmatch(value.strip()):
+            raise ValueError("Enter a day as YYYY-MM-DD.")
+        return value.strip() if isinstance(value, str) else value
+
+
+class PeriodOut(Schema):
+    from_: date = Field(..., alias="from")
+    to: date
+    name: str | None = Field(..., description="The named period, or custom for from/to dates.")
+
+
+class ScopeOut(Schema):
+    kind: Literal["platform", "companies", "agent", "owner"] = Field(
+        ..., description="platform (admin), companies (staff), agent (own pipeline), owner (own properties)"
+    )
+    company_ids: list[UUID]
+
+
+class DashboardHead(Schema):
+    period: PeriodOut
+    scope: ScopeOut
+
+
+class ListingCounts(Schema):
+    total: int
+    published: int
+    new: int = Field(..., description="Created during the period.")
+
+
+class LeadCounts(Schema):
+    total: int
+    new: int = Field(..., description="Created during the period.")
+    open: int
+    won: int
+    lost: int
+
+
+class DealCounts(Schema):
+    open: int
+    won: int = Field(..., description="Closed won during the period.")
+    lost: int = Field(..., description="Closed lost during the period.")
+    pipeline_value: MoneyTotals = Field(..., description="Open deals' value per currency.")
+    won_value: MoneyTotals = Field(..., description="Value of the deals won during the period, per currency.")
+
+
+class OverviewOut(DashboardHead):
+    listings: ListingCounts
+    leads: LeadCounts
+    deals: DealCounts
+    collected: MoneyTotals = Field(..., description="Payments received during the period, per currency.")
+
+
+class StatsOut(DashboardHead):
+    listings_by_status: dict[str, int]
+    leads_by_status: dict[str, int]
+    new_leads_by_source: dict[str, int]
+    deals_by_status: dict[str, int]
+
+
+class CurrencyTotal(Schema):
+    currency: str
+    count: int
+    amount: MoneyStr
+
+
+class PurposeTotal(CurrencyTotal):
+    purpose: str
+
+
+class StatusTotal(CurrencyTotal):
+    status: str
+
+
+class RevenueOut(DashboardHead):
+    collected: list[CurrencyTotal]
+    collected_by_purpose: list[PurposeTotal]
+    deals_won: list[CurrencyTotal]
+    commissions: list[StatusTotal] = Field(..., description="Commissions created during the period.")
+
+
+class PropertiesOut(DashboardHead, ListingCounts):
+    by_status: dict[str, int]
+    by_listing_type: dict[str, int]
+
+
+class UsersOut(DashboardHead):
+    total: int
+    active: int
+    new: int
+    by_role: dict[str, int]
+
+
+class ActivityOut(Schema):
+    id: UUID
+    created_at: datetime
+    actor_id: UUID | None
+    actor_repr: str
+    action: str
+    resource_type: str
+    resource_id: str
+    company_id: UUID | None
+
+
+class SummaryOut(DashboardHead):
+    new_leads: int
+    open_leads: int
+    lead_conversion_rate: float = Field(..., description="Won leads / all leads in scope.")
+    deals_won: int
+    deals_lost: int
+    deal_win_rate: float = Field(..., description="Won / (won + lost) among deals closed during the period.")
+    won_value: MoneyTotals
+    pipeline_value: MoneyTotals
+    collected: MoneyTotals

@@ -11,6 +11,7 @@ from domus.audit.policies import can_read_audit_log
 from domus.audit.schemas import AuditLogFilters
 from domus.core.exceptions import NotFound, ValidationFailed
 from domus.core.filtering import filter_list, first_instant, last_instant
+from domus.core.scope import Period, Scope
 
 SEARCH_FIELDS = ("actor_repr", "resource_id", "action")
 ORDERING_FIELDS = ("created_at", "action", "resource_type")
@@ -60,3 +61,14 @@ def audit_log_get_for_actor(*, actor: Any, log_id: UUID) -> AuditLog:
     if row is None:
         raise NotFound("Audit log entry not found.")
     return row
+
+
+def audit_activity_for(*, scope: Scope, period: Period) -> QuerySet[AuditLog]:
+    """Recent activity in ``scope`` during ``period``, newest first: a platform admin
+    sees every row, company staff their companies' rows, anyone else what they did."""
+    rows = AuditLog.objects.filter(period.q("created_at"))
+    if scope.kind == "companies":
+        rows = rows.filter(company_id__in=sorted(scope.company_ids))
+    elif scope.kind != "platform":
+        rows = rows.filter(actor_id=scope.user_id)
+    return rows.order_by("-created_at", "-id")

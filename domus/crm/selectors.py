@@ -14,6 +14,7 @@ from domus.core.exceptions import NotFound
 from domus.core.filtering import filter_list, first_instant, last_instant
 from domus.core.policies import is_admin
 from domus.core.roles import Role
+from domus.core.scope import Period, Scope
 from domus.crm.models import LEAD_STAGES, AssignmentCursor, Client, Lead, LeadActivity, LeadSource, LeadStatus
 from domus.crm.schemas import ClientFilters, LeadFilters, StatsFilters
 from domus.crm.scoring import RECENCY_WINDOW
@@ -341,3 +342,15 @@ def lead_ids_of_user(user_id: UUID) -> list[UUID]:
 
 def lead_brief(lead_id: UUID) -> Lead | None:
     return Lead.objects.filter(pk=lead_id).select_related("assigned_agent").first()
+
+
+def lead_dashboard_rows(*, scope: Scope, period: Period) -> list[dict[str, Any]]:
+    """Leads in ``scope`` (an agent's: assigned to them; an owner's: on their listings)
+    per status and source: how many, and how many came in during ``period`` (one query)."""
+    rows = (
+        Lead.objects.filter(scope.q(agent=("assigned_agent_id",), owner=("listing__owner_id",)))
+        .order_by()
+        .values("status", "source")
+        .annotate(count=Count("pk"), new=Count("pk", filter=period.q("created_at")))
+    )
+    return list(rows)

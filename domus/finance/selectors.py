@@ -11,6 +11,7 @@ from domus.core.exceptions import NotFound, UnknownReference
 from domus.core.filtering import filter_list, first_instant, last_instant
 from domus.core.money import money_totals, quantize
 from domus.core.policies import is_admin
+from domus.core.scope import Period, Scope
 from domus.finance.models import (
     AccountCode,
     CallbackReview,
@@ -278,3 +279,20 @@ def payment_kpis(*, company_id: UUID | None, since: datetime) -> dict[str, Any]:
         "payments_today": sum(count for _, _, count in per_currency),
         "collected_today": money_totals((currency, amount) for currency, amount, _ in per_currency),
     }
+
+
+def payment_dashboard_rows(*, scope: Scope, period: Period) -> list[dict[str, Any]]:
+    """Payments received (paid) during ``period`` in ``scope`` (an agent's and an
+    owner's: on the listings they are the agent or owner of) per currency and purpose:
+    how many and how much (one query)."""
+    rows = (
+        Payment.objects.filter(
+            scope.q(agent=("listing__agent_id",), owner=("listing__owner_id",)),
+            period.q("paid_at"),
+            status=PaymentStatus.PAID,
+        )
+        .order_by()
+        .values("currency", "purpose")
+        .annotate(count=Count("pk"), value=Sum("amount"))
+    )
+    return list(rows)

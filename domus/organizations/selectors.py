@@ -5,12 +5,13 @@ from typing import Any
 from uuid import UUID
 
 from django.conf import settings
-from django.db.models import Q, QuerySet
+from django.db.models import Count, Q, QuerySet
 
 from domus.core.exceptions import Conflict, NotFound, ValidationFailed
 from domus.core.filtering import filter_list
 from domus.core.policies import is_admin
 from domus.core.roles import Role
+from domus.core.scope import Period
 from domus.organizations.models import Branch, Company, Membership
 from domus.organizations.schemas import BranchFilters, CompanyFilters, MembershipFilters
 
@@ -407,3 +408,15 @@ def branch_exists(branch_id: UUID) -> bool:
 def branches_with_company(branch_ids: Iterable[UUID]) -> QuerySet[Branch]:
     """Live branches by id, with their company (for their coordinates and country)."""
     return Branch.objects.filter(pk__in=list(branch_ids)).select_related("company")
+
+
+def member_dashboard_rows(*, company_ids: Iterable[UUID], period: Period) -> list[dict[str, Any]]:
+    """Accepted, active memberships of the companies per role: how many, and how many
+    joined (were created) during ``period`` (one query)."""
+    rows = (
+        Membership.objects.filter(company_id__in=sorted(company_ids), is_active=True, status=Membership.Status.ACCEPTED)
+        .order_by()
+        .values("role")
+        .annotate(count=Count("pk"), new=Count("pk", filter=period.q("created_at")))
+    )
+    return list(rows)

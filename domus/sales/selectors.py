@@ -3,12 +3,13 @@
 from typing import Any
 from uuid import UUID
 
-from django.db.models import Prefetch, Q, QuerySet, Sum
+from django.db.models import Count, Prefetch, Q, QuerySet, Sum
 from django.utils import timezone
 
 from domus.core.exceptions import NotFound
 from domus.core.filtering import filter_list
 from domus.core.policies import is_admin
+from domus.core.scope import Period, Scope
 from domus.organizations.selectors import COMPANY_STAFF_ROLES, company_roles
 from domus.sales.models import (
     OPEN_OFFER_STATUSES,
@@ -221,3 +222,38 @@ def offer_kpis(*, company_id: UUID | None) -> dict[str, int]:
     if company_id is not None:
         offers = offers.filter(company_id=company_id)
     return {"offers_pending": offers.count()}
+
+
+# Dashboards
+
+
+def deal_dashboard_rows(*, scope: Scope, period: Period) -> list[dict[str, Any]]:
+    """Deals in ``scope`` (an agent's: listing or selling agent; an owner's: on their
+    listings) per status and currency: how many and their value (``value``), and of those the ones
+    created and the ones closed during ``period`` (one query)."""
+    in_period, closed = period.q("created_at"), period.q("closed_at")
+    rows = (
+        Deal.objects.filter(scope.q(agent=("listing_agent_id", "selling_agent_id"), owner=("listing__owner_id",)))
+        .order_by()
+        .values("status", "currency")
+        .annotate(
+            count=Count("pk"),
+            value=Sum("amount"),
+            new=Count("pk", filter=in_period),
+            closed=Count("pk", filter=closed),
+            closed_value=Sum("amount", filter=closed),
+        )
+    )
+    return list(rows)
+
+
+def commission_dashboard_rows(*, scope: Scope, period: Period) -> list[dict[str, Any]]:
+    """Commissions in ``scope`` created during ``period`` (an agent's: their own; owners
+    earn none) per status and currency: how many and how much (one query)."""
+    rows = (
+        Commission.objects.filter(scope.q(agent=("agent_id",)), period.q("created_at"))
+        .order_by()
+        .values("status", "currency")
+        .annotate(count=Count("pk"), value=Sum("amount"))
+    )
+    return list(rows)

@@ -37,6 +37,7 @@ from django.db.models.functions import ASin, Cast, Cos, Floor, Least, Power, Rad
 from domus.core.exceptions import NotFound, ValidationFailed
 from domus.core.filtering import filter_list, order_by_whitelist
 from domus.core.policies import is_admin
+from domus.core.scope import Period, Scope
 from domus.organizations.selectors import staff_company_ids
 from domus.properties.caching import cache_key, cached_answer, refresh_done, store_answer, versioned
 from domus.properties.models import (
@@ -916,3 +917,18 @@ def _live_cells(queryset: QuerySet, cell: float) -> Any:
         )
         .order_by("cell_y", "cell_x")
     )
+
+
+# Dashboards
+
+
+def listing_dashboard_rows(*, scope: Scope, period: Period) -> list[dict[str, Any]]:
+    """Live listings in ``scope`` per status, type and publication: how many, and how
+    many came in during ``period`` (one query)."""
+    rows = (
+        Listing.objects.filter(scope.q(agent=("agent_id",), owner=("owner_id",)))
+        .order_by()
+        .values("status", "listing_type", "is_published")
+        .annotate(count=Count("pk"), new=Count("pk", filter=period.q("created_at")))
+    )
+    return list(rows)
