@@ -15,7 +15,7 @@ if _worker.startswith("gw") and os.environ.get("REDIS_URL"):
     _server, _, _db = os.environ["REDIS_URL"].rpartition("/")
     os.environ["REDIS_URL"] = f"{_server}/{int(_db or 0) + 1 + int(_worker[2:])}"
 
-from domus.settings import *  # noqa: F403
+from domus.settings import *  # noqa: E402, F403
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # speed only
 MAILERS = {"default": {"BACKEND": "django.core.mail.backends.locmem.EmailBackend"}}
