@@ -109,6 +109,17 @@ ALIASES: list[Alias] = [
     Alias("price-logs/<id>", "inventory/price-logs/<id>", "backoffice"),
     Alias("price-logs", "inventory/price-logs", "backoffice"),
     Alias("inventory-config", "inventory/inventory-config", "backoffice"),
+    # maintenance: the back office's repair bookings, issue presets and questionnaires
+    Alias("bookings/<id>", "maintenance/bookings/<id>", "backoffice"),
+    Alias("bookings", "maintenance/bookings", "backoffice"),
+    Alias("issues/<id>", "maintenance/issues/<id>", "backoffice"),
+    Alias("issues", "maintenance/issues", "backoffice"),
+    Alias("otherissues/<id>", "maintenance/otherissues/<id>", "backoffice"),
+    Alias("otherissues", "maintenance/otherissues", "backoffice"),
+    Alias("questions/<id>", "maintenance/questions/<id>", "backoffice"),
+    Alias("questions", "maintenance/questions", "backoffice"),
+    Alias("responses/<id>", "maintenance/responses/<id>", "backoffice"),
+    Alias("responses", "maintenance/responses", "backoffice"),
     # analytics: the statistics API's price trends
     Alias("stats/price-trends", "analytics/stats/price-trends", "stats-comms"),
     # audit: the back office's logs (the statistics API's ``audit/logs`` is canonical)
