@@ -20,7 +20,7 @@ class Priority(models.TextChoices):
     EMERGENCY = "emergency", "Emergency"
 
 
-class Status(models.TextChoices):
+class WorkOrderStatus(models.TextChoices):
     REQUESTED = "requested", "Requested"
     TRIAGED = "triaged", "Triaged"
     AWAITING_APPROVAL = "awaiting_approval", "Awaiting owner approval"
@@ -119,7 +119,7 @@ class Vendor(BaseModel):
         return self.name
 
 
-OPEN_STATUSES = (Status.SCHEDULED, Status.IN_PROGRESS)
+OPEN_STATUSES = (WorkOrderStatus.SCHEDULED, WorkOrderStatus.IN_PROGRESS)
 
 
 class WorkOrder(BaseModel):
@@ -149,7 +149,7 @@ class WorkOrder(BaseModel):
     preferred_time = models.TimeField(null=True, blank=True)
     message = models.TextField(blank=True)
     notes = models.TextField(blank=True)
-    status = models.CharField(max_length=20, choices=Status.choices, default=Status.REQUESTED)
+    status = models.CharField(max_length=20, choices=WorkOrderStatus.choices, default=WorkOrderStatus.REQUESTED)
     priority = models.CharField(max_length=10, choices=Priority.choices, default=Priority.NORMAL)
     reopen_count = models.PositiveIntegerField(default=0)
     response_due_at = models.DateTimeField(null=True, blank=True)
@@ -172,7 +172,7 @@ class WorkOrder(BaseModel):
             models.Index(fields=["resolve_due_at"], name="workorder_resolve_due"),
         ]
         constraints = [
-            models.CheckConstraint(condition=Q(status__in=Status.values), name="workorder_status_valid"),
+            models.CheckConstraint(condition=Q(status__in=WorkOrderStatus.values), name="workorder_status_valid"),
             models.CheckConstraint(condition=Q(priority__in=Priority.values), name="workorder_priority_valid"),
             models.CheckConstraint(
                 condition=Q(scheduled_start__isnull=True)

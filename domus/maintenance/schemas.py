@@ -13,7 +13,7 @@ from pydantic import AfterValidator
 
 from domus.core.filtering import ListFilters
 from domus.core.schemas import Input
-from domus.maintenance.models import Priority, QuestionKind, Status, VendorStatus
+from domus.maintenance.models import Priority, QuestionKind, VendorStatus, WorkOrderStatus
 
 
 def _email(value: str) -> str:
@@ -177,7 +177,7 @@ class BookingIn(Input):
 
 
 class BookingUpdateIn(Input):
-    status: Status | None = None
+    status: WorkOrderStatus | None = None
     reason: str = Field("", max_length=2000, description="Why the status changes (kept in the history).")
     notes: str | None = Field(None, max_length=5000)
     priority: Priority | None = None
@@ -210,7 +210,7 @@ class BookingOut(Schema):
     time: Clock | None = Field(None, validation_alias="preferred_time")
     message: str
     notes: str
-    status: Status
+    status: WorkOrderStatus
     priority: Priority
     reopen_count: int
     response_due_at: datetime | None
@@ -232,7 +232,7 @@ class BookingDetailOut(BookingOut):
 
 
 class BookingFilters(ListFilters):
-    status: Status | None = None
+    status: WorkOrderStatus | None = None
     priority: Priority | None = None
     company_id: UUID | None = None
     branch_id: UUID | None = None
@@ -243,7 +243,7 @@ class BookingFilters(ListFilters):
 
 
 class MoveIn(Input):
-    status: Status
+    status: WorkOrderStatus
     reason: str = Field("", max_length=2000)
 
 

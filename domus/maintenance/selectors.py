@@ -20,14 +20,14 @@ from domus.maintenance.models import (
     OtherIssue,
     Question,
     Response,
-    Status,
     Vendor,
     WorkOrder,
     WorkOrderPart,
+    WorkOrderStatus,
 )
 from domus.organizations.selectors import company_ids_for_user, is_company_staff
 
-FINISHED = (Status.CLOSED, Status.CANCELLED, Status.REJECTED)
+FINISHED = (WorkOrderStatus.CLOSED, WorkOrderStatus.CANCELLED, WorkOrderStatus.REJECTED)
 
 
 def staff_company_ids(actor: Any) -> set[UUID]:

@@ -21,15 +21,15 @@ from domus.maintenance.models import (
     Question,
     QuestionKind,
     Response,
-    Status,
     Transition,
     Vendor,
     VendorStatus,
     WorkOrder,
+    WorkOrderStatus,
 )
 from domus.organizations.selectors import is_company_staff, is_company_worker, platform_default_company_id
 
-S = Status
+S = WorkOrderStatus
 # The workflow: from each status, the statuses it may move to.
 MOVES: dict[str, tuple[str, ...]] = {
     S.REQUESTED: (S.TRIAGED, S.CANCELLED, S.REJECTED),
@@ -173,7 +173,7 @@ def response_create(*, actor: Any, work_order_id: UUID, question_id: UUID, value
     work_order = selectors.work_order_exists(work_order_id)
     if work_order is None:
         raise NotFound("Unknown booking.", errors={"booking": ["No such booking."]})
-    if work_order.status != Status.REQUESTED:
+    if work_order.status != WorkOrderStatus.REQUESTED:
         raise Conflict("Answers are taken only while the booking is requested.")
     question = selectors.question_get(question_id)
     if question is None:
@@ -212,7 +212,11 @@ def booking_create(*, actor: Any, data: dict[str, Any], answers: list[dict[str, 
     work_order.save()
     _set_priority(work_order, issue.default_priority if issue else Priority.NORMAL)
     Transition.objects.create(
-        work_order=work_order, to_status=Status.REQUESTED, actor=user, reason="Booked.", created_at=timezone.now()
+        work_order=work_order,
+        to_status=WorkOrderStatus.REQUESTED,
+        actor=user,
+        reason="Booked.",
+        created_at=timezone.now(),
     )
     audit_create(actor=actor, instance=work_order, company_id=company_id)
     questions = {q.pk: q for q in selectors.questions_for(work_order.issue_id)}

@@ -10,7 +10,7 @@ import respx
 from domus.accounts.tests.factories import UserFactory
 from domus.leasing.models import LeaseStatus
 from domus.leasing.tests.factories import LeaseFactory
-from domus.maintenance.models import Status, Transition, WorkOrder
+from domus.maintenance.models import Transition, WorkOrder, WorkOrderStatus
 from domus.maintenance.tests.helpers import booking_body
 from domus.organizations.tests.factories import CompanyFactory, MembershipFactory
 
@@ -75,7 +75,7 @@ def test_an_invalid_move_is_409_listing_the_allowed_ones_and_reopen_is_counted(a
     wrong = _move(desk, bid, "closed")
     assert wrong.status_code == 409
     assert wrong.json()["errors"] == {"status": ["Allowed: triaged, cancelled, rejected."]}
-    WorkOrder.objects.filter(pk=bid).update(status=Status.CLOSED)
+    WorkOrder.objects.filter(pk=bid).update(status=WorkOrderStatus.CLOSED)
     reopened = _move(desk, bid, "triaged", reason="Leaks again")
     assert reopened.status_code == 200
     assert reopened.json()["reopen_count"] == 1
@@ -210,7 +210,7 @@ def test_rating_and_the_overdue_list(client_for, company, leak):
     del body["captcha_token"]
     bid = tenant.post_json("/api/bookings", body).json()["id"]
     assert tenant.post_json(f"/api/v1/maintenance/bookings/{bid}/rating/", {"rating": 5}).status_code == 409
-    WorkOrder.objects.filter(pk=bid).update(status=Status.CLOSED)
+    WorkOrder.objects.filter(pk=bid).update(status=WorkOrderStatus.CLOSED)
     rated = tenant.post_json(f"/api/v1/maintenance/bookings/{bid}/rating/", {"rating": 4, "comment": "Quick"})
     assert rated.status_code == 200
     assert rated.json()["rating"] == 4

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from django.db import connection
 
-from domus.maintenance.models import Status, WorkOrder
+from domus.maintenance.models import WorkOrder, WorkOrderStatus
 
 T0 = datetime(2026, 12, 10, 9, 0, tzinfo=UTC)
 
@@ -16,7 +16,7 @@ T0 = datetime(2026, 12, 10, 9, 0, tzinfo=UTC)
 @pytest.mark.django_db(transaction=True)
 def test_two_threads_booking_one_technician_at_once_one_wins(client_for, staff, technician, company):
     orders = [
-        WorkOrder.objects.create(company=company, name="A", email="a@example.test", status=Status.TRIAGED)
+        WorkOrder.objects.create(company=company, name="A", email="a@example.test", status=WorkOrderStatus.TRIAGED)
         for _ in range(2)
     ]
     clients = [client_for(staff), client_for(staff)]
@@ -49,4 +49,4 @@ def test_two_threads_booking_one_technician_at_once_one_wins(client_for, staff, 
         thread.join(timeout=30)
 
     assert sorted(statuses) == [200, 409]
-    assert WorkOrder.objects.filter(technician=technician, status=Status.SCHEDULED).count() == 1
+    assert WorkOrder.objects.filter(technician=technician, status=WorkOrderStatus.SCHEDULED).count() == 1
