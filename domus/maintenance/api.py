@@ -254,6 +254,42 @@ def booking_rating(request: HttpRequest, id: UUID, payload: s.RatingIn):
     return services.booking_rate(actor=request.auth, work_order_id=id, rating=payload.rating, comment=payload.comment)
 
 
+# Parts ------------------------------------------------------------------------------------
+
+
+@router.get(
+    "/bookings/{id}/parts/",
+    response={200: list[s.PartOut], **READ_ERRORS},
+    summary="The parts a booking needs, reserved and issued",
+    openapi_extra=SCOPED,
+)
+def booking_parts(request: HttpRequest, id: UUID):
+    return selectors.parts_of(selectors.work_order_get_for_actor(actor=request.auth, work_order_id=id))
+
+
+@router.post(
+    "/bookings/{id}/parts/",
+    response={201: s.PartOut, **WRITE_ERRORS},
+    summary="Add a part the job needs (reserved from the branch's stock once scheduled)",
+    openapi_extra={"x-permission": "staff"},
+)
+def booking_part_add(request: HttpRequest, id: UUID, payload: s.PartIn):
+    selectors.work_order_get_for_actor(actor=request.auth, work_order_id=id)
+    line = services.part_add(actor=request.auth, work_order_id=id, part_id=payload.part_id, quantity=payload.quantity)
+    return Status(201, line)
+
+
+@router.post(
+    "/bookings/{id}/parts/{line_id}/issue/",
+    response={200: s.PartOut, **WRITE_ERRORS},
+    summary="Issue reserved parts used on the job (a stock issue entry)",
+    openapi_extra={"x-permission": "staff"},
+)
+def booking_part_issue(request: HttpRequest, id: UUID, line_id: UUID, payload: s.PartIssueIn):
+    selectors.work_order_get_for_actor(actor=request.auth, work_order_id=id)
+    return services.part_issue(actor=request.auth, work_order_id=id, line_id=line_id, quantity=payload.quantity)
+
+
 # Vendors ----------------------------------------------------------------------------------
 
 

@@ -13,7 +13,7 @@ from pydantic import AfterValidator
 
 from domus.core.filtering import ListFilters
 from domus.core.schemas import Input
-from domus.maintenance.models import Priority, QuestionKind, VendorStatus, WorkOrderStatus
+from domus.maintenance.models import PartStatus, Priority, QuestionKind, VendorStatus, WorkOrderStatus
 
 
 def _email(value: str) -> str:
@@ -307,3 +307,32 @@ class VendorFilters(ListFilters):
     company_id: UUID | None = None
     trade: str | None = Field(None, max_length=100)
     is_active: bool | None = None
+
+
+# Parts ------------------------------------------------------------------------------------
+
+
+class PartIn(Input):
+    part_id: UUID
+    quantity: Decimal = Field(..., gt=0, max_digits=14, decimal_places=3)
+
+
+class PartIssueIn(Input):
+    quantity: Decimal | None = Field(None, gt=0, max_digits=14, decimal_places=3, description="Empty: all reserved.")
+
+
+class PartOut(Schema):
+    id: UUID
+    part_id: UUID
+    quantity: str
+    issued: str
+    reservation_id: UUID | None
+    status: PartStatus
+
+    @staticmethod
+    def resolve_quantity(obj: Any) -> str:
+        return f"{obj.quantity:f}"
+
+    @staticmethod
+    def resolve_issued(obj: Any) -> str:
+        return f"{obj.issued:f}"

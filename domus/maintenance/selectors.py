@@ -14,6 +14,7 @@ from django.utils import timezone
 from domus.core.exceptions import NotFound
 from domus.core.filtering import filter_list
 from domus.core.policies import is_admin
+from domus.inventory.selectors import parts_by_id
 from domus.maintenance.models import (
     OPEN_STATUSES,
     IssuePreset,
@@ -165,3 +166,7 @@ def part_for_update(*, work_order: WorkOrder, line_id: UUID) -> WorkOrderPart:
     if row is None:
         raise NotFound("No such part on this booking.")
     return row
+
+
+def spare_part_exists(part_id: UUID) -> bool:
+    return bool(parts_by_id([part_id]))

@@ -14,9 +14,11 @@ from django.utils import timezone
 from domus.audit.services import audit_create, audit_record, audit_snapshot, audit_update
 from domus.core.exceptions import Conflict, NotFound, ValidationFailed
 from domus.core.policies import is_admin, require
+from domus.inventory.services.reservations import reservation_create, reservation_issue, reservation_release
 from domus.leasing.selectors import active_lease_of_tenant
 from domus.maintenance import selectors
 from domus.maintenance.models import (
+    PartStatus,
     Priority,
     Question,
     QuestionKind,
@@ -25,6 +27,7 @@ from domus.maintenance.models import (
     Vendor,
     VendorStatus,
     WorkOrder,
+    WorkOrderPart,
     WorkOrderStatus,
 )
 from domus.organizations.selectors import is_company_staff, is_company_worker, platform_default_company_id
@@ -267,6 +270,10 @@ def booking_move(*, actor: Any, work_order_id: UUID, to: str, reason: str = "") 
         work_order.responded_at = now
     if to in (S.WORK_DONE, S.CLOSED) and work_order.resolved_at is None:
         work_order.resolved_at = now
+    if to == S.SCHEDULED:
+        _reserve_parts(actor=actor, work_order=work_order)
+    elif to in (S.WORK_DONE, S.CANCELLED):
+        _release_parts(actor=actor, work_order=work_order)
     Transition.objects.create(
         work_order=work_order,
         from_status=work_order.status,
@@ -317,6 +324,7 @@ def assign_technician(*, actor: Any, work_order_id: UUID, technician: Any, start
     work_order.scheduled_start, work_order.scheduled_end = start, end
     moved_from = work_order.status if work_order.status in (S.TRIAGED, S.AWAITING_APPROVAL) else None
     if moved_from:
+        _reserve_parts(actor=actor, work_order=work_order)
         work_order.status = S.SCHEDULED
     try:
         with transaction.atomic():
@@ -396,3 +404,74 @@ def vendor_create(*, actor: Any, data: dict[str, Any]) -> Any:
     _save(vendor)
     audit_create(actor=actor, instance=vendor, company_id=vendor.company_id)
     return vendor
+
+
+# Parts: reserved from the branch's stock when scheduled, issued when used, the rest released
+
+
+def _reserve_parts(*, actor: Any, work_order: WorkOrder) -> None:
+    """Reserve every wanted part at the booking's branch (a 409 when stock is short)."""
+    wanted = [line for line in selectors.parts_of(work_order) if line.status == PartStatus.WANTED]
+    if not wanted:
+        return
+    if work_order.branch_id is None:
+        raise Conflict("Set the booking's branch to reserve its parts.", errors={"branch_id": ["Required."]})
+    for line in wanted:
+        reservation = reservation_create(
+            actor=actor,
+            part_id=line.part_id,
+            branch_id=work_order.branch_id,
+            quantity=line.quantity,
+            job_id=work_order.pk,
+        )
+        line.reservation, line.status = reservation, PartStatus.RESERVED
+        line.save(update_fields=["reservation", "status", "updated_at"])
+
+
+def _release_parts(*, actor: Any, work_order: WorkOrder) -> None:
+    """Give back what the job still holds (work done, or cancelled)."""
+    for line in selectors.parts_of(work_order):
+        if line.status == PartStatus.RESERVED or (line.status == PartStatus.ISSUED and line.issued < line.quantity):
+            reservation_release(actor=actor, reservation_id=line.reservation_id)
+            line.status = PartStatus.RELEASED if line.issued == 0 else PartStatus.ISSUED
+            line.save(update_fields=["status", "updated_at"])
+
+
+@transaction.atomic
+def part_add(*, actor: Any, work_order_id: UUID, part_id: UUID, quantity: Decimal) -> WorkOrderPart:
+    """A part the job needs; reserved at once when the booking is already scheduled."""
+    work_order = selectors.work_order_for_update(work_order_id)
+    require(_may_manage(actor, work_order), "Only the company's staff plan parts.")
+    if work_order.status in (S.WORK_DONE, S.READY_TO_BILL, S.CLOSED, S.CANCELLED, S.REJECTED):
+        raise Conflict(f"A {work_order.status} booking takes no more parts.")
+    if not selectors.spare_part_exists(part_id):
+        raise NotFound("Unknown part.", errors={"part_id": ["No such spare part."]})
+    line = WorkOrderPart.objects.create(work_order=work_order, part_id=part_id, quantity=quantity)
+    audit_create(actor=actor, instance=line, company_id=work_order.company_id)
+    if work_order.status in (S.SCHEDULED, S.IN_PROGRESS):
+        _reserve_parts(actor=actor, work_order=work_order)
+        line.refresh_from_db()
+    return line
+
+
+@transaction.atomic
+def part_issue(*, actor: Any, work_order_id: UUID, line_id: UUID, quantity: Decimal | None) -> WorkOrderPart:
+    """Issue reserved units used on the job: a posted stock issue entry for this job."""
+    work_order = selectors.work_order_for_update(work_order_id)
+    is_field = work_order.technician_id == getattr(actor, "pk", None) or (
+        work_order.vendor_id is not None and work_order.vendor.user_id == getattr(actor, "pk", None)
+    )
+    require(_may_manage(actor, work_order) or is_field, "Only staff or the assigned worker issue parts.")
+    line = selectors.part_for_update(work_order=work_order, line_id=line_id)
+    if line.status not in (PartStatus.RESERVED, PartStatus.ISSUED) or line.issued >= line.quantity:
+        raise Conflict("Nothing of this part is reserved for the job.", errors={"reason": ["not_reserved"]})
+    quantity = line.quantity - line.issued if quantity is None else Decimal(quantity)
+    if quantity > line.quantity - line.issued:
+        raise ValidationFailed("More than is reserved.", errors={"quantity": ["More than is reserved."]})
+    before = audit_snapshot(line)
+    reservation_issue(actor=actor, reservation_id=line.reservation_id, quantity=quantity)
+    line.issued += quantity
+    line.status = PartStatus.ISSUED
+    line.save(update_fields=["issued", "status", "updated_at"])
+    audit_update(actor=actor, instance=line, before=before, company_id=work_order.company_id)
+    return line

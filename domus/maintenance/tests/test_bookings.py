@@ -8,7 +8,6 @@ import pytest
 import respx
 
 from domus.accounts.tests.factories import UserFactory
-from domus.leasing.models import LeaseStatus
 from domus.leasing.tests.factories import LeaseFactory
 from domus.maintenance.models import Transition, WorkOrder, WorkOrderStatus
 from domus.maintenance.tests.helpers import booking_body
@@ -87,7 +86,7 @@ def test_an_invalid_move_is_409_listing_the_allowed_ones_and_reopen_is_counted(a
 def test_an_answer_makes_it_an_emergency_and_a_tenant_booking_links_the_lease(
     client_for, company, leak, electrics_question
 ):
-    lease = LeaseFactory(status=LeaseStatus.ACTIVE, listing__company=company)
+    lease = LeaseFactory(status="active", listing__company=company)
     tenant = client_for(lease.tenant)
     body = booking_body(issue=str(leak.id), answers=[{"question_id": str(electrics_question.id), "value": "Yes"}])
     del body["captcha_token"]  # signed in: no captcha
@@ -114,7 +113,7 @@ def test_an_answer_makes_it_an_emergency_and_a_tenant_booking_links_the_lease(
 
 @pytest.mark.django_db
 def test_each_sees_only_their_own_bookings(api_client, client_for, staff, company, django_assert_num_queries):
-    lease = LeaseFactory(status=LeaseStatus.ACTIVE, listing__company=company)
+    lease = LeaseFactory(status="active", listing__company=company)
     tenant = client_for(lease.tenant)
     body = booking_body()
     del body["captcha_token"]
@@ -204,7 +203,7 @@ def test_a_technician_is_not_booked_twice_at_once(api_client, client_for, staff,
 
 @pytest.mark.django_db
 def test_rating_and_the_overdue_list(client_for, company, leak):
-    lease = LeaseFactory(status=LeaseStatus.ACTIVE, listing__company=company)
+    lease = LeaseFactory(status="active", listing__company=company)
     tenant = client_for(lease.tenant)
     body = booking_body()
     del body["captcha_token"]
