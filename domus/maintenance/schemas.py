@@ -12,6 +12,7 @@ from ninja import Field, Schema
 from pydantic import AfterValidator
 
 from domus.core.filtering import ListFilters
+from domus.core.money import MAX_MONEY
 from domus.core.schemas import Input
 from domus.maintenance.models import PartStatus, Priority, QuestionKind, VendorStatus, WorkOrderStatus
 
@@ -28,6 +29,7 @@ def _email(value: str) -> str:
 EmailStr = Annotated[str, Field(min_length=3, max_length=254), AfterValidator(_email)]
 Day = date  # the bodies have fields named "date" and "time"
 Clock = time
+MAX_QTY = Decimal("99999999999")  # what a DecimalField(14, 3) holds
 NAME = Field(..., min_length=1, max_length=200)
 
 
@@ -36,7 +38,7 @@ NAME = Field(..., min_length=1, max_length=200)
 
 class TypicalPart(Input):
     part_id: UUID
-    quantity: Decimal = Field(Decimal("1"), gt=0, max_digits=14, decimal_places=3)
+    quantity: Decimal = Field(Decimal("1"), gt=0, le=MAX_QTY, decimal_places=3)
 
 
 class PresetIn(Input):
@@ -281,7 +283,7 @@ class VendorIn(Input):
     name: str = NAME
     trade: str = Field("", max_length=100)
     coverage_area: str = Field("", max_length=200)
-    hourly_rate: Decimal | None = Field(None, ge=0, max_digits=14, decimal_places=2)
+    hourly_rate: Decimal | None = Field(None, ge=0, le=MAX_MONEY, decimal_places=2)
     currency: str = Field("KES", min_length=3, max_length=3)
     insurance_expires_on: date | None = None
 
@@ -314,11 +316,11 @@ class VendorFilters(ListFilters):
 
 class PartIn(Input):
     part_id: UUID
-    quantity: Decimal = Field(..., gt=0, max_digits=14, decimal_places=3)
+    quantity: Decimal = Field(..., gt=0, le=MAX_QTY, decimal_places=3)
 
 
 class PartIssueIn(Input):
-    quantity: Decimal | None = Field(None, gt=0, max_digits=14, decimal_places=3, description="Empty: all reserved.")
+    quantity: Decimal | None = Field(None, gt=0, le=MAX_QTY, decimal_places=3, description="Empty: all reserved.")
 
 
 class PartOut(Schema):
