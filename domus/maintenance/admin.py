@@ -37,6 +37,13 @@ class VendorAdmin(admin.ModelAdmin):
     raw_id_fields = ("company", "user")
 
 
+@admin.register(Transition)
+class TransitionAdmin(admin.ModelAdmin):
+    list_display = ("work_order", "from_status", "to_status", "actor", "created_at")
+    list_filter = ("to_status",)
+    raw_id_fields = ("work_order", "actor")
+
+
 class TransitionInline(admin.TabularInline):
     model = Transition
     extra = 0
