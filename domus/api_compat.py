@@ -115,6 +115,17 @@ ALIASES: list[Alias] = [
     Alias("nurturing/sequences", "marketing/sequences", "crm"),
     Alias("social/posts/<id>", "marketing/social/posts/<id>", "crm"),
     Alias("social/posts", "marketing/social/posts", "crm"),
+    # maintenance: the back office's repair bookings, issue presets and questionnaires
+    Alias("bookings/<id>", "maintenance/bookings/<id>", "backoffice"),
+    Alias("bookings", "maintenance/bookings", "backoffice"),
+    Alias("issues/<id>", "maintenance/issues/<id>", "backoffice"),
+    Alias("issues", "maintenance/issues", "backoffice"),
+    Alias("otherissues/<id>", "maintenance/otherissues/<id>", "backoffice"),
+    Alias("otherissues", "maintenance/otherissues", "backoffice"),
+    Alias("questions/<id>", "maintenance/questions/<id>", "backoffice"),
+    Alias("questions", "maintenance/questions", "backoffice"),
+    Alias("responses/<id>", "maintenance/responses/<id>", "backoffice"),
+    Alias("responses", "maintenance/responses", "backoffice"),
     # analytics: the statistics API's price trends
     Alias("stats/price-trends", "analytics/stats/price-trends", "stats-comms"),
     # analytics: the management system's dashboards (the CRM's ``analytics/summary`` is canonical)

@@ -66,6 +66,7 @@ INSTALLED_APPS = [
     "domus.communications",
     "domus.inventory",
     "domus.marketing",
+    "domus.maintenance",
     "domus.analytics",
     "domus.audit",
     "domus.ops",
@@ -561,4 +562,16 @@ CELERY_BEAT_SCHEDULE["attendance-auto-mark"] = {
 CELERY_BEAT_SCHEDULE["attendance-photos-purge"] = {
     "task": "domus.attendance.tasks.attendance_photos_purge",
     "schedule": crontab(hour=3, minute=40),
+}
+
+# Maintenance (docs/maintenance.md): the public booking form's rate, its captcha (a signed
+# arithmetic challenge unless a provider's secret is set) and the SLA hours per priority.
+RATE_LIMITS["booking"] = env.str("RATE_LIMIT_BOOKING", default="10/h")
+CAPTCHA_SECRET = env.str("CAPTCHA_SECRET", default="")
+CAPTCHA_VERIFY_URL = env.str("CAPTCHA_VERIFY_URL", default="https://challenges.cloudflare.com/turnstile/v0/siteverify")
+MAINTENANCE_SLA_HOURS = {
+    "emergency": (1, 4),
+    "high": (4, 24),
+    "normal": (24, 72),
+    "low": (48, 168),
 }

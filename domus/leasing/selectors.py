@@ -130,3 +130,8 @@ def lease_party_company_ids(user_id: UUID) -> set[UUID]:
 def company_active_lease_count(company_id: UUID) -> int:
     """The company's leases still running (what blocks deleting the company)."""
     return Lease.objects.filter(company_id=company_id, status=LeaseStatus.ACTIVE).count()
+
+
+def active_lease_of_tenant(user_id: UUID) -> Lease | None:
+    """The tenant's current active lease (the latest started), or None."""
+    return Lease.objects.filter(tenant_id=user_id, status=LeaseStatus.ACTIVE).order_by("-start_date").first()

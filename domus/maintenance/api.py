@@ -1,0 +1,324 @@
+"""Maintenance API: issue presets, "other" issues and booking questions (declared once
+each through ``domus.core.crud``), answers, the public booking form and its captcha, the
+booking workflow, assignment to technicians and vendors, and the vendor directory."""
+
+from functools import partial
+from uuid import UUID
+
+from django.http import HttpRequest
+from ninja import Query, Router, Status
+from ninja.pagination import paginate
+
+from domus.accounts.auth import optional_auth
+from domus.accounts.selectors import active_user_for_field
+from domus.core.crud import Access, Crud, register_crud
+from domus.core.errors import ErrorOut
+from domus.core.middleware import client_ip
+from domus.core.policies import is_admin, require
+from domus.core.throttling import ScopedRateLimit
+from domus.integrations.captcha import captcha_challenge, captcha_verify
+from domus.maintenance import models as m
+from domus.maintenance import schemas as s
+from domus.maintenance import selectors, services
+
+router = Router(tags=["maintenance"])
+
+READ_ERRORS = {401: ErrorOut, 403: ErrorOut, 404: ErrorOut}
+WRITE_ERRORS = {400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut}
+SCOPED = {"x-permission": "scoped"}
+
+
+def _simple(path: str, noun: str, model: type, out: type, create_in: type, patch_in: type, filters: type) -> Crud:
+    return Crud(
+        path=path,
+        tag="maintenance",
+        noun=noun,
+        out=out,
+        create_in=create_in,
+        replace_in=create_in,
+        patch_in=patch_in,
+        filters=filters,
+        key="id",
+        key_type=UUID,
+        read=Access.AUTHENTICATED,
+        operation_prefix="maintenance_",
+        list=lambda *, actor, filters: selectors.simple_list(model=model, filters=filters),
+        get=lambda *, actor, key: selectors.simple_get(model=model, key=key),
+        create=partial(services.simple_create, model=model),
+        update=services.simple_update,
+        delete=services.simple_delete,
+    )
+
+
+for spec in (
+    _simple("issues", "issue", m.IssuePreset, s.PresetOut, s.PresetIn, s.PresetPatchIn, s.PresetFilters),
+    _simple(
+        "otherissues",
+        "other issue",
+        m.OtherIssue,
+        s.OtherIssueOut,
+        s.OtherIssueIn,
+        s.OtherIssuePatchIn,
+        s.ActiveFilters,
+    ),
+    _simple("questions", "question", m.Question, s.QuestionOut, s.QuestionIn, s.QuestionPatchIn, s.QuestionFilters),
+):
+    register_crud(router, spec)
+
+
+# Responses --------------------------------------------------------------------------------
+
+
+@router.get(
+    "/responses/",
+    response={200: list[s.ResponseOut], 400: ErrorOut, 401: ErrorOut, 403: ErrorOut},
+    summary="List answers to booking questions",
+    openapi_extra={"x-permission": "admin"},
+)
+@paginate
+def response_list(request: HttpRequest, filters: Query[s.ResponseFilters]):
+    require(is_admin(request.auth), "Only platform admins read answers.")
+    return selectors.response_list(filters=filters)
+
+
+@router.post(
+    "/responses/",
+    response={201: s.ResponseOut, **WRITE_ERRORS},
+    auth=optional_auth,
+    summary="Answer a question of a booking still being requested",
+    throttle=ScopedRateLimit("booking"),
+    openapi_extra={"x-permission": "public"},
+)
+def response_create(request: HttpRequest, payload: s.ResponseIn):
+    row = services.response_create(
+        actor=request.auth, work_order_id=payload.booking, question_id=payload.question, value=payload.answer
+    )
+    return Status(201, row)
+
+
+@router.get(
+    "/responses/{id}/",
+    response={200: s.ResponseOut, **READ_ERRORS},
+    summary="An answer to a booking question",
+    openapi_extra={"x-permission": "admin"},
+)
+def response_detail(request: HttpRequest, id: UUID):
+    require(is_admin(request.auth), "Only platform admins read answers.")
+    return selectors.simple_get(model=m.Response, key=id)
+
+
+# Bookings ---------------------------------------------------------------------------------
+
+
+@router.get(
+    "/captcha/",
+    response={200: s.CaptchaOut},
+    auth=None,
+    summary="A captcha challenge for the public booking form (embedded captcha)",
+    openapi_extra={"x-permission": "public"},
+)
+def captcha(request: HttpRequest):
+    return captcha_challenge()
+
+
+@router.post(
+    "/bookings/",
+    response={201: s.BookingOut, **WRITE_ERRORS, 429: ErrorOut, 503: ErrorOut},
+    auth=optional_auth,
+    summary="Book a repair (public with a captcha; a signed-in tenant's booking is linked to their lease)",
+    throttle=ScopedRateLimit("booking"),
+    openapi_extra={"x-permission": "public"},
+)
+def booking_create(request: HttpRequest, payload: s.BookingIn):
+    if not getattr(request.auth, "is_authenticated", False):
+        captcha_verify(payload.captcha_token, client_ip(request))
+    data = payload.dict(exclude={"captcha_token", "answers"})
+    data["issue_id"], data["other_issue_id"] = data.pop("issue"), data.pop("other_issue")
+    data["preferred_date"], data["preferred_time"] = data.pop("date"), data.pop("time")
+    answers = [a.dict() for a in payload.answers]
+    return Status(201, services.booking_create(actor=request.auth, data=data, answers=answers))
+
+
+@router.get(
+    "/bookings/",
+    response={200: list[s.BookingOut], 400: ErrorOut, 401: ErrorOut},
+    summary="List the bookings the caller may see (overdue=true: past their resolution deadline)",
+    openapi_extra=SCOPED,
+)
+@paginate
+def booking_list(request: HttpRequest, filters: Query[s.BookingFilters]):
+    return selectors.work_order_list_for_actor(actor=request.auth, filters=filters)
+
+
+def _detail(request: HttpRequest, work_order_id: UUID):
+    row = selectors.work_order_get_for_actor(actor=request.auth, work_order_id=work_order_id)
+    out = s.BookingOut.model_validate(row, from_attributes=True).model_dump()
+    out["transitions"] = selectors.transitions_of(row)
+    return out
+
+
+@router.get(
+    "/bookings/{id}/",
+    response={200: s.BookingDetailOut, **READ_ERRORS},
+    summary="A booking with its status history",
+    openapi_extra=SCOPED,
+)
+def booking_detail(request: HttpRequest, id: UUID):
+    return _detail(request, id)
+
+
+def _update(request: HttpRequest, id: UUID, payload: s.BookingUpdateIn, *, partial: bool):
+    selectors.work_order_get_for_actor(actor=request.auth, work_order_id=id)
+    services.booking_update(actor=request.auth, work_order_id=id, data=payload.dict(exclude_unset=partial))
+    return _detail(request, id)
+
+
+@router.put(
+    "/bookings/{id}/",
+    response={200: s.BookingDetailOut, **WRITE_ERRORS},
+    summary="Update a booking's status and notes (status moves go through the workflow)",
+    openapi_extra={"x-permission": "staff"},
+)
+def booking_replace(request: HttpRequest, id: UUID, payload: s.BookingUpdateIn):
+    return _update(request, id, payload, partial=True)
+
+
+@router.patch(
+    "/bookings/{id}/",
+    response={200: s.BookingDetailOut, **WRITE_ERRORS},
+    summary="Edit a booking's status, notes, priority or branch (status moves go through the workflow)",
+    openapi_extra={"x-permission": "staff"},
+)
+def booking_update(request: HttpRequest, id: UUID, payload: s.BookingUpdateIn):
+    return _update(request, id, payload, partial=True)
+
+
+@router.post(
+    "/bookings/{id}/move/",
+    response={200: s.BookingDetailOut, **WRITE_ERRORS},
+    summary="Move a booking to another status (409 lists the allowed moves)",
+    openapi_extra={"x-permission": "staff"},
+)
+def booking_move(request: HttpRequest, id: UUID, payload: s.MoveIn):
+    selectors.work_order_get_for_actor(actor=request.auth, work_order_id=id)
+    services.booking_move(actor=request.auth, work_order_id=id, to=payload.status, reason=payload.reason)
+    return _detail(request, id)
+
+
+@router.post(
+    "/bookings/{id}/technician/",
+    response={200: s.BookingDetailOut, **WRITE_ERRORS},
+    summary="Book a technician for a visit (409 when they are already booked then)",
+    openapi_extra={"x-permission": "staff"},
+)
+def booking_technician(request: HttpRequest, id: UUID, payload: s.TechnicianIn):
+    selectors.work_order_get_for_actor(actor=request.auth, work_order_id=id)
+    technician = active_user_for_field(payload.technician_id, field="technician_id")
+    services.assign_technician(
+        actor=request.auth, work_order_id=id, technician=technician, start=payload.start, end=payload.end
+    )
+    return _detail(request, id)
+
+
+@router.post(
+    "/bookings/{id}/vendor/",
+    response={200: s.BookingDetailOut, **WRITE_ERRORS},
+    summary="Offer a booking to a vendor of the company",
+    openapi_extra={"x-permission": "staff"},
+)
+def booking_vendor(request: HttpRequest, id: UUID, payload: s.VendorAssignIn):
+    selectors.work_order_get_for_actor(actor=request.auth, work_order_id=id)
+    services.assign_vendor(actor=request.auth, work_order_id=id, vendor_id=payload.vendor_id)
+    return _detail(request, id)
+
+
+@router.post(
+    "/bookings/{id}/vendor-answer/",
+    response={200: s.BookingOut, **WRITE_ERRORS},
+    summary="The assigned vendor accepts or declines the job",
+    openapi_extra={"x-permission": "vendor"},
+)
+def booking_vendor_answer(request: HttpRequest, id: UUID, payload: s.VendorAnswerIn):
+    selectors.work_order_get_for_actor(actor=request.auth, work_order_id=id)
+    return services.vendor_respond(actor=request.auth, work_order_id=id, accept=payload.accept, reason=payload.reason)
+
+
+@router.post(
+    "/bookings/{id}/rating/",
+    response={200: s.BookingOut, **WRITE_ERRORS},
+    summary="The requester rates a closed booking (1-5)",
+    openapi_extra={"x-permission": "requester"},
+)
+def booking_rating(request: HttpRequest, id: UUID, payload: s.RatingIn):
+    selectors.work_order_get_for_actor(actor=request.auth, work_order_id=id)
+    return services.booking_rate(actor=request.auth, work_order_id=id, rating=payload.rating, comment=payload.comment)
+
+
+# Parts ------------------------------------------------------------------------------------
+
+
+@router.get(
+    "/bookings/{id}/parts/",
+    response={200: list[s.PartOut], **READ_ERRORS},
+    summary="The parts a booking needs, reserved and issued",
+    openapi_extra=SCOPED,
+)
+def booking_parts(request: HttpRequest, id: UUID):
+    return selectors.parts_of(selectors.work_order_get_for_actor(actor=request.auth, work_order_id=id))
+
+
+@router.post(
+    "/bookings/{id}/parts/",
+    response={201: s.PartOut, **WRITE_ERRORS},
+    summary="Add a part the job needs (reserved from the branch's stock once scheduled)",
+    openapi_extra={"x-permission": "staff"},
+)
+def booking_part_add(request: HttpRequest, id: UUID, payload: s.PartIn):
+    selectors.work_order_get_for_actor(actor=request.auth, work_order_id=id)
+    line = services.part_add(actor=request.auth, work_order_id=id, part_id=payload.part_id, quantity=payload.quantity)
+    return Status(201, line)
+
+
+@router.post(
+    "/bookings/{id}/parts/{line_id}/issue/",
+    response={200: s.PartOut, **WRITE_ERRORS},
+    summary="Issue reserved parts used on the job (a stock issue entry)",
+    openapi_extra={"x-permission": "staff"},
+)
+def booking_part_issue(request: HttpRequest, id: UUID, line_id: UUID, payload: s.PartIssueIn):
+    selectors.work_order_get_for_actor(actor=request.auth, work_order_id=id)
+    return services.part_issue(actor=request.auth, work_order_id=id, line_id=line_id, quantity=payload.quantity)
+
+
+# Vendors ----------------------------------------------------------------------------------
+
+
+@router.get(
+    "/vendors/",
+    response={200: list[s.VendorOut], 400: ErrorOut, 401: ErrorOut},
+    summary="The vendor directory of the caller's companies",
+    openapi_extra=SCOPED,
+)
+@paginate
+def vendor_list(request: HttpRequest, filters: Query[s.VendorFilters]):
+    return selectors.vendor_list_for_actor(actor=request.auth, filters=filters)
+
+
+@router.post(
+    "/vendors/",
+    response={201: s.VendorOut, **WRITE_ERRORS},
+    summary="Add a vendor to a company's directory",
+    openapi_extra={"x-permission": "staff"},
+)
+def vendor_create(request: HttpRequest, payload: s.VendorIn):
+    return Status(201, services.vendor_create(actor=request.auth, data=payload.dict()))
+
+
+@router.get(
+    "/vendors/{id}/",
+    response={200: s.VendorOut, **READ_ERRORS},
+    summary="A vendor",
+    openapi_extra=SCOPED,
+)
+def vendor_detail(request: HttpRequest, id: UUID):
+    return selectors.vendor_get_for_actor(actor=request.auth, vendor_id=id)
