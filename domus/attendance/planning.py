@@ -46,7 +46,7 @@ def public_holidays(country: str, subdivision: str, year: int) -> dict[date, str
         return {}
     try:
         calendar = holidays.country_holidays(country.upper(), subdiv=subdivision or None, years=year)
-    except (NotImplementedError, KeyError):
+    except (NotImplementedError, KeyError):  # how ``holidays`` says it has no calendar for the country
         return {}
     return dict(calendar.items())
 

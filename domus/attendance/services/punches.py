@@ -6,7 +6,7 @@ import io
 import logging
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import IO, Any
+from typing import IO, Any, Protocol
 
 import imagehash
 from django.conf import settings
@@ -72,13 +72,12 @@ def _store(selfie: Selfie, *, company_id: Any, when: datetime) -> str:
 # Face verification ----------------------------------------------------------------------------
 
 
-class FaceVerifier:
+class FaceVerifier(Protocol):
     """A face-verification provider: ``verify`` answers a score in [0, 1] that the selfie
     shows the advisor, or ``None`` when it cannot tell. None is configured by default
     (``ATTENDANCE_FACE_VERIFIER``): nothing offline is good enough, a human reviews."""
 
-    def verify(self, *, advisor_id: Any, photo: bytes) -> float | None:  # pragma: no cover - interface
-        raise NotImplementedError
+    def verify(self, *, advisor_id: Any, photo: bytes) -> float | None: ...
 
 
 def face_verifier() -> FaceVerifier | None:

@@ -44,7 +44,10 @@ def chromium() -> Iterator[Any]:
     (their ORM calls are plain synchronous code all the same) and restored after."""
     path = _chromium()
     if not path:
-        pytest.skip("no Chromium (apt-get install chromium, or set CHROMIUM_PATH)")
+        message = "no Chromium (apt-get install chromium, or set CHROMIUM_PATH)"
+        if os.environ.get("REQUIRE_BROWSER"):  # CI: a missing browser fails the run, never skips it
+            pytest.fail(message)
+        pytest.skip(message)
     with pytest.MonkeyPatch.context() as patch, playwright_api.sync_playwright() as driver:
         patch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
         browser = driver.chromium.launch(executable_path=path, args=CHROMIUM_FLAGS)
