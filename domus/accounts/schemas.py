@@ -208,7 +208,13 @@ class RegisterIn(Input):
     email: str = Field(..., max_length=254, json_schema_extra=_EMAIL)
     password: str = Field(..., min_length=1, max_length=128)
     password_confirm: str | None = Field(None, max_length=128, description="When given, must equal password.")
-    username: str | None = Field(None, min_length=1, max_length=150, description="Made from the e-mail if absent.")
+    username: str | None = Field(
+        None,
+        min_length=1,
+        max_length=150,
+        json_schema_extra={"pattern": USERNAME_PATTERN},
+        description="Made from the e-mail if absent.",
+    )
     first_name: str = Field("", max_length=150)
     last_name: str = Field("", max_length=150)
     phone: str = Field("", max_length=32)
@@ -406,7 +412,7 @@ class MeIn(_AccountFields):
     without them, only the fields sent change (as DRF clients send a PUT)."""
 
     email: str = Field(None, max_length=254, json_schema_extra=_EMAIL, description=_SAME_EMAIL)
-    username: str = Field(None, min_length=1, max_length=150)
+    username: str = Field(None, min_length=1, max_length=150, json_schema_extra={"pattern": USERNAME_PATTERN})
     first_name: str = Field("", max_length=150)
     last_name: str = Field("", max_length=150)
     phone: str = Field("", max_length=32)
@@ -421,7 +427,7 @@ class MePatchIn(_AccountFields):
     """Any subset of the caller's account fields and of ``profile``."""
 
     email: str = Field(None, max_length=254, json_schema_extra=_EMAIL, description=_SAME_EMAIL)
-    username: str = Field(None, min_length=1, max_length=150)
+    username: str = Field(None, min_length=1, max_length=150, json_schema_extra={"pattern": USERNAME_PATTERN})
     first_name: str = Field(None, max_length=150)
     last_name: str = Field(None, max_length=150)
     phone: str = Field(None, max_length=32)
@@ -437,7 +443,13 @@ class UserCreateIn(Input):
 
     email: str = Field(..., max_length=254, json_schema_extra=_EMAIL)
     password: str = Field(..., min_length=1, max_length=128)
-    username: str | None = Field(None, min_length=1, max_length=150, description="Made from the e-mail if absent.")
+    username: str | None = Field(
+        None,
+        min_length=1,
+        max_length=150,
+        json_schema_extra={"pattern": USERNAME_PATTERN},
+        description="Made from the e-mail if absent.",
+    )
     first_name: str = Field("", max_length=150)
     last_name: str = Field("", max_length=150)
     phone: str = Field("", max_length=32)
@@ -454,7 +466,7 @@ class UserIn(Input):
     """PUT of a user by a platform admin."""
 
     email: str = Field(..., max_length=254, json_schema_extra=_EMAIL)
-    username: str = Field(..., min_length=1, max_length=150)
+    username: str = Field(..., min_length=1, max_length=150, json_schema_extra={"pattern": USERNAME_PATTERN})
     role: str = Field(..., json_schema_extra=_ROLES, description=f"One of: {', '.join(Role.values)}.")
     is_active: bool = True
     first_name: str = Field("", max_length=150)
@@ -469,7 +481,7 @@ class UserIn(Input):
 
 class UserPatchIn(Input):
     email: str = Field(None, max_length=254, json_schema_extra=_EMAIL, description=_SAME_EMAIL)
-    username: str = Field(None, min_length=1, max_length=150)
+    username: str = Field(None, min_length=1, max_length=150, json_schema_extra={"pattern": USERNAME_PATTERN})
     role: str = Field(None, json_schema_extra=_ROLES, description=f"One of: {', '.join(Role.values)}.")
     is_active: bool = None
     first_name: str = Field(None, max_length=150)

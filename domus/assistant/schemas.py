@@ -8,7 +8,7 @@ from ninja import Field, Schema
 from pydantic import AliasChoices
 
 from domus.assistant.models import FeedbackKind, JobKind, JobStatus, ReviewReason, ReviewStatus
-from domus.core.filtering import ListFilters
+from domus.core.filtering import ListFilters, ordering_of
 from domus.core.schemas import Input
 
 _QUESTION = AliasChoices("question", "prompt", "query", "message")
@@ -197,6 +197,7 @@ class FeedbackIn(Input):
 
 
 class FeedbackFilters(ListFilters):
+    ordering: str | None = ordering_of("created_at", "rating")
     kind: FeedbackKind | None = None
     rating: int | None = Field(None, ge=1, le=5)
 

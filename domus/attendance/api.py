@@ -49,12 +49,19 @@ from domus.attendance.schemas import (
     WeekOffOut,
     WeekOffPatchIn,
 )
-from domus.attendance.selectors import PlanningFilters, RequestFilters
+from domus.attendance.selectors import (
+    ExceptionFilters,
+    GeofenceFilters,
+    PayrollFilters,
+    RequestFilters,
+    ScheduleFilters,
+    ShiftFilters,
+    WeekOffFilters,
+)
 from domus.attendance.services import approvals, punches
 from domus.attendance.services import planning as plan_services
 from domus.core.errors import ErrorOut
-from domus.core.exceptions import NotFound, ValidationFailed
-from domus.core.filtering import ListFilters
+from domus.core.exceptions import NotFound, UnknownReference, ValidationFailed
 from domus.core.idempotency import idempotent
 from domus.core.openapi import download
 from domus.core.policies import require
@@ -297,7 +304,7 @@ def _refs(request: HttpRequest, data: dict[str, Any]) -> dict[str, Any]:
     if data.get("advisor_id") is not None:
         active_user_for_field(data["advisor_id"], field="advisor_id")
     if data.get("branch_id") is not None and not branch_exists(data["branch_id"]):
-        raise ValidationFailed("Unknown branch.", errors={"branch_id": ["No branch with this id."]})
+        raise UnknownReference("Unknown branch.", errors={"branch_id": ["No branch with this id."]})
     if data.get("site_id") is not None:
         try:
             listing_get_for_actor(actor=request.auth, listing_id=data["site_id"])
@@ -431,7 +438,7 @@ _resource(
     schema_in=ShiftIn,
     schema_patch=ShiftPatchIn,
     schema_out=ShiftOut,
-    filters=ListFilters,
+    filters=ShiftFilters,
     list_rows=lambda filters: selectors.shift_list(filters=filters),
     get_row=lambda pk: selectors.shift_get(shift_id=pk),
     save=plan_services.shift_save,
@@ -445,7 +452,7 @@ _resource(
     schema_in=ScheduleIn,
     schema_patch=SchedulePatchIn,
     schema_out=ScheduleOut,
-    filters=PlanningFilters,
+    filters=ScheduleFilters,
     list_rows=lambda filters: selectors.schedule_list(filters=filters),
     get_row=lambda pk: selectors.schedule_get(schedule_id=pk),
     save=plan_services.schedule_save,
@@ -459,7 +466,7 @@ _resource(
     schema_in=WeekOffIn,
     schema_patch=WeekOffPatchIn,
     schema_out=WeekOffOut,
-    filters=PlanningFilters,
+    filters=WeekOffFilters,
     list_rows=lambda filters: selectors.week_off_list(filters=filters),
     get_row=lambda pk: selectors.week_off_get(week_off_id=pk),
     save=plan_services.week_off_save,
@@ -473,7 +480,7 @@ _resource(
     schema_in=ExceptionIn,
     schema_patch=ExceptionPatchIn,
     schema_out=ExceptionOut,
-    filters=PlanningFilters,
+    filters=ExceptionFilters,
     list_rows=lambda filters: selectors.exception_list(filters=filters),
     get_row=lambda pk: selectors.exception_get(exception_id=pk),
     save=plan_services.exception_save,
@@ -487,7 +494,7 @@ _resource(
     schema_in=GeofenceIn,
     schema_patch=GeofencePatchIn,
     schema_out=GeofenceOut,
-    filters=PlanningFilters,
+    filters=GeofenceFilters,
     list_rows=lambda filters: selectors.geofence_list(filters=filters),
     get_row=lambda pk: selectors.geofence_get(geofence_id=pk),
     save=plan_services.geofence_save,
@@ -548,7 +555,7 @@ def calendar_put(request: HttpRequest, branch_id: UUID, payload: CalendarIn):
     openapi_extra=ADMIN,
 )
 @paginate
-def payroll_list(request: HttpRequest, filters: Query[PlanningFilters]):
+def payroll_list(request: HttpRequest, filters: Query[PayrollFilters]):
     _admin(request)
     return selectors.payroll_list(filters=filters)
 

@@ -6,26 +6,21 @@ from typing import Annotated, Any, Literal
 from uuid import UUID
 
 from ninja import Field, Schema
-from pydantic import AfterValidator, AliasChoices, StrictInt
+from pydantic import AliasChoices, Strict
 
 from domus.attendance.models import ExceptionKind, GeofenceKind, PayBasis, RequestKind
 from domus.core.filtering import DateOrDateTime
 from domus.core.money import MAX_MONEY, CurrencyCode, MoneyStr
-from domus.core.schemas import Input
+from domus.core.schemas import Input, JsonInt, WallClock, stated_time_zones
 
 BRANCH_ALIAS = AliasChoices("branch_id", "store_id")  # the back office's stores are branches
 
 
-def _wall_clock(value: time) -> time:
-    if value.tzinfo is not None:
-        raise ValueError("A wall-clock time of the branch, without a UTC offset (e.g. 09:00).")
-    return value
-
-
-# A shift's time is the branch's local wall clock: an offset would be meaningless.
-LocalTime = Annotated[time, AfterValidator(_wall_clock)]
-# JSON bodies take whole numbers as numbers only (``false`` is not 0).
-Minutes = Annotated[StrictInt, Field(ge=0, le=24 * 60)]
+# A shift's time is the branch's local wall clock.
+LocalTime = WallClock
+Minutes = Annotated[JsonInt, Field(ge=0, le=24 * 60)]
+# A polygon's corners: numbers only (``false`` is not 0).
+Corner = tuple[Annotated[float, Strict()], Annotated[float, Strict()]]
 
 
 def photo_url(attendance_id: Any, punch: str, name: str) -> str | None:
@@ -82,7 +77,7 @@ class ShiftOut(Schema):
     updated_at: datetime
 
 
-Weekdays = list[Annotated[StrictInt, Field(ge=0, le=6)]]
+Weekdays = list[Annotated[JsonInt, Field(ge=0, le=6)]]
 
 
 class ScheduleIn(Input):
@@ -147,7 +142,7 @@ class PlanDayOut(Schema):
 
 class WeekOffIn(Input):
     advisor_id: UUID
-    weekday: StrictInt = Field(..., ge=0, le=6, description="0 = Monday ... 6 = Sunday.")
+    weekday: JsonInt = Field(..., ge=0, le=6, description="0 = Monday ... 6 = Sunday.")
     valid_from: date | None = None
     valid_to: date | None = None
     note: str = Field("", max_length=200)
@@ -155,7 +150,7 @@ class WeekOffIn(Input):
 
 class WeekOffPatchIn(Input):
     advisor_id: UUID = None
-    weekday: StrictInt = Field(None, ge=0, le=6)
+    weekday: JsonInt = Field(None, ge=0, le=6)
     valid_from: date | None = None
     valid_to: date | None = None
     note: str = Field(None, max_length=200)
@@ -209,9 +204,7 @@ class GeofenceIn(Input):
     latitude: float | None = Field(None, ge=-90, le=90)
     longitude: float | None = Field(None, ge=-180, le=180)
     radius_m: float | None = Field(None, gt=0, le=100_000)
-    polygon: list[tuple[float, float]] = Field(
-        default_factory=list, max_length=500, description="[[lat, lon], ...] (kind POLYGON)."
-    )
+    polygon: list[Corner] = Field(default_factory=list, max_length=500, description="[[lat, lon], ...] (kind POLYGON).")
     is_active: bool = True
 
 
@@ -221,7 +214,7 @@ class GeofencePatchIn(Input):
     latitude: float | None = Field(None, ge=-90, le=90)
     longitude: float | None = Field(None, ge=-180, le=180)
     radius_m: float | None = Field(None, gt=0, le=100_000)
-    polygon: list[tuple[float, float]] = Field(None, max_length=500)
+    polygon: list[Corner] = Field(None, max_length=500)
     is_active: bool = None
 
 
@@ -240,7 +233,12 @@ class GeofenceOut(Schema):
 
 
 class CalendarIn(Input):
-    time_zone: str = Field("", max_length=64, description="IANA zone; blank: from the branch's coordinates.")
+    time_zone: str = Field(
+        "",
+        max_length=64,
+        description="IANA zone; blank: from the branch's coordinates.",
+        json_schema_extra={"enum": ["", *stated_time_zones()]},
+    )
     country: str = Field("", pattern=r"^([A-Za-z]{2})?$", description="Holiday country; blank: the company's.")
     subdivision: str = Field("", max_length=10)
 
@@ -259,7 +257,7 @@ class PayrollIn(Input):
     base_pay: Decimal = Field(Decimal(0), ge=0, le=MAX_MONEY, decimal_places=2)
     overtime_rate: Decimal = Field(Decimal(0), ge=0, le=MAX_MONEY, decimal_places=2)
     late_penalty: Decimal = Field(Decimal(0), ge=0, le=MAX_MONEY, decimal_places=2)
-    late_free_count: StrictInt = Field(0, ge=0, le=31)
+    late_free_count: JsonInt = Field(0, ge=0, le=31)
     currency: CurrencyCode = "KES"
 
 
@@ -268,7 +266,7 @@ class PayrollPatchIn(Input):
     base_pay: Decimal = Field(None, ge=0, le=MAX_MONEY, decimal_places=2)
     overtime_rate: Decimal = Field(None, ge=0, le=MAX_MONEY, decimal_places=2)
     late_penalty: Decimal = Field(None, ge=0, le=MAX_MONEY, decimal_places=2)
-    late_free_count: StrictInt = Field(None, ge=0, le=31)
+    late_free_count: JsonInt = Field(None, ge=0, le=31)
     currency: CurrencyCode = None
 
 
@@ -406,7 +404,11 @@ class DecisionIn(Input):
 
 
 class ReportQuery(Schema):
-    month: str | None = Field(None, pattern=r"^\d{4}-(0[1-9]|1[0-2])$", description="YYYY-MM (this month by default).")
+    month: str | None = Field(
+        None,
+        pattern=r"^(000[1-9]|00[1-9][0-9]|0[1-9][0-9]{2}|[1-9][0-9]{3})-(0[1-9]|1[0-2])$",
+        description="YYYY-MM (this month by default).",
+    )
     format: Literal["json", "csv", "pdf"] = "json"
 
 

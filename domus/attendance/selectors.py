@@ -26,8 +26,8 @@ from domus.attendance.models import (
     Shift,
     WeekOff,
 )
-from domus.core.exceptions import NotFound, ValidationFailed
-from domus.core.filtering import ListFilters, filter_list
+from domus.core.exceptions import NotFound, UnknownReference
+from domus.core.filtering import ListFilters, filter_list, ordering_of
 from domus.core.policies import is_admin
 from domus.organizations.selectors import branch_scope_of_head, branches_with_company
 
@@ -177,7 +177,31 @@ class PlanningFilters(ListFilters):
     branch: UUID | None = None
 
 
-def shift_list(*, filters: ListFilters) -> QuerySet[Shift]:
+class ShiftFilters(ListFilters):
+    ordering: str | None = ordering_of("name", "start_time", "created_at")
+
+
+class ScheduleFilters(PlanningFilters):
+    ordering: str | None = ordering_of("valid_from", "created_at")
+
+
+class WeekOffFilters(PlanningFilters):
+    ordering: str | None = ordering_of("weekday", "created_at")
+
+
+class ExceptionFilters(PlanningFilters):
+    ordering: str | None = ordering_of("start_date", "created_at")
+
+
+class GeofenceFilters(PlanningFilters):
+    ordering: str | None = ordering_of("name", "created_at")
+
+
+class PayrollFilters(PlanningFilters):
+    ordering: str | None = ordering_of("created_at")
+
+
+def shift_list(*, filters: ShiftFilters) -> QuerySet[Shift]:
     return filter_list(
         Shift.objects.all(),
         filters,
@@ -194,7 +218,7 @@ def shift_get(*, shift_id: UUID) -> Shift:
     return shift
 
 
-def schedule_list(*, filters: PlanningFilters) -> QuerySet[Schedule]:
+def schedule_list(*, filters: ScheduleFilters) -> QuerySet[Schedule]:
     queryset = Schedule.objects.select_related("shift")
     if filters.advisor:
         queryset = queryset.filter(advisor_id=filters.advisor)
@@ -215,7 +239,7 @@ def schedule_get(*, schedule_id: UUID) -> Schedule:
     return schedule
 
 
-def week_off_list(*, filters: PlanningFilters) -> QuerySet[WeekOff]:
+def week_off_list(*, filters: WeekOffFilters) -> QuerySet[WeekOff]:
     queryset = WeekOff.objects.all()
     if filters.advisor:
         queryset = queryset.filter(advisor_id=filters.advisor)
@@ -229,7 +253,7 @@ def week_off_get(*, week_off_id: UUID) -> WeekOff:
     return week_off
 
 
-def exception_list(*, filters: PlanningFilters) -> QuerySet[ScheduleException]:
+def exception_list(*, filters: ExceptionFilters) -> QuerySet[ScheduleException]:
     queryset = ScheduleException.objects.all()
     if filters.advisor:
         queryset = queryset.filter(advisor_id=filters.advisor)
@@ -249,7 +273,7 @@ def exception_get(*, exception_id: UUID) -> ScheduleException:
     return exception
 
 
-def geofence_list(*, filters: PlanningFilters) -> QuerySet[Geofence]:
+def geofence_list(*, filters: GeofenceFilters) -> QuerySet[Geofence]:
     queryset = Geofence.objects.all()
     if filters.branch:
         queryset = queryset.filter(branch_id=filters.branch)
@@ -300,7 +324,7 @@ def fences_of_site(site: Any) -> list[geo.Fence]:
     ]
 
 
-def payroll_list(*, filters: PlanningFilters) -> QuerySet[PayrollProfile]:
+def payroll_list(*, filters: PayrollFilters) -> QuerySet[PayrollProfile]:
     queryset = PayrollProfile.objects.all()
     if filters.advisor:
         queryset = queryset.filter(advisor_id=filters.advisor)
@@ -392,6 +416,7 @@ def attendance_photos_to_purge(*, before: Any) -> QuerySet[Attendance]:
 
 
 class RequestFilters(ListFilters):
+    ordering: str | None = ordering_of("created_at")
     status: RequestStatus | None = RequestStatus.PENDING
     kind: str | None = None
     branch: UUID | None = None
@@ -512,7 +537,7 @@ def shift_for_field(shift_id: Any, *, field: str = "shift_id", active: bool = Fa
     queryset = Shift.objects.filter(pk=shift_id)
     shift = (queryset.filter(is_active=True) if active else queryset).first()
     if shift is None:
-        raise ValidationFailed(
+        raise UnknownReference(
             "Unknown shift.", errors={field: ["No active shift with this id." if active else "No shift with this id."]}
         )
     return shift

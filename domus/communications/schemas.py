@@ -1,7 +1,7 @@
 """Shapes of the communications API."""
 
 from datetime import datetime, time
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 from uuid import UUID
 
 from django.conf import settings
@@ -10,7 +10,7 @@ from pydantic import field_validator, model_validator
 
 from domus.communications.models import Channel, DeliveryStatus, TicketPriority, TicketStatus
 from domus.core.filtering import DateOrDateTime, ListFilters, ordering_of
-from domus.core.schemas import FieldErrors, Input, body_alias, stated_time_zones, time_zones
+from domus.core.schemas import WALL_CLOCK_SCHEMA, FieldErrors, Input, body_alias, stated_time_zones, time_zones
 
 ChannelName = Literal["email", "sms", "whatsapp", "telegram", "voice"]
 
@@ -241,8 +241,9 @@ class TicketStatsOut(Schema):
 class PreferenceIn(Input):
     channels: list[ChannelName] | None = Field(None, description="The channels opted in; the rest are opted out.")
     telegram_chat_id: str | None = Field(None, max_length=64)
-    quiet_hours_start: time | None = None
-    quiet_hours_end: time | None = None
+    # Checked below with a message that names the zone field.
+    quiet_hours_start: Annotated[time, WALL_CLOCK_SCHEMA] | None = None
+    quiet_hours_end: Annotated[time, WALL_CLOCK_SCHEMA] | None = None
     timezone: str | None = Field(None, max_length=64, json_schema_extra={"enum": stated_time_zones()})
     language: str | None = Field(None, min_length=2, max_length=16)
     marketing_consent: bool | None = None

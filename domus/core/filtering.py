@@ -69,17 +69,6 @@ def last_instant(value: date | datetime) -> datetime:
     return first_instant(value)
 
 
-class ListFilters(Schema):
-    """Query parameters every list accepts; apps extend it with their own fields."""
-
-    search: str | None = Field(None, max_length=200, description="Case-insensitive text search.")
-    ordering: str | None = Field(None, max_length=200, description="Comma-separated fields, '-' for descending.")
-    created_after: DateOrDateTime | None = None
-    created_before: DateOrDateTime | None = None
-    updated_after: DateOrDateTime | None = None
-    updated_before: DateOrDateTime | None = None
-
-
 def ordering_pattern(fields: Iterable[str]) -> str:
     """The pattern of an ``ordering`` value over ``fields``: comma-separated fields, each
     with an optional ``-``, or empty (the default order)."""
@@ -98,6 +87,18 @@ def ordering_of(*fields: str, more: str = "") -> Any:
         description=f"Comma-separated fields, '-' for descending: {listed}.{' ' + more if more else ''}",
         json_schema_extra={"pattern": ordering_pattern(fields)},
     )
+
+
+class ListFilters(Schema):
+    """Query parameters every list accepts; apps extend it with their own fields."""
+
+    search: str | None = Field(None, max_length=200, description="Case-insensitive text search.")
+    # A list ordered by other fields states them with its own ``ordering_of(...)``.
+    ordering: str | None = ordering_of("created_at", "updated_at")
+    created_after: DateOrDateTime | None = None
+    created_before: DateOrDateTime | None = None
+    updated_after: DateOrDateTime | None = None
+    updated_before: DateOrDateTime | None = None
 
 
 def one_of(values: Callable[[], Collection[str]]) -> Any:

@@ -5,12 +5,12 @@ from collections.abc import Callable, Iterator
 from datetime import date, datetime, time
 from functools import cache
 from types import NoneType, UnionType
-from typing import Any, ClassVar, Union, get_args, get_origin
+from typing import Annotated, Any, ClassVar, Union, get_args, get_origin
 from zoneinfo import available_timezones
 
 from ninja import Schema
 from ninja.schema import DjangoGetter
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Strict, model_validator
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Strict, WithJsonSchema, model_validator
 
 # The e-mail addresses Domus takes, as the schema states them: a dot-atom local part and a
 # host name with a letters-only top-level domain, the subset of Django's EmailValidator
@@ -51,6 +51,24 @@ def stated_time_zones() -> list[str]:
     ``GMT+0``/``GMT-0``/``GMT0`` and ``Etc/GMT+3``/``Etc/GMT-3`` (still accepted) differ
     only by a sign, which client generators drop from enum member names."""
     return [name for name in time_zones() if not re.search(r"[+-][0-9]|GMT0", name)]
+
+
+def _wall_clock(value: time) -> time:
+    if value.tzinfo is not None:
+        raise ValueError("A local wall-clock time, without a UTC offset (e.g. 09:00).")
+    return value
+
+
+# A local wall-clock time (a shift's start, quiet hours, a send time in the recipient's
+# zone): an offset would be meaningless, so the schema states the form without one.
+WALL_CLOCK_SCHEMA = WithJsonSchema(
+    {
+        "type": "string",
+        "pattern": r"^([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9](\.[0-9]{1,6})?)?$",
+        "description": "HH:MM or HH:MM:SS, local, without a UTC offset.",
+    }
+)
+WallClock = Annotated[time, AfterValidator(_wall_clock), WALL_CLOCK_SCHEMA]
 
 
 class DetailOut(Schema):
@@ -105,6 +123,11 @@ def _json_integer(value: Any) -> Any:
     if isinstance(value, bool | str) or (isinstance(value, float) and not value.is_integer()):
         raise ValueError("Input should be a valid integer")
     return int(value) if isinstance(value, float) else value
+
+
+# A whole number inside a list or a nested shape of a JSON body, as ``Input`` treats its
+# own fields: 25 and 25.0 (JSON Schema's integers), not "25" or true.
+JsonInt = Annotated[int, _TextOnly(_json_integer)]
 
 
 def _form_boolean(value: Any) -> Any:

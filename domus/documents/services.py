@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from domus.audit.services import audit_create, audit_record, audit_snapshot, audit_update
 from domus.core.events import publish
-from domus.core.exceptions import NotFound, PermissionDenied, ValidationFailed
+from domus.core.exceptions import NotFound, PermissionDenied, UnknownReference, ValidationFailed
 from domus.core.policies import is_admin
 from domus.documents import files
 from domus.documents import selectors as doc_selectors
@@ -60,7 +60,7 @@ def _linked_company(actor: Any, links: dict[str, UUID]) -> UUID | None:
             elif field == "client_id":
                 companies.add(client_get_for_actor(actor=actor, client_id=value).company_id)
         except NotFound:
-            raise ValidationFailed("A linked object was not found.", errors={field: ["Not found."]}) from None
+            raise UnknownReference("A linked object was not found.", errors={field: ["Not found."]}) from None
     companies.discard(None)
     if len(companies) > 1:
         raise ValidationFailed(

@@ -13,7 +13,7 @@ from ninja.pagination import paginate
 
 from domus.accounts.selectors import active_user_for_field
 from domus.core.errors import ErrorOut
-from domus.core.exceptions import NotFound, ValidationFailed
+from domus.core.exceptions import NotFound, UnknownReference, ValidationFailed
 from domus.core.filtering import first_instant, last_instant
 from domus.core.idempotency import idempotent
 from domus.core.middleware import client_ip
@@ -113,7 +113,7 @@ def _store_company_id(request: HttpRequest, *, store_id: UUID, company_id: UUID 
     try:
         branch = branch_get_for_actor(actor=request.auth, branch_id=store_id)
     except NotFound:
-        raise ValidationFailed("Unknown store.", errors={"store_id": ["No such store."]}) from None
+        raise UnknownReference("Unknown store.", errors={"store_id": ["No such store."]}) from None
     if company_id is not None and company_id != branch.company_id:
         raise ValidationFailed("The store is another company's.", errors={"store_id": ["Not of company_id."]})
     return branch.company_id

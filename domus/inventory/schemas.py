@@ -9,12 +9,12 @@ from uuid import UUID
 from ninja import Field, Schema
 from pydantic import StringConstraints, model_validator
 
-from domus.core.filtering import DateOrDateTime, ListFilters
+from domus.core.filtering import DateOrDateTime, ListFilters, ordering_of
 from domus.core.money import MAX_MONEY, CurrencyCode, MoneyStr, MoneyTotals
-from domus.core.schemas import FieldErrors, Input, body_alias
+from domus.core.schemas import NOT_BLANK, FieldErrors, Input, body_alias
 from domus.inventory.models import EntryKind, EntryStatus, FittedKind, SerialStatus, ValuationMethod
 
-Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200, pattern=r"^[^\x00]*$")]
+Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200, pattern=NOT_BLANK)]
 Text = Annotated[str, StringConstraints(max_length=5000, pattern=r"^[^\x00]*$")]
 SlugRef = Annotated[str, StringConstraints(max_length=220, pattern=r"^[^\x00]*$")]
 Money = Annotated[Decimal, Field(ge=0, le=MAX_MONEY, decimal_places=2)]
@@ -61,7 +61,7 @@ class CatalogPatchIn(Input):
 
 
 class CatalogFilters(ListFilters):
-    pass
+    ordering: str | None = ordering_of("name", "created_at", "updated_at")
 
 
 # Departments, categories, subcategories -------------------------------------------------
@@ -84,6 +84,7 @@ class CategoryPatchIn(CatalogPatchIn):
 
 
 class CategoryFilters(ListFilters):
+    ordering: str | None = ordering_of("name", "created_at", "updated_at")
     department: SlugRef | None = Field(None, description="A department's slug.")
 
 
@@ -104,6 +105,7 @@ class SubcategoryPatchIn(CatalogPatchIn):
 
 
 class SubcategoryFilters(ListFilters):
+    ordering: str | None = ordering_of("name", "created_at", "updated_at")
     category: SlugRef | None = Field(None, description="A category's slug.")
     department: SlugRef | None = Field(None, description="A department's slug.")
 
@@ -193,6 +195,7 @@ class ProductPatchIn(CatalogPatchIn):
 
 
 class ProductFilters(ListFilters):
+    ordering: str | None = ordering_of("name", "price", "created_at", "updated_at")
     brand: SlugRef | None = Field(None, description="A brand's slug.")
     department: SlugRef | None = Field(None, description="A department's slug.")
     category: SlugRef | None = Field(None, description="A category's slug.")
@@ -240,6 +243,7 @@ class VariantPatchIn(CatalogPatchIn):
 
 
 class VariantFilters(ListFilters):
+    ordering: str | None = ordering_of("name", "created_at", "updated_at")
     product: SlugRef | None = Field(None, description="A product's slug.")
 
 
@@ -266,15 +270,14 @@ class ProductUnitPatchIn(Input):
 
 
 class ProductUnitFilters(ListFilters):
+    ordering: str | None = ordering_of("created_at", "factor")
     product: SlugRef | None = Field(None, description="A product's slug.")
 
 
 # Spare parts -----------------------------------------------------------------------------
 
 
-PartNumber = Annotated[
-    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64, pattern=r"^[^\x00]*$")
-]
+PartNumber = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64, pattern=NOT_BLANK)]
 
 
 class SpareOut(Schema):
@@ -323,6 +326,7 @@ class SparePatchIn(Input):
 
 
 class SpareFilters(ListFilters):
+    ordering: str | None = ordering_of("part_number", "name", "created_at", "updated_at")
     product: SlugRef | None = Field(None, description="A product's slug.")
     is_active: bool | None = None
 
@@ -349,6 +353,7 @@ class StockOut(Schema):
 
 
 class StockFilters(ListFilters):
+    ordering: str | None = ordering_of("on_hand", "reserved", "value", "created_at", "updated_at")
     part_id: UUID | None = None
     branch_id: UUID | None = None
     company_id: UUID | None = None
@@ -441,6 +446,7 @@ class StockEntryOut(Schema):
 
 
 class StockEntryFilters(ListFilters):
+    ordering: str | None = ordering_of("created_at", "updated_at", "posted_at")
     kind: EntryKind | None = None
     status: EntryStatus | None = None
     company_id: UUID | None = None
@@ -532,6 +538,7 @@ class SerialPutIn(Input):
 
 
 class SerialFilters(ListFilters):
+    ordering: str | None = ordering_of("serial_number", "created_at", "updated_at", "warranty_end")
     part_id: UUID | None = None
     status: SerialStatus | None = None
     branch_id: UUID | None = None

@@ -11,22 +11,26 @@ from django.core.validators import validate_email
 from ninja import Field, Schema
 from pydantic import AfterValidator
 
-from domus.core.filtering import ListFilters
+from domus.core.filtering import ListFilters, ordering_of
 from domus.core.money import MAX_MONEY
-from domus.core.schemas import Input
+from domus.core.schemas import EMAIL_PATTERN, Input, is_email
 from domus.maintenance.models import PartStatus, Priority, QuestionKind, VendorStatus, WorkOrderStatus
 
 
 def _email(value: str) -> str:
     value = value.strip().lower()
     try:
+        if not is_email(value):
+            raise ValidationError("not of EMAIL_PATTERN")
         validate_email(value)
     except ValidationError:
         raise ValueError("Enter a valid e-mail address.") from None
     return value
 
 
-EmailStr = Annotated[str, Field(min_length=3, max_length=254), AfterValidator(_email)]
+EmailStr = Annotated[
+    str, Field(min_length=3, max_length=254, json_schema_extra={"pattern": EMAIL_PATTERN}), AfterValidator(_email)
+]
 Day = date  # the bodies have fields named "date" and "time"
 Clock = time
 MAX_QTY = Decimal("99999999999")  # what a DecimalField(14, 3) holds
@@ -234,6 +238,7 @@ class BookingDetailOut(BookingOut):
 
 
 class BookingFilters(ListFilters):
+    ordering: str | None = ordering_of("created_at", "updated_at", "priority", "resolve_due_at", "status")
     status: WorkOrderStatus | None = None
     priority: Priority | None = None
     company_id: UUID | None = None
@@ -306,6 +311,7 @@ class VendorOut(Schema):
 
 
 class VendorFilters(ListFilters):
+    ordering: str | None = ordering_of("name", "created_at")
     company_id: UUID | None = None
     trade: str | None = Field(None, max_length=100)
     is_active: bool | None = None

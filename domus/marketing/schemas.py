@@ -9,9 +9,9 @@ from uuid import UUID
 from ninja import Field, Schema
 from pydantic import field_validator, model_validator
 
-from domus.core.filtering import ListFilters
+from domus.core.filtering import ListFilters, ordering_of
 from domus.core.money import MAX_MONEY, CurrencyCode, MoneyStr
-from domus.core.schemas import FieldErrors, Input, check
+from domus.core.schemas import FieldErrors, Input, WallClock, check
 
 ChannelName = Literal["email", "sms", "whatsapp", "telegram", "voice"]
 LeadStatusName = Literal["new", "contacted", "qualified", "proposal", "negotiation", "won", "lost"]
@@ -100,6 +100,7 @@ class SegmentCountOut(Schema):
 
 
 class SegmentFilters(ListFilters):
+    ordering: str | None = ordering_of("name", "created_at", "member_count")
     company_id: UUID | None = None
 
 
@@ -121,8 +122,8 @@ class ChannelContentIn(Input):
 
 
 class QuietHoursIn(Input):
-    start: time
-    end: time
+    start: WallClock
+    end: WallClock
 
 
 CampaignSchedule = Literal["now", "at", "local"]
@@ -136,7 +137,7 @@ class CampaignFields(Input):
     schedule: CampaignSchedule = "now"
     send_at: datetime | None = None
     local_date: date | None = None
-    local_time: time | None = None
+    local_time: WallClock | None = None
     timezone: str = Field("UTC", max_length=64, description="For recipients who set none.")
     quiet_hours: dict[ChannelName, QuietHoursIn] = Field(default_factory=dict)
     holidays: list[date] = Field(default_factory=list, max_length=366)
@@ -255,6 +256,7 @@ class CampaignOut(Schema):
 
 
 class CampaignFilters(ListFilters):
+    ordering: str | None = ordering_of("name", "created_at", "launched_at")
     status: Literal["draft", "scheduled", "running", "paused", "completed", "cancelled"] | None = None
     company_id: UUID | None = None
 
@@ -315,7 +317,7 @@ class StepIn(Input):
     hours: int = Field(0, ge=0, le=1000)
     minutes: int = Field(0, ge=0, le=100000)
     until_weekday: int | None = Field(None, ge=0, le=6)
-    until_time: time | None = None
+    until_time: WallClock | None = None
     channel: ChannelName | None = None
     subject: str = Field("", max_length=200)
     body: str = Field("", max_length=5000)
@@ -436,6 +438,7 @@ class EnrolResultOut(Schema):
 
 
 class SequenceFilters(ListFilters):
+    ordering: str | None = ordering_of("name", "created_at")
     status: Literal["active", "paused", "archived"] | None = None
     company_id: UUID | None = None
 
@@ -467,6 +470,7 @@ class DoNotContactOut(Schema):
 
 
 class DoNotContactFilters(ListFilters):
+    ordering: str | None = ordering_of("created_at", "address")
     channel: str | None = Field(None, max_length=16)
     company_id: UUID | None = None
     lead_id: UUID | None = None
@@ -506,6 +510,7 @@ class SocialPostOut(Schema):
 
 
 class SocialFilters(ListFilters):
+    ordering: str | None = ordering_of("created_at", "scheduled_at", "published_at")
     status: Literal["draft", "scheduled", "published", "failed"] | None = None
     network: str | None = Field(None, max_length=32)
     company_id: UUID | None = None

@@ -173,9 +173,11 @@ def test_a_png_selfie_is_stored_as_jpeg(schedule, at, check_in):
     assert Attendance.objects.get(pk=body["id"]).check_in_photo.endswith(".jpg")
 
 
-def test_unknown_fields_and_unknown_shift_are_400(schedule, at, check_in):
+def test_an_unknown_shift_is_a_404_naming_the_field(schedule, at, check_in):
     at(local(2026, 3, 2, 8, 58))
-    assert check_in(shift_id="0190b2c4-0000-7000-8000-000000000000").status_code == 400
+    response = check_in(shift_id="0190b2c4-0000-7000-8000-000000000000")
+    assert response.status_code == 404
+    assert "shift_id" in response.json()["errors"]
 
 
 @pytest.mark.parametrize("path", ["/api/attendance/check-in", "/api/v1/attendance/check-in/"])

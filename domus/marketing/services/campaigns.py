@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from domus.accounts.selectors import active_user
 from domus.audit.services import audit_create, audit_snapshot, audit_update
-from domus.core.exceptions import Conflict, NotFound, ValidationFailed
+from domus.core.exceptions import Conflict, NotFound, UnknownReference, ValidationFailed
 from domus.crm.selectors import company_leads
 from domus.marketing import selectors
 from domus.marketing.models import Campaign, CampaignStatus, Segment, Touch, TouchStatus
@@ -54,7 +54,7 @@ def _apply(actor: Any, campaign: Campaign, data: dict[str, Any]) -> list[Segment
         ids = list(dict.fromkeys(data.pop("segment_ids") or []))
         segments = list(Segment.objects.filter(company_id=campaign.company_id, pk__in=ids))
         if len(segments) != len(ids):
-            raise ValidationFailed("Unknown segment.", errors={"segment_ids": ["Not segments of this company."]})
+            raise UnknownReference("Unknown segment.", errors={"segment_ids": ["Not segments of this company."]})
     if "lead_ids" in data:
         ids = list(dict.fromkeys(data.pop("lead_ids") or []))
         found = set(company_leads(campaign.company_id).filter(pk__in=ids).values_list("id", flat=True))

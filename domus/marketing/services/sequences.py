@@ -9,7 +9,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from domus.audit.services import audit_create, audit_snapshot, audit_update
-from domus.core.exceptions import Conflict, ValidationFailed
+from domus.core.exceptions import Conflict, UnknownReference
 from domus.crm.selectors import company_leads, lead_brief
 from domus.marketing import selectors
 from domus.marketing.models import Enrolment, EnrolmentStatus, Segment, Sequence, SequenceStatus, Touch, TouchStatus
@@ -49,7 +49,7 @@ def _enrol_segment(company_id: UUID, segment_id: UUID | None) -> Segment | None:
         return None
     segment = Segment.objects.filter(pk=segment_id, company_id=company_id).first()
     if segment is None:
-        raise ValidationFailed("Unknown segment.", errors={"enrol_segment_id": ["Not a segment of this company."]})
+        raise UnknownReference("Unknown segment.", errors={"enrol_segment_id": ["Not a segment of this company."]})
     return segment
 
 
