@@ -283,3 +283,10 @@ def test_a_pending_payment_carries_a_token_for_the_websocket_and_a_final_one_doe
     token = re.search(r'data-live-token="([^"]+)"', text).group(1)
     assert user_from_access_token(token) == estate.tenant  # a short-lived token of the page's own user
     assert "every 2s [!window.domusLive]" in text  # the polling stays, paused while the socket is live
+
+
+def test_the_new_pages_speak_swahili(estate, agent_profile):
+    swahili = Client(headers={"Accept-Language": "sw"})
+    assert "ni ngapi?" in swahili.get("/repairs/").content.decode()  # the captcha's sum, asked in Swahili
+    assert "Panga simu" in swahili.get(f"/agents/{agent_profile.pk}/").content.decode()
+    assert "Ofisi zetu" in swahili.get("/branches/").content.decode()

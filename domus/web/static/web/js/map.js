@@ -120,7 +120,7 @@
   }
   function listingMap(el) {
     var map = base(el), at = [Number(el.dataset.lat), Number(el.dataset.lng)];
-    map.setView(at, 15);
+    map.setView(at, el.dataset.tiles ? 15 : 12);  // no tiles: wide enough to show the town's name
     L.circleMarker(at, { radius: 9, color: "#fff", weight: 2, fillColor: "#0b5d4b", fillOpacity: 1 }).addTo(map);
   }
   function init() {
