@@ -3,7 +3,7 @@ on use and are blacklisted on logout. Reusing a rotated refresh token revokes it
 whole family (the token was stolen or replayed)."""
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import jwt
@@ -67,6 +67,16 @@ def issue_pair(user: User, *, family: str | None = None) -> TokenPair:
         refresh_expires_at=refresh_exp,
         refresh_jti=refresh_jti,
     )
+
+
+def issue_access(user: User, *, lifetime: timedelta | None = None) -> str:
+    """An access token alone (no refresh token is recorded), for at most
+    ``JWT_ACCESS_LIFETIME``: what a page signed in by session hands its own script to open
+    the WebSocket (``/ws/`` authenticates by token)."""
+    now = timezone.now()
+    lifetime = min(lifetime or settings.JWT_ACCESS_LIFETIME, settings.JWT_ACCESS_LIFETIME)
+    claims = {"sub": str(user.pk), "iat": int(now.timestamp()), "type": ACCESS, "jti": uuid7().hex}
+    return _encode({**claims, "role": user.role, "exp": now + lifetime})
 
 
 def rotate(refresh: str) -> TokenPair:

@@ -358,12 +358,14 @@ def lead_capture(
     budget_min: Decimal | None = None,
     budget_max: Decimal | None = None,
     preferred_call_at: Any = None,
+    agent_id: UUID | None = None,
 ) -> LeadActivity:
     """A public form: creates or updates the lead of the listing's company (or of
     ``company_id``, else of the platform's default company), records the submission as
     the lead's activity, and tells the assigned agent. Answers the submission (its id is
     the form's reference: the lead's id is never shown to the public, so a form cannot
-    tell whether someone was already a lead)."""
+    tell whether someone was already a lead). ``agent_id`` (the web's form on an agent's
+    page) gives a new lead to that agent of the company rather than the next in turn."""
     listing = None
     if listing_id is not None:
         listing = _listing_for(actor, listing_id, None)
@@ -393,6 +395,7 @@ def lead_capture(
             budget_min=budget_min,
             budget_max=budget_max,
             preferred_call_at=preferred_call_at,
+            assigned_agent_id=agent_id,
         )
         submission = lead_activity_create(actor=user, lead=lead, kind=LeadActivityKind.FORM, note=message)
         _event(LEAD_CAPTURED, row=lead, company_id=company_id, actor=user, recipients=[lead.assigned_agent_id])

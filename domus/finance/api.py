@@ -6,6 +6,7 @@ from decimal import Decimal
 from uuid import UUID
 
 from django.http import FileResponse, HttpRequest, HttpResponse
+from django.utils import timezone
 from ninja import File, Query, Router, Status
 from ninja.decorators import decorate_view
 from ninja.files import UploadedFile
@@ -24,6 +25,7 @@ from domus.core.throttling import ScopedRateLimit
 from domus.finance import policies, selectors, services, simulator
 from domus.finance.models import InvoiceStatus
 from domus.finance.schemas import (
+    ArrearsQuery,
     InvoiceFilters,
     InvoiceIn,
     InvoiceOut,
@@ -32,6 +34,7 @@ from domus.finance.schemas import (
     ListingStkIn,
     ManualPaymentIn,
     MpesaAckOut,
+    OwnerArrearsOut,
     OwnerBalanceOut,
     OwnerExpenseIn,
     OwnerExpenseOut,
@@ -509,6 +512,18 @@ def owner_balance(request: HttpRequest, owner_id: UUID, company_id: UUID):
         "balance": balances.get(currency, Decimal("0.00")),
         "balances": [{"currency": code, "balance": amount} for code, amount in balances.items()],
     }
+
+
+@router.get(
+    "/owners/{owner_id}/arrears/",
+    response={200: OwnerArrearsOut, **READ_ERRORS},
+    summary="Rent owed on an owner's leases past its due date: each open invoice and the total per currency",
+    openapi_extra=OWNER_READERS,
+)
+def owner_arrears(request: HttpRequest, owner_id: UUID, query: Query[ArrearsQuery]):
+    _owner_scope(request, owner_id, query.company_id)
+    as_of = query.as_of or timezone.localdate()
+    return selectors.owner_arrears(company_id=query.company_id, owner_id=owner_id, as_of=as_of)
 
 
 @router.get(

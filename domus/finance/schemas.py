@@ -426,6 +426,39 @@ class StatementLineOut(Schema):
     balance: Decimal
 
 
+class ArrearsQuery(Schema):
+    company_id: UUID
+    as_of: date | None = Field(None, description="Owed before this day (default: today).")
+
+
+class ArrearsLineOut(Schema):
+    invoice_id: UUID
+    number: str
+    lease_id: UUID
+    listing_id: UUID
+    listing_title: str
+    unit: str
+    tenant_name: str
+    due_date: date
+    days_late: int
+    currency: str
+    total: MoneyStr
+    amount_paid: MoneyStr
+    balance: MoneyStr
+    status: str
+
+
+class OwnerArrearsOut(Schema):
+    """Every open invoice of the owner's leases past its due date, oldest first; ``totals``
+    is the balance owed per currency."""
+
+    company_id: UUID
+    owner_id: UUID
+    as_of: date
+    invoices: list[ArrearsLineOut]
+    totals: dict[str, str]
+
+
 class OwnerStatementOut(Schema):
     """``opening_balance + rent_collected - management_fees - expenses - refunds - payouts
     + payouts_returned + adjustments = closing_balance``."""

@@ -13,6 +13,7 @@ from domus.core.money import money_totals, quantize
 from domus.core.policies import is_admin
 from domus.core.scope import Period, Scope
 from domus.finance.models import (
+    OPEN_INVOICE_STATUSES,
     AccountCode,
     CallbackReview,
     Invoice,
@@ -181,6 +182,48 @@ def owner_balances(*, company_id: UUID, owner_id: UUID) -> dict[str, Decimal]:
         .order_by("transaction__currency")
     )
     return {currency: quantize(credits - debits) for currency, credits, debits in rows}
+
+
+def owner_arrears(*, company_id: UUID, owner_id: UUID, as_of: date) -> dict[str, Any]:
+    """The rent owed on the owner's leases at ``company_id`` and not paid by its due date:
+    every open invoice (sent, part paid, overdue) of those leases due before ``as_of``,
+    oldest first, with its tenant, listing, unit, days late and balance, and the balances
+    per currency (amounts in different currencies are never added)."""
+    invoices = (
+        Invoice.objects.filter(
+            company_id=company_id, lease__owner_id=owner_id, status__in=OPEN_INVOICE_STATUSES, due_date__lt=as_of
+        )
+        .select_related("lease__listing", "lease__unit", "recipient")
+        .order_by("due_date", "number")
+    )
+    rows = []
+    for invoice in invoices:
+        lease = invoice.lease
+        rows.append(
+            {
+                "invoice_id": invoice.pk,
+                "number": invoice.display_number,
+                "lease_id": lease.pk,
+                "listing_id": lease.listing_id,
+                "listing_title": lease.listing.title,
+                "unit": lease.unit.unit_number if lease.unit_id else "",
+                "tenant_name": invoice.recipient.get_full_name() or invoice.recipient.username,
+                "due_date": invoice.due_date,
+                "days_late": (as_of - invoice.due_date).days,
+                "currency": invoice.currency,
+                "total": quantize(invoice.total),
+                "amount_paid": quantize(invoice.amount_paid),
+                "balance": quantize(invoice.total - invoice.amount_paid),
+                "status": invoice.status,
+            }
+        )
+    return {
+        "company_id": company_id,
+        "owner_id": owner_id,
+        "as_of": as_of,
+        "invoices": rows,
+        "totals": money_totals((row["currency"], row["balance"]) for row in rows),
+    }
 
 
 def owner_statement(

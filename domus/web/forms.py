@@ -2,10 +2,13 @@
 once; the views turn the cleaned data into the same filter schemas and service calls
 as the API."""
 
+from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django import forms
+from django.core.validators import RegexValidator
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from domus.properties.schemas import ListingFilters
@@ -134,3 +137,89 @@ class PreferencesForm(forms.Form):
         except (ZoneInfoNotFoundError, ValueError):
             raise forms.ValidationError(_("Not a known time zone.")) from None
         return zone
+
+
+PHONE = RegexValidator(r"^[0-9+()\-. ]*$", _("Digits, spaces and + ( ) - . only."))
+
+
+class ContactForm(forms.Form):
+    """The CRM's public contact form (the API's ``crm/contact``): a name and a way to
+    answer. ``website`` is the same honeypot: hidden from people, filled in by bots."""
+
+    name = forms.CharField(label=_("Your name"), max_length=200)
+    email = forms.EmailField(label=_("E-mail"), required=False, max_length=254)
+    phone = forms.CharField(label=_("Phone"), required=False, max_length=32, validators=[PHONE])
+    message = forms.CharField(label=_("Message"), required=False, max_length=5000, widget=forms.Textarea)
+    website = forms.CharField(
+        label=_("Leave this empty"),
+        required=False,
+        max_length=200,
+        widget=forms.TextInput(attrs={"autocomplete": "off", "tabindex": "-1"}),
+    )
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        if not data.get("email") and not (data.get("phone") or "").strip():
+            raise forms.ValidationError(_("Give an e-mail address or a phone number."))
+        return data
+
+
+class CallForm(ContactForm):
+    """A request for a call back (the API's ``crm/schedule-call``): a phone and a time to come."""
+
+    phone = forms.CharField(label=_("Phone"), min_length=5, max_length=32, validators=[PHONE])
+    preferred_at = forms.DateTimeField(
+        label=_("When to call"),
+        input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"],
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+    )
+
+    def clean_preferred_at(self) -> datetime:
+        moment = self.cleaned_data["preferred_at"]
+        if timezone.is_naive(moment):
+            moment = timezone.make_aware(moment)
+        if moment <= timezone.now():
+            raise forms.ValidationError(_("Choose a time in the future."))
+        return moment
+
+
+class RepairForm(forms.Form):
+    """A repair booking (the API's ``maintenance/bookings``). Visitors answer the embedded
+    captcha (``challenge`` is its signed half); signed-in tenants skip it and may add photos."""
+
+    name = forms.CharField(label=_("Your name"), max_length=200)
+    email = forms.EmailField(label=_("E-mail"), max_length=254)
+    phone = forms.CharField(label=_("Phone"), required=False, max_length=32, validators=[PHONE])
+    address = forms.CharField(label=_("Address"), required=False, max_length=300)
+    message = forms.CharField(label=_("What needs repairing?"), max_length=5000, widget=forms.Textarea)
+    date = forms.DateField(label=_("Preferred day"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    time = forms.TimeField(
+        label=_("Preferred time"), required=False, widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M")
+    )
+    challenge = forms.CharField(required=False, max_length=4000, widget=forms.HiddenInput)
+    captcha = forms.CharField(label=_("Your answer"), required=False, max_length=10)
+
+
+IMAGE_MAGIC = (b"\xff\xd8\xff", b"\x89PNG\r\n\x1a\n")  # JPEG, PNG (WebP: RIFF....WEBP)
+
+
+class PhotosForm(forms.Form):
+    """Up to ``MAX_PHOTOS`` photos (JPEG, PNG or WebP) of what needs repairing."""
+
+    MAX_PHOTOS = 5
+    MAX_BYTES = 10 * 1024 * 1024
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        photos = self.files.getlist("photos") if self.files else []
+        if len(photos) > self.MAX_PHOTOS:
+            raise forms.ValidationError(_("At most %(count)s photos.") % {"count": self.MAX_PHOTOS})
+        for photo in photos:
+            if photo.size > self.MAX_BYTES:
+                raise forms.ValidationError(_("A photo may be at most 10 MB."))
+            head = photo.read(12)
+            photo.seek(0)
+            if not head.startswith(IMAGE_MAGIC) and not (head[:4] == b"RIFF" and head[8:12] == b"WEBP"):
+                raise forms.ValidationError(_("Photos are JPEG, PNG or WebP images."))
+        data["photos"] = photos
+        return data

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from domus.web.views import account, messages, owner, public, tenant
+from domus.web.views import account, messages, owner, people, public, repairs, tenant
 
 urlpatterns = [
     path("", public.home, name="web-home"),
@@ -11,6 +11,17 @@ urlpatterns = [
     path("listings/<uuid:listing_id>/favorite/", public.favorite_toggle, name="web-favorite"),
     path("listings/<uuid:listing_id>/viewing/", public.viewing_book, name="web-viewing-book"),
     path("listings/<uuid:listing_id>/offer/", public.offer_make, name="web-offer-make"),
+    path("agents/<uuid:agent_profile_id>/", people.agent, name="web-agent"),
+    path("branches/", people.branches, name="web-branches"),
+    path("branches/<uuid:branch_id>/", people.branch, name="web-branch"),
+    path("contact/", people.contact, name="web-contact"),
+    path("contact/send/", people.contact_send, name="web-contact-send"),
+    path("contact/call/", people.call_schedule, name="web-call-schedule"),
+    path("repairs/", repairs.book, name="web-repair-book"),
+    path("repairs/mine/", repairs.mine, name="web-repairs"),
+    path("repairs/<uuid:work_order_id>/", repairs.detail, name="web-repair"),
+    path("repairs/<uuid:work_order_id>/photos/", repairs.photos_add, name="web-repair-photos"),
+    path("repairs/<uuid:work_order_id>/photos/<uuid:document_id>/", repairs.photo, name="web-repair-photo"),
     path("account/login/", account.login_page, name="web-login"),
     path("account/logout/", account.logout_page, name="web-logout"),
     path("account/signup/", account.signup, name="web-signup"),
@@ -36,6 +47,7 @@ urlpatterns = [
     path("tenant/payments/<uuid:payment_id>/", tenant.payment, name="web-payment"),
     path("owner/", owner.overview, name="web-owner"),
     path("owner/statement/", owner.statement, name="web-owner-statement"),
+    path("owner/arrears/", owner.arrears, name="web-owner-arrears"),
     path("owner/payouts/", owner.payouts, name="web-owner-payouts"),
     path("owner/offers/", owner.offers, name="web-owner-offers"),
 ]

@@ -12,6 +12,7 @@ from babel.numbers import format_currency, format_decimal
 from django import template
 from django.core.files.storage import default_storage
 from django.utils import timezone, translation
+from django.utils.translation import gettext_lazy as _
 
 register = template.Library()
 
@@ -93,3 +94,23 @@ def kind(value: str) -> str:
     from domus.web.forms import PROPERTY_TYPES
 
     return str(dict(PROPERTY_TYPES).get(value, value))
+
+
+REPAIR_STATUSES = {
+    "requested": _("Requested"),
+    "triaged": _("Looked at"),
+    "awaiting_approval": _("Waiting for the owner's approval"),
+    "scheduled": _("Visit planned"),
+    "in_progress": _("Being repaired"),
+    "work_done": _("Repaired"),
+    "ready_to_bill": _("Repaired"),
+    "closed": _("Closed"),
+    "cancelled": _("Cancelled"),
+    "rejected": _("Turned down"),
+}
+
+
+@register.filter
+def repair_status(value: str) -> str:
+    """A repair request's status (``maintenance``'s workflow) as its requester reads it."""
+    return str(REPAIR_STATUSES.get(value, value))

@@ -1,5 +1,5 @@
 """The owner's pages: properties and their units (occupancy), leases, rent collected
-and balance, statements (PDF), payouts and the offers on their listings."""
+and arrears, balance, statements (PDF), payouts and the offers on their listings."""
 
 from datetime import date
 from uuid import UUID
@@ -63,7 +63,8 @@ def overview(request: HttpRequest) -> HttpResponse:
             company_id=UUID(company_id), owner_id=request.user.pk, start=year_start, end=today
         )
         balances = finance.owner_balances(company_id=UUID(company_id), owner_id=request.user.pk)
-        collected.append({"company": name, "statement": statement, "balances": balances})
+        arrears = finance.owner_arrears(company_id=UUID(company_id), owner_id=request.user.pk, as_of=today)
+        collected.append({"company": name, "statement": statement, "balances": balances, "arrears": arrears})
     context = {"properties": properties, "leases": leases, "collected": collected, "year_start": year_start}
     return render(request, "web/owner/overview.html", context)
 
@@ -97,6 +98,19 @@ def statement(request: HttpRequest) -> HttpResponse:
             initial={"start": date(today.year, today.month, 1), "end": today}, companies=_companies(request)
         )
     return render(request, "web/owner/statement.html", {"form": form}, status=400 if form.errors else 200)
+
+
+@require_GET
+@member_page
+def arrears(request: HttpRequest) -> HttpResponse:
+    """Rent owed on the owner's leases past its due date, per managing company (the API's
+    ``finance/owners/{id}/arrears``)."""
+    today = timezone.localdate()
+    companies = [
+        {"company": name, **finance.owner_arrears(company_id=UUID(company_id), owner_id=request.user.pk, as_of=today)}
+        for company_id, name in _companies(request)
+    ]
+    return render(request, "web/owner/arrears.html", {"companies": companies, "today": today})
 
 
 @require_GET

@@ -15,6 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
+from domus.accounts.selectors import agent_profile_visible_to
 from domus.core.exceptions import DomusError
 from domus.core.filtering import ListFilters
 from domus.properties import selectors as listings
@@ -140,6 +141,9 @@ def listing_detail(request: HttpRequest, listing_id: UUID) -> HttpResponse:
         "chart": _price_chart(listing, changes),
         "similar": similar,
         "slots": visit_free_slots(listing=listing, days=7)[:24],
+        "agent_profile": agent_profile_visible_to(who).filter(user_id=listing.agent_id).first()
+        if listing.agent_id
+        else None,
         "favorite": who is not None and favorite_of(actor=who, listing=listing) is not None,
         "viewing_form": ViewingForm(),
         "share_url": request.build_absolute_uri(reverse("web-listing", args=[listing.pk])),

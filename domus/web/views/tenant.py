@@ -1,12 +1,15 @@
 """The tenant's pages: leases, invoices with their PDF (a receipt once paid), and paying
-an invoice by M-Pesa (an STK push; the page polls the payment until M-Pesa answers)."""
+an invoice by M-Pesa (an STK push; the page hears of the answer over the WebSocket, and
+polls the payment when it has no socket)."""
 
+from datetime import timedelta
 from uuid import UUID
 
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
+from domus.accounts import tokens
 from domus.core.exceptions import DomusError
 from domus.core.policies import require
 from domus.finance import policies as finance_policies
@@ -19,7 +22,14 @@ from domus.web.forms import PayForm
 from domus.web.views.common import member_page, messages_of
 
 LIST_LIMIT = 100
+LIVE_TOKEN_LIFETIME = timedelta(minutes=10)
 FINAL = {"paid", "cancelled", "timed_out", "insufficient_funds", "wrong_pin", "failed", "expired", "refunded"}
+
+
+def _live_token(request: HttpRequest) -> str:
+    """A short-lived access token for the page's script to open the WebSocket and hear
+    of the payment at once (``web/js/live.js``); the htmx polling stays as the fallback."""
+    return tokens.issue_access(request.user, lifetime=LIVE_TOKEN_LIFETIME)
 
 
 @require_GET
@@ -86,7 +96,8 @@ def invoice_pay(request: HttpRequest, invoice_id: UUID) -> HttpResponse:
         return render(request, template, context, status=400)
     if not request.htmx:
         return redirect("web-payment", payment_id=payment.pk)
-    return render(request, "web/tenant/_payment.html", {"payment": payment, "invoice": invoice, "final": False})
+    context = {"payment": payment, "invoice": invoice, "final": False, "live_token": _live_token(request)}
+    return render(request, "web/tenant/_payment.html", context)
 
 
 @require_GET
@@ -96,6 +107,8 @@ def payment(request: HttpRequest, payment_id: UUID) -> HttpResponse:
     stops polling once the status is final."""
     found = finance.payment_get_for_actor(actor=request.user, payment_id=payment_id)
     invoice = found.invoice
-    context = {"payment": found, "invoice": invoice, "final": found.status in FINAL}
+    final = found.status in FINAL
+    live_token = "" if final else _live_token(request)
+    context = {"payment": found, "invoice": invoice, "final": final, "live_token": live_token}
     template = "web/tenant/_payment.html" if request.htmx else "web/tenant/payment.html"
     return render(request, template, context)

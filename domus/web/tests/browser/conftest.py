@@ -117,3 +117,47 @@ def audit(page: Any, name: str) -> None:
         if v["impact"] in ("serious", "critical")
     ]
     assert not bad, f"{name}: " + "; ".join(bad)
+
+
+@pytest.fixture
+def asgi_server(live_server, settings) -> Iterator[str]:
+    """The site as production runs it for WebSockets: the ASGI application (HTTP and
+    ``/ws/`` in one process, through the origin check) under uvicorn in a thread, on the
+    test database. The channel layer is the in-memory one of this process, which the
+    HTTP requests (their sync views run beside uvicorn's event loop) push into."""
+    import socket
+    import threading
+    import time
+
+    import uvicorn
+    from channels.routing import ProtocolTypeRouter, URLRouter
+    from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler
+    from django.core.asgi import get_asgi_application
+
+    from domus.communications.middleware import BrowserOriginValidator
+    from domus.routing import websocket_urlpatterns
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    url = f"http://127.0.0.1:{port}"
+    settings.WEBSOCKET_ALLOWED_ORIGINS = [url]
+    settings.FRONTEND_URL = url
+    application = ProtocolTypeRouter(
+        {
+            "http": ASGIStaticFilesHandler(get_asgi_application()),
+            "websocket": BrowserOriginValidator(URLRouter(websocket_urlpatterns)),
+        }
+    )
+    config = uvicorn.Config(application, host="127.0.0.1", port=port, log_level="warning", lifespan="off")
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            pytest.fail("the ASGI test server did not start")
+        time.sleep(0.05)
+    yield url
+    server.should_exit = True
+    thread.join(timeout=10)

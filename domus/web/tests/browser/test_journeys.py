@@ -67,6 +67,7 @@ def test_a_visitor_searches_moves_the_map_signs_up_and_books_a_viewing(chromium,
     assert "property_type=apartment" in page.url
     first = _map_signature(page)
     assert int(page.eval_on_selector("#map", "m => m.dataset.clusters")) > 0  # 140 flats: clustered
+    assert page.locator("#map .place", has_text="Nairobi").count() == 1  # no tiles: the places are named
 
     # Moving (zooming) the map asks the server for the clusters of the new box and
     # searches that box.

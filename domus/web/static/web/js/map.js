@@ -1,13 +1,44 @@
 /* The search map: Leaflet drawing the API's server-side clusters (GET /api/v1/properties/map/)
    for the box in view and the search's filters; moving the map searches that box (the results
    list is refreshed through the search form, by htmx). Tiles only when a tile server is set
-   (WEB_MAP_TILE_URL); otherwise a plain background: no request leaves this site. */
+   (WEB_MAP_TILE_URL); otherwise a plain background with place labels: no request leaves this site. */
 (function () {
   "use strict";
+  /* Place labels for the plain background (no tiles): the region's cities and towns,
+     [name, latitude, longitude, from which zoom it is shown]. */
+  var PLACES = [
+    ["Nairobi", -1.2864, 36.8172, 4], ["Mombasa", -4.0435, 39.6682, 4], ["Kampala", 0.3476, 32.5825, 4],
+    ["Dar es Salaam", -6.7924, 39.2083, 4], ["Kigali", -1.9441, 30.0619, 4], ["Addis Ababa", 9.0054, 38.7636, 4],
+    ["Kisumu", -0.0917, 34.7680, 6], ["Nakuru", -0.3031, 36.0800, 6], ["Eldoret", 0.5143, 35.2698, 6],
+    ["Arusha", -3.3869, 36.6830, 6], ["Malindi", -3.2192, 40.1169, 6], ["Dodoma", -6.1630, 35.7516, 6],
+    ["Garissa", -0.4532, 39.6461, 6], ["Lamu", -2.2717, 40.9020, 6], ["Lodwar", 3.1191, 35.5973, 6],
+    ["Thika", -1.0333, 37.0693, 8], ["Kiambu", -1.1714, 36.8356, 9], ["Machakos", -1.5177, 37.2634, 8],
+    ["Kilifi", -3.6305, 39.8499, 8], ["Naivasha", -0.7167, 36.4333, 8], ["Nanyuki", 0.0167, 37.0667, 8],
+    ["Nyeri", -0.4201, 36.9476, 8], ["Meru", 0.0463, 37.6559, 8], ["Kakamega", 0.2827, 34.7519, 8],
+    ["Kitale", 1.0157, 35.0062, 8], ["Kericho", -0.3677, 35.2831, 8], ["Embu", -0.5388, 37.4596, 8],
+    ["Voi", -3.3961, 38.5561, 8], ["Isiolo", 0.3546, 37.5822, 8], ["Entebbe", 0.0512, 32.4637, 8]
+  ];
+  function labels(map) {
+    var layer = L.layerGroup().addTo(map);
+    function draw() {
+      layer.clearLayers();
+      var zoom = map.getZoom(), bounds = map.getBounds().pad(0.1);
+      PLACES.forEach(function (p) {
+        if (zoom < p[3] || !bounds.contains([p[1], p[2]])) return;
+        var icon = L.divIcon({ className: "place", html: "<span>" + p[0] + "</span>", iconSize: null });
+        layer.addLayer(L.marker([p[1], p[2]], { icon: icon, interactive: false, keyboard: false, zIndexOffset: -1000 }));
+      });
+      map.getContainer().dataset.places = layer.getLayers().length;
+    }
+    map.on("zoomend moveend", draw);
+    map.whenReady(draw);
+  }
   function base(el) {
     var map = L.map(el, { zoomControl: true, attributionControl: !!el.dataset.tiles });
     if (el.dataset.tiles) {
       L.tileLayer(el.dataset.tiles, { attribution: el.dataset.attribution || "", maxZoom: 19 }).addTo(map);
+    } else {
+      labels(map);  // no tiles: a plain background with the names of places
     }
     return map;
   }
@@ -89,7 +120,7 @@
   }
   function listingMap(el) {
     var map = base(el), at = [Number(el.dataset.lat), Number(el.dataset.lng)];
-    map.setView(at, 15);
+    map.setView(at, el.dataset.tiles ? 15 : 12);  // no tiles: wide enough to show the town's name
     L.circleMarker(at, { radius: 9, color: "#fff", weight: 2, fillColor: "#0b5d4b", fillOpacity: 1 }).addTo(map);
   }
   function init() {
