@@ -68,7 +68,9 @@ def setup() -> tuple[User, float]:
         company = Company.objects.create(name="Bench reports", slug=SLUG, email="reports@bench.example.com")
     staff = User.objects.filter(email=STAFF_EMAIL).first()
     if staff is None:
-        staff = User.objects.create_user(email=STAFF_EMAIL, password="bench-only-password-42", role=Role.STAFF)
+        staff = User.objects.create_user(
+            username=STAFF_EMAIL, email=STAFF_EMAIL, password="bench-only-password-42", role=Role.STAFF
+        )
         Membership.objects.create(user=staff, company=company, role=Role.STAFF, status="accepted", is_active=True)
     owner = User.objects.get(email=OWNER_EMAIL)
     with transaction.atomic():

@@ -1,14 +1,17 @@
 """Shapes of the reports API."""
 
+import re
 from datetime import date, datetime
 from typing import Literal
 from uuid import UUID
 
 from ninja import Field, Schema
+from pydantic import field_validator
 
 from domus.core.money import MoneyStr, MoneyTotals
 from domus.core.schemas import Input
 
+_ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
 ListingTypeName = Literal["sale", "rent"]
 PropertyTypeName = Literal["apartment", "house", "villa", "townhouse", "land", "commercial", "office", "other"]
 
@@ -140,11 +143,23 @@ class CmaOut(Schema):
 # Property-management reports
 
 
+def _iso_day(value: object) -> object:
+    """A query day is text ``YYYY-MM-DD``: ``0`` or a timestamp is refused, not read as 1970."""
+    if value is not None and not (isinstance(value, str) and _ISO_DAY.fullmatch(value.strip())):
+        raise ValueError("A day as YYYY-MM-DD.")
+    return value
+
+
 class PmQuery(Schema):
     format: Literal["json", "csv", "pdf"] = Field("json", description="json (default), csv or pdf.")
     company_id: UUID | None = Field(None, description="Only this company's rows (within what the caller sees).")
     owner_id: UUID | None = Field(None, description="Only this owner's properties.")
     as_of: date | None = Field(None, description="The day the report is taken on (default: today, UTC).")
+
+    @field_validator("as_of", mode="before")
+    @classmethod
+    def _day(cls, value: object) -> object:
+        return _iso_day(value)
 
 
 class StatementQuery(Schema):
@@ -153,6 +168,11 @@ class StatementQuery(Schema):
     owner_id: UUID | None = None
     from_: date = Field(..., alias="from", description="First day, inclusive.")
     to: date = Field(..., description="Last day, inclusive.")
+
+    @field_validator("from_", "to", mode="before")
+    @classmethod
+    def _days(cls, value: object) -> object:
+        return _iso_day(value)
 
 
 class RentRollRowOut(Schema):
