@@ -75,26 +75,28 @@ def setup() -> tuple[User, float]:
     owner = User.objects.get(email=OWNER_EMAIL)
     with transaction.atomic():
         Listing.all_objects.filter(owner=owner, company__isnull=True).update(company=company)
-        if not Deal.objects.filter(company=company).exists():
-            rng = random.Random(7)
-            sold = Listing.objects.filter(owner=owner, listing_type="sale", status="sold").values_list(
-                "id", "price", "currency", "created_at"
-            )
-            deals = []
-            for listing_id, price, currency, created in sold.iterator(chunk_size=5000):
-                amount = (price * Decimal(str(1 - rng.uniform(0, 0.08)))).quantize(Decimal("0.01"))
-                deals.append(
-                    Deal(
-                        id=uuid7(),
-                        company=company,
-                        listing_id=listing_id,
-                        amount=amount,
-                        currency=currency,
-                        status="closed_won",
-                        closed_at=created + timedelta(days=rng.randint(10, 120)),
-                    )
+        # Sold listings without their deal yet: all of them the first time, the added ones later.
+        rng = random.Random(7)
+        sold = (
+            Listing.objects.filter(owner=owner, listing_type="sale", status="sold")
+            .exclude(id__in=Deal.objects.filter(company=company).values("listing_id"))
+            .values_list("id", "price", "currency", "created_at")
+        )
+        deals = []
+        for listing_id, price, currency, created in sold.iterator(chunk_size=5000):
+            amount = (price * Decimal(str(1 - rng.uniform(0, 0.08)))).quantize(Decimal("0.01"))
+            deals.append(
+                Deal(
+                    id=uuid7(),
+                    company=company,
+                    listing_id=listing_id,
+                    amount=amount,
+                    currency=currency,
+                    status="closed_won",
+                    closed_at=created + timedelta(days=rng.randint(10, 120)),
                 )
-            Deal.objects.bulk_create(deals, batch_size=5000)
+            )
+        Deal.objects.bulk_create(deals, batch_size=5000)
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE properties_listing")
         cursor.execute("ANALYZE sales_deal")

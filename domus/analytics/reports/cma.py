@@ -2,7 +2,8 @@
 properties in Domus' own data that the caller may see.
 
 1. Candidates: live listings of the subject's type (sale or rent, property type) and
-   currency within ``radius_km`` (a box on the latitude/longitude index, then the
+   currency within a quarter of ``radius_km`` when that holds ``DENSE_FACTOR`` candidates
+   per comparable asked, else within ``radius_km`` (a box on the latitude/longitude index, then the
    great-circle distance), of a similar size (half to twice the area) and bedrooms
    (two either side), on the market within the last ``months`` or sold/let; the nearest
    ``CANDIDATE_LIMIT``.
@@ -40,6 +41,8 @@ from domus.properties import selectors as properties
 from domus.sales import selectors as sales
 
 CANDIDATE_LIMIT = 200
+# The quarter radius is enough when it holds this many candidates per comparable asked.
+DENSE_FACTOR = 4
 KM_PER_DEGREE_LAT = 111.32
 # The similarity score (lower is closer): distance as a share of the radius, the size
 # ratio's log, bedrooms apart (per two), age of the price as a share of the window.
@@ -387,10 +390,16 @@ def _subject_out(subject: Subject) -> dict[str, Any]:
 def cma_build(
     *, actor: Any, subject: Subject, radius_km: float = 5.0, months: int = 24, max_comparables: int = 8
 ) -> dict[str, Any]:
-    """The comparative market analysis of ``subject`` (module docstring): a fixed number
-    of queries (candidates, transactions, features) whatever the data size."""
+    """The comparative market analysis of ``subject`` (module docstring): at most four
+    reads (candidates twice, transactions, features) whatever the data size."""
     today = _today()
-    rows = _candidates(actor=actor, subject=subject, radius_km=radius_km, months=months)
+    # A dense area has enough comparables in a quarter of the radius (a sixteenth of the
+    # box to read); a sparse one is read again at the full radius.
+    searched = radius_km / 4
+    rows = _candidates(actor=actor, subject=subject, radius_km=searched, months=months)
+    if len(rows) < max_comparables * DENSE_FACTOR:
+        searched = radius_km
+        rows = _candidates(actor=actor, subject=subject, radius_km=searched, months=months)
     if subject.currency is None and rows:
         # An address without a currency: the currency most nearby comparables are priced in.
         counts: dict[str, int] = {}
@@ -414,7 +423,7 @@ def cma_build(
             listed = (row["listed_at"] or row["created_at"]).date()
             comp = Comparable(row, row["price"], "asking", listed, float(row["distance_km"]))
         comp.features = features.get(row["id"], 0)
-        comp.score = _score(comp, subject, radius_km=radius_km, months=months, today=today)
+        comp.score = _score(comp, subject, radius_km=searched, months=months, today=today)
         comps.append(comp)
 
     own = {subject.company_id} if subject.company_id else set(caller_scope(actor).company_ids)
@@ -472,6 +481,7 @@ def cma_build(
         "currency": subject.currency,
         "criteria": {
             "radius_km": radius_km,
+            "searched_km": searched,
             "months": months,
             "max_comparables": max_comparables,
             "candidates": len(comps),

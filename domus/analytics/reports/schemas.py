@@ -124,6 +124,7 @@ class CmaConfidenceOut(Schema):
 
 class CmaCriteriaOut(Schema):
     radius_km: float
+    searched_km: float = Field(..., description="The radius read: a quarter of radius_km in a dense area.")
     months: int
     max_comparables: int
     candidates: int
