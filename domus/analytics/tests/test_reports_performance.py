@@ -63,6 +63,21 @@ def world(db):
             company=listing.company, listing=listing, method="cash", status="paid", amount=Decimal(amount),
             currency=currency, paid_at=IN,
         )  # fmt: skip
+    for company, created, resolved, due in (
+        (
+            a,
+            datetime(2026, 1, 10, 10, tzinfo=UTC),
+            datetime(2026, 1, 11, 10, tzinfo=UTC),
+            datetime(2026, 1, 12, tzinfo=UTC),
+        ),
+        (a, datetime(2026, 1, 12, tzinfo=UTC), datetime(2026, 1, 14, tzinfo=UTC), datetime(2026, 1, 13, tzinfo=UTC)),
+        (a, datetime(2026, 1, 20, tzinfo=UTC), None, None),
+        (b, datetime(2026, 1, 10, tzinfo=UTC), datetime(2026, 1, 20, tzinfo=UTC), None),
+    ):
+        _model("maintenance.WorkOrder").objects.create(
+            company=company, name="Leak", email="t@example.test", created_at=created, resolved_at=resolved,
+            resolve_due_at=due, status="closed" if resolved else "requested",
+        )  # fmt: skip
     return {"a": a, "b": b, "staff_a": staff_a, "staff_b": staff_b, "agent": agent, "owner": owner, "l1": l1}
 
 
@@ -81,7 +96,8 @@ def test_company_pack(client_for, world):
         {"currency": "KES", "count": 1, "amount": "3000.00"},
         {"currency": "USD", "count": 1, "amount": "100.00"},
     ]
-    assert body["maintenance"] == {"opened": 0, "resolved": 0, "mean_hours_to_resolve": None, "resolved_late": 0}
+    # 24 h on time and 48 h a day late; the third is still open.
+    assert body["maintenance"] == {"opened": 3, "resolved": 2, "mean_hours_to_resolve": 36.0, "resolved_late": 1}
 
 
 def test_agent_pack_is_the_agents_pipeline(client_for, world):
