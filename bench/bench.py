@@ -772,6 +772,49 @@ def bench_attendance(size: int, ci: bool, cal: dict) -> Run:
     return Run("attendance", size, ci, cal, [table], data, settings)
 
 
+def bench_reports(size: int, ci: bool, cal: dict) -> Run:
+    """The comparative market analysis over ``size`` listings (the listing generator's)."""
+    database = bench_database(f"reports_{size}")
+    env = bench_env(database)
+    if listing_count(database) != size:
+        say(f"loading {size:,} listings (generate.py)")
+        python("bench/listings/generate.py", "--count", str(size), "--replace", env=env)
+    requests, warmup, pdfs = (10, 2, 1) if ci else (100, 10, 5)
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp) / "reports.json"
+        say(f"reports: CMA, {requests} requests")
+        args = ["--requests", str(requests), "--warmup", str(warmup), "--pdf", str(pdfs), "--json", str(out)]
+        python("bench/reports/bench.py", *args, env=env)
+        data = json.loads(out.read_text())
+    cma = data["cma"]
+    table = Table(
+        f"CMA of a listing over {data['listings']:,} listings ({data['deals']:,} closed deals) through Django's "
+        "test client as company staff",
+        ["what", "result", "in CPU loops"],
+    )
+    table.rows += [
+        ["Setup (company, staff, deals; not timed; reused when loaded)", f"{data['setup_seconds']} s", ""],
+        [
+            f"**CMA JSON, p50 / p95 / max of {cma['requests']}**",
+            f"**{cma['p50_ms']} / {cma['p95_ms']} / {cma['max_ms']} ms**",
+            f"{loops(cma['p50_ms'], cal)} / {loops(cma['p95_ms'], cal)} / {loops(cma['max_ms'], cal)}",
+        ],
+        ["CMA, CPU time of the request process, p50 / p95", f"{cma['cpu_p50_ms']} / {cma['cpu_p95_ms']} ms", ""],
+        ["Candidates / comparables per CMA (mean)", f"{cma['candidates_mean']} / {cma['comparables_mean']}", ""],
+        ["CMA, SQL queries", str(cma["queries"]), ""],
+        [
+            f"CMA PDF, p50 / max of {data['pdf']['requests']}",
+            f"{data['pdf']['p50_ms']} / {data['pdf']['max_ms']} ms",
+            "",
+        ],
+    ]
+    table.notes.append(
+        f"Target: CMA p95 under 500 ms at 1,000,000 listings; 500 ms is {loops(500, cal)} CPU loops here."
+    )
+    settings = f"bench/reports/bench.py --requests {requests} --warmup {warmup} --pdf {pdfs}"
+    return Run("reports", size, ci, cal, [table], data, settings)
+
+
 def bench_marketing(size: int, ci: bool, cal: dict) -> Run:
     """Segment counts and campaign fan-out over ``size`` CRM bench leads, in-process."""
     database = bench_database(f"marketing_{size}")
@@ -963,6 +1006,7 @@ BENCHES: dict[str, Bench] = {
     "marketing": Bench(bench_marketing, 500_000, 2_000, "leads"),
     "web": Bench(bench_web, 100_000, 1_000, "listings"),
     "assistant": Bench(bench_assistant, 100_000, 1_000, "passages"),
+    "reports": Bench(bench_reports, 100_000, 1_000, "listings"),
 }
 
 

@@ -229,6 +229,8 @@ SYSTEMS: list[System] = [
             "marketing/campaigns",
             "marketing/campaigns/<x>/launch",
             "analytics/summary",
+            "reports/cma",
+            "reports/performance",
         ),
     ),
     System(key="stats-comms", title="a statistics, communication and audit API", canonical=("audit/logs",)),

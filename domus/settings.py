@@ -575,3 +575,9 @@ MAINTENANCE_SLA_HOURS = {
     "normal": (24, 72),
     "low": (48, 168),
 }
+
+# Reports (docs/reports.md): the weekly seller pack to owners, Mondays 06:00 UTC.
+CELERY_BEAT_SCHEDULE["analytics-seller-packs-weekly"] = {
+    "task": "domus.analytics.tasks.seller_packs_weekly",
+    "schedule": crontab(hour=6, minute=0, day_of_week="mon"),
+}
