@@ -181,6 +181,16 @@ class WorkOrder(BaseModel):
             models.Index(fields=["company", "status", "-created_at"], name="workorder_company_status"),
             models.Index(fields=["resolve_due_at"], name="workorder_resolve_due"),
             models.Index(fields=["unit", "-created_at"], name="workorder_unit_recent"),
+            # The desk's list (newest first) and its overdue list (open, not waiting on the owner).
+            models.Index(fields=["company", "-created_at", "-id"], name="workorder_company_recent"),
+            models.Index(
+                fields=["company", "resolve_due_at"],
+                name="workorder_company_overdue",
+                condition=Q(
+                    status__in=["requested", "triaged", "awaiting_approval", "scheduled", "in_progress"],
+                    sla_paused_at__isnull=True,
+                ),
+            ),
         ]
         constraints = [
             models.CheckConstraint(condition=Q(status__in=WorkOrderStatus.values), name="workorder_status_valid"),

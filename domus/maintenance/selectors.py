@@ -43,6 +43,7 @@ from domus.organizations.selectors import (
     company_member_user_ids,
     is_company_staff,
 )
+from domus.properties.selectors import listing_ids_owned_by
 
 FINISHED = (WorkOrderStatus.CLOSED, WorkOrderStatus.CANCELLED, WorkOrderStatus.REJECTED)
 # Still on the resolution clock: not finished and the work not yet done.
@@ -61,13 +62,15 @@ def work_order_visible_to(actor: Any) -> QuerySet[WorkOrder]:
         return queryset
     if not getattr(actor, "is_authenticated", False):
         return queryset.none()
-    return queryset.filter(
-        Q(company_id__in=staff_company_ids(actor))
-        | Q(requester=actor)
-        | Q(technician=actor)
-        | Q(vendor__user=actor)
-        | Q(listing__owner=actor)
-    )
+    # Plain id lists (no joins), so PostgreSQL ORs index scans instead of reading the table.
+    visible = Q(company_id__in=staff_company_ids(actor)) | Q(requester=actor) | Q(technician=actor)
+    vendor_ids = list(Vendor.objects.filter(user=actor).values_list("pk", flat=True))
+    if vendor_ids:
+        visible |= Q(vendor_id__in=vendor_ids)
+    owned = listing_ids_owned_by(actor.pk)
+    if owned:
+        visible |= Q(listing_id__in=owned)
+    return queryset.filter(visible)
 
 
 def work_order_list_for_actor(*, actor: Any, filters: Any) -> QuerySet[WorkOrder]:
