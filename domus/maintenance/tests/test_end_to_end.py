@@ -8,13 +8,16 @@ from decimal import Decimal
 import pytest
 from django.apps import apps
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import IntegrityError, transaction
 
 from domus.inventory.services import stock
 from domus.inventory.tests.factories import SparePartFactory
 from domus.leasing.tests.factories import LeaseFactory
+from domus.maintenance import services
 from domus.maintenance.models import WorkOrder, WorkOrderCharge
 from domus.maintenance.tests.helpers import booking_body, png_bytes, tenant_body
 
+AuditLog = apps.get_model("audit", "AuditLog")
 OwnerExpense = apps.get_model("finance", "OwnerExpense")
 LedgerTransaction = apps.get_model("finance", "LedgerTransaction")
 Invoice = apps.get_model("finance", "Invoice")
@@ -134,6 +137,20 @@ def test_tenant_request_to_owner_bill_closed_and_rated(
     _move(desk, bid, "closed")
     assert WorkOrderCharge.objects.filter(work_order_id=bid).count() == 1
     assert OwnerExpense.objects.filter(owner=owner).count() == 1
+    assert services._bill(actor=staff, work_order=WorkOrder.objects.get(pk=bid)) is None  # billed already
+    with pytest.raises(IntegrityError), transaction.atomic():  # the database refuses a second bill
+        WorkOrderCharge.objects.create(
+            work_order_id=bid,
+            company=company,
+            payer="company",
+            currency="KES",
+            labour=0,
+            parts=0,
+            vendor=0,
+            total=0,
+            created_at=charge.created_at,
+        )
+    assert AuditLog.objects.filter(action="bill", resource_id=str(bid)).count() == 1
 
 
 @pytest.mark.django_db
