@@ -617,7 +617,7 @@ def bench_maintenance(size: int, ci: bool, cal: dict) -> Run:
     companies = 2 if ci else 50
     database = bench_database(f"maintenance_{size}")
     env = bench_env(database)
-    requests = 20 if ci else 300
+    requests = 20 if ci else 200
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "maintenance.json"
         say(f"maintenance: {size:,} work orders over {companies} companies, {requests} requests per list")

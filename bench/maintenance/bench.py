@@ -8,8 +8,8 @@ over HTTP at N work orders.
 1. Setup (not timed; skipped when the database already holds that size): ``--companies``
    active companies, one staff user each, and ``--orders`` work orders spread evenly over
    them, made by one ``INSERT ... SELECT generate_series`` (created over the last years,
-   newest first; 70 % closed, the rest requested, triaged, scheduled or in progress, 1 in
-   50 of those waiting on the owner; deadlines 8 h / 40 h after creation, so the open
+   newest first; in every company 70 % closed, the rest requested, triaged, scheduled or
+   in progress, a fifth of the requested ones waiting on the owner; deadlines 8 h / 40 h after creation, so the open
    ones of the oldest half are overdue), then ``ANALYZE``.
 2. Lists (timed): ``--requests`` requests of each list through the Django test client
    with a staff user's token (scoping, filters, pagination with its count, the response
@@ -46,6 +46,7 @@ from domus.accounts.tokens import issue_pair  # noqa: E402
 from domus.core.roles import Role  # noqa: E402
 from domus.maintenance import selectors  # noqa: E402
 from domus.maintenance.models import WorkOrder  # noqa: E402
+from domus.maintenance.schemas import BookingFilters  # noqa: E402
 from domus.organizations.models import Company, Membership  # noqa: E402
 
 SLUG = "maintenance-bench"
@@ -57,13 +58,15 @@ INSERT INTO maintenance_workorder (
 SELECT
     gen_random_uuid(), c.at, c.at, (%(companies)s::uuid[])[1 + g %% %(n_companies)s],
     'Bench job ' || g, 'bench@example.test', '', '', 'A bench job', '',
-    CASE WHEN g %% 10 < 7 THEN 'closed'
-         WHEN g %% 10 = 7 THEN (CASE WHEN g %% 50 = 7 THEN 'awaiting_approval' ELSE 'requested' END)
-         WHEN g %% 10 = 8 THEN 'scheduled' ELSE 'in_progress' END,
+    CASE WHEN s.k < 7 THEN 'closed'
+         WHEN s.k = 7 THEN (CASE WHEN s.w %% 5 = 0 THEN 'awaiting_approval' ELSE 'requested' END)
+         WHEN s.k = 8 THEN 'scheduled' ELSE 'in_progress' END,
     'normal', 0, '', '', c.at + interval '8 hours', c.at + interval '40 hours',
-    CASE WHEN g %% 50 = 7 THEN c.at + interval '1 hour' END
+    CASE WHEN s.k = 7 AND s.w %% 5 = 0 THEN c.at + interval '1 hour' END
 FROM generate_series(1, %(orders)s) AS g,
-     LATERAL (SELECT now() - (g * %(step)s * interval '1 second') AS at) AS c
+     LATERAL (SELECT now() - (g * %(step)s * interval '1 second') AS at) AS c,
+     -- the status cycles within each company (g / companies), not with the company
+     LATERAL (SELECT (g / %(n_companies)s) %% 10 AS k, (g / %(n_companies)s / 10) AS w) AS s
 """
 
 
@@ -140,17 +143,13 @@ def measure(desks: list[tuple[Company, User]], requests: int) -> dict:
 
 def plans(desks: list[tuple[Company, User]]) -> str:
     _, user = desks[0]
-
-    class Filters:
-        overdue = None
-        search = None
-        ordering = None
-
     texts = []
     for overdue in (None, True):
-        Filters.overdue = overdue
-        queryset = selectors.work_order_list_for_actor(actor=user, filters=Filters)[:20]
-        texts.append(f"-- {'overdue' if overdue else 'list'}\n" + queryset.explain(analyze=True, buffers=True))
+        filters = BookingFilters(overdue=overdue)
+        queryset = selectors.work_order_list_for_actor(actor=user, filters=filters)
+        texts.append(f"-- count, {'overdue' if overdue else 'list'}\n" + queryset.values("pk").explain(analyze=True))
+        page = queryset[:20]
+        texts.append(f"-- page, {'overdue' if overdue else 'list'}\n" + page.explain(analyze=True, buffers=True))
     return "\n\n".join(texts) + "\n"
 
 
@@ -174,12 +173,12 @@ def main() -> None:
         "setup_seconds": setup_seconds,
         **measure(desks, args.requests),
     }
-    if args.explain:
-        args.explain.write_text(plans(desks))
     text = json.dumps(data, indent=2)
     if args.json:
         args.json.write_text(text)
     print(text)
+    if args.explain:
+        args.explain.write_text(plans(desks))
 
 
 if __name__ == "__main__":
