@@ -9,8 +9,8 @@ over HTTP at N work orders.
    active companies, one staff user each, and ``--orders`` work orders spread evenly over
    them, made by one ``INSERT ... SELECT generate_series`` (created over the last years,
    newest first; in every company 70 % closed, the rest requested, triaged, scheduled or
-   in progress, a fifth of the requested ones waiting on the owner; deadlines 8 h / 40 h after creation, so the open
-   ones of the oldest half are overdue), then ``ANALYZE``.
+   in progress, a fifth of the requested ones waiting on the owner; deadlines 8 h / 40 h
+   after creation, so nearly every open one is overdue), then ``ANALYZE``.
 2. Lists (timed): ``--requests`` requests of each list through the Django test client
    with a staff user's token (scoping, filters, pagination with its count, the response
    schema: all of the API but the server), each request by the staff of a random company:
