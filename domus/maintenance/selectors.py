@@ -62,14 +62,21 @@ def work_order_visible_to(actor: Any) -> QuerySet[WorkOrder]:
         return queryset
     if not getattr(actor, "is_authenticated", False):
         return queryset.none()
-    # Plain id lists (no joins), so PostgreSQL ORs index scans instead of reading the table.
-    visible = Q(company_id__in=staff_company_ids(actor)) | Q(requester=actor) | Q(technician=actor)
+    # The caller's own jobs (requester, technician, vendor, owner) outside the companies they
+    # staff are read first as an id list, usually empty: a desk's list is then filtered on
+    # ``company_id`` alone, which PostgreSQL counts and pages from an index.
+    staff = staff_company_ids(actor)
+    personal = Q(requester=actor) | Q(technician=actor)
     vendor_ids = list(Vendor.objects.filter(user=actor).values_list("pk", flat=True))
     if vendor_ids:
-        visible |= Q(vendor_id__in=vendor_ids)
+        personal |= Q(vendor_id__in=vendor_ids)
     owned = listing_ids_owned_by(actor.pk)
     if owned:
-        visible |= Q(listing_id__in=owned)
+        personal |= Q(listing_id__in=owned)
+    own_ids = list(WorkOrder.objects.filter(personal).exclude(company_id__in=staff).values_list("pk", flat=True))
+    visible = Q(company_id__in=staff)
+    if own_ids:
+        visible |= Q(pk__in=own_ids)
     return queryset.filter(visible)
 
 
