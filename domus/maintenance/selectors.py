@@ -96,6 +96,8 @@ def work_order_list_for_actor(*, actor: Any, filters: Any) -> QuerySet[WorkOrder
         exact_fields=("status", "priority", "company_id", "branch_id", "technician_id", "vendor_id", "issue_id"),
         search_fields=["name", "email", "address", "message"],
         ordering_fields=["created_at", "updated_at", "priority", "resolve_due_at", "status"],
+        # The overdue list: the longest overdue first, read in the order of its partial index.
+        default_ordering=("resolve_due_at", "pk") if getattr(filters, "overdue", None) else ("-created_at", "-pk"),
     )
 
 
