@@ -5,6 +5,7 @@ media, in-process cache, channel layer and jobs, and ``DEBUG`` on.
 """
 
 from datetime import timedelta
+from decimal import Decimal
 from pathlib import Path
 
 import environ
@@ -569,11 +570,41 @@ CELERY_BEAT_SCHEDULE["attendance-photos-purge"] = {
 RATE_LIMITS["booking"] = env.str("RATE_LIMIT_BOOKING", default="10/h")
 CAPTCHA_SECRET = env.str("CAPTCHA_SECRET", default="")
 CAPTCHA_VERIFY_URL = env.str("CAPTCHA_VERIFY_URL", default="https://challenges.cloudflare.com/turnstile/v0/siteverify")
+# (response, resolution) hours per priority, counted in the company's business hours
+# (its ServiceHours, holidays excluded) except for the round-the-clock priorities.
 MAINTENANCE_SLA_HOURS = {
     "emergency": (1, 4),
-    "high": (4, 24),
-    "normal": (24, 72),
-    "low": (48, 168),
+    "high": (4, 16),
+    "normal": (8, 40),
+    "low": (16, 80),
+}
+MAINTENANCE_SLA_ROUND_THE_CLOCK = env.list("MAINTENANCE_SLA_ROUND_THE_CLOCK", default=["emergency"])
+MAINTENANCE_DEFAULT_TIME_ZONE = env.str("MAINTENANCE_DEFAULT_TIME_ZONE", default="UTC")
+# An alert goes to the desk and the assignee this many hours before a resolution deadline.
+MAINTENANCE_SLA_ALERT_HOURS = env.int("MAINTENANCE_SLA_ALERT_HOURS", default=4)
+# The same unit and issue again within this many days flags the new job as a repeat fault.
+MAINTENANCE_REPEAT_DAYS = env.int("MAINTENANCE_REPEAT_DAYS", default=30)
+# Billing on close: the labour rate without a vendor's or job's own, markups (percent) on
+# labour, parts (their stock cost) and a vendor's invoice, and a chargeback's due days.
+MAINTENANCE_LABOUR_RATE = Decimal(env.str("MAINTENANCE_LABOUR_RATE", default="0"))
+MAINTENANCE_MARKUP_PERCENT = {
+    "labour": Decimal(env.str("MAINTENANCE_LABOUR_MARKUP", default="0")),
+    "parts": Decimal(env.str("MAINTENANCE_PARTS_MARKUP", default="15")),
+    "vendor": Decimal(env.str("MAINTENANCE_VENDOR_MARKUP", default="10")),
+}
+MAINTENANCE_CHARGEBACK_DUE_DAYS = env.int("MAINTENANCE_CHARGEBACK_DUE_DAYS", default=14)
+# An owner-paid estimate above this waits for the owner's approval unless the company set
+# its own threshold (per owner or for all); empty: only the companies' thresholds apply.
+MAINTENANCE_APPROVAL_THRESHOLD = env.str("MAINTENANCE_APPROVAL_THRESHOLD", default="")
+MAINTENANCE_PHOTO_MAX_BYTES = env.int("MAINTENANCE_PHOTO_MAX_BYTES", default=10 * 1024 * 1024)
+MAINTENANCE_PHOTOS_PER_BOOKING = env.int("MAINTENANCE_PHOTOS_PER_BOOKING", default=10)
+CELERY_BEAT_SCHEDULE["maintenance-preventive-generate"] = {
+    "task": "domus.maintenance.tasks.preventive_generate",
+    "schedule": crontab(minute=10),
+}
+CELERY_BEAT_SCHEDULE["maintenance-sla-alerts"] = {
+    "task": "domus.maintenance.tasks.sla_alerts",
+    "schedule": 600.0,
 }
 
 # Reports (docs/reports.md): the weekly seller pack to owners, Mondays 06:00 UTC.

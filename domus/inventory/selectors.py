@@ -13,7 +13,7 @@ from typing import Any
 from uuid import UUID
 
 from django.db import connection
-from django.db.models import F, Model, OuterRef, Q, QuerySet, Subquery
+from django.db.models import F, Model, OuterRef, Q, QuerySet, Subquery, Sum
 
 from domus.core.exceptions import NotFound, ValidationFailed
 from domus.core.filtering import filter_list, last_instant
@@ -226,6 +226,18 @@ def reservation_for_update(reservation_id: UUID) -> Reservation:
 
 def reservations_of_job(*, job_id: UUID) -> QuerySet[Reservation]:
     return Reservation.objects.filter(job_id=job_id).order_by("created_at", "id")
+
+
+def job_parts_cost(*, job_id: UUID) -> dict[str, Decimal]:
+    """What the parts issued to a maintenance job cost, per currency: the stock value that
+    left the shelves on its posted issue entries (FIFO cost), less anything returned."""
+    rows = (
+        StockLedgerEntry.objects.filter(entry__job_id=job_id)
+        .values_list("currency")
+        .annotate(value=Sum("value_change"))
+        .order_by("currency")
+    )
+    return {currency: -value for currency, value in rows if value}
 
 
 # Settings ------------------------------------------------------------------------------------

@@ -1,14 +1,21 @@
 from django.contrib import admin
 
 from domus.maintenance.models import (
+    ApprovalThreshold,
     IssuePreset,
     OtherIssue,
+    PreventiveRun,
+    PreventiveSchedule,
     Question,
     Response,
+    ServiceHours,
     Transition,
     Vendor,
     WorkOrder,
+    WorkOrderCharge,
+    WorkOrderCosting,
     WorkOrderPart,
+    WorkOrderPhoto,
 )
 
 
@@ -71,3 +78,52 @@ class ResponseAdmin(admin.ModelAdmin):
 class WorkOrderPartAdmin(admin.ModelAdmin):
     list_display = ("work_order", "part", "quantity", "issued", "status")
     raw_id_fields = ("work_order", "part", "reservation")
+
+
+@admin.register(WorkOrderCosting)
+class WorkOrderCostingAdmin(admin.ModelAdmin):
+    list_display = ("work_order", "cause", "payer", "estimate_amount", "approval_status")
+    list_filter = ("cause", "payer", "approval_status")
+    raw_id_fields = ("work_order", "approval_by")
+
+
+@admin.register(WorkOrderCharge)
+class WorkOrderChargeAdmin(admin.ModelAdmin):
+    list_display = ("work_order", "payer", "total", "currency", "created_at")
+    list_filter = ("payer",)
+    raw_id_fields = ("work_order", "company", "payer_user", "created_by")
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False  # a bill is final
+
+
+@admin.register(ApprovalThreshold)
+class ApprovalThresholdAdmin(admin.ModelAdmin):
+    list_display = ("company", "owner", "amount")
+    raw_id_fields = ("company", "owner")
+
+
+@admin.register(ServiceHours)
+class ServiceHoursAdmin(admin.ModelAdmin):
+    list_display = ("company", "time_zone", "country", "opens", "closes")
+    raw_id_fields = ("company",)
+
+
+@admin.register(PreventiveSchedule)
+class PreventiveScheduleAdmin(admin.ModelAdmin):
+    list_display = ("title", "company", "asset", "next_due_on", "is_active")
+    list_filter = ("is_active",)
+    search_fields = ("title", "asset")
+    raw_id_fields = ("company", "branch", "listing", "unit", "issue", "technician")
+
+
+@admin.register(PreventiveRun)
+class PreventiveRunAdmin(admin.ModelAdmin):
+    list_display = ("schedule", "due_on", "work_order", "reminded_at")
+    raw_id_fields = ("schedule", "work_order")
+
+
+@admin.register(WorkOrderPhoto)
+class WorkOrderPhotoAdmin(admin.ModelAdmin):
+    list_display = ("work_order", "content_type", "width", "height", "created_at")
+    raw_id_fields = ("work_order", "uploaded_by")

@@ -4,16 +4,20 @@ booking workflow, assignment to technicians and vendors, and the vendor director
 
 from functools import partial
 from uuid import UUID
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from django.http import HttpRequest
-from ninja import Query, Router, Status
+from django.http import FileResponse, HttpRequest
+from ninja import File, Query, Router, Status
+from ninja.files import UploadedFile
 from ninja.pagination import paginate
 
 from domus.accounts.auth import optional_auth
 from domus.accounts.selectors import active_user_for_field
 from domus.core.crud import Access, Crud, register_crud
 from domus.core.errors import ErrorOut
+from domus.core.exceptions import ValidationFailed
 from domus.core.middleware import client_ip
+from domus.core.openapi import download
 from domus.core.policies import is_admin, require
 from domus.core.throttling import ScopedRateLimit
 from domus.integrations.captcha import captcha_challenge, captcha_verify
@@ -322,3 +326,218 @@ def vendor_create(request: HttpRequest, payload: s.VendorIn):
 )
 def vendor_detail(request: HttpRequest, id: UUID):
     return selectors.vendor_get_for_actor(actor=request.auth, vendor_id=id)
+
+
+# Costing, billing and owner approval ----------------------------------------------------------
+
+
+def _costing(request: HttpRequest, work_order) -> dict:
+    costing = selectors.costing_of(work_order)
+    charge = selectors.charge_of(work_order.pk)
+    expected = services.cost_of(work_order, costing)
+    return {
+        "cause": costing.cause,
+        "payer": costing.payer,
+        "bills": charge.payer if charge else services.payer_of(work_order, costing),
+        "labour_hours": f"{costing.labour_hours:.2f}",
+        "labour_rate": s._money(costing.labour_rate),
+        "vendor_invoice_amount": f"{costing.vendor_invoice_amount:.2f}",
+        "vendor_invoice_reference": costing.vendor_invoice_reference,
+        "estimate_amount": s._money(costing.estimate_amount),
+        "estimate_note": costing.estimate_note,
+        "approval_status": costing.approval_status,
+        "approval_reason": costing.approval_reason,
+        "approval_at": costing.approval_at,
+        "needs_approval": services.needs_approval(work_order, costing),
+        "currency": charge.currency if charge else services._currency_of(work_order),
+        "expected": {name: f"{amount:.2f}" for name, amount in expected.items()},
+        "charge": charge,
+    }
+
+
+def _staff_or_owner(request: HttpRequest, id: UUID):
+    row = selectors.work_order_get_for_actor(actor=request.auth, work_order_id=id)
+    is_owner = selectors.owner_id_of(row) == request.auth.pk
+    require(services._may_manage(request.auth, row) or is_owner, "Only the desk and the owner see the costs.")
+    return row
+
+
+@router.get(
+    "/bookings/{id}/costing/",
+    response={200: s.CostingOut, **READ_ERRORS},
+    summary="A job's costs, who pays, the estimate and its approval, and the charge once billed",
+    openapi_extra={"x-permission": "staff or owner"},
+)
+def booking_costing(request: HttpRequest, id: UUID):
+    return _costing(request, _staff_or_owner(request, id))
+
+
+@router.patch(
+    "/bookings/{id}/costing/",
+    response={200: s.CostingOut, **WRITE_ERRORS},
+    summary="Set a job's cause, payer, labour, vendor invoice and estimate (an estimate may ask the owner)",
+    openapi_extra={"x-permission": "staff"},
+)
+def booking_costing_update(request: HttpRequest, id: UUID, payload: s.CostingIn):
+    selectors.work_order_get_for_actor(actor=request.auth, work_order_id=id)
+    services.costing_update(actor=request.auth, work_order_id=id, data=payload.dict(exclude_unset=True))
+    return _costing(request, selectors.work_order_get_for_actor(actor=request.auth, work_order_id=id))
+
+
+@router.post(
+    "/bookings/{id}/approve/",
+    response={200: s.BookingDetailOut, **WRITE_ERRORS},
+    summary="The owner approves the estimate waiting for them",
+    openapi_extra={"x-permission": "owner"},
+)
+def booking_approve(request: HttpRequest, id: UUID, payload: s.ApprovalIn):
+    selectors.work_order_get_for_actor(actor=request.auth, work_order_id=id)
+    services.approval_decide(actor=request.auth, work_order_id=id, approve=True, reason=payload.reason)
+    return _detail(request, id)
+
+
+@router.post(
+    "/bookings/{id}/decline/",
+    response={200: s.BookingDetailOut, **WRITE_ERRORS},
+    summary="The owner declines the estimate waiting for them",
+    openapi_extra={"x-permission": "owner"},
+)
+def booking_decline(request: HttpRequest, id: UUID, payload: s.ApprovalIn):
+    selectors.work_order_get_for_actor(actor=request.auth, work_order_id=id)
+    services.approval_decide(actor=request.auth, work_order_id=id, approve=False, reason=payload.reason)
+    return _detail(request, id)
+
+
+@router.get(
+    "/approval-thresholds/",
+    response={200: list[s.ThresholdOut], 400: ErrorOut, 401: ErrorOut},
+    summary="Owner approval thresholds of the caller's companies",
+    openapi_extra=SCOPED,
+)
+@paginate
+def threshold_list(request: HttpRequest, filters: Query[s.ThresholdFilters]):
+    return selectors.threshold_list_for_actor(actor=request.auth, filters=filters)
+
+
+@router.post(
+    "/approval-thresholds/",
+    response={200: s.ThresholdOut, **WRITE_ERRORS},
+    summary="Set a company's approval threshold for one owner, or its default (replaces the one there)",
+    openapi_extra={"x-permission": "staff"},
+)
+def threshold_set(request: HttpRequest, payload: s.ThresholdIn):
+    return services.threshold_set(
+        actor=request.auth, company_id=payload.company_id, owner_id=payload.owner_id, amount=payload.amount
+    )
+
+
+@router.delete(
+    "/approval-thresholds/{id}/",
+    response={204: None, **WRITE_ERRORS},
+    summary="Remove an approval threshold",
+    openapi_extra={"x-permission": "staff"},
+)
+def threshold_delete(request: HttpRequest, id: UUID):
+    services.threshold_delete(
+        actor=request.auth, row=selectors.threshold_get_for_actor(actor=request.auth, threshold_id=id)
+    )
+    return Status(204, None)
+
+
+@router.put(
+    "/service-hours/{company_id}/",
+    response={200: s.ServiceHoursOut, **WRITE_ERRORS},
+    summary="A company's business hours, time zone and holiday country for SLA clocks",
+    openapi_extra={"x-permission": "staff"},
+)
+def service_hours_set(request: HttpRequest, company_id: UUID, payload: s.ServiceHoursIn):
+    try:
+        ZoneInfo(payload.time_zone)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValidationFailed("Unknown time zone.", errors={"time_zone": ["Not an IANA zone."]}) from None
+    return services.service_hours_set(actor=request.auth, company_id=company_id, data=payload.dict())
+
+
+# Preventive schedules ---------------------------------------------------------------------------
+
+
+@router.get(
+    "/schedules/",
+    response={200: list[s.ScheduleOut], 400: ErrorOut, 401: ErrorOut},
+    summary="Preventive maintenance schedules of the caller's companies",
+    openapi_extra=SCOPED,
+)
+@paginate
+def schedule_list(request: HttpRequest, filters: Query[s.ScheduleFilters]):
+    return selectors.schedule_list_for_actor(actor=request.auth, filters=filters)
+
+
+@router.post(
+    "/schedules/",
+    response={201: s.ScheduleOut, **WRITE_ERRORS},
+    summary="Plan recurring work: every N days or months, or a recurrence rule",
+    openapi_extra={"x-permission": "staff"},
+)
+def schedule_create(request: HttpRequest, payload: s.ScheduleIn):
+    return Status(201, services.schedule_create(actor=request.auth, data=payload.dict()))
+
+
+@router.get(
+    "/schedules/{id}/",
+    response={200: s.ScheduleOut, **READ_ERRORS},
+    summary="A preventive maintenance schedule",
+    openapi_extra=SCOPED,
+)
+def schedule_detail(request: HttpRequest, id: UUID):
+    return selectors.schedule_get_for_actor(actor=request.auth, schedule_id=id)
+
+
+@router.patch(
+    "/schedules/{id}/",
+    response={200: s.ScheduleOut, **WRITE_ERRORS},
+    summary="Change or pause a preventive maintenance schedule",
+    openapi_extra={"x-permission": "staff"},
+)
+def schedule_update(request: HttpRequest, id: UUID, payload: s.SchedulePatchIn):
+    row = selectors.schedule_get_for_actor(actor=request.auth, schedule_id=id)
+    return services.schedule_update(actor=request.auth, schedule=row, data=payload.dict(exclude_unset=True))
+
+
+# Photos -------------------------------------------------------------------------------------------
+
+
+@router.get(
+    "/bookings/{id}/photos/",
+    response={200: list[s.PhotoOut], **READ_ERRORS},
+    summary="The photos of a booking",
+    openapi_extra=SCOPED,
+)
+def booking_photos(request: HttpRequest, id: UUID):
+    return selectors.photos_of(selectors.work_order_get_for_actor(actor=request.auth, work_order_id=id))
+
+
+@router.post(
+    "/bookings/{id}/photos/",
+    response={201: s.PhotoOut, **WRITE_ERRORS},
+    summary="Add a photo (JPEG, PNG or WebP) of the fault or the work",
+    openapi_extra={"x-permission": "requester, staff or assignee"},
+    throttle=ScopedRateLimit("upload"),
+)
+def booking_photo_add(request: HttpRequest, id: UUID, file: File[UploadedFile]):
+    selectors.work_order_get_for_actor(actor=request.auth, work_order_id=id)
+    return Status(201, services.photo_add(actor=request.auth, work_order_id=id, upload=file))
+
+
+@router.get(
+    "/bookings/{id}/photos/{photo_id}/",
+    response={200: None, **READ_ERRORS},
+    summary="Download a photo of a booking (to those who may see the booking)",
+    openapi_extra={**SCOPED, **download("The photo", "image/jpeg", "image/png", "image/webp")},
+)
+def booking_photo(request: HttpRequest, id: UUID, photo_id: UUID):
+    row = selectors.work_order_get_for_actor(actor=request.auth, work_order_id=id)
+    photo = selectors.photo_get(work_order=row, photo_id=photo_id)
+    response = FileResponse(photo.file.open("rb"), content_type=photo.content_type)
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Cache-Control"] = "private, no-store"
+    return response

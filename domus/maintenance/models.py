@@ -165,11 +165,32 @@ class WorkOrder(BaseModel):
     scheduled_end = models.DateTimeField(null=True, blank=True)
     rating = models.PositiveSmallIntegerField(null=True, blank=True)
     rating_comment = models.TextField(blank=True)
+    repeat_of = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="repeats",
+        help_text="An earlier job on the same unit and issue within MAINTENANCE_REPEAT_DAYS.",
+    )
+    sla_paused_at = models.DateTimeField(null=True, blank=True, help_text="Set while waiting on the owner.")
+    sla_alerted_at = models.DateTimeField(null=True, blank=True)
 
     class Meta(BaseModel.Meta):
         indexes = [
             models.Index(fields=["company", "status", "-created_at"], name="workorder_company_status"),
             models.Index(fields=["resolve_due_at"], name="workorder_resolve_due"),
+            models.Index(fields=["unit", "-created_at"], name="workorder_unit_recent"),
+            # The desk's list (newest first) and its overdue list (open, not waiting on the owner).
+            models.Index(fields=["company", "-created_at", "-id"], name="workorder_company_recent"),
+            models.Index(
+                fields=["company", "resolve_due_at"],
+                name="workorder_company_overdue",
+                condition=Q(
+                    status__in=["requested", "triaged", "awaiting_approval", "scheduled", "in_progress"],
+                    sla_paused_at__isnull=True,
+                ),
+            ),
         ]
         constraints = [
             models.CheckConstraint(condition=Q(status__in=WorkOrderStatus.values), name="workorder_status_valid"),
@@ -243,3 +264,201 @@ class WorkOrderPart(BaseModel):
 
     class Meta(BaseModel.Meta):
         constraints = [models.CheckConstraint(condition=Q(quantity__gt=0), name="workorder_part_positive")]
+
+
+# Billing, owner approval, preventive schedules, photos, service hours -------------------
+
+
+class Cause(models.TextChoices):
+    WEAR_AND_TEAR = "wear_and_tear", "Wear and tear (the owner pays)"
+    TENANT_DAMAGE = "tenant_damage", "Damage by the tenant (charged back)"
+    WARRANTY = "warranty", "Under warranty (the company absorbs it)"
+    PREVENTIVE = "preventive", "Preventive maintenance (the owner pays)"
+
+
+class Payer(models.TextChoices):
+    TENANT = "tenant", "The tenant (a chargeback invoice)"
+    OWNER = "owner", "The owner (an expense on their statement)"
+    COMPANY = "company", "The company"
+
+
+class ApprovalStatus(models.TextChoices):
+    NONE = "", "Not needed yet"
+    PENDING = "pending", "Waiting for the owner"
+    APPROVED = "approved", "Approved by the owner"
+    DECLINED = "declined", "Declined by the owner"
+
+
+class WorkOrderCosting(models.Model):
+    """What a job costs and who pays it: decided on the work order, billed on close."""
+
+    work_order = models.OneToOneField(WorkOrder, on_delete=models.CASCADE, primary_key=True, related_name="costing")
+    cause = models.CharField(max_length=16, choices=Cause.choices, default=Cause.WEAR_AND_TEAR)
+    payer = models.CharField(max_length=8, choices=Payer.choices, blank=True, help_text="Empty: by the cause.")
+    labour_hours = models.DecimalField(max_digits=8, decimal_places=2, default=0)
+    labour_rate = models.DecimalField(max_digits=14, decimal_places=2, null=True, blank=True)
+    vendor_invoice_amount = models.DecimalField(max_digits=14, decimal_places=2, default=0)
+    vendor_invoice_reference = models.CharField(max_length=100, blank=True)
+    estimate_amount = models.DecimalField(max_digits=14, decimal_places=2, null=True, blank=True)
+    estimate_note = models.TextField(blank=True)
+    approval_status = models.CharField(max_length=8, choices=ApprovalStatus.choices, default="", blank=True)
+    approval_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    approval_at = models.DateTimeField(null=True, blank=True)
+    approval_reason = models.TextField(blank=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(labour_hours__gte=0, vendor_invoice_amount__gte=0), name="workorder_costing_positive"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Costs of {self.work_order_id}"
+
+
+class WorkOrderCharge(models.Model):
+    """The bill raised when a job closes: at most one per work order (the primary key is the
+    work order), so closing twice, or racing closes, never bills twice."""
+
+    work_order = models.OneToOneField(WorkOrder, on_delete=models.PROTECT, primary_key=True, related_name="charge")
+    company = models.ForeignKey("organizations.Company", on_delete=models.PROTECT, related_name="+")
+    payer = models.CharField(max_length=8, choices=Payer.choices)
+    payer_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    currency = models.CharField(max_length=3)
+    labour = models.DecimalField(max_digits=14, decimal_places=2)
+    parts = models.DecimalField(max_digits=14, decimal_places=2)
+    vendor = models.DecimalField(max_digits=14, decimal_places=2)
+    total = models.DecimalField(max_digits=14, decimal_places=2)
+    invoice_id = models.UUIDField(null=True, blank=True, help_text="The tenant's chargeback invoice.")
+    owner_expense_id = models.UUIDField(null=True, blank=True, help_text="The owner expense on their statement.")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [models.CheckConstraint(condition=Q(total__gte=0), name="workorder_charge_positive")]
+
+    def __str__(self) -> str:
+        return f"{self.payer} {self.total} {self.currency}"
+
+
+class ApprovalThreshold(BaseModel):
+    """Above ``amount``, an owner-paid estimate waits for the owner's approval. ``owner``
+    empty: the company's default for every owner."""
+
+    company = models.ForeignKey("organizations.Company", on_delete=models.CASCADE, related_name="+")
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    amount = models.DecimalField(max_digits=14, decimal_places=2)
+
+    class Meta(BaseModel.Meta):
+        constraints = [
+            models.UniqueConstraint(fields=["company", "owner"], name="approval_threshold_per_owner"),
+            models.UniqueConstraint(
+                fields=["company"], condition=Q(owner__isnull=True), name="approval_threshold_company_default"
+            ),
+            models.CheckConstraint(condition=Q(amount__gte=0), name="approval_threshold_positive"),
+        ]
+
+
+class ServiceHours(models.Model):
+    """The business hours SLA clocks count in, per company: its zone, working days and
+    hours, and the public holidays of ``country`` (``holidays``)."""
+
+    company = models.OneToOneField("organizations.Company", on_delete=models.CASCADE, primary_key=True)
+    time_zone = models.CharField(max_length=64, default="UTC")
+    country = models.CharField(max_length=2, blank=True, help_text="Empty: the company's country.")
+    subdivision = models.CharField(max_length=10, blank=True)
+    opens = models.TimeField(default="08:00")
+    closes = models.TimeField(default="17:00")
+    weekdays = models.JSONField(default=list, help_text="ISO weekdays 1-7; empty: Monday to Friday.")
+
+    class Meta:
+        verbose_name_plural = "service hours"
+        constraints = [models.CheckConstraint(condition=Q(closes__gt=F("opens")), name="service_hours_ordered")]
+
+    def __str__(self) -> str:
+        return f"{self.opens}-{self.closes} {self.time_zone}"
+
+
+class PreventiveSchedule(BaseModel):
+    """A recurring job on a listing, unit or asset: every N days or months, or an RFC 5545
+    rule (a compliance calendar). Each due date opens one work order ``lead_days`` ahead."""
+
+    company = models.ForeignKey("organizations.Company", on_delete=models.CASCADE, related_name="+")
+    branch = models.ForeignKey(
+        "organizations.Branch", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    listing = models.ForeignKey("properties.Listing", null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    unit = models.ForeignKey("properties.Unit", null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    asset = models.CharField(max_length=200, blank=True, help_text="The equipment: a lift, a boiler, extinguishers.")
+    issue = models.ForeignKey(IssuePreset, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    title = models.CharField(max_length=200)
+    priority = models.CharField(max_length=10, choices=Priority.choices, default=Priority.NORMAL)
+    every_days = models.PositiveIntegerField(null=True, blank=True)
+    every_months = models.PositiveIntegerField(null=True, blank=True)
+    rule = models.CharField(max_length=500, blank=True, help_text="An RRULE, e.g. FREQ=YEARLY;BYMONTH=3;BYMONTHDAY=1")
+    starts_on = models.DateField()
+    next_due_on = models.DateField()
+    lead_days = models.PositiveIntegerField(default=14)
+    remind_days = models.PositiveIntegerField(default=3)
+    technician = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    is_active = models.BooleanField(default=True)
+
+    class Meta(BaseModel.Meta):
+        ordering = ["next_due_on"]
+        indexes = [models.Index(fields=["is_active", "next_due_on"], name="preventive_due")]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(every_days__isnull=False, every_months__isnull=True, rule="")
+                | Q(every_days__isnull=True, every_months__isnull=False, rule="")
+                | (Q(every_days__isnull=True, every_months__isnull=True) & ~Q(rule="")),
+                name="preventive_one_recurrence",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class PreventiveRun(models.Model):
+    """One due date of a schedule and the work order it opened: unique, so a generator run
+    twice at once opens each due work order exactly once."""
+
+    id = models.BigAutoField(primary_key=True)
+    schedule = models.ForeignKey(PreventiveSchedule, on_delete=models.CASCADE, related_name="runs")
+    due_on = models.DateField()
+    work_order = models.OneToOneField(WorkOrder, on_delete=models.CASCADE, related_name="preventive_run")
+    reminded_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["schedule", "due_on"], name="preventive_once_per_due_date")]
+
+    def __str__(self) -> str:
+        return f"{self.schedule_id} due {self.due_on}"
+
+
+def photo_path(instance: "WorkOrderPhoto", filename: str) -> str:
+    return f"maintenance/{instance.work_order_id}/{instance.pk}"
+
+
+class WorkOrderPhoto(BaseModel):
+    """A photo of the fault or the finished job (JPEG, PNG or WebP, checked whole)."""
+
+    work_order = models.ForeignKey(WorkOrder, on_delete=models.CASCADE, related_name="photos")
+    file = models.FileField(upload_to=photo_path, max_length=200)
+    content_type = models.CharField(max_length=20)
+    width = models.PositiveIntegerField()
+    height = models.PositiveIntegerField()
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )

@@ -8,13 +8,25 @@ from uuid import UUID
 
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
+from django.utils import timezone
 from ninja import Field, Schema
 from pydantic import AfterValidator
 
 from domus.core.filtering import ListFilters, ordering_of
 from domus.core.money import MAX_MONEY
 from domus.core.schemas import EMAIL_PATTERN, Input, is_email
-from domus.maintenance.models import PartStatus, Priority, QuestionKind, VendorStatus, WorkOrderStatus
+from domus.maintenance.models import (
+    ApprovalStatus,
+    Cause,
+    PartStatus,
+    Payer,
+    Priority,
+    QuestionKind,
+    VendorStatus,
+    WorkOrderStatus,
+)
+
+FINISHED_VALUES = ("closed", "cancelled", "rejected", "work_done", "ready_to_bill")
 
 
 def _email(value: str) -> str:
@@ -229,8 +241,20 @@ class BookingOut(Schema):
     scheduled_start: datetime | None
     scheduled_end: datetime | None
     rating: int | None
+    repeat_of_id: UUID | None = Field(None, description="The earlier job on the same unit and issue (a repeat fault).")
+    sla_paused_at: datetime | None = Field(None, description="Set while the job waits on the owner.")
+    sla_breached: bool = Field(False, description="Resolved late, or open past its resolution deadline.")
     created_at: datetime
     updated_at: datetime
+
+    @staticmethod
+    def resolve_sla_breached(obj: Any) -> bool:
+        due = getattr(obj, "resolve_due_at", None)
+        if due is None:
+            return False
+        if obj.resolved_at is not None:
+            return obj.resolved_at > due
+        return obj.sla_paused_at is None and obj.status not in FINISHED_VALUES and timezone.now() > due
 
 
 class BookingDetailOut(BookingOut):
@@ -247,6 +271,8 @@ class BookingFilters(ListFilters):
     vendor_id: UUID | None = None
     issue_id: UUID | None = None
     overdue: bool | None = Field(None, description="Only open bookings past their resolution deadline.")
+    repeat: bool | None = Field(None, description="Only repeat faults (true) or first faults (false).")
+    awaiting_owner: bool | None = Field(None, description="Only bookings whose estimate waits for the owner.")
 
 
 class MoveIn(Input):
@@ -304,6 +330,7 @@ class VendorOut(Schema):
     currency: str
     insurance_expires_on: date | None
     is_active: bool
+    repeat_faults: int = Field(0, description="Jobs of this vendor the same fault came back after.")
 
     @staticmethod
     def resolve_hourly_rate(obj: Any) -> str | None:
@@ -344,3 +371,192 @@ class PartOut(Schema):
     @staticmethod
     def resolve_issued(obj: Any) -> str:
         return f"{obj.issued:f}"
+
+
+def _money(value: Any) -> str | None:
+    return None if value is None else f"{value:.2f}"
+
+
+# Costing, billing, owner approval ------------------------------------------------------------
+
+Money = Annotated[Decimal, Field(ge=0, le=MAX_MONEY, decimal_places=2)]
+
+
+class CostingIn(Input):
+    cause: Cause | None = None
+    payer: Payer | None = Field(None, description="Empty: by the cause.")
+    labour_hours: Decimal | None = Field(None, ge=0, le=Decimal("999999.99"), decimal_places=2)
+    labour_rate: Money | None = None
+    vendor_invoice_amount: Money | None = None
+    vendor_invoice_reference: str | None = Field(None, max_length=100)
+    estimate_amount: Money | None = None
+    estimate_note: str | None = Field(None, max_length=2000)
+
+
+class ChargeOut(Schema):
+    payer: Payer
+    payer_user_id: UUID | None
+    currency: str
+    labour: str
+    parts: str
+    vendor: str
+    total: str
+    invoice_id: UUID | None
+    owner_expense_id: UUID | None
+    created_at: datetime
+
+    @staticmethod
+    def resolve_labour(obj: Any) -> str:
+        return _money(obj.labour)
+
+    @staticmethod
+    def resolve_parts(obj: Any) -> str:
+        return _money(obj.parts)
+
+    @staticmethod
+    def resolve_vendor(obj: Any) -> str:
+        return _money(obj.vendor)
+
+    @staticmethod
+    def resolve_total(obj: Any) -> str:
+        return _money(obj.total)
+
+
+class CostingOut(Schema):
+    cause: Cause
+    payer: str = Field(..., description="Set on the job; empty: by the cause.")
+    bills: Payer = Field(..., description="Who will be billed on close (or was).")
+    labour_hours: str
+    labour_rate: str | None
+    vendor_invoice_amount: str
+    vendor_invoice_reference: str
+    estimate_amount: str | None
+    estimate_note: str
+    approval_status: ApprovalStatus
+    approval_reason: str
+    approval_at: datetime | None
+    needs_approval: bool
+    currency: str
+    expected: dict[str, str] = Field(..., description="Labour, parts and vendor as billed on close, markups included.")
+    charge: ChargeOut | None
+
+
+class ApprovalIn(Input):
+    reason: str = Field("", max_length=2000)
+
+
+class ThresholdIn(Input):
+    company_id: UUID
+    owner_id: UUID | None = Field(None, description="Empty: the company's default for every owner.")
+    amount: Money
+
+
+class ThresholdOut(Schema):
+    id: UUID
+    company_id: UUID
+    owner_id: UUID | None
+    amount: str
+    created_at: datetime
+
+    @staticmethod
+    def resolve_amount(obj: Any) -> str:
+        return _money(obj.amount)
+
+
+class ThresholdFilters(ListFilters):
+    company_id: UUID | None = None
+    owner_id: UUID | None = None
+
+
+class ServiceHoursIn(Input):
+    time_zone: str = Field("UTC", min_length=1, max_length=64)
+    country: str = Field("", max_length=2, description="ISO 3166-1 alpha-2; empty: the company's.")
+    subdivision: str = Field("", max_length=10)
+    opens: Clock = Clock(8)
+    closes: Clock = Clock(17)
+    weekdays: list[Annotated[int, Field(ge=1, le=7)]] = Field(default_factory=lambda: [1, 2, 3, 4, 5], max_length=7)
+
+
+class ServiceHoursOut(Schema):
+    company_id: UUID
+    time_zone: str
+    country: str
+    subdivision: str
+    opens: Clock
+    closes: Clock
+    weekdays: list[int]
+
+
+# Preventive schedules ---------------------------------------------------------------------
+
+
+class ScheduleIn(Input):
+    company_id: UUID
+    branch_id: UUID | None = None
+    listing_id: UUID | None = None
+    unit_id: UUID | None = None
+    asset: str = Field("", max_length=200)
+    issue_id: UUID | None = None
+    title: str = NAME
+    priority: Priority = Priority.NORMAL
+    every_days: int | None = Field(None, ge=1, le=3650)
+    every_months: int | None = Field(None, ge=1, le=120)
+    rule: str = Field("", max_length=500, description="An RRULE, e.g. FREQ=YEARLY;BYMONTH=3;BYMONTHDAY=1.")
+    starts_on: date
+    lead_days: int = Field(14, ge=0, le=365)
+    remind_days: int = Field(3, ge=0, le=365)
+    technician_id: UUID | None = None
+    is_active: bool = True
+
+
+class SchedulePatchIn(Input):
+    title: str | None = Field(None, min_length=1, max_length=200)
+    asset: str | None = Field(None, max_length=200)
+    priority: Priority | None = None
+    every_days: int | None = Field(None, ge=1, le=3650)
+    every_months: int | None = Field(None, ge=1, le=120)
+    rule: str | None = Field(None, max_length=500)
+    lead_days: int | None = Field(None, ge=0, le=365)
+    remind_days: int | None = Field(None, ge=0, le=365)
+    is_active: bool | None = None
+
+
+class ScheduleOut(Schema):
+    id: UUID
+    company_id: UUID
+    branch_id: UUID | None
+    listing_id: UUID | None
+    unit_id: UUID | None
+    asset: str
+    issue_id: UUID | None
+    title: str
+    priority: Priority
+    every_days: int | None
+    every_months: int | None
+    rule: str
+    starts_on: date
+    next_due_on: date
+    lead_days: int
+    remind_days: int
+    technician_id: UUID | None
+    is_active: bool
+    created_at: datetime
+
+
+class ScheduleFilters(ListFilters):
+    company_id: UUID | None = None
+    listing_id: UUID | None = None
+    unit_id: UUID | None = None
+    is_active: bool | None = None
+
+
+# Photos -----------------------------------------------------------------------------------
+
+
+class PhotoOut(Schema):
+    id: UUID
+    content_type: str
+    width: int
+    height: int
+    uploaded_by_id: UUID | None
+    created_at: datetime

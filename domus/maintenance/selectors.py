@@ -4,31 +4,52 @@ Work orders: platform admins see all; company staff their companies'; a requeste
 own; a technician those assigned to them; a vendor's user those assigned to that vendor.
 Anyone else sees nothing (NotFound, never a hint that the row exists)."""
 
-from datetime import datetime
+from datetime import date, datetime, timedelta
+from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
-from django.db.models import Model, Q, QuerySet
+from django.conf import settings
+from django.db.models import Count, Model, Q, QuerySet
 from django.utils import timezone
 
 from domus.core.exceptions import NotFound
 from domus.core.filtering import filter_list
 from domus.core.policies import is_admin
-from domus.inventory.selectors import parts_by_id
+from domus.inventory.selectors import job_parts_cost, parts_by_id
 from domus.maintenance.models import (
     OPEN_STATUSES,
+    ApprovalStatus,
+    ApprovalThreshold,
     IssuePreset,
     OtherIssue,
+    PreventiveRun,
+    PreventiveSchedule,
     Question,
     Response,
+    ServiceHours,
     Vendor,
     WorkOrder,
+    WorkOrderCharge,
+    WorkOrderCosting,
     WorkOrderPart,
+    WorkOrderPhoto,
     WorkOrderStatus,
 )
-from domus.organizations.selectors import company_ids_for_user, is_company_staff
+from domus.organizations.selectors import (
+    COMPANY_STAFF_ROLES,
+    company_country,
+    company_ids_for_user,
+    company_member_user_ids,
+    is_company_staff,
+)
+from domus.properties.selectors import listing_ids_owned_by
 
 FINISHED = (WorkOrderStatus.CLOSED, WorkOrderStatus.CANCELLED, WorkOrderStatus.REJECTED)
+# Still on the resolution clock: not finished and the work not yet done.
+OPEN_FOR_SLA = tuple(
+    s for s in WorkOrderStatus.values if s not in (*FINISHED, WorkOrderStatus.WORK_DONE, WorkOrderStatus.READY_TO_BILL)
+)
 
 
 def staff_company_ids(actor: Any) -> set[UUID]:
@@ -41,21 +62,42 @@ def work_order_visible_to(actor: Any) -> QuerySet[WorkOrder]:
         return queryset
     if not getattr(actor, "is_authenticated", False):
         return queryset.none()
-    return queryset.filter(
-        Q(company_id__in=staff_company_ids(actor)) | Q(requester=actor) | Q(technician=actor) | Q(vendor__user=actor)
-    )
+    # The caller's own jobs (requester, technician, vendor, owner) outside the companies they
+    # staff are read first as an id list, usually empty: a desk's list is then filtered on
+    # ``company_id`` alone, which PostgreSQL counts and pages from an index.
+    staff = staff_company_ids(actor)
+    personal = Q(requester=actor) | Q(technician=actor)
+    vendor_ids = list(Vendor.objects.filter(user=actor).values_list("pk", flat=True))
+    if vendor_ids:
+        personal |= Q(vendor_id__in=vendor_ids)
+    owned = listing_ids_owned_by(actor.pk)
+    if owned:
+        personal |= Q(listing_id__in=owned)
+    own_ids = list(WorkOrder.objects.filter(personal).exclude(company_id__in=staff).values_list("pk", flat=True))
+    visible = Q(company_id__in=staff)
+    if own_ids:
+        visible |= Q(pk__in=own_ids)
+    return queryset.filter(visible)
 
 
 def work_order_list_for_actor(*, actor: Any, filters: Any) -> QuerySet[WorkOrder]:
     queryset = work_order_visible_to(actor).select_related("issue", "other_issue", "vendor")
     if getattr(filters, "overdue", None):
-        queryset = queryset.filter(resolve_due_at__lt=timezone.now()).exclude(status__in=FINISHED)
+        queryset = queryset.filter(
+            resolve_due_at__lt=timezone.now(), status__in=OPEN_FOR_SLA, sla_paused_at__isnull=True
+        )
+    if getattr(filters, "repeat", None) is not None:
+        queryset = queryset.filter(repeat_of__isnull=not filters.repeat)
+    if getattr(filters, "awaiting_owner", None):
+        queryset = queryset.filter(costing__approval_status=ApprovalStatus.PENDING)
     return filter_list(
         queryset,
         filters,
         exact_fields=("status", "priority", "company_id", "branch_id", "technician_id", "vendor_id", "issue_id"),
         search_fields=["name", "email", "address", "message"],
         ordering_fields=["created_at", "updated_at", "priority", "resolve_due_at", "status"],
+        # The overdue list: the longest overdue first, read in the order of its partial index.
+        default_ordering=("resolve_due_at", "pk") if getattr(filters, "overdue", None) else ("-created_at", "-pk"),
     )
 
 
@@ -135,9 +177,11 @@ def response_list(*, filters: Any) -> QuerySet[Response]:
 
 
 def vendor_visible_to(actor: Any) -> QuerySet[Vendor]:
+    """Vendors with ``repeat_faults``: their jobs that the same fault came back after."""
+    queryset = Vendor.objects.annotate(repeat_faults=Count("work_orders__repeats", distinct=True))
     if is_admin(actor):
-        return Vendor.objects.all()
-    return Vendor.objects.filter(Q(company_id__in=staff_company_ids(actor)) | Q(user=actor))
+        return queryset
+    return queryset.filter(Q(company_id__in=staff_company_ids(actor)) | Q(user=actor))
 
 
 def vendor_list_for_actor(*, actor: Any, filters: Any) -> QuerySet[Vendor]:
@@ -170,3 +214,171 @@ def part_for_update(*, work_order: WorkOrder, line_id: UUID) -> WorkOrderPart:
 
 def spare_part_exists(part_id: UUID) -> bool:
     return bool(parts_by_id([part_id]))
+
+
+def parts_cost_of(work_order: WorkOrder) -> dict[str, Decimal]:
+    return job_parts_cost(job_id=work_order.pk)
+
+
+# Costing, billing and owner approval ------------------------------------------------------
+
+
+def costing_of(work_order: WorkOrder) -> WorkOrderCosting:
+    """The job's costing row (made on first use)."""
+    row, _ = WorkOrderCosting.objects.get_or_create(work_order=work_order)
+    return row
+
+
+def costing_for_update(work_order: WorkOrder) -> WorkOrderCosting:
+    costing_of(work_order)
+    return WorkOrderCosting.objects.select_for_update().get(work_order=work_order)
+
+
+def charge_of(work_order_id: UUID) -> WorkOrderCharge | None:
+    return WorkOrderCharge.objects.filter(work_order_id=work_order_id).first()
+
+
+def owner_id_of(work_order: WorkOrder) -> UUID | None:
+    """The owner of the job's listing (None without a listing)."""
+    return work_order.listing.owner_id if work_order.listing_id else None
+
+
+def tenant_id_of(work_order: WorkOrder) -> UUID | None:
+    return work_order.lease.tenant_id if work_order.lease_id else None
+
+
+def approval_threshold(*, company_id: UUID, owner_id: UUID | None) -> Decimal | None:
+    """The owner's own threshold, else the company's default, else the setting (None: none)."""
+    rows = {
+        row.owner_id: row.amount
+        for row in ApprovalThreshold.objects.filter(company_id=company_id).filter(
+            Q(owner__isnull=True) | Q(owner_id=owner_id)
+        )
+    }
+    if owner_id in rows:
+        return rows[owner_id]
+    if None in rows:
+        return rows[None]
+    default = settings.MAINTENANCE_APPROVAL_THRESHOLD
+    return Decimal(default) if default else None
+
+
+def threshold_list_for_actor(*, actor: Any, filters: Any) -> QuerySet[ApprovalThreshold]:
+    queryset = ApprovalThreshold.objects.all()
+    if not is_admin(actor):
+        queryset = queryset.filter(company_id__in=staff_company_ids(actor))
+    return filter_list(queryset, filters, exact_fields=("company_id", "owner_id"), ordering_fields=["created_at"])
+
+
+def threshold_get_for_actor(*, actor: Any, threshold_id: UUID) -> ApprovalThreshold:
+    row = threshold_list_for_actor(actor=actor, filters=None).filter(pk=threshold_id).first()
+    if row is None:
+        raise NotFound("Threshold not found.")
+    return row
+
+
+def company_staff_ids(company_id: UUID) -> list[str]:
+    return [
+        str(pk) for pk in company_member_user_ids(company_id, COMPANY_STAFF_ROLES).values_list("user_id", flat=True)
+    ]
+
+
+# SLA calendars and repeat faults -------------------------------------------------------------
+
+
+def service_hours_of(company_id: UUID) -> tuple[ServiceHours | None, str]:
+    """The company's service hours (None: the defaults) and its country."""
+    hours = ServiceHours.objects.filter(company_id=company_id).select_related("company").first()
+    if hours is not None:
+        return hours, hours.company.country
+    return None, company_country(company_id)
+
+
+def earlier_fault(*, work_order: WorkOrder, since: datetime) -> WorkOrder | None:
+    """The latest other job on the same unit and issue (or issue category) since ``since``."""
+    if work_order.unit_id is None or (work_order.issue_id is None and work_order.other_issue_id is None):
+        return None
+    same = Q(issue_id=work_order.issue_id) if work_order.issue_id else Q(other_issue_id=work_order.other_issue_id)
+    category = work_order.issue.category if work_order.issue_id else ""
+    if category:
+        same |= Q(issue__category=category)
+    return (
+        WorkOrder.objects.filter(same, unit_id=work_order.unit_id, created_at__gte=since)
+        .exclude(pk=work_order.pk)
+        .exclude(status__in=(WorkOrderStatus.CANCELLED, WorkOrderStatus.REJECTED))
+        .order_by("-created_at")
+        .first()
+    )
+
+
+def sla_at_risk(*, now: datetime, horizon: datetime, limit: int = 500) -> list[WorkOrder]:
+    return list(
+        WorkOrder.objects.filter(
+            status__in=OPEN_FOR_SLA,
+            sla_alerted_at__isnull=True,
+            sla_paused_at__isnull=True,
+            resolve_due_at__lte=horizon,
+        )
+        .select_related("vendor")
+        .order_by("resolve_due_at")[:limit]
+    )
+
+
+# Preventive schedules --------------------------------------------------------------------
+
+
+def schedule_visible_to(actor: Any) -> QuerySet[PreventiveSchedule]:
+    if is_admin(actor):
+        return PreventiveSchedule.objects.all()
+    return PreventiveSchedule.objects.filter(company_id__in=staff_company_ids(actor))
+
+
+def schedule_list_for_actor(*, actor: Any, filters: Any) -> QuerySet[PreventiveSchedule]:
+    return filter_list(
+        schedule_visible_to(actor),
+        filters,
+        exact_fields=("company_id", "listing_id", "unit_id", "is_active"),
+        search_fields=["title", "asset"],
+        ordering_fields=["next_due_on", "created_at"],
+    )
+
+
+def schedule_get_for_actor(*, actor: Any, schedule_id: UUID) -> PreventiveSchedule:
+    row = schedule_visible_to(actor).filter(pk=schedule_id).first()
+    if row is None:
+        raise NotFound("Schedule not found.")
+    return row
+
+
+def schedules_due(*, until: date) -> list[UUID]:
+    return list(PreventiveSchedule.objects.filter(is_active=True, next_due_on__lte=until).values_list("pk", flat=True))
+
+
+def schedule_lock(schedule_id: UUID) -> PreventiveSchedule | None:
+    """The schedule, locked; None when another worker holds it (it is generating it)."""
+    return PreventiveSchedule.objects.select_for_update(skip_locked=True).filter(pk=schedule_id).first()
+
+
+def runs_to_remind(*, today: date) -> list[PreventiveRun]:
+    runs = PreventiveRun.objects.filter(reminded_at__isnull=True).select_related("schedule", "work_order")
+    return [
+        run for run in runs.filter(due_on__gte=today) if run.due_on - timedelta(days=run.schedule.remind_days) <= today
+    ]
+
+
+# Photos ----------------------------------------------------------------------------------
+
+
+def photos_of(work_order: WorkOrder) -> list[WorkOrderPhoto]:
+    return list(WorkOrderPhoto.objects.filter(work_order=work_order).order_by("created_at"))
+
+
+def photo_get(*, work_order: WorkOrder, photo_id: UUID) -> WorkOrderPhoto:
+    row = WorkOrderPhoto.objects.filter(work_order=work_order, pk=photo_id).first()
+    if row is None:
+        raise NotFound("Photo not found.")
+    return row
+
+
+def photo_count(work_order: WorkOrder) -> int:
+    return WorkOrderPhoto.objects.filter(work_order=work_order).count()

@@ -2,23 +2,35 @@
 the one workflow every status change goes through, assignment and rating. Every write is
 audited."""
 
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
 from uuid import UUID
 
+from dateutil.relativedelta import relativedelta
+from dateutil.rrule import rrulestr
 from django.conf import settings
 from django.db import IntegrityError, models, transaction
 from django.utils import timezone
 
 from domus.audit.services import audit_create, audit_record, audit_snapshot, audit_update
-from domus.core.exceptions import Conflict, NotFound, ValidationFailed
+from domus.core.events import event_payload, publish
+from domus.core.exceptions import Conflict, NotFound, PermissionDenied, ValidationFailed
+from domus.core.images import image_check
+from domus.core.money import quantize
 from domus.core.policies import is_admin, require
+from domus.finance.services import invoice_create, owner_expense_create
 from domus.inventory.services.reservations import reservation_create, reservation_issue, reservation_release
 from domus.leasing.selectors import active_lease_of_tenant
-from domus.maintenance import selectors
+from domus.maintenance import selectors, sla
 from domus.maintenance.models import (
+    ApprovalStatus,
+    ApprovalThreshold,
+    Cause,
     PartStatus,
+    Payer,
+    PreventiveRun,
+    PreventiveSchedule,
     Priority,
     Question,
     QuestionKind,
@@ -27,7 +39,10 @@ from domus.maintenance.models import (
     Vendor,
     VendorStatus,
     WorkOrder,
+    WorkOrderCharge,
+    WorkOrderCosting,
     WorkOrderPart,
+    WorkOrderPhoto,
     WorkOrderStatus,
 )
 from domus.organizations.selectors import is_company_staff, is_company_worker, platform_default_company_id
@@ -37,7 +52,7 @@ S = WorkOrderStatus
 MOVES: dict[str, tuple[str, ...]] = {
     S.REQUESTED: (S.TRIAGED, S.CANCELLED, S.REJECTED),
     S.TRIAGED: (S.AWAITING_APPROVAL, S.SCHEDULED, S.CANCELLED, S.REJECTED),
-    S.AWAITING_APPROVAL: (S.SCHEDULED, S.CANCELLED, S.REJECTED),
+    S.AWAITING_APPROVAL: (S.TRIAGED, S.SCHEDULED, S.CANCELLED, S.REJECTED),
     S.SCHEDULED: (S.IN_PROGRESS, S.CANCELLED),
     S.IN_PROGRESS: (S.WORK_DONE, S.CANCELLED),
     S.WORK_DONE: (S.READY_TO_BILL, S.TRIAGED),
@@ -161,12 +176,37 @@ def _answer(*, actor: Any, work_order: WorkOrder, question: Question, value: Any
     return response
 
 
+def calendar_for(work_order: WorkOrder) -> sla.Calendar:
+    hours, country = selectors.service_hours_of(work_order.company_id)
+    return sla.calendar_of(hours, company_country=country, priority=work_order.priority)
+
+
 def _set_priority(work_order: WorkOrder, priority: str) -> None:
+    """The priority and its deadlines, counted from the booking's creation in the company's
+    business hours (round the clock for the priorities so configured)."""
     work_order.priority = priority
     response_hours, resolve_hours = settings.MAINTENANCE_SLA_HOURS[priority]
-    work_order.response_due_at = work_order.created_at + timedelta(hours=response_hours)
-    work_order.resolve_due_at = work_order.created_at + timedelta(hours=resolve_hours)
+    calendar = calendar_for(work_order)
+    work_order.response_due_at = sla.add_business_hours(work_order.created_at, response_hours, calendar)
+    work_order.resolve_due_at = sla.add_business_hours(work_order.created_at, resolve_hours, calendar)
     work_order.save(update_fields=["priority", "response_due_at", "resolve_due_at", "updated_at"])
+
+
+def _pause_clock(work_order: WorkOrder, now: datetime) -> None:
+    work_order.sla_paused_at = now
+
+
+def _resume_clock(work_order: WorkOrder, now: datetime) -> None:
+    """Push the resolution deadline on by the business hours spent waiting on the owner."""
+    if work_order.sla_paused_at is None:
+        return
+    calendar = calendar_for(work_order)
+    waited = sla.business_hours_between(work_order.sla_paused_at, now, calendar)
+    if work_order.resolve_due_at is not None and waited:
+        work_order.resolve_due_at = sla.add_business_hours(
+            work_order.resolve_due_at, waited.total_seconds() / 3600, calendar
+        )
+    work_order.sla_paused_at = None
 
 
 @transaction.atomic
@@ -214,6 +254,7 @@ def booking_create(*, actor: Any, data: dict[str, Any], answers: list[dict[str, 
     work_order.full_clean(exclude=["company", "priority"], validate_constraints=False)
     work_order.save()
     _set_priority(work_order, issue.default_priority if issue else Priority.NORMAL)
+    _flag_repeat(work_order)
     Transition.objects.create(
         work_order=work_order,
         to_status=WorkOrderStatus.REQUESTED,
@@ -233,7 +274,32 @@ def booking_create(*, actor: Any, data: dict[str, Any], answers: list[dict[str, 
     missing = [str(q.pk) for q in questions.values() if q.required and q.pk not in given]
     if missing and answers:
         raise ValidationFailed("Required questions are not answered.", errors={"answers": missing})
+    _notify("work_order.requested", work_order, actor, extra_recipients=selectors.company_staff_ids(company_id))
     return work_order
+
+
+def _flag_repeat(work_order: WorkOrder) -> None:
+    """The same unit and issue again within MAINTENANCE_REPEAT_DAYS: a repeat fault."""
+    since = work_order.created_at - timedelta(days=settings.MAINTENANCE_REPEAT_DAYS)
+    earlier = selectors.earlier_fault(work_order=work_order, since=since)
+    if earlier is not None:
+        work_order.repeat_of = earlier
+        work_order.save(update_fields=["repeat_of", "updated_at"])
+
+
+def _recipients(work_order: WorkOrder) -> list[Any]:
+    """Who hears of a job's steps: the requester, the technician, the vendor's user, the owner."""
+    vendor_user = work_order.vendor.user_id if work_order.vendor_id else None
+    return [work_order.requester_id, work_order.technician_id, vendor_user, selectors.owner_id_of(work_order)]
+
+
+def _notify(
+    event: str, work_order: WorkOrder, actor: Any, *, only: list[Any] | None = None, extra_recipients=(), **extra: Any
+) -> None:
+    """A domain event (after commit) the communications app turns into notifications."""
+    recipients = list(only) if only is not None else _recipients(work_order)
+    payload = event_payload(work_order, actor=actor, recipients=[*recipients, *extra_recipients], **extra)
+    publish(event, payload)
 
 
 def _may_manage(actor: Any, work_order: WorkOrder) -> bool:
@@ -261,8 +327,14 @@ def booking_move(*, actor: Any, work_order_id: UUID, to: str, reason: str = "") 
         )
     if to == S.SCHEDULED and not (work_order.technician_id or work_order.vendor_id):
         raise Conflict("Assign a technician or vendor before scheduling.", errors={"status": ["Not assigned."]})
+    if to == S.SCHEDULED:
+        _require_approval(work_order)
     before = audit_snapshot(work_order)
     now = timezone.now()
+    if to == S.AWAITING_APPROVAL:
+        _pause_clock(work_order, now)
+    elif work_order.status == S.AWAITING_APPROVAL:
+        _resume_clock(work_order, now)
     if work_order.status in REOPENED_FROM and to == S.TRIAGED:
         work_order.reopen_count += 1
         work_order.resolved_at = None
@@ -282,9 +354,13 @@ def booking_move(*, actor: Any, work_order_id: UUID, to: str, reason: str = "") 
         reason=reason,
         created_at=now,
     )
+    moved_from = work_order.status
     work_order.status = to
     work_order.save()
     audit_update(actor=actor, instance=work_order, before=before, company_id=work_order.company_id)
+    if to == S.CLOSED:
+        _bill(actor=actor, work_order=work_order)
+    _notify("work_order.status_changed", work_order, actor, from_status=moved_from, reason=reason)
     return work_order
 
 
@@ -324,6 +400,9 @@ def assign_technician(*, actor: Any, work_order_id: UUID, technician: Any, start
     work_order.scheduled_start, work_order.scheduled_end = start, end
     moved_from = work_order.status if work_order.status in (S.TRIAGED, S.AWAITING_APPROVAL) else None
     if moved_from:
+        _require_approval(work_order)
+        if moved_from == S.AWAITING_APPROVAL:
+            _resume_clock(work_order, timezone.now())
         _reserve_parts(actor=actor, work_order=work_order)
         work_order.status = S.SCHEDULED
     try:
@@ -341,6 +420,7 @@ def assign_technician(*, actor: Any, work_order_id: UUID, technician: Any, start
             created_at=timezone.now(),
         )
     audit_update(actor=actor, instance=work_order, before=before, company_id=work_order.company_id)
+    _notify("work_order.assigned", work_order, actor, only=[technician.pk, work_order.requester_id])
     return work_order
 
 
@@ -355,6 +435,7 @@ def assign_vendor(*, actor: Any, work_order_id: UUID, vendor_id: UUID) -> WorkOr
     work_order.vendor, work_order.vendor_status = vendor, VendorStatus.PENDING
     work_order.save()
     audit_update(actor=actor, instance=work_order, before=before, company_id=work_order.company_id)
+    _notify("work_order.offered", work_order, actor, only=[vendor.user_id])
     return work_order
 
 
@@ -380,6 +461,13 @@ def vendor_respond(*, actor: Any, work_order_id: UUID, accept: bool, reason: str
         created_at=timezone.now(),
     )
     audit_update(actor=actor, instance=work_order, before=before, company_id=work_order.company_id)
+    _notify(
+        "work_order.vendor_answered",
+        work_order,
+        actor,
+        only=selectors.company_staff_ids(work_order.company_id),
+        vendor_status=work_order.vendor_status,
+    )
     return work_order
 
 
@@ -475,3 +563,510 @@ def part_issue(*, actor: Any, work_order_id: UUID, line_id: UUID, quantity: Deci
     line.save(update_fields=["issued", "status", "updated_at"])
     audit_update(actor=actor, instance=line, before=before, company_id=work_order.company_id)
     return line
+
+
+# Costing and billing on close ----------------------------------------------------------------
+
+COSTING_FIELDS = (
+    "cause",
+    "payer",
+    "labour_hours",
+    "labour_rate",
+    "vendor_invoice_amount",
+    "vendor_invoice_reference",
+    "estimate_amount",
+    "estimate_note",
+)
+
+
+def payer_of(work_order: WorkOrder, costing: WorkOrderCosting) -> str:
+    """Who pays: the payer set on the job, else by its cause (damage: the tenant; warranty:
+    the company; wear and tear, preventive: the owner), falling back to the company when the
+    job has no tenant or owner to bill."""
+    payer = costing.payer or {
+        Cause.TENANT_DAMAGE: Payer.TENANT,
+        Cause.WARRANTY: Payer.COMPANY,
+    }.get(costing.cause, Payer.OWNER)
+    if payer == Payer.TENANT and selectors.tenant_id_of(work_order) is None:
+        return Payer.COMPANY
+    if payer == Payer.OWNER and selectors.owner_id_of(work_order) is None:
+        return Payer.COMPANY
+    return payer
+
+
+def _markup(amount: Decimal, kind: str) -> Decimal:
+    return quantize(amount * (1 + settings.MAINTENANCE_MARKUP_PERCENT[kind] / 100))
+
+
+def cost_of(work_order: WorkOrder, costing: WorkOrderCosting) -> dict[str, Decimal]:
+    """Labour (hours x the job's, the vendor's or the default rate), the stock cost of the
+    parts issued to the job and the vendor's invoice, each with its markup."""
+    rate = costing.labour_rate
+    if rate is None and work_order.vendor_id and work_order.vendor.hourly_rate is not None:
+        rate = work_order.vendor.hourly_rate
+    if rate is None:
+        rate = settings.MAINTENANCE_LABOUR_RATE
+    parts = sum(selectors.parts_cost_of(work_order).values(), Decimal(0))
+    return {
+        "labour": _markup(costing.labour_hours * rate, "labour"),
+        "parts": _markup(parts, "parts"),
+        "vendor": _markup(costing.vendor_invoice_amount, "vendor"),
+    }
+
+
+def _currency_of(work_order: WorkOrder) -> str:
+    if work_order.listing_id:
+        return work_order.listing.currency
+    return work_order.company.currency
+
+
+def _bill(*, actor: Any, work_order: WorkOrder) -> WorkOrderCharge | None:
+    """Raise the job's charge once: a chargeback invoice to the tenant, an owner expense on
+    the owner's statement, or the company's own cost. A job closed again (after a reopen)
+    is not billed again: the charge's primary key is the work order."""
+    if selectors.charge_of(work_order.pk) is not None:
+        return None
+    costing = selectors.costing_for_update(work_order)
+    payer = payer_of(work_order, costing)
+    amounts = cost_of(work_order, costing)
+    total = sum(amounts.values(), Decimal(0))
+    charge = WorkOrderCharge(
+        work_order=work_order,
+        company_id=work_order.company_id,
+        payer=payer,
+        currency=_currency_of(work_order),
+        total=total,
+        created_by=_user(actor),
+        created_at=timezone.now(),
+        **amounts,
+    )
+    try:
+        with transaction.atomic():
+            charge.save(force_insert=True)
+    except IntegrityError:
+        return None  # billed by a concurrent close
+    description = f"Repair {str(work_order.pk)[:8]}: {work_order.issue or work_order.other_issue or work_order.name}"
+    if total > 0 and payer == Payer.TENANT:
+        lines = [
+            {"kind": "other", "description": f"{description} - {label}", "quantity": 1, "unit_price": amount}
+            for label, amount in (
+                ("labour", amounts["labour"]),
+                ("parts", amounts["parts"]),
+                ("contractor", amounts["vendor"]),
+            )
+            if amount > 0
+        ]
+        tenant = work_order.lease.tenant
+        invoice = invoice_create(
+            actor=actor,
+            company_id=work_order.company_id,
+            recipient=tenant,
+            lines=lines,
+            due_date=timezone.localdate() + timedelta(days=settings.MAINTENANCE_CHARGEBACK_DUE_DAYS),
+            currency=charge.currency,
+            listing_id=work_order.listing_id,
+            notes=f"Chargeback for repair work order {work_order.pk}.",
+            issue=True,
+        )
+        charge.invoice_id, charge.payer_user = invoice.pk, tenant
+    elif total > 0 and payer == Payer.OWNER:
+        owner_id = selectors.owner_id_of(work_order)
+        expense = owner_expense_create(
+            actor=actor,
+            company_id=work_order.company_id,
+            owner_id=owner_id,
+            amount=total,
+            description=description[:255],
+            listing_id=work_order.listing_id,
+            currency=charge.currency,
+        )
+        charge.owner_expense_id, charge.payer_user_id = expense.pk, owner_id
+    charge.save(update_fields=["invoice_id", "owner_expense_id", "payer_user"])
+    audit_record(
+        actor=actor,
+        action="bill",
+        resource_type="maintenance.workordercharge",
+        resource_id=str(work_order.pk),
+        changes={"payer": {"before": None, "after": payer}, "total": {"before": None, "after": str(total)}},
+        company_id=work_order.company_id,
+    )
+    return charge
+
+
+@transaction.atomic
+def costing_update(*, actor: Any, work_order_id: UUID, data: dict[str, Any]) -> WorkOrderCosting:
+    """Staff set the cause, the payer, labour, the vendor's invoice and the estimate. A new
+    estimate asks the owner again when it needs their approval; a billed job is frozen."""
+    work_order = selectors.work_order_for_update(work_order_id)
+    require(_may_manage(actor, work_order), "Only the company's staff cost jobs.")
+    if selectors.charge_of(work_order.pk) is not None:
+        raise Conflict("This job is billed; its costs are final.")
+    costing = selectors.costing_for_update(work_order)
+    before = audit_snapshot(costing)
+    estimate_changed = "estimate_amount" in data and data["estimate_amount"] != costing.estimate_amount
+    for name in COSTING_FIELDS:
+        if name in data and data[name] is not None:
+            setattr(costing, name, data[name])
+    if "estimate_amount" in data and data["estimate_amount"] is None:
+        costing.estimate_amount = None
+    if estimate_changed and costing.approval_status:
+        costing.approval_status, costing.approval_by, costing.approval_at = ApprovalStatus.NONE, None, None
+    costing.save()
+    audit_update(actor=actor, instance=costing, before=before, company_id=work_order.company_id)
+    if estimate_changed and needs_approval(work_order, costing) and work_order.status == S.TRIAGED:
+        _ask_owner(actor=actor, work_order=work_order, costing=costing)
+    return costing
+
+
+# Owner approval -----------------------------------------------------------------------------
+
+
+def needs_approval(work_order: WorkOrder, costing: WorkOrderCosting) -> bool:
+    """An owner-paid estimate above the owner's threshold, not yet approved."""
+    if costing.estimate_amount is None or costing.approval_status == ApprovalStatus.APPROVED:
+        return False
+    if payer_of(work_order, costing) != Payer.OWNER:
+        return False
+    limit = selectors.approval_threshold(company_id=work_order.company_id, owner_id=selectors.owner_id_of(work_order))
+    return limit is not None and costing.estimate_amount > limit
+
+
+def _require_approval(work_order: WorkOrder) -> None:
+    costing = selectors.costing_of(work_order)
+    if needs_approval(work_order, costing):
+        state = costing.approval_status or "not asked"
+        raise Conflict(
+            "The owner must approve this estimate before work starts.",
+            errors={"status": [f"Owner approval: {state}."]},
+        )
+
+
+def _ask_owner(*, actor: Any, work_order: WorkOrder, costing: WorkOrderCosting) -> None:
+    """Ask the owner: the job waits (its clock paused) and the owner is notified."""
+    now = timezone.now()
+    costing.approval_status = ApprovalStatus.PENDING
+    costing.save(update_fields=["approval_status"])
+    Transition.objects.create(
+        work_order=work_order,
+        from_status=work_order.status,
+        to_status=S.AWAITING_APPROVAL,
+        actor=_user(actor),
+        reason=f"Estimate {costing.estimate_amount} needs the owner's approval.",
+        created_at=now,
+    )
+    work_order.status = S.AWAITING_APPROVAL
+    _pause_clock(work_order, now)
+    work_order.save(update_fields=["status", "sla_paused_at", "updated_at"])
+    _notify(
+        "work_order.approval_requested",
+        work_order,
+        actor,
+        only=[selectors.owner_id_of(work_order)],
+        estimate=str(costing.estimate_amount),
+        currency=_currency_of(work_order),
+        note=costing.estimate_note,
+    )
+
+
+@transaction.atomic
+def approval_decide(*, actor: Any, work_order_id: UUID, approve: bool, reason: str = "") -> WorkOrder:
+    """The owner approves or declines the estimate; either way the job goes back to the desk
+    (triaged) with its clock running again. Declined, it cannot be scheduled at the owner's
+    cost: the desk cancels it, lowers the estimate or bills someone else."""
+    work_order = selectors.work_order_for_update(work_order_id)
+    if selectors.owner_id_of(work_order) != getattr(actor, "pk", None):
+        raise PermissionDenied("Only the owner decides on this estimate.")
+    costing = selectors.costing_for_update(work_order)
+    if costing.approval_status != ApprovalStatus.PENDING:
+        raise Conflict("No estimate is waiting for your approval.")
+    before = audit_snapshot(costing)
+    now = timezone.now()
+    costing.approval_status = ApprovalStatus.APPROVED if approve else ApprovalStatus.DECLINED
+    costing.approval_by, costing.approval_at, costing.approval_reason = actor, now, reason
+    costing.save()
+    audit_update(actor=actor, instance=costing, before=before, company_id=work_order.company_id)
+    if work_order.status == S.AWAITING_APPROVAL:
+        _resume_clock(work_order, now)
+        Transition.objects.create(
+            work_order=work_order,
+            from_status=S.AWAITING_APPROVAL,
+            to_status=S.TRIAGED,
+            actor=actor,
+            reason=("Owner approved. " if approve else "Owner declined. ") + reason,
+            created_at=now,
+        )
+        work_order.status = S.TRIAGED
+        work_order.save(update_fields=["status", "resolve_due_at", "sla_paused_at", "updated_at"])
+    _notify(
+        "work_order.approval_decided",
+        work_order,
+        actor,
+        only=[*selectors.company_staff_ids(work_order.company_id), work_order.technician_id],
+        approval=costing.approval_status,
+    )
+    return work_order
+
+
+@transaction.atomic
+def threshold_set(*, actor: Any, company_id: UUID, owner_id: UUID | None, amount: Decimal) -> ApprovalThreshold:
+    """Set (or replace) a company's threshold for one owner, or its default."""
+    require(is_company_staff(actor, company_id), "Only the company's staff set approval thresholds.")
+    row = ApprovalThreshold.objects.select_for_update().filter(company_id=company_id, owner_id=owner_id).first()
+    if row is None:
+        row = ApprovalThreshold(company_id=company_id, owner_id=owner_id, amount=amount)
+        _save(row)
+        audit_create(actor=actor, instance=row, company_id=company_id)
+        return row
+    before = audit_snapshot(row)
+    row.amount = amount
+    row.save()
+    audit_update(actor=actor, instance=row, before=before, company_id=company_id)
+    return row
+
+
+@transaction.atomic
+def threshold_delete(*, actor: Any, row: ApprovalThreshold) -> None:
+    require(is_company_staff(actor, row.company_id), "Only the company's staff remove approval thresholds.")
+    simple_delete(actor=actor, row=row)
+
+
+@transaction.atomic
+def service_hours_set(*, actor: Any, company_id: UUID, data: dict[str, Any]) -> Any:
+    """A company's business hours, zone and holiday country for SLA clocks (open jobs keep
+    the deadlines they have)."""
+    from domus.maintenance.models import ServiceHours
+
+    require(is_company_staff(actor, company_id), "Only the company's staff set service hours.")
+    if data["closes"] <= data["opens"]:
+        raise ValidationFailed("Closing is before opening.", errors={"closes": ["Must be after opens."]})
+    row = ServiceHours.objects.select_for_update().filter(company_id=company_id).first()
+    before = audit_snapshot(row) if row else None
+    row = row or ServiceHours(company_id=company_id)
+    for name, value in data.items():
+        setattr(row, name, value)
+    row.save()
+    if before is None:
+        audit_create(actor=actor, instance=row, company_id=company_id)
+    else:
+        audit_update(actor=actor, instance=row, before=before, company_id=company_id)
+    return row
+
+
+# SLA alerts ---------------------------------------------------------------------------------
+
+
+def sla_alerts_send(*, now: datetime | None = None) -> int:
+    """Alert the desk and the assignee of open jobs whose resolution deadline is within
+    MAINTENANCE_SLA_ALERT_HOURS (or past); each job is alerted once."""
+    now = now or timezone.now()
+    horizon = now + timedelta(hours=settings.MAINTENANCE_SLA_ALERT_HOURS)
+    sent = 0
+    for work_order in selectors.sla_at_risk(now=now, horizon=horizon):
+        with transaction.atomic():
+            claimed = WorkOrder.objects.filter(pk=work_order.pk, sla_alerted_at__isnull=True).update(sla_alerted_at=now)
+            if not claimed:
+                continue
+            vendor_user = work_order.vendor.user_id if work_order.vendor_id else None
+            _notify(
+                "work_order.sla_at_risk",
+                work_order,
+                None,
+                only=[*selectors.company_staff_ids(work_order.company_id), work_order.technician_id, vendor_user],
+                resolve_due_at=work_order.resolve_due_at.isoformat(),
+                breached=work_order.resolve_due_at <= now,
+            )
+            sent += 1
+    return sent
+
+
+# Preventive schedules -------------------------------------------------------------------------
+
+MAX_LEAD_DAYS = 365
+
+
+def _next_due(schedule: PreventiveSchedule, after: date) -> date:
+    """The first due date of the schedule after ``after``."""
+    if schedule.every_days:
+        return after + timedelta(days=schedule.every_days)
+    if schedule.every_months:
+        return (datetime.combine(after, datetime.min.time()) + relativedelta(months=schedule.every_months)).date()
+    rule = _rule(schedule.rule, schedule.starts_on)
+    found = rule.after(datetime.combine(after, datetime.min.time()))
+    if found is None:
+        return date.max
+    return found.date()
+
+
+def _rule(text: str, starts_on: date) -> Any:
+    try:
+        return rrulestr(text, dtstart=datetime.combine(starts_on, datetime.min.time()))
+    except (ValueError, TypeError) as error:
+        raise ValidationFailed("Not a valid recurrence rule.", errors={"rule": [str(error)[:200]]}) from None
+
+
+def _clean_schedule(data: dict[str, Any], row: PreventiveSchedule | None) -> None:
+    values = {name: data.get(name, getattr(row, name, None)) for name in ("every_days", "every_months", "rule")}
+    given = [name for name in ("every_days", "every_months", "rule") if values[name]]
+    if len(given) != 1:
+        raise ValidationFailed(
+            "Give exactly one of every_days, every_months or rule.",
+            errors={name: ["Exactly one recurrence."] for name in ("every_days", "every_months", "rule")},
+        )
+    if values["rule"]:
+        rule = _rule(values["rule"], data.get("starts_on") or row.starts_on)
+        if rule.after(datetime.combine(data.get("starts_on") or row.starts_on, datetime.min.time()), inc=True) is None:
+            raise ValidationFailed("The rule never falls due.", errors={"rule": ["No occurrence."]})
+    for name in ("every_days", "every_months", "rule"):
+        if not values[name]:
+            data[name] = "" if name == "rule" else None
+
+
+@transaction.atomic
+def schedule_create(*, actor: Any, data: dict[str, Any]) -> PreventiveSchedule:
+    require(is_company_staff(actor, data["company_id"]), "Only the company's staff plan preventive work.")
+    _clean_schedule(data, None)
+    schedule = PreventiveSchedule(**data)
+    if schedule.rule:
+        first = _rule(schedule.rule, schedule.starts_on).after(
+            datetime.combine(schedule.starts_on, datetime.min.time()), inc=True
+        )
+        schedule.next_due_on = first.date()
+    else:
+        schedule.next_due_on = schedule.starts_on
+    _save(schedule)
+    audit_create(actor=actor, instance=schedule, company_id=schedule.company_id)
+    return schedule
+
+
+@transaction.atomic
+def schedule_update(*, actor: Any, schedule: PreventiveSchedule, data: dict[str, Any]) -> PreventiveSchedule:
+    require(is_company_staff(actor, schedule.company_id), "Only the company's staff plan preventive work.")
+    if any(name in data for name in ("every_days", "every_months", "rule")):
+        _clean_schedule(data, schedule)
+    before = audit_snapshot(schedule)
+    for name, value in data.items():
+        setattr(schedule, name, value)
+    _save(schedule)
+    audit_update(actor=actor, instance=schedule, before=before, company_id=schedule.company_id)
+    return schedule
+
+
+def _open_preventive(schedule: PreventiveSchedule, due_on: date) -> WorkOrder | None:
+    """One due date's work order; None when it already exists (the unique schedule + due
+    date lets exactly one of two racing generators make it)."""
+    try:
+        with transaction.atomic():
+            work_order = WorkOrder.objects.create(
+                company_id=schedule.company_id,
+                branch_id=schedule.branch_id,
+                listing_id=schedule.listing_id,
+                unit_id=schedule.unit_id,
+                issue_id=schedule.issue_id,
+                technician_id=schedule.technician_id,
+                name=schedule.title[:200],
+                email="",
+                address=schedule.asset,
+                preferred_date=due_on,
+                message=f"Preventive maintenance due {due_on.isoformat()}"
+                + (f": {schedule.asset}" if schedule.asset else ""),
+                status=S.TRIAGED,
+            )
+            PreventiveRun.objects.create(schedule=schedule, due_on=due_on, work_order=work_order)
+    except IntegrityError:
+        return None
+    WorkOrderCosting.objects.create(work_order=work_order, cause=Cause.PREVENTIVE)
+    _set_priority(work_order, schedule.priority)
+    now = timezone.now()
+    Transition.objects.create(
+        work_order=work_order, to_status=S.TRIAGED, reason=f"Preventive schedule, due {due_on}.", created_at=now
+    )
+    audit_create(actor=None, instance=work_order, company_id=work_order.company_id)
+    return work_order
+
+
+def preventive_generate(*, today: date | None = None) -> int:
+    """Open the work orders of every schedule whose next due date is within its lead days,
+    each due date exactly once (schedules locked one at a time, skipped while another
+    worker holds them; the unique schedule + due date settles any race), then send the
+    reminders that fall due. Returns the number opened."""
+    today = today or timezone.localdate()
+    opened = 0
+    for schedule_id in selectors.schedules_due(until=today + timedelta(days=MAX_LEAD_DAYS)):
+        with transaction.atomic():
+            schedule = selectors.schedule_lock(schedule_id)
+            if schedule is None or not schedule.is_active:
+                continue
+            moved = False
+            while (
+                schedule.next_due_on - timedelta(days=schedule.lead_days) <= today and schedule.next_due_on < date.max
+            ):
+                if _open_preventive(schedule, schedule.next_due_on) is not None:
+                    opened += 1
+                schedule.next_due_on = _next_due(schedule, schedule.next_due_on)
+                moved = True
+            if moved:
+                schedule.save(update_fields=["next_due_on", "updated_at"])
+    preventive_remind(today=today)
+    return opened
+
+
+def preventive_remind(*, today: date) -> int:
+    """Remind the schedule's technician and the desk ``remind_days`` before a due date."""
+    sent = 0
+    for run in selectors.runs_to_remind(today=today):
+        with transaction.atomic():
+            if not PreventiveRun.objects.filter(pk=run.pk, reminded_at__isnull=True).update(reminded_at=timezone.now()):
+                continue
+            work_order = run.work_order
+            _notify(
+                "work_order.preventive_due",
+                work_order,
+                None,
+                only=[run.schedule.technician_id, *selectors.company_staff_ids(work_order.company_id)],
+                due_on=run.due_on.isoformat(),
+                asset=run.schedule.asset,
+            )
+            sent += 1
+    return sent
+
+
+# Photos -------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def photo_add(*, actor: Any, work_order_id: UUID, upload: Any) -> WorkOrderPhoto:
+    """A photo of the fault or the work, from the requester, the desk or the assigned
+    technician or vendor: JPEG, PNG or WebP within MAINTENANCE_PHOTO_MAX_BYTES, decoded
+    whole and within IMAGE_MAX_PIXELS (the one image check)."""
+    work_order = selectors.work_order_for_update(work_order_id)
+    pk = getattr(actor, "pk", None)
+    allowed = (
+        _may_manage(actor, work_order)
+        or work_order.requester_id == pk
+        or work_order.technician_id == pk
+        or (work_order.vendor_id is not None and work_order.vendor.user_id == pk)
+    )
+    require(allowed, "Only the requester, the desk or the assigned worker add photos.")
+    if work_order.status in (S.CLOSED, S.CANCELLED, S.REJECTED):
+        raise Conflict(f"A {work_order.status} booking takes no more photos.")
+    size = getattr(upload, "size", 0) or 0
+    if size == 0 or size > settings.MAINTENANCE_PHOTO_MAX_BYTES:
+        raise ValidationFailed(
+            "The photo is empty or too large.",
+            errors={"file": [f"Between 1 and {settings.MAINTENANCE_PHOTO_MAX_BYTES} bytes."]},
+        )
+    if selectors.photo_count(work_order) >= settings.MAINTENANCE_PHOTOS_PER_BOOKING:
+        raise Conflict(f"At most {settings.MAINTENANCE_PHOTOS_PER_BOOKING} photos per booking.")
+    facts = image_check(upload, field="file")
+    photo = WorkOrderPhoto(
+        work_order=work_order,
+        content_type=facts.content_type,
+        width=facts.width,
+        height=facts.height,
+        uploaded_by=_user(actor),
+    )
+    upload.seek(0)
+    photo.file.save("photo", upload, save=False)
+    photo.save()
+    audit_create(actor=actor, instance=photo, company_id=work_order.company_id)
+    return photo

@@ -45,6 +45,11 @@ def company_currency(company_id: UUID) -> str | None:
     return Company.objects.filter(pk=company_id).values_list("currency", flat=True).first()
 
 
+def company_country(company_id: UUID) -> str:
+    """The company's country (ISO 3166-1 alpha-2; empty when unknown)."""
+    return Company.objects.filter(pk=company_id).values_list("country", flat=True).first() or ""
+
+
 def company_member_user_ids(company_id: UUID, roles: Iterable[str]) -> QuerySet:
     """A subquery of the users holding an accepted, active membership of the live company
     with one of ``roles`` (invitations do not count)."""

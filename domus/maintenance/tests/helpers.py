@@ -19,3 +19,19 @@ def booking_body(**extra) -> dict:
         "captcha_token": solved_token(),
         **extra,
     }
+
+
+def png_bytes(size: tuple[int, int] = (8, 8)) -> bytes:
+    from io import BytesIO
+
+    from PIL import Image
+
+    buffer = BytesIO()
+    Image.new("RGB", size, (200, 30, 30)).save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def tenant_body(**extra) -> dict:
+    body = booking_body(**extra)
+    del body["captcha_token"]  # signed in: no captcha
+    return body

@@ -50,3 +50,88 @@ def test_two_threads_booking_one_technician_at_once_one_wins(client_for, staff, 
 
     assert sorted(statuses) == [200, 409]
     assert WorkOrder.objects.filter(technician=technician, status=WorkOrderStatus.SCHEDULED).count() == 1
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_two_workers_running_the_preventive_job_at_once_open_each_due_work_order_once(company):
+    from datetime import date
+
+    from domus.maintenance import services
+    from domus.maintenance.models import PreventiveRun, PreventiveSchedule
+
+    schedules = [
+        PreventiveSchedule.objects.create(
+            company=company,
+            title=f"Boiler {i}",
+            every_days=30,
+            starts_on=date(2027, 1, 1),
+            next_due_on=date(2027, 1, 1),
+            lead_days=0,
+        )
+        for i in range(3)
+    ]
+    today = date(2027, 3, 5)  # three due dates each: Jan 1, Jan 31, Mar 2
+    start = threading.Barrier(2)
+    opened: list[int] = []
+    errors: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            start.wait(timeout=10)
+            opened.append(services.preventive_generate(today=today))
+        except BaseException as error:
+            errors.append(error)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+
+    assert errors == []
+    assert sum(opened) == 9
+    assert PreventiveRun.objects.count() == 9
+    assert WorkOrder.objects.filter(preventive_run__isnull=False).count() == 9
+    for schedule in schedules:
+        assert sorted(PreventiveRun.objects.filter(schedule=schedule).values_list("due_on", flat=True)) == [
+            date(2027, 1, 1),
+            date(2027, 1, 31),
+            date(2027, 3, 2),
+        ]
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_the_unique_due_date_stops_a_second_work_order_even_without_the_lock(company):
+    """Two generators that both read the same next due date: the constraint lets one in."""
+    from datetime import date
+
+    from domus.maintenance import services
+    from domus.maintenance.models import PreventiveRun, PreventiveSchedule
+
+    schedule = PreventiveSchedule.objects.create(
+        company=company, title="Lift", every_days=30, starts_on=date(2027, 1, 1), next_due_on=date(2027, 1, 1)
+    )
+    start = threading.Barrier(2)
+    made: list[bool] = []
+
+    def run() -> None:
+        try:
+            start.wait(timeout=10)
+            from django.db import transaction
+
+            with transaction.atomic():
+                made.append(services._open_preventive(schedule, date(2027, 1, 1)) is not None)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert sorted(made) == [False, True]
+    assert PreventiveRun.objects.count() == 1

@@ -932,3 +932,8 @@ def listing_dashboard_rows(*, scope: Scope, period: Period) -> list[dict[str, An
         .annotate(count=Count("pk"), new=Count("pk", filter=period.q("created_at")))
     )
     return list(rows)
+
+
+def listing_ids_owned_by(user_id: Any) -> list[UUID]:
+    """The ids of the listings ``user_id`` owns (for apps that show owners their listings' rows)."""
+    return list(Listing.objects.filter(owner_id=user_id).values_list("pk", flat=True))
