@@ -69,6 +69,7 @@ class PreviewOut(Schema):
     messages: list[dict[str, str]]
     passages: list[PassageOut]
     tool_results: list[dict[str, Any]]
+    tools: list[str] = Field(default_factory=list, description="The functions offered to the model (none offline).")
     weak_retrieval: bool
 
 
