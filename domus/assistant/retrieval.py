@@ -203,11 +203,22 @@ def _load(model_id: str, generation: Any) -> _Matrix:
         if ids
         else np.zeros((0, 1), dtype=np.float32)
     )
-    source_array = np.asarray(sources, dtype=np.int64)
-    order = np.argsort(source_array, kind="stable")
+    return build_matrix(generation, model_id, ids, np.asarray(sources, dtype=np.int64), codes, vectors)
+
+
+def build_matrix(
+    generation: Any,
+    model_id: str,
+    ids: list[UUID],
+    sources: np.ndarray,
+    codes: dict[tuple[str, UUID], int],
+    vectors: np.ndarray,
+) -> _Matrix:
+    """The in-memory index of the rows ``vectors`` (``sources[i]`` the code of row i's source)."""
+    order = np.argsort(sources, kind="stable")
     starts = np.zeros(len(codes) + 1, dtype=np.int64)
-    np.cumsum(np.bincount(source_array, minlength=len(codes)), out=starts[1:])
-    return _Matrix(generation, model_id, ids, source_array, codes, vectors, order, starts)
+    np.cumsum(np.bincount(sources, minlength=len(codes)), out=starts[1:])
+    return _Matrix(generation, model_id, ids, sources, codes, vectors, order, starts)
 
 
 def matrix(model_id: str) -> _Matrix:
