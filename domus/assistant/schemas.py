@@ -8,7 +8,7 @@ from ninja import Field, Schema
 from pydantic import AliasChoices
 
 from domus.assistant.models import FeedbackKind, JobKind, JobStatus, ReviewReason, ReviewStatus
-from domus.core.filtering import ListFilters
+from domus.core.filtering import ListFilters, ordering_of
 from domus.core.schemas import Input
 
 _QUESTION = AliasChoices("question", "prompt", "query", "message")
@@ -127,7 +127,12 @@ class AnswerReviewPatchIn(Input):
     publish: bool = Field(True, description="Publish the corrected answer as a knowledge article.")
 
 
+class ChatSessionFilters(ListFilters):
+    ordering: str | None = ordering_of("created_at", "updated_at")
+
+
 class AnswerReviewFilters(ListFilters):
+    ordering: str | None = ordering_of("created_at", "updated_at")
     status: ReviewStatus | None = None
     reason: ReviewReason | None = None
     company_id: UUID | None = None
@@ -198,6 +203,7 @@ class FeedbackIn(Input):
 
 
 class FeedbackFilters(ListFilters):
+    ordering: str | None = ordering_of("created_at", "rating")
     kind: FeedbackKind | None = None
     rating: int | None = Field(None, ge=1, le=5)
 

@@ -7,7 +7,7 @@ from uuid import UUID
 from ninja import Field, Schema
 from pydantic import StringConstraints
 
-from domus.core.filtering import ListFilters
+from domus.core.filtering import ListFilters, ordering_of
 from domus.core.schemas import Input
 from domus.documents.markdown import render_markdown
 from domus.documents.models import DocumentCategory, ExtractionStatus, SharePermission
@@ -16,6 +16,7 @@ Tag = Annotated[str, StringConstraints(min_length=1, max_length=50, pattern=r"^[
 
 
 class DocumentFilters(ListFilters):
+    ordering: str | None = ordering_of("created_at", "updated_at", "title")
     category: DocumentCategory | None = None
     tag: str | None = Field(None, max_length=50)
     company_id: UUID | None = None
@@ -111,6 +112,7 @@ class ShareOut(Schema):
 
 
 class ArticleFilters(ListFilters):
+    ordering: str | None = ordering_of("created_at", "updated_at", "title", "review_by")
     tag: str | None = Field(None, max_length=50)
     is_published: bool | None = None
     company_id: UUID | None = None
