@@ -98,7 +98,7 @@ def main() -> None:
                 vector=matrix[index].tobytes(),
             )
             batch.append(chunk)
-            fts.append((chunk.pk.hex, text))
+            fts.append((chunk.pk.hex, text, chunk.version_id.hex, MODEL_ID))
             if len(batch) == 5000:
                 Chunk.objects.bulk_create(batch)
                 batch = []
@@ -106,7 +106,9 @@ def main() -> None:
         if connection.vendor == "sqlite":
             with connection.cursor() as cursor:
                 cursor.execute("DELETE FROM assistant_chunk_fts")
-                cursor.executemany("INSERT INTO assistant_chunk_fts (chunk_id, text) VALUES (%s, %s)", fts)
+                cursor.executemany(
+                    "INSERT INTO assistant_chunk_fts (chunk_id, text, source, model_id) VALUES (%s, %s, %s, %s)", fts
+                )
         IndexState.objects.update_or_create(pk=1, defaults={"generation": 1, "stamp": uuid7()})
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:

@@ -8,6 +8,7 @@ each half alone.
 
 import argparse
 import json
+import os
 import random
 import statistics
 import time
@@ -15,6 +16,8 @@ import time
 import django
 
 django.setup()
+
+from django.db import connection  # noqa: E402
 
 from domus.accounts.selectors import user_by_email_any  # noqa: E402
 from domus.assistant import retrieval  # noqa: E402
@@ -53,6 +56,8 @@ def main() -> None:
     load_matrix_ms = (time.perf_counter() - started) * 1000
     versions, articles = readable_sources(actor)
     vectors = model.embed(queries)
+    cpu: list[float] = []
+    load_before = os.getloadavg()[0]
     timings: dict[str, list[float]] = {
         "hybrid retrieval (embed + both halves)": [],
         "vector half": [],
@@ -61,9 +66,11 @@ def main() -> None:
     }
     for n, query in enumerate(queries):
         measured = n >= args.warmup
+        c0 = time.process_time()
         t0 = time.perf_counter()
         passages_for_actor(actor=actor, query=query, k=5)
         t1 = time.perf_counter()
+        c1 = time.process_time()
         retrieval.vector_ranking(
             query_vector=vectors[n], model_id=model.model_id, version_ids=versions, article_ids=articles
         )
@@ -73,11 +80,15 @@ def main() -> None:
         model.embed([query])
         t4 = time.perf_counter()
         if measured:
+            cpu.append((c1 - c0) * 1000)
             timings["hybrid retrieval (embed + both halves)"].append((t1 - t0) * 1000)
             timings["vector half"].append((t2 - t1) * 1000)
             timings["keyword half"].append((t3 - t2) * 1000)
             timings["query embedding"].append((t4 - t3) * 1000)
     report = {
+        "database": connection.vendor,
+        "load_average": [round(load_before, 1), round(os.getloadavg()[0], 1)],
+        "hybrid_cpu_ms": percentiles(cpu),
         "chunks": len(matrix.ids),
         "readable_versions": len(versions),
         "load_model_ms": round(load_model_ms, 1),
@@ -86,6 +97,7 @@ def main() -> None:
     }
     with open(args.json, "w") as handle:
         json.dump(report, handle, indent=2)
+    print(report["database"], "load", report["load_average"], "hybrid CPU (this process)", report["hybrid_cpu_ms"])
     for row in report["rows"]:
         print(row)
 

@@ -19,6 +19,7 @@ from domus.assistant.schemas import (
     AnswerReviewPatchIn,
     AssistIn,
     ChatMessageIn,
+    ChatSessionFilters,
     FeedbackFilters,
     FeedbackIn,
     FeedbackOut,
@@ -31,7 +32,6 @@ from domus.assistant.schemas import (
 )
 from domus.assistant.services import assist, index, reviews
 from domus.core.errors import ErrorOut
-from domus.core.filtering import ListFilters
 from domus.core.openapi import download
 from domus.core.policies import is_admin, require
 from domus.core.throttling import ScopedRateLimit
@@ -100,7 +100,7 @@ def job_detail(request: HttpRequest, job_id: UUID):
     openapi_extra=OWN,
 )
 @paginate
-def session_list(request: HttpRequest, filters: Query[ListFilters]):
+def session_list(request: HttpRequest, filters: Query[ChatSessionFilters]):
     return selectors.session_list_for_actor(actor=request.auth, filters=filters)
 
 

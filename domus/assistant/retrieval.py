@@ -14,8 +14,11 @@ only those:
 
 fused by reciprocal rank (k = 60)."""
 
+import json
 import re
 import threading
+from collections import OrderedDict
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 from uuid import UUID
@@ -27,7 +30,8 @@ from domus.assistant.models import Chunk, IndexState, SourceKind
 
 RRF_K = 60
 CANDIDATES = 50
-KEYWORD_POOL = 2000
+KEYWORD_POOL = 400
+SPARSE_SHARE = 4  # gather the readable rows when they are under a quarter of the matrix
 FTS_TABLE = "assistant_chunk_fts"
 _WORD = re.compile(r"[\w][\w\-/.]*[\w]|[\w]", re.UNICODE)
 STOPWORDS = frozenset(
@@ -113,16 +117,62 @@ def query_terms(text: str, *, limit: int = 16) -> list[str]:
 
 @dataclass
 class _Matrix:
+    """The vectors of one model, one contiguous float32 row per passage, with each row's
+    source (a small integer code per document version or article). ``order`` lists the rows
+    grouped by source and ``starts[code]:starts[code + 1]`` is that source's slice of it, so
+    the rows of a readable set are found without scanning the matrix."""
+
     generation: Any = None
     model_id: str = ""
     ids: list[UUID] = field(default_factory=list)
     sources: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
     source_codes: dict[tuple[str, UUID], int] = field(default_factory=dict)
     vectors: np.ndarray = field(default_factory=lambda: np.zeros((0, 1), dtype=np.float32))
+    order: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    starts: np.ndarray = field(default_factory=lambda: np.zeros(1, dtype=np.int64))
+
+    def rows_of(self, codes: np.ndarray) -> np.ndarray:
+        """The row numbers of the passages of the sources ``codes``, ascending."""
+        if not len(codes):
+            return np.zeros(0, dtype=np.int64)
+        lengths = self.starts[codes + 1] - self.starts[codes]
+        total = int(lengths.sum())
+        # Concatenated ranges without a Python loop: offsets within each range plus its start.
+        ends = np.cumsum(lengths)
+        positions = np.arange(total, dtype=np.int64) - np.repeat(ends - lengths, lengths)
+        return np.sort(self.order[np.repeat(self.starts[codes], lengths) + positions])
 
 
 _matrix = _Matrix()
 _matrix_lock = threading.Lock()
+
+
+_embedding_pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="domus-embed")
+_embedding_cache: OrderedDict[tuple[str, str], np.ndarray] = OrderedDict()
+_embedding_cache_lock = threading.Lock()
+EMBEDDING_CACHE_SIZE = 1024
+
+
+def embed_query(model: Any, query: str) -> np.ndarray:
+    """The query's vector, from a small per-process LRU cache keyed by model and text (a
+    chat repeats questions; the model is deterministic)."""
+    key = (model.model_id, query)
+    with _embedding_cache_lock:
+        cached = _embedding_cache.get(key)
+        if cached is not None:
+            _embedding_cache.move_to_end(key)
+            return cached
+    vector = model.embed([query])[0]
+    with _embedding_cache_lock:
+        _embedding_cache[key] = vector
+        while len(_embedding_cache) > EMBEDDING_CACHE_SIZE:
+            _embedding_cache.popitem(last=False)
+    return vector
+
+
+def embed_query_async(model: Any, query: str) -> Future:
+    """``embed_query`` on a worker thread (the caller meanwhile queries the database)."""
+    return _embedding_pool.submit(embed_query, model, query)
 
 
 def index_generation() -> int:
@@ -153,7 +203,22 @@ def _load(model_id: str, generation: Any) -> _Matrix:
         if ids
         else np.zeros((0, 1), dtype=np.float32)
     )
-    return _Matrix(generation, model_id, ids, np.asarray(sources, dtype=np.int64), codes, vectors)
+    return build_matrix(generation, model_id, ids, np.asarray(sources, dtype=np.int64), codes, vectors)
+
+
+def build_matrix(
+    generation: Any,
+    model_id: str,
+    ids: list[UUID],
+    sources: np.ndarray,
+    codes: dict[tuple[str, UUID], int],
+    vectors: np.ndarray,
+) -> _Matrix:
+    """The in-memory index of the rows ``vectors`` (``sources[i]`` the code of row i's source)."""
+    order = np.argsort(sources, kind="stable")
+    starts = np.zeros(len(codes) + 1, dtype=np.int64)
+    np.cumsum(np.bincount(sources, minlength=len(codes)), out=starts[1:])
+    return _Matrix(generation, model_id, ids, sources, codes, vectors, order, starts)
 
 
 def matrix(model_id: str) -> _Matrix:
@@ -181,17 +246,32 @@ def vector_ranking(
     current = matrix(model_id)
     if not current.ids:
         return []
-    allowed = [current.source_codes[key] for key in _keys(version_ids, article_ids) if key in current.source_codes]
-    if not allowed:
+    codes = current.source_codes
+    allowed = np.fromiter(
+        (code for key in _keys(version_ids, article_ids) if (code := codes.get(key)) is not None), dtype=np.int64
+    )
+    if not len(allowed):
         return []
-    readable = np.isin(current.sources, np.asarray(allowed, dtype=np.int64))
-    # Every row is scored in place (no copy of the matrix), then the unreadable ones are
-    # masked out before the top-k is taken: they can never be ranked.
-    scores = current.vectors @ query_vector.astype(np.float32)
-    scores[~readable] = -np.inf
-    take = min(limit, int(readable.sum()))
+    query = query_vector.astype(np.float32)
+    readable_rows = int((current.starts[allowed + 1] - current.starts[allowed]).sum())
+    if readable_rows * SPARSE_SHARE < len(current.ids):
+        # A small readable set (a tenant's lease, an owner's properties): only its rows are
+        # gathered and scored; the others are never touched.
+        rows = current.rows_of(allowed)
+        scores = current.vectors[rows] @ query
+    else:
+        # A large one (staff): every row is scored in place (no copy of the matrix), then
+        # the unreadable rows are masked out before the top-k is taken.
+        readable = np.zeros(len(codes), dtype=bool)
+        readable[allowed] = True
+        rows = None
+        scores = current.vectors @ query
+        scores[~readable[current.sources]] = -np.inf
+    take = min(limit, readable_rows)
     best = np.argpartition(-scores, take - 1)[:take]
-    best = best[np.argsort(-scores[best])]
+    best = best[np.argsort(-scores[best], kind="stable")]
+    if rows is not None:
+        return [(current.ids[rows[i]], float(scores[i])) for i in best]
     return [(current.ids[i], float(scores[i])) for i in best]
 
 
@@ -199,47 +279,70 @@ def _keys(version_ids: list[UUID], article_ids: list[UUID]) -> list[tuple[str, U
     return [(SourceKind.VERSION, v) for v in version_ids] + [(SourceKind.ARTICLE, a) for a in article_ids]
 
 
-def _readable_chunks(model_id: str, version_ids: list[UUID], article_ids: list[UUID]):
-    from django.db.models import Q
-
-    return Chunk.objects.filter(Q(version_id__in=version_ids) | Q(article_id__in=article_ids), model_id=model_id)
-
-
 def keyword_ranking(
     *, query: str, model_id: str, version_ids: list[UUID], article_ids: list[UUID], limit: int = CANDIDATES
 ) -> list[tuple[UUID, float]]:
-    """``(chunk id, rank)`` of the readable passages matching the query's words, best first."""
+    """``(chunk id, rank)`` of the readable passages matching the query's words, best first.
+
+    The readable sources are one parameter of the query (a PostgreSQL array, a JSON list on
+    SQLite), tested on each matching row before anything is ranked. The ranking is bounded:
+    the passages holding every word come first (an index intersection, few rows), then those
+    holding any of them, at most ``KEYWORD_POOL`` of which are ranked, so a word found in a
+    large share of the index costs a bounded number of rows, while a rare word (an invoice
+    number, a name) matches few passages and is always ranked exactly."""
     terms = query_terms(query)
     if not terms or not (version_ids or article_ids):
         return []
-    readable_sql, readable_params = (
-        _readable_chunks(model_id, version_ids, article_ids).values("id").query.sql_with_params()
-    )
+    search = _pg_keyword if connection.vendor == "postgresql" else _sqlite_keyword
+    found = search(terms, every=True, model_id=model_id, version_ids=version_ids, article_ids=article_ids, limit=limit)
+    if len(terms) > 1 and len(found) < limit:
+        seen = {chunk_id for chunk_id, _ in found}
+        more = search(
+            terms,
+            every=False,
+            model_id=model_id,
+            version_ids=version_ids,
+            article_ids=article_ids,
+            limit=limit + len(found),
+        )
+        found += [(chunk_id, rank) for chunk_id, rank in more if chunk_id not in seen][: limit - len(found)]
+    return found
+
+
+def _pg_keyword(
+    terms: list[str], *, every: bool, model_id: str, version_ids: list[UUID], article_ids: list[UUID], limit: int
+) -> list[tuple[UUID, float]]:
+    joiner = " && " if every else " || "
+    tsquery = joiner.join(["plainto_tsquery('simple', %s)"] * len(terms))
     with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            tsquery = " || ".join(["plainto_tsquery('simple', %s)"] * len(terms))
-            # At most KEYWORD_POOL matching passages are ranked: a rare term (an invoice
-            # number, a name) matches few and is ranked exactly; a word in every passage
-            # adds little to the keyword half and would cost a rank of each.
-            cursor.execute(
-                f"WITH q AS (SELECT {tsquery} AS query), "  # noqa: S608
-                f"hits AS (SELECT c.id, c.search_vector FROM assistant_chunk c, q "
-                f"WHERE c.search_vector @@ q.query AND c.id IN ({readable_sql}) LIMIT %s) "
-                "SELECT hits.id, ts_rank_cd(hits.search_vector, q.query) AS rank FROM hits, q "
-                "ORDER BY rank DESC, hits.id LIMIT %s",
-                [*terms, *readable_params, KEYWORD_POOL, limit],
-            )
-            return [(UUID(str(row[0])), float(row[1])) for row in cursor.fetchall()]
-        match = " OR ".join('"' + term.replace('"', '""') + '"' for term in terms)
+        cursor.execute(
+            f"WITH q AS (SELECT {tsquery} AS query), "  # noqa: S608
+            "hits AS (SELECT c.id, c.search_vector FROM assistant_chunk c, q "
+            "WHERE c.search_vector @@ q.query AND c.model_id = %s "
+            "AND (c.version_id = ANY(%s::uuid[]) OR c.article_id = ANY(%s::uuid[])) LIMIT %s) "
+            "SELECT hits.id, ts_rank_cd(hits.search_vector, q.query) AS rank FROM hits, q "
+            "ORDER BY rank DESC, hits.id LIMIT %s",
+            [*terms, model_id, list(version_ids), list(article_ids), KEYWORD_POOL, limit],
+        )
+        return [(UUID(str(row[0])), float(row[1])) for row in cursor.fetchall()]
+
+
+def _sqlite_keyword(
+    terms: list[str], *, every: bool, model_id: str, version_ids: list[UUID], article_ids: list[UUID], limit: int
+) -> list[tuple[UUID, float]]:
+    match = (" AND " if every else " OR ").join('"' + term.replace('"', '""') + '"' for term in terms)
+    readable = json.dumps([source.hex for source in (*version_ids, *article_ids)])
+    with connection.cursor() as cursor:
         cursor.execute(
             f"SELECT chunk_id, bm25({FTS_TABLE}) AS rank FROM {FTS_TABLE} "  # noqa: S608
-            f"WHERE {FTS_TABLE} MATCH %s AND chunk_id IN ({readable_sql}) ORDER BY rank LIMIT %s",
-            [match, *readable_params, limit],
+            f"WHERE {FTS_TABLE} MATCH %s AND model_id = %s "
+            "AND source IN (SELECT value FROM json_each(%s)) ORDER BY rank LIMIT %s",
+            [match, model_id, readable, limit],
         )
         return [(UUID(row[0]), -float(row[1])) for row in cursor.fetchall()]
 
 
-def fts_replace(*, removed: list[UUID], added: list[tuple[UUID, str]]) -> None:
+def fts_replace(*, removed: list[UUID], added: list[Chunk]) -> None:
     """Keep SQLite's FTS5 table in step with the passages (PostgreSQL indexes the column itself)."""
     if connection.vendor != "sqlite":
         return
@@ -252,8 +355,11 @@ def fts_replace(*, removed: list[UUID], added: list[tuple[UUID, str]]) -> None:
             )
         if added:
             cursor.executemany(
-                f"INSERT INTO {FTS_TABLE} (text, chunk_id) VALUES (%s, %s)",  # noqa: S608
-                [(text, chunk_id.hex) for chunk_id, text in added],
+                f"INSERT INTO {FTS_TABLE} (text, chunk_id, source, model_id) VALUES (%s, %s, %s, %s)",  # noqa: S608
+                [
+                    (chunk.text, chunk.pk.hex, (chunk.version_id or chunk.article_id).hex, chunk.model_id)
+                    for chunk in added
+                ],
             )
 
 

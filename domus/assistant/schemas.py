@@ -69,6 +69,7 @@ class PreviewOut(Schema):
     messages: list[dict[str, str]]
     passages: list[PassageOut]
     tool_results: list[dict[str, Any]]
+    tools: list[str] = Field(default_factory=list, description="The functions offered to the model (none offline).")
     weak_retrieval: bool
 
 
@@ -126,7 +127,12 @@ class AnswerReviewPatchIn(Input):
     publish: bool = Field(True, description="Publish the corrected answer as a knowledge article.")
 
 
+class ChatSessionFilters(ListFilters):
+    ordering: str | None = ordering_of("created_at", "updated_at")
+
+
 class AnswerReviewFilters(ListFilters):
+    ordering: str | None = ordering_of("created_at", "updated_at")
     status: ReviewStatus | None = None
     reason: ReviewReason | None = None
     company_id: UUID | None = None

@@ -41,8 +41,8 @@ class Passage:
 def readable_sources(actor: Any) -> tuple[list[UUID], list[UUID]]:
     """The document versions and published articles ``actor`` may read: the same selectors
     as the document and article lists."""
-    version_ids = list(documents.version_ids_readable_by(actor).values_list("pk", flat=True))
-    article_ids = list(documents.article_ids_readable_by(actor).values_list("pk", flat=True))
+    version_ids = documents.current_version_ids_readable_by(actor)
+    article_ids = list(documents.article_ids_readable_by(actor).order_by().values_list("pk", flat=True))
     return version_ids, article_ids
 
 
@@ -52,20 +52,29 @@ def passages_for_actor(
     """The ``k`` best passages for ``query`` among those ``actor`` may read (hybrid: vector
     and keyword rankings fused by reciprocal rank). ``version_ids`` narrows to some
     readable versions (a question about one document)."""
+    if not query.strip():
+        return []
+    model = model or embedder()
+    # The query is embedded on a worker thread (onnxruntime releases the GIL) while this
+    # thread resolves the readable sources and runs the keyword half in the database; the
+    # vector half then ranks only the readable rows.
+    embedding = retrieval.embed_query_async(model, query)
     readable_versions, readable_articles = readable_sources(actor)
     if version_ids is not None:
         allowed = set(version_ids)
         readable_versions = [v for v in readable_versions if v in allowed]
         readable_articles = []
-    if not (readable_versions or readable_articles) or not query.strip():
+    if not (readable_versions or readable_articles):
+        embedding.cancel()
         return []
-    model = model or embedder()
-    query_vector = model.embed([query])[0]
-    vector = retrieval.vector_ranking(
-        query_vector=query_vector, model_id=model.model_id, version_ids=readable_versions, article_ids=readable_articles
-    )
     keyword = retrieval.keyword_ranking(
         query=query, model_id=model.model_id, version_ids=readable_versions, article_ids=readable_articles
+    )
+    vector = retrieval.vector_ranking(
+        query_vector=embedding.result(),
+        model_id=model.model_id,
+        version_ids=readable_versions,
+        article_ids=readable_articles,
     )
     fused = retrieval.fuse(vector, keyword)[:k]
     rows = retrieval.describe([chunk_id for chunk_id, _ in fused])

@@ -3,8 +3,12 @@ app's selector for the caller, so a tool sees exactly what the API would show th
 
 Offline, a rule-based router picks the tools: a listing search parsed from plain
 language ("3-bed in Westlands under 80k with parking" -> min_bedrooms=3, search=Westlands,
-max_price=80000, features=parking), "my invoices", "my lease", and for agents and staff
-"my leads" and "my deals". The filters are shown back to the user with the results."""
+max_price=80000, features=parking), "my invoices", "my lease", "my repairs" (the
+maintenance work orders they asked for or work on, with their status), and for agents and
+staff "my leads" and "my deals". The filters are shown back to the user with the results.
+
+With a model configured, the same tools are offered to it as functions (``FUNCTIONS``) and
+its calls run through ``call_tool``: the same code, the same selectors, the caller's rights."""
 
 import re
 from dataclasses import dataclass, field
@@ -12,6 +16,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.db.models import Q
+from pydantic import ValidationError
 
 from domus.core.money import money_str
 
@@ -135,7 +140,6 @@ def parse_listing_query(text: str, *, known_cities: set[str] | None = None) -> L
 
 def _listing_search(actor: Any, question: str) -> dict[str, Any] | None:
     from domus.properties import selectors as properties
-    from domus.properties.schemas import ListingFilters
 
     if not LISTING_HINTS.search(question):
         return None
@@ -143,14 +147,20 @@ def _listing_search(actor: Any, question: str) -> dict[str, Any] | None:
     parsed = parse_listing_query(question, known_cities=cities)
     if not parsed.filters:
         return None
-    filters = ListingFilters(**parsed.filters)
-    listings = properties.listing_list_for_actor(actor=actor, filters=filters)[:5]
+    return listing_search(actor, parsed.filters, understood=parsed.understood)
+
+
+def listing_search(actor: Any, filters: dict[str, Any], *, understood: list[str] | None = None) -> dict[str, Any]:
+    """The first five listings ``actor`` may see that match ``filters`` (the listing search's
+    own filters, validated by its schema)."""
+    from domus.properties import selectors as properties
+    from domus.properties.schemas import ListingFilters
+
+    listings = properties.listing_list_for_actor(actor=actor, filters=ListingFilters(**filters))[:5]
     return {
         "tool": "listing_search",
-        "filters": {
-            key: (money_str(value) if isinstance(value, Decimal) else value) for key, value in parsed.filters.items()
-        },
-        "understood": parsed.understood,
+        "filters": {key: (money_str(value) if isinstance(value, Decimal) else value) for key, value in filters.items()},
+        "understood": understood if understood is not None else [f"{key} {value}" for key, value in filters.items()],
         "results": [
             {
                 "id": str(listing.pk),
@@ -167,10 +177,14 @@ def _listing_search(actor: Any, question: str) -> dict[str, Any] | None:
 
 
 def _my_invoices(actor: Any, question: str) -> dict[str, Any] | None:
-    from domus.finance.selectors import invoice_visible_to
-
     if not re.search(r"\b(my|our)\s+(invoices?|bills?|rent due|balance|statements?)\b", question, re.IGNORECASE):
         return None
+    return my_invoices(actor)
+
+
+def my_invoices(actor: Any) -> dict[str, Any]:
+    from domus.finance.selectors import invoice_visible_to
+
     invoices = invoice_visible_to(actor).filter(recipient_id=actor.pk).order_by("-due_date", "-id")[:10]
     return {
         "tool": "my_invoices",
@@ -191,10 +205,14 @@ def _my_invoices(actor: Any, question: str) -> dict[str, Any] | None:
 
 
 def _my_lease(actor: Any, question: str) -> dict[str, Any] | None:
-    from domus.leasing.selectors import lease_visible_to
-
     if not re.search(r"\b(my|our)\s+(leases?|tenanc(?:y|ies)|rent)\b", question, re.IGNORECASE):
         return None
+    return my_lease(actor)
+
+
+def my_lease(actor: Any) -> dict[str, Any]:
+    from domus.leasing.selectors import lease_visible_to
+
     leases = (
         lease_visible_to(actor)
         .filter(Q(tenant_id=actor.pk) | Q(owner_id=actor.pk))
@@ -221,16 +239,21 @@ def _my_lease(actor: Any, question: str) -> dict[str, Any] | None:
 
 
 def _leads(actor: Any, question: str) -> dict[str, Any] | None:
-    from domus.crm.selectors import lead_visible_to
-
     match = re.search(r"\b(?:my\s+leads?|leads?\s+(?:named|called|for)\s+([\w .'-]+))", question, re.IGNORECASE)
     if not match:
         return None
+    return lead_lookup(actor, name=(match.group(1) or "").strip(" ?."))
+
+
+def lead_lookup(actor: Any, *, name: str = "") -> dict[str, Any]:
+    """Leads ``actor`` may see named like ``name``; without a name, those assigned to them."""
+    from domus.crm.selectors import lead_visible_to
+
     leads = lead_visible_to(actor)
-    name = (match.group(1) or "").strip(" ?.")
+    name = name.strip()[:100]
     if name:
         leads = leads.filter(name__icontains=name)
-    elif re.search(r"\bmy\s+leads?\b", question, re.IGNORECASE):
+    else:
         leads = leads.filter(assigned_agent_id=actor.pk) if leads.filter(assigned_agent_id=actor.pk).exists() else leads
     rows = leads.order_by("-score", "-id")[:10]
     return {
@@ -243,10 +266,14 @@ def _leads(actor: Any, question: str) -> dict[str, Any] | None:
 
 
 def _deals(actor: Any, question: str) -> dict[str, Any] | None:
-    from domus.sales.selectors import deal_visible_to
-
     if not re.search(r"\b(my|our)\s+(deals?|pipeline)\b", question, re.IGNORECASE):
         return None
+    return deal_lookup(actor)
+
+
+def deal_lookup(actor: Any) -> dict[str, Any]:
+    from domus.sales.selectors import deal_visible_to
+
     deals = deal_visible_to(actor).order_by("-created_at", "-id")[:10]
     return {
         "tool": "deal_lookup",
@@ -264,11 +291,56 @@ def _deals(actor: Any, question: str) -> dict[str, Any] | None:
     }
 
 
-TOOLS = (_my_invoices, _my_lease, _leads, _deals, _listing_search)
+REPAIR_WORDS = re.compile(
+    r"\b(?:(?:my|our)\s+(?:repairs?|work\s*orders?|maintenance(?:\s+requests?)?|jobs?|bookings?)|"
+    r"status\s+of\s+(?:my|our|the)\s+(?:repair|fix|maintenance|work\s*order))\b",
+    re.IGNORECASE,
+)
+
+
+def _my_repairs(actor: Any, question: str) -> dict[str, Any] | None:
+    if not REPAIR_WORDS.search(question):
+        return None
+    return my_repairs(actor)
+
+
+def my_repairs(actor: Any) -> dict[str, Any]:
+    """The repair jobs ``actor`` asked for or works on, newest first (maintenance's own
+    selector: what its work-order list shows them)."""
+    from domus.maintenance.selectors import work_order_visible_to
+
+    jobs = (
+        work_order_visible_to(actor)
+        .filter(Q(requester_id=actor.pk) | Q(technician_id=actor.pk))
+        .select_related("issue", "other_issue")
+        .order_by("-created_at", "-id")[:10]
+    )
+    return {
+        "tool": "my_repairs",
+        "filters": {"requested_by_or_assigned_to": "you"},
+        "results": [
+            {
+                "id": str(job.pk),
+                "issue": (job.issue.name if job.issue else job.other_issue.name if job.other_issue else "")
+                or job.message[:80],
+                "status": job.status,
+                "status_label": job.get_status_display(),
+                "priority": job.priority,
+                "requested_at": job.created_at.isoformat(),
+                "scheduled_start": job.scheduled_start.isoformat() if job.scheduled_start else None,
+                "resolved_at": job.resolved_at.isoformat() if job.resolved_at else None,
+            }
+            for job in jobs
+        ],
+    }
+
+
+TOOLS = (_my_invoices, _my_lease, _my_repairs, _leads, _deals, _listing_search)
 
 
 def run_tools(*, actor: Any, question: str) -> list[dict[str, Any]]:
-    """The results of every tool the question calls for, with the caller's permissions."""
+    """The results of every tool the question calls for (the offline rule-based router),
+    with the caller's permissions."""
     if not getattr(actor, "is_authenticated", False):
         return []
     results = []
@@ -277,3 +349,108 @@ def run_tools(*, actor: Any, question: str) -> list[dict[str, Any]]:
         if result is not None:
             results.append(result)
     return results
+
+
+# Function calling ---------------------------------------------------------------------------
+
+_NO_ARGUMENTS = {"type": "object", "properties": {}, "additionalProperties": False}
+FUNCTIONS: list[dict[str, Any]] = [
+    {
+        "type": "function",
+        "function": {
+            "name": "listing_search",
+            "description": "Search the property listings the user may see. Use for requests like "
+            "'3-bed in Westlands under 80k with parking'.",
+            "parameters": {
+                "type": "object",
+                "properties": {
+                    "min_bedrooms": {"type": "integer", "minimum": 0, "maximum": 1000},
+                    "min_price": {"type": "number", "minimum": 0},
+                    "max_price": {"type": "number", "minimum": 0},
+                    "listing_type": {"type": "string", "enum": ["rent", "sale"]},
+                    "property_type": {
+                        "type": "string",
+                        "enum": ["apartment", "house", "villa", "townhouse", "land", "office", "commercial"],
+                    },
+                    "features": {"type": "string", "description": "Comma-separated feature slugs, e.g. parking,gym"},
+                    "city": {"type": "string", "description": "An exact city"},
+                    "search": {"type": "string", "description": "Free text: a neighbourhood, a street, a word"},
+                },
+                "additionalProperties": False,
+            },
+        },
+    },
+    {
+        "type": "function",
+        "function": {
+            "name": "my_invoices",
+            "description": "The user's own invoices (tenants and owners).",
+            "parameters": _NO_ARGUMENTS,
+        },
+    },
+    {
+        "type": "function",
+        "function": {
+            "name": "my_lease",
+            "description": "The user's own leases (as tenant or owner).",
+            "parameters": _NO_ARGUMENTS,
+        },
+    },
+    {
+        "type": "function",
+        "function": {
+            "name": "my_repairs",
+            "description": "The repair jobs (maintenance work orders) the user asked for or works on, with status.",
+            "parameters": _NO_ARGUMENTS,
+        },
+    },
+    {
+        "type": "function",
+        "function": {
+            "name": "lead_lookup",
+            "description": "CRM leads the user may see, by name; without a name, the leads assigned to the user.",
+            "parameters": {
+                "type": "object",
+                "properties": {"name": {"type": "string", "maxLength": 100}},
+                "additionalProperties": False,
+            },
+        },
+    },
+    {
+        "type": "function",
+        "function": {
+            "name": "deal_lookup",
+            "description": "The sales deals the user may see.",
+            "parameters": _NO_ARGUMENTS,
+        },
+    },
+]
+SIMPLE_TOOLS = {"my_invoices": my_invoices, "my_lease": my_lease, "my_repairs": my_repairs, "deal_lookup": deal_lookup}
+LISTING_ARGUMENTS = frozenset(FUNCTIONS[0]["function"]["parameters"]["properties"])
+
+
+def call_tool(*, actor: Any, name: str, arguments: Any) -> dict[str, Any]:
+    """Run one tool a model asked for, with ``actor``'s permissions (the same functions the
+    offline router calls). Unknown tools and bad arguments give an ``error`` result the model
+    reads back, never an exception."""
+    if not getattr(actor, "is_authenticated", False):
+        return {"tool": name, "error": "Not signed in.", "results": []}
+    if not isinstance(arguments, dict):
+        return {"tool": name, "error": "The arguments must be a JSON object.", "results": []}
+    try:
+        if name == "listing_search":
+            unknown = sorted(set(arguments) - LISTING_ARGUMENTS)
+            if unknown:
+                return {"tool": name, "error": f"Unknown arguments: {', '.join(unknown)}.", "results": []}
+            filters = {key: value for key, value in arguments.items() if value not in (None, "")}
+            for key in ("min_price", "max_price"):
+                if key in filters:
+                    filters[key] = Decimal(str(filters[key]))
+            return listing_search(actor, filters)
+        if name == "lead_lookup":
+            return lead_lookup(actor, name=str(arguments.get("name") or ""))
+        if name in SIMPLE_TOOLS:
+            return SIMPLE_TOOLS[name](actor)
+    except (ValidationError, InvalidOperation, TypeError, ValueError) as exc:
+        return {"tool": name, "error": f"Bad arguments: {type(exc).__name__}.", "results": []}
+    return {"tool": name, "error": "No such tool.", "results": []}

@@ -28,7 +28,7 @@ TOKENIZER_PATH = Path(__file__).parent / "data" / "all-MiniLM-L6-v2" / "tokenize
 TOKENIZER_SHA256 = "be50c3628f2bf5bb5e3a7f17b1f74611b2561a3a27eeab05e5aa30f411572037"
 DIMENSION = 384
 MAX_TOKENS = 256  # the model's window, [CLS] and [SEP] included
-BATCH = 32
+BATCH = 64  # texts per model run (the reindex job embeds many sources together)
 
 
 class Embedder(Protocol):
@@ -126,6 +126,10 @@ class LocalMiniLM:
                 options = onnxruntime.SessionOptions()
                 options.intra_op_num_threads = settings.ASSISTANT_EMBEDDING_THREADS
                 options.inter_op_num_threads = 1
+                options.graph_optimization_level = onnxruntime.GraphOptimizationLevel.ORT_ENABLE_ALL
+                # Idle worker threads sleep instead of spinning: on a shared machine spinning
+                # burns the CPU the other processes (and the database) need.
+                options.add_session_config_entry("session.intra_op.allow_spinning", "0")
                 self._session = onnxruntime.InferenceSession(
                     str(path), sess_options=options, providers=["CPUExecutionProvider"]
                 )
@@ -135,17 +139,21 @@ class LocalMiniLM:
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)
         session = self._load()
-        rows = []
-        for start in range(0, len(texts), BATCH):
-            encodings = tokenizer().encode_batch([text or " " for text in texts[start : start + BATCH]])
+        # Texts of similar length share a batch, so few pad tokens are computed (each batch
+        # is padded to its longest text); the rows are put back in the callers' order.
+        lengths = [len(text) for text in texts]
+        order = sorted(range(len(texts)), key=lengths.__getitem__)
+        pooled_rows = np.zeros((len(texts), self.dimension), dtype=np.float32)
+        for start in range(0, len(order), BATCH):
+            picked = order[start : start + BATCH]
+            encodings = tokenizer().encode_batch([texts[i] or " " for i in picked])
             ids = np.array([e.ids for e in encodings], dtype=np.int64)
             mask = np.array([e.attention_mask for e in encodings], dtype=np.int64)
             types = np.zeros_like(ids)
             hidden = session.run(None, {"input_ids": ids, "attention_mask": mask, "token_type_ids": types})[0]
             weights = mask[:, :, None].astype(np.float32)
-            pooled = (hidden * weights).sum(axis=1) / np.clip(weights.sum(axis=1), 1e-9, None)
-            rows.append(pooled)
-        return _normalised(np.vstack(rows))
+            pooled_rows[picked] = (hidden * weights).sum(axis=1) / np.clip(weights.sum(axis=1), 1e-9, None)
+        return _normalised(pooled_rows)
 
 
 def _normalised(matrix: np.ndarray) -> np.ndarray:

@@ -1,5 +1,6 @@
 """An OpenAI-compatible chat completions client (``POST {base}/chat/completions``), with
-streaming (server-sent events). Used by the assistant when ``ASSISTANT_LLM_URL`` is set;
+streaming (server-sent events) and function calling (``tools``; the calls' arguments are
+gathered from the streamed fragments). Used by the assistant when ``ASSISTANT_LLM_URL`` is set;
 works with OpenAI and with the many servers that speak its protocol (vLLM, Ollama,
 LM Studio, llama.cpp's server, gateways)."""
 
@@ -42,7 +43,21 @@ class ChatModel:
 
     def stream(self, messages: list[dict[str, Any]], *, temperature: float = 0.1) -> Iterator[str]:
         """The answer's text as the server streams it (``data: {...}`` lines, ``[DONE]`` last)."""
-        body = {"model": self.model, "messages": messages, "temperature": temperature, "stream": True}
+        for kind, value in self.stream_events(messages, temperature=temperature):
+            if kind == "text":
+                yield value
+
+    def stream_events(
+        self, messages: list[dict[str, Any]], *, tools: list[dict[str, Any]] | None = None, temperature: float = 0.1
+    ) -> Iterator[tuple[str, Any]]:
+        """A streamed turn: ``("text", piece)`` as the text arrives, then, when the model
+        called functions, one ``("tool_calls", [{"id", "name", "arguments"}])`` with each
+        call's argument fragments joined (servers stream them in pieces, by ``index``)."""
+        body: dict[str, Any] = {"model": self.model, "messages": messages, "temperature": temperature, "stream": True}
+        if tools:
+            body["tools"] = tools
+            body["tool_choice"] = "auto"
+        calls: dict[int, dict[str, str]] = {}
         try:
             with httpx.stream(
                 "POST", self._url(), json=body, headers=self._headers(), timeout=self.timeout
@@ -53,13 +68,29 @@ class ChatModel:
                         continue
                     data = line[5:].strip()
                     if data == "[DONE]":
-                        return
+                        break
                     choices = json.loads(data).get("choices") or []
-                    delta = (choices[0].get("delta") or {}).get("content") if choices else None
-                    if delta:
-                        yield delta
-        except (httpx.HTTPError, KeyError, IndexError, TypeError, ValueError) as exc:
+                    delta = (choices[0].get("delta") or {}) if choices else {}
+                    if delta.get("content"):
+                        yield "text", delta["content"]
+                    for fragment in delta.get("tool_calls") or []:
+                        call = calls.setdefault(
+                            int(fragment.get("index", len(calls))), {"id": "", "name": "", "arguments": ""}
+                        )
+                        call["id"] = fragment.get("id") or call["id"]
+                        function = fragment.get("function") or {}
+                        call["name"] += function.get("name") or ""
+                        call["arguments"] += function.get("arguments") or ""
+        except (httpx.HTTPError, KeyError, IndexError, TypeError, ValueError, AttributeError) as exc:
             raise ServiceUnavailable(f"The language model failed: {type(exc).__name__}.") from exc
+        if calls:
+            yield (
+                "tool_calls",
+                [
+                    {"id": call["id"] or f"call_{index}", "name": call["name"], "arguments": call["arguments"]}
+                    for index, call in sorted(calls.items())
+                ],
+            )
 
 
 def chat_model() -> ChatModel | None:

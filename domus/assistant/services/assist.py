@@ -77,7 +77,7 @@ def prepare(
     *, actor: Any, question: str, context: dict[str, Any] | None = None, history: list[dict[str, str]] | None = None
 ) -> Prepared:
     """Everything an answer is written from, all read with ``actor``'s permissions."""
-    from domus.assistant.tools import run_tools
+    from domus.assistant.tools import call_tool, run_tools
 
     passages = selectors.passages_for_actor(
         actor=actor, query=question, k=settings.ASSISTANT_TOP_K, version_ids=_scope(actor, context)
@@ -85,6 +85,17 @@ def prepare(
     best = max((p.similarity or 0.0 for p in passages), default=0.0)
     keyword_first = bool(passages and passages[0].keyword_rank == 1)
     weak = not passages or (best < settings.ASSISTANT_MIN_SCORE and not keyword_first)
+    if chat_model() is not None and getattr(actor, "is_authenticated", False):
+        # With a model, the model chooses the tools (function calling); each call runs with
+        # the asker's permissions. Offline, the rule-based router runs them up front.
+        return Prepared(
+            question=question,
+            passages=passages,
+            tool_results=[],
+            weak=weak,
+            history=history or [],
+            call_tool=lambda name, arguments: call_tool(actor=actor, name=name, arguments=arguments),
+        )
     return Prepared(
         question=question,
         passages=passages,
@@ -154,6 +165,7 @@ def preview(*, actor: Any, question: str, context: dict[str, Any] | None = None)
         "messages": responders.prompt_messages(prepared),
         "passages": [citation_of(p) | {"text": p.text, "similarity": p.similarity} for p in prepared.passages],
         "tool_results": prepared.tool_results,
+        "tools": [f["function"]["name"] for f in responders.tool_functions()] if prepared.call_tool else [],
         "weak_retrieval": prepared.weak,
     }
 

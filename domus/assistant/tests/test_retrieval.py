@@ -1,5 +1,11 @@
 """Retrieval and answers with the real local model (all-MiniLM-L6-v2, int8 ONNX)."""
 
+from uuid import uuid4
+
+import numpy as np
+import pytest
+
+from domus.assistant import retrieval
 from domus.assistant.models import Chunk
 from domus.assistant.tests.helpers import ASSIST, DOCS, HOUSE_RULES, PET_POLICY, current_version_id, upload_pdf
 from domus.documents.tests.fixtures import pdf_bytes, upload
@@ -90,3 +96,26 @@ def test_knowledge_articles_are_indexed_when_published(client_for, staff):
     body = client.post_json(ASSIST, {"question": "Which paybill do I use to pay rent?"}).json()
     assert body["citations"][0]["article_id"] == created["id"]
     assert "400200" in body["answer"]
+
+
+@pytest.mark.once
+def test_the_vector_half_ranks_only_readable_rows_whether_it_gathers_them_or_masks_the_rest(monkeypatch):
+    rng = np.random.default_rng(1)
+    sources = [uuid4() for _ in range(40)]
+    codes = {("version", source): n for n, source in enumerate(sources)}
+    row_sources = rng.integers(0, len(sources), size=400)
+    vectors = rng.standard_normal((400, 8)).astype(np.float32)
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    ids = [uuid4() for _ in range(400)]
+    built = retrieval.build_matrix(1, "m", ids, row_sources.astype(np.int64), codes, vectors)
+    monkeypatch.setattr(retrieval, "matrix", lambda model_id: built)
+    query = vectors[7]
+    owner = {chunk_id: sources[code] for chunk_id, code in zip(ids, row_sources, strict=True)}
+    for readable in (sources[:3], sources[:30]):  # a few sources: gathered; most of them: masked
+        ranking = retrieval.vector_ranking(
+            query_vector=query, model_id="m", version_ids=readable, article_ids=[], limit=20
+        )
+        allowed_rows = [i for i, code in enumerate(row_sources) if sources[code] in readable]
+        expected = sorted(allowed_rows, key=lambda i: -float(vectors[i] @ query))[:20]
+        assert [chunk_id for chunk_id, _ in ranking] == [ids[i] for i in expected]
+        assert {owner[chunk_id] for chunk_id, _ in ranking} <= set(readable)
