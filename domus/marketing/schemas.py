@@ -9,7 +9,7 @@ from uuid import UUID
 from ninja import Field, Schema
 from pydantic import field_validator, model_validator
 
-from domus.core.filtering import ListFilters
+from domus.core.filtering import ListFilters, ordering_of
 from domus.core.money import MAX_MONEY, CurrencyCode, MoneyStr
 from domus.core.schemas import FieldErrors, Input, check
 
@@ -542,6 +542,7 @@ class SocialRuleOut(Schema):
 
 
 class SocialRuleFilters(ListFilters):
+    ordering: str | None = ordering_of("created_at")
     network: str | None = Field(None, max_length=32)
     trigger: Literal["new_listing", "price_drop"] | None = None
     active: bool | None = None
