@@ -883,18 +883,29 @@ def bench_marketing(size: int, ci: bool, cal: dict) -> Run:
         )
     counts.notes.append(f"Target: a segment count under 1 s at 500k leads; 1 s is {loops(1000, cal)} CPU loops here.")
     fan, hand, rebuild = data["fan_out"], data["hand_over"], data["rebuild"]
-    work = Table("Building members, fan-out and hand-over (one process)", ["what", "result", "per second"])
+    work = Table(
+        "Building members, fan-out and hand-over (one process)",
+        ["what", "result", "per second", "CPU s (here / PostgreSQL)", "load"],
+    )
+
+    def cpu(row: dict) -> str:
+        return f"{row.get('cpu_seconds', '')} / {row.get('db_cpu_seconds', '')}"
+
     work.rows += [
-        ["segment members built from scratch", f"{rebuild['members']:,} in {rebuild['seconds']} s", ""],
+        ["segment members built from scratch", f"{rebuild['members']:,} in {rebuild['seconds']} s", "", "", ""],
         [
             "**campaign fan-out, 2 channels (touch rows)**",
             f"**{fan['touches']:,} in {fan['seconds']} s**",
             f"{fan['per_second']:,}",
+            cpu(fan),
+            f"{fan.get('load', '')}",
         ],
         [
             f"hand-over to communications, {hand['batches']} batches of {hand['batch_size']}",
             f"{hand['touches']:,} in {hand['seconds']} s",
             f"{hand['per_second']:,}",
+            cpu(hand),
+            f"{hand.get('load', '')}",
         ],
     ]
     work.notes.append("Target: the enqueue of 500k sends under 60 s (at least 8,334 touches/s).")

@@ -464,6 +464,10 @@ MESSAGING_SEND_GUARDS = ["domus.marketing.guards.do_not_contact_refusals"]
 # Marketing -------------------------------------------------------------------------
 # Touches handed to the communications service per transaction by a campaign or sequence.
 MARKETING_BATCH_SIZE = env.int("MARKETING_BATCH_SIZE", default=200)
+# Audience leads whose touches a campaign's fan-out writes per transaction (PostgreSQL).
+MARKETING_FAN_OUT_CHUNK = env.int("MARKETING_FAN_OUT_CHUNK", default=50_000)
+# An e-mail open this soon after the hand-over is a mail scanner's or a prefetch, not a person's.
+MARKETING_OPEN_MIN_SECONDS = env.int("MARKETING_OPEN_MIN_SECONDS", default=10)
 # Public base URL of the signed e-mail tracking and unsubscribe links.
 MARKETING_TRACKING_BASE_URL = env.str("MARKETING_TRACKING_BASE_URL", default=FRONTEND_URL)
 # Viewings and offers of a lead this many days after a campaign reached it count for it.

@@ -382,3 +382,10 @@ def ticket_kpis(*, company_id: UUID | None) -> dict[str, int]:
     if company_id is not None:
         tickets = tickets.filter(company_id=company_id)
     return {"tickets_open": tickets.count()}
+
+
+def delivery_ids_by_provider_message(provider_message_id: str) -> list[UUID]:
+    """The deliveries a provider knows by this message id (what a reply names)."""
+    if not provider_message_id:
+        return []
+    return list(Delivery.objects.filter(provider_message_id=provider_message_id).values_list("id", flat=True)[:10])

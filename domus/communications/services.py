@@ -585,6 +585,7 @@ def outreach_send(
     missing_is_error: bool = False,
     bodies: dict[UUID, str] | None = None,
     subjects: dict[UUID, str] | None = None,
+    templates: dict[UUID, dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
     """Queue ``message`` to each lead on ``channel``: one delivery record per recipient,
     refused (with the reason) when the lead has no address on the channel, opted out, is
@@ -593,7 +594,8 @@ def outreach_send(
     Leads ``actor`` may not see are answered ``not_found`` (``NotFound`` before anything is
     written with ``missing_is_error``). The send is audited once per company whose leads
     it reached. ``bodies``/``subjects`` give a lead its own text (merge fields already
-    filled in); the others get ``message``/``subject``. Every guard named in
+    filled in); the others get ``message``/``subject``; ``templates`` a lead's own
+    ``template`` (an e-mail's ``{"html": ...}`` part). Every guard named in
     ``MESSAGING_SEND_GUARDS`` (the do-not-contact list) may refuse a recipient too.
     Answers the batch and the per-recipient results."""
     from domus.crm.selectors import lead_contacts
@@ -643,7 +645,7 @@ def outreach_send(
             address=addresses[lead_id],
             subject=(subjects or {}).get(lead_id, subject),
             body=(bodies or {}).get(lead_id, message),
-            template=template,
+            template=(templates or {}).get(lead_id, template),
             status=DeliveryStatus.REFUSED if reason else DeliveryStatus.QUEUED,
             error=reason,
         )

@@ -335,6 +335,15 @@ def leads_for_messages(lead_ids: list[UUID]) -> QuerySet[Lead]:
     return Lead.objects.filter(id__in=list(lead_ids)).select_related("assigned_agent", "listing", "company")
 
 
+def lead_ids_with_address(*, email: str = "", phone: str = "") -> list[UUID]:
+    """The leads (of any company) with this e-mail (as stored: lower-cased) or phone
+    (as stored: E.164), for matching an inbound message to its sender."""
+    condition = Q(email=email) if email else Q(phone=phone) if phone else None
+    if condition is None:
+        return []
+    return list(Lead.objects.filter(condition).values_list("id", flat=True)[:50])
+
+
 def lead_ids_of_user(user_id: UUID) -> list[UUID]:
     """The leads (of any company) that are this user."""
     return list(Lead.objects.filter(user_id=user_id).values_list("id", flat=True))

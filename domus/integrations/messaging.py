@@ -22,7 +22,7 @@ from xml.sax.saxutils import escape
 
 import httpx
 from django.conf import settings
-from django.core.mail import EmailMessage
+from django.core.mail import EmailMultiAlternatives
 from django.core.mail.message import make_msgid
 
 from domus.core.ids import uuid7
@@ -98,9 +98,11 @@ class EmailAdapter:
 
     def send(self, *, to: str, body: str, subject: str = "", template: dict | None = None) -> SendResult:
         message_id = make_msgid(domain="domus")
-        message = EmailMessage(
+        message = EmailMultiAlternatives(
             subject=subject or "Message from Domus", body=body, to=[to], headers={"Message-ID": message_id}
         )
+        if template and template.get("html"):  # an HTML part besides the text (marketing e-mails)
+            message.attach_alternative(template["html"], "text/html")
         try:
             message.send()
         except ValueError as exc:  # a bad address or header (newline): the same next time

@@ -8,6 +8,7 @@ from domus.marketing.models import (
     SegmentMember,
     Sequence,
     SocialPost,
+    SocialRule,
     Touch,
 )
 
@@ -64,3 +65,9 @@ class DoNotContactAdmin(admin.ModelAdmin):
 class SocialPostAdmin(admin.ModelAdmin):
     list_display = ("network", "company", "status", "scheduled_at", "published_at", "attempts")
     list_filter = ("status", "network")
+
+
+@admin.register(SocialRule)
+class SocialRuleAdmin(admin.ModelAdmin):
+    list_display = ("network", "trigger", "company", "active", "created_at")
+    list_filter = ("trigger", "active")

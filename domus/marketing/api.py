@@ -10,10 +10,11 @@ from ninja import Query, Router, Status
 from ninja.pagination import paginate
 
 from domus.core.errors import ErrorOut
-from domus.core.exceptions import NotFound
+from domus.core.exceptions import AuthenticationFailed, NotFound, ValidationFailed
 from domus.core.openapi import plain_text
 from domus.core.policies import require
 from domus.core.query import reads_raw_request
+from domus.core.security import QueryToken
 from domus.core.throttling import ScopedRateLimit
 from domus.crm.selectors import lead_get_for_actor
 from domus.marketing import policies, selectors, services
@@ -42,9 +43,12 @@ from domus.marketing.schemas import (
     SocialFilters,
     SocialPostIn,
     SocialPostOut,
+    SocialRuleFilters,
+    SocialRuleIn,
+    SocialRuleOut,
     TouchOut,
 )
-from domus.marketing.services.common import company_for, tracking_read
+from domus.marketing.services.common import OPEN_MARK, company_for, machine_open, tracking_read
 
 router = Router(tags=["marketing"])
 
@@ -435,6 +439,51 @@ def social_post_retry(request: HttpRequest, post_id: UUID):
     return selectors.social_post_get_for_actor(actor=request.auth, post_id=post_id)
 
 
+@router.get(
+    "/social/rules/",
+    response={200: list[SocialRuleOut], **LIST_ERRORS},
+    summary="Rules that post on listing events (new listing, price drop)",
+    openapi_extra=READERS,
+)
+@paginate
+def social_rule_list(request: HttpRequest, filters: Query[SocialRuleFilters]):
+    return selectors.social_rule_list_for_actor(actor=request.auth, filters=filters)
+
+
+@router.post(
+    "/social/rules/",
+    response={201: SocialRuleOut, **WRITE_ERRORS},
+    summary="Post to a network whenever a listing goes on the market or its price drops",
+    openapi_extra=MANAGERS,
+)
+def social_rule_create(request: HttpRequest, payload: SocialRuleIn):
+    require(policies.can_create(request.auth), STAFF_ONLY)
+    return Status(201, services.social_rule_create(actor=request.auth, **payload.model_dump()))
+
+
+@router.get(
+    "/social/rules/{rule_id}/",
+    response={200: SocialRuleOut, **READ_ERRORS},
+    summary="A social rule",
+    openapi_extra=READERS,
+)
+def social_rule_detail(request: HttpRequest, rule_id: UUID):
+    return selectors.social_rule_get_for_actor(actor=request.auth, rule_id=rule_id)
+
+
+@router.delete(
+    "/social/rules/{rule_id}/",
+    response={204: None, **WRITE_ERRORS},
+    summary="Delete a social rule (its posts stay)",
+    openapi_extra=MANAGERS,
+)
+def social_rule_delete(request: HttpRequest, rule_id: UUID):
+    rule = selectors.social_rule_get_for_actor(actor=request.auth, rule_id=rule_id)
+    _manage(request, rule.company_id)
+    services.social_rule_delete(actor=request.auth, rule=rule)
+    return Status(204, None)
+
+
 # Tracking (public, signed) -------------------------------------------------------------
 
 
@@ -474,3 +523,67 @@ def track_unsubscribe(request: HttpRequest, token: str):
     if services.touch_engaged(touch_id=UUID(touch_id), kind="unsubscribe") is None:
         raise NotFound("Unknown link.")
     return HttpResponse("You will get no more e-mails from us at this address.", content_type="text/plain")
+
+
+# A transparent 1x1 GIF.
+PIXEL = bytes.fromhex("47494638396101000100800000000000ffffff21f90401000000002c00000000010001000002024401003b")
+
+
+@router.get(
+    "/t/{token}/open/",
+    auth=None,
+    response={200: None},
+    summary="The open pixel of a campaign e-mail: records the first open (machines noted), answers a 1x1 GIF",
+    throttle=ScopedRateLimit("public_form"),
+    openapi_extra={
+        "responses": {"200": {"description": "A 1x1 GIF", "content": {"image/gif": {"schema": {"type": "string"}}}}}
+    },
+)
+@reads_raw_request
+def track_open(request: HttpRequest, token: str):
+    # Whatever the token, the same image: a mail client shows nothing broken.
+    read = tracking_read(token)
+    if read is not None and read[1] == OPEN_MARK:
+        services.touch_opened(touch_id=UUID(read[0]), machine=machine_open(request))
+    response = HttpResponse(PIXEL, content_type="image/gif")
+    response["Cache-Control"] = "no-store, no-cache, must-revalidate, private"
+    return response
+
+
+# Inbound replies (providers' webhooks) ----------------------------------------------------
+
+
+@router.post(
+    "/inbound/{provider}/",
+    auth=QueryToken("MESSAGING_CALLBACK_TOKEN"),
+    response={204: None, 400: ErrorOut, 401: ErrorOut},
+    summary="Inbound messages of a provider (twilio, whatsapp, email): replies to campaign and sequence messages",
+    throttle=ScopedRateLimit("messaging_callback"),
+    openapi_extra={"x-permission": "the provider (?token=MESSAGING_CALLBACK_TOKEN)"},
+)
+@reads_raw_request
+def inbound_reply(request: HttpRequest, provider: str):
+    import json
+
+    from domus.communications.api import callback_signature_valid
+
+    if provider not in ("twilio", "whatsapp", "email"):
+        raise ValidationFailed("Unknown provider.", errors={"provider": ["Use twilio, whatsapp or email."]})
+    if provider in ("twilio", "whatsapp") and not callback_signature_valid(request, provider):
+        raise AuthenticationFailed("Bad callback signature.")
+    if provider == "twilio":
+        payload = request.POST
+    else:
+        try:
+            payload = json.loads(request.body or b"{}")
+        except ValueError:
+            raise ValidationFailed("The body is not JSON.") from None
+        if not isinstance(payload, dict):
+            raise ValidationFailed("The body must be a JSON object.", errors={"body": ["Expected an object."]})
+    try:
+        replies = services.replies_from_payload(provider, payload)
+    except (AttributeError, TypeError, ValueError):
+        raise ValidationFailed("Unexpected body shape.", errors={"body": ["Not the provider's shape."]}) from None
+    for channel, address, text, in_reply_to in replies:
+        services.reply_received(channel=channel, address=address, text=text, in_reply_to=in_reply_to)
+    return Status(204, None)

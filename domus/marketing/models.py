@@ -4,6 +4,7 @@
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 
 from domus.core.models import BaseModel
 from domus.core.money import currency_field, money_field
@@ -224,26 +225,61 @@ class Touch(BaseModel):
     """One message to one lead on one channel at one step of a campaign or a sequence.
     The row is unique per (campaign, lead, step, channel) and per (enrolment, step,
     channel), and is claimed in the same transaction that hands it to the communications
-    service: a relaunch after a crash finds it handed over and sends nothing twice."""
+    service: a relaunch after a crash finds it handed over and sends nothing twice.
 
-    company = models.ForeignKey("organizations.Company", on_delete=models.CASCADE, related_name="+")
-    lead = models.ForeignKey("crm.Lead", on_delete=models.CASCADE, related_name="+")
-    campaign = models.ForeignKey(Campaign, null=True, blank=True, on_delete=models.CASCADE, related_name="touches")
-    enrolment = models.ForeignKey(Enrolment, null=True, blank=True, on_delete=models.CASCADE, related_name="touches")
+    A campaign writes hundreds of thousands of these at once, so the table keeps only the
+    indexes its reads need (four written per new campaign touch): the primary key, the two
+    uniqueness rules (which also serve lookups by campaign and by enrolment), the pending
+    touches of a campaign by due time (partial: a handed-over touch leaves it), and a
+    lead's touches by hand-over time (history, frequency caps). Foreign keys get no index
+    of their own; the delivery's is partial (only handed-over touches have one)."""
+
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    # No database-level constraint for the company, the lead and the campaign (Django still
+    # cascades their deletion): checking them costs three trigger calls and row locks per
+    # touch at commit, half of a fan-out's time; the fan-out takes its leads from the lead
+    # table in the same statement, and a touch whose lead is gone is skipped at hand-over.
+    company = models.ForeignKey(
+        "organizations.Company", on_delete=models.CASCADE, related_name="+", db_index=False, db_constraint=False
+    )
+    lead = models.ForeignKey(
+        "crm.Lead", on_delete=models.CASCADE, related_name="+", db_index=False, db_constraint=False
+    )
+    campaign = models.ForeignKey(
+        Campaign,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="touches",
+        db_index=False,
+        db_constraint=False,
+    )
+    enrolment = models.ForeignKey(
+        Enrolment, null=True, blank=True, on_delete=models.CASCADE, related_name="touches", db_index=False
+    )
     step = models.CharField(max_length=64, default="main")
     channel = models.CharField(max_length=16, choices=CHANNEL_CHOICES)
     status = models.CharField(max_length=10, choices=TouchStatus.choices, default=TouchStatus.PENDING)
     due_at = models.DateTimeField()
     handed_at = models.DateTimeField(null=True, blank=True)
     delivery = models.ForeignKey(
-        "communications.Delivery", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        "communications.Delivery",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        db_index=False,
     )
     reason = models.CharField(max_length=300, blank=True)
     cost = money_field(null=True, blank=True)
     stage_at_send = models.PositiveSmallIntegerField(null=True, blank=True)
     opened_at = models.DateTimeField(null=True, blank=True)
+    open_suspect = models.BooleanField(
+        default=False, help_text="The first open looked like a mail scanner or a prefetch, not a person."
+    )
     clicked_at = models.DateTimeField(null=True, blank=True)
     replied_at = models.DateTimeField(null=True, blank=True)
+    reply = models.TextField(blank=True, help_text="The first reply received to this message (inbound).")
     viewing_at = models.DateTimeField(null=True, blank=True)
     offer_at = models.DateTimeField(null=True, blank=True)
 
@@ -263,9 +299,11 @@ class Touch(BaseModel):
             models.CheckConstraint(condition=Q(status__in=TouchStatus.values), name="touch_status_valid"),
         ]
         indexes = [
-            models.Index(fields=["campaign", "status", "due_at"], name="touch_campaign_status_due"),
-            models.Index(fields=["status", "due_at"], name="touch_status_due"),
+            models.Index(
+                fields=["campaign", "due_at"], condition=Q(status="pending"), name="touch_campaign_pending_due"
+            ),
             models.Index(fields=["lead", "handed_at"], name="touch_lead_handed"),
+            models.Index(fields=["delivery"], condition=Q(delivery__isnull=False), name="touch_delivery"),
         ]
 
     def __str__(self) -> str:
@@ -298,6 +336,10 @@ class SocialPost(BaseModel):
     attempts = models.PositiveSmallIntegerField(default=0)
     next_attempt_at = models.DateTimeField(null=True, blank=True)
     error = models.TextField(blank=True)
+    rule = models.ForeignKey(
+        "marketing.SocialRule", null=True, blank=True, on_delete=models.SET_NULL, related_name="posts"
+    )
+    event_key = models.CharField(max_length=200, blank=True, help_text="The event a rule posted for.")
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -308,6 +350,41 @@ class SocialPost(BaseModel):
             models.Index(fields=["company", "-created_at"], name="social_company_created"),
             models.Index(fields=["status", "next_attempt_at"], name="social_status_next"),
         ]
+        constraints = [
+            # A rule posts once per listing and event, however often the event is delivered.
+            models.UniqueConstraint(
+                fields=["rule", "listing", "event_key"],
+                condition=Q(rule__isnull=False),
+                name="social_post_once_per_event",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.network}: {self.text[:40]}"
+
+
+class SocialTrigger(models.TextChoices):
+    NEW_LISTING = "new_listing", "A listing goes on the market"
+    PRICE_DROP = "price_drop", "A listing's price drops"
+
+
+class SocialRule(BaseModel):
+    """Post to a network when one of the company's listings goes on the market or its
+    price drops: the post is made from the listing (or ``text``, with listing merge
+    fields) and published through the network's adapter."""
+
+    company = models.ForeignKey("organizations.Company", on_delete=models.CASCADE, related_name="+")
+    network = models.CharField(max_length=32)
+    trigger = models.CharField(max_length=16, choices=SocialTrigger.choices)
+    text = models.TextField(blank=True, help_text="Template; blank: made from the listing.")
+    active = models.BooleanField(default=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta(BaseModel.Meta):
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["company", "trigger"], name="social_rule_company_trigger")]
+
+    def __str__(self) -> str:
+        return f"{self.network} on {self.trigger}"

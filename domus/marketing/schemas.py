@@ -186,7 +186,10 @@ class CampaignMetricsOut(Schema):
     failed: int
     refused: int = Field(description="Refused: opt-out, consent, do-not-contact, no address.")
     skipped: int = Field(description="Frequency cap, or no longer visible to the campaign's owner.")
-    opened: int
+    opened: int = Field(description="Opened by a person (the pixel, or a click), once per message.")
+    opened_by_machines: int = Field(
+        description="First opened by a mail scanner or a prefetch (not in opened unless a person opened it later)."
+    )
     clicked: int
     replied: int
     leads_created: int
@@ -240,6 +243,7 @@ class CampaignOut(Schema):
             "refused",
             "skipped",
             "opened",
+            "opened_by_machines",
             "clicked",
             "replied",
         ]
@@ -275,8 +279,10 @@ class TouchOut(Schema):
     delivery_id: UUID | None
     delivery_status: str | None
     opened_at: datetime | None
+    open_suspect: bool
     clicked_at: datetime | None
     replied_at: datetime | None
+    reply: str
     viewing_at: datetime | None
     offer_at: datetime | None
 
@@ -515,3 +521,34 @@ class SocialFilters(ListFilters):
     network: str | None = Field(None, max_length=32)
     company_id: UUID | None = None
     listing_id: UUID | None = None
+
+
+class SocialRuleIn(Input):
+    company_id: UUID | None = None
+    network: str = Field(min_length=1, max_length=32, pattern=r"^[a-z0-9_-]+$")
+    trigger: Literal["new_listing", "price_drop"]
+    text: str = Field(
+        "",
+        max_length=5000,
+        description="Template with {{ listing.title }}, {{ listing.price }}, {{ listing.city }}, "
+        "{{ listing.url }}; left out: made from the listing.",
+    )
+    active: bool = True
+
+
+class SocialRuleOut(Schema):
+    id: UUID
+    company_id: UUID
+    network: str
+    trigger: str
+    text: str
+    active: bool
+    created_at: datetime
+
+
+class SocialRuleFilters(ListFilters):
+    ordering: str | None = ordering_of("created_at")
+    network: str | None = Field(None, max_length=32)
+    trigger: Literal["new_listing", "price_drop"] | None = None
+    active: bool | None = None
+    company_id: UUID | None = None

@@ -4,7 +4,7 @@ from datetime import datetime, timedelta
 from typing import Any
 from uuid import UUID
 
-from django.db.models import Count, F, Q, QuerySet, Sum
+from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Sum
 from django.utils import timezone
 
 from domus.communications.addresses import normalize_address
@@ -21,12 +21,20 @@ from domus.marketing.models import (
     SegmentMember,
     Sequence,
     SocialPost,
+    SocialRule,
     Touch,
     TouchStatus,
 )
 from domus.marketing.policies import readable_company_ids
 from domus.marketing.rules import segment_q
-from domus.marketing.schemas import CampaignFilters, DoNotContactFilters, SegmentFilters, SequenceFilters, SocialFilters
+from domus.marketing.schemas import (
+    CampaignFilters,
+    DoNotContactFilters,
+    SegmentFilters,
+    SequenceFilters,
+    SocialFilters,
+    SocialRuleFilters,
+)
 
 
 def _scoped(queryset: QuerySet, actor: Any) -> QuerySet:
@@ -100,7 +108,8 @@ def _metric_annotations() -> dict[str, Any]:
         "m_failed": Count("touches", filter=handed & Q(**{f"{status}__in": ("failed", "refused")})),
         "m_refused": Count("touches", filter=Q(touches__status=TouchStatus.REFUSED)),
         "m_skipped": Count("touches", filter=Q(touches__status=TouchStatus.SKIPPED)),
-        "m_opened": Count("touches", filter=Q(touches__opened_at__isnull=False)),
+        "m_opened": Count("touches", filter=Q(touches__opened_at__isnull=False, touches__open_suspect=False)),
+        "m_opened_by_machines": Count("touches", filter=Q(touches__open_suspect=True)),
         "m_clicked": Count("touches", filter=Q(touches__clicked_at__isnull=False)),
         "m_replied": Count("touches__lead", distinct=True, filter=Q(touches__replied_at__isnull=False)),
         "m_advanced": Count(
@@ -165,16 +174,10 @@ def campaign_audience_ids(campaign: Campaign) -> QuerySet:
 
 
 def campaigns_with_due_touches(now: datetime) -> list[UUID]:
-    return list(
-        Touch.objects.filter(
-            campaign__isnull=False,
-            campaign__status="running",
-            status=TouchStatus.PENDING,
-            due_at__lte=now,
-        )
-        .values_list("campaign_id", flat=True)
-        .distinct()
-    )
+    """Running campaigns with a touch due: one probe of the pending touches' partial
+    index per running campaign."""
+    due = Touch.objects.filter(campaign_id=OuterRef("pk"), status=TouchStatus.PENDING, due_at__lte=now)
+    return list(Campaign.objects.filter(status="running").filter(Exists(due)).values_list("id", flat=True))
 
 
 def campaigns_scheduled_due(now: datetime) -> list[UUID]:
@@ -206,6 +209,23 @@ def touch_list_for_lead(*, actor: Any, lead_id: UUID) -> QuerySet[Touch]:
 
 def touch_get(touch_id: UUID) -> Touch | None:
     return Touch.objects.filter(pk=touch_id).select_related("lead").first()
+
+
+def touch_of_delivery(delivery_id: UUID) -> Touch | None:
+    return Touch.objects.filter(delivery_id=delivery_id).first()
+
+
+def touch_latest_handed(*, lead_ids: list[UUID], channels: tuple[str, ...], since: datetime) -> Touch | None:
+    """The latest message handed to one of these leads on one of these channels."""
+    if not lead_ids:
+        return None
+    return (
+        Touch.objects.filter(
+            lead_id__in=lead_ids, channel__in=channels, status=TouchStatus.QUEUED, handed_at__gte=since
+        )
+        .order_by("-handed_at", "-id")
+        .first()
+    )
 
 
 def touches_for_attribution(*, lead_ids: list[UUID], since: datetime) -> QuerySet[Touch]:
@@ -330,6 +350,24 @@ def social_post_list_for_actor(*, actor: Any, filters: SocialFilters) -> QuerySe
         ordering_fields=["created_at", "scheduled_at", "published_at"],
         default_ordering=["-created_at", "-pk"],
     )
+
+
+def social_rules_for(*, company_id: UUID, trigger: str) -> QuerySet[SocialRule]:
+    return SocialRule.objects.filter(company_id=company_id, trigger=trigger, active=True).order_by("created_at")
+
+
+def social_rule_list_for_actor(*, actor: Any, filters: SocialRuleFilters) -> QuerySet[SocialRule]:
+    return filter_list(
+        _scoped(SocialRule.objects.all(), actor),
+        filters,
+        exact_fields=("network", "trigger", "active", "company_id"),
+        ordering_fields=["created_at"],
+        default_ordering=["-created_at", "-pk"],
+    )
+
+
+def social_rule_get_for_actor(*, actor: Any, rule_id: UUID) -> SocialRule:
+    return _one(_scoped(SocialRule.objects.all(), actor), rule_id, "Social rule")
 
 
 def social_post_get_for_actor(*, actor: Any, post_id: UUID) -> SocialPost:

@@ -1,6 +1,7 @@
 """What marketing does when other apps announce something: segment membership follows
 lead changes, sequences enrol, exit and pause, campaigns get their attributions."""
 
+from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
@@ -74,3 +75,24 @@ def lead_conversation(*, event: str, payload: dict[str, Any]) -> None:
         ).update(replied_at=now, updated_at=now)
         services.enrolments_exit_for_lead(lead_id=lead.pk, reason="reply")
     services.enrolments_pause_for_lead(lead_id=lead.pk, reason="The agent and the lead talked.")
+
+
+@subscribe("listing.listed")
+def listing_listed(*, event: str, payload: dict[str, Any]) -> None:
+    """A listing on the market (new, published at last, or back): the company's
+    ``new_listing`` social rules post it."""
+    services.social_posts_on_event(
+        listing_id=UUID(payload["id"]), trigger="new_listing", event_key=f"listed:{payload.get('listed_at') or ''}"
+    )
+
+
+@subscribe("listing.price_changed")
+def listing_price_changed(*, event: str, payload: dict[str, Any]) -> None:
+    """A lower price in the same currency: the company's ``price_drop`` social rules post it."""
+    old, new = payload.get("old_price"), payload.get("new_price")
+    if old is None or new is None or payload.get("old_currency") != payload.get("currency"):
+        return
+    if Decimal(new) < Decimal(old):
+        services.social_posts_on_event(
+            listing_id=UUID(payload["id"]), trigger="price_drop", event_key=f"price:{old}->{new}"
+        )

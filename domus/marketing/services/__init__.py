@@ -13,8 +13,10 @@ from domus.marketing.services.campaigns import (
     campaigns_dispatch_due,
     campaigns_start_scheduled,
     touch_engaged,
+    touch_opened,
 )
 from domus.marketing.services.dnc import dnc_add, dnc_remove
+from domus.marketing.services.replies import replies_from_payload, reply_received
 from domus.marketing.services.segments import (
     segment_create,
     segment_delete,
@@ -39,7 +41,10 @@ from domus.marketing.services.social import (
     social_post_create,
     social_post_publish,
     social_post_retry,
+    social_posts_on_event,
     social_posts_publish_due,
+    social_rule_create,
+    social_rule_delete,
 )
 
 __all__ = [
@@ -61,6 +66,8 @@ __all__ = [
     "enrolments_advance_due",
     "enrolments_exit_for_lead",
     "enrolments_pause_for_lead",
+    "replies_from_payload",
+    "reply_received",
     "segment_create",
     "segment_delete",
     "segment_rebuild",
@@ -75,6 +82,10 @@ __all__ = [
     "social_post_create",
     "social_post_publish",
     "social_post_retry",
+    "social_posts_on_event",
     "social_posts_publish_due",
+    "social_rule_create",
+    "social_rule_delete",
     "touch_engaged",
+    "touch_opened",
 ]

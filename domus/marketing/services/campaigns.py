@@ -1,13 +1,14 @@
 """Campaigns: an audience, a channel mix and a schedule; launched as a Celery workflow
 that creates one touch per lead and channel, then hands due touches over in batches."""
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
 from django.conf import settings
 from django.db import connection, transaction
+from django.db.models import Case, Value, When
 from django.utils import timezone
 
 from domus.accounts.selectors import active_user
@@ -271,24 +272,55 @@ def campaign_fan_out(*, campaign_id: UUID, chunk: int = 2000) -> int:
     return written
 
 
+# A time-ordered id (UUIDv7: milliseconds, version 7, random bits), made by PostgreSQL for
+# each row: new touches land at the right edge of the primary key instead of all over it.
+UUID7_SQL = (
+    "encode(set_byte(substring(int8send((extract(epoch FROM clock_timestamp()) * 1000)::bigint) FROM 3)"
+    " || substring(uuid_send(gen_random_uuid()) FROM 7), 6, 112 + floor(random() * 16)::int), 'hex')::uuid"
+)
+
+
 def _fan_out_in_sql(campaign: Campaign, ids: Any, channels: list[str], due: datetime, now: datetime) -> int:
-    audience, params = ids.query.sql_with_params()
+    """Write the touches of every audience lead with set-based ``INSERT ... SELECT``s, one
+    transaction per ``MARKETING_FAN_OUT_CHUNK`` leads (taken in id order): the first
+    batches can be handed over while the rest is written, and a crash keeps what was
+    committed. Touches already there are kept (``ON CONFLICT DO NOTHING`` on the
+    uniqueness rule: an anti-join against the table being written was planned as a
+    nested loop over a freshly emptied table, quadratic); a transaction-level advisory
+    lock makes concurrent fan-outs of one campaign take turns instead of racing."""
     table = Touch._meta.db_table
     values = ", ".join(["(%s)"] * len(channels))
-    columns = "id, created_at, updated_at, company_id, lead_id, campaign_id, step, channel, status, due_at, reason"
-    # Only the model's table name, the audience's compiled SQL and placeholders are interpolated.
-    sql = (
-        f"INSERT INTO {table} ({columns}) "  # noqa: S608
-        f"SELECT gen_random_uuid(), %s, %s, %s, audience.id, %s, 'main', ch.channel, 'pending', %s, '' "
-        f"FROM ({audience}) AS audience CROSS JOIN (VALUES {values}) AS ch(channel) ON CONFLICT DO NOTHING"
+    columns = (
+        "id, created_at, updated_at, company_id, lead_id, campaign_id, step, channel, status, due_at, reason, "
+        "open_suspect, reply"
     )
-    with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute(sql, [now, now, campaign.company_id, campaign.pk, due, *params, *channels])
-        written = cursor.rowcount
-        if written > 10_000:
+    chunk = settings.MARKETING_FAN_OUT_CHUNK
+    written, last = 0, None
+    while True:
+        page = ids.filter(id__gt=last) if last is not None else ids
+        audience, params = page[:chunk].query.sql_with_params()
+        # Only the model's table name, the audience's compiled SQL and placeholders are interpolated.
+        sql = (
+            f"WITH audience AS MATERIALIZED ({audience}), "  # noqa: S608
+            f"written AS (INSERT INTO {table} ({columns}) "
+            f"SELECT {UUID7_SQL}, %s, %s, %s, audience.id, %s, 'main', ch.channel, 'pending', %s, '', false, '' "
+            f"FROM audience CROSS JOIN (VALUES {values}) AS ch(channel) ON CONFLICT DO NOTHING RETURNING 1) "
+            "SELECT (SELECT max(id::text) FROM audience), (SELECT count(*) FROM audience), "
+            "(SELECT count(*) FROM written)"
+        )
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))", [f"fan-out:{campaign.pk}"])
+            cursor.execute(sql, [*params, now, now, campaign.company_id, campaign.pk, due, *channels])
+            top, leads, inserted = cursor.fetchone()
+        written += inserted
+        if leads < chunk:
+            break
+        last = top
+    if written > 10_000:
+        with connection.cursor() as cursor:
             # Fresh statistics, so the batches' index scans and updates are planned as such.
             cursor.execute(f"ANALYZE {table}")
-        return written
+    return written
 
 
 def campaign_dispatch_batch(*, campaign_id: UUID, now: datetime | None = None) -> dict[str, int]:
@@ -378,6 +410,9 @@ def touch_engaged(*, touch_id: UUID, kind: str) -> Touch | None:
     fields = []
     if touch.opened_at is None:
         touch.opened_at, fields = now, ["opened_at"]
+    if kind == "click" and touch.open_suspect:  # a click is a person's open
+        touch.open_suspect = False
+        fields.append("open_suspect")
     if kind == "click" and touch.clicked_at is None:
         touch.clicked_at = now
         fields.append("clicked_at")
@@ -393,3 +428,22 @@ def touch_engaged(*, touch_id: UUID, kind: str) -> Touch | None:
             company_known=True,
         )
     return touch
+
+
+def touch_opened(*, touch_id: UUID, machine: bool = False) -> bool:
+    """Record an open of a campaign e-mail (its pixel fetched), once per message: the
+    first open sets ``opened_at``; an open that looks like a machine's (a prefetch, a
+    mail scanner, or within ``MARKETING_OPEN_MIN_SECONDS`` of the hand-over) is kept as
+    such, and a person's later open clears that. One conditional ``UPDATE``, so two
+    fetches at once count once. Answers whether anything changed."""
+    now = timezone.now()
+    soon = now - timedelta(seconds=settings.MARKETING_OPEN_MIN_SECONDS)
+    touches = Touch.objects.filter(pk=touch_id, handed_at__isnull=False)
+    first = touches.filter(opened_at__isnull=True).update(
+        opened_at=now,
+        open_suspect=Case(When(handed_at__gt=soon, then=Value(True)), default=Value(machine)),
+        updated_at=now,
+    )
+    if first or machine:
+        return bool(first)
+    return bool(touches.filter(open_suspect=True, handed_at__lte=soon).update(open_suspect=False, updated_at=now))

@@ -20,6 +20,28 @@ from domus.marketing.rules import merge_values, render
 from domus.organizations.selectors import company_exists, staff_company_ids
 
 TRACKING_SALT = "domus.marketing.tracking"
+# What the open pixel's token carries instead of a link.
+OPEN_MARK = "#open"
+# User agents of mail scanners, link checkers and prefetchers: their fetch of the pixel
+# is noted as a machine's open, not counted as a person's.
+MACHINE_AGENTS = (
+    "bot",
+    "crawler",
+    "spider",
+    "preview",
+    "prefetch",
+    "scanner",
+    "barracuda",
+    "mimecast",
+    "proofpoint",
+    "safelinks",
+    "symantec",
+    "curl",
+    "wget",
+    "python",
+    "go-http-client",
+    "java/",
+)
 
 
 def company_for(actor: Any, company_id: UUID | None) -> UUID:
@@ -93,6 +115,35 @@ def _tracked_email(body: str, touch_id: UUID) -> str:
     return f"{body}\n\n--\nNo more e-mails like this: {base}/api/v1/marketing/t/{tracking_token(touch_id)}/unsubscribe/"
 
 
+def open_pixel_url(touch_id: UUID) -> str:
+    base = settings.MARKETING_TRACKING_BASE_URL.rstrip("/")
+    return f"{base}/api/v1/marketing/t/{tracking_token(touch_id, OPEN_MARK)}/open/"
+
+
+def machine_open(request: Any) -> bool:
+    """Whether a fetch of the open pixel looks like a machine's (a prefetch, a scanner, a
+    link checker) rather than a person opening the e-mail."""
+    purpose = (request.headers.get("Sec-Purpose") or request.headers.get("Purpose") or "").lower()
+    if "prefetch" in purpose or request.headers.get("X-Moz", "").lower() == "prefetch":
+        return True
+    agent = (request.headers.get("User-Agent") or "").lower()
+    return not agent or any(mark in agent for mark in MACHINE_AGENTS)
+
+
+def email_html(body: str, touch_id: UUID) -> str:
+    """The HTML part of a campaign e-mail: the text (links kept clickable) and the open
+    pixel."""
+    import re
+
+    from django.utils.html import escape
+
+    html = escape(body)
+    # Links were rewritten to tracking links (no "&" in them) before escaping.
+    html = re.sub(r'(https?://[^\s<>"&]+)', r'<a href="\1">\1</a>', html).replace("\n", "<br>\n")
+    pixel = f'<img src="{escape(open_pixel_url(touch_id))}" width="1" height="1" alt="" style="display:none">'
+    return f"<!doctype html><html><body>{html}{pixel}</body></html>"
+
+
 def lead_zone(preference: Any, fallback: str) -> ZoneInfo:
     return zone(preference.timezone if preference is not None and preference.timezone else fallback)
 
@@ -161,13 +212,17 @@ def hand_over(
         content = contents[channel]
         bodies: dict[UUID, str] = {}
         subjects: dict[UUID, str] = {}
+        templates: dict[UUID, dict[str, Any]] = {}
         for touch in group:
             lead = leads.get(touch.lead_id)
             if lead is None:
                 continue
             values = merge_values(lead, listing, base)
             body = render(content["body"], values)
-            bodies[touch.lead_id] = _tracked_email(body, touch.pk) if channel == "email" else body
+            if channel == "email":
+                body = _tracked_email(body, touch.pk)
+                templates[touch.lead_id] = {"html": email_html(body, touch.pk)}
+            bodies[touch.lead_id] = body
             subjects[touch.lead_id] = render(content.get("subject", ""), values).replace("\n", " ")[:200]
         result = outreach_send(
             actor=actor,
@@ -178,6 +233,7 @@ def hand_over(
             purpose=PURPOSE_MARKETING,
             bodies=bodies,
             subjects=subjects,
+            templates=templates or None,
         )
         by_lead = {row["lead_id"]: row for row in result["results"]}
         cost = content.get("cost")

@@ -298,6 +298,8 @@ def _holds(condition: dict, enrolment: Enrolment) -> bool:
         touches = Touch.objects.filter(lead_id=enrolment.lead_id, **{f"{field}__isnull": False})
         if event in ("opened", "clicked", "replied"):
             touches = touches.filter(enrolment=enrolment)
+        if event == "opened":  # a mail scanner's fetch of the pixel is no open
+            touches = touches.filter(open_suspect=False)
         if not touches.exists():
             return False
     return True

@@ -9,12 +9,12 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from domus.audit.services import audit_create
+from domus.audit.services import audit_create, audit_record
 from domus.core.exceptions import Conflict, NotFound, ValidationFailed
 from domus.core.money import money_str
-from domus.marketing.models import SocialPost, SocialStatus
+from domus.marketing.models import SocialPost, SocialRule, SocialStatus, SocialTrigger
 from domus.marketing.services.common import company_for
-from domus.properties.selectors import listing_get_for_actor
+from domus.properties.selectors import listing_get_for_actor, listing_visible_to
 from domus.properties.selectors.media import media_list_for_listing
 
 
@@ -140,3 +140,107 @@ def social_posts_publish_due(*, now: datetime | None = None) -> int:
     for post_id in ids:
         social_post_publish(post_id=post_id, now=now)
     return len(ids)
+
+
+# Posts on events -------------------------------------------------------------------------
+
+LISTING_FIELDS = ("listing.title", "listing.price", "listing.city", "listing.url")
+
+
+def _listing_values(listing: Any, link: str) -> dict[str, str]:
+    return {
+        "listing.title": listing.title,
+        "listing.price": f"{money_str(listing.price)} {listing.currency}",
+        "listing.city": listing.city or "",
+        "listing.url": link,
+    }
+
+
+def _render_listing(text: str, values: dict[str, str]) -> str:
+    import re
+
+    return re.sub(r"{{\s*([a-z_.]+)\s*}}", lambda m: values.get(m.group(1), m.group(0)), text)
+
+
+def _unknown_fields(text: str) -> list[str]:
+    import re
+
+    return sorted({f for f in re.findall(r"{{\s*([a-z_.]+)\s*}}", text) if f not in LISTING_FIELDS})
+
+
+@transaction.atomic
+def social_rule_create(
+    *, actor: Any, network: str, trigger: str, text: str = "", active: bool = True, company_id: UUID | None = None
+) -> SocialRule:
+    """A rule that posts to ``network`` when one of the company's listings goes on the
+    market (``new_listing``) or its price drops (``price_drop``)."""
+    if network not in settings.SOCIAL_NETWORKS:
+        raise ValidationFailed(
+            "Unknown network.", errors={"network": [f"One of: {', '.join(settings.SOCIAL_NETWORKS)}."]}
+        )
+    unknown = _unknown_fields(text)
+    if unknown:
+        raise ValidationFailed("Unknown merge field.", errors={"text": [f"Unknown merge field: {f}" for f in unknown]})
+    rule = SocialRule.objects.create(
+        company_id=company_for(actor, company_id),
+        network=network,
+        trigger=trigger,
+        text=text.strip(),
+        active=active,
+        created_by=actor,
+    )
+    audit_create(actor=actor, instance=rule, company_id=rule.company_id)
+    return rule
+
+
+@transaction.atomic
+def social_rule_delete(*, actor: Any, rule: SocialRule) -> None:
+    audit_record(
+        actor=actor,
+        action="delete",
+        resource_type=SocialRule._meta.label_lower,
+        resource_id=rule.pk,
+        company_id=rule.company_id,
+        changes={"trigger": {"before": rule.trigger, "after": None}},
+    )
+    rule.delete()
+
+
+def social_posts_on_event(*, listing_id: UUID, trigger: str, event_key: str) -> list[SocialPost]:
+    """The posts the company's active rules for ``trigger`` make about a listing that is
+    public now, each published through its network's adapter. A rule posts once per
+    listing and ``event_key`` (the event redelivered, or two workers, make no second
+    post). Answers the posts made now."""
+    from domus.marketing.selectors import social_rules_for
+
+    listing = listing_visible_to(None).filter(pk=listing_id).select_related("company").first()
+    if listing is None or listing.company_id is None:
+        return []
+    made = []
+    for rule in social_rules_for(company_id=listing.company_id, trigger=trigger):
+        text, link, media = _from_listing(listing)
+        if rule.text:
+            text = _render_listing(rule.text, _listing_values(listing, link))
+        elif trigger == SocialTrigger.PRICE_DROP:
+            text = f"Price drop: {text}"
+        with transaction.atomic():
+            post, created = SocialPost.objects.get_or_create(
+                rule=rule,
+                listing=listing,
+                event_key=event_key[:200],
+                defaults={
+                    "company_id": listing.company_id,
+                    "network": rule.network,
+                    "text": text,
+                    "link": link,
+                    "media": media,
+                    "status": SocialStatus.SCHEDULED,
+                    "next_attempt_at": timezone.now(),
+                },
+            )
+            if created:
+                audit_create(actor=None, instance=post, company_id=listing.company_id)
+        if created:
+            social_post_publish(post_id=post.pk)
+            made.append(post)
+    return made

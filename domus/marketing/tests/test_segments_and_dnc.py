@@ -123,7 +123,7 @@ def test_the_opt_out_link_of_an_email_puts_the_address_on_the_list(api_client, s
 
 @pytest.mark.parametrize(
     "path",
-    ["segments", "campaigns", "sequences", "do-not-contact", "social/posts"],
+    ["segments", "campaigns", "sequences", "do-not-contact", "social/posts", "social/rules"],
 )
 def test_nobody_sees_another_companys_marketing(client_for, staff, other_staff, company, path):
     segment = services.segment_create(actor=staff, name="Mine", rules={})
@@ -133,6 +133,7 @@ def test_nobody_sees_another_companys_marketing(client_for, staff, other_staff, 
     post = services.social_post_create(actor=staff, network="facebook", text="Hello")
     ids = {"segments": segment.pk, "campaigns": campaign.pk, "sequences": sequence.pk, "do-not-contact": entry.pk}
     ids["social/posts"] = post.pk
+    ids["social/rules"] = services.social_rule_create(actor=staff, network="facebook", trigger="new_listing").pk
     mine = client_for(staff).get(f"/api/v1/marketing/{path}/").json()
     theirs = client_for(other_staff).get(f"/api/v1/marketing/{path}/").json()
     assert mine["count"] == 1

@@ -44,6 +44,8 @@ else:
 
 STATUS_CHANGED = "listing.status_changed"
 PRICE_CHANGED = "listing.price_changed"
+# Published and available for the first time, or back on the market (``listed_at`` set).
+LISTED = "listing.listed"
 LISTING_FIELDS = frozenset(
     {
         "title",
@@ -189,6 +191,8 @@ def listing_create(
         listing.features.set(_features_for(features))
     _record_price(actor=actor, listing=listing, old_price=None)
     audit_create(actor=actor, instance=listing, company_id=listing.company_id)
+    if _on_market(listing):
+        _publish_listed(listing)
     if features:
         audit_record(
             actor=actor,
@@ -223,6 +227,17 @@ def _move_status(listing: Listing, new_status: str) -> None:
             errors={"status": [f"Allowed next statuses: {', '.join(allowed) or 'none'}."]},
         )
     listing.status = new_status
+
+
+def _publish_listed(listing: Listing) -> None:
+    publish(
+        LISTED,
+        {
+            "id": str(listing.pk),
+            "company_id": str(listing.company_id) if listing.company_id else None,
+            "listed_at": listing.listed_at.isoformat() if listing.listed_at else None,
+        },
+    )
 
 
 def _on_market(listing: Listing) -> bool:
@@ -263,7 +278,8 @@ def listing_update(*, actor: Actor, listing: Listing, **fields: Any) -> Listing:
         listing.published_at = timezone.now()
     elif not listing.is_published:
         listing.published_at = None
-    if _on_market(listing) and not was_on_market:  # new, published at last, or back on the market
+    listed = _on_market(listing) and not was_on_market
+    if listed:  # new, published at last, or back on the market
         listing.listed_at = timezone.now()
     _clean_listing(listing)
     listing.save()
@@ -301,6 +317,8 @@ def listing_update(*, actor: Actor, listing: Listing, **fields: Any) -> Listing:
                 "actor_id": str(actor.pk) if _authenticated(actor) else None,
             },
         )
+    if listed:
+        _publish_listed(listing)
     if listing.status != old_status:
         publish(
             STATUS_CHANGED,
