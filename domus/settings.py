@@ -575,3 +575,15 @@ MAINTENANCE_SLA_HOURS = {
     "normal": (24, 72),
     "low": (48, 168),
 }
+
+# Dashboards (docs/dashboards.md): roll-ups refreshed after their events (at most once per
+# company per debounce window) and rebuilt on a schedule; answers cached per roll-up version;
+# live frames at most once per interval per subscriber.
+ANALYTICS_ROLLUP_DEBOUNCE_SECONDS = env.float("ANALYTICS_ROLLUP_DEBOUNCE_SECONDS", default=2.0)
+ANALYTICS_ROLLUP_REBUILD_SECONDS = env.float("ANALYTICS_ROLLUP_REBUILD_SECONDS", default=3600.0)
+ANALYTICS_CACHE_SECONDS = env.int("ANALYTICS_CACHE_SECONDS", default=300)
+ANALYTICS_LIVE_INTERVAL_SECONDS = env.float("ANALYTICS_LIVE_INTERVAL_SECONDS", default=1.0)
+CELERY_BEAT_SCHEDULE["analytics-rollups-rebuild"] = {
+    "task": "domus.analytics.rollups_rebuild",
+    "schedule": ANALYTICS_ROLLUP_REBUILD_SECONDS,
+}

@@ -382,3 +382,17 @@ def ticket_kpis(*, company_id: UUID | None) -> dict[str, int]:
     if company_id is not None:
         tickets = tickets.filter(company_id=company_id)
     return {"tickets_open": tickets.count()}
+
+
+def delivery_engagement_rows(*, scope: Any, period: Any, channel: str) -> list[dict[str, Any]]:
+    """Deliveries on ``channel`` (``voice``: calls) created during ``period`` in ``scope``
+    (an agent's: to their leads or sent by them; owners have none) per status (one query)."""
+    rows = (
+        Delivery.objects.filter(
+            scope.q(agent=("lead__assigned_agent_id", "sent_by_id")), period.q("created_at"), channel=channel
+        )
+        .order_by()
+        .values("status")
+        .annotate(count=Count("pk"))
+    )
+    return list(rows)

@@ -932,3 +932,31 @@ def listing_dashboard_rows(*, scope: Scope, period: Period) -> list[dict[str, An
         .annotate(count=Count("pk"), new=Count("pk", filter=period.q("created_at")))
     )
     return list(rows)
+
+
+def listing_rollup_rows(*, company_ids: list[UUID | None] | None = None) -> list[dict[str, Any]]:
+    """The dashboards' roll-up counters of live listings (``domus.core.scope.rollup_rows``):
+    per status, type and publication now, and per day they were created (two queries)."""
+    from domus.core.scope import rollup_rows
+
+    keys = ("status", "listing_type", "is_published")
+    return rollup_rows(
+        Listing.objects.all(),
+        company_ids=company_ids,
+        keys=keys,
+        measures={"state": (None, Q()), "created": ("created_at", Q())},
+    )
+
+
+def unit_occupancy_rows(*, scope: Scope) -> list[dict[str, Any]]:
+    """Units of live listings in ``scope`` per status now (one query)."""
+    rows = (
+        Unit.objects.filter(
+            scope.q(company="listing__company_id", agent=("listing__agent_id",), owner=("listing__owner_id",)),
+            listing__deleted_at__isnull=True,
+        )
+        .order_by()
+        .values("status")
+        .annotate(count=Count("pk"))
+    )
+    return list(rows)
