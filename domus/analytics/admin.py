@@ -12,4 +12,4 @@ class RollupAdmin(admin.ModelAdmin):
 
 @admin.register(RollupPartition)
 class RollupPartitionAdmin(admin.ModelAdmin):
-    list_display = ("company_id", "built_at", "version")
+    list_display = ("company_id", "built_at")

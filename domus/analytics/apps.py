@@ -8,3 +8,6 @@ class AnalyticsConfig(AppConfig):
 
     def ready(self) -> None:
         from domus.analytics import rollup_tasks, subscribers  # noqa: F401  (registers the jobs and event handlers)
+        from domus.core.rebuilds import register_rebuild
+
+        register_rebuild("dashboard_rollups", "domus.analytics.rollups_rebuild")

@@ -41,7 +41,6 @@ class RollupPartition(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     company_id = models.UUIDField(null=True, blank=True, unique=True)
     built_at = models.DateTimeField()
-    version = models.PositiveBigIntegerField(default=0)
 
     class Meta:
         constraints = [

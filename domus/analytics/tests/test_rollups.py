@@ -161,3 +161,11 @@ def test_the_rebuild_job_and_the_command_recount_everything(companies, capsys):
     call_command("analytics_rollups")
     call_command("analytics_rollups", "--check")
     assert "equal a recount" in capsys.readouterr().out
+
+
+def test_the_rebuild_is_registered_for_the_reindex():
+    from celery import current_app
+
+    from domus.core.rebuilds import rebuilds
+
+    assert rebuilds()["dashboard_rollups"] in current_app.tasks
