@@ -37,8 +37,7 @@ def test_requests_are_counted_per_route_template_never_per_id(admin_client):
     assert rows[0]["client_error_rate"] > 0
     assert not any(re.search(r"[0-9a-f]{8}-[0-9a-f]{4}-", r["route"]) for r in body["routes"])
     assert rows[0]["p95_ms"] is not None
-    assert body["workers"]
-    assert body["workers"][0]["kind"] == "web"
+    assert "web" in {worker["kind"] for worker in body["workers"]}
 
 
 def test_percentiles_interpolate_within_buckets():
