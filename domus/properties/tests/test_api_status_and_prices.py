@@ -98,6 +98,7 @@ def test_status_and_price_changes_publish_events_after_commit(
         {
             "event": PRICE_CHANGED,
             "id": str(published_a.id),
+            "company_id": str(published_a.company_id),
             "old_price": "250000.00",
             "old_currency": "KES",
             "new_price": "240000.00",
@@ -107,6 +108,7 @@ def test_status_and_price_changes_publish_events_after_commit(
         {
             "event": STATUS_CHANGED,
             "id": str(published_a.id),
+            "company_id": str(published_a.company_id),
             "from": "available",
             "to": "under_offer",
             "actor_id": str(owner.id),
