@@ -126,6 +126,9 @@ ALIASES: list[Alias] = [
     Alias("questions", "maintenance/questions", "backoffice"),
     Alias("responses/<id>", "maintenance/responses/<id>", "backoffice"),
     Alias("responses", "maintenance/responses", "backoffice"),
+    # ops: the CRM's runtime and Celery metrics
+    Alias("performance/runtime", "ops/performance/runtime", "crm"),
+    Alias("performance/celery", "ops/performance/celery", "crm"),
     # analytics: the statistics API's price trends
     Alias("stats/price-trends", "analytics/stats/price-trends", "stats-comms"),
     # analytics: the management system's dashboards (the CRM's ``analytics/summary`` is canonical)
@@ -231,6 +234,7 @@ SYSTEMS: list[System] = [
             "analytics/summary",
             "reports/cma",
             "reports/performance",
+            "analytics/engagement",
         ),
     ),
     System(key="stats-comms", title="a statistics, communication and audit API", canonical=("audit/logs",)),

@@ -78,6 +78,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "domus.ops.middleware.MetricsMiddleware",  # first: its time covers the whole stack
     "domus.core.middleware.RequestContextMiddleware",
     "corsheaders.middleware.CorsMiddleware",  # before anything that may answer (its preflights too)
     "domus.core.middleware.LocalDebugPagesMiddleware",
@@ -616,3 +617,24 @@ CELERY_BEAT_SCHEDULE["analytics-seller-packs-weekly"] = {
     "task": "domus.analytics.tasks.seller_packs_weekly",
     "schedule": crontab(hour=6, minute=0, day_of_week="mon"),
 }
+
+# Dashboards (docs/dashboards.md): roll-ups refreshed after their events (at most once per
+# company per debounce window) and rebuilt on a schedule; answers cached per roll-up version;
+# live frames at most once per interval per subscriber.
+ANALYTICS_ROLLUP_DEBOUNCE_SECONDS = env.float("ANALYTICS_ROLLUP_DEBOUNCE_SECONDS", default=2.0)
+ANALYTICS_ROLLUP_REBUILD_SECONDS = env.float("ANALYTICS_ROLLUP_REBUILD_SECONDS", default=3600.0)
+ANALYTICS_CACHE_SECONDS = env.int("ANALYTICS_CACHE_SECONDS", default=300)
+ANALYTICS_LIVE_INTERVAL_SECONDS = env.float("ANALYTICS_LIVE_INTERVAL_SECONDS", default=1.0)
+CELERY_BEAT_SCHEDULE["analytics-rollups-rebuild"] = {
+    "task": "domus.analytics.rollups_rebuild",
+    "schedule": ANALYTICS_ROLLUP_REBUILD_SECONDS,
+}
+
+# Metrics (docs/operations.md): /metrics answers a bearer METRICS_TOKEN or a client on an
+# allowed network (REMOTE_ADDR, so the proxy's own network when behind one). Under several
+# worker processes set PROMETHEUS_MULTIPROC_DIR (read by prometheus-client from the environment).
+METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
+METRICS_ALLOWED_NETWORKS = env.list("METRICS_ALLOWED_NETWORKS", default=["127.0.0.1/32", "::1/128"])
+METRICS_MAX_ROUTES = env.int("METRICS_MAX_ROUTES", default=1000)
+METRICS_CELERY_QUEUES = env.list("METRICS_CELERY_QUEUES", default=["celery"])
+METRICS_CELERY_PING_SECONDS = env.float("METRICS_CELERY_PING_SECONDS", default=1.0)

@@ -11,6 +11,7 @@ from domus.core.compat_schema import compat_schema_view
 from domus.core.errors import error_response
 from domus.core.routing import IndexedResolver
 from domus.core.throttling import rate_limited_posts
+from domus.ops.performance_api import metrics_view
 
 
 @csrf_exempt  # a JSON 404 for any method: no CSRF 403 for a POST to a path that does not exist
@@ -36,6 +37,7 @@ def api_index(request: HttpRequest) -> JsonResponse:
 
 
 urlpatterns = [
+    path("metrics", metrics_view, name="metrics"),  # Prometheus (docs/operations.md)
     path("api/v1/", api_index, name="index"),  # /api/ and /api/v1/ (ApiPathMiddleware)
     # The admin's sign-in shares the API's "auth" rate limit (its lockout is AdminLoginForm's).
     path("admin/login/", rate_limited_posts("auth")(admin.site.login)),

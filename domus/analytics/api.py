@@ -10,7 +10,12 @@ from ninja.pagination import paginate
 from domus.analytics import selectors as dashboards
 from domus.analytics.schemas import (
     ActivityOut,
+    CollectionsOut,
     DashboardFilters,
+    EngagementOut,
+    FunnelOut,
+    MaintenanceOut,
+    OccupancyOut,
     OverviewOut,
     PriceTrendFilters,
     PriceTrendsOut,
@@ -176,3 +181,70 @@ def dashboard_activity(request: HttpRequest, filters: Query[DashboardFilters]):
 )
 def analytics_summary(request: HttpRequest, filters: Query[DashboardFilters]):
     return _answer(dashboards.summary, request, filters)
+
+
+@router.get(
+    "/engagement/",
+    by_alias=True,
+    response={200: EngagementOut, **DASHBOARD_ERRORS},
+    summary="Engagement per channel: marketing touches, the assistant's conversations, voice calls",
+    description=(
+        "Marketing: touches handed to each channel during the period, with opens, clicks, replies and the "
+        "viewings and offers that followed; assistant: conversations, people, questions, answers and the "
+        "share grounded in the knowledge base; voice: calls placed and how they ended." + PERIOD_HELP
+    ),
+)
+def analytics_engagement(request: HttpRequest, filters: Query[DashboardFilters]):
+    return _answer(dashboards.engagement, request, filters)
+
+
+@router.get(
+    "/funnel/",
+    by_alias=True,
+    response={200: FunnelOut, **DASHBOARD_ERRORS},
+    summary="Funnel: from lead source to viewing, offer, won deal and commission, with conversion and hours",
+    description=(
+        "The leads that came in during the period, per source: how many reached each stage through their "
+        "deals (a later stage counts for the earlier ones), conversion from the leads and from the previous "
+        "stage, and the hours between stages (mean, median)." + PERIOD_HELP
+    ),
+)
+def analytics_funnel(request: HttpRequest, filters: Query[DashboardFilters]):
+    return _answer(dashboards.funnel, request, filters)
+
+
+@router.get(
+    "/occupancy/",
+    by_alias=True,
+    response={200: OccupancyOut, **DASHBOARD_ERRORS},
+    summary="Occupancy and vacancy: units per status now, leases and rent roll per currency",
+    description="Occupancy = rented / lettable (not sold) units; leases started and ended during the period."
+    + PERIOD_HELP,
+)
+def analytics_occupancy(request: HttpRequest, filters: Query[DashboardFilters]):
+    return _answer(dashboards.occupancy, request, filters)
+
+
+@router.get(
+    "/collections/",
+    by_alias=True,
+    response={200: CollectionsOut, **DASHBOARD_ERRORS},
+    summary="Collections and arrears per currency: billed, collected, received, and arrears by age",
+    description=(
+        "Invoices issued during the period and how much of them is paid; payments received during the "
+        "period; open invoices now with what they owe by days past due (0-30, 31-60, 61-90, 90+)." + PERIOD_HELP
+    ),
+)
+def analytics_collections(request: HttpRequest, filters: Query[DashboardFilters]):
+    return _answer(dashboards.collections, request, filters)
+
+
+@router.get(
+    "/maintenance/",
+    by_alias=True,
+    response={200: MaintenanceOut, **DASHBOARD_ERRORS},
+    summary="Maintenance turnaround per priority: hours to answer and to resolve, share within the SLA",
+    description="Work orders opened during the period." + PERIOD_HELP,
+)
+def analytics_maintenance(request: HttpRequest, filters: Query[DashboardFilters]):
+    return _answer(dashboards.maintenance_turnaround, request, filters)

@@ -190,3 +190,130 @@ class SummaryOut(DashboardHead):
     won_value: MoneyTotals
     pipeline_value: MoneyTotals
     collected: MoneyTotals
+
+
+# Engagement, funnel, occupancy, collections, maintenance
+
+
+class ChannelEngagement(Schema):
+    channel: str
+    sent: int = Field(..., ge=0, description="Touches handed to the channel during the period.")
+    opened: int = Field(..., ge=0)
+    clicked: int = Field(..., ge=0)
+    replied: int = Field(..., ge=0)
+    viewings: int = Field(..., ge=0, description="Touches followed by a viewing.")
+    offers: int = Field(..., ge=0, description="Touches followed by an offer.")
+    open_rate: float = Field(..., ge=0, le=1)
+    click_rate: float = Field(..., ge=0, le=1)
+    reply_rate: float = Field(..., ge=0, le=1)
+
+
+class MarketingEngagement(Schema):
+    sent: int = Field(..., ge=0)
+    channels: list[ChannelEngagement]
+
+
+class AssistantEngagement(Schema):
+    sessions: int = Field(..., ge=0, description="Conversations with a message during the period.")
+    users: int = Field(..., ge=0)
+    questions: int = Field(..., ge=0)
+    answers: int = Field(..., ge=0)
+    grounded_rate: float = Field(..., ge=0, le=1, description="Answers that cite the knowledge base.")
+
+
+class VoiceEngagement(Schema):
+    calls: int = Field(..., ge=0, description="Voice calls placed during the period.")
+    connected: int = Field(..., ge=0, description="Calls the provider reports delivered.")
+    failed: int = Field(..., ge=0)
+    by_status: dict[str, int]
+
+
+class EngagementOut(DashboardHead):
+    marketing: MarketingEngagement
+    assistant: AssistantEngagement
+    voice: VoiceEngagement
+
+
+class StageHours(Schema):
+    count: int = Field(..., ge=0, description="Leads measured (both stages reached).")
+    mean: float | None = Field(..., description="Hours, mean.")
+    median: float | None = Field(..., description="Hours, median.")
+
+
+class FunnelRow(Schema):
+    source: str = Field(..., description="The lead source, or `all`.")
+    leads: int = Field(..., ge=0, description="Leads that came in during the period.")
+    viewing: int = Field(..., ge=0, description="Of them, leads with a deal that reached a viewing (or further).")
+    offer: int = Field(..., ge=0)
+    won: int = Field(..., ge=0)
+    commission: int = Field(..., ge=0)
+    conversion: dict[str, float] = Field(..., description="Each stage / the leads; `step` rates are stage / previous.")
+    step_conversion: dict[str, float]
+    hours: dict[str, StageHours] = Field(
+        ..., description="lead_to_viewing, viewing_to_offer, offer_to_won, won_to_commission"
+    )
+
+
+class FunnelOut(DashboardHead):
+    stages: list[str]
+    total: FunnelRow
+    sources: list[FunnelRow]
+
+
+class LeaseTotals(Schema):
+    currency: str
+    active: int = Field(..., ge=0)
+    rent_roll: MoneyStr = Field(..., description="Monthly rent of the active leases.")
+    started: int = Field(..., ge=0, description="Leases that started during the period.")
+    ended: int = Field(..., ge=0, description="Leases that ended during the period.")
+
+
+class OccupancyOut(DashboardHead):
+    units: int = Field(..., ge=0)
+    units_by_status: dict[str, int]
+    lettable: int = Field(..., ge=0, description="Units not sold.")
+    occupied: int = Field(..., ge=0, description="Units rented.")
+    vacant: int = Field(..., ge=0, description="Units available or reserved.")
+    occupancy_rate: float = Field(..., ge=0, le=1, description="Occupied / lettable.")
+    vacancy_rate: float = Field(..., ge=0, le=1, description="Vacant / lettable.")
+    leases: list[LeaseTotals]
+
+
+class Aging(Schema):
+    not_due: MoneyStr
+    days_0_30: MoneyStr
+    days_31_60: MoneyStr
+    days_61_90: MoneyStr
+    days_90_plus: MoneyStr
+
+
+class CollectionRow(Schema):
+    currency: str
+    billed: int = Field(..., ge=0, description="Invoices issued during the period (not void).")
+    billed_amount: MoneyStr
+    collected_amount: MoneyStr = Field(..., description="Paid so far on the invoices billed during the period.")
+    collection_rate: float = Field(..., ge=0, description="Collected / billed amount.")
+    received: MoneyStr = Field(..., description="Payments received during the period (any invoice).")
+    open_invoices: int = Field(..., ge=0, description="Open invoices now.")
+    arrears: MoneyStr = Field(..., description="What the open invoices still owe now.")
+    aging: Aging = Field(..., description="Arrears by days past the due date, today.")
+
+
+class CollectionsOut(DashboardHead):
+    currencies: list[CollectionRow]
+
+
+class PriorityTurnaround(Schema):
+    priority: str
+    opened: int = Field(..., ge=0, description="Work orders opened during the period.")
+    responded: int = Field(..., ge=0)
+    resolved: int = Field(..., ge=0)
+    open: int = Field(..., ge=0, description="Of them, not resolved, cancelled or rejected.")
+    response_hours: StageHours
+    resolution_hours: StageHours
+    resolved_within_sla: float | None = Field(..., description="Resolved by their due time / resolved with one.")
+
+
+class MaintenanceOut(DashboardHead):
+    total: PriorityTurnaround
+    priorities: list[PriorityTurnaround]

@@ -242,3 +242,23 @@ def feedback_export_rows(*, actor: Any) -> QuerySet[Feedback]:
         Feedback.objects.all() if is_admin(actor) else Feedback.objects.filter(company_id__in=staff_company_ids(actor))
     )
     return queryset.select_related("user").order_by("created_at", "id")
+
+
+def chat_engagement(*, scope: Any, period: Any) -> dict[str, int]:
+    """The assistant's use during ``period`` by the people in ``scope`` (a platform: every
+    user; companies: their members; an agent or owner: themselves): sessions started,
+    people, questions asked, answers given and answers without a grounding (one query)."""
+    from django.db.models import Count
+
+    messages = ChatMessage.objects.filter(period.q("created_at"))
+    if scope.kind == "companies":
+        messages = messages.filter(session__user__memberships__company_id__in=sorted(scope.company_ids))
+    elif scope.kind != "platform":
+        messages = messages.filter(session__user_id=scope.user_id)
+    return messages.order_by().aggregate(
+        sessions=Count("session_id", distinct=True),
+        users=Count("session__user_id", distinct=True),
+        questions=Count("pk", filter=Q(role="user"), distinct=True),
+        answers=Count("pk", filter=Q(role="assistant"), distinct=True),
+        ungrounded=Count("pk", filter=Q(role="assistant", grounded=False), distinct=True),
+    )

@@ -21,6 +21,7 @@ from uuid import UUID
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 
+from domus.analytics.live import DashboardFeed
 from domus.communications import policies, realtime, selectors
 
 logger = logging.getLogger("domus.communications.consumers")
@@ -117,6 +118,9 @@ class RealtimeConsumer(AsyncWebsocketConsumer):
         await self.close(code=UNAUTHENTICATED_CLOSE_CODE)
 
     async def disconnect(self, code: int) -> None:
+        feed = getattr(self, "_dashboard", None)
+        if feed is not None:
+            feed.close()
         expiry = getattr(self, "_expiry", None)
         if expiry is not None and not expiry.done():
             expiry.cancel()
@@ -158,6 +162,9 @@ class RealtimeConsumer(AsyncWebsocketConsumer):
         elif kind == "unsubscribe":
             for group in self.subscriptions.pop(channel, []):
                 await self.channel_layer.group_discard(group, self.channel_name)
+            if channel == "dashboard" and getattr(self, "_dashboard", None) is not None:
+                self._dashboard.close()
+                self._dashboard = None
             await self._send({"type": "unsubscribed", "channel": channel})
         else:
             if not channel.startswith("chat:") or channel not in self.subscriptions:
@@ -183,7 +190,15 @@ class RealtimeConsumer(AsyncWebsocketConsumer):
             for group in groups:
                 await self.channel_layer.group_add(group, self.channel_name)
             self.subscriptions[channel] = groups
+            if channel == "dashboard":
+                self._dashboard = DashboardFeed(user=self.user, send=self._send)
         await self._send({"type": "subscribed", "channel": channel})
+
+    async def dashboard_changed(self, message: dict[str, Any]) -> None:
+        """Dashboard numbers may have changed: the feed sends a coalesced frame."""
+        feed = getattr(self, "_dashboard", None)
+        if feed is not None:
+            feed.changed(message)
 
     async def push(self, event: dict[str, Any]) -> None:
         """A message sent to one of this socket's groups (``realtime.send_now``)."""

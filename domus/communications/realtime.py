@@ -43,6 +43,17 @@ def send_now(group: str, payload: dict[str, Any], *, exclude: str = "") -> None:
         logger.exception("push to %s failed", group)
 
 
+def send_message(group: str, message: dict[str, Any]) -> None:
+    """Send a channel-layer ``message`` (its ``type`` names the consumer's handler) to ``group``."""
+    layer = get_channel_layer()
+    if layer is None:
+        return
+    try:
+        async_to_sync(layer.group_send)(group, message)
+    except Exception:
+        logger.exception("message to %s failed", group)
+
+
 def push(group: str, payload: dict[str, Any]) -> None:
     """Send ``payload`` to ``group`` once the current transaction commits."""
     transaction.on_commit(lambda: send_now(group, payload))

@@ -389,3 +389,17 @@ def delivery_ids_by_provider_message(provider_message_id: str) -> list[UUID]:
     if not provider_message_id:
         return []
     return list(Delivery.objects.filter(provider_message_id=provider_message_id).values_list("id", flat=True)[:10])
+
+
+def delivery_engagement_rows(*, scope: Any, period: Any, channel: str) -> list[dict[str, Any]]:
+    """Deliveries on ``channel`` (``voice``: calls) created during ``period`` in ``scope``
+    (an agent's: to their leads or sent by them; owners have none) per status (one query)."""
+    rows = (
+        Delivery.objects.filter(
+            scope.q(agent=("lead__assigned_agent_id", "sent_by_id")), period.q("created_at"), channel=channel
+        )
+        .order_by()
+        .values("status")
+        .annotate(count=Count("pk"))
+    )
+    return list(rows)

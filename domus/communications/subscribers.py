@@ -52,13 +52,15 @@ def notify(*, event: str, payload: dict[str, Any]) -> None:
 
 
 def dashboard(*, event: str, payload: dict[str, Any]) -> None:
-    """Push the event to the staff dashboards with the KPIs as they stand after it: to
-    the company's staff with their company's, and to admins with everyone's."""
-    frame = {"type": "dashboard", "channel": "dashboard", "event": event, "data": payload}
-    realtime.send_now(realtime.dashboard_group(None), {**frame, "kpis": dashboard_kpis(company_id=None)})
+    """Tell the staff dashboards of the company, and the admins', that ``event`` happened;
+    each watching socket sends its frame with the KPIs as they stand then, coalesced
+    (``domus.analytics.live``): nothing is computed when nobody watches."""
+    from domus.analytics.live import notice
+
+    realtime.send_message(realtime.dashboard_group(None), notice(event, payload, company_id=None))
     if payload.get("company_id"):
-        kpis = dashboard_kpis(company_id=payload["company_id"])
-        realtime.send_now(realtime.dashboard_group(payload["company_id"]), {**frame, "kpis": kpis})
+        company_id = payload["company_id"]
+        realtime.send_message(realtime.dashboard_group(company_id), notice(event, payload, company_id=company_id))
 
 
 def dashboard_kpis(*, company_id: str | None) -> dict[str, Any]:

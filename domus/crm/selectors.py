@@ -14,7 +14,7 @@ from domus.core.exceptions import NotFound
 from domus.core.filtering import filter_list, first_instant, last_instant
 from domus.core.policies import is_admin
 from domus.core.roles import Role
-from domus.core.scope import Period, Scope
+from domus.core.scope import Period, Scope, rollup_rows
 from domus.crm.models import LEAD_STAGES, AssignmentCursor, Client, Lead, LeadActivity, LeadSource, LeadStatus
 from domus.crm.schemas import ClientFilters, LeadFilters, StatsFilters
 from domus.crm.scoring import RECENCY_WINDOW
@@ -363,3 +363,14 @@ def lead_dashboard_rows(*, scope: Scope, period: Period) -> list[dict[str, Any]]
         .annotate(count=Count("pk"), new=Count("pk", filter=period.q("created_at")))
     )
     return list(rows)
+
+
+def lead_rollup_rows(*, company_ids: list[UUID | None] | None = None) -> list[dict[str, Any]]:
+    """The dashboards' roll-up counters of leads (``domus.core.scope.rollup_rows``): per
+    status and source now, and per day they came in (two queries)."""
+    return rollup_rows(
+        Lead.objects.all(),
+        company_ids=company_ids,
+        keys=("status", "source"),
+        measures={"state": (None, Q()), "created": ("created_at", Q())},
+    )

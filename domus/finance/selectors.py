@@ -11,7 +11,7 @@ from domus.core.exceptions import NotFound, UnknownReference
 from domus.core.filtering import filter_list, first_instant, last_instant
 from domus.core.money import money_totals, quantize
 from domus.core.policies import is_admin
-from domus.core.scope import Period, Scope
+from domus.core.scope import Period, Scope, rollup_rows
 from domus.finance.models import (
     OPEN_INVOICE_STATUSES,
     AccountCode,
@@ -337,5 +337,56 @@ def payment_dashboard_rows(*, scope: Scope, period: Period) -> list[dict[str, An
         .order_by()
         .values("currency", "purpose")
         .annotate(count=Count("pk"), value=Sum("amount"))
+    )
+    return list(rows)
+
+
+def payment_rollup_rows(*, company_ids: list[UUID | None] | None = None) -> list[dict[str, Any]]:
+    """The dashboards' roll-up counters of payments received: per currency, purpose and
+    the day they were paid (one query)."""
+    return rollup_rows(
+        Payment.objects.all(),
+        company_ids=company_ids,
+        keys=("purpose",),
+        currency="currency",
+        amount="amount",
+        measures={"paid": ("paid_at", Q(status=PaymentStatus.PAID, paid_at__isnull=False))},
+    )
+
+
+def invoice_collection_rows(*, scope: Scope, period: Period, today: date) -> list[dict[str, Any]]:
+    """Invoices in ``scope`` (an agent's and an owner's: on their listings) per currency:
+    billed during ``period`` (issued, not void: count, total, paid so far), and what is
+    open now per age past its due date, 0-30, 31-60, 61-90 and 90+ days (one query)."""
+    from datetime import timedelta
+
+    from django.db.models import F
+
+    from domus.finance.models import OPEN_INVOICE_STATUSES, InvoiceStatus
+
+    billed = Q(issue_date__gte=period.start.date(), issue_date__lt=period.end.date()) & ~Q(status=InvoiceStatus.VOID)
+    open_ = Q(status__in=OPEN_INVOICE_STATUSES)
+
+    def aged(low: int, high: int | None) -> Q:
+        condition = open_ & Q(due_date__lte=today - timedelta(days=low))
+        return condition & Q(due_date__gt=today - timedelta(days=high)) if high is not None else condition
+
+    balance = F("total") - F("amount_paid")
+    rows = (
+        Invoice.objects.filter(scope.q(agent=("listing__agent_id",), owner=("listing__owner_id",)))
+        .order_by()
+        .values("currency")
+        .annotate(
+            billed=Count("pk", filter=billed),
+            billed_total=Sum("total", filter=billed),
+            billed_paid=Sum("amount_paid", filter=billed),
+            open=Count("pk", filter=open_),
+            outstanding=Sum(balance, filter=open_),
+            not_due=Sum(balance, filter=open_ & Q(due_date__gt=today)),
+            days_0_30=Sum(balance, filter=aged(0, 31)),
+            days_31_60=Sum(balance, filter=aged(31, 61)),
+            days_61_90=Sum(balance, filter=aged(61, 91)),
+            days_90_plus=Sum(balance, filter=aged(91, None)),
+        )
     )
     return list(rows)

@@ -135,3 +135,24 @@ def company_active_lease_count(company_id: UUID) -> int:
 def active_lease_of_tenant(user_id: UUID) -> Lease | None:
     """The tenant's current active lease (the latest started), or None."""
     return Lease.objects.filter(tenant_id=user_id, status=LeaseStatus.ACTIVE).order_by("-start_date").first()
+
+
+def lease_occupancy_rows(*, scope: Any, period: Any) -> list[dict[str, Any]]:
+    """Leases in ``scope`` (an agent's: on their listings; an owner's: their own) per
+    status and currency: how many, the monthly rent, and how many started and ended
+    during ``period`` (one query)."""
+    from django.db.models import Count, Sum
+
+    first, last = period.start.date(), period.end.date()
+    rows = (
+        Lease.objects.filter(scope.q(agent=("listing__agent_id",), owner=("owner_id",)))
+        .order_by()
+        .values("status", "currency")
+        .annotate(
+            count=Count("pk"),
+            rent=Sum("rent_amount"),
+            started=Count("pk", filter=Q(start_date__gte=first, start_date__lt=last)),
+            ended=Count("pk", filter=Q(ended_on__gte=first, ended_on__lt=last)),
+        )
+    )
+    return list(rows)

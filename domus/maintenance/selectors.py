@@ -382,3 +382,18 @@ def photo_get(*, work_order: WorkOrder, photo_id: UUID) -> WorkOrderPhoto:
 
 def photo_count(work_order: WorkOrder) -> int:
     return WorkOrderPhoto.objects.filter(work_order=work_order).count()
+
+
+def work_order_turnaround_rows(*, scope: Any, period: Any) -> list[dict[str, Any]]:
+    """Work orders in ``scope`` (an agent's: on their listings; an owner's: on their
+    listings) opened during ``period``, per priority: how many, how many were answered
+    and resolved, within their SLA, and each resolved one's hours to answer and to
+    resolve (one query; the hours per order for medians)."""
+    rows = (
+        WorkOrder.objects.filter(
+            scope.q(agent=("listing__agent_id",), owner=("listing__owner_id",)), period.q("created_at")
+        )
+        .order_by("priority", "created_at")
+        .values("priority", "status", "created_at", "responded_at", "resolved_at", "response_due_at", "resolve_due_at")
+    )
+    return list(rows)

@@ -380,3 +380,25 @@ def social_posts_due(now: datetime, limit: int = 100) -> list[UUID]:
         .order_by("next_attempt_at")
         .values_list("id", flat=True)[:limit]
     )
+
+
+def touch_engagement_rows(*, scope: Any, period: Any) -> list[dict[str, Any]]:
+    """Marketing touches in ``scope`` (an agent's: to leads assigned to them; an owner's:
+    about their listings) handed to a channel during ``period``, per channel: how many,
+    and how many of them were opened, clicked, replied to, led to a viewing or an offer
+    (one query)."""
+    sent = Q(handed_at__isnull=False) & period.q("handed_at")
+    rows = (
+        Touch.objects.filter(scope.q(agent=("lead__assigned_agent_id",), owner=("lead__listing__owner_id",)), sent)
+        .order_by()
+        .values("channel")
+        .annotate(
+            sent=Count("pk"),
+            opened=Count("pk", filter=Q(opened_at__isnull=False)),
+            clicked=Count("pk", filter=Q(clicked_at__isnull=False)),
+            replied=Count("pk", filter=Q(replied_at__isnull=False)),
+            viewings=Count("pk", filter=Q(viewing_at__isnull=False)),
+            offers=Count("pk", filter=Q(offer_at__isnull=False)),
+        )
+    )
+    return list(rows)

@@ -9,7 +9,7 @@ from django.utils import timezone
 from domus.core.exceptions import NotFound
 from domus.core.filtering import filter_list
 from domus.core.policies import is_admin
-from domus.core.scope import Period, Scope
+from domus.core.scope import Period, Scope, rollup_rows
 from domus.organizations.selectors import COMPANY_STAFF_ROLES, company_roles
 from domus.sales.models import (
     OPEN_OFFER_STATUSES,
@@ -255,5 +255,58 @@ def commission_dashboard_rows(*, scope: Scope, period: Period) -> list[dict[str,
         .order_by()
         .values("status", "currency")
         .annotate(count=Count("pk"), value=Sum("amount"))
+    )
+    return list(rows)
+
+
+def deal_rollup_rows(*, company_ids: list[UUID | None] | None = None) -> list[dict[str, Any]]:
+    """The dashboards' roll-up counters of deals (``domus.core.scope.rollup_rows``): per
+    status and currency now (count and value), and per day they closed (two queries)."""
+    return rollup_rows(
+        Deal.objects.all(),
+        company_ids=company_ids,
+        keys=("status",),
+        currency="currency",
+        amount="amount",
+        measures={"state": (None, Q()), "closed": ("closed_at", Q(closed_at__isnull=False))},
+    )
+
+
+def commission_rollup_rows(*, company_ids: list[UUID | None] | None = None) -> list[dict[str, Any]]:
+    """The dashboards' roll-up counters of commissions: per status, currency and the day
+    they were created (one query)."""
+    return rollup_rows(
+        Commission.objects.all(),
+        company_ids=company_ids,
+        keys=("status",),
+        currency="currency",
+        amount="amount",
+        measures={"created": ("created_at", Q())},
+    )
+
+
+def deal_funnel_rows(*, scope: Scope, period: Period) -> list[dict[str, Any]]:
+    """Per lead that came in during ``period`` and has a deal in ``scope``: the lead's
+    source and arrival, and when its deals first reached a viewing, an offer, a contract,
+    were won, and earned a commission (one grouped query)."""
+    from django.db.models import Min
+
+    def first(status: str) -> Min:
+        return Min("history__changed_at", filter=Q(history__to_status=status))
+
+    rows = (
+        Deal.objects.filter(
+            scope.q(agent=("listing_agent_id", "selling_agent_id"), owner=("listing__owner_id",)),
+            period.q("lead__created_at"),
+        )
+        .order_by()
+        .values("lead_id", "lead__source", "lead__created_at")
+        .annotate(
+            viewing_at=first("viewing"),
+            offer_at=first("offer"),
+            contract_at=first("under_contract"),
+            won_at=first("closed_won"),
+            commission_at=Min("commissions__created_at"),
+        )
     )
     return list(rows)

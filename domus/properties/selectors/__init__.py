@@ -937,3 +937,31 @@ def listing_dashboard_rows(*, scope: Scope, period: Period) -> list[dict[str, An
 def listing_ids_owned_by(user_id: Any) -> list[UUID]:
     """The ids of the listings ``user_id`` owns (for apps that show owners their listings' rows)."""
     return list(Listing.objects.filter(owner_id=user_id).values_list("pk", flat=True))
+
+
+def listing_rollup_rows(*, company_ids: list[UUID | None] | None = None) -> list[dict[str, Any]]:
+    """The dashboards' roll-up counters of live listings (``domus.core.scope.rollup_rows``):
+    per status, type and publication now, and per day they were created (two queries)."""
+    from domus.core.scope import rollup_rows
+
+    keys = ("status", "listing_type", "is_published")
+    return rollup_rows(
+        Listing.objects.all(),
+        company_ids=company_ids,
+        keys=keys,
+        measures={"state": (None, Q()), "created": ("created_at", Q())},
+    )
+
+
+def unit_occupancy_rows(*, scope: Scope) -> list[dict[str, Any]]:
+    """Units of live listings in ``scope`` per status now (one query)."""
+    rows = (
+        Unit.objects.filter(
+            scope.q(company="listing__company_id", agent=("listing__agent_id",), owner=("listing__owner_id",)),
+            listing__deleted_at__isnull=True,
+        )
+        .order_by()
+        .values("status")
+        .annotate(count=Count("pk"))
+    )
+    return list(rows)

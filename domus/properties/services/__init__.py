@@ -46,6 +46,7 @@ STATUS_CHANGED = "listing.status_changed"
 PRICE_CHANGED = "listing.price_changed"
 # Published and available for the first time, or back on the market (``listed_at`` set).
 LISTED = "listing.listed"
+CREATED = "listing.created"
 LISTING_FIELDS = frozenset(
     {
         "title",
@@ -203,6 +204,15 @@ def listing_create(
             company_id=listing.company_id,
         )
     _listings_changed()
+    publish(
+        CREATED,
+        {
+            "id": str(listing.pk),
+            "company_id": str(listing.company_id) if listing.company_id else None,
+            "status": listing.status,
+            "actor_id": str(actor.pk) if _authenticated(actor) else None,
+        },
+    )
     if settings.GEOCODE_NEW_LISTINGS and listing.latitude is None and listing.longitude is None:
         listing_id = str(listing.pk)
         transaction.on_commit(lambda: geocode_listing.delay(listing_id), robust=True)
@@ -310,6 +320,7 @@ def listing_update(*, actor: Actor, listing: Listing, **fields: Any) -> Listing:
             PRICE_CHANGED,
             {
                 "id": str(listing.pk),
+                "company_id": str(listing.company_id) if listing.company_id else None,
                 "old_price": money_str(old_price) if old_price is not None else None,
                 "old_currency": old_currency,
                 "new_price": money_str(listing.price),
@@ -324,6 +335,7 @@ def listing_update(*, actor: Actor, listing: Listing, **fields: Any) -> Listing:
             STATUS_CHANGED,
             {
                 "id": str(listing.pk),
+                "company_id": str(listing.company_id) if listing.company_id else None,
                 "from": old_status,
                 "to": listing.status,
                 "actor_id": str(actor.pk) if _authenticated(actor) else None,

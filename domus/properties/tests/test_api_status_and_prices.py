@@ -93,11 +93,14 @@ def test_status_and_price_changes_publish_events_after_commit(
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
         client_for(owner).patch_json(detail(published_a), {"status": "under_offer", "price": "240000.00"})
 
-    assert len(callbacks) == 3  # the two events and the bump of the listing cache version
+    # the two events, the bump of the listing cache version, and the dashboards' news that
+    # the roll-ups the status change recounted changed
+    assert len(callbacks) == 4
     assert sorted(listing_events, key=lambda e: e["event"]) == [
         {
             "event": PRICE_CHANGED,
             "id": str(published_a.id),
+            "company_id": str(published_a.company_id),
             "old_price": "250000.00",
             "old_currency": "KES",
             "new_price": "240000.00",
@@ -107,6 +110,7 @@ def test_status_and_price_changes_publish_events_after_commit(
         {
             "event": STATUS_CHANGED,
             "id": str(published_a.id),
+            "company_id": str(published_a.company_id),
             "from": "available",
             "to": "under_offer",
             "actor_id": str(owner.id),

@@ -43,6 +43,7 @@ from domus.sales.models import (
 )
 from domus.sales.services.events import (
     COMMISSION_APPROVED,
+    DEAL_CREATED,
     DEAL_STATUS_CHANGED,
     event,
 )
@@ -164,6 +165,7 @@ def deal_create(
     )
     _history(deal, actor=actor, from_status="", to_status=status, note=note)
     audit_create(actor=actor, instance=deal, company_id=company_id)
+    event(DEAL_CREATED, row=deal, actor=actor, recipients=[])
     return deal
 
 

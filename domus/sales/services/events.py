@@ -10,6 +10,7 @@ OFFER_ACCEPTED = "offer.accepted"
 OFFER_DECLINED = "offer.declined"
 OFFER_EXPIRED = "offer.expired"
 CONTRACT_SIGNED = "contract.signed"
+DEAL_CREATED = "deal.created"
 DEAL_STATUS_CHANGED = "deal.status_changed"
 COMMISSION_APPROVED = "commission.approved"
 
