@@ -5,3 +5,7 @@ class OpsConfig(AppConfig):
     name = "domus.ops"
     label = "ops"
     verbose_name = "Operations"
+
+    def ready(self) -> None:
+        # Registers the job kinds of this app (imports, database maintenance, reindex).
+        from domus.ops.services import database, imports, reindex  # noqa: F401
