@@ -640,7 +640,8 @@ def bench_import(size: int, ci: bool, cal: dict) -> Run:
         )
     written = data["written"]
     table.notes.append(
-        f"Written: {written['listings']:,} listings, {written['price_rows']:,} price rows, {written['audit_rows']:,} audit rows. "
+        f"Written: {written['listings']:,} listings, {written['price_rows']:,} price rows, "
+        f"{written['audit_rows']:,} audit rows. "
         "Target: 100,000 listings under 60 s (django-import-export's tuned best is about 5.4 s per 20,000 rows)."
     )
     return Run("import", size, ci, cal, [table], data, f"bench.py --rows {size}")

@@ -38,6 +38,7 @@ django.setup()
 from django.conf import settings  # noqa: E402
 from django.core.files.uploadedfile import TemporaryUploadedFile  # noqa: E402
 from django.db import connection  # noqa: E402
+from generate import generate  # noqa: E402
 
 from domus.accounts.models import User  # noqa: E402
 from domus.audit.models import AuditLog  # noqa: E402
@@ -46,7 +47,6 @@ from domus.ops.models import Job  # noqa: E402
 from domus.ops.services.imports import import_start  # noqa: E402
 from domus.organizations.models import Company, Membership  # noqa: E402
 from domus.properties.models import Listing, PriceChange  # noqa: E402
-from generate import generate  # noqa: E402
 
 COMPANY_SLUG = "import-bench"
 

@@ -67,7 +67,8 @@ def test_progress_frames_go_to_the_starter_and_are_coalesced(agent, company, mon
     assert finished.result == {"counted": 5}
     assert {group for group, _ in frames} == {f"ml.{agent.pk}"}
     statuses = [frame["status"] for _, frame in frames]
-    assert statuses[0] == "running" and statuses[-1] == "succeeded"
+    assert statuses[0] == "running"
+    assert statuses[-1] == "succeeded"
     assert len(frames) <= 4  # start, total, (coalesced advances), end: not one per advance
     assert frames[-1][1] == {
         "type": "job",
