@@ -15,16 +15,16 @@ from domus.core.route_table import route_table, routes_under
 from domus.core.routing import CANONICAL_PREFIX
 from domus.ops import health, selectors
 from domus.ops.schemas import (
+    DatabaseOptimizeIn,
     DatabasePlanOut,
+    DataImportIn,
     HealthDetailsOut,
     HealthOut,
-    ImportIn,
-    JobFilters,
-    JobOut,
-    OptimizeIn,
+    OpsJobFilters,
+    OpsJobOut,
     ReadyOut,
-    ReindexIn,
     RouteOut,
+    SearchReindexIn,
 )
 from domus.ops.services import database, imports, jobs, reindex
 
@@ -94,23 +94,23 @@ START_ERRORS = {400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 409: ErrorOut}
 
 @router.get(
     "/jobs/",
-    response={200: list[JobOut], 400: ErrorOut, 401: ErrorOut},
+    response={200: list[OpsJobOut], 400: ErrorOut, 401: ErrorOut},
     summary="Background jobs (imports, reindex, maintenance), newest first",
     openapi_extra=JOB_READERS,
 )
 @paginate
-def job_list(request: HttpRequest, filters: Query[JobFilters]):
+def job_list(request: HttpRequest, filters: Query[OpsJobFilters]):
     return selectors.job_list_for_actor(actor=request.auth, kind=filters.kind, status=filters.status)
 
 
-@router.get("/jobs/{job_id}/", response={200: JobOut, **READ_ERRORS}, summary="A job", openapi_extra=JOB_READERS)
+@router.get("/jobs/{job_id}/", response={200: OpsJobOut, **READ_ERRORS}, summary="A job", openapi_extra=JOB_READERS)
 def job_detail(request: HttpRequest, job_id: UUID):
     return selectors.job_get_for_actor(actor=request.auth, job_id=job_id)
 
 
 @router.post(
     "/jobs/{job_id}/cancel/",
-    response={200: JobOut, **READ_ERRORS, 403: ErrorOut, 409: ErrorOut},
+    response={200: OpsJobOut, **READ_ERRORS, 403: ErrorOut, 409: ErrorOut},
     summary="Cancel a job (a queued one at once, a running one at its next progress report)",
     openapi_extra={"x-permission": "the job's starter, its company's staff or admin"},
 )
@@ -124,7 +124,7 @@ def job_cancel(request: HttpRequest, job_id: UUID):
 
 @router.post(
     "/data/import/",
-    response={202: JobOut, **START_ERRORS, 404: ErrorOut},
+    response={202: OpsJobOut, **START_ERRORS, 404: ErrorOut},
     summary="Import listings, clients, leads, units, leases or parts from CSV, JSON or XLSX (a dry run by default)",
     description=(
         "Multipart: `file` plus `resource`, `dry_run` (default true), `format` and `company_id`. "
@@ -133,7 +133,7 @@ def job_cancel(request: HttpRequest, job_id: UUID):
     ),
     openapi_extra={"x-permission": "company staff (their company) or admin; parts: admin"},
 )
-def data_import(request: HttpRequest, file: File[UploadedFile], payload: Form[ImportIn]):
+def data_import(request: HttpRequest, file: File[UploadedFile], payload: Form[DataImportIn]):
     job = imports.import_start(
         actor=request.auth,
         resource=payload.resource,
@@ -148,12 +148,12 @@ def data_import(request: HttpRequest, file: File[UploadedFile], payload: Form[Im
 
 @router.get(
     "/data/status/",
-    response={200: list[JobOut], 400: ErrorOut, 401: ErrorOut},
+    response={200: list[OpsJobOut], 400: ErrorOut, 401: ErrorOut},
     summary="Import jobs, newest first",
     openapi_extra=JOB_READERS,
 )
 @paginate
-def data_status(request: HttpRequest, filters: Query[JobFilters]):
+def data_status(request: HttpRequest, filters: Query[OpsJobFilters]):
     return selectors.job_list_for_actor(actor=request.auth, kind="data.import", status=filters.status)
 
 
@@ -189,11 +189,11 @@ def database_plan(request: HttpRequest):
 
 @router.post(
     "/database/optimize/",
-    response={202: JobOut, 400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 409: ErrorOut},
+    response={202: OpsJobOut, 400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 409: ErrorOut},
     summary="Run the planned ANALYZE / VACUUM / CREATE INDEX CONCURRENTLY steps as a job (PostgreSQL)",
     openapi_extra=ADMIN,
 )
-def database_optimize(request: HttpRequest, payload: OptimizeIn | None = None):
+def database_optimize(request: HttpRequest, payload: DatabaseOptimizeIn | None = None):
     require(is_admin(request.auth), "Only platform admins can optimize the database.")
     job = database.database_optimize_start(actor=request.auth, actions=payload.actions if payload else None)
     return Status(202, selectors.job_get_for_actor(actor=request.auth, job_id=job.pk))
@@ -201,11 +201,11 @@ def database_optimize(request: HttpRequest, payload: OptimizeIn | None = None):
 
 @router.post(
     "/search/reindex/",
-    response={202: JobOut, 400: ErrorOut, 401: ErrorOut, 403: ErrorOut},
+    response={202: OpsJobOut, 400: ErrorOut, 401: ErrorOut, 403: ErrorOut},
     summary="Rebuild the listing search indexes and the assistant index as a job",
     openapi_extra=ADMIN,
 )
-def search_reindex(request: HttpRequest, payload: ReindexIn | None = None):
+def search_reindex(request: HttpRequest, payload: SearchReindexIn | None = None):
     require(is_admin(request.auth), "Only platform admins can rebuild the search indexes.")
     job = reindex.reindex_start(actor=request.auth, targets=payload.targets if payload else None)
     return Status(202, selectors.job_get_for_actor(actor=request.auth, job_id=job.pk))

@@ -46,7 +46,7 @@ class RouteOut(Schema):
 # Jobs, imports, database maintenance, reindex ---------------------------------------------
 
 
-class JobOut(Schema):
+class OpsJobOut(Schema):
     id: UUID
     kind: str
     status: Literal["queued", "running", "succeeded", "failed", "cancelled"]
@@ -64,32 +64,36 @@ class JobOut(Schema):
     finished_at: datetime | None
 
 
-class JobFilters(Schema):
+class OpsJobFilters(Schema):
     kind: str | None = Field(None, max_length=50)
     status: Literal["queued", "running", "succeeded", "failed", "cancelled"] | None = None
 
 
-class ImportIn(Input):
+class DataImportIn(Input):
     lax_scalars = True  # a multipart form: dry_run arrives as text ("true" or "false")
     resource: Literal["listings", "clients", "leads", "units", "leases", "parts"]
-    format: Literal["csv", "json", "xlsx"] | None = Field(None, description="Default: from the file name.")
+    format: Literal["csv", "json", "xlsx"] | None = Field(
+        None, description="Default: from the file name (.csv, .json, .jsonl, .xlsx), else csv."
+    )
     dry_run: bool = Field(True, description="Validate and report per row; write nothing.")
     company_id: UUID | None = Field(None, description="The company imported into (default: your only one).")
 
 
-class OptimizeIn(Input):
+class DatabaseOptimizeIn(Input):
     actions: list[Literal["analyze", "vacuum", "create_index"]] | None = Field(
         None, max_length=3, description="Which planned steps to run (default: all)."
     )
 
 
-class ReindexIn(Input):
-    targets: list[str] | None = Field(
-        None, max_length=20, description="Which targets to rebuild (default: all; listings, assistant)."
-    )
+# The registered reindex targets (domus.ops.services.reindex): registering one adds it here.
+ReindexTarget = Literal["listings", "assistant"]
 
 
-class PlanStepOut(Schema):
+class SearchReindexIn(Input):
+    targets: list[ReindexTarget] | None = Field(None, max_length=20, description="Which to rebuild (default: all).")
+
+
+class DatabasePlanStepOut(Schema):
     action: Literal["analyze", "vacuum", "create_index"]
     table: str
     sql: str
@@ -104,4 +108,4 @@ class DatabasePlanOut(Schema):
     tables: list[dict[str, Any]]
     pg_stat_statements: bool
     slow_queries: list[dict[str, Any]]
-    steps: list[PlanStepOut]
+    steps: list[DatabasePlanStepOut]

@@ -351,10 +351,16 @@ def import_company_check(*, actor: Any, resource: str, company_id: UUID | None) 
             raise PermissionDenied(f"Only platform admins import {resource}.")
         return None
     if company_id is None:
-        from domus.organizations.selectors import default_company_id, staff_company_ids
+        from domus.organizations.selectors import (
+            default_company_id,
+            platform_default_company_id,
+            staff_company_ids,
+        )
 
         staff_of = staff_company_ids(actor)
         company_id = next(iter(staff_of)) if len(staff_of) == 1 else default_company_id(actor)
+        if company_id is None and is_admin(actor):
+            company_id = platform_default_company_id()
         if company_id is None:
             raise ValidationFailed("Which company?", errors={"company_id": ["Name the company to import into."]})
     if not (is_admin(actor) or is_company_staff(actor, company_id)):

@@ -26,27 +26,37 @@ Rows = Iterator[tuple[int, dict[str, Any]]]
 
 
 def format_of(filename: str, given: str | None) -> str:
-    fmt = (given or (filename.rsplit(".", 1)[-1] if "." in filename else "")).lower()
-    if fmt in {"jsonl", "ndjson"}:
-        fmt = "json"
-    if fmt not in FORMATS:
-        raise ValidationFailed("Unknown file format.", errors={"format": [f"One of: {', '.join(FORMATS)}."]})
-    return fmt
+    """The format given, else the file name's extension, else CSV."""
+    if given:
+        if given.lower() not in FORMATS:
+            raise ValidationFailed("Unknown file format.", errors={"format": [f"One of: {', '.join(FORMATS)}."]})
+        return given.lower()
+    extension = filename.rsplit(".", 1)[-1].lower() if "." in filename else ""
+    return "json" if extension in {"json", "jsonl", "ndjson"} else extension if extension in FORMATS else "csv"
 
 
 def read_csv(stream: IO[bytes]) -> Rows:
     text = io.TextIOWrapper(stream, encoding="utf-8-sig", newline="")
-    reader = csv.DictReader(text)
-    if reader.fieldnames is None:
-        return
-    columns = [(name or "").strip() for name in reader.fieldnames]
-    reader.fieldnames = columns
-    for number, row in enumerate(reader, start=2):
-        row.pop(None, None)  # cells past the header
-        yield number, {key: (value or "").strip() for key, value in row.items() if key}
+    try:
+        reader = csv.DictReader(text)
+        if reader.fieldnames is None:
+            return
+        reader.fieldnames = [(name or "").strip() for name in reader.fieldnames]
+        for number, row in enumerate(reader, start=2):
+            row.pop(None, None)  # cells past the header
+            yield number, {key: (value or "").strip() for key, value in row.items() if key}
+    except (UnicodeDecodeError, csv.Error) as error:
+        raise ValidationFailed("The file is not UTF-8 CSV.", errors={"file": [str(error)[:200]]}) from None
 
 
 def read_json(stream: IO[bytes]) -> Rows:
+    try:
+        yield from _read_json(stream)
+    except UnicodeDecodeError as error:
+        raise ValidationFailed("The file is not UTF-8 JSON.", errors={"file": [str(error)[:200]]}) from None
+
+
+def _read_json(stream: IO[bytes]) -> Rows:
     decoder = json.JSONDecoder()
     utf8 = codecs.getincrementaldecoder("utf-8-sig")()
     buffer, position, number, eof = "", 0, 0, False

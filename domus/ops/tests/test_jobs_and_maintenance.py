@@ -8,7 +8,7 @@ from django.db import connection
 
 from domus.ops.services import jobs
 from domus.ops.services.jobs import Progress, job_kind_register, job_start
-from domus.ops.services.reindex import REINDEX_TARGETS, reindex_target_register
+from domus.ops.services.reindex import REINDEX_TARGETS, reindex_start, reindex_target_register
 
 Job = apps.get_model("ops", "Job")
 JOBS = "/api/v1/ops/jobs/"
@@ -130,20 +130,27 @@ def test_one_optimize_at_a_time(client_for, admin_user):
     assert response.status_code == 409
 
 
-def test_reindex_listings_and_a_registered_target(client_for, admin_user, django_capture_on_commit_callbacks):
+def test_reindex_listings(client_for, admin_user, django_capture_on_commit_callbacks, audit_log):
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client_for(admin_user).post(REINDEX, data={"targets": ["listings"]}, content_type="application/json")
+    assert response.status_code == 202
+    job = Job.objects.get(pk=response.json()["id"])
+    assert job.status == "succeeded", job.error
+    assert set(job.result["targets"]) == {"listings"}
+    assert audit_log.objects.filter(resource_type="search", action="reindex", resource_id="listings").exists()
+    unknown = client_for(admin_user).post(REINDEX, data={"targets": ["nothing"]}, content_type="application/json")
+    assert unknown.status_code == 400
+
+
+def test_another_app_registers_a_reindex_target(admin_user, django_capture_on_commit_callbacks):
     calls = []
     reindex_target_register("rollups", lambda actor, progress: calls.append(actor) or {"rebuilt": 0})
     try:
         with django_capture_on_commit_callbacks(execute=True):
-            response = client_for(admin_user).post(
-                REINDEX, data={"targets": ["listings", "rollups"]}, content_type="application/json"
-            )
+            job = reindex_start(actor=admin_user, targets=["rollups"])
     finally:
         REINDEX_TARGETS.pop("rollups")
-    assert response.status_code == 202
-    job = Job.objects.get(pk=response.json()["id"])
+    job = Job.objects.get(pk=job.pk)
     assert job.status == "succeeded", job.error
-    assert set(job.result["targets"]) == {"listings", "rollups"}
+    assert job.result == {"targets": {"rollups": {"rebuilt": 0}}}
     assert calls == [admin_user]
-    unknown = client_for(admin_user).post(REINDEX, data={"targets": ["nothing"]}, content_type="application/json")
-    assert unknown.status_code == 400
