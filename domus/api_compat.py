@@ -161,6 +161,12 @@ ALIASES: list[Alias] = [
     Alias("feedback/export", "assistant/feedback/export", "crm"),
     Alias("feedback", "assistant/feedback", "crm"),
     Alias("accounts/auth/gpt", "assistant/assist", "realty-mpesa"),
+    # ops: the CRM's data operations and maintenance
+    Alias("data/import", "ops/data/import", "crm"),
+    Alias("data/status", "ops/data/status", "crm"),
+    Alias("database/optimize", "ops/database/optimize", "crm"),
+    Alias("database/plan", "ops/database/plan", "crm"),
+    Alias("search/reindex", "ops/search/reindex", "crm"),
     # ops: the CRM's health checks
     Alias("health/details", "ops/health/details", "crm"),
     Alias("health/ready", "ops/health/ready"),  # the readiness probe beside the CRM's liveness path

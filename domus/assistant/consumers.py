@@ -7,7 +7,8 @@ the answer in ``{"type": "chunk", "content": "..."}`` frames, ``{"type": "typing
 version ids) and tool results; both turns are saved in the transcript.
 
 ``ml/stream``: ``{"type": "job", "job_id", "kind", "status", "progress", "total"}`` frames
-for the caller's background jobs (the index rebuild).
+for the caller's background jobs (the index rebuild, and every ops job: imports, reindex,
+maintenance; those frames come at most once a second per job between status changes).
 
 Both take the access token like ``/ws/`` (subprotocol or ``?token=``) and close with 4401
 without one; ``{"type": "ping"}`` answers ``{"type": "pong"}``."""

@@ -90,3 +90,28 @@ def audit_update(
         changes=changes,
         company_id=company_id,
     )
+
+
+def audit_create_many(*, actor: Any, instances: list[models.Model], company_ids: list[Any] | None = None) -> int:
+    """Audit the creation of many rows at once (bulk imports): the same rows
+    ``audit_create`` writes, one per instance, inserted together. ``company_ids`` gives
+    each row's company (same order), else none."""
+    ctx = context.current()
+    authenticated = getattr(actor, "is_authenticated", False)
+    rows = [
+        AuditLog(
+            actor=actor if authenticated else None,
+            actor_repr=getattr(actor, "email", "") if authenticated else "",
+            action="create",
+            resource_type=instance._meta.label_lower,
+            resource_id=str(instance.pk),
+            company_id=company_ids[position] if company_ids is not None else None,
+            changes=audit_diff({}, audit_snapshot(instance)),
+            ip_address=ctx.ip,
+            user_agent=ctx.user_agent,
+            request_id=ctx.request_id,
+        )
+        for position, instance in enumerate(instances)
+    ]
+    AuditLog.objects.bulk_create(rows, batch_size=1000)
+    return len(rows)

@@ -1,0 +1,1 @@
+"""Writes of the ops app: background jobs, imports, database maintenance, reindexing."""
