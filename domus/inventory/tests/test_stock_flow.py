@@ -125,6 +125,31 @@ def test_receive_transfer_issue_return_agree_at_each_step(admin_client, company,
 
 
 @pytest.mark.django_db
+def test_an_entry_is_written_and_posted_in_one_call_or_not_at_all(admin_client, branch_a):
+    from domus.inventory.models import StockEntry
+
+    part = SparePartFactory()
+    line = {"part_id": str(part.id), "quantity": "3", "unit_cost": "4"}
+
+    posted = admin_client.post_json(
+        ENTRIES, {"kind": "receipt", "branch_id": str(branch_a.id), "lines": [line], "post": True}
+    )
+    too_many = admin_client.post_json(
+        ENTRIES,
+        {"kind": "issue", "branch_id": str(branch_a.id), "lines": [{**line, "quantity": "5"}], "post": True},
+    )
+
+    assert posted.status_code == 201, posted.content
+    assert posted.json()["status"] == "posted"
+    row = StockLedgerEntry.objects.get(entry_id=posted.json()["id"])
+    assert (row.qty_after, row.value_after) == (Decimal(3), Decimal("12.00"))
+    assert too_many.status_code == 409
+    assert too_many.json()["errors"]["reason"] == ["INSUFFICIENT_STOCK"]
+    assert StockEntry.objects.count() == 1  # the refused one left nothing behind
+    assert _on_hand(part, branch_a) == Decimal(3)
+
+
+@pytest.mark.django_db
 def test_an_issue_beyond_what_is_available_is_a_409_and_moves_nothing(admin_client, branch_a):
     part = SparePartFactory()
     _post(
