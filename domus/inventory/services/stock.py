@@ -136,8 +136,8 @@ def _check_branches(
         )
 
 
-def _write_lines(entry: StockEntry, lines: list[dict[str, Any]]) -> list[StockEntryLine]:
-    return StockEntryLine.objects.bulk_create(
+def _line_rows(entry: StockEntry, lines: list[dict[str, Any]]) -> list[StockEntryLine]:
+    return [
         StockEntryLine(
             entry=entry,
             part_id=line["part_id"],
@@ -147,7 +147,11 @@ def _write_lines(entry: StockEntry, lines: list[dict[str, Any]]) -> list[StockEn
             reservation=line.get("reservation"),
         )
         for line in lines
-    )
+    ]
+
+
+def _write_lines(entry: StockEntry, lines: list[dict[str, Any]]) -> list[StockEntryLine]:
+    return StockEntryLine.objects.bulk_create(_line_rows(entry, lines))
 
 
 @retried
@@ -194,17 +198,24 @@ def entry_create(
         job_id=job_id,
         created_by=by,
     )
-    if post:
-        config = config or selectors.config_of(company_id)
-        _mark_posted(entry, config, actor)
-    entry.save(force_insert=True)
-    rows = _write_lines(entry, lines)
-    audit_create(actor=actor, instance=entry, company_id=company_id)
-    if post:
-        for row in rows:
-            row.part = parts[row.part_id]
-        _post_lines(entry, rows, config, actor)
-        _audit_posted(entry, actor)
+    if not post:
+        entry.save(force_insert=True)
+        _write_lines(entry, lines)
+        audit_create(actor=actor, instance=entry, company_id=company_id)
+        return entry
+    config = config or selectors.config_of(company_id)
+    _check_open(config)
+    rows = _line_rows(entry, lines)
+    for row in rows:
+        row.part = parts[row.part_id]
+
+    def write() -> None:  # once the stock rows are locked and the posting stamped
+        entry.save(force_insert=True)
+        StockEntryLine.objects.bulk_create(rows)
+        audit_create(actor=actor, instance=entry, company_id=company_id)
+
+    _post_lines(entry, rows, config, actor, write=write)
+    _audit_posted(entry, actor)
     return entry
 
 
@@ -490,15 +501,20 @@ def _notify_low_stock(notices: list[dict[str, Any]]) -> None:
         )
 
 
-def _mark_posted(entry: StockEntry, config: InventoryConfig, actor: Any) -> None:
-    """Posting happens now, in server time: refused on a closed day."""
+def _check_open(config: InventoryConfig) -> None:
+    """Posting happens today, in server time: refused on a closed day."""
     today = timezone.localdate()
     if config.closing_date is not None and today <= config.closing_date:
         raise ValidationFailed(
             "The stock is closed.",
             errors={"posting_date": [f"Stock is closed through {config.closing_date.isoformat()}."]},
         )
-    entry.posting_date, entry.posted_at, entry.status = today, timezone.now(), EntryStatus.POSTED
+
+
+def _stamp(entry: StockEntry, actor: Any) -> None:
+    """Posted now: taken once the stock rows are locked, so a pair's ledger rows are in
+    the order of their times (the valuation at a date relies on it)."""
+    entry.posting_date, entry.posted_at, entry.status = timezone.localdate(), timezone.now(), EntryStatus.POSTED
     entry.posted_by = actor if getattr(actor, "is_authenticated", False) else None
 
 
@@ -524,8 +540,15 @@ def _locked_stocks(entry: StockEntry, moves: list[Move]) -> dict[tuple[UUID, UUI
     return stocks
 
 
-def _post_lines(entry: StockEntry, lines: list[StockEntryLine], config: InventoryConfig, actor: Any) -> None:
-    """Move the stock of ``lines`` (each carrying its ``part``): lock, value, write."""
+def _post_lines(
+    entry: StockEntry,
+    lines: list[StockEntryLine],
+    config: InventoryConfig,
+    actor: Any,
+    write: Callable[[], None] | None = None,
+) -> None:
+    """Move the stock of ``lines`` (each carrying its ``part``): lock, stamp, value,
+    write. ``write`` saves a new entry and its lines, after the locks."""
     moves = _moves(entry, lines, {line.part_id: line.part for line in lines})
     stocks = _locked_stocks(entry, moves)
     reservation_ids = sorted({line.reservation_id for line in lines if line.reservation_id})
@@ -536,6 +559,9 @@ def _post_lines(entry: StockEntry, lines: list[StockEntryLine], config: Inventor
         for line in lines:
             if line.reservation_id:
                 line.reservation = locked[line.reservation_id]
+    _stamp(entry, actor)
+    if write is not None:
+        write()
     notices: list[dict[str, Any]] = []
     outgoing: dict[UUID, list[tuple[Decimal, Decimal]]] = {}
     for move in moves:
@@ -556,7 +582,7 @@ def entry_post(*, actor: Any, entry_id: UUID) -> StockEntry:
     entry = selectors.entry_for_update(entry_id)
     _require_draft(entry)
     config = selectors.config_of(entry.company_id)
-    _mark_posted(entry, config, actor)
+    _check_open(config)
     lines = list(entry.lines.select_related("part", "reservation").order_by("created_at", "id"))
     _post_lines(entry, lines, config, actor)
     entry.save(update_fields=["status", "posting_date", "posted_at", "posted_by", "updated_at"])
