@@ -117,6 +117,7 @@ class PlanBook:
         self.clock = BranchClock(_branches(branch_ids))
 
         self._countries = {branch_id: self.clock.country(branch_id) for branch_id in branch_ids}
+        self._resolved: dict[tuple, list[planning.DayPlan]] = {}
 
     def _country_of(self, schedule: Schedule) -> tuple[str, str]:
         return self._countries[schedule.branch_id]
@@ -125,16 +126,40 @@ class PlanBook:
         return self.plans(advisor_id, [day])[0]
 
     def plans(self, advisor_id: Any, days: Iterable[date]) -> list[planning.DayPlan]:
-        """The advisor's plan of each of ``days`` (the rows looked up once, not per day)."""
+        """The advisor's plan of each of ``days`` (the rows looked up once, not per day).
+        Advisors planned alike (same branch, site, shift, dates and weekdays, week-offs and
+        exceptions: most of a branch) share one resolution: the plans are worked out once
+        per distinct plan, not once per advisor and day."""
+        days = tuple(days)
         schedules = self.schedules.get(advisor_id, ())
         week_offs = self.week_offs.get(advisor_id, ())
         exceptions = self.exceptions.get(advisor_id, ())
-        return [
-            planning.plan_day(
-                day=day, schedules=schedules, week_offs=week_offs, exceptions=exceptions, country_of=self._country_of
-            )
-            for day in days
-        ]
+        key = (days, *_plan_signature(schedules, week_offs, exceptions))
+        found = self._resolved.get(key)
+        if found is None:
+            found = self._resolved[key] = [
+                planning.plan_day(
+                    day=day,
+                    schedules=schedules,
+                    week_offs=week_offs,
+                    exceptions=exceptions,
+                    country_of=self._country_of,
+                )
+                for day in days
+            ]
+        return found
+
+
+def _plan_signature(schedules: Iterable[Any], week_offs: Iterable[Any], exceptions: Iterable[Any]) -> tuple:
+    """What an advisor's plan depends on, without whose rows they are (in their order:
+    the first of two equal schedules wins)."""
+    return (
+        tuple(
+            (s.branch_id, s.site_id, s.shift_id, s.valid_from, s.valid_to, tuple(s.weekdays or ())) for s in schedules
+        ),
+        tuple((w.weekday, w.valid_from, w.valid_to, w.note) for w in week_offs),
+        tuple((e.kind, e.start_date, e.end_date, e.shift_id, e.reason) for e in exceptions),
+    )
 
 
 def _branches(branch_ids: Iterable[Any]) -> QuerySet:

@@ -3,6 +3,8 @@
 serials, price logs, the valuation report, CSV exports and the inventory settings."""
 
 import csv
+import json
+from base64 import urlsafe_b64decode, urlsafe_b64encode
 from collections.abc import Iterable, Iterator
 from decimal import Decimal
 from functools import partial
@@ -18,7 +20,7 @@ from ninja.pagination import paginate
 from domus.accounts.auth import optional_auth
 from domus.core.crud import Access, Crud, register_crud
 from domus.core.errors import ErrorOut
-from domus.core.filtering import last_instant
+from domus.core.exceptions import ValidationFailed
 from domus.core.money import money_str
 from domus.core.openapi import download
 from domus.core.policies import is_admin, require
@@ -325,8 +327,10 @@ def stock_reorder_level(request: HttpRequest, stock_id: UUID, payload: s.Reorder
 )
 def spare_stock(request: HttpRequest, id: UUID):
     require(is_admin(request.auth), DENIED)
-    selectors.catalog_get(model=m.SparePart, key_field="pk", key=id)
-    return list(selectors.stock_of_part(part_id=id))
+    rows = list(selectors.stock_of_part(part_id=id))
+    if not rows:  # is there such a part? asked only when it holds no stock anywhere
+        selectors.catalog_get(model=m.SparePart, key_field="pk", key=id)
+    return rows
 
 
 # Stock entries --------------------------------------------------------------------------------
@@ -356,7 +360,7 @@ register_crud(
         delete=lambda *, actor, row: stock.entry_delete(actor=actor, entry=row),
         summaries={
             "list": "Stock entries (receipts, issues, transfers, adjustments, returns), newest first",
-            "create": "Draft a stock entry (nothing moves until it is posted)",
+            "create": "Draft a stock entry (nothing moves until it is posted), or with `post` post it at once",
             "replace": "Replace a draft's branches, reference, notes and lines (a posted entry is a 409)",
             "update": "Edit a draft (lines, when given, replace its lines; a posted entry is a 409)",
             "delete": "Delete a draft (a posted entry is reversed, never deleted)",
@@ -491,48 +495,64 @@ def config_replace(request: HttpRequest, query: Query[s.CompanyQuery], payload: 
     return _config_out(settings.config_save(actor=request.auth, company_id=company_id, data=payload.dict()))
 
 
-def _valuation(request: HttpRequest, query: s.ValuationQuery) -> tuple[UUID, Any, list[dict[str, Any]]]:
+def _scope(request: HttpRequest, query: s.ValuationQuery) -> selectors.ValuationScope:
     require(is_admin(request.auth), DENIED)
-    company_id = selectors.company_for(request.auth, query.company_id)
-    rows = [
-        {**row, "quantity": Decimal(row["quantity"]).quantize(QTY), "amount": Decimal(row["amount"])}
-        for row in selectors.valuation_rows(
-            company_id=company_id, at=query.at, branch_id=query.branch_id, part_id=query.part_id
-        )
-    ]
-    return company_id, (last_instant(query.at) if query.at else timezone.now()), rows
+    return selectors.ValuationScope.of(
+        company_id=selectors.company_for(request.auth, query.company_id),
+        at=query.at,
+        branch_id=query.branch_id,
+        part_id=query.part_id,
+    )
+
+
+def _cursor_of(row: dict[str, Any]) -> str:
+    return urlsafe_b64encode(json.dumps([row["part_number"], str(row["branch_id"])]).encode()).decode()
+
+
+def _after(cursor: str | None) -> tuple[str, UUID] | None:
+    if not cursor:
+        return None
+    try:
+        part_number, branch_id = json.loads(urlsafe_b64decode(cursor.encode()))
+        return str(part_number), UUID(branch_id)
+    except (ValueError, TypeError, AttributeError):
+        raise ValidationFailed("Unknown cursor.", errors={"cursor": ["Use the `next` link of a page."]}) from None
 
 
 @router.get(
     "/valuation/",
     response={200: s.ValuationOut, 400: ErrorOut, 401: ErrorOut, 403: ErrorOut},
-    summary="Quantity and value per part and branch at a date, totals per currency",
+    summary="Quantity and value per part and branch at a date (paged), totals per currency",
     openapi_extra=ADMIN,
 )
-def valuation(request: HttpRequest, query: Query[s.ValuationQuery]):
-    company_id, at, rows = _valuation(request, query)
+def valuation(request: HttpRequest, query: Query[s.ValuationPageQuery]):
+    scope = _scope(request, query)
+    rows = selectors.valuation_page(scope, after=_after(query.cursor), limit=query.limit + 1)
+    more, rows = len(rows) > query.limit, rows[: query.limit]
+    if more:
+        params = request.GET.copy()
+        params["cursor"] = _cursor_of(rows[-1])
+        following = request.build_absolute_uri(f"{request.path}?{params.urlencode()}")
     return {
-        "company_id": company_id,
-        "at": at,
-        "valuation_method": selectors.config_of(company_id).valuation_method,
-        "rows": [{**row, "value": row["amount"]} for row in rows],
-        "totals": selectors.valuation_totals(rows),
+        "company_id": scope.company_id,
+        "at": scope.instant or timezone.now(),
+        "valuation_method": selectors.config_of(scope.company_id).valuation_method,
+        "rows": [
+            {**row, "quantity": Decimal(row["quantity"]).quantize(QTY), "value": Decimal(row["amount"])} for row in rows
+        ],
+        "next": following if more else None,
+        "totals": selectors.valuation_totals(scope),
     }
 
 
 @router.get(
     "/valuation/export/",
     response={200: None, 400: ErrorOut, 401: ErrorOut, 403: ErrorOut},
-    summary="The valuation report as a CSV attachment",
+    summary="The whole valuation report as a CSV attachment, streamed",
     openapi_extra={**ADMIN, **download("Quantity and value per part and branch", "text/csv")},
 )
 def valuation_export(request: HttpRequest, query: Query[s.ValuationQuery]):
-    _, _, rows = _valuation(request, query)
-    return _csv(
-        "valuation",
-        ["part_id", "part_number", "branch_id", "quantity", "value", "currency"],
-        (
-            [r["part_id"], r["part_number"], r["branch_id"], r["quantity"], money_str(r["amount"]), r["currency"]]
-            for r in rows
-        ),
-    )
+    response = StreamingHttpResponse(selectors.valuation_csv(_scope(request, query)), content_type="text/csv")
+    response["Content-Disposition"] = f'attachment; filename="valuation-{timezone.now().date().isoformat()}.csv"'
+    response["Cache-Control"] = "no-store"
+    return response

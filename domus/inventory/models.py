@@ -243,8 +243,9 @@ class StockLedgerEntry(AppendOnlyModel):
     changed or removed (a correction is a reversing entry). ``id`` grows with time."""
 
     id = models.BigAutoField(primary_key=True)
-    company = models.ForeignKey("organizations.Company", on_delete=models.PROTECT, related_name="+")
-    part = models.ForeignKey(SparePart, on_delete=models.PROTECT, related_name="+")
+    # company and part are the first columns of the two indexes below: no index of their own
+    company = models.ForeignKey("organizations.Company", on_delete=models.PROTECT, related_name="+", db_index=False)
+    part = models.ForeignKey(SparePart, on_delete=models.PROTECT, related_name="+", db_index=False)
     branch = models.ForeignKey("organizations.Branch", on_delete=models.PROTECT, related_name="+")
     entry = models.ForeignKey(StockEntry, on_delete=models.PROTECT, related_name="ledger")
     line = models.ForeignKey(StockEntryLine, on_delete=models.PROTECT, related_name="+")
@@ -263,8 +264,16 @@ class StockLedgerEntry(AppendOnlyModel):
         ordering = ["-id"]
         verbose_name_plural = "stock ledger entries"
         indexes = [
-            models.Index(fields=["part", "branch", "created_at", "id"], name="inv_ledger_part_branch_time"),
-            models.Index(fields=["company", "created_at"], name="inv_ledger_company_time"),
+            # a pair's balance at an instant: one backward probe, read from the index alone
+            models.Index(
+                fields=["part", "branch", "created_at", "id"],
+                include=["qty_after", "value_after", "currency"],
+                name="inv_ledger_pair_time",
+            ),
+            # a company's movements since an instant (the valuation totals at a date)
+            models.Index(
+                fields=["company", "created_at"], include=["value_change", "currency"], name="inv_ledger_company_since"
+            ),
         ]
 
     def __str__(self) -> str:

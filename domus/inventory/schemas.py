@@ -398,6 +398,9 @@ class StockEntryIn(Input):
     notes: Text = ""
     job_id: UUID | None = None
     lines: list[StockLineIn] = Field(..., min_length=1, max_length=500)
+    post: bool = Field(
+        False, description="Post it at once (one call, one transaction): a 409 when the stock does not allow it."
+    )
 
 
 class StockEntryPutIn(Input):
@@ -598,6 +601,13 @@ class ValuationQuery(CompanyQuery):
     part_id: UUID | None = None
 
 
+class ValuationPageQuery(ValuationQuery):
+    limit: int = Field(100, ge=1, le=1000, description="Rows per page.")
+    cursor: str | None = Field(
+        None, max_length=400, description="Where the previous page ended: its `next` link carries it."
+    )
+
+
 class ValuationRow(Schema):
     part_id: UUID
     part_number: str
@@ -611,5 +621,6 @@ class ValuationOut(Schema):
     company_id: UUID
     at: datetime
     valuation_method: ValuationMethod
-    rows: list[ValuationRow]
-    totals: MoneyTotals
+    rows: list[ValuationRow] = Field(description="One page, by part number and branch.")
+    next: str | None = Field(description="The next page, when there are more rows.")
+    totals: MoneyTotals = Field(description="The whole report's value per currency, not only this page's.")

@@ -15,11 +15,13 @@ from typing import Any
 
 from django.conf import settings
 from django.core.files.storage import default_storage
-from django.db import transaction
+from django.db import connection, transaction
+from django.utils import timezone
 
 from domus.attendance import clock, planning, selectors
 from domus.attendance.models import Attendance, AttendanceSource, AttendanceStatus
 from domus.audit.services import audit_record
+from domus.core.ids import uuid7
 
 logger = logging.getLogger(__name__)
 
@@ -77,7 +79,7 @@ def _mark_chunk(
     existing = selectors.attendance_rows(advisor_ids=advisor_ids, start=start, end=end)
     wanted = {branch_id: set(days) for branch_id, days in days_of.items()}
     zones = {branch_id: branch_clock.zone(branch_id) for branch_id in days_of}
-    absent: list[Attendance] = []
+    absent: list[dict[str, Any]] = []
     to_close: list[Any] = []
     per_company: dict[Any, Counter[str]] = {}
     for advisor_id in advisor_ids:
@@ -92,24 +94,23 @@ def _mark_chunk(
             company_id = branches[branch_id].company_id
             if row is None:
                 absent.append(
-                    Attendance(
-                        company_id=company_id,
-                        branch_id=branch_id,
-                        site_id=plan.site_id,
-                        advisor_id=advisor_id,
-                        shift=plan.shift,
-                        day=day,
-                        shift_start=shift_start,
-                        shift_end=shift_end,
-                        status=AttendanceStatus.ABSENT,
-                        source=AttendanceSource.AUTO,
-                    )
+                    {
+                        "id": uuid7(),
+                        "company_id": company_id,
+                        "branch_id": branch_id,
+                        "site_id": plan.site_id,
+                        "advisor_id": advisor_id,
+                        "shift_id": plan.shift.pk,
+                        "day": day,
+                        "shift_start": shift_start,
+                        "shift_end": shift_end,
+                    }
                 )
                 per_company.setdefault(company_id, Counter())["absent"] += 1
             elif row.status == AttendanceStatus.OPEN:
                 to_close.append(row.pk)
                 per_company.setdefault(company_id, Counter())["half_day"] += 1
-    Attendance.objects.bulk_create(absent, ignore_conflicts=True, batch_size=1000)
+    inserted = _insert_absences(absent, now=now)
     closed = Attendance.objects.filter(pk__in=to_close, status=AttendanceStatus.OPEN, check_out_at__isnull=True).update(
         status=AttendanceStatus.HALF_DAY, missed_check_out=True, updated_at=now
     )
@@ -122,7 +123,66 @@ def _mark_chunk(
             changes={key: {"before": None, "after": counts[key]} for key in ("absent", "half_day")},
             company_id=company_id,
         )
-    return Counter(absent=len(absent), half_day=closed)
+    return Counter(absent=inserted, half_day=closed)
+
+
+ABSENCE_FIELDS = (
+    "id",
+    "company_id",
+    "branch_id",
+    "site_id",
+    "advisor_id",
+    "shift_id",
+    "day",
+    "shift_start",
+    "shift_end",
+)
+
+
+def _insert_absences(rows: list[dict[str, Any]], *, now: datetime) -> int:
+    """Insert the ABSENT days, skipping any day that has a row already (a punch, or an
+    earlier run); answers how many were new. On PostgreSQL one statement whatever the
+    number: each varying column is one array parameter (``unnest``), every other column
+    one constant, so neither Python nor the database handles a row of SQL per day."""
+    if not rows:
+        return 0
+    if connection.vendor != "postgresql":
+        Attendance.objects.bulk_create(
+            [Attendance(**row, status=AttendanceStatus.ABSENT, source=AttendanceSource.AUTO) for row in rows],
+            ignore_conflicts=True,
+            batch_size=500,
+        )
+        ids = [row["id"] for row in rows]
+        return sum(Attendance.objects.filter(pk__in=ids[n : n + 500]).count() for n in range(0, len(ids), 500))
+    fixed = {
+        "status": AttendanceStatus.ABSENT,
+        "source": AttendanceSource.AUTO,
+        "created_at": timezone.now(),
+        "updated_at": timezone.now(),
+    }
+    columns, selected, params = [], [], []
+    for model_field in Attendance._meta.concrete_fields:
+        column, db_type = model_field.column, model_field.db_type(connection)
+        columns.append(f'"{column}"')
+        if model_field.attname in ABSENCE_FIELDS:
+            selected.append(f"v.{column}")
+            continue
+        value = fixed.get(model_field.attname, model_field.get_default())
+        selected.append(f"%s::{db_type}")
+        params.append(model_field.get_db_prep_save(value, connection))
+    arrays = []
+    for name in ABSENCE_FIELDS:
+        model_field = Attendance._meta.get_field(name.removesuffix("_id") if name != "id" else name)
+        arrays.append(f"%s::{model_field.db_type(connection)}[]")
+        params.append([row[name] for row in rows])
+    sql = (
+        f"INSERT INTO {Attendance._meta.db_table} ({', '.join(columns)}) "  # noqa: S608
+        f"SELECT {', '.join(selected)} FROM unnest({', '.join(arrays)}) AS v({', '.join(ABSENCE_FIELDS)}) "
+        "ON CONFLICT DO NOTHING"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.rowcount
 
 
 def attendance_photos_purge(*, now: datetime | None = None, batch: int = 500) -> int:

@@ -203,6 +203,37 @@ def _request(attendance: Attendance, kind: str, *, minutes: int = 0, evidence: d
     )
 
 
+def _suspect_again(attendance: Attendance, evidence: dict[str, Any]) -> None:
+    """Check-out signals go to review whatever happened at check-in (one location request
+    per day, by the database): none yet, one opens; a pending one gets the new evidence
+    (the earlier kept under ``earlier``); an approved one is queued again, pending, with
+    the earlier evidence and decision kept. A rejected one stays rejected: the day is
+    refused already, and the signals stay on the day."""
+    request = (
+        AttendanceRequest.objects.select_for_update()
+        .filter(attendance=attendance, kind=RequestKind.SUSPECT_LOCATION)
+        .first()
+    )
+    if request is None:
+        _request(attendance, RequestKind.SUSPECT_LOCATION, evidence=evidence)
+        return
+    if request.status == RequestStatus.REJECTED:
+        return
+    before = audit_snapshot(request)
+    earlier = {key: value for key, value in request.evidence.items() if key != "earlier"}
+    if request.status == RequestStatus.APPROVED:
+        earlier["decision"] = {
+            "status": request.status,
+            "reason": request.reason,
+            "decided_at": request.decided_at.isoformat() if request.decided_at else None,
+            "decided_by_id": str(request.decided_by_id) if request.decided_by_id else None,
+        }
+        request.status, request.decided_by, request.decided_at, request.reason = RequestStatus.PENDING, None, None, ""
+    request.evidence = {**evidence, "earlier": [*request.evidence.get("earlier", []), earlier]}
+    request.save()
+    audit_update(actor=None, instance=request, before=before, action="requeue", company_id=request.company_id)
+
+
 def _evidence(attendance: Attendance, *, punch: str, signals: list[dict[str, Any]]) -> dict[str, Any]:
     prefix = "check_in" if punch == "check_in" else "check_out"
     return {
@@ -461,11 +492,7 @@ def _close_day(
                 minutes=asked,
                 evidence={**_evidence(attendance, punch="check_out", signals=[]), "overtime_available": available},
             )
-    if signals and not attendance.requests.filter(kind=RequestKind.SUSPECT_LOCATION).exists():
-        _request(
-            attendance,
-            RequestKind.SUSPECT_LOCATION,
-            evidence=_evidence(attendance, punch="check_out", signals=signals.items),
-        )
+    if signals:
+        _suspect_again(attendance, _evidence(attendance, punch="check_out", signals=signals.items))
     attendance_settle(attendance)
     attendance.save()

@@ -79,6 +79,30 @@ def test_approving_late_and_location_opens_the_day(schedule, at, check_in, clien
     assert row.late_minutes == 30  # still on record
 
 
+def test_new_check_out_signals_queue_an_approved_location_request_again(
+    schedule, at, check_in, check_out, client_for, head, audit_log
+):
+    at(local(2026, 3, 2, 8, 58))
+    body = check_in(mock_location="true").json()
+    suspect = next(r for r in body["requests"] if r["kind"] == "SUSPECT_LOCATION")
+    head_client = client_for(head)
+    assert head_client.post_json(f"/api/attendance/approvals/{suspect['id']}/approve").status_code == 200
+    at(local(2026, 3, 2, 17, 0))
+
+    closed = check_out(body["id"], mock_location="true").json()
+
+    again = AttendanceRequest.objects.get(pk=suspect["id"])
+    assert again.status == "PENDING"
+    assert again.decided_at is None
+    assert again.evidence["punch"] == "check_out"
+    assert again.evidence["earlier"][0]["punch"] == "check_in"
+    assert again.evidence["earlier"][0]["decision"]["status"] == "APPROVED"
+    assert closed["status"] == "PENDING_APPROVAL"
+    assert audit_log.objects.filter(action="requeue").count() == 1
+    assert head_client.post_json(f"/api/attendance/approvals/{suspect['id']}/approve").status_code == 200
+    assert Attendance.objects.get(pk=body["id"]).status == "PRESENT"
+
+
 def test_the_queue_is_scoped_to_the_heads_branches(
     schedule, at, check_in, client_for, head, other_head, admin_client, advisor
 ):

@@ -119,8 +119,11 @@ def _check_lines(kind: str, lines: list[dict[str, Any]]) -> dict[UUID, SparePart
     return parts
 
 
-def _check_branches(*, actor: Any, company_id: UUID, kind: str, branch_id: UUID, to_branch_id: UUID | None) -> None:
-    selectors.branch_of_company(actor=actor, branch_id=branch_id, company_id=company_id, field="branch_id")
+def _check_branches(
+    *, actor: Any, company_id: UUID, kind: str, branch_id: UUID, to_branch_id: UUID | None, branch: Any = None
+) -> None:
+    if branch is None:
+        selectors.branch_of_company(actor=actor, branch_id=branch_id, company_id=company_id, field="branch_id")
     if kind == EntryKind.TRANSFER:
         if to_branch_id is None:
             raise ValidationFailed("A transfer needs a receiving branch.", errors={"to_branch_id": ["Required."]})
@@ -133,8 +136,8 @@ def _check_branches(*, actor: Any, company_id: UUID, kind: str, branch_id: UUID,
         )
 
 
-def _write_lines(entry: StockEntry, lines: list[dict[str, Any]]) -> None:
-    StockEntryLine.objects.bulk_create(
+def _line_rows(entry: StockEntry, lines: list[dict[str, Any]]) -> list[StockEntryLine]:
+    return [
         StockEntryLine(
             entry=entry,
             part_id=line["part_id"],
@@ -144,9 +147,14 @@ def _write_lines(entry: StockEntry, lines: list[dict[str, Any]]) -> None:
             reservation=line.get("reservation"),
         )
         for line in lines
-    )
+    ]
 
 
+def _write_lines(entry: StockEntry, lines: list[dict[str, Any]]) -> list[StockEntryLine]:
+    return StockEntryLine.objects.bulk_create(_line_rows(entry, lines))
+
+
+@retried
 @transaction.atomic
 def entry_create(
     *,
@@ -159,20 +167,28 @@ def entry_create(
     reference: str = "",
     notes: str = "",
     job_id: UUID | None = None,
+    post: bool = False,
 ) -> StockEntry:
-    """A draft entry; nothing moves until it is posted."""
+    """A draft entry (nothing moves until it is posted), or with ``post`` an entry written
+    and posted at once, in one transaction: what a draft and its posting do, without
+    reading back the draft."""
+    config = None
     if branch_id is None:
         company_id = selectors.company_for(actor, company_id)
-        branch_id = selectors.config_of(company_id).default_branch_id
+        config = selectors.config_of(company_id)
+        branch_id = config.default_branch_id
         if branch_id is None:
             raise ValidationFailed(
                 "Which branch?", errors={"branch_id": ["Required: the company has no default branch."]}
             )
     branch = selectors.branch_of_company(actor=actor, branch_id=branch_id, company_id=company_id, field="branch_id")
     company_id = branch.company_id
-    _check_branches(actor=actor, company_id=company_id, kind=kind, branch_id=branch_id, to_branch_id=to_branch_id)
-    _check_lines(kind, lines)
-    entry = StockEntry.objects.create(
+    _check_branches(
+        actor=actor, company_id=company_id, kind=kind, branch_id=branch_id, to_branch_id=to_branch_id, branch=branch
+    )
+    parts = _check_lines(kind, lines)
+    by = actor if getattr(actor, "is_authenticated", False) else None
+    entry = StockEntry(
         company_id=company_id,
         kind=kind,
         branch_id=branch_id,
@@ -180,10 +196,26 @@ def entry_create(
         reference=reference,
         notes=notes,
         job_id=job_id,
-        created_by=actor if getattr(actor, "is_authenticated", False) else None,
+        created_by=by,
     )
-    _write_lines(entry, lines)
-    audit_create(actor=actor, instance=entry, company_id=company_id)
+    if not post:
+        entry.save(force_insert=True)
+        _write_lines(entry, lines)
+        audit_create(actor=actor, instance=entry, company_id=company_id)
+        return entry
+    config = config or selectors.config_of(company_id)
+    _check_open(config)
+    rows = _line_rows(entry, lines)
+    for row in rows:
+        row.part = parts[row.part_id]
+
+    def write() -> None:  # once the stock rows are locked and the posting stamped
+        entry.save(force_insert=True)
+        StockEntryLine.objects.bulk_create(rows)
+        audit_create(actor=actor, instance=entry, company_id=company_id)
+
+    _post_lines(entry, rows, config, actor, write=write)
+    _audit_posted(entry, actor)
     return entry
 
 
@@ -397,8 +429,12 @@ def _apply(
                 f"Only {available.normalize():f} of {move.part.part_number} available at this branch.",
                 errors={"reason": [StockError.INSUFFICIENT]},
             )
-        layers = selectors.open_layers_for_update(part_id=stock.part_id, branch_id=stock.branch_id)
-        value, move.pieces = _value_out(stock, move, need, method, layers if method == ValuationMethod.FIFO else None)
+        layers = None
+        if method == ValuationMethod.FIFO:  # a reversal takes back the layers its entry made first
+            layers = selectors.open_layers_for_update(
+                part_id=stock.part_id, branch_id=stock.branch_id, own_entry_id=entry.reverses_id
+            )
+        value, move.pieces = _value_out(stock, move, need, method, layers)
         value_change = -value
     else:
         if not move.pieces:
@@ -465,45 +501,24 @@ def _notify_low_stock(notices: list[dict[str, Any]]) -> None:
         )
 
 
-@retried
-@transaction.atomic
-def entry_post(*, actor: Any, entry_id: UUID) -> StockEntry:
-    """Post a draft: every line moves stock and writes its ledger rows, or nothing does."""
-    entry = selectors.entry_for_update(entry_id)
-    _require_draft(entry)
-    config = selectors.config_of(entry.company_id)
+def _check_open(config: InventoryConfig) -> None:
+    """Posting happens today, in server time: refused on a closed day."""
     today = timezone.localdate()
     if config.closing_date is not None and today <= config.closing_date:
         raise ValidationFailed(
             "The stock is closed.",
             errors={"posting_date": [f"Stock is closed through {config.closing_date.isoformat()}."]},
         )
-    lines = list(entry.lines.select_related("reservation").order_by("created_at", "id"))
-    parts = selectors.parts_by_id([line.part_id for line in lines])
-    moves = _moves(entry, lines, parts)
-    _ensure_stock_rows(entry, moves)
-    stocks = selectors.stocks_for_update(sorted({(m.part.pk, m.branch_id) for m in moves}))
-    reservation_ids = sorted({line.reservation_id for line in lines if line.reservation_id})
-    if reservation_ids:  # locked after the stock rows, as every reservation write does
-        locked = {
-            r.pk: r for r in Reservation.objects.select_for_update().filter(pk__in=reservation_ids).order_by("id")
-        }
-        for line in lines:
-            if line.reservation_id:
-                line.reservation = locked[line.reservation_id]
-    now = timezone.now()
-    entry.posting_date, entry.posted_at, entry.status = today, now, EntryStatus.POSTED
+
+
+def _stamp(entry: StockEntry, actor: Any) -> None:
+    """Posted now: taken once the stock rows are locked, so a pair's ledger rows are in
+    the order of their times (the valuation at a date relies on it)."""
+    entry.posting_date, entry.posted_at, entry.status = timezone.localdate(), timezone.now(), EntryStatus.POSTED
     entry.posted_by = actor if getattr(actor, "is_authenticated", False) else None
-    notices: list[dict[str, Any]] = []
-    outgoing: dict[UUID, list[tuple[Decimal, Decimal]]] = {}
-    for move in moves:
-        if entry.kind == EntryKind.TRANSFER and move.quantity > 0:
-            move.pieces = outgoing[move.line.pk]  # arrives at what it left at
-        _apply(entry, move, stocks[(move.part.pk, move.branch_id)], config, actor, now, notices)
-        if entry.kind == EntryKind.TRANSFER and move.quantity < 0:
-            outgoing[move.line.pk] = move.pieces
-        _serials(entry, move)
-    entry.save(update_fields=["status", "posting_date", "posted_at", "posted_by", "updated_at"])
+
+
+def _audit_posted(entry: StockEntry, actor: Any) -> None:
     audit_record(
         actor=actor,
         action="post",
@@ -512,8 +527,66 @@ def entry_post(*, actor: Any, entry_id: UUID) -> StockEntry:
         changes={"status": {"before": EntryStatus.DRAFT, "after": EntryStatus.POSTED}},
         company_id=entry.company_id,
     )
+
+
+def _locked_stocks(entry: StockEntry, moves: list[Move]) -> dict[tuple[UUID, UUID], Stock]:
+    """The stock rows the moves touch, locked in (part, branch) order; the rows a pair
+    never had are made first (one more statement, only then)."""
+    keys = sorted({(m.part.pk, m.branch_id) for m in moves})
+    stocks = selectors.stocks_for_update(keys)
+    if len(stocks) < len(keys):
+        _ensure_stock_rows(entry, [m for m in moves if (m.part.pk, m.branch_id) not in stocks])
+        stocks = selectors.stocks_for_update(keys)
+    return stocks
+
+
+def _post_lines(
+    entry: StockEntry,
+    lines: list[StockEntryLine],
+    config: InventoryConfig,
+    actor: Any,
+    write: Callable[[], None] | None = None,
+) -> None:
+    """Move the stock of ``lines`` (each carrying its ``part``): lock, stamp, value,
+    write. ``write`` saves a new entry and its lines, after the locks."""
+    moves = _moves(entry, lines, {line.part_id: line.part for line in lines})
+    stocks = _locked_stocks(entry, moves)
+    reservation_ids = sorted({line.reservation_id for line in lines if line.reservation_id})
+    if reservation_ids:  # locked after the stock rows, as every reservation write does
+        locked = {
+            r.pk: r for r in Reservation.objects.select_for_update().filter(pk__in=reservation_ids).order_by("id")
+        }
+        for line in lines:
+            if line.reservation_id:
+                line.reservation = locked[line.reservation_id]
+    _stamp(entry, actor)
+    if write is not None:
+        write()
+    notices: list[dict[str, Any]] = []
+    outgoing: dict[UUID, list[tuple[Decimal, Decimal]]] = {}
+    for move in moves:
+        if entry.kind == EntryKind.TRANSFER and move.quantity > 0:
+            move.pieces = outgoing[move.line.pk]  # arrives at what it left at
+        _apply(entry, move, stocks[(move.part.pk, move.branch_id)], config, actor, entry.posted_at, notices)
+        if entry.kind == EntryKind.TRANSFER and move.quantity < 0:
+            outgoing[move.line.pk] = move.pieces
+        _serials(entry, move)
     if notices:
         transaction.on_commit(lambda: _notify_low_stock(notices))
+
+
+@retried
+@transaction.atomic
+def entry_post(*, actor: Any, entry_id: UUID) -> StockEntry:
+    """Post a draft: every line moves stock and writes its ledger rows, or nothing does."""
+    entry = selectors.entry_for_update(entry_id)
+    _require_draft(entry)
+    config = selectors.config_of(entry.company_id)
+    _check_open(config)
+    lines = list(entry.lines.select_related("part", "reservation").order_by("created_at", "id"))
+    _post_lines(entry, lines, config, actor)
+    entry.save(update_fields=["status", "posting_date", "posted_at", "posted_by", "updated_at"])
+    _audit_posted(entry, actor)
     return entry
 
 

@@ -5,7 +5,7 @@ from decimal import Decimal
 
 import pytest
 
-from domus.inventory.models import Serial, Stock, StockLedgerEntry
+from domus.inventory.models import Serial, Stock, StockLedgerEntry, ValuationLayer
 from domus.inventory.tests.factories import SparePartFactory
 
 ENTRIES = "/api/stock-entries/"
@@ -122,6 +122,31 @@ def test_receive_transfer_issue_return_agree_at_each_step(admin_client, company,
         "return",
     ]
     assert issue["id"] in {row["entry_id"] for row in ledger["results"]}
+
+
+@pytest.mark.django_db
+def test_an_entry_is_written_and_posted_in_one_call_or_not_at_all(admin_client, branch_a):
+    from domus.inventory.models import StockEntry
+
+    part = SparePartFactory()
+    line = {"part_id": str(part.id), "quantity": "3", "unit_cost": "4"}
+
+    posted = admin_client.post_json(
+        ENTRIES, {"kind": "receipt", "branch_id": str(branch_a.id), "lines": [line], "post": True}
+    )
+    too_many = admin_client.post_json(
+        ENTRIES,
+        {"kind": "issue", "branch_id": str(branch_a.id), "lines": [{**line, "quantity": "5"}], "post": True},
+    )
+
+    assert posted.status_code == 201, posted.content
+    assert posted.json()["status"] == "posted"
+    row = StockLedgerEntry.objects.get(entry_id=posted.json()["id"])
+    assert (row.qty_after, row.value_after) == (Decimal(3), Decimal("12.00"))
+    assert too_many.status_code == 409
+    assert too_many.json()["errors"]["reason"] == ["INSUFFICIENT_STOCK"]
+    assert StockEntry.objects.count() == 1  # the refused one left nothing behind
+    assert _on_hand(part, branch_a) == Decimal(3)
 
 
 @pytest.mark.django_db
@@ -271,6 +296,35 @@ def test_fifo_issues_the_oldest_cost_first(admin_client, company, branch_a):
 
 
 @pytest.mark.django_db
+def test_reversing_a_fifo_receipt_takes_back_its_own_layers(admin_client, company, branch_a):
+    part = SparePartFactory()
+    admin_client.put_json(f"/api/inventory-config/?company_id={company.id}", {"valuation_method": "fifo"})
+    receipts = [
+        _post(
+            admin_client,
+            {
+                "kind": "receipt",
+                "branch_id": str(branch_a.id),
+                "lines": [{"part_id": str(part.id), "quantity": "2", "unit_cost": cost}],
+            },
+        )
+        for cost in ("10", "20")
+    ]
+
+    reversal = admin_client.post(f"/api/v1/inventory/stock-entries/{receipts[1]['id']}/reverse/")
+
+    assert reversal.status_code == 201, reversal.content
+    out = StockLedgerEntry.objects.get(entry_id=reversal.json()["id"])
+    assert (out.qty_change, out.value_change, out.unit_cost) == (Decimal(-2), Decimal("-40.00"), Decimal("20.0000"))
+    assert (out.qty_after, out.value_after) == (Decimal(2), Decimal("20.00"))  # the first receipt's 2 x 10 stay
+    layers = ValuationLayer.objects.filter(part=part).order_by("unit_cost")
+    assert [(layer.unit_cost, layer.remaining) for layer in layers] == [
+        (Decimal("10.0000"), Decimal(2)),
+        (Decimal("20.0000"), Decimal(0)),
+    ]
+
+
+@pytest.mark.django_db
 def test_moving_average_values_issues_at_the_average(admin_client, branch_a):
     part = SparePartFactory()
     for quantity, cost in (("1", "10"), ("2", "25")):
@@ -321,6 +375,38 @@ def test_the_valuation_report_at_a_past_date_and_its_csv(admin_client, company, 
     assert lines[0] == "part_id,part_number,branch_id,quantity,value,currency"
     assert lines[1].endswith(",4.000,10.00,KES")
     assert "HINGE-1" in b"".join(stock_csv.streaming_content).decode()
+
+
+@pytest.mark.django_db
+def test_the_valuation_report_pages_by_part_number_and_totals_the_whole_report(admin_client, company, branch_a):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    parts = [SparePartFactory(part_number=f"VAL-{n}") for n in (3, 1, 2)]
+    for part in parts:
+        _post(
+            admin_client,
+            {
+                "kind": "receipt",
+                "branch_id": str(branch_a.id),
+                "lines": [{"part_id": str(part.id), "quantity": "2", "unit_cost": "5"}],
+            },
+        )
+    url = f"/api/v1/inventory/valuation/?company_id={company.id}&limit=2"
+
+    first = admin_client.get(url).json()
+    second = admin_client.get(first["next"]).json()
+    future = admin_client.get(f"{url}&at={timezone.localdate() + timedelta(days=1)}").json()
+    bad = admin_client.get(f"{url}&cursor=not-a-cursor")
+
+    assert [row["part_number"] for row in first["rows"]] == ["VAL-1", "VAL-2"]
+    assert [row["part_number"] for row in second["rows"]] == ["VAL-3"]
+    assert second["next"] is None
+    assert first["totals"] == second["totals"] == future["totals"] == {"KES": "30.00"}  # the whole report's
+    assert [row["value"] for row in future["rows"]] == ["10.00", "10.00"]
+    assert bad.status_code == 400
+    assert "cursor" in bad.json()["errors"]
 
 
 @pytest.mark.django_db
