@@ -24,6 +24,10 @@ post_hooks: []
 content_type_overrides:
   application/pdf: application/octet-stream
   text/csv: application/octet-stream
+  image/gif: application/octet-stream
+  image/jpeg: application/octet-stream
+  image/png: application/octet-stream
+  image/webp: application/octet-stream
 """
 
 

@@ -463,28 +463,28 @@ def service_hours_set(request: HttpRequest, company_id: UUID, payload: s.Service
 
 @router.get(
     "/schedules/",
-    response={200: list[s.ScheduleOut], 400: ErrorOut, 401: ErrorOut},
+    response={200: list[s.PreventiveScheduleOut], 400: ErrorOut, 401: ErrorOut},
     summary="Preventive maintenance schedules of the caller's companies",
     openapi_extra=SCOPED,
 )
 @paginate
-def schedule_list(request: HttpRequest, filters: Query[s.ScheduleFilters]):
+def schedule_list(request: HttpRequest, filters: Query[s.PreventiveScheduleFilters]):
     return selectors.schedule_list_for_actor(actor=request.auth, filters=filters)
 
 
 @router.post(
     "/schedules/",
-    response={201: s.ScheduleOut, **WRITE_ERRORS},
+    response={201: s.PreventiveScheduleOut, **WRITE_ERRORS},
     summary="Plan recurring work: every N days or months, or a recurrence rule",
     openapi_extra={"x-permission": "staff"},
 )
-def schedule_create(request: HttpRequest, payload: s.ScheduleIn):
+def schedule_create(request: HttpRequest, payload: s.PreventiveScheduleIn):
     return Status(201, services.schedule_create(actor=request.auth, data=payload.dict()))
 
 
 @router.get(
     "/schedules/{id}/",
-    response={200: s.ScheduleOut, **READ_ERRORS},
+    response={200: s.PreventiveScheduleOut, **READ_ERRORS},
     summary="A preventive maintenance schedule",
     openapi_extra=SCOPED,
 )
@@ -494,11 +494,11 @@ def schedule_detail(request: HttpRequest, id: UUID):
 
 @router.patch(
     "/schedules/{id}/",
-    response={200: s.ScheduleOut, **WRITE_ERRORS},
+    response={200: s.PreventiveScheduleOut, **WRITE_ERRORS},
     summary="Change or pause a preventive maintenance schedule",
     openapi_extra={"x-permission": "staff"},
 )
-def schedule_update(request: HttpRequest, id: UUID, payload: s.SchedulePatchIn):
+def schedule_update(request: HttpRequest, id: UUID, payload: s.PreventiveSchedulePatchIn):
     row = selectors.schedule_get_for_actor(actor=request.auth, schedule_id=id)
     return services.schedule_update(actor=request.auth, schedule=row, data=payload.dict(exclude_unset=True))
 

@@ -464,6 +464,7 @@ class ThresholdOut(Schema):
 
 
 class ThresholdFilters(ListFilters):
+    ordering: str | None = ordering_of("created_at")
     company_id: UUID | None = None
     owner_id: UUID | None = None
 
@@ -490,7 +491,7 @@ class ServiceHoursOut(Schema):
 # Preventive schedules ---------------------------------------------------------------------
 
 
-class ScheduleIn(Input):
+class PreventiveScheduleIn(Input):
     company_id: UUID
     branch_id: UUID | None = None
     listing_id: UUID | None = None
@@ -509,7 +510,7 @@ class ScheduleIn(Input):
     is_active: bool = True
 
 
-class SchedulePatchIn(Input):
+class PreventiveSchedulePatchIn(Input):
     title: str | None = Field(None, min_length=1, max_length=200)
     asset: str | None = Field(None, max_length=200)
     priority: Priority | None = None
@@ -521,7 +522,7 @@ class SchedulePatchIn(Input):
     is_active: bool | None = None
 
 
-class ScheduleOut(Schema):
+class PreventiveScheduleOut(Schema):
     id: UUID
     company_id: UUID
     branch_id: UUID | None
@@ -543,7 +544,8 @@ class ScheduleOut(Schema):
     created_at: datetime
 
 
-class ScheduleFilters(ListFilters):
+class PreventiveScheduleFilters(ListFilters):
+    ordering: str | None = ordering_of("next_due_on", "created_at")
     company_id: UUID | None = None
     listing_id: UUID | None = None
     unit_id: UUID | None = None

@@ -11,7 +11,7 @@ from ninja.pagination import paginate
 
 from domus.core.errors import ErrorOut
 from domus.core.exceptions import AuthenticationFailed, NotFound, ValidationFailed
-from domus.core.openapi import plain_text
+from domus.core.openapi import download, plain_text
 from domus.core.policies import require
 from domus.core.query import reads_raw_request
 from domus.core.security import QueryToken
@@ -535,9 +535,7 @@ PIXEL = bytes.fromhex("47494638396101000100800000000000ffffff21f90401000000002c0
     response={200: None},
     summary="The open pixel of a campaign e-mail: records the first open (machines noted), answers a 1x1 GIF",
     throttle=ScopedRateLimit("public_form"),
-    openapi_extra={
-        "responses": {"200": {"description": "A 1x1 GIF", "content": {"image/gif": {"schema": {"type": "string"}}}}}
-    },
+    openapi_extra=download("A 1x1 GIF", "image/gif"),
 )
 @reads_raw_request
 def track_open(request: HttpRequest, token: str):

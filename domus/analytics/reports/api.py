@@ -17,12 +17,12 @@ from domus.analytics.reports.schemas import (
     CmaOut,
     FormatQuery,
     IncomeStatementOut,
-    OccupancyOut,
+    IncomeStatementQuery,
+    OccupancyReportOut,
     PerformanceIn,
     PerformanceOut,
     PmQuery,
     RentRollOut,
-    StatementQuery,
 )
 from domus.core.errors import ErrorOut
 from domus.core.openapi import download
@@ -165,7 +165,7 @@ def report_arrears(request: HttpRequest, query: Query[PmQuery]):
 
 @router.get(
     "/occupancy/",
-    response={200: OccupancyOut, 400: ErrorOut, 401: ErrorOut},
+    response={200: OccupancyReportOut, 400: ErrorOut, 401: ErrorOut},
     summary="Occupancy: rental units let and vacant on a day (JSON, CSV or PDF)",
     openapi_extra={**SIGNED_IN, **TABLE_FILES},
 )
@@ -186,7 +186,7 @@ def report_occupancy(request: HttpRequest, query: Query[PmQuery]):
     summary="Owner income statement: rent billed, collected, management fees and net, per currency",
     openapi_extra={**SIGNED_IN, **TABLE_FILES},
 )
-def report_income_statement(request: HttpRequest, query: Query[StatementQuery]):
+def report_income_statement(request: HttpRequest, query: Query[IncomeStatementQuery]):
     report = pm.income_statement(
         actor=request.auth, start=query.from_, end=query.to, company_id=query.company_id, owner_id=query.owner_id
     )

@@ -163,7 +163,7 @@ class PmQuery(Schema):
         return _iso_day(value)
 
 
-class StatementQuery(Schema):
+class IncomeStatementQuery(Schema):
     format: Literal["json", "csv", "pdf"] = Field("json", description="json (default), csv or pdf.")
     company_id: UUID | None = None
     owner_id: UUID | None = None
@@ -237,7 +237,7 @@ class OccupancyRowOut(Schema):
     occupancy: float
 
 
-class OccupancyOut(Schema):
+class OccupancyReportOut(Schema):
     as_of: date
     units: int
     occupied: int
