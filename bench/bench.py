@@ -1216,7 +1216,7 @@ def render(result: Run, command: str, when: str) -> str:
         lines += ["", f"{table.title}:", "", "| " + " | ".join(table.columns) + " |"]
         align = ["---" if n == 0 or name in TEXT_COLUMNS else "---:" for n, name in enumerate(table.columns)]
         lines.append("| " + " | ".join(align) + " |")
-        lines += ["| " + " | ".join(row) + " |" for row in table.rows]
+        lines += ["| " + " | ".join(map(str, row)) + " |" for row in table.rows]
         lines += ["", *table.notes] if table.notes else []
     return "\n".join(lines) + "\n"
 
