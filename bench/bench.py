@@ -124,6 +124,14 @@ def python(script: str, *args: str, env: dict[str, str], capture: bool = False) 
     return run([sys.executable, script, *args], env, capture=capture)
 
 
+def script_json(script: str, *args: str, env: dict[str, str]) -> dict:
+    """Run a measurement script with ``--json <file>`` and return what it wrote there."""
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp) / "result.json"
+        python(script, *args, "--json", str(out), env=env)
+        return json.loads(out.read_text())
+
+
 def django_value(code: str, env: dict[str, str]) -> str:
     """Evaluate one Django expression in the bench database (a fresh process, like the scripts)."""
     program = f"import django; django.setup()\n{code}"
@@ -490,13 +498,9 @@ def bench_crm(size: int, ci: bool, cal: dict) -> Run:
         say(f"loading {size:,} leads (generate_leads.py)")
         python("bench/crm/generate_leads.py", "--count", str(size), "--replace", env=env)
     requests, warmup = (5, 2) if ci else (200, 10)
-    with tempfile.TemporaryDirectory() as tmp:
-        out = Path(tmp) / "crm.json"
-        say(f"crm: in-process latency, {requests} requests per scenario")
-        extra = [] if ci else ["--explain", "bench/crm/explain.txt"]
-        args = ["--requests", str(requests), "--warmup", str(warmup), "--json", str(out), *extra]
-        python("bench/crm/latency.py", *args, env=env)
-        data = json.loads(out.read_text())
+    say(f"crm: in-process latency, {requests} requests per scenario")
+    extra = [] if ci else ["--explain", "bench/crm/explain.txt"]
+    data = script_json("bench/crm/latency.py", "--requests", str(requests), "--warmup", str(warmup), *extra, env=env)
     table = Table(
         f"In-process (Django test client, JWT auth, no HTTP server), {requests} requests per scenario after "
         f"{warmup} unmeasured; {data['leads']:,} leads, {data['company_leads']:,} in the staff member's company",
@@ -531,20 +535,8 @@ def bench_dashboard(size: int, ci: bool, cal: dict) -> Run:
         say(f"loading {size // 2:,} leads (bench/crm/generate_leads.py)")
         python("bench/crm/generate_leads.py", "--count", str(size // 2), "--replace", env=env)
     requests, warmup = (10, 2) if ci else (100, 5)
-    with tempfile.TemporaryDirectory() as tmp:
-        out = Path(tmp) / "dashboard.json"
-        say(f"dashboard: in-process latency, {requests} requests per scenario")
-        python(
-            "bench/dashboard/latency.py",
-            "--requests",
-            str(requests),
-            "--warmup",
-            str(warmup),
-            "--json",
-            str(out),
-            env=env,
-        )
-        data = json.loads(out.read_text())
+    say(f"dashboard: in-process latency, {requests} requests per scenario")
+    data = script_json("bench/dashboard/latency.py", "--requests", str(requests), "--warmup", str(warmup), env=env)
     table = Table(
         f"In-process (Django test client, JWT auth, no HTTP server), {requests} requests per scenario after {warmup} "
         f"unmeasured, period last_12_months; {data['listings']:,} listings, {data['leads']:,} leads, "
@@ -929,12 +921,9 @@ def bench_reports(size: int, ci: bool, cal: dict) -> Run:
         say(f"loading {size:,} listings (generate.py)")
         python("bench/listings/generate.py", "--count", str(size), "--replace", env=env)
     requests, warmup, pdfs = (10, 2, 1) if ci else (100, 10, 5)
-    with tempfile.TemporaryDirectory() as tmp:
-        out = Path(tmp) / "reports.json"
-        say(f"reports: CMA, {requests} requests")
-        args = ["--requests", str(requests), "--warmup", str(warmup), "--pdf", str(pdfs), "--json", str(out)]
-        python("bench/reports/bench.py", *args, env=env)
-        data = json.loads(out.read_text())
+    say(f"reports: CMA, {requests} requests")
+    args = ["--requests", str(requests), "--warmup", str(warmup), "--pdf", str(pdfs)]
+    data = script_json("bench/reports/bench.py", *args, env=env)
     cma = data["cma"]
     table = Table(
         f"CMA of a listing over {data['listings']:,} listings ({data['deals']:,} closed deals) through Django's "
@@ -1025,20 +1014,8 @@ def bench_web(size: int, ci: bool, cal: dict) -> Run:
         say(f"loading {size:,} listings (generate.py)")
         python("bench/listings/generate.py", "--count", str(size), "--replace", env=env)
     requests, warmup = (5, 2) if ci else (100, 5)
-    with tempfile.TemporaryDirectory() as tmp:
-        out = Path(tmp) / "web.json"
-        say(f"web: search page, {requests} requests per scenario")
-        python(
-            "bench/web/search_page.py",
-            "--requests",
-            str(requests),
-            "--warmup",
-            str(warmup),
-            "--json",
-            str(out),
-            env=env,
-        )
-        data = json.loads(out.read_text())
+    say(f"web: search page, {requests} requests per scenario")
+    data = script_json("bench/web/search_page.py", "--requests", str(requests), "--warmup", str(warmup), env=env)
     table = Table(
         f"In-process (Django test client), anonymous visitor, {requests} requests per page after {warmup} unmeasured; "
         "cold = cache emptied before each request (facet counts computed), warm = facet counts cached",
