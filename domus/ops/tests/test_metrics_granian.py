@@ -3,6 +3,7 @@ requests spread over both workers, the exposition counts exactly N."""
 
 import os
 import re
+import signal
 import socket
 import subprocess
 import sys
@@ -21,6 +22,16 @@ def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+def _stop(server: subprocess.Popen) -> None:
+    """SIGTERM the server's process group; SIGKILL it if it has not exited within 20 s."""
+    os.killpg(server.pid, signal.SIGTERM)
+    try:
+        server.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        os.killpg(server.pid, signal.SIGKILL)
+        server.wait(timeout=10)
 
 
 @pytest.mark.once
@@ -44,10 +55,13 @@ def test_metrics_count_every_request_across_two_granian_workers(tmp_path):
     )
     env.pop("REDIS_URL", None)
     command = [str(granian), "--interface", "wsgi", "--host", "127.0.0.1", "--port", str(port)]
-    command += ["--workers", "2", "--log-level", "warning", "domus.wsgi:application"]
+    # A bounded shutdown: Granian otherwise waits for idle blocking threads to expire.
+    command += ["--workers", "2", "--workers-kill-timeout", "5", "--log-level", "warning", "domus.wsgi:application"]
     log = tmp_path / "granian.log"
     with log.open("wb") as out:
-        server = subprocess.Popen(command, env=env, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT)
+        server = subprocess.Popen(
+            command, env=env, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
+        )
         try:
             base = f"http://127.0.0.1:{port}"
             deadline = time.monotonic() + 60
@@ -68,8 +82,7 @@ def test_metrics_count_every_request_across_two_granian_workers(tmp_path):
                 metrics = client.get("/metrics").text
             pids = {p.name for p in multiproc.iterdir()}
         finally:
-            server.terminate()
-            server.wait(timeout=30)
+            _stop(server)
 
     counted = sum(
         float(value)
