@@ -228,3 +228,21 @@ def test_every_ordering_parameter_states_the_fields_it_takes(schema):
     unstated = [(method, path) for method, path, _, pattern in _ordering_parameters(schema) if not pattern]
     assert len(_ordering_parameters(schema)) > 50
     assert unstated == []
+
+
+def _subschemas(node: Any):
+    if isinstance(node, dict):
+        yield node
+        for value in node.values():
+            yield from _subschemas(value)
+    elif isinstance(node, list):
+        for value in node:
+            yield from _subschemas(value)
+
+
+def test_bounds_and_times_are_stated_in_json_schema_terms(schema):
+    """A bound under Pydantic's name (``ge``) is one no client or fuzzer reads, and
+    ``format: time`` demands a UTC offset that Domus' local times of day never carry."""
+    typed = [node for node in _subschemas(schema["components"]) if isinstance(node.get("type"), str)]
+    assert [node for node in typed if {"ge", "le", "gt", "lt"} & set(node)] == []
+    assert [node for node in typed if node.get("format") == "time"] == []

@@ -16,6 +16,7 @@ from domus.core.roles import Role
 from domus.core.route_table import _operations
 from domus.core.schemas import nested_models
 from domus.organizations.models import MEMBERSHIP_ROLES
+from domus.organizations.tests.factories import CompanyFactory
 from domus.properties.models import Listing, Visit
 from domus.properties.tests.factories import ListingFactory, VisitFactory
 
@@ -223,6 +224,20 @@ def test_an_unknown_field_of_a_multipart_form_is_refused(admin_client):
     assert response.status_code == 400
     assert response.json()["errors"] == {"caption": ["Unknown field."]}
     assert not listing.media.exists()
+
+
+def test_a_form_field_sent_with_an_upload_of_a_file_alone_is_refused(admin_client):
+    """An operation that takes only a file (a new document version) has no other form fields."""
+    document = SimpleUploadedFile("plan.pdf", b"%PDF-1.4\n%%EOF\n", content_type="application/pdf")
+    company = CompanyFactory()
+    created = admin_client.post("/api/v1/documents/", {"file": document, "title": "Plan", "company_id": company.id})
+    assert created.status_code == 201, created.json()
+    version = SimpleUploadedFile("plan2.pdf", b"%PDF-1.4\n%%EOF\n", content_type="application/pdf")
+    path = f"/api/v1/documents/{created.json()['id']}/versions/"
+    refused = admin_client.post(path, {"file": version, "note": "second"})
+    assert refused.status_code == 400
+    assert refused.json()["errors"] == {"note": ["Unknown field."]}
+    assert admin_client.get(path).json()["count"] == 1
 
 
 def _enum_of(schema: dict, path: str, name: str) -> list[str]:

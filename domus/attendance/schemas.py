@@ -1,6 +1,6 @@
 """Request and answer shapes of the attendance API."""
 
-from datetime import date, datetime, time
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 from uuid import UUID
@@ -11,14 +11,14 @@ from pydantic import AliasChoices, Strict
 from domus.attendance.models import ExceptionKind, GeofenceKind, PayBasis, RequestKind
 from domus.core.filtering import DateOrDateTime
 from domus.core.money import MAX_MONEY, CurrencyCode, MoneyStr
-from domus.core.schemas import Input, JsonInt, WallClock, stated_time_zones
+from domus.core.schemas import JSON_INTEGER, Input, JsonInt, WallClock, stated_time_zones
 
 BRANCH_ALIAS = AliasChoices("branch_id", "store_id")  # the back office's stores are branches
 
 
 # A shift's time is the branch's local wall clock.
 LocalTime = WallClock
-Minutes = Annotated[JsonInt, Field(ge=0, le=24 * 60)]
+Minutes = Annotated[int, Field(ge=0, le=24 * 60), JSON_INTEGER]
 # A polygon's corners: numbers only (``false`` is not 0).
 Corner = tuple[Annotated[float, Strict()], Annotated[float, Strict()]]
 
@@ -63,8 +63,8 @@ class ShiftOut(Schema):
     id: UUID
     company_id: UUID | None
     name: str
-    start_time: time
-    end_time: time
+    start_time: WallClock
+    end_time: WallClock
     crosses_midnight: bool
     grace_minutes: int
     check_in_window_before_minutes: int
@@ -77,7 +77,7 @@ class ShiftOut(Schema):
     updated_at: datetime
 
 
-Weekdays = list[Annotated[JsonInt, Field(ge=0, le=6)]]
+Weekdays = list[Annotated[int, Field(ge=0, le=6), JSON_INTEGER]]
 
 
 class ScheduleIn(Input):

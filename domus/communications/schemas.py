@@ -10,7 +10,15 @@ from pydantic import field_validator, model_validator
 
 from domus.communications.models import Channel, DeliveryStatus, TicketPriority, TicketStatus
 from domus.core.filtering import DateOrDateTime, ListFilters, ordering_of
-from domus.core.schemas import WALL_CLOCK_SCHEMA, FieldErrors, Input, body_alias, stated_time_zones, time_zones
+from domus.core.schemas import (
+    WALL_CLOCK_SCHEMA,
+    FieldErrors,
+    Input,
+    WallClock,
+    body_alias,
+    stated_time_zones,
+    time_zones,
+)
 
 ChannelName = Literal["email", "sms", "whatsapp", "telegram", "voice"]
 
@@ -279,8 +287,8 @@ class PreferenceIn(Input):
 class PreferenceOut(Schema):
     channels: list[str]
     telegram_chat_id: str
-    quiet_hours_start: time | None
-    quiet_hours_end: time | None
+    quiet_hours_start: WallClock | None
+    quiet_hours_end: WallClock | None
     timezone: str
     language: str
     marketing_consent: bool

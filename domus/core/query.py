@@ -73,6 +73,8 @@ def forbid_unknown_parameters(run: Callable[..., HttpResponse]) -> Callable[...,
     parameter, form field or file it does not declare."""
     operation: Operation = inspect.unwrap(run).__self__
     declared = {source: declared_parameters(operation, source) for source in _SOURCES}
+    if declared["form"] is None and declared["file"] is not None:
+        declared["form"] = frozenset()  # an upload of files alone: its form has no other fields
     raw = getattr(operation.view_func, _RAW_REQUEST, False)
     if raw:
         declared["query"] = None

@@ -126,8 +126,11 @@ def _json_integer(value: Any) -> Any:
 
 
 # A whole number inside a list or a nested shape of a JSON body, as ``Input`` treats its
-# own fields: 25 and 25.0 (JSON Schema's integers), not "25" or true.
-JsonInt = Annotated[int, _TextOnly(_json_integer)]
+# own fields: 25 and 25.0 (JSON Schema's integers), not "25" or true. With bounds, put
+# them before the marker, ``Annotated[int, Field(ge=0), JSON_INTEGER]``: on the far side
+# of it the schema would show them under Pydantic's names (``ge``), which no client reads.
+JSON_INTEGER = _TextOnly(_json_integer)
+JsonInt = Annotated[int, JSON_INTEGER]
 
 
 def _form_boolean(value: Any) -> Any:

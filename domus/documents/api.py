@@ -29,6 +29,12 @@ from domus.documents.schemas import (
     VersionOut,
 )
 
+
+def _stored_file() -> dict:
+    """``openapi_extra`` of a download: the file, in the media type it was uploaded with."""
+    return download("The file, in the media type it was uploaded with", "*/*")
+
+
 router = Router(tags=["documents"])
 
 READERS = {"x-permission": "company staff, the uploader, those it is shared with, the linked object's parties"}
@@ -123,7 +129,10 @@ def article_delete(request: HttpRequest, article_id: UUID):
     auth=None,
     response={200: None, 404: ErrorOut},
     summary="Download through a signed, expiring link",
-    openapi_extra={"x-permission": "anyone holding a valid link", **download("The file", "application/octet-stream")},
+    openapi_extra={
+        "x-permission": "anyone holding a valid link",
+        **_stored_file(),
+    },
 )
 def link_download(request: HttpRequest, token: str):
     return _stream(services.share_link_version(token=token))
@@ -183,7 +192,7 @@ def document_delete(request: HttpRequest, document_id: UUID):
     "/{document_id}/download/",
     response={200: None, **READ_ERRORS},
     summary="Download the current version (streamed)",
-    openapi_extra={**READERS, **download("The file", "application/octet-stream")},
+    openapi_extra={**READERS, **_stored_file()},
 )
 def document_download(request: HttpRequest, document_id: UUID):
     document = selectors.document_get_for_actor(actor=request.auth, document_id=document_id)
@@ -221,7 +230,7 @@ def version_upload(request: HttpRequest, document_id: UUID, file: File[UploadedF
     "/{document_id}/versions/{version_id}/download/",
     response={200: None, **READ_ERRORS},
     summary="Download one version (streamed)",
-    openapi_extra={**READERS, **download("The file", "application/octet-stream")},
+    openapi_extra={**READERS, **_stored_file()},
 )
 def version_download(request: HttpRequest, document_id: UUID, version_id: UUID):
     document = selectors.document_get_for_actor(actor=request.auth, document_id=document_id)

@@ -237,7 +237,7 @@ def share_create(
     if user_id is not None:
         active_user_for_field(user_id, field="user_id")
     elif not company_exists(company_id):
-        raise ValidationFailed("No such company.", errors={"company_id": ["Not found."]})
+        raise UnknownReference("No such company.", errors={"company_id": ["Not found."]})
     share, created = DocumentShare.objects.update_or_create(
         document=document,
         user_id=user_id,
@@ -311,7 +311,7 @@ def _article_company(actor: Any, company_id: UUID | None) -> UUID | None:
         if company_id is None:
             raise ValidationFailed("Say which company the article is for.", errors={"company_id": ["Required."]})
     if not company_exists(company_id):
-        raise ValidationFailed("No such company.", errors={"company_id": ["Not found."]})
+        raise UnknownReference("No such company.", errors={"company_id": ["Not found."]})
     if not is_company_staff(actor, company_id):
         raise PermissionDenied("Only the company's staff write its knowledge articles.")
     return company_id

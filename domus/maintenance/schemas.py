@@ -1,7 +1,7 @@
 """Request and answer shapes of the maintenance API. The booking body is the back
 office's own (``name, email, phone, issue, address, date, time, message, captcha_token``)."""
 
-from datetime import date, datetime, time
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated, Any
 from uuid import UUID
@@ -14,7 +14,7 @@ from pydantic import AfterValidator
 
 from domus.core.filtering import ListFilters, ordering_of
 from domus.core.money import MAX_MONEY
-from domus.core.schemas import EMAIL_PATTERN, Input, is_email
+from domus.core.schemas import EMAIL_PATTERN, Input, WallClock, is_email
 from domus.maintenance.models import (
     ApprovalStatus,
     Cause,
@@ -44,7 +44,7 @@ EmailStr = Annotated[
     str, Field(min_length=3, max_length=254, json_schema_extra={"pattern": EMAIL_PATTERN}), AfterValidator(_email)
 ]
 Day = date  # the bodies have fields named "date" and "time"
-Clock = time
+Clock = WallClock  # a local time of day: the schema states it without a UTC offset
 MAX_QTY = Decimal("99999999999")  # what a DecimalField(14, 3) holds
 NAME = Field(..., min_length=1, max_length=200)
 

@@ -136,7 +136,9 @@ def technician_overlaps(*, technician_id: Any, start: datetime, end: datetime, e
 # Presets, other issues and questions: readable by any signed-in user -----------------------
 
 
-def simple_list(*, model: type[Model], filters: Any, search: tuple[str, ...] = ("name",)) -> QuerySet:
+def simple_list(*, model: type[Model], filters: Any) -> QuerySet:
+    """Presets and "other" issues are searched by name, questions by their text."""
+    search = tuple(name for name in ("name", "text") if any(f.name == name for f in model._meta.get_fields()))
     return filter_list(
         model.objects.all(),
         filters,
@@ -263,15 +265,21 @@ def approval_threshold(*, company_id: UUID, owner_id: UUID | None) -> Decimal | 
     return Decimal(default) if default else None
 
 
-def threshold_list_for_actor(*, actor: Any, filters: Any) -> QuerySet[ApprovalThreshold]:
+def _thresholds_visible_to(actor: Any) -> QuerySet[ApprovalThreshold]:
     queryset = ApprovalThreshold.objects.all()
     if not is_admin(actor):
         queryset = queryset.filter(company_id__in=staff_company_ids(actor))
-    return filter_list(queryset, filters, exact_fields=("company_id", "owner_id"), ordering_fields=["created_at"])
+    return queryset
+
+
+def threshold_list_for_actor(*, actor: Any, filters: Any) -> QuerySet[ApprovalThreshold]:
+    return filter_list(
+        _thresholds_visible_to(actor), filters, exact_fields=("company_id", "owner_id"), ordering_fields=["created_at"]
+    )
 
 
 def threshold_get_for_actor(*, actor: Any, threshold_id: UUID) -> ApprovalThreshold:
-    row = threshold_list_for_actor(actor=actor, filters=None).filter(pk=threshold_id).first()
+    row = _thresholds_visible_to(actor).filter(pk=threshold_id).first()
     if row is None:
         raise NotFound("Threshold not found.")
     return row

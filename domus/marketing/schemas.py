@@ -1,7 +1,7 @@
 """Shapes of the marketing API: segments, campaigns and their metrics, nurturing
 sequences, the do-not-contact list and social posts."""
 
-from datetime import date, datetime, time
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 from uuid import UUID
@@ -212,7 +212,7 @@ class CampaignOut(Schema):
     schedule: str
     send_at: datetime | None
     local_date: date | None
-    local_time: time | None
+    local_time: WallClock | None
     timezone: str
     quiet_hours: dict[str, Any]
     holidays: list[date]

@@ -3,12 +3,12 @@ units, price history, facets, features, visits, favorites, saved searches and me
 
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import Annotated, Any
 from uuid import UUID
 
 from django.core.files.storage import default_storage
 from ninja import Field, Schema
-from pydantic import AliasChoices, ConfigDict, field_validator, model_validator
+from pydantic import AliasChoices, ConfigDict, WithJsonSchema, field_validator, model_validator
 
 from domus.core.filtering import DateOrDateTime, ListFilters, ordering_of
 from domus.core.money import CurrencyCode, MoneyStr
@@ -511,15 +511,41 @@ class VisitOut(Schema):
 # Saved searches -----------------------------------------------------------------------
 
 
+def _inlined(node: Any, definitions: dict[str, Any]) -> Any:
+    if isinstance(node, dict):
+        if "$ref" in node:
+            return _inlined(definitions[node["$ref"].rsplit("/", 1)[-1]], definitions)
+        return {key: _inlined(value, definitions) for key, value in node.items()}
+    if isinstance(node, list):
+        return [_inlined(value, definitions) for value in node]
+    return node
+
+
+def _search_filters_schema() -> dict[str, Any]:
+    """A saved search's ``filters``: the parameters of ``GET /properties/`` by name and
+    type, nothing else (the search's rules between them, e.g. radius_km needs near, apply)."""
+    schema = ListingFilters.model_json_schema()
+    properties = _inlined(schema["properties"], schema.get("$defs", {}))
+    return {
+        "type": "object",
+        "properties": properties,
+        "additionalProperties": False,
+        "description": "Parameters of GET /properties/.",
+    }
+
+
+SearchFilters = Annotated[dict[str, Any], WithJsonSchema(_search_filters_schema())]
+
+
 class SavedSearchIn(Input):
     name: str = Field(..., min_length=1, max_length=100)
-    filters: dict[str, Any] = Field(default_factory=dict, description="Parameters of GET /properties/.")
+    filters: SearchFilters = Field(default_factory=dict)
     alert_frequency: AlertFrequency = AlertFrequency.DAILY
 
 
 class SavedSearchPatchIn(Input):
     name: str = Field(None, min_length=1, max_length=100)
-    filters: dict[str, Any] = None
+    filters: SearchFilters = None
     alert_frequency: AlertFrequency = None
 
 

@@ -130,6 +130,8 @@ def test_shares_with_users_and_companies_and_their_expiry(client_for, staff, str
         client.post_json(f"{URL}{document_id}/share/", {"user_id": str(stranger.pk), "expires_at": past}).status_code
         == 400
     )
+    unknown = client.post_json(f"{URL}{document_id}/share/", {"company_id": "00000000-0000-0000-0000-000000000001"})
+    assert (unknown.status_code, unknown.json()["errors"]) == (404, {"company_id": ["Not found."]})
 
 
 def test_signed_links_download_until_they_expire(client_for, api_client, staff):
