@@ -3,6 +3,7 @@ units, price history, facets, features, visits, favorites, saved searches and me
 
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
+from functools import cache
 from typing import Annotated, Any
 from uuid import UUID
 
@@ -521,7 +522,8 @@ def _inlined(node: Any, definitions: dict[str, Any]) -> Any:
     return node
 
 
-def _search_filters_schema() -> dict[str, Any]:
+@cache
+def search_filters_schema() -> dict[str, Any]:
     """A saved search's ``filters``: the parameters of ``GET /properties/`` by name and
     type, nothing else (the search's rules between them, e.g. radius_km needs near, apply)."""
     schema = ListingFilters.model_json_schema()
@@ -534,7 +536,7 @@ def _search_filters_schema() -> dict[str, Any]:
     }
 
 
-SearchFilters = Annotated[dict[str, Any], WithJsonSchema(_search_filters_schema())]
+SearchFilters = Annotated[dict[str, Any], WithJsonSchema(search_filters_schema())]
 
 
 class SavedSearchIn(Input):

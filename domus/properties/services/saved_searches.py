@@ -17,7 +17,7 @@ from domus.audit.services import audit_create, audit_record, audit_snapshot, aud
 from domus.core.events import publish
 from domus.core.exceptions import ValidationFailed
 from domus.properties.models import AlertFrequency, SavedSearch, SavedSearchMatch
-from domus.properties.schemas import ListingFilters
+from domus.properties.schemas import ListingFilters, search_filters_schema
 from domus.properties.selectors import parse_bbox, parse_near
 from domus.properties.selectors.saved_searches import (
     saved_search_for_alert,
@@ -33,6 +33,19 @@ ALERT_LOOKBACK = timedelta(minutes=15)
 EMAIL_LISTINGS = 20
 
 
+def _json_types(schema: dict[str, Any]) -> set[str]:
+    alternatives = schema.get("anyOf", [schema])
+    return {alternative.get("type", "string") for alternative in alternatives}  # dates: text
+
+
+def _is_json_type(value: Any, kind: str) -> bool:
+    if kind == "integer":
+        return isinstance(value, int | float) and not isinstance(value, bool) and float(value).is_integer()
+    if kind == "number":
+        return isinstance(value, int | float) and not isinstance(value, bool)
+    return isinstance(value, {"string": str, "boolean": bool, "null": type(None)}.get(kind, object))
+
+
 def clean_search_filters(filters: dict[str, Any]) -> dict[str, Any]:
     """Listing search filters as the search accepts them; 400 naming each unknown key
     or bad value. Answers them normalised (no empty values, JSON types)."""
@@ -41,6 +54,15 @@ def clean_search_filters(filters: dict[str, Any]) -> dict[str, Any]:
         raise ValidationFailed(
             "Unknown search filters.", errors={f"filters.{key}": ["Not a listing search filter."] for key in unknown}
         )
+    # A JSON body states its types (the schema's): false is not a number of bathrooms.
+    stated = search_filters_schema()["properties"]
+    mistyped = {}
+    for key, value in filters.items():
+        kinds = _json_types(stated[key])
+        if not any(_is_json_type(value, kind) for kind in kinds):
+            mistyped[f"filters.{key}"] = [f"Must be {' or '.join(sorted(kinds))}."]
+    if mistyped:
+        raise ValidationFailed("Invalid search filters.", errors=mistyped)
     try:
         parsed = ListingFilters.model_validate(filters)
     except ValidationError as error:

@@ -87,6 +87,9 @@ def test_a_user_saves_reads_changes_and_deletes_a_search(client_for, customer, a
         ({"property_type": "castle"}, "filters.property_type"),
         ({"bbox": "1,2,3"}, "filters.bbox"),
         ({"radius_km": 5}, "filters.radius_km"),
+        ({"min_bathrooms": False}, "filters.min_bathrooms"),  # JSON types as the schema states them
+        ({"min_bedrooms": "2"}, "filters.min_bedrooms"),
+        ({"city": 3}, "filters.city"),
     ],
 )
 def test_filters_are_validated_like_the_search(filters, field, client_for, customer):
