@@ -18,7 +18,7 @@ from domus.core.events import publish
 from domus.core.exceptions import ValidationFailed
 from domus.properties.models import AlertFrequency, SavedSearch, SavedSearchMatch
 from domus.properties.schemas import ListingFilters, search_filters_schema
-from domus.properties.selectors import parse_bbox, parse_near
+from domus.properties.selectors import check_ordering, parse_bbox, parse_near
 from domus.properties.selectors.saved_searches import (
     saved_search_for_alert,
     saved_search_ids_due,
@@ -76,6 +76,7 @@ def clean_search_filters(filters: dict[str, Any]) -> dict[str, Any]:
             parse_bbox(parsed.bbox)
         if parsed.near:
             parse_near(parsed.near)
+        check_ordering(parsed)
     except ValidationFailed as error:
         raise ValidationFailed(error.detail, errors={f"filters.{k}": v for k, v in error.errors.items()}) from None
     if parsed.radius_km is not None and not parsed.near:

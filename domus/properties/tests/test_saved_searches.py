@@ -90,6 +90,8 @@ def test_a_user_saves_reads_changes_and_deletes_a_search(client_for, customer, a
         ({"min_bathrooms": False}, "filters.min_bathrooms"),  # JSON types as the schema states them
         ({"min_bedrooms": "2"}, "filters.min_bedrooms"),
         ({"city": 3}, "filters.city"),
+        ({"ordering": "colour"}, "filters.ordering"),
+        ({"ordering": "distance_km"}, "filters.ordering"),  # only with near
     ],
 )
 def test_filters_are_validated_like_the_search(filters, field, client_for, customer):
