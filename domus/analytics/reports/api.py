@@ -5,11 +5,12 @@ import io
 from collections.abc import Callable
 from datetime import date
 from typing import Any, Literal
+from uuid import UUID
 
-from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
-from ninja import Query, Router
+from django.http import FileResponse, HttpRequest, HttpResponse, StreamingHttpResponse
+from ninja import Query, Router, Status
 
-from domus.analytics.reports import cma, exports, performance, pm
+from domus.analytics.reports import cma, exports, jobs, performance, pm
 from domus.analytics.reports.pdf import cma_pdf, tables_pdf
 from domus.analytics.reports.schemas import (
     ArrearsOut,
@@ -25,13 +26,17 @@ from domus.analytics.reports.schemas import (
     RentRollOut,
 )
 from domus.core.errors import ErrorOut
+from domus.core.exceptions import NotFound
 from domus.core.openapi import download
+from domus.ops import selectors as ops_selectors
+from domus.ops.schemas import OpsJobOut
 
 router = Router(tags=["reports"])
 
 SIGNED_IN = {"x-permission": "any signed-in user; every row through its app's visibility rule"}
 ERRORS = {400: ErrorOut, 401: ErrorOut, 404: ErrorOut}
 PDF = download("The report as PDF (format=pdf)", "application/pdf")
+JOB_READERS = {"x-permission": "admin: all; company staff: their companies' jobs; anyone: the jobs they started"}
 TABLE_FILES = download("The report as CSV (format=csv) or PDF (format=pdf)", "text/csv", "application/pdf")
 
 
@@ -123,6 +128,44 @@ def report_performance(request: HttpRequest, payload: PerformanceIn, query: Quer
         document = tables_pdf("Performance pack", fields, performance.performance_tables(pack))
         return _file(document, "application/pdf", f"performance-{payload.from_}-{payload.to}.pdf")
     return pack
+
+
+@router.post(
+    "/performance/jobs/",
+    by_alias=True,
+    response={202: OpsJobOut, 400: ErrorOut, 401: ErrorOut, 404: ErrorOut},
+    summary="Build a performance pack as a background job (progress, PDF and pack in the job)",
+    description=(
+        "The same body and checks as the direct pack. Answers 202 with the job (`/api/v1/ops/jobs/{id}/`): "
+        "one progress step per section; its result has the pack and the stored PDF, which is also e-mailed "
+        "to the caller; cancel through the jobs API."
+    ),
+    openapi_extra=SIGNED_IN,
+)
+def report_performance_job(request: HttpRequest, payload: PerformanceIn):
+    scope = {
+        "kind": payload.scope, "company_id": payload.company_id, "branch_id": payload.branch_id,
+        "agent_id": payload.agent_id, "owner_id": payload.owner_id,
+    }  # fmt: skip
+    job = jobs.performance_pack_start(actor=request.auth, start=payload.from_, end=payload.to, scope=scope)
+    return Status(202, ops_selectors.job_get_for_actor(actor=request.auth, job_id=job.pk))
+
+
+@router.get(
+    "/performance/jobs/{job_id}/pdf/",
+    response={200: bytes, **ERRORS},
+    summary="The PDF a performance-pack job stored",
+    openapi_extra={**JOB_READERS, **download("The performance pack as PDF", "application/pdf")},
+)
+def report_performance_job_pdf(request: HttpRequest, job_id: UUID):
+    job = ops_selectors.job_get_for_actor(actor=request.auth, job_id=job_id)
+    stream = jobs.performance_pack_pdf(job)
+    if stream is None:
+        raise NotFound("This job has no performance pack (yet).")
+    response = FileResponse(stream, as_attachment=True, filename=f"performance-{job.pk}.pdf")
+    response["Content-Type"] = "application/pdf"
+    response["Cache-Control"] = "private, no-store"
+    return response
 
 
 # Property-management reports ------------------------------------------------------------------

@@ -13,16 +13,22 @@ from pypdf import PdfReader
 
 from domus.accounts.tests.factories import UserFactory
 from domus.analytics.reports import performance, seller
-from domus.analytics.tasks import performance_pack_file
+from domus.analytics.reports.jobs import performance_pack_file
+from domus.analytics.tasks import performance_pack_deliver
 from domus.core.roles import Role
 from domus.crm.tests.factories import LeadFactory
+from domus.ops.services.jobs import job_run
 from domus.organizations.tests.factories import CompanyFactory, MembershipFactory
 from domus.properties.tests.factories import ListingFactory
 
 URL = "/api/v1/reports/performance/"
+JOBS_URL = "/api/v1/reports/performance/jobs/"
 IN = datetime(2026, 1, 15, 12, tzinfo=UTC)
 OUT = datetime(2025, 6, 1, tzinfo=UTC)
 JANUARY = {"from": "2026-01-01", "to": "2026-01-31"}
+
+
+Job = apps.get_model("ops", "Job")
 
 
 def _model(label):
@@ -151,13 +157,73 @@ def test_pdf(client_for, world):
 
 
 def test_background_build_stores_and_emails_the_pdf(world):
-    name = performance_pack_file(
+    name, pack = performance_pack_file(
         actor=world["staff_a"], start=date(2026, 1, 1), end=date(2026, 1, 31), scope={"kind": "company"}
     )
     assert default_storage.exists(name)
+    assert pack["leads"]["new"] == 3
     assert mail.outbox[-1].to == [world["staff_a"].email]
     assert mail.outbox[-1].attachments[0][2] == "application/pdf"
     default_storage.delete(name)
+
+
+def test_pack_as_a_job_has_progress_result_and_its_pdf(client_for, world, django_capture_on_commit_callbacks):
+    staff = client_for(world["staff_a"])
+    with django_capture_on_commit_callbacks(execute=True):
+        response = staff.post_json(JOBS_URL, JANUARY)
+    assert response.status_code == 202
+    job_id = response.json()["id"]
+    assert response.json()["kind"] == "reports.performance"
+
+    job = staff.get(f"/api/v1/ops/jobs/{job_id}/").json()
+    assert job["status"] == "succeeded"
+    assert (job["done"], job["total"]) == (8, 8)
+    assert job["result"]["pack"]["leads"] == {"new": 3, "won": 1, "by_source": {"campaign": 1, "contact_form": 2}}
+    assert job["result"]["pack"] == staff.post_json(URL, JANUARY).json()
+    assert job["errors"] == []
+    assert job["error"] == ""
+    assert mail.outbox[-1].to == [world["staff_a"].email]
+
+    pdf = staff.get(f"{JOBS_URL}{job_id}/pdf/")
+    assert pdf.status_code == 200
+    assert pdf["Content-Type"] == "application/pdf"
+    text = "\n".join(p.extract_text() for p in PdfReader(io.BytesIO(b"".join(pdf.streaming_content))).pages)
+    assert "Leads by source" in text
+    # the job, like its PDF, is not another company's to see
+    assert client_for(world["staff_b"]).get(f"/api/v1/ops/jobs/{job_id}/").status_code == 404
+    assert client_for(world["staff_b"]).get(f"{JOBS_URL}{job_id}/pdf/").status_code == 404
+    assert staff.post(f"/api/v1/ops/jobs/{job_id}/cancel/").status_code == 409  # finished
+    default_storage.delete(Job.objects.get(pk=job_id).result["file"])
+
+
+def test_pack_job_checks_its_input_at_once(client_for, world):
+    staff = client_for(world["staff_a"])
+    response = staff.post_json(JOBS_URL, {"from": "2026-02-01", "to": "2026-01-01"})
+    assert response.status_code == 400
+    assert "from" in response.json()["errors"]
+    assert staff.post_json(JOBS_URL, {**JANUARY, "scope": "branch"}).status_code == 400
+    assert not Job.objects.exists()
+
+
+def test_pack_job_cancelled_while_queued_or_running(client_for, world):
+    staff = client_for(world["staff_a"])
+    queued = staff.post_json(JOBS_URL, JANUARY).json()  # on_commit does not run: it stays queued
+    assert staff.post(f"/api/v1/ops/jobs/{queued['id']}/cancel/").json()["status"] == "cancelled"
+    assert job_run(job_id=queued["id"]) is None
+
+    running = staff.post_json(JOBS_URL, JANUARY).json()
+    Job.objects.filter(pk=running["id"]).update(cancel_requested=True)
+    assert job_run(job_id=running["id"]).status == "cancelled"  # stopped at its first progress report
+    assert staff.get(f"{JOBS_URL}{running['id']}/pdf/").status_code == 404
+
+
+def test_pack_job_from_the_celery_task(world, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        answer = performance_pack_deliver(str(world["agent"].pk), "2026-01-01", "2026-01-31", {"kind": "agent"})
+    job = Job.objects.get(pk=answer["job_id"])
+    assert (job.status, job.started_by_id) == ("succeeded", world["agent"].pk)
+    assert job.result["pack"]["leads"]["new"] == 1
+    default_storage.delete(job.result["file"])
 
 
 @pytest.mark.parametrize(

@@ -6,8 +6,11 @@ reads it back row by row, ``BATCH`` rows at a time. Each row is validated with t
 input schema the API uses for that resource, then written by the very service the API
 calls (each service checks its own permissions and references and writes its audit
 rows); listings go through ``listing_create_many``, the batch form of
-``listing_create``. Each batch is one transaction, and each row of it a savepoint, so a
-row the service refuses leaves the others in. A dry run does all of it and rolls every
+``listing_create`` (set-based: a few statements per batch). Each batch is one
+transaction. The other resources are written row by row through their service inside
+ONE savepoint per batch: a row the service refuses rolls that block back and the batch
+runs again without it (after ``RETRIES`` refusals in one batch, the rest goes row by row,
+a savepoint each), so a refused row leaves the others in. A dry run does all of it and rolls every
 batch back: its per-row results (``new`` / ``update`` / ``skip`` / ``error`` with the
 field and the reason) are what the real run would do, and it writes nothing.
 
@@ -42,6 +45,7 @@ from domus.ops.services.jobs import Progress, job_kind_register, job_start
 from domus.organizations.selectors import is_company_staff
 
 BATCH = 1000
+RETRIES = 5  # failed rows per batch before the rest of it goes row by row
 SAMPLE_ROWS = 1000  # per-row results kept in the job's result (all failures go to the CSV)
 NEW, UPDATE, SKIP, ERROR = "new", "update", "skip", "error"
 STORAGE_PREFIX = "ops/imports"
@@ -426,22 +430,68 @@ def _prepare(row: Row, target: Target, schemas: dict[str, Any], company_id: UUID
         row.fail(error.errors)
 
 
+class _RowFailed(Exception):
+    """Raised inside a batch's block to roll it back when one of its rows fails."""
+
+    def __init__(self, row: Row, errors: dict[str, list[str]]) -> None:
+        super().__init__(row.number)
+        self.row, self.errors = row, errors
+
+
+def _write_row(row: Row, target: Target, actor: Any, company_id: UUID | None) -> None:
+    """Write one row through the API's service; raises ``_RowFailed`` when it refuses."""
+    try:
+        if row.key:
+            written = target.update(actor, company_id, row.key, dict(row.data))
+            row.outcome = UPDATE
+        else:
+            written = target.create(actor, company_id, dict(row.data))
+            if isinstance(written, tuple):
+                written, created = written
+                row.outcome = NEW if created else UPDATE
+            else:
+                row.outcome = NEW
+        row.id = str(written.pk)
+    except DomusError as error:
+        row.outcome, row.id = "", None
+        raise _RowFailed(row, error.errors or {"": [str(error.detail)]}) from error
+    except DatabaseError as error:
+        row.outcome, row.id = "", None
+        reason = str(error).strip().splitlines()[0][:200] if str(error).strip() else type(error).__name__
+        raise _RowFailed(row, {"": [f"Refused by the database: {reason}"]}) from error
+
+
 def _write_one(row: Row, target: Target, actor: Any, company_id: UUID | None) -> None:
     try:
         with transaction.atomic():
-            if row.key:
-                written = target.update(actor, company_id, row.key, dict(row.data))
-                row.outcome = UPDATE
-            else:
-                written = target.create(actor, company_id, dict(row.data))
-                if isinstance(written, tuple):
-                    written, created = written
-                    row.outcome = NEW if created else UPDATE
-                else:
-                    row.outcome = NEW
-            row.id = str(written.pk)
-    except DomusError as error:
-        row.fail(error.errors or {"": [str(error.detail)]})
+            _write_row(row, target, actor, company_id)
+    except _RowFailed as failed:
+        row.fail(failed.errors)
+
+
+def _write_rows(rows: list[Row], target: Target, actor: Any, company_id: UUID | None) -> None:
+    """Write ``rows`` through the service in ONE savepoint for the batch, not one per row
+    (a savepoint costs two round trips, and more than 64 subtransactions in one
+    transaction slow PostgreSQL down for every session). When a row fails, the block is
+    rolled back, the row gets its error and the batch runs again without it; after
+    ``RETRIES`` failures in one batch the rest goes row by row, a savepoint each."""
+    pending = list(rows)
+    for _ in range(RETRIES):
+        if not pending:
+            return
+        try:
+            with transaction.atomic():
+                for row in pending:
+                    _write_row(row, target, actor, company_id)
+            return
+        except _RowFailed as failed:
+            failed.row.fail(failed.errors)
+            for row in pending:
+                if row is not failed.row:
+                    row.outcome, row.id = "", None  # rolled back with the block: written again
+            pending = [row for row in pending if row is not failed.row]
+    for row in pending:
+        _write_one(row, target, actor, company_id)
 
 
 def _write(batch: list[Row], target: Target, actor: Any, company_id: UUID | None) -> None:
@@ -460,9 +510,7 @@ def _write(batch: list[Row], target: Target, actor: Any, company_id: UUID | None
                 row.fail(written.errors or {"": [str(written.detail)]})
             else:
                 row.outcome, row.id = NEW, str(written.pk)
-    for row in pending:
-        if not row.outcome:
-            _write_one(row, target, actor, company_id)
+    _write_rows([row for row in pending if not row.outcome], target, actor, company_id)
 
 
 class _Failures:

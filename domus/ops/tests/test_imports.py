@@ -9,7 +9,10 @@ import json
 import pytest
 from django.apps import apps
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
+from domus.ops.services import imports
 from domus.ops.tests.conftest import csv_file
 
 Listing = apps.get_model("properties", "Listing")
@@ -156,6 +159,30 @@ def test_clients_leads_and_units_through_their_services(client_for, staff, compa
     response = upload(client_for(staff), csv_file(units), resource="units")
     results = Job.objects.get(pk=response.json()["id"]).result["results"]
     assert [r["outcome"] for r in results] == ["new", "error"]  # the unit number is taken
+
+
+@pytest.mark.parametrize("taken", [(10, 20, 30), (3, 5, 7, 9, 11, 13, 15, 17)])
+def test_row_by_row_resources_write_a_batch_in_one_savepoint(client_for, staff, company, upload, audit_log, taken):
+    """Units have no batch form: the batch is written in one block; each row the service
+    refuses rolls it back and it runs again without that row (after RETRIES refusals,
+    row by row), so the refused rows are reported and every other row is in, once."""
+    listing_job = upload(client_for(staff), csv_file(listing_rows(1)), resource="listings")
+    listing_id = Job.objects.get(pk=listing_job.json()["id"]).result["results"][0]["id"]
+    units = [{"listing_id": listing_id, "unit_number": f"U{n}"} for n in range(40)]
+    for n in taken:
+        units[n]["unit_number"] = "U0"  # refused by the service: the number is taken
+    with CaptureQueriesContext(connection) as queries:
+        response = upload(client_for(staff), csv_file(units), resource="units")
+    job = Job.objects.get(pk=response.json()["id"])
+    assert job.result["counts"] == {"new": 40 - len(taken), "update": 0, "skip": 0, "error": len(taken)}
+    assert [r["row"] for r in job.result["results"] if r["outcome"] == "error"] == [n + 2 for n in taken]
+    assert apps.get_model("properties", "Unit").objects.filter(listing_id=listing_id).count() == 40 - len(taken)
+    assert audit_log.objects.filter(resource_type="properties.unit", action="create").count() == 40 - len(taken)
+    inserts = sum(q["sql"].startswith('INSERT INTO "properties_unit"') for q in queries.captured_queries)
+    if len(taken) <= imports.RETRIES:  # each refusal runs the rows before it again
+        assert inserts == sum(taken) - len(taken) * (len(taken) - 1) // 2 + 40 - len(taken)
+    else:  # RETRIES re-runs, then row by row
+        assert inserts > 40 - len(taken)
 
 
 def test_a_non_admin_cannot_import_into_another_company(client_for, staff, other_company, upload):
