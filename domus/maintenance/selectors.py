@@ -163,6 +163,12 @@ def other_issue_get(other_id: UUID) -> OtherIssue | None:
     return OtherIssue.objects.filter(pk=other_id).first()
 
 
+def booking_issues() -> tuple[list[IssuePreset], list[OtherIssue]]:
+    """The active presets and "other" issues a booking form offers (public)."""
+    presets = list(IssuePreset.objects.filter(is_active=True).order_by("category", "name"))
+    return presets, list(OtherIssue.objects.filter(is_active=True).order_by("name"))
+
+
 def questions_for(issue_id: UUID | None) -> list[Question]:
     return list(Question.objects.filter(Q(issue__isnull=True) | Q(issue_id=issue_id)))
 

@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django import forms
 from django.core.validators import RegexValidator
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -198,6 +199,112 @@ class RepairForm(forms.Form):
     )
     challenge = forms.CharField(required=False, max_length=4000, widget=forms.HiddenInput)
     captcha = forms.CharField(label=_("Your answer"), required=False, max_length=10)
+    issue = forms.ChoiceField(label=_("What is the problem?"), required=False)
+
+    SOMETHING_ELSE = "other"
+    OTHER_PREFIX = "other:"
+    FIRST = ("name", "email", "phone", "address", "issue", "message", "date", "time")
+
+    def __init__(self, *args: Any, presets: list = (), others: list = (), questions: list = (), **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.presets = {str(p.pk): p for p in presets}
+        groups: dict[str, list[tuple[str, str]]] = {}
+        for preset in presets:
+            groups.setdefault(preset.category or str(_("Common problems")), []).append((str(preset.pk), preset.name))
+        others_group = [(f"{self.OTHER_PREFIX}{o.pk}", o.name) for o in others]
+        others_group.append((self.SOMETHING_ELSE, str(_("Something else (describe it below)"))))
+        self.fields["issue"].choices = [
+            ("", _("Choose the problem")),
+            *groups.items(),
+            (str(_("Other problems")), others_group),
+        ]
+        self.fields["issue"].widget.attrs.update(
+            {  # with scripts, choosing a problem brings its questions at once
+                "hx-get": reverse("web-repair-questions"),
+                "hx-trigger": "change",
+                "hx-target": "#repair-questions",
+                "hx-include": "this",
+            }
+        )
+        self.order_fields(self.FIRST)
+        self.questions = list(questions)
+        for question in self.questions:
+            self.fields[answer_field(question.pk)] = question_field(question)
+
+    def chosen_preset(self) -> Any:
+        """The preset chosen (posted or initial), or None."""
+        value = self.data.get("issue") if self.is_bound else self.initial.get("issue")
+        return self.presets.get(value or "")
+
+    def issue_ids(self) -> tuple[str | None, str | None]:
+        """The preset's and the "other" issue's ids, for the booking (after ``is_valid``)."""
+        value = self.cleaned_data.get("issue") or ""
+        if value in self.presets:
+            return value, None
+        if value.startswith(self.OTHER_PREFIX):
+            return None, value.removeprefix(self.OTHER_PREFIX)
+        return None, None
+
+    def answers(self) -> list[tuple[str, dict[str, Any]]]:
+        """The answers given, each with its field: ``[(field, {question_id, value})]``, in
+        the questions' order; unanswered questions are left out (the service checks the
+        required ones)."""
+        given = []
+        for question in self.questions:
+            name = answer_field(question.pk)
+            value = (self.cleaned_data.get(name) or "").strip()
+            if value:
+                given.append((name, {"question_id": question.pk, "value": value}))
+        return given
+
+    def answer_fields(self) -> list[Any]:
+        return [self[answer_field(q.pk)] for q in self.questions]
+
+    def visible_fields(self) -> list[Any]:
+        """The booking's own fields; the questions render apart (their own fieldset)."""
+        return [f for f in super().visible_fields() if not f.name.startswith(ANSWER_PREFIX)]
+
+
+ANSWER_PREFIX = "answer_"
+
+
+def answer_field(question_id: Any) -> str:
+    return f"{ANSWER_PREFIX}{question_id.hex}"
+
+
+def question_field(question: Any) -> forms.Field:
+    """A booking question as a form field. The values are checked by the maintenance
+    service (the API's rules); the form only asks for the required ones."""
+    label = question.text
+    if question.kind == "choice":
+        choices = [(str(c), str(c)) for c in question.choices]
+        return forms.CharField(label=label, required=question.required, widget=forms.RadioSelect(choices=choices))
+    if question.kind == "yes_no":
+        choices = [("yes", _("Yes")), ("no", _("No"))]
+        return forms.CharField(label=label, required=question.required, widget=forms.RadioSelect(choices=choices))
+    if question.kind == "number":
+        widget = forms.TextInput(attrs={"inputmode": "decimal"})
+        return forms.CharField(label=label, required=question.required, max_length=50, widget=widget)
+    return forms.CharField(label=label, required=question.required, max_length=2000)
+
+
+class ApprovalForm(forms.Form):
+    """An owner's answer to a repair quote: approve, or decline with a reason."""
+
+    decision = forms.ChoiceField(choices=[("approve", _("Approve")), ("decline", _("Decline"))])
+    reason = forms.CharField(
+        label=_("Reason (needed to decline)"),
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        data["reason"] = (data.get("reason") or "").strip()
+        if data.get("decision") == "decline" and not data["reason"]:
+            raise forms.ValidationError(_("Say why you decline the quote."))
+        return data
 
 
 IMAGE_MAGIC = (b"\xff\xd8\xff", b"\x89PNG\r\n\x1a\n")  # JPEG, PNG (WebP: RIFF....WEBP)

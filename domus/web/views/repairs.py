@@ -3,6 +3,7 @@
 a tenant adds to a request (documents of the lease, tagged with the request)."""
 
 import re
+from typing import Any
 from uuid import UUID
 
 from django.conf import settings
@@ -12,6 +13,7 @@ from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from domus.core.exceptions import DomusError, NotFound
@@ -22,9 +24,16 @@ from domus.documents.selectors import current_version, document_get_for_actor, d
 from domus.documents.services import document_create
 from domus.integrations.captcha import captcha_challenge, captcha_verify
 from domus.maintenance.schemas import BookingFilters
-from domus.maintenance.selectors import transitions_of, work_order_get_for_actor, work_order_list_for_actor
+from domus.maintenance.selectors import (
+    booking_issues,
+    photo_get,
+    questions_for,
+    transitions_of,
+    work_order_get_for_actor,
+    work_order_list_for_actor,
+)
 from domus.maintenance.services import booking_create
-from domus.web.forms import PhotosForm, RepairForm
+from domus.web.forms import PhotosForm, RepairForm, answer_field
 from domus.web.views.common import actor, member_page, messages_of
 
 LIST_LIMIT = 100
@@ -84,8 +93,11 @@ def _add_photos(request: HttpRequest, work_order, photos: list) -> None:
         )
 
 
-def _book(request: HttpRequest, data: dict, photos: list):
-    """The booking (the API's service), then its photos when it is about a lease."""
+def _book(request: HttpRequest, form: RepairForm, photos: list):
+    """The booking with its answers (the API's service: the same checks, an answer may make
+    it an emergency), then its photos when it is about a lease."""
+    data = form.cleaned_data
+    issue_id, other_issue_id = form.issue_ids()
     work_order = booking_create(
         actor=actor(request),
         data={
@@ -96,8 +108,10 @@ def _book(request: HttpRequest, data: dict, photos: list):
             "message": data["message"],
             "preferred_date": data["date"],
             "preferred_time": data["time"],
+            "issue_id": UUID(issue_id) if issue_id else None,
+            "other_issue_id": UUID(other_issue_id) if other_issue_id else None,
         },
-        answers=[],
+        answers=[answer for _field, answer in form.answers()],
     )
     if photos and work_order.lease_id is None:
         messages.warning(request, _("Photos are kept only for requests about a lease."))
@@ -106,28 +120,92 @@ def _book(request: HttpRequest, data: dict, photos: list):
     return work_order
 
 
+# The service's messages about an answer, in the page's language.
+ANSWER_MESSAGES = {
+    "Must be a number.": gettext_lazy("Must be a number."),
+    "Must be yes or no.": gettext_lazy("Answer yes or no."),
+    "Wrong question.": gettext_lazy("This question is not asked for this problem."),
+    "Already answered.": gettext_lazy("This question is already answered."),
+}
+ANSWER_KEY = re.compile(r"^answers\.(\d+)\.(value|question_id)$")
+
+
+def _repair_form(request: HttpRequest, data: Any = None, *, initial: dict | None = None) -> RepairForm:
+    """The booking form with the problems offered and the questions of the one chosen
+    (every booking's questions when none is)."""
+    presets, others = booking_issues()
+    chosen = (data or initial or {}).get("issue") or ""
+    preset_ids = {str(p.pk) for p in presets}
+    questions = questions_for(UUID(chosen) if chosen in preset_ids else None)
+    return RepairForm(data, initial=initial, presets=presets, others=others, questions=questions)
+
+
+def _answer_errors(form: RepairForm, error: DomusError) -> bool:
+    """Put the service's refusals of answers next to their questions; True when all of
+    them found their place."""
+    fields = [name for name, _answer in form.answers()]
+    placed = False
+    for key, messages_ in (getattr(error, "errors", None) or {}).items():
+        match = ANSWER_KEY.match(key)
+        if match and int(match[1]) < len(fields):
+            for message in messages_:
+                text = str(message)
+                if text.startswith("Must be one of"):
+                    shown = _("Choose one of the answers.")
+                else:
+                    shown = ANSWER_MESSAGES.get(text, text)
+                form.add_error(fields[int(match[1])], str(shown))
+            placed = True
+        elif key == "answers":
+            for question_id in messages_:
+                name = answer_field(UUID(str(question_id)))
+                if name in form.fields:
+                    form.add_error(name, _("This question needs an answer."))
+                    placed = True
+        elif key in ("issue", "other_issue"):
+            form.add_error("issue", _("This problem is no longer offered."))
+            placed = True
+    return placed
+
+
+@require_GET
+def questions(request: HttpRequest) -> HttpResponse:
+    """The questions of the problem chosen (htmx swaps them into the booking form)."""
+    form = _repair_form(request, initial={"issue": request.GET.get("issue", "")})
+    return render(request, "web/repairs/_questions.html", {"form": form})
+
+
 @require_http_methods(["GET", "POST"])
 @rate_limited_posts("booking")
 def book(request: HttpRequest) -> HttpResponse:
     """Book a repair. A visitor answers the captcha; a signed-in tenant's request is tied
-    to their lease and may carry photos."""
+    to their lease and may carry photos. Without scripts, "Show the questions" posts the
+    form once to bring the chosen problem's questions (nothing is booked by it)."""
     who = actor(request)
     context = _captcha_context(request)
     if request.method == "POST" and who is None and context.get("sign_in_only"):
         return redirect(reverse("web-login") + "?next=" + reverse("web-repair-book"))
-    form = RepairForm(request.POST or None, initial=_initial(request))
+    if request.method == "POST" and request.POST.get("step") == "questions":
+        kept = {key: value for key, value in request.POST.items() if key not in ("captcha", "csrfmiddlewaretoken")}
+        form = _repair_form(request, initial={**_initial(request), **kept})
+        context.update(form=form, photos_form=PhotosForm(), max_photos=PhotosForm.MAX_PHOTOS, step=True)
+        return render(request, "web/repairs/book.html", context)
+    form = _repair_form(request, request.POST or None, initial={**_initial(request), **request.GET.dict()})
     photos_form = PhotosForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid() and photos_form.is_valid():
         data = form.cleaned_data
         try:
             if who is None:
                 captcha_verify(f"{data['challenge']}:{data['captcha']}", client_ip(request))
-            with transaction.atomic():  # the request and its photos, or neither
-                work_order = _book(request, data, photos_form.cleaned_data["photos"])
+            with transaction.atomic():  # the request, its answers and its photos, or none
+                work_order = _book(request, form, photos_form.cleaned_data["photos"])
         except DomusError as error:
-            for message in messages_of(error):
-                form.add_error(None, message)
+            if not _answer_errors(form, error):
+                for message in messages_of(error):
+                    form.add_error(None, message)
         else:
+            if work_order.priority == "emergency":
+                messages.warning(request, _("Your answers make this an emergency: it is handled first."))
             if who is None:
                 messages.success(
                     request,
@@ -204,10 +282,19 @@ def photos_add(request: HttpRequest, work_order_id: UUID) -> HttpResponse:
 
 @require_GET
 @member_page
-def photo(request: HttpRequest, work_order_id: UUID, document_id: UUID) -> HttpResponse:
-    """One photo of a request, for whoever may read both (the documents' own scoping)."""
+def photo(request: HttpRequest, work_order_id: UUID, photo_id: UUID) -> HttpResponse:
+    """One photo of a request: one the maintenance API took (for whoever sees the
+    request), or one added on these pages (for whoever may also read the document)."""
     work_order = work_order_get_for_actor(actor=request.user, work_order_id=work_order_id)
-    document = document_get_for_actor(actor=request.user, document_id=document_id)
+    try:
+        taken = photo_get(work_order=work_order, photo_id=photo_id)
+    except NotFound:
+        taken = None
+    if taken is not None:
+        response = FileResponse(taken.file.open("rb"), content_type=taken.content_type)
+        response["X-Content-Type-Options"] = "nosniff"
+        return response
+    document = document_get_for_actor(actor=request.user, document_id=photo_id)
     if document.lease_id != work_order.lease_id or photo_tag(work_order.pk) not in (document.tags or []):
         raise NotFound("Photo not found.")
     version = current_version(document=document)

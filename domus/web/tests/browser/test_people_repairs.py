@@ -191,3 +191,73 @@ def test_a_payment_turns_paid_over_the_websocket_without_polling(chromium, asgi_
     assert "frame" in kinds, seen
     assert "request" in kinds[kinds.index("frame") + 1 :], seen
     screenshot(page, "tenant-paid-live")
+
+
+def test_an_owner_approves_a_repair_quote_and_a_tenants_answer_makes_an_emergency(chromium, live_server, estate):
+    from decimal import Decimal
+
+    from django.apps import apps
+
+    from domus.maintenance import services as maintenance
+
+    preset = apps.get_model("maintenance", "IssuePreset").objects.create(name="Water leak", category="Plumbing")
+    question = apps.get_model("maintenance", "Question")
+    question.objects.create(
+        issue=preset, text="Is water near sockets or wiring?", kind="yes_no", required=True, emergency_answer="yes"
+    )
+    question.objects.create(issue=preset, text="Which room?", kind="choice", choices=["Kitchen", "Bathroom"])
+    base = live_server.url
+
+    # The tenant picks the problem; its questions arrive without a reload (htmx).
+    page = chromium.new_page(viewport=WIDE)
+    _log_in(page, base, "tenant")
+    page.goto(f"{base}/repairs/")
+    page.select_option("#id_issue", label="Water leak")
+    page.wait_for_selector("text=Is water near sockets or wiring?")
+    page.fill("#id_message", "Water runs down the wall by the cooker.")
+    page.check("#repair-questions input[value=yes]")
+    page.check("#repair-questions input[value=Kitchen]")
+    audit(page, "repair-book-questions")
+    _submit(page, "#repair-form")
+    assert "it is handled first" in page.inner_text(".messages")
+    (job,) = work_order_list_for_actor(actor=estate.staff, filters=BookingFilters())
+    assert job.priority == "emergency"
+
+    # Without scripts the questions come after a first submit.
+    context = chromium.new_context(java_script_enabled=False, viewport=WIDE)
+    nojs = context.new_page()
+    _log_in(nojs, base, "tenant")
+    nojs.goto(f"{base}/repairs/")
+    assert nojs.locator("text=Is water near sockets or wiring?").count() == 0
+    nojs.select_option("#id_issue", label="Water leak")
+    nojs.fill("#id_message", "A drip under the basin.")
+    nojs.click("button[name=step]")
+    nojs.wait_for_load_state()
+    nojs.check("#repair-questions input[value=no]")
+    nojs.click("#repair-book")  # the first button of the form is "Show the questions"
+    nojs.wait_for_load_state("networkidle")
+    assert re.search(r"/repairs/[0-9a-f-]{36}/$", nojs.url)
+    context.close()
+
+    # The desk quotes above the owner's limit: the owner approves it on the web.
+    maintenance.threshold_set(actor=estate.staff, company_id=estate.company.pk, owner_id=None, amount=Decimal(5000))
+    maintenance.booking_move(actor=estate.staff, work_order_id=job.pk, to="triaged")
+    maintenance.costing_update(
+        actor=estate.staff,
+        work_order_id=job.pk,
+        data={"estimate_amount": Decimal("7500.00"), "estimate_note": "Rewire the cooker point"},
+    )
+    owner = chromium.new_page(viewport=WIDE)
+    _log_in(owner, base, "owner")
+    owner.goto(f"{base}/owner/")
+    owner.click(".subnav >> text=Repair approvals")
+    owner.wait_for_load_state("networkidle")
+    open_page(owner, owner.url, "owner-approvals")
+    assert "Rewire the cooker point" in owner.inner_text("article")
+    owner.click("article button[value=approve]")
+    owner.wait_for_load_state("networkidle")
+    assert "You approved the repair quote" in owner.inner_text(".messages")
+    assert "Approved" in owner.inner_text("article .outcome")
+    audit(owner, "owner-approvals-decided")
+    job.refresh_from_db()
+    assert job.status == "triaged"
