@@ -304,7 +304,7 @@ def on_hand(parts: list[SparePart], samples: int, admin) -> dict:
         if response.status_code != 200:
             sys.exit(f"on-hand answered {response.status_code}: {response.content[:200]!r}")
 
-    for name, func in (("selector", lambda part: list(selectors.stock_of_part(part_id=part.pk))), ("api", api)):
+    for name, func in (("selector", lambda part: selectors.part_stock_values(part_id=part.pk)), ("api", api)):
         wall, cpu = [], []
         for part in chosen:
             w, c, _ = timed(lambda: func(part))  # noqa: B023

@@ -31,7 +31,7 @@ from domus.inventory.models import (
     StockLedgerEntry,
     ValuationLayer,
 )
-from domus.organizations.selectors import branch_get_for_actor, default_company_id
+from domus.organizations.selectors import branch_visible_to, default_company_id
 
 
 @dataclass(frozen=True)
@@ -98,9 +98,29 @@ def stock_get_for_actor(*, actor: Any, stock_id: UUID) -> Stock:
     return stock
 
 
-def stock_of_part(*, part_id: UUID) -> QuerySet[Stock]:
-    """A part's stock at every branch holding (or having held) it: one index lookup."""
-    return Stock.objects.filter(part_id=part_id).order_by("branch_id")
+PART_STOCK_FIELDS = (
+    "stock__id",
+    "stock__part_id",
+    "stock__branch_id",
+    "stock__company_id",
+    "stock__on_hand",
+    "stock__reserved",
+    "stock__value",
+    "stock__currency",
+    "stock__reorder_level",
+    "stock__updated_at",
+)
+
+
+def part_stock_values(*, part_id: UUID) -> list[tuple] | None:
+    """A part's stock at every branch as plain values (the columns of
+    ``PART_STOCK_FIELDS``), in one query that also says whether the part exists: the
+    part by its primary key, left-joined to its stock rows through the (part, branch)
+    index. ``None``: no such part; ``[]``: a part holding no stock anywhere."""
+    rows = list(SparePart.objects.filter(pk=part_id).order_by("stock__branch_id").values_list(*PART_STOCK_FIELDS))
+    if not rows:
+        return None
+    return [row for row in rows if row[0] is not None]
 
 
 def stock_row(*, part_id: UUID, branch_id: UUID) -> Stock | None:
@@ -270,16 +290,16 @@ def company_has_ledger(company_id: UUID) -> bool:
     return StockLedgerEntry.objects.filter(company_id=company_id).exists()
 
 
-def branch_of_company(*, actor: Any, branch_id: UUID, company_id: UUID | None, field: str) -> Any:
-    """A live branch (of ``company_id`` when given): a 404 naming ``field`` when there is
-    none, a 400 when it is another company's."""
-    try:
-        branch = branch_get_for_actor(actor=actor, branch_id=branch_id)
-    except NotFound:
-        raise NotFound("Unknown branch.", errors={field: ["No such branch."]}) from None
-    if company_id is not None and branch.company_id != company_id:
+def branch_company_id(*, actor: Any, branch_id: UUID, company_id: UUID | None, field: str) -> UUID:
+    """The company of a live branch the actor may see (of ``company_id`` when given): a
+    404 naming ``field`` when there is none, a 400 when it is another company's. One
+    column read (a posting needs nothing else of the branch)."""
+    found = branch_visible_to(actor).filter(pk=branch_id).values_list("company_id", flat=True).first()
+    if found is None:
+        raise NotFound("Unknown branch.", errors={field: ["No such branch."]})
+    if company_id is not None and found != company_id:
         raise ValidationFailed("The branch is another company's.", errors={field: ["Not a branch of this company."]})
-    return branch
+    return found
 
 
 # Valuation -----------------------------------------------------------------------------------

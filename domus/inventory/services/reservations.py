@@ -39,8 +39,8 @@ def reservation_create(*, actor: Any, part_id: UUID, branch_id: UUID, quantity: 
     part = selectors.parts_by_id([part_id]).get(part_id)
     if part is None:
         raise NotFound("Unknown part.", errors={"part_id": ["No such spare part."]})
-    branch = selectors.branch_of_company(actor=actor, branch_id=branch_id, company_id=None, field="branch_id")
-    stock = _lock_stock(part=part, branch_id=branch_id, company_id=branch.company_id)
+    company_id = selectors.branch_company_id(actor=actor, branch_id=branch_id, company_id=None, field="branch_id")
+    stock = _lock_stock(part=part, branch_id=branch_id, company_id=company_id)
     available = stock.on_hand - stock.reserved
     if quantity > available:
         raise Conflict(
@@ -49,14 +49,14 @@ def reservation_create(*, actor: Any, part_id: UUID, branch_id: UUID, quantity: 
         )
     Stock.objects.filter(pk=stock.pk, reserved=stock.reserved).update(reserved=stock.reserved + quantity)
     reservation = Reservation.objects.create(
-        company_id=branch.company_id,
+        company_id=company_id,
         part=part,
         branch_id=branch_id,
         job_id=job_id,
         quantity=quantity,
         created_by=actor if getattr(actor, "is_authenticated", False) else None,
     )
-    audit_create(actor=actor, instance=reservation, company_id=branch.company_id)
+    audit_create(actor=actor, instance=reservation, company_id=company_id)
     return reservation
 
 

@@ -23,7 +23,7 @@ def config_save(*, actor: Any, company_id: UUID, data: dict[str, Any]) -> Invent
             errors={"valuation_method": [f"Stays {current.valuation_method}."]},
         )
     if data.get("default_branch_id") is not None:
-        selectors.branch_of_company(
+        selectors.branch_company_id(
             actor=actor, branch_id=data["default_branch_id"], company_id=company_id, field="default_branch_id"
         )
     before = audit_snapshot(current) if config else None

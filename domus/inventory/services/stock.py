@@ -13,7 +13,7 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
-from functools import wraps
+from functools import cache, wraps
 from typing import Any, TypeVar
 from uuid import UUID
 
@@ -21,7 +21,14 @@ from django.db import OperationalError, connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from domus.audit.services import audit_create, audit_record, audit_snapshot, audit_update
+from domus.audit.services import (
+    audit_create,
+    audit_diff,
+    audit_record,
+    audit_record_many,
+    audit_snapshot,
+    audit_update,
+)
 from domus.communications.services import notify_event
 from domus.core.exceptions import Conflict, NotFound, ValidationFailed
 from domus.inventory import selectors
@@ -120,16 +127,16 @@ def _check_lines(kind: str, lines: list[dict[str, Any]]) -> dict[UUID, SparePart
 
 
 def _check_branches(
-    *, actor: Any, company_id: UUID, kind: str, branch_id: UUID, to_branch_id: UUID | None, branch: Any = None
+    *, actor: Any, company_id: UUID, kind: str, branch_id: UUID, to_branch_id: UUID | None, checked: bool = False
 ) -> None:
-    if branch is None:
-        selectors.branch_of_company(actor=actor, branch_id=branch_id, company_id=company_id, field="branch_id")
+    if not checked:
+        selectors.branch_company_id(actor=actor, branch_id=branch_id, company_id=company_id, field="branch_id")
     if kind == EntryKind.TRANSFER:
         if to_branch_id is None:
             raise ValidationFailed("A transfer needs a receiving branch.", errors={"to_branch_id": ["Required."]})
         if to_branch_id == branch_id:
             raise ValidationFailed("A transfer is between two branches.", errors={"to_branch_id": ["Another branch."]})
-        selectors.branch_of_company(actor=actor, branch_id=to_branch_id, company_id=company_id, field="to_branch_id")
+        selectors.branch_company_id(actor=actor, branch_id=to_branch_id, company_id=company_id, field="to_branch_id")
     elif to_branch_id is not None:
         raise ValidationFailed(
             "Only a transfer has a receiving branch.", errors={"to_branch_id": ["Only for transfers."]}
@@ -181,10 +188,9 @@ def entry_create(
             raise ValidationFailed(
                 "Which branch?", errors={"branch_id": ["Required: the company has no default branch."]}
             )
-    branch = selectors.branch_of_company(actor=actor, branch_id=branch_id, company_id=company_id, field="branch_id")
-    company_id = branch.company_id
+    company_id = selectors.branch_company_id(actor=actor, branch_id=branch_id, company_id=company_id, field="branch_id")
     _check_branches(
-        actor=actor, company_id=company_id, kind=kind, branch_id=branch_id, to_branch_id=to_branch_id, branch=branch
+        actor=actor, company_id=company_id, kind=kind, branch_id=branch_id, to_branch_id=to_branch_id, checked=True
     )
     parts = _check_lines(kind, lines)
     by = actor if getattr(actor, "is_authenticated", False) else None
@@ -212,10 +218,16 @@ def entry_create(
     def write() -> None:  # once the stock rows are locked and the posting stamped
         entry.save(force_insert=True)
         StockEntryLine.objects.bulk_create(rows)
-        audit_create(actor=actor, instance=entry, company_id=company_id)
 
     _post_lines(entry, rows, config, actor, write=write)
-    _audit_posted(entry, actor)
+    created = {
+        "action": "create",
+        "resource_type": entry._meta.label_lower,
+        "resource_id": entry.pk,
+        "changes": audit_diff({}, audit_snapshot(entry)),
+        "company_id": company_id,
+    }
+    audit_record_many(actor=actor, records=[created, _posted_record(entry)])  # both rows, one statement
     return entry
 
 
@@ -448,18 +460,8 @@ def _apply(
     if stock.on_hand < 0:
         stock.negative_allowed = True
     _low_stock(entry, stock, config, notices)
-    written = Stock.objects.filter(pk=stock.pk, on_hand=before_on_hand).update(
-        on_hand=stock.on_hand,
-        reserved=stock.reserved,
-        value=stock.value,
-        negative_allowed=stock.negative_allowed,
-        low_notified=stock.low_notified,
-        updated_at=now,
-    )
-    if written != 1:  # the row is locked: only a bug elsewhere gets here
-        raise Conflict("The stock changed while posting; try again.", errors={"reason": [StockError.BUSY]})
     unit_cost = (abs(value_change) / abs(move.quantity)).quantize(COST, rounding=ROUND_HALF_UP)
-    ledger = StockLedgerEntry.objects.create(
+    ledger = StockLedgerEntry(
         company_id=entry.company_id,
         part_id=stock.part_id,
         branch_id=stock.branch_id,
@@ -476,6 +478,16 @@ def _apply(
         created_by=actor if getattr(actor, "is_authenticated", False) else None,
         created_at=now,
     )
+    moved = {
+        "on_hand": stock.on_hand,
+        "reserved": stock.reserved,
+        "value": stock.value,
+        "negative_allowed": stock.negative_allowed,
+        "low_notified": stock.low_notified,
+        "updated_at": now,
+    }
+    if not _write_move(stock, before_on_hand, moved, ledger):  # the row is locked: only a bug elsewhere gets here
+        raise Conflict("The stock changed while posting; try again.", errors={"reason": [StockError.BUSY]})
     if move.quantity > 0 and method == ValuationMethod.FIFO:
         ValuationLayer.objects.bulk_create(
             ValuationLayer(
@@ -484,6 +496,47 @@ def _apply(
             for q, c in move.pieces
         )
     return ledger
+
+
+@cache
+def _move_sql(names: tuple[str, ...]) -> tuple[str, list[Any], list[Any]]:
+    """The statement of ``_write_move`` on PostgreSQL (built once), the stock fields it
+    sets and the ledger columns it inserts."""
+    quote = connection.ops.quote_name
+    sets = [Stock._meta.get_field(name) for name in names]
+    columns = [f for f in StockLedgerEntry._meta.concrete_fields if not f.primary_key]
+    assignments = ", ".join(f"{quote(f.column)} = %s" for f in sets)
+    stock_table, ledger_table = quote(Stock._meta.db_table), quote(StockLedgerEntry._meta.db_table)
+    names_sql, values_sql = ", ".join(quote(f.column) for f in columns), ", ".join(["%s"] * len(columns))
+    update = f"UPDATE {stock_table} SET {assignments} WHERE id = %s AND on_hand = %s RETURNING 1"  # noqa: S608
+    insert = f"INSERT INTO {ledger_table} ({names_sql}) SELECT {values_sql} FROM moved RETURNING id"  # noqa: S608
+    return f"WITH moved AS ({update}) {insert}", sets, columns
+
+
+def _write_move(stock: Stock, before_on_hand: Decimal, moved: dict[str, Any], ledger: StockLedgerEntry) -> bool:
+    """The stock row's conditional update (only while it still holds ``before_on_hand``)
+    and its ledger row; False (and nothing written) when the update matched no row. On
+    PostgreSQL one statement: the ledger insert reads the update's ``RETURNING``, so it
+    writes a row only when the update did (the CHECK constraint still guards the row)."""
+    if connection.vendor != "postgresql":
+        if Stock.objects.filter(pk=stock.pk, on_hand=before_on_hand).update(**moved) != 1:
+            return False
+        ledger.save(force_insert=True)
+        return True
+    sql, sets, columns = _move_sql(tuple(moved))
+    params = [
+        *(f.get_db_prep_save(moved[f.name], connection) for f in sets),
+        Stock._meta.pk.get_db_prep_value(stock.pk, connection),
+        before_on_hand,
+        *(f.get_db_prep_save(getattr(ledger, f.attname), connection) for f in columns),
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        row = cursor.fetchone()
+    if row is None:
+        return False
+    ledger.pk, ledger._state.adding, ledger._state.db = row[0], False, connection.alias
+    return True
 
 
 def _notify_low_stock(notices: list[dict[str, Any]]) -> None:
@@ -518,15 +571,18 @@ def _stamp(entry: StockEntry, actor: Any) -> None:
     entry.posted_by = actor if getattr(actor, "is_authenticated", False) else None
 
 
+def _posted_record(entry: StockEntry) -> dict[str, Any]:
+    return {
+        "action": "post",
+        "resource_type": "inventory.stockentry",
+        "resource_id": entry.pk,
+        "changes": {"status": {"before": EntryStatus.DRAFT, "after": EntryStatus.POSTED}},
+        "company_id": entry.company_id,
+    }
+
+
 def _audit_posted(entry: StockEntry, actor: Any) -> None:
-    audit_record(
-        actor=actor,
-        action="post",
-        resource_type="inventory.stockentry",
-        resource_id=entry.pk,
-        changes={"status": {"before": EntryStatus.DRAFT, "after": EntryStatus.POSTED}},
-        company_id=entry.company_id,
-    )
+    audit_record(actor=actor, **_posted_record(entry))
 
 
 def _locked_stocks(entry: StockEntry, moves: list[Move]) -> dict[tuple[UUID, UUID], Stock]:
