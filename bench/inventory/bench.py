@@ -52,6 +52,7 @@ from django.utils import timezone  # noqa: E402
 from domus.accounts.models import User  # noqa: E402
 from domus.accounts.tokens import issue_pair  # noqa: E402
 from domus.core.roles import Role  # noqa: E402
+from domus.core.startup import prepare_to_serve  # noqa: E402
 from domus.inventory import selectors  # noqa: E402
 from domus.inventory.models import SparePart, StockEntry, StockLedgerEntry  # noqa: E402
 from domus.inventory.services import stock as stock_services  # noqa: E402
@@ -298,6 +299,7 @@ def on_hand(parts: list[SparePart], samples: int, admin) -> dict:
     out = {}
     client = Client(headers={"Authorization": f"Bearer {issue_pair(admin).access}"})
     client.get(f"/api/v1/inventory/spares/{chosen[0].pk}/stock/")  # warm-up: URL conf and schemas load once
+    prepare_to_serve()  # as served: the loaded app frozen out of the garbage collector's reach
 
     def api(part):
         response = client.get(f"/api/v1/inventory/spares/{part.pk}/stock/")
