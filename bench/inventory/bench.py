@@ -14,7 +14,7 @@ part), on hand of one part, and the valuation report (now, and at a past date).
    (part, branch) order, conditional update, ledger row, audit row), from ``--threads``
    threads: first all on one part at one branch (hot), then each on a random part and
    branch (spread).
-3. On hand (timed): a part's stock at every branch, ``stock_of_part``, for random parts;
+3. On hand (timed): a part's stock at every branch, ``part_stock_values``, for random parts;
    and the same through ``GET /api/v1/inventory/spares/{id}/stock/`` (Django test client).
 4. Valuation (timed): ``valuation_rows`` for the company now (the stock rows) and at a
    date 50 days back (the last ledger row per pair at that instant); ``--explain`` writes
