@@ -465,6 +465,10 @@ CELERY_BEAT_SCHEDULE["communications-requeue-stale-deliveries"] = {
 }
 # Checks every send of the communications service may fail (the do-not-contact list).
 MESSAGING_SEND_GUARDS = ["domus.marketing.guards.do_not_contact_refusals"]
+# Notifications of these events (by name prefix) also go out on these channels, as each
+# recipient's communication preferences allow (besides the in-app notification).
+NOTIFY_OUTBOUND_EVENTS = env.list("NOTIFY_OUTBOUND_EVENTS", default=["work_order."])
+NOTIFY_OUTBOUND_CHANNELS = env.list("NOTIFY_OUTBOUND_CHANNELS", default=["email", "sms"])
 
 # Marketing -------------------------------------------------------------------------
 # Touches handed to the communications service per transaction by a campaign or sequence.
@@ -607,6 +611,8 @@ MAINTENANCE_CHARGEBACK_DUE_DAYS = env.int("MAINTENANCE_CHARGEBACK_DUE_DAYS", def
 MAINTENANCE_APPROVAL_THRESHOLD = env.str("MAINTENANCE_APPROVAL_THRESHOLD", default="")
 MAINTENANCE_PHOTO_MAX_BYTES = env.int("MAINTENANCE_PHOTO_MAX_BYTES", default=10 * 1024 * 1024)
 MAINTENANCE_PHOTOS_PER_BOOKING = env.int("MAINTENANCE_PHOTOS_PER_BOOKING", default=10)
+# How many time windows a tenant may give for a visit without permission to enter.
+MAINTENANCE_PREFERRED_SLOTS_MAX = env.int("MAINTENANCE_PREFERRED_SLOTS_MAX", default=3)
 CELERY_BEAT_SCHEDULE["maintenance-preventive-generate"] = {
     "task": "domus.maintenance.tasks.preventive_generate",
     "schedule": crontab(minute=10),

@@ -39,6 +39,7 @@ django.setup()
 
 from django.db import connection, transaction  # noqa: E402
 from django.test import Client  # noqa: E402
+from django.test.utils import CaptureQueriesContext  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
 from domus.accounts.models import User  # noqa: E402
@@ -53,7 +54,8 @@ SLUG = "maintenance-bench"
 INSERT_SQL = """
 INSERT INTO maintenance_workorder (
     id, created_at, updated_at, company_id, name, email, phone, address, message, notes, status, priority,
-    reopen_count, vendor_status, rating_comment, response_due_at, resolve_due_at, sla_paused_at
+    reopen_count, vendor_status, rating_comment, response_due_at, resolve_due_at, sla_paused_at,
+    permission_to_enter, preferred_slots, typical_parts_added
 )
 SELECT
     gen_random_uuid(), c.at, c.at, (%(companies)s::uuid[])[1 + g %% %(n_companies)s],
@@ -62,7 +64,8 @@ SELECT
          WHEN s.k = 7 THEN (CASE WHEN s.w %% 5 = 0 THEN 'awaiting_approval' ELSE 'requested' END)
          WHEN s.k = 8 THEN 'scheduled' ELSE 'in_progress' END,
     'normal', 0, '', '', c.at + interval '8 hours', c.at + interval '40 hours',
-    CASE WHEN s.k = 7 AND s.w %% 5 = 0 THEN c.at + interval '1 hour' END
+    CASE WHEN s.k = 7 AND s.w %% 5 = 0 THEN c.at + interval '1 hour' END,
+    false, '[]'::jsonb, false
 FROM generate_series(1, %(orders)s) AS g,
      LATERAL (SELECT now() - (g * %(step)s * interval '1 second') AS at) AS c,
      -- the status cycles within each company (g / companies), not with the company
@@ -128,16 +131,25 @@ def measure(desks: list[tuple[Company, User]], requests: int) -> dict:
     ):
         for client in clients[:3]:  # warm-up: URL conf, schemas, connections
             client.get(path)
-        timings, counts = [], []
+        with CaptureQueriesContext(connection) as statements:
+            clients[0].get(path)
+        timings, cpu, counts = [], [], []
         for _ in range(requests):
             client = random.choice(clients)
-            began = time.perf_counter()
+            began, began_cpu = time.perf_counter(), time.process_time()
             response = client.get(path)
             timings.append((time.perf_counter() - began) * 1000)
+            cpu.append((time.process_time() - began_cpu) * 1000)  # this process only: not the database's
             if response.status_code != 200:
                 sys.exit(f"{path} answered {response.status_code}: {response.content[:200]!r}")
             counts.append(response.json()["count"])
-        out[name] = {**summary(timings), "rows_per_company": round(statistics.mean(counts))}
+        out[name] = {
+            **summary(timings),
+            "cpu_p50_ms": round(statistics.median(cpu), 3),
+            "cpu_p95_ms": round(percentile(cpu, 0.95), 3),
+            "statements": len(statements.captured_queries),
+            "rows_per_company": round(statistics.mean(counts)),
+        }
     return out
 
 

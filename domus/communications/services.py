@@ -313,6 +313,85 @@ def notify_event(
     return created
 
 
+def _user_address(channel: str, user: Any, preference: CommunicationPreference | None) -> str:
+    if channel == "email":
+        return (user.email or "").strip()
+    return _address(channel, user, preference)
+
+
+def notify_outbound(*, notifications: list[Notification], company_id: Any = None) -> list[Delivery]:
+    """Send ``notifications`` (just made from a domain event) on NOTIFY_OUTBOUND_CHANNELS
+    too: one delivery per recipient and channel through the channel's adapter, as their
+    preferences allow. A recipient who turned a channel off, or whose address there is
+    opted out, gets nothing on it; one without an address there is skipped; SMS in their
+    quiet hours is recorded as refused (the e-mail and the in-app notification still go)."""
+    channels = [c for c in settings.NOTIFY_OUTBOUND_CHANNELS if c in ("email", "sms", "whatsapp", "telegram")]
+    if not notifications or not channels:
+        return []
+    users = _active_users({n.recipient_id for n in notifications})
+    preferences = preferences_by_user(list(users))
+    addresses = {
+        (user_id, channel): _user_address(channel, user, preferences.get(user_id))
+        for user_id, user in users.items()
+        for channel in channels
+    }
+    opted_out = {
+        channel: optout_addresses(
+            channel=channel, addresses=[a for (_, c), a in addresses.items() if c == channel and a]
+        )
+        for channel in channels
+    }
+    now = timezone.now()
+    rows: list[Delivery] = []
+    for notification in notifications:
+        user_id = notification.recipient_id
+        if user_id not in users:
+            continue
+        preference = preferences.get(user_id)
+        for channel in channels:
+            address = addresses[(user_id, channel)]
+            if not address or normalize_address(channel, address) in opted_out[channel]:
+                continue
+            if preference is not None and not preference.allows(channel):
+                continue
+            reason = ""
+            if channel != "email" and preference is not None and in_quiet_hours(preference, now):
+                start, end = preference.quiet_hours_start, preference.quiet_hours_end
+                reason = f"Quiet hours of the recipient ({start:%H:%M}-{end:%H:%M} {preference.timezone})."
+            rows.append(
+                Delivery(
+                    id=uuid7(),
+                    company_id=company_id,
+                    recipient_id=user_id,
+                    channel=channel,
+                    address=address,
+                    subject=notification.title[:200],
+                    body=notification.body or notification.title,
+                    status=DeliveryStatus.REFUSED if reason else DeliveryStatus.QUEUED,
+                    error=reason,
+                )
+            )
+    if not rows:
+        return []
+    with transaction.atomic():
+        Delivery.objects.bulk_create(rows)
+        queued = [str(row.id) for row in rows if row.status == DeliveryStatus.QUEUED]
+        if queued:
+            transaction.on_commit(lambda: _enqueue(queued), robust=True)
+        audit_record(
+            actor=None,
+            action="send",
+            resource_type=Delivery._meta.label_lower,
+            resource_id=notifications[0].event_id,
+            changes={
+                "event": {"before": None, "after": notifications[0].event},
+                "deliveries": {"before": None, "after": len(rows)},
+            },
+            company_id=company_id,
+        )
+    return rows
+
+
 @transaction.atomic
 def notification_set_read(*, actor: Any, notification: Notification, is_read: bool) -> Notification:
     if notification.is_read != is_read:

@@ -6,6 +6,7 @@ The actor never hears of their own action. Each event notifies a user once."""
 
 from typing import Any
 
+from django.conf import settings
 from django.utils import timezone
 
 from domus.communications import realtime, selectors, services
@@ -45,10 +46,15 @@ def recipients_of(event: str, payload: dict[str, Any]) -> list[str]:
 
 
 def notify(*, event: str, payload: dict[str, Any]) -> None:
+    """The in-app notification of each recipient and, for the events NOTIFY_OUTBOUND_EVENTS
+    names, its e-mail and SMS as their preferences allow (only for notifications made now:
+    a redelivered event sends nothing again)."""
     type_, title, body = notice(event, payload)
-    services.notify_event(
+    created = services.notify_event(
         event=event, payload=payload, recipient_ids=recipients_of(event, payload), type=type_, title=title, body=body
     )
+    if any(event.startswith(prefix) for prefix in settings.NOTIFY_OUTBOUND_EVENTS):
+        services.notify_outbound(notifications=created, company_id=payload.get("company_id"))
 
 
 def dashboard(*, event: str, payload: dict[str, Any]) -> None:

@@ -105,6 +105,12 @@ class SerialAdmin(admin.ModelAdmin):
     readonly_fields = ("part", "serial_number", "status", "branch", "last_entry")
 
 
+@admin.register(m.SerialFitting)
+class SerialFittingAdmin(ReadOnlyAdmin):
+    list_display = ("serial", "unit_id", "listing_id", "job_id", "fitted_at", "removed_at")
+    search_fields = ("serial__serial_number",)
+
+
 @admin.register(m.PriceLog)
 class PriceLogAdmin(ReadOnlyAdmin):
     list_display = ("resource_type", "resource_id", "field", "old_value", "new_value", "currency", "created_at")

@@ -328,6 +328,41 @@ class Serial(BaseModel):
         constraints = [models.UniqueConstraint(fields=["part", "serial_number"], name="inv_serial_once_per_part")]
 
 
+class SerialFitting(BaseModel):
+    """A serial fitted at a property by a maintenance job: the unit's (or listing's)
+    history of fitted serials. ``removed_at`` is set when the serial leaves it (fitted
+    elsewhere, or returned to stock); the row without it is where the serial is now."""
+
+    serial = models.ForeignKey(Serial, on_delete=models.PROTECT, related_name="fittings")
+    part = models.ForeignKey(SparePart, on_delete=models.PROTECT, related_name="+")
+    company = models.ForeignKey("organizations.Company", on_delete=models.PROTECT, related_name="+")
+    listing_id = models.UUIDField(null=True, blank=True)
+    unit_id = models.UUIDField(null=True, blank=True)
+    job_id = models.UUIDField(null=True, blank=True, help_text="The maintenance job that fitted it.")
+    entry = models.ForeignKey(StockEntry, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    fitted_at = models.DateTimeField()
+    removed_at = models.DateTimeField(null=True, blank=True)
+    fitted_by = models.ForeignKey("accounts.User", on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+
+    class Meta(BaseModel.Meta):
+        ordering = ["-fitted_at", "-id"]
+        indexes = [
+            models.Index(fields=["unit_id", "-fitted_at", "-id"], name="inv_fitting_unit_recent"),
+            models.Index(fields=["listing_id", "-fitted_at", "-id"], name="inv_fitting_listing_recent"),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["serial"], condition=Q(removed_at__isnull=True), name="inv_fitting_one_current_per_serial"
+            ),
+            models.CheckConstraint(
+                condition=Q(listing_id__isnull=False) | Q(unit_id__isnull=False), name="inv_fitting_has_place"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.serial_id} at {self.unit_id or self.listing_id}"
+
+
 class PriceLog(AppendOnlyModel):
     """One change of a product's, variant's or part's cost or price."""
 

@@ -25,6 +25,7 @@ from domus.inventory.models import (
     PriceLog,
     Reservation,
     Serial,
+    SerialFitting,
     SparePart,
     Stock,
     StockEntry,
@@ -219,6 +220,17 @@ def serial_get_for_actor(*, actor: Any, serial_id: UUID) -> Serial:
     if serial is None:
         raise NotFound("Serial not found.")
     return serial
+
+
+def fittings_visible(
+    *, company_ids: Sequence[UUID] | None, listing_ids: Sequence[UUID] = ()
+) -> QuerySet[SerialFitting]:
+    """Serial fittings of ``company_ids`` (None: every company) or at ``listing_ids``,
+    newest first, with their serial and part."""
+    queryset = SerialFitting.objects.select_related("serial", "part").order_by("-fitted_at", "-id")
+    if company_ids is None:
+        return queryset
+    return queryset.filter(Q(company_id__in=list(company_ids)) | Q(listing_id__in=list(listing_ids)))
 
 
 def serials_named(*, part_id: UUID, numbers: Sequence[str]) -> QuerySet[Serial]:

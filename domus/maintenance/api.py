@@ -212,14 +212,19 @@ def booking_move(request: HttpRequest, id: UUID, payload: s.MoveIn):
 @router.post(
     "/bookings/{id}/technician/",
     response={200: s.BookingDetailOut, **WRITE_ERRORS},
-    summary="Book a technician for a visit (409 when they are already booked then)",
+    summary="Book a technician for a visit (409 when they are already booked then, or outside the tenant's slots)",
     openapi_extra={"x-permission": "staff"},
 )
 def booking_technician(request: HttpRequest, id: UUID, payload: s.TechnicianIn):
     selectors.work_order_get_for_actor(actor=request.auth, work_order_id=id)
     technician = active_user_for_field(payload.technician_id, field="technician_id")
     services.assign_technician(
-        actor=request.auth, work_order_id=id, technician=technician, start=payload.start, end=payload.end
+        actor=request.auth,
+        work_order_id=id,
+        technician=technician,
+        start=payload.start,
+        end=payload.end,
+        override_slots=payload.override_slots,
     )
     return _detail(request, id)
 
@@ -245,6 +250,23 @@ def booking_vendor(request: HttpRequest, id: UUID, payload: s.VendorAssignIn):
 def booking_vendor_answer(request: HttpRequest, id: UUID, payload: s.VendorAnswerIn):
     selectors.work_order_get_for_actor(actor=request.auth, work_order_id=id)
     return services.vendor_respond(actor=request.auth, work_order_id=id, accept=payload.accept, reason=payload.reason)
+
+
+@router.put(
+    "/bookings/{id}/access/",
+    response={200: s.BookingOut, **WRITE_ERRORS},
+    summary="The requesting tenant sets permission to enter and their preferred slots for the visit",
+    openapi_extra={"x-permission": "requester"},
+)
+def booking_access(request: HttpRequest, id: UUID, payload: s.AccessIn):
+    selectors.work_order_get_for_actor(actor=request.auth, work_order_id=id)
+    slots = None if payload.preferred_slots is None else [slot.dict() for slot in payload.preferred_slots]
+    return services.booking_access_update(
+        actor=request.auth,
+        work_order_id=id,
+        permission_to_enter=payload.permission_to_enter,
+        preferred_slots=slots,
+    )
 
 
 @router.post(
@@ -291,7 +313,48 @@ def booking_part_add(request: HttpRequest, id: UUID, payload: s.PartIn):
 )
 def booking_part_issue(request: HttpRequest, id: UUID, line_id: UUID, payload: s.PartIssueIn):
     selectors.work_order_get_for_actor(actor=request.auth, work_order_id=id)
-    return services.part_issue(actor=request.auth, work_order_id=id, line_id=line_id, quantity=payload.quantity)
+    return services.part_issue(
+        actor=request.auth,
+        work_order_id=id,
+        line_id=line_id,
+        quantity=payload.quantity,
+        serial_numbers=payload.serial_numbers,
+    )
+
+
+# Serials fitted at units and listings ---------------------------------------------------------
+
+
+@router.get(
+    "/units/{unit_id}/serials/",
+    response={200: list[s.FittingOut], 400: ErrorOut, 401: ErrorOut},
+    summary="The serials fitted at a unit by repairs, newest first (those since removed included)",
+    openapi_extra=SCOPED,
+)
+@paginate
+def unit_serials(request: HttpRequest, unit_id: UUID):
+    return selectors.fittings_for_actor(actor=request.auth).filter(unit_id=unit_id)
+
+
+@router.get(
+    "/listings/{listing_id}/serials/",
+    response={200: list[s.FittingOut], 400: ErrorOut, 401: ErrorOut},
+    summary="The serials fitted at a listing's units by repairs, newest first",
+    openapi_extra=SCOPED,
+)
+@paginate
+def listing_serials(request: HttpRequest, listing_id: UUID):
+    return selectors.fittings_for_actor(actor=request.auth).filter(listing_id=listing_id)
+
+
+@router.get(
+    "/serials/{serial_id}/fitting/",
+    response={200: s.FittingOut, **READ_ERRORS},
+    summary="Where a serial is fitted now (its unit and listing, and the job that fitted it)",
+    openapi_extra=SCOPED,
+)
+def serial_fitting(request: HttpRequest, serial_id: UUID):
+    return selectors.fitting_current_for_actor(actor=request.auth, serial_id=serial_id)
 
 
 # Vendors ----------------------------------------------------------------------------------

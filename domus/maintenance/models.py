@@ -175,6 +175,15 @@ class WorkOrder(BaseModel):
     )
     sla_paused_at = models.DateTimeField(null=True, blank=True, help_text="Set while waiting on the owner.")
     sla_alerted_at = models.DateTimeField(null=True, blank=True)
+    permission_to_enter = models.BooleanField(
+        default=False, help_text="The tenant lets the technician in while nobody is home."
+    )
+    preferred_slots = models.JSONField(
+        default=list, blank=True, help_text='When the tenant can let someone in: [{"start": ..., "end": ...}] (UTC).'
+    )
+    typical_parts_added = models.BooleanField(
+        default=False, help_text="The issue preset's typical parts were added (once per work order)."
+    )
 
     class Meta(BaseModel.Meta):
         indexes = [
@@ -261,6 +270,7 @@ class WorkOrderPart(BaseModel):
         "inventory.Reservation", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     status = models.CharField(max_length=10, choices=PartStatus.choices, default=PartStatus.WANTED)
+    from_preset = models.BooleanField(default=False, help_text="Proposed from the issue preset's typical parts.")
 
     class Meta(BaseModel.Meta):
         constraints = [models.CheckConstraint(condition=Q(quantity__gt=0), name="workorder_part_positive")]

@@ -180,6 +180,19 @@ class AnswerIn(Input):
     value: str = Field(..., min_length=1, max_length=2000)
 
 
+class SlotIn(Input):
+    start: datetime = Field(..., description="In the future; a time without offset is read in the server's zone.")
+    end: datetime = Field(..., description="After start.")
+
+
+class SlotOut(Schema):
+    start: datetime
+    end: datetime
+
+
+SLOTS_MAX_LENGTH = 10  # the setting MAINTENANCE_PREFERRED_SLOTS_MAX (3 by default) is checked by the service
+
+
 class BookingIn(Input):
     name: str = NAME
     email: EmailStr
@@ -192,6 +205,18 @@ class BookingIn(Input):
     message: str = Field("", max_length=5000)
     captcha_token: str | None = Field(None, max_length=4000, description="Needed unless signed in.")
     answers: list[AnswerIn] = Field(default_factory=list, max_length=100)
+    permission_to_enter: bool = Field(False, description="A signed-in tenant lets the technician in while away.")
+    preferred_slots: list[SlotIn] = Field(
+        default_factory=list,
+        max_length=SLOTS_MAX_LENGTH,
+        description="A signed-in tenant's windows for the visit: in the future, not overlapping, at most "
+        "MAINTENANCE_PREFERRED_SLOTS_MAX.",
+    )
+
+
+class AccessIn(Input):
+    permission_to_enter: bool | None = None
+    preferred_slots: list[SlotIn] | None = Field(None, max_length=SLOTS_MAX_LENGTH)
 
 
 class BookingUpdateIn(Input):
@@ -241,6 +266,8 @@ class BookingOut(Schema):
     scheduled_start: datetime | None
     scheduled_end: datetime | None
     rating: int | None
+    permission_to_enter: bool = Field(False, description="The tenant lets the technician in while away.")
+    preferred_slots: list[SlotOut] = Field(default_factory=list, description="The tenant's windows for a visit (UTC).")
     repeat_of_id: UUID | None = Field(None, description="The earlier job on the same unit and issue (a repeat fault).")
     sla_paused_at: datetime | None = Field(None, description="Set while the job waits on the owner.")
     sla_breached: bool = Field(False, description="Resolved late, or open past its resolution deadline.")
@@ -284,6 +311,9 @@ class TechnicianIn(Input):
     technician_id: UUID
     start: datetime
     end: datetime
+    override_slots: bool = Field(
+        False, description="Book outside the tenant's preferred slots although they gave no permission to enter."
+    )
 
 
 class VendorAssignIn(Input):
@@ -354,6 +384,32 @@ class PartIn(Input):
 
 class PartIssueIn(Input):
     quantity: Decimal | None = Field(None, gt=0, le=MAX_QTY, decimal_places=3, description="Empty: all reserved.")
+    serial_numbers: list[Annotated[str, Field(min_length=1, max_length=100)]] = Field(
+        default_factory=list,
+        max_length=1000,
+        description="A serialized part's serials, one per unit issued; recorded as fitted at the job's unit.",
+    )
+
+
+class FittingOut(Schema):
+    id: UUID
+    serial_id: UUID
+    serial_number: str
+    part_id: UUID
+    part_number: str
+    listing_id: UUID | None
+    unit_id: UUID | None
+    booking_id: UUID | None = Field(None, validation_alias="job_id", description="The job that fitted it.")
+    fitted_at: datetime
+    removed_at: datetime | None = Field(None, description="Empty: the serial is still fitted here.")
+
+    @staticmethod
+    def resolve_serial_number(obj: Any) -> str:
+        return obj.serial.serial_number
+
+    @staticmethod
+    def resolve_part_number(obj: Any) -> str:
+        return obj.part.part_number
 
 
 class PartOut(Schema):
@@ -363,6 +419,7 @@ class PartOut(Schema):
     issued: str
     reservation_id: UUID | None
     status: PartStatus
+    from_preset: bool = Field(False, description="Proposed from the issue preset's typical parts.")
 
     @staticmethod
     def resolve_quantity(obj: Any) -> str:

@@ -16,7 +16,7 @@ from django.utils import timezone
 from domus.core.exceptions import NotFound
 from domus.core.filtering import filter_list
 from domus.core.policies import is_admin
-from domus.inventory.selectors import job_parts_cost, parts_by_id
+from domus.inventory.selectors import fittings_visible, job_parts_cost, parts_by_id
 from domus.maintenance.models import (
     OPEN_STATUSES,
     ApprovalStatus,
@@ -39,9 +39,8 @@ from domus.maintenance.models import (
 from domus.organizations.selectors import (
     COMPANY_STAFF_ROLES,
     company_country,
-    company_ids_for_user,
+    company_ids_with_roles,
     company_member_user_ids,
-    is_company_staff,
 )
 from domus.properties.selectors import listing_ids_owned_by
 
@@ -53,7 +52,8 @@ OPEN_FOR_SLA = tuple(
 
 
 def staff_company_ids(actor: Any) -> set[UUID]:
-    return {company_id for company_id in company_ids_for_user(actor) if is_company_staff(actor, company_id)}
+    """The companies ``actor`` runs as staff or branch head (one query)."""
+    return company_ids_with_roles(actor, COMPANY_STAFF_ROLES)
 
 
 def work_order_visible_to(actor: Any) -> QuerySet[WorkOrder]:
@@ -64,16 +64,19 @@ def work_order_visible_to(actor: Any) -> QuerySet[WorkOrder]:
         return queryset.none()
     # The caller's own jobs (requester, technician, vendor, owner) outside the companies they
     # staff are read first as an id list, usually empty: a desk's list is then filtered on
-    # ``company_id`` alone, which PostgreSQL counts and pages from an index.
+    # ``company_id`` alone, which PostgreSQL counts and pages from an index. One statement:
+    # a UNION of index probes (requester, technician, the caller's vendors' jobs, the jobs
+    # on the listings they own).
     staff = staff_company_ids(actor)
-    personal = Q(requester=actor) | Q(technician=actor)
-    vendor_ids = list(Vendor.objects.filter(user=actor).values_list("pk", flat=True))
-    if vendor_ids:
-        personal |= Q(vendor_id__in=vendor_ids)
-    owned = listing_ids_owned_by(actor.pk)
-    if owned:
-        personal |= Q(listing_id__in=owned)
-    own_ids = list(WorkOrder.objects.filter(personal).exclude(company_id__in=staff).values_list("pk", flat=True))
+    mine = WorkOrder.objects.exclude(company_id__in=staff).order_by().values_list("pk", flat=True)
+    own_ids = list(
+        mine.filter(Q(requester=actor) | Q(technician=actor))
+        .union(
+            mine.filter(vendor__user_id=actor.pk),
+            mine.filter(listing__owner_id=actor.pk),
+        )
+        .order_by()
+    )
     visible = Q(company_id__in=staff)
     if own_ids:
         visible |= Q(pk__in=own_ids)
@@ -81,7 +84,8 @@ def work_order_visible_to(actor: Any) -> QuerySet[WorkOrder]:
 
 
 def work_order_list_for_actor(*, actor: Any, filters: Any) -> QuerySet[WorkOrder]:
-    queryset = work_order_visible_to(actor).select_related("issue", "other_issue", "vendor")
+    # The list shows ids only: no join (the rows stay narrow, the page an index scan).
+    queryset = work_order_visible_to(actor)
     if getattr(filters, "overdue", None):
         queryset = queryset.filter(
             resolve_due_at__lt=timezone.now(), status__in=OPEN_FOR_SLA, sla_paused_at__isnull=True
@@ -222,6 +226,27 @@ def part_for_update(*, work_order: WorkOrder, line_id: UUID) -> WorkOrderPart:
 
 def spare_part_exists(part_id: UUID) -> bool:
     return bool(parts_by_id([part_id]))
+
+
+def fittings_for_actor(*, actor: Any) -> QuerySet:
+    """Serials fitted by repairs, newest first: platform admins all; company staff their
+    companies'; an owner those at their listings; anyone else none."""
+    if is_admin(actor):
+        return fittings_visible(company_ids=None)
+    if not getattr(actor, "is_authenticated", False):
+        return fittings_visible(company_ids=[]).none()
+    return fittings_visible(company_ids=list(staff_company_ids(actor)), listing_ids=listing_ids_owned_by(actor.pk))
+
+
+def fitting_current_for_actor(*, actor: Any, serial_id: UUID) -> Any:
+    row = fittings_for_actor(actor=actor).filter(serial_id=serial_id, removed_at__isnull=True).first()
+    if row is None:
+        raise NotFound("This serial is not fitted anywhere you can see.")
+    return row
+
+
+def active_part_ids(part_ids: list[UUID]) -> set[UUID]:
+    return {pk for pk, part in parts_by_id(part_ids).items() if part.is_active}
 
 
 def parts_cost_of(work_order: WorkOrder) -> dict[str, Decimal]:

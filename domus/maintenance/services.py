@@ -2,8 +2,9 @@
 the one workflow every status change goes through, assignment and rating. Every write is
 audited."""
 
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
+from itertools import pairwise
 from typing import Any
 from uuid import UUID
 
@@ -20,6 +21,7 @@ from domus.core.images import image_check
 from domus.core.money import quantize
 from domus.core.policies import is_admin, require
 from domus.finance.services import invoice_create, owner_expense_create
+from domus.inventory.services.fittings import serials_fit
 from domus.inventory.services.reservations import reservation_create, reservation_issue, reservation_release
 from domus.leasing.selectors import active_lease_of_tenant
 from domus.maintenance import selectors, sla
@@ -241,6 +243,13 @@ def booking_create(*, actor: Any, data: dict[str, Any], answers: list[dict[str, 
     company_id = lease.company_id if lease else platform_default_company_id()
     if company_id is None:
         raise Conflict("No company takes public bookings yet.")
+    slots = data.pop("preferred_slots", None) or []
+    if (slots or data.get("permission_to_enter")) and lease is None:
+        raise ValidationFailed(
+            "Only a signed-in tenant's request gives permission to enter or preferred slots.",
+            errors={"permission_to_enter": ["Sign in as the unit's tenant."], "preferred_slots": ["Sign in first."]},
+        )
+    data["preferred_slots"] = clean_slots(slots)
     work_order = WorkOrder(
         company_id=company_id,
         issue=issue,
@@ -285,6 +294,75 @@ def _flag_repeat(work_order: WorkOrder) -> None:
     if earlier is not None:
         work_order.repeat_of = earlier
         work_order.save(update_fields=["repeat_of", "updated_at"])
+
+
+def clean_slots(slots: list[dict[str, Any]], *, now: datetime | None = None) -> list[dict[str, str]]:
+    """The tenant's preferred windows, checked (at most MAINTENANCE_PREFERRED_SLOTS_MAX,
+    each ending after it starts, in the future, none overlapping another) and stored in
+    UTC, earliest first."""
+    now = now or timezone.now()
+    if len(slots) > settings.MAINTENANCE_PREFERRED_SLOTS_MAX:
+        raise ValidationFailed(
+            "Too many preferred slots.",
+            errors={"preferred_slots": [f"At most {settings.MAINTENANCE_PREFERRED_SLOTS_MAX}."]},
+        )
+    windows = []
+    for i, slot in enumerate(slots):
+        start, end = (_aware(slot[name]) for name in ("start", "end"))
+        if end <= start:
+            raise ValidationFailed(
+                "A slot ends before it starts.", errors={f"preferred_slots.{i}.end": ["After start."]}
+            )
+        if start <= now:
+            raise ValidationFailed("A slot is in the past.", errors={f"preferred_slots.{i}.start": ["In the future."]})
+        windows.append((start, end, i))
+    windows.sort()
+    for (_, earlier_end, _), (later_start, _, i) in pairwise(windows):
+        if later_start < earlier_end:
+            raise ValidationFailed("Preferred slots overlap.", errors={f"preferred_slots.{i}": ["Overlaps another."]})
+    return [
+        {"start": start.astimezone(UTC).isoformat(), "end": end.astimezone(UTC).isoformat()}
+        for start, end, _ in windows
+    ]
+
+
+def _aware(value: datetime) -> datetime:
+    return timezone.make_aware(value) if timezone.is_naive(value) else value
+
+
+def _outside_slots(work_order: WorkOrder, start: datetime, end: datetime) -> str:
+    """The tenant's slots as text when a visit from ``start`` to ``end`` needs their
+    presence (no permission to enter) and falls in none of them; '' when it may go ahead."""
+    if work_order.permission_to_enter or not work_order.preferred_slots:
+        return ""
+    start, end = _aware(start), _aware(end)
+    windows = [
+        (datetime.fromisoformat(s["start"]), datetime.fromisoformat(s["end"])) for s in work_order.preferred_slots
+    ]
+    if any(begins <= start and end <= ends for begins, ends in windows):
+        return ""
+    return ", ".join(f"{begins:%Y-%m-%d %H:%M}-{ends:%H:%M} UTC" for begins, ends in windows)
+
+
+@transaction.atomic
+def booking_access_update(
+    *, actor: Any, work_order_id: UUID, permission_to_enter: bool | None, preferred_slots: list[dict[str, Any]] | None
+) -> WorkOrder:
+    """The requesting tenant changes their permission to enter or their preferred slots
+    while the job is not yet under way."""
+    work_order = selectors.work_order_for_update(work_order_id)
+    if work_order.requester_id != getattr(actor, "pk", None) or work_order.lease_id is None:
+        raise PermissionDenied("Only the tenant who asked for the repair sets access to the unit.")
+    if work_order.status not in (S.REQUESTED, S.TRIAGED, S.AWAITING_APPROVAL, S.SCHEDULED):
+        raise Conflict(f"A {work_order.status} booking's access can no longer change.")
+    before = audit_snapshot(work_order)
+    if permission_to_enter is not None:
+        work_order.permission_to_enter = permission_to_enter
+    if preferred_slots is not None:
+        work_order.preferred_slots = clean_slots(preferred_slots)
+    work_order.save(update_fields=["permission_to_enter", "preferred_slots", "updated_at"])
+    audit_update(actor=actor, instance=work_order, before=before, company_id=work_order.company_id)
+    return work_order
 
 
 def _recipients(work_order: WorkOrder) -> list[Any]:
@@ -342,6 +420,8 @@ def booking_move(*, actor: Any, work_order_id: UUID, to: str, reason: str = "") 
         work_order.responded_at = now
     if to in (S.WORK_DONE, S.CLOSED) and work_order.resolved_at is None:
         work_order.resolved_at = now
+    if to in (S.TRIAGED, S.SCHEDULED):
+        _add_typical_parts(actor=actor, work_order=work_order)
     if to == S.SCHEDULED:
         _reserve_parts(actor=actor, work_order=work_order)
     elif to in (S.WORK_DONE, S.CANCELLED):
@@ -384,13 +464,23 @@ def booking_update(*, actor: Any, work_order_id: UUID, data: dict[str, Any]) -> 
 
 
 @transaction.atomic
-def assign_technician(*, actor: Any, work_order_id: UUID, technician: Any, start: datetime, end: datetime) -> WorkOrder:
+def assign_technician(
+    *, actor: Any, work_order_id: UUID, technician: Any, start: datetime, end: datetime, override_slots: bool = False
+) -> WorkOrder:
     """Book a technician (a worker of the booking's company) for a visit; a 409 when they
-    are already booked then (checked here, enforced on PostgreSQL by a constraint)."""
+    are already booked then (checked here, enforced on PostgreSQL by a constraint), and,
+    when the tenant gave no permission to enter, when the visit is outside every slot the
+    tenant prefers (unless ``override_slots``)."""
     work_order = selectors.work_order_for_update(work_order_id)
     require(_may_manage(actor, work_order), "Only the company's staff assign work.")
     if end <= start:
         raise ValidationFailed("The visit must end after it starts.", errors={"end": ["Must be after start."]})
+    outside = _outside_slots(work_order, start, end)
+    if outside and not override_slots:
+        raise Conflict(
+            "The visit is outside the tenant's preferred slots and they gave no permission to enter.",
+            errors={"preferred_slots": [f"Preferred: {outside}."], "override_slots": ["Set true to book anyway."]},
+        )
     if not (is_company_worker(technician, work_order.company_id) and not is_admin(technician)):
         raise ValidationFailed("Not a worker of this company.", errors={"technician_id": ["Not company staff."]})
     if selectors.technician_overlaps(technician_id=technician.pk, start=start, end=end, exclude_id=work_order.pk):
@@ -403,6 +493,7 @@ def assign_technician(*, actor: Any, work_order_id: UUID, technician: Any, start
         _require_approval(work_order)
         if moved_from == S.AWAITING_APPROVAL:
             _resume_clock(work_order, timezone.now())
+        _add_typical_parts(actor=actor, work_order=work_order)
         _reserve_parts(actor=actor, work_order=work_order)
         work_order.status = S.SCHEDULED
     try:
@@ -416,7 +507,7 @@ def assign_technician(*, actor: Any, work_order_id: UUID, technician: Any, start
             from_status=moved_from,
             to_status=S.SCHEDULED,
             actor=_user(actor),
-            reason="Technician booked.",
+            reason="Technician booked" + (" outside the tenant's preferred slots." if outside else "."),
             created_at=timezone.now(),
         )
     audit_update(actor=actor, instance=work_order, before=before, company_id=work_order.company_id)
@@ -516,6 +607,27 @@ def _reserve_parts(*, actor: Any, work_order: WorkOrder) -> None:
         line.save(update_fields=["reservation", "status", "updated_at"])
 
 
+def _add_typical_parts(*, actor: Any, work_order: WorkOrder) -> None:
+    """The issue preset's typical parts as proposed (wanted) lines, once per work order
+    (the caller holds its lock and saves it): a reopened or rescheduled job gets none
+    again. Parts no longer in the catalog, or inactive, are left out."""
+    if work_order.typical_parts_added or work_order.issue_id is None:
+        return
+    work_order.typical_parts_added = True
+    wanted = []
+    for item in work_order.issue.typical_parts or []:
+        try:
+            wanted.append((UUID(str(item["part_id"])), Decimal(str(item.get("quantity", 1)))))
+        except (KeyError, TypeError, ValueError, InvalidOperation):
+            continue
+    active = selectors.active_part_ids([part_id for part_id, _ in wanted])
+    for part_id, quantity in wanted:
+        if part_id not in active or quantity <= 0:
+            continue
+        line = WorkOrderPart.objects.create(work_order=work_order, part_id=part_id, quantity=quantity, from_preset=True)
+        audit_create(actor=actor, instance=line, company_id=work_order.company_id)
+
+
 def _release_parts(*, actor: Any, work_order: WorkOrder) -> None:
     """Give back what the job still holds (work done, or cancelled)."""
     for line in selectors.parts_of(work_order):
@@ -543,8 +655,12 @@ def part_add(*, actor: Any, work_order_id: UUID, part_id: UUID, quantity: Decima
 
 
 @transaction.atomic
-def part_issue(*, actor: Any, work_order_id: UUID, line_id: UUID, quantity: Decimal | None) -> WorkOrderPart:
-    """Issue reserved units used on the job: a posted stock issue entry for this job."""
+def part_issue(
+    *, actor: Any, work_order_id: UUID, line_id: UUID, quantity: Decimal | None, serial_numbers: list[str] = ()
+) -> WorkOrderPart:
+    """Issue reserved units used on the job: a posted stock issue entry for this job. The
+    serials of a serialized part are named one per unit, and are recorded as fitted at
+    the job's unit (or listing)."""
     work_order = selectors.work_order_for_update(work_order_id)
     is_field = work_order.technician_id == getattr(actor, "pk", None) or (
         work_order.vendor_id is not None and work_order.vendor.user_id == getattr(actor, "pk", None)
@@ -557,7 +673,19 @@ def part_issue(*, actor: Any, work_order_id: UUID, line_id: UUID, quantity: Deci
     if quantity > line.quantity - line.issued:
         raise ValidationFailed("More than is reserved.", errors={"quantity": ["More than is reserved."]})
     before = audit_snapshot(line)
-    reservation_issue(actor=actor, reservation_id=line.reservation_id, quantity=quantity)
+    serial_numbers = list(serial_numbers or [])
+    entry = reservation_issue(
+        actor=actor, reservation_id=line.reservation_id, quantity=quantity, serial_numbers=serial_numbers
+    )
+    if serial_numbers and (work_order.unit_id or work_order.listing_id):
+        serials_fit(
+            actor=actor,
+            entry=entry,
+            part_id=line.part_id,
+            serial_numbers=serial_numbers,
+            listing_id=work_order.listing_id,
+            unit_id=work_order.unit_id,
+        )
     line.issued += quantity
     line.status = PartStatus.ISSUED
     line.save(update_fields=["issued", "status", "updated_at"])
@@ -976,6 +1104,8 @@ def _open_preventive(schedule: PreventiveSchedule, due_on: date) -> WorkOrder | 
         return None
     WorkOrderCosting.objects.create(work_order=work_order, cause=Cause.PREVENTIVE)
     _set_priority(work_order, schedule.priority)
+    _add_typical_parts(actor=None, work_order=work_order)
+    work_order.save(update_fields=["typical_parts_added", "updated_at"])
     now = timezone.now()
     Transition.objects.create(
         work_order=work_order, to_status=S.TRIAGED, reason=f"Preventive schedule, due {due_on}.", created_at=now

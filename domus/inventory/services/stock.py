@@ -39,6 +39,7 @@ from domus.inventory.models import (
     Reservation,
     ReservationStatus,
     Serial,
+    SerialFitting,
     SerialStatus,
     SparePart,
     Stock,
@@ -394,6 +395,12 @@ def _serials(entry: StockEntry, move: Move) -> None:
         raise Conflict(
             f"Some serials are not {where} (a serial cannot move twice).", errors={"reason": [StockError.SERIAL]}
         )
+    if move.quantity > 0 and kind == EntryKind.RETURN:
+        # back in stock: no longer fitted at the property it was fitted at
+        now = timezone.now()
+        SerialFitting.objects.filter(
+            serial__part_id=part_id, serial__serial_number__in=numbers, removed_at__isnull=True
+        ).update(removed_at=now, updated_at=now)
 
 
 def _low_stock(entry: StockEntry, stock: Stock, config: InventoryConfig, notices: list[dict[str, Any]]) -> None:
