@@ -17,6 +17,7 @@ pytestmark = pytest.mark.django_db
 
 CommunicationPreference = apps.get_model("communications", "CommunicationPreference")
 Delivery = apps.get_model("communications", "Delivery")
+OptOut = apps.get_model("communications", "OptOut")
 Notification = apps.get_model("communications", "Notification")
 TWILIO = "https://api.twilio.com/2010-04-01/Accounts/AC1/Messages.json"
 
@@ -86,8 +87,6 @@ def test_quiet_hours_hold_the_sms_and_an_opted_out_address_gets_nothing(
     client_for, company, staff, twilio, django_capture_on_commit_callbacks
 ):
     from datetime import time
-
-    OptOut = apps.get_model("communications", "OptOut")
 
     lease = LeaseFactory(status="active", listing__company=company)
     tenant = lease.tenant
