@@ -16,7 +16,8 @@ from domus.api import api
 
 pytestmark = pytest.mark.once
 
-# Generated clients have no generic binary media type besides octet-stream: map ours to it.
+# Generated clients have no generic binary media type besides octet-stream: map ours to it
+# (`*/*`: a stored document, answered in the media type it was uploaded with).
 CLIENT_CONFIG = """\
 project_name_override: domus-client
 package_name_override: domus_client
@@ -28,6 +29,7 @@ content_type_overrides:
   image/jpeg: application/octet-stream
   image/png: application/octet-stream
   image/webp: application/octet-stream
+  "*/*": application/octet-stream
 """
 
 
