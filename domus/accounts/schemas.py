@@ -515,8 +515,18 @@ class AgentProfileIn(Input):
     licence_number: str = Field("", max_length=64)
     agency_name: str = Field("", max_length=200)
     bio: str = Field("", max_length=5000)
-    specialties: list[str] = Field(default_factory=list, description=f"At most {MAX_TAGS}, 64 characters each.")
-    languages: list[str] = Field(default_factory=list, description=f"At most {MAX_TAGS}, 32 characters each.")
+    specialties: list[str] = Field(
+        default_factory=list,
+        max_length=MAX_TAGS,
+        description=f"At most {MAX_TAGS}, 64 characters each.",
+        json_schema_extra={"items": {"type": "string", "maxLength": 64}},
+    )
+    languages: list[str] = Field(
+        default_factory=list,
+        max_length=MAX_TAGS,
+        description=f"At most {MAX_TAGS}, 32 characters each.",
+        json_schema_extra={"items": {"type": "string", "maxLength": 32}},
+    )
     commission_rate: Decimal | None = Field(
         None,
         ge=0,
@@ -543,8 +553,18 @@ class AgentProfilePatchIn(Input):
     licence_number: str = Field(None, max_length=64)
     agency_name: str = Field(None, max_length=200)
     bio: str = Field(None, max_length=5000)
-    specialties: list[str] = Field(None, description=f"At most {MAX_TAGS}, 64 characters each.")
-    languages: list[str] = Field(None, description=f"At most {MAX_TAGS}, 32 characters each.")
+    specialties: list[str] = Field(
+        None,
+        max_length=MAX_TAGS,
+        description=f"At most {MAX_TAGS}, 64 characters each.",
+        json_schema_extra={"items": {"type": "string", "maxLength": 64}},
+    )
+    languages: list[str] = Field(
+        None,
+        max_length=MAX_TAGS,
+        description=f"At most {MAX_TAGS}, 32 characters each.",
+        json_schema_extra={"items": {"type": "string", "maxLength": 32}},
+    )
     commission_rate: Decimal = Field(
         None, ge=0, le=100, max_digits=5, decimal_places=2, description="Company staff and admins only."
     )
