@@ -132,8 +132,10 @@ def forbid_nul(schema: dict[str, Any]) -> None:
         if is_string and not {"pattern", "format", "enum", "const"} & node.keys():
             node["pattern"] = NUL_FREE
         open_object = node.get("type") == "object" or node.get("additionalProperties") not in (None, False)
-        if open_object and node.get("additionalProperties") is not False and "propertyNames" not in node:
-            node["propertyNames"] = {"pattern": NUL_FREE}
+        if open_object and node.get("additionalProperties") is not False:
+            names = node.setdefault("propertyNames", {})
+            if not {"pattern", "format", "enum", "const"} & names.keys():
+                names["pattern"] = NUL_FREE
         for key, value in node.items():
             if key not in ("propertyNames", "example", "examples", "default"):
                 walk(value)
