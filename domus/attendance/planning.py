@@ -8,11 +8,10 @@ the branch's country > a week-off > the schedule's weekdays."""
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import holidays
+from domus.core.calendars import public_holidays
 
 WORK = "work"
 WEEK_OFF = "week_off"
@@ -36,19 +35,6 @@ class DayPlan:
     @property
     def site_id(self) -> Any:
         return self.schedule.site_id if self.schedule is not None else None
-
-
-@lru_cache(maxsize=256)
-def public_holidays(country: str, subdivision: str, year: int) -> dict[date, str]:
-    """The public holidays of a country (and subdivision) in a year, from ``holidays``;
-    none for a country it does not know."""
-    if not country:
-        return {}
-    try:
-        calendar = holidays.country_holidays(country.upper(), subdiv=subdivision or None, years=year)
-    except (NotImplementedError, KeyError):  # how ``holidays`` says it has no calendar for the country
-        return {}
-    return dict(calendar.items())
 
 
 def holiday_name(country: str, subdivision: str, day: date) -> str | None:

@@ -5,25 +5,14 @@ default) count every hour instead."""
 
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
-from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-import holidays
 from django.conf import settings
+
+from domus.core.calendars import public_holidays
 
 WEEKDAYS = (1, 2, 3, 4, 5)
 MAX_DAYS = 3660  # no deadline is searched for further than ten years out
-
-
-@lru_cache(maxsize=256)
-def _holidays(country: str, subdivision: str, year: int) -> frozenset[date]:
-    if not country:
-        return frozenset()
-    try:
-        calendar = holidays.country_holidays(country.upper(), subdiv=subdivision or None, years=year)
-    except (NotImplementedError, KeyError):  # no calendar for that country or subdivision
-        return frozenset()
-    return frozenset(calendar)
 
 
 @dataclass(frozen=True)
@@ -37,7 +26,9 @@ class Calendar:
     round_the_clock: bool = False
 
     def is_working_day(self, day: date) -> bool:
-        return day.isoweekday() in self.weekdays and day not in _holidays(self.country, self.subdivision, day.year)
+        if day.isoweekday() not in self.weekdays:
+            return False
+        return day not in public_holidays(self.country, self.subdivision, day.year)
 
     def window(self, day: date) -> tuple[datetime, datetime] | None:
         """The working hours of ``day`` as aware datetimes, None on a day off."""
