@@ -4,7 +4,7 @@ units, price history, facets, features, visits, favorites, saved searches and me
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from functools import cache
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 from uuid import UUID
 
 from django.core.files.storage import default_storage
@@ -13,7 +13,7 @@ from pydantic import AliasChoices, ConfigDict, WithJsonSchema, field_validator, 
 
 from domus.core.filtering import DateOrDateTime, ListFilters, ordering_of
 from domus.core.money import CurrencyCode, MoneyStr
-from domus.core.schemas import FieldErrors, Input, body_alias, one_of_required, value_aliases
+from domus.core.schemas import NOT_BLANK, FieldErrors, Input, body_alias, one_of_required, value_aliases
 from domus.properties.models import (
     AlertFrequency,
     ListingStatus,
@@ -142,7 +142,7 @@ class ListingIn(Input):
     listing_type: ListingType = ListingType.SALE
     status: ListingStatus | None = Field(
         None,
-        description="draft (default) or available on create (the CRM's active: available and published).",
+        description="Moves only along the allowed transitions (the CRM's active: available and published).",
         json_schema_extra=value_aliases({"active": ListingStatus.AVAILABLE}),
     )
     price: Decimal = Field(..., ge=0, max_digits=14, decimal_places=2)
@@ -176,6 +176,16 @@ class ListingIn(Input):
                 raise FieldErrors({"title": ["title (or name, or an address) is required."]})
             self.title = derived[:200]
         return self
+
+
+class ListingCreateIn(ListingIn):
+    """A new listing (POST, imports): it starts as a draft or available."""
+
+    status: Literal["draft", "available"] | None = Field(
+        None,
+        description="draft (default) or available (the CRM's active: available and published).",
+        json_schema_extra=value_aliases({"active": ListingStatus.AVAILABLE}),
+    )
 
 
 class ListingPatchIn(Input):
@@ -374,7 +384,7 @@ class FacetsOut(Schema):
 
 
 class FeatureIn(Input):
-    name: str = Field(..., min_length=1, max_length=100)
+    name: str = Field(..., min_length=1, max_length=100, pattern=NOT_BLANK)
     slug: str | None = Field(None, pattern=r"^[a-z0-9]+(?:-[a-z0-9]+)*$", max_length=100)
 
 

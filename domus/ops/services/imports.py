@@ -162,9 +162,9 @@ class Target:
 
 
 def _listings_schema() -> type[BaseModel]:
-    from domus.properties.schemas import ListingIn
+    from domus.properties.schemas import ListingCreateIn
 
-    return ListingIn
+    return ListingCreateIn
 
 
 def _listing_patch_schema() -> type[BaseModel]:

@@ -23,6 +23,7 @@ from domus.properties.schemas import (
     FeatureIn,
     FeatureOut,
     ListingCardOut,
+    ListingCreateIn,
     ListingFilters,
     ListingIn,
     ListingOut,
@@ -147,7 +148,7 @@ def feature_create(request: HttpRequest, payload: FeatureIn):
     summary="Create a listing (the management system's body with name works as written)",
     openapi_extra={"x-permission": "owner, agent, company staff or admin"},
 )
-def listing_create(request: HttpRequest, payload: ListingIn):
+def listing_create(request: HttpRequest, payload: ListingCreateIn):
     require(policies.can_create_listing(request.auth), "Customers and tenants cannot create listings.")
     listing = services.listing_create(actor=request.auth, **listing_fields(payload))
     return Status(201, selectors.listing_get_for_actor(actor=request.auth, listing_id=listing.pk))

@@ -1,6 +1,7 @@
 """Every write of listings, their units and the feature taxonomy. Each one is atomic
 and audited; status and price changes publish their events after commit."""
 
+import hashlib
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
@@ -425,13 +426,18 @@ def unit_delete(*, actor: Actor, unit: Unit) -> None:
 # Features -----------------------------------------------------------------------------------------
 
 
+def _name_digest_slug(name: str) -> str:
+    # A name with no letter or digit in ASCII (e.g. all Chinese) still gets a URL-safe slug.
+    return f"feature-{hashlib.sha256(name.encode('utf-8', 'surrogatepass')).hexdigest()[:10]}"
+
+
 @transaction.atomic
 def feature_create(*, actor: Actor, name: str, slug: str | None = None) -> Feature:
     """Add a feature to the taxonomy; its slug (from the name unless given) never changes."""
     name = name.strip()
-    slug = slugify(slug or name)[:100].strip("-")
-    if not name or not slug:
+    if not name:
         raise ValidationFailed("A feature needs a name.", errors={"name": ["This field may not be blank."]})
+    slug = slugify(slug or name)[:100].strip("-") or _name_digest_slug(name)
     if features_by_slug([slug]):
         raise Conflict("A feature with this slug exists.", errors={"slug": [f"{slug} is taken."]})
     feature = Feature.objects.create(name=name, slug=slug)

@@ -51,3 +51,22 @@ def test_only_admins_create_features(who, request, client_for):
 def test_bad_slug_is_a_400(admin_client):
     assert admin_client.post_json(FEATURES, {"name": "Sauna", "slug": "Not A Slug"}).status_code == 400
     assert not Feature.objects.exists()
+
+
+def test_a_name_without_ascii_letters_gets_a_stable_url_safe_slug(admin_client):
+    response = admin_client.post_json(FEATURES, {"name": "游泳池"})
+
+    assert response.status_code == 201
+    slug = response.json()["slug"]
+    assert slug.startswith("feature-")
+    assert slug.isascii()
+    assert len(slug) == len("feature-") + 10
+    assert admin_client.post_json(FEATURES, {"name": "游泳池"}).status_code == 409  # same name, same slug
+
+
+def test_a_blank_name_is_a_400_naming_it(admin_client):
+    response = admin_client.post_json(FEATURES, {"name": " \t "})
+
+    assert response.status_code == 400
+    assert list(response.json()["errors"]) == ["name"]
+    assert not Feature.objects.exists()

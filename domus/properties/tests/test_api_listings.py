@@ -201,6 +201,14 @@ def test_admins_create_for_any_company(admin_client, company_b):
     assert response.json()["company_id"] == str(company_b.id)
 
 
+def test_the_create_schema_offers_only_the_starting_statuses(api_client):
+    schema = api_client.get("/api/v1/schema/").json()
+    body = schema["paths"]["/api/v1/properties/"]["post"]["requestBody"]["content"]["application/json"]["schema"]
+    create = schema["components"]["schemas"][body["$ref"].rsplit("/", 1)[-1]]
+    offered = [member for member in create["properties"]["status"]["anyOf"] if member.get("enum")]
+    assert offered[0]["enum"] == ["draft", "available"]
+
+
 def test_create_refuses_bad_input_with_field_errors(client_for, owner):
     client = client_for(owner)
     cases = [
