@@ -63,7 +63,8 @@ def bench_users():
 
 
 async def wait_for_server(port: int, process: subprocess.Popen) -> None:
-    for _ in range(100):
+    deadline = time.monotonic() + 120  # a loaded machine loads the app slowly
+    while time.monotonic() < deadline:
         if process.poll() is not None:
             raise SystemExit("uvicorn exited; see its output above")
         try:
