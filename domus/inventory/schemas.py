@@ -366,9 +366,7 @@ class ReorderIn(Input):
 
 # Stock entries --------------------------------------------------------------------------------
 
-SerialNumber = Annotated[
-    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100, pattern=r"^[^\x00]*$")
-]
+SerialNumber = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100, pattern=NOT_BLANK)]
 
 
 class StockLineIn(Input):
