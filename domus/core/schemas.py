@@ -29,8 +29,9 @@ def is_email(value: str) -> bool:
 
 
 # Text with something besides white space in it (what ``" ".join(value.split())`` leaves
-# non-empty): the white space of Python's str.split that JSON Schema's \s lacks is listed.
-NOT_BLANK = r"^[^\u0000]*[^\s\u0000\u001c-\u001f\u0085][^\u0000]*$"
+# non-empty): the white space of Python's str.split that JSON Schema's \s lacks is listed,
+# and JSON Schema's byte-order mark, so that no engine counts a character the others do not.
+NOT_BLANK = r"^[^\u0000]*[^\s\u0000\u001c-\u001f\u0085\ufeff][^\u0000]*$"
 
 
 def one_of_required(*names: str) -> dict[str, Any]:

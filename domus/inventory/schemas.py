@@ -129,7 +129,10 @@ class MeasurementUnitPatchIn(CatalogPatchIn):
     symbol: Annotated[str, StringConstraints(max_length=20, pattern=r"^[^\x00]*$")] | None = None
 
 
-Url = Annotated[str, StringConstraints(max_length=200, pattern=r"^(https?://[^\s\x00]+)?$")]
+# An http(s) address without white space: the characters Python, Rust (pydantic) and
+# JSON Schema (ECMA) count as white space differ, so the ones they disagree on are listed.
+URL_PATTERN = r"^(https?://[^\s\u0000\u001c-\u001f\u0085\ufeff]+)?$"
+Url = Annotated[str, StringConstraints(max_length=200, pattern=URL_PATTERN)]
 
 
 class BrandOut(CatalogOut):

@@ -10,6 +10,7 @@ from ninja.pagination import paginate
 
 from domus.core.errors import ErrorOut
 from domus.core.exceptions import NotFound, ServiceUnavailable
+from domus.core.openapi import download
 from domus.core.policies import is_admin, require
 from domus.core.route_table import route_table, routes_under
 from domus.core.routing import CANONICAL_PREFIX
@@ -159,9 +160,9 @@ def data_status(request: HttpRequest, filters: Query[OpsJobFilters]):
 
 @router.get(
     "/data/import/{job_id}/failed-rows/",
-    response={200: bytes, **READ_ERRORS},
+    response={200: None, **READ_ERRORS},
     summary="The rows an import refused, as CSV (row, field, reason, then the row's columns)",
-    openapi_extra=JOB_READERS,
+    openapi_extra={**JOB_READERS, **download("The refused rows (CSV)", "text/csv")},
 )
 def data_import_failed_rows(request: HttpRequest, job_id: UUID):
     job = selectors.job_get_for_actor(actor=request.auth, job_id=job_id)

@@ -233,7 +233,9 @@ def _run(port: int, token: str, config: Path, seed: int, phases: str) -> int:
         str(config),
         "--no-color",
         "run",
-        f"http://127.0.0.1:{port}/api/v1/schema/",
+        str(WORK / "schema.json"),
+        "--url",
+        f"http://127.0.0.1:{port}",
         "--header",
         f"Authorization: Bearer {token}",
         "--phases",
@@ -273,7 +275,11 @@ def main() -> int:
     server = _start(env, port)
     try:
         token = _login(port)
-        config = _config(_known_ids(port, token), _get(port, token, "/api/v1/schema/"))
+        schema = _get(port, token, "/api/v1/schema/")
+        # schemathesis reads the schema from a file: fetching it again would time out (10 s)
+        # on a loaded machine, where building it takes longer.
+        (WORK / "schema.json").write_text(json.dumps(schema))
+        config = _config(_known_ids(port, token), schema)
         runs = [(int(os.environ.get("FUZZ_SEED", "1")), os.environ.get("FUZZ_PHASES", ALL_PHASES))]
         if os.environ.get("FUZZ_RANDOM", "1") != "0":
             seed = random.SystemRandom().randrange(1, 2**31)

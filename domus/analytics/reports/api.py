@@ -153,7 +153,7 @@ def report_performance_job(request: HttpRequest, payload: PerformanceIn):
 
 @router.get(
     "/performance/jobs/{job_id}/pdf/",
-    response={200: bytes, **ERRORS},
+    response={200: None, **ERRORS},
     summary="The PDF a performance-pack job stored",
     openapi_extra={**JOB_READERS, **download("The performance pack as PDF", "application/pdf")},
 )

@@ -1,5 +1,7 @@
 """The catalog through the back office's paths: slugs, permissions, filters, price logs."""
 
+import re
+
 import pytest
 
 from domus.inventory.models import Category, Department, PriceLog, Product
@@ -208,3 +210,17 @@ def test_each_declared_operation_is_typed_and_named_in_the_schema():
     assert "inventory_ledger_row_create" not in operations  # the ledger is read-only
     body = operations["inventory_product_create"]["requestBody"]["content"]["application/json"]["schema"]
     assert body["$ref"].endswith("/ProductIn")
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("space", ["\x85", "\x1c", "\ufeff", " "])
+def test_a_website_with_white_space_of_any_engine_is_refused_as_its_schema_says(admin_client, space):
+    schema = admin_client.get("/api/v1/schema/").json()
+    pattern = schema["components"]["schemas"]["BrandIn"]["properties"]["website"]["pattern"]
+    website = f"https://acme{space}.example.test"
+
+    response = admin_client.post_json("/api/brands/", {"name": "Acme", "website": website})
+
+    assert re.fullmatch(pattern, website) is None
+    assert response.status_code == 400
+    assert list(response.json()["errors"]) == ["website"]
