@@ -272,6 +272,11 @@ def main() -> int:
     env = _environment()
     _prepare(env)
     port = _free_port()
+    # The embedded M-Pesa simulator is served by this server, not by `make run`'s port 8000.
+    env.update(
+        MPESA_SIMULATOR_URL=f"http://127.0.0.1:{port}/api/v1/finance/mpesa-simulator",
+        MPESA_CALLBACK_URL=f"http://127.0.0.1:{port}/api/v1/finance/payments/mpesa/callback/",
+    )
     server = _start(env, port)
     try:
         token = _login(port)
