@@ -1,6 +1,9 @@
 """Analytics API: dashboards, stats and reports."""
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import Any
 
 from django.http import HttpRequest
 from django.utils import timezone
@@ -99,62 +102,147 @@ def _answer(build, request: HttpRequest, filters: DashboardFilters):
     return build(actor=request.auth, period=period, shown=shown)
 
 
-@router.get(
-    "/dashboard/overview/",
-    by_alias=True,
-    response={200: OverviewOut, **DASHBOARD_ERRORS},
-    summary="Dashboard overview: listings, leads, deals and money collected",
-    description="Headline numbers for the caller's scope and the period." + PERIOD_HELP,
-)
-def dashboard_overview(request: HttpRequest, filters: Query[DashboardFilters]):
-    return _answer(dashboards.overview, request, filters)
+@dataclass(frozen=True)
+class Board:
+    """A dashboard: one GET of the caller's numbers for a period, built by ``build``."""
+
+    path: str
+    name: str  # the view's name, hence its operationId
+    out: type
+    build: Callable[..., Any]
+    summary: str
+    description: str
+    only_some: bool = False  # some roles are refused (403)
 
 
-@router.get(
-    "/dashboard/stats/",
-    by_alias=True,
-    response={200: StatsOut, **DASHBOARD_ERRORS},
-    summary="Key statistics: listings, leads and deals per status, new leads per source",
-    description="Counts per status now, new leads per source during the period." + PERIOD_HELP,
-)
-def dashboard_stats(request: HttpRequest, filters: Query[DashboardFilters]):
-    return _answer(dashboards.stats, request, filters)
-
-
-@router.get(
-    "/dashboard/revenue/",
-    by_alias=True,
-    response={200: RevenueOut, **DASHBOARD_ERRORS},
-    summary="Revenue: payments collected, deals won and commissions, per currency",
-    description="Amounts are never summed across currencies." + PERIOD_HELP,
-)
-def dashboard_revenue(request: HttpRequest, filters: Query[DashboardFilters]):
-    return _answer(dashboards.revenue, request, filters)
-
-
-@router.get(
-    "/dashboard/properties/",
-    by_alias=True,
-    response={200: PropertiesOut, **DASHBOARD_ERRORS},
-    summary="Property analytics: listings per status and type, new during the period",
-    description="Live (not deleted) listings." + PERIOD_HELP,
-)
-def dashboard_properties(request: HttpRequest, filters: Query[DashboardFilters]):
-    return _answer(dashboards.property_stats, request, filters)
-
-
-@router.get(
-    "/dashboard/users/",
-    by_alias=True,
-    response={200: UsersOut, **DASHBOARD_ERRORS, 403: ErrorOut},
-    summary="User analytics: users (admin) or company members (staff) per role",
-    description=(
-        "A platform admin counts every user per platform role; company staff count their companies' "
-        "accepted, active memberships per company role. Agents and owners: 403." + PERIOD_HELP
+BOARDS = (
+    Board(
+        "/dashboard/overview/",
+        "dashboard_overview",
+        OverviewOut,
+        dashboards.overview,
+        summary="Dashboard overview: listings, leads, deals and money collected",
+        description="Headline numbers for the caller's scope and the period.",
+    ),
+    Board(
+        "/dashboard/stats/",
+        "dashboard_stats",
+        StatsOut,
+        dashboards.stats,
+        summary="Key statistics: listings, leads and deals per status, new leads per source",
+        description="Counts per status now, new leads per source during the period.",
+    ),
+    Board(
+        "/dashboard/revenue/",
+        "dashboard_revenue",
+        RevenueOut,
+        dashboards.revenue,
+        summary="Revenue: payments collected, deals won and commissions, per currency",
+        description="Amounts are never summed across currencies.",
+    ),
+    Board(
+        "/dashboard/properties/",
+        "dashboard_properties",
+        PropertiesOut,
+        dashboards.property_stats,
+        summary="Property analytics: listings per status and type, new during the period",
+        description="Live (not deleted) listings.",
+    ),
+    Board(
+        "/dashboard/users/",
+        "dashboard_users",
+        UsersOut,
+        dashboards.user_stats,
+        summary="User analytics: users (admin) or company members (staff) per role",
+        description=(
+            "A platform admin counts every user per platform role; company staff count their companies' "
+            "accepted, active memberships per company role. Agents and owners: 403."
+        ),
+        only_some=True,
+    ),
+    Board(
+        "/summary/",
+        "analytics_summary",
+        SummaryOut,
+        dashboards.summary,
+        summary="Aggregate KPIs: leads, conversion, deals won, pipeline and money collected",
+        description="The CRM's dashboard summary.",
+    ),
+    Board(
+        "/engagement/",
+        "analytics_engagement",
+        EngagementOut,
+        dashboards.engagement,
+        summary="Engagement per channel: marketing touches, the assistant's conversations, voice calls",
+        description=(
+            "Marketing: touches handed to each channel during the period, with opens, clicks, replies and the "
+            "viewings and offers that followed; assistant: conversations, people, questions, answers and the "
+            "share grounded in the knowledge base; voice: calls placed and how they ended."
+        ),
+    ),
+    Board(
+        "/funnel/",
+        "analytics_funnel",
+        FunnelOut,
+        dashboards.funnel,
+        summary="Funnel: from lead source to viewing, offer, won deal and commission, with conversion and hours",
+        description=(
+            "The leads that came in during the period, per source: how many reached each stage through their "
+            "deals (a later stage counts for the earlier ones), conversion from the leads and from the previous "
+            "stage, and the hours between stages (mean, median)."
+        ),
+    ),
+    Board(
+        "/occupancy/",
+        "analytics_occupancy",
+        OccupancyOut,
+        dashboards.occupancy,
+        summary="Occupancy and vacancy: units per status now, leases and rent roll per currency",
+        description="Occupancy = rented / lettable (not sold) units; leases started and ended during the period.",
+    ),
+    Board(
+        "/collections/",
+        "analytics_collections",
+        CollectionsOut,
+        dashboards.collections,
+        summary="Collections and arrears per currency: billed, collected, received, and arrears by age",
+        description=(
+            "Invoices issued during the period and how much of them is paid; payments received during the "
+            "period; open invoices now with what they owe by days past due (0-30, 31-60, 61-90, 90+)."
+        ),
+    ),
+    Board(
+        "/maintenance/",
+        "analytics_maintenance",
+        MaintenanceOut,
+        dashboards.maintenance_turnaround,
+        summary="Maintenance turnaround per priority: hours to answer and to resolve, share within the SLA",
+        description="Work orders opened during the period.",
     ),
 )
-def dashboard_users(request: HttpRequest, filters: Query[DashboardFilters]):
-    return _answer(dashboards.user_stats, request, filters)
+
+
+def _board_view(board: Board) -> Callable[..., Any]:
+    def view(request: HttpRequest, filters: Query[DashboardFilters]):
+        return _answer(board.build, request, filters)
+
+    view.__name__ = view.__qualname__ = board.name
+    return view
+
+
+def _register(board: Board) -> None:
+    errors = {**DASHBOARD_ERRORS, 403: ErrorOut} if board.only_some else DASHBOARD_ERRORS
+    router.get(
+        board.path,
+        by_alias=True,
+        response={200: board.out, **errors},
+        summary=board.summary,
+        description=board.description + PERIOD_HELP,
+    )(_board_view(board))
+
+
+for board in BOARDS:
+    _register(board)
 
 
 @router.get(
@@ -170,81 +258,3 @@ def dashboard_users(request: HttpRequest, filters: Query[DashboardFilters]):
 def dashboard_activity(request: HttpRequest, filters: Query[DashboardFilters]):
     period, _ = _period_of(filters)
     return dashboards.activity(actor=request.auth, period=period)
-
-
-@router.get(
-    "/summary/",
-    by_alias=True,
-    response={200: SummaryOut, **DASHBOARD_ERRORS},
-    summary="Aggregate KPIs: leads, conversion, deals won, pipeline and money collected",
-    description="The CRM's dashboard summary." + PERIOD_HELP,
-)
-def analytics_summary(request: HttpRequest, filters: Query[DashboardFilters]):
-    return _answer(dashboards.summary, request, filters)
-
-
-@router.get(
-    "/engagement/",
-    by_alias=True,
-    response={200: EngagementOut, **DASHBOARD_ERRORS},
-    summary="Engagement per channel: marketing touches, the assistant's conversations, voice calls",
-    description=(
-        "Marketing: touches handed to each channel during the period, with opens, clicks, replies and the "
-        "viewings and offers that followed; assistant: conversations, people, questions, answers and the "
-        "share grounded in the knowledge base; voice: calls placed and how they ended." + PERIOD_HELP
-    ),
-)
-def analytics_engagement(request: HttpRequest, filters: Query[DashboardFilters]):
-    return _answer(dashboards.engagement, request, filters)
-
-
-@router.get(
-    "/funnel/",
-    by_alias=True,
-    response={200: FunnelOut, **DASHBOARD_ERRORS},
-    summary="Funnel: from lead source to viewing, offer, won deal and commission, with conversion and hours",
-    description=(
-        "The leads that came in during the period, per source: how many reached each stage through their "
-        "deals (a later stage counts for the earlier ones), conversion from the leads and from the previous "
-        "stage, and the hours between stages (mean, median)." + PERIOD_HELP
-    ),
-)
-def analytics_funnel(request: HttpRequest, filters: Query[DashboardFilters]):
-    return _answer(dashboards.funnel, request, filters)
-
-
-@router.get(
-    "/occupancy/",
-    by_alias=True,
-    response={200: OccupancyOut, **DASHBOARD_ERRORS},
-    summary="Occupancy and vacancy: units per status now, leases and rent roll per currency",
-    description="Occupancy = rented / lettable (not sold) units; leases started and ended during the period."
-    + PERIOD_HELP,
-)
-def analytics_occupancy(request: HttpRequest, filters: Query[DashboardFilters]):
-    return _answer(dashboards.occupancy, request, filters)
-
-
-@router.get(
-    "/collections/",
-    by_alias=True,
-    response={200: CollectionsOut, **DASHBOARD_ERRORS},
-    summary="Collections and arrears per currency: billed, collected, received, and arrears by age",
-    description=(
-        "Invoices issued during the period and how much of them is paid; payments received during the "
-        "period; open invoices now with what they owe by days past due (0-30, 31-60, 61-90, 90+)." + PERIOD_HELP
-    ),
-)
-def analytics_collections(request: HttpRequest, filters: Query[DashboardFilters]):
-    return _answer(dashboards.collections, request, filters)
-
-
-@router.get(
-    "/maintenance/",
-    by_alias=True,
-    response={200: MaintenanceOut, **DASHBOARD_ERRORS},
-    summary="Maintenance turnaround per priority: hours to answer and to resolve, share within the SLA",
-    description="Work orders opened during the period." + PERIOD_HELP,
-)
-def analytics_maintenance(request: HttpRequest, filters: Query[DashboardFilters]):
-    return _answer(dashboards.maintenance_turnaround, request, filters)
