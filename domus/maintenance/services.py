@@ -104,6 +104,8 @@ def _clean_condition(data: dict[str, Any], row: Question | None, *, kind: str) -
     asks for the same issue (or every booking), sits at a lower position, is not a photo,
     and the answer is one it accepts (stored normalised, e.g. "yes")."""
     parent_id = data.get("show_if_question_id", row.show_if_question_id if row else None)
+    if "show_if_question_id" in data and parent_id is None and "show_if_answer" not in data:
+        data["show_if_answer"] = ""  # the condition removed: its answer with it
     answer = data.get("show_if_answer", row.show_if_answer if row else "")
     if parent_id is None:
         if answer:

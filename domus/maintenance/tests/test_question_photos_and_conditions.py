@@ -67,6 +67,11 @@ def test_the_desk_sets_a_condition_on_an_earlier_question(admin_client, leak):
     assert made.json()["kind"] == "photo"
     assert made.json()["show_if_question_id"] == asked["id"]
     assert made.json()["show_if_answer"] == "yes"  # stored as the answer is stored
+    cleared = admin_client.patch_json(
+        f"/api/v1/maintenance/questions/{made.json()['id']}/", {"show_if_question_id": None}
+    )
+    assert cleared.status_code == 200, cleared.json()
+    assert (cleared.json()["show_if_question_id"], cleared.json()["show_if_answer"]) == (None, "")
 
 
 @pytest.mark.parametrize(
