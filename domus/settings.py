@@ -382,6 +382,8 @@ LANGUAGE_COOKIE_NAME = "domus_language"
 WEB_MAP_TILE_URL = env.str("WEB_MAP_TILE_URL", default="")
 WEB_MAP_TILE_ATTRIBUTION = env.str("WEB_MAP_TILE_ATTRIBUTION", default="")
 WEB_PAGE_SIZE = env.int("WEB_PAGE_SIZE", default=20)
+# The search page counts its facets over at most this many matches, shown as lower bounds beyond.
+WEB_FACETS_COUNT_UP_TO = env.int("WEB_FACETS_COUNT_UP_TO", default=1000)
 LOGIN_URL = "web-login"
 USE_TZ = True
 

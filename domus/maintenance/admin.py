@@ -33,8 +33,9 @@ class OtherIssueAdmin(admin.ModelAdmin):
 
 @admin.register(Question)
 class QuestionAdmin(admin.ModelAdmin):
-    list_display = ("text", "issue", "kind", "required", "position")
+    list_display = ("text", "issue", "kind", "required", "position", "show_if_question", "show_if_answer")
     list_filter = ("kind", "required")
+    raw_id_fields = ("show_if_question",)
 
 
 @admin.register(Vendor)
@@ -71,7 +72,7 @@ class WorkOrderAdmin(admin.ModelAdmin):
 @admin.register(Response)
 class ResponseAdmin(admin.ModelAdmin):
     list_display = ("work_order", "question", "value")
-    raw_id_fields = ("work_order", "question")
+    raw_id_fields = ("work_order", "question", "photo")
 
 
 @admin.register(WorkOrderPart)

@@ -38,6 +38,7 @@ class QuestionKind(models.TextChoices):
     NUMBER = "number", "Number"
     CHOICE = "choice", "Choice"
     YES_NO = "yes_no", "Yes/no"
+    PHOTO = "photo", "Photo"
 
 
 class VendorStatus(models.TextChoices):
@@ -89,6 +90,11 @@ class Question(BaseModel):
     required = models.BooleanField(default=False)
     position = models.PositiveIntegerField(default=0)
     emergency_answer = models.CharField(max_length=200, blank=True)
+    # Asked only when an earlier question (a lower position) was answered ``show_if_answer``.
+    show_if_question = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="dependents"
+    )
+    show_if_answer = models.CharField(max_length=200, blank=True)
 
     class Meta(BaseModel.Meta):
         ordering = ["position", "created_at"]
@@ -245,6 +251,8 @@ class Response(BaseModel):
     work_order = models.ForeignKey(WorkOrder, on_delete=models.CASCADE, related_name="responses")
     question = models.ForeignKey(Question, on_delete=models.PROTECT, related_name="responses")
     value = models.CharField(max_length=2000)
+    # A photo question's answer (``value`` is then the photo's id).
+    photo = models.ForeignKey("WorkOrderPhoto", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
 
     class Meta(BaseModel.Meta):
         constraints = [

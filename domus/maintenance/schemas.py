@@ -10,7 +10,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.utils import timezone
 from ninja import Field, Schema
-from pydantic import AfterValidator
+from pydantic import AfterValidator, model_validator
 
 from domus.core.filtering import ListFilters, ordering_of
 from domus.core.money import MAX_MONEY
@@ -123,6 +123,10 @@ class QuestionIn(Input):
     required: bool = False
     position: int = Field(0, ge=0, le=10000)
     emergency_answer: str = Field("", max_length=200, description="An answer that makes the booking an emergency.")
+    show_if_question_id: UUID | None = Field(
+        None, description="Ask it only when this earlier question (a lower position) has the answer show_if_answer."
+    )
+    show_if_answer: str = Field("", max_length=200, description="The earlier question's answer that shows this one.")
 
 
 class QuestionPatchIn(Input):
@@ -133,6 +137,8 @@ class QuestionPatchIn(Input):
     required: bool | None = None
     position: int | None = Field(None, ge=0, le=10000)
     emergency_answer: str | None = Field(None, max_length=200)
+    show_if_question_id: UUID | None = None
+    show_if_answer: str | None = Field(None, max_length=200)
 
 
 class QuestionOut(Schema):
@@ -144,6 +150,8 @@ class QuestionOut(Schema):
     required: bool
     position: int
     emergency_answer: str
+    show_if_question_id: UUID | None
+    show_if_answer: str
 
 
 class QuestionFilters(ListFilters):
@@ -175,9 +183,25 @@ class ResponseFilters(ListFilters):
 # Bookings ----------------------------------------------------------------------------------
 
 
+# A photo answer in a JSON booking: base64, within the request body limit (DATA_UPLOAD_MAX_MEMORY_SIZE).
+PHOTO_BASE64_MAX_LENGTH = 2_600_000
+
+
 class AnswerIn(Input):
     question_id: UUID
-    value: str = Field(..., min_length=1, max_length=2000)
+    value: str | None = Field(None, min_length=1, max_length=2000, description="The answer; not for a photo question.")
+    photo: str | None = Field(
+        None,
+        min_length=1,
+        max_length=PHOTO_BASE64_MAX_LENGTH,
+        description="A photo question's answer: a JPEG, PNG or WebP image, base64-encoded.",
+    )
+
+    @model_validator(mode="after")
+    def _one_answer(self) -> "AnswerIn":
+        if (self.value is None) == (self.photo is None):
+            raise ValueError("Give either value or photo (for a photo question).")
+        return self
 
 
 class SlotIn(Input):

@@ -177,6 +177,25 @@ def questions_for(issue_id: UUID | None) -> list[Question]:
     return list(Question.objects.filter(Q(issue__isnull=True) | Q(issue_id=issue_id)))
 
 
+def questions_shown(questions: list[Question], answers: dict[UUID, str]) -> list[Question]:
+    """The questions of ``questions`` a booking asks given ``answers`` (question id ->
+    answer as stored: yes/no normalised): a question with a condition is shown when its
+    earlier question is shown and was answered ``show_if_answer`` (letter case aside).
+    Conditions point to lower positions, so one pass in order decides them."""
+    shown: set[UUID] = set()
+    for question in sorted(questions, key=lambda q: (q.position, q.created_at)):
+        parent = question.show_if_question_id
+        if parent is None or (
+            parent in shown and (answers.get(parent) or "").strip().lower() == question.show_if_answer.strip().lower()
+        ):
+            shown.add(question.pk)
+    return [q for q in questions if q.pk in shown]
+
+
+def responses_of(work_order: WorkOrder) -> dict[UUID, str]:
+    return dict(Response.objects.filter(work_order=work_order).values_list("question_id", "value"))
+
+
 def question_get(question_id: UUID) -> Question | None:
     return Question.objects.filter(pk=question_id).first()
 

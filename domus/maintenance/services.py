@@ -90,8 +90,55 @@ def _clean_question(data: dict[str, Any], row: Question | None) -> None:
     if issue_id is not None and selectors.preset_get(issue_id) is None:
         raise NotFound("Unknown issue.", errors={"issue_id": ["No such issue."]})
     emergency = data.get("emergency_answer", row.emergency_answer if row else "")
+    if emergency and kind == QuestionKind.PHOTO:
+        raise ValidationFailed(
+            "A photo question has no emergency answer.", errors={"emergency_answer": ["Leave it empty for a photo."]}
+        )
     if emergency:
         _check_value(kind=kind, choices=choices, value=emergency, field="emergency_answer")
+    _clean_condition(data, row, kind=kind)
+
+
+def _clean_condition(data: dict[str, Any], row: Question | None, *, kind: str) -> None:
+    """A question shown only when an earlier one has a given answer: the earlier question
+    asks for the same issue (or every booking), sits at a lower position, is not a photo,
+    and the answer is one it accepts (stored normalised, e.g. "yes")."""
+    parent_id = data.get("show_if_question_id", row.show_if_question_id if row else None)
+    if "show_if_question_id" in data and parent_id is None and "show_if_answer" not in data:
+        data["show_if_answer"] = ""  # the condition removed: its answer with it
+    answer = data.get("show_if_answer", row.show_if_answer if row else "")
+    if parent_id is None:
+        if answer:
+            raise ValidationFailed(
+                "An answer to show on needs its question.", errors={"show_if_question_id": ["Give the question."]}
+            )
+        return
+    field = "show_if_question_id"
+    parent = selectors.question_get(parent_id)
+    if parent is None:
+        raise ValidationFailed("Unknown question.", errors={field: ["No such question."]})
+    issue_id = data.get("issue_id", row.issue_id if row else None)
+    position = data.get("position", row.position if row else 0)
+    if row is not None and parent.pk == row.pk:
+        raise ValidationFailed("A question cannot depend on itself.", errors={field: ["Choose an earlier question."]})
+    if parent.issue_id is not None and parent.issue_id != issue_id:
+        raise ValidationFailed(
+            "That question is asked for another issue.", errors={field: ["Not asked with this one."]}
+        )
+    if parent.position >= position:
+        raise ValidationFailed(
+            "The question it depends on must come first.",
+            errors={field: ["Its position must be lower than this one's."]},
+        )
+    if parent.kind == QuestionKind.PHOTO:
+        raise ValidationFailed(
+            "A photo answer cannot show a question.", errors={field: ["Choose a question with words."]}
+        )
+    if not answer:
+        raise ValidationFailed("Say which answer shows it.", errors={"show_if_answer": ["Give the answer."]})
+    data["show_if_answer"] = _check_value(
+        kind=parent.kind, choices=parent.choices, value=answer, field="show_if_answer"
+    )
 
 
 def _clean_parts(data: dict[str, Any]) -> None:
@@ -160,16 +207,62 @@ def _check_value(*, kind: str, choices: list, value: str, field: str) -> str:
         value = "yes" if lowered in ("yes", "true") else "no"
     elif kind == QuestionKind.CHOICE and value not in [str(c) for c in choices]:
         raise ValidationFailed("Not one of the choices.", errors={field: [f"Must be one of {choices}."]})
+    elif kind == QuestionKind.PHOTO:
+        raise ValidationFailed("A photo question is answered with a photo.", errors={field: ["Send a photo."]})
     return value
 
 
-def _answer(*, actor: Any, work_order: WorkOrder, question: Question, value: Any, field: str) -> Response:
-    value = _check_value(kind=question.kind, choices=question.choices, value=value, field=field)
+def _check_answer(*, question: Question, item: dict[str, Any], field: str) -> str | None:
+    """The answer's stored value (None for a photo, stored once saved), checked."""
+    photo = item.get("photo")
+    if question.kind == QuestionKind.PHOTO:
+        if photo is None:
+            raise ValidationFailed("A photo question is answered with a photo.", errors={field: ["Send a photo."]})
+        return None
+    if photo is not None:
+        raise ValidationFailed("Only a photo question takes a photo.", errors={field: ["Answer in words."]})
+    return _check_value(kind=question.kind, choices=question.choices, value=item.get("value") or "", field=field)
+
+
+def _answer_photo(*, actor: Any, work_order: WorkOrder, upload: Any, field: str) -> WorkOrderPhoto:
+    """A photo of the booking (added, or a photo question's answer): JPEG, PNG or WebP
+    within MAINTENANCE_PHOTO_MAX_BYTES, decoded whole and within IMAGE_MAX_PIXELS."""
+    size = getattr(upload, "size", 0) or 0
+    if size == 0 or size > settings.MAINTENANCE_PHOTO_MAX_BYTES:
+        raise ValidationFailed(
+            "The photo is empty or too large.",
+            errors={field: [f"Between 1 and {settings.MAINTENANCE_PHOTO_MAX_BYTES} bytes."]},
+        )
+    if selectors.photo_count(work_order) >= settings.MAINTENANCE_PHOTOS_PER_BOOKING:
+        raise Conflict(f"At most {settings.MAINTENANCE_PHOTOS_PER_BOOKING} photos per booking.")
+    facts = image_check(upload, field=field)
+    photo = WorkOrderPhoto(
+        work_order=work_order,
+        content_type=facts.content_type,
+        width=facts.width,
+        height=facts.height,
+        uploaded_by=_user(actor),
+    )
+    upload.seek(0)
+    photo.file.save("photo", upload, save=False)
+    photo.save()
+    audit_create(actor=actor, instance=photo, company_id=work_order.company_id)
+    return photo
+
+
+def _save_answer(
+    *, actor: Any, work_order: WorkOrder, question: Question, item: dict[str, Any], field: str
+) -> Response:
+    value = _check_answer(question=question, item=item, field=field)
     if question.issue_id is not None and question.issue_id != work_order.issue_id:
         raise ValidationFailed("This question is not asked for this issue.", errors={field: ["Wrong question."]})
+    photo = None
+    if value is None:
+        photo = _answer_photo(actor=actor, work_order=work_order, upload=item["photo"], field=field)
+        value = str(photo.pk)
     try:
         with transaction.atomic():
-            response = Response.objects.create(work_order=work_order, question=question, value=value)
+            response = Response.objects.create(work_order=work_order, question=question, value=value, photo=photo)
     except IntegrityError:
         raise Conflict("This question is already answered.", errors={field: ["Already answered."]}) from None
     audit_create(actor=actor, instance=response, company_id=work_order.company_id)
@@ -223,7 +316,23 @@ def response_create(*, actor: Any, work_order_id: UUID, question_id: UUID, value
     question = selectors.question_get(question_id)
     if question is None:
         raise NotFound("Unknown question.", errors={"question": ["No such question."]})
-    return _answer(actor=actor, work_order=work_order, question=question, value=value, field="answer")
+    if question.show_if_question_id is not None:
+        asked = selectors.questions_for(work_order.issue_id)
+        if question not in selectors.questions_shown(asked, selectors.responses_of(work_order)):
+            raise ValidationFailed(
+                f"This question is hidden by the answers given: {question.text}",
+                errors={
+                    "question": [
+                        f"Asked only when the answer to “{question.show_if_question}” is “{question.show_if_answer}”."
+                    ]
+                },
+            )
+    if question.kind == QuestionKind.PHOTO:
+        raise ValidationFailed(
+            "A photo question is answered with the booking (answers[].photo).",
+            errors={"answer": ["Send the photo with the booking."]},
+        )
+    return _save_answer(actor=actor, work_order=work_order, question=question, item={"value": value}, field="answer")
 
 
 # Bookings ---------------------------------------------------------------------------------
@@ -272,19 +381,45 @@ def booking_create(*, actor: Any, data: dict[str, Any], answers: list[dict[str, 
         created_at=timezone.now(),
     )
     audit_create(actor=actor, instance=work_order, company_id=company_id)
-    questions = {q.pk: q for q in selectors.questions_for(work_order.issue_id)}
-    given = set()
+    _answer_booking(actor=actor, work_order=work_order, answers=answers)
+    _notify("work_order.requested", work_order, actor, extra_recipients=selectors.company_staff_ids(company_id))
+    return work_order
+
+
+def _answer_booking(*, actor: Any, work_order: WorkOrder, answers: list[dict[str, Any]]) -> None:
+    """The booking's answers: each checked, then the conditions between questions decided
+    from them (an answer to a question they hide is a 400 naming it), then saved (a photo
+    question's photo checked whole); the required questions shown must all be answered
+    when any answer is given."""
+    asked = selectors.questions_for(work_order.issue_id)
+    questions = {q.pk: q for q in asked}
+    values: dict[UUID, str] = {}
     for i, item in enumerate(answers):
         question = questions.get(item["question_id"])
         if question is None:
             raise ValidationFailed("Unknown question.", errors={f"answers.{i}.question_id": ["Not asked here."]})
-        _answer(actor=actor, work_order=work_order, question=question, value=item["value"], field=f"answers.{i}.value")
-        given.add(question.pk)
-    missing = [str(q.pk) for q in questions.values() if q.required and q.pk not in given]
+        value = _check_answer(question=question, item=item, field=f"answers.{i}.value")
+        values[question.pk] = value if value is not None else "photo"
+    shown = {q.pk for q in selectors.questions_shown(asked, values)}
+    hidden = {
+        f"answers.{i}.question_id": [
+            f"Asked only when the answer to “{questions[item['question_id']].show_if_question}” is "
+            f"“{questions[item['question_id']].show_if_answer}”."
+        ]
+        for i, item in enumerate(answers)
+        if item["question_id"] not in shown
+    }
+    if hidden:
+        names = ", ".join(
+            f"“{questions[item['question_id']].text}”" for item in answers if item["question_id"] not in shown
+        )
+        raise ValidationFailed(f"Answers to questions the other answers hide: {names}.", errors=hidden)
+    missing = [str(q.pk) for q in asked if q.pk in shown and q.required and q.pk not in values]
     if missing and answers:
         raise ValidationFailed("Required questions are not answered.", errors={"answers": missing})
-    _notify("work_order.requested", work_order, actor, extra_recipients=selectors.company_staff_ids(company_id))
-    return work_order
+    for i, item in enumerate(answers):
+        question = questions[item["question_id"]]
+        _save_answer(actor=actor, work_order=work_order, question=question, item=item, field=f"answers.{i}.value")
 
 
 def _flag_repeat(work_order: WorkOrder) -> None:
@@ -1179,24 +1314,4 @@ def photo_add(*, actor: Any, work_order_id: UUID, upload: Any) -> WorkOrderPhoto
     require(allowed, "Only the requester, the desk or the assigned worker add photos.")
     if work_order.status in (S.CLOSED, S.CANCELLED, S.REJECTED):
         raise Conflict(f"A {work_order.status} booking takes no more photos.")
-    size = getattr(upload, "size", 0) or 0
-    if size == 0 or size > settings.MAINTENANCE_PHOTO_MAX_BYTES:
-        raise ValidationFailed(
-            "The photo is empty or too large.",
-            errors={"file": [f"Between 1 and {settings.MAINTENANCE_PHOTO_MAX_BYTES} bytes."]},
-        )
-    if selectors.photo_count(work_order) >= settings.MAINTENANCE_PHOTOS_PER_BOOKING:
-        raise Conflict(f"At most {settings.MAINTENANCE_PHOTOS_PER_BOOKING} photos per booking.")
-    facts = image_check(upload, field="file")
-    photo = WorkOrderPhoto(
-        work_order=work_order,
-        content_type=facts.content_type,
-        width=facts.width,
-        height=facts.height,
-        uploaded_by=_user(actor),
-    )
-    upload.seek(0)
-    photo.file.save("photo", upload, save=False)
-    photo.save()
-    audit_create(actor=actor, instance=photo, company_id=work_order.company_id)
-    return photo
+    return _answer_photo(actor=actor, work_order=work_order, upload=upload, field="file")

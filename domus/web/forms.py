@@ -205,7 +205,15 @@ class RepairForm(forms.Form):
     OTHER_PREFIX = "other:"
     FIRST = ("name", "email", "phone", "address", "issue", "message", "date", "time")
 
-    def __init__(self, *args: Any, presets: list = (), others: list = (), questions: list = (), **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *args: Any,
+        presets: list = (),
+        others: list = (),
+        questions: list = (),
+        leading: set = frozenset(),
+        **kwargs: Any,
+    ) -> None:
         super().__init__(*args, **kwargs)
         self.presets = {str(p.pk): p for p in presets}
         groups: dict[str, list[tuple[str, str]]] = {}
@@ -228,8 +236,20 @@ class RepairForm(forms.Form):
         )
         self.order_fields(self.FIRST)
         self.questions = list(questions)
+        # ``leading``: the ids of the questions whose answer shows another (shown or not yet).
+        self.has_conditions = any(q.pk in leading for q in self.questions)
         for question in self.questions:
-            self.fields[answer_field(question.pk)] = question_field(question)
+            field = question_field(question)
+            if question.pk in leading:  # with scripts, answering it brings or hides the questions it leads to
+                field.widget.attrs.update(
+                    {
+                        "hx-get": reverse("web-repair-questions"),
+                        "hx-trigger": "change",
+                        "hx-target": "#repair-questions",
+                        "hx-include": "closest form",
+                    }
+                )
+            self.fields[answer_field(question.pk)] = field
 
     def chosen_preset(self) -> Any:
         """The preset chosen (posted or initial), or None."""
@@ -252,6 +272,10 @@ class RepairForm(forms.Form):
         given = []
         for question in self.questions:
             name = answer_field(question.pk)
+            if question.kind == "photo":
+                if self.cleaned_data.get(name):
+                    given.append((name, {"question_id": question.pk, "photo": self.cleaned_data[name]}))
+                continue
             value = (self.cleaned_data.get(name) or "").strip()
             if value:
                 given.append((name, {"question_id": question.pk, "value": value}))
@@ -282,6 +306,9 @@ def question_field(question: Any) -> forms.Field:
     if question.kind == "yes_no":
         choices = [("yes", _("Yes")), ("no", _("No"))]
         return forms.CharField(label=label, required=question.required, widget=forms.RadioSelect(choices=choices))
+    if question.kind == "photo":  # checked whole by the service (the one image check)
+        widget = forms.ClearableFileInput(attrs={"accept": "image/jpeg,image/png,image/webp"})
+        return forms.FileField(label=label, required=question.required, widget=widget)
     if question.kind == "number":
         widget = forms.TextInput(attrs={"inputmode": "decimal"})
         return forms.CharField(label=label, required=question.required, max_length=50, widget=widget)

@@ -539,6 +539,23 @@ def listing_facets_for_actor(*, actor: Any, filters: ListingFilters) -> dict[str
     )
 
 
+def listing_facets_first_for_actor(*, actor: Any, filters: ListingFilters, first: int) -> dict[str, Any]:
+    """The facets of a results page that must answer fast whatever the filters: exact
+    when the roll-up answers them (the public, filtered only by its dimensions) or when
+    ``filters`` match fewer than ``first`` listings; otherwise counted over the first
+    ``first`` matches the database reads, with ``capped`` true and ``counted`` their
+    number: each count is then a lower bound ("at least"), never an extrapolation. A
+    free-text search or a map box matching 160,000-300,000 of 1M listings costs 0.6-0.8 s
+    to count exactly and 2-50 ms capped at 1,000 (bench/web/README.md). Cached like
+    ``listing_facets_for_actor``, recomputed (not served stale) after a listing write."""
+    scope = listing_cache_scope(actor)
+    viewer = actor if scope is None or scope == "all" else None
+    if _from_facet_groups(viewer, filters):
+        return {**listing_facets_for_actor(actor=actor, filters=filters), "capped": False, "counted": None}
+    params = {**_aggregate_params(filters), "first": first}
+    return cached_answer("facets", scope, params, lambda: _facets(actor=viewer, filters=filters, first=first))
+
+
 def _refresher(namespace: str, params: dict[str, Any]) -> Any:
     def refresh() -> None:
         from domus.properties.aggregate_jobs import listing_aggregate_refresh  # the job calls back in here
@@ -654,9 +671,26 @@ def _facet_listings(*, actor: Any, filters: ListingFilters) -> QuerySet[Listing]
     return filter_list(_filtered(actor=actor, filters=filters), common).order_by()
 
 
-def _facets(*, actor: Any, filters: ListingFilters) -> dict[str, Any]:
+def _first_matches_groups(queryset: QuerySet[Listing], first: int) -> list[dict[str, Any]]:
+    """The facet rows of the first ``first`` listings of ``queryset`` in the order the
+    database reads them (an index or the table, stopping at ``first``): one grouped query
+    over a LIMIT-ed subquery."""
+    inner = queryset.annotate(price_bucket=_price_band(PRICE_BUCKETS)).values(*FACET_FIELDS)[:first]
+    sql, params = inner.query.sql_with_params()
+    columns = ", ".join(connection.ops.quote_name(name) for name in FACET_FIELDS)
+    with connection.cursor() as cursor:
+        # Constant SQL around the ORM's compiled subquery; the values are its parameters.
+        cursor.execute(f"SELECT {columns}, COUNT(*) FROM ({sql}) first_matches GROUP BY {columns}", params)  # noqa: S608
+        return [dict(zip([*FACET_FIELDS, "count"], row, strict=True)) for row in cursor.fetchall()]
+
+
+def _facets(*, actor: Any, filters: ListingFilters, first: int | None = None) -> dict[str, Any]:
+    counted = None
     if _from_facet_groups(actor, filters):
         groups = _facet_groups(filters)
+    elif first is not None:
+        groups = _first_matches_groups(_facet_listings(actor=actor, filters=filters), first)
+        counted = sum(row["count"] for row in groups)
     else:
         # One scan, grouped by every facet at once; the per-facet sums are made here. The
         # groups are few (types x listing types x cities x bedrooms x buckets that occur).
@@ -673,7 +707,9 @@ def _facets(*, actor: Any, filters: ListingFilters) -> dict[str, Any]:
         return [{"value": value, "count": count} for value, count in ordered[:limit]]
 
     bedrooms = sorted(totals["bedrooms"].items(), key=lambda item: (item[0] is None, item[0] or 0))
+    capped = {} if first is None else {"capped": counted is not None and counted >= first, "counted": counted}
     return {
+        **capped,
         "count": sum(totals["listing_type"].values()),
         "property_type": by_count("property_type"),
         "listing_type": by_count("listing_type"),

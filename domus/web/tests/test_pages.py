@@ -107,6 +107,42 @@ def test_search_shows_facet_counts_and_pages(estate, settings):
     assert "Page 2 of 3" in second.content.decode()
 
 
+def test_text_and_map_searches_count_facets_exactly_below_the_cap(estate, settings):
+    settings.WEB_FACETS_COUNT_UP_TO = 10
+    text = Client().get("/search/?bbox=36.6,-1.4,37.0,-1.1").content.decode()
+    assert re.search(r"Nairobi <span class=\"count\">4</span>", text)
+    assert "facets-capped" not in text
+
+
+def test_facets_over_more_matches_than_the_cap_are_shown_as_lower_bounds(estate, settings):
+    settings.WEB_FACETS_COUNT_UP_TO = 3
+    # A map box around the whole country: not answered by the roll-up, 6 matches > 3 counted.
+    text = Client().get("/search/?bbox=33.0,-5.0,42.0,5.0").content.decode()
+    assert "6 homes" in text  # the result count stays exact
+    assert 'id="facets-capped"' in text
+    assert "Counted among the first 3 matches" in text
+    counts = [int(n) for n in re.findall(r'<span class="count">(\d+)\+</span>', text)]
+    assert counts
+    assert not re.search(r'<span class="count">\d+</span>', text)  # no bare (exact-looking) number
+    types = re.search(r"Type</summary><ul>(.*?)</ul>", text, re.S).group(1)
+    assert sum(int(n) for n in re.findall(r'<span class="count">(\d+)\+</span>', types)) == 3
+
+
+def test_the_facet_cap_counts_at_most_the_first_matches(estate):
+    from domus.properties.schemas import ListingFilters
+    from domus.properties.selectors import listing_facets_first_for_actor
+
+    box = ListingFilters(bbox="33.0,-5.0,42.0,5.0")
+    capped = listing_facets_first_for_actor(actor=None, filters=box, first=4)
+    assert capped["capped"] is True
+    assert capped["counted"] == 4
+    assert sum(f["count"] for f in capped["property_type"]) == 4
+    exact = listing_facets_first_for_actor(actor=None, filters=box, first=100)
+    assert exact["capped"] is False
+    assert exact["counted"] == 6
+    assert sum(f["count"] for f in exact["city"]) == 6
+
+
 def test_search_by_map_box_keeps_only_listings_inside(estate):
     mombasa_box = "39.5,-4.2,39.9,-3.8"
     assert set(_titles(Client().get(f"/search/?bbox={mombasa_box}"))) == {"Nyali beach villa", "Bamburi studio"}

@@ -287,3 +287,102 @@ def test_an_other_issue_or_something_else_is_booked_with_its_text(estate, preset
     assert (rows["Cracked tile"].other_issue_id, rows["Cracked tile"].issue_id) == (None, None)
     refused = tenant.post("/repairs/", {"name": "T", "email": "tenant@example.test", "message": "X", "issue": "nope"})
     assert refused.status_code == 400
+
+
+# Photo questions and questions shown by an earlier answer ----------------------------------------
+
+
+@pytest.fixture
+def conditional(presets):
+    """Water near sockets? yes -> "Where are the sockets?" (required) and a photo (required)."""
+    leak, near = presets["leak"], presets["near"]
+    near.position = 1
+    near.save()
+    where = Question.objects.create(
+        issue=leak,
+        text="Where are the sockets?",
+        required=True,
+        position=3,
+        show_if_question=near,
+        show_if_answer="yes",
+    )
+    photo = Question.objects.create(
+        issue=leak, text="A photo of the wet wall", kind="photo", required=True, position=4,
+        show_if_question=near, show_if_answer="yes",
+    )  # fmt: skip
+    return {**presets, "where": where, "photo": photo}
+
+
+def test_an_answer_brings_the_questions_it_leads_to(estate, conditional):
+    leak, near = conditional["leak"], conditional["near"]
+    first = Client().get(f"/repairs/questions/?issue={leak.pk}").content.decode()
+    assert "Where are the sockets?" not in first
+    assert 'hx-include="closest form"' in first  # answering "near" asks for the questions again
+    assert "Show the questions for these answers" in first  # the no-script way
+    shown = Client().get(f"/repairs/questions/?issue={leak.pk}&{_field(near)}=yes").content.decode()
+    assert "Where are the sockets?" in shown
+    assert 'type="file"' in shown
+    assert 'accept="image/jpeg,image/png,image/webp"' in shown
+    hidden = Client().get(f"/repairs/questions/?issue={leak.pk}&{_field(near)}=no").content.decode()
+    assert "Where are the sockets?" not in hidden
+
+
+def test_without_scripts_the_answers_step_shows_the_led_questions(estate, conditional):
+    tenant = _login(estate.tenant)
+    step = tenant.post(
+        "/repairs/",
+        {
+            "name": "T",
+            "email": "tenant@example.test",
+            "issue": str(conditional["leak"].pk),
+            _field(conditional["near"]): "yes",
+            "step": "questions",
+        },
+    )
+    assert "A photo of the wet wall" in step.content.decode()
+    assert not work_order_list_for_actor(actor=estate.staff, filters=BookingFilters()).exists()
+
+
+def test_a_web_booking_answers_a_photo_question_with_an_upload(estate, conditional):
+    tenant = _login(estate.tenant)
+    data = {
+        "name": "T",
+        "email": "tenant@example.test",
+        "message": "The wall by the socket is wet.",
+        "issue": str(conditional["leak"].pk),
+        _field(conditional["near"]): "yes",
+        _field(conditional["where"]): "Kitchen wall",
+    }
+    missing = tenant.post("/repairs/", data)
+    assert missing.status_code == 400
+    assert re.search(rf'id="id_{_field(conditional["photo"])}-errors">', missing.content.decode())
+    text_file = SimpleUploadedFile("wall.png", b"not a picture", content_type="image/png")
+    refused = tenant.post("/repairs/", {**data, _field(conditional["photo"]): text_file})
+    assert refused.status_code == 400
+    errors = re.search(rf'id="id_{_field(conditional["photo"])}-errors">([^<]+)<', refused.content.decode()).group(1)
+    assert errors == "This file is not a readable image."
+    assert not work_order_list_for_actor(actor=estate.staff, filters=BookingFilters()).exists()
+    booked = tenant.post("/repairs/", {**data, _field(conditional["photo"]): _png()})
+    assert booked.status_code == 302
+    (row,) = work_order_list_for_actor(actor=estate.staff, filters=BookingFilters())
+    answer = row.responses.get(question=conditional["photo"])
+    assert answer.photo.work_order_id == row.pk
+    assert answer.photo.content_type == "image/png"
+
+
+def test_the_form_sends_no_answer_to_a_question_the_answers_hide(estate, conditional):
+    tenant = _login(estate.tenant)
+    booked = tenant.post(
+        "/repairs/",
+        {
+            "name": "T",
+            "email": "tenant@example.test",
+            "message": "A small leak under the sink.",
+            "issue": str(conditional["leak"].pk),
+            _field(conditional["near"]): "no",
+            _field(conditional["where"]): "typed before changing the answer",
+        },
+    )
+    assert booked.status_code == 302
+    (row,) = work_order_list_for_actor(actor=estate.staff, filters=BookingFilters())
+    assert set(row.responses.values_list("question_id", flat=True)) == {conditional["near"].pk}

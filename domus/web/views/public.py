@@ -65,7 +65,9 @@ def _search(request: HttpRequest, form: SearchForm) -> dict[str, Any]:
         found = listings.listing_search_for_actor(actor=actor(request), filters=filters)
         count = found.count if found.count is not None else listings.listing_count(found.rows)
         results = PageByIds(found)[(number - 1) * size : number * size]
-        facets = listings.listing_facets_for_actor(actor=actor(request), filters=filters)
+        facets = listings.listing_facets_first_for_actor(
+            actor=actor(request), filters=filters, first=settings.WEB_FACETS_COUNT_UP_TO
+        )
     except DomusError as error:
         for message in messages_of(error):
             form.add_error(None, message)

@@ -28,6 +28,7 @@ from domus.maintenance.selectors import (
     booking_issues,
     photo_get,
     questions_for,
+    questions_shown,
     transitions_of,
     work_order_get_for_actor,
     work_order_list_for_actor,
@@ -126,18 +127,30 @@ ANSWER_MESSAGES = {
     "Must be yes or no.": gettext_lazy("Answer yes or no."),
     "Wrong question.": gettext_lazy("This question is not asked for this problem."),
     "Already answered.": gettext_lazy("This question is already answered."),
+    "Send a photo.": gettext_lazy("Choose a photo."),
+    "Images must be JPEG, PNG or WebP.": gettext_lazy("The photo must be a JPEG, PNG or WebP image."),
+    "Corrupt or not an image.": gettext_lazy("This file is not a readable image."),
 }
 ANSWER_KEY = re.compile(r"^answers\.(\d+)\.(value|question_id)$")
 
 
-def _repair_form(request: HttpRequest, data: Any = None, *, initial: dict | None = None) -> RepairForm:
+def _repair_form(
+    request: HttpRequest, data: Any = None, files: Any = None, *, initial: dict | None = None
+) -> RepairForm:
     """The booking form with the problems offered and the questions of the one chosen
-    (every booking's questions when none is)."""
+    (every booking's questions when none is) that the answers given so far show (a
+    question may be asked only when an earlier one has a given answer)."""
     presets, others = booking_issues()
-    chosen = (data or initial or {}).get("issue") or ""
+    given = data or initial or {}
+    chosen = given.get("issue") or ""
     preset_ids = {str(p.pk) for p in presets}
-    questions = questions_for(UUID(chosen) if chosen in preset_ids else None)
-    return RepairForm(data, initial=initial, presets=presets, others=others, questions=questions)
+    asked = questions_for(UUID(chosen) if chosen in preset_ids else None)
+    answers = {q.pk: str(given.get(answer_field(q.pk)) or "") for q in asked}
+    questions = questions_shown(asked, answers)
+    leading = {q.show_if_question_id for q in asked if q.show_if_question_id}
+    return RepairForm(
+        data, files, initial=initial, presets=presets, others=others, questions=questions, leading=leading
+    )
 
 
 def _answer_errors(form: RepairForm, error: DomusError) -> bool:
@@ -170,8 +183,10 @@ def _answer_errors(form: RepairForm, error: DomusError) -> bool:
 
 @require_GET
 def questions(request: HttpRequest) -> HttpResponse:
-    """The questions of the problem chosen (htmx swaps them into the booking form)."""
-    form = _repair_form(request, initial={"issue": request.GET.get("issue", "")})
+    """The questions of the problem chosen and the answers given so far (htmx swaps them
+    into the booking form when the problem or an answer that leads to others changes)."""
+    kept = {key: value for key, value in request.GET.items() if key == "issue" or key.startswith("answer_")}
+    form = _repair_form(request, initial={"issue": "", **kept})
     return render(request, "web/repairs/_questions.html", {"form": form})
 
 
@@ -190,7 +205,9 @@ def book(request: HttpRequest) -> HttpResponse:
         form = _repair_form(request, initial={**_initial(request), **kept})
         context.update(form=form, photos_form=PhotosForm(), max_photos=PhotosForm.MAX_PHOTOS, step=True)
         return render(request, "web/repairs/book.html", context)
-    form = _repair_form(request, request.POST or None, initial={**_initial(request), **request.GET.dict()})
+    form = _repair_form(
+        request, request.POST or None, request.FILES or None, initial={**_initial(request), **request.GET.dict()}
+    )
     photos_form = PhotosForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid() and photos_form.is_valid():
         data = form.cleaned_data

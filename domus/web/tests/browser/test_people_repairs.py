@@ -261,3 +261,58 @@ def test_an_owner_approves_a_repair_quote_and_a_tenants_answer_makes_an_emergenc
     audit(owner, "owner-approvals-decided")
     job.refresh_from_db()
     assert job.status == "triaged"
+
+
+def test_an_answer_brings_a_photo_question_with_and_without_scripts(chromium, live_server, estate, tmp_path):
+    from django.apps import apps
+
+    preset = apps.get_model("maintenance", "IssuePreset").objects.create(name="Damp wall", category="Building")
+    question = apps.get_model("maintenance", "Question")
+    near = question.objects.create(issue=preset, text="Is the wall wet now?", kind="yes_no", required=True, position=1)
+    question.objects.create(
+        issue=preset, text="A photo of the wet wall", kind="photo", required=True, position=2,
+        show_if_question=near, show_if_answer="yes",
+    )  # fmt: skip
+    photo = tmp_path / "wall.png"
+    Image.new("RGB", (60, 40), (90, 90, 200)).save(photo, format="PNG")
+    base = live_server.url
+
+    # With scripts: "yes" brings the photo question in place; the photo is the answer.
+    page = chromium.new_page(viewport=WIDE)
+    _log_in(page, base, "tenant")
+    page.goto(f"{base}/repairs/")
+    page.evaluate("window.__samePage = true")
+    page.select_option("#id_issue", label="Damp wall")
+    page.wait_for_selector("text=Is the wall wet now?")
+    assert page.locator("text=A photo of the wet wall").count() == 0
+    page.check("#repair-questions input[value=yes]")
+    page.wait_for_selector("text=A photo of the wet wall")
+    assert page.evaluate("window.__samePage === true")  # no reload
+    page.check("#repair-questions input[value=yes]")  # the answer stays chosen after the swap
+    page.set_input_files("#repair-questions input[type=file]", str(photo))
+    page.fill("#id_message", "The wall behind the wardrobe is wet.")
+    audit(page, "repair-book-photo-question")
+    page.click("#repair-book")  # the form's first button is the no-script "Show the questions for these answers"
+    page.wait_for_load_state("networkidle")
+    assert re.search(r"/repairs/[0-9a-f-]{36}/$", page.url)
+    (job,) = work_order_list_for_actor(actor=estate.staff, filters=BookingFilters())
+    assert job.responses.get(question__kind="photo").photo.content_type == "image/png"
+
+    # Without scripts: a step brings the questions, another the one the answer leads to.
+    context = chromium.new_context(java_script_enabled=False, viewport=WIDE)
+    nojs = context.new_page()
+    _log_in(nojs, base, "tenant")
+    nojs.goto(f"{base}/repairs/")
+    nojs.select_option("#id_issue", label="Damp wall")
+    nojs.fill("#id_message", "Damp again.")
+    nojs.click("button[name=step]")
+    nojs.wait_for_load_state()
+    nojs.check("#repair-questions input[value=yes]")
+    nojs.click("#repair-questions button[name=step]")
+    nojs.wait_for_load_state()
+    assert nojs.locator("text=A photo of the wet wall").count() == 1
+    nojs.set_input_files("#repair-questions input[type=file]", str(photo))
+    nojs.click("#repair-book")
+    nojs.wait_for_load_state("networkidle")
+    assert re.search(r"/repairs/[0-9a-f-]{36}/$", nojs.url)
+    context.close()
