@@ -113,10 +113,11 @@ def lead_list(request: HttpRequest, filters: Query[LeadFilters]):
     openapi_extra=WORKERS,
 )
 def lead_create(request: HttpRequest, payload: LeadIn):
-    require(policies.can_create_crm_records(request.auth), "Only agents and staff of a company keep leads.")
+    roles = policies.worker_roles(request.auth)  # read once: the permission and the company check
+    require(policies.can_create_crm_records(request.auth, roles), "Only agents and staff of a company keep leads.")
     data = payload.model_dump(exclude_unset=True)
     data["email"] = data.get("email") or ""
-    lead, created = services.lead_enter(actor=request.auth, **data)
+    lead, created = services.lead_enter(actor=request.auth, roles=roles, **data)
     return Status(201 if created else 200, lead)
 
 

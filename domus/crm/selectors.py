@@ -6,7 +6,7 @@ from typing import Any
 from uuid import UUID
 
 from django.contrib.auth import get_user_model
-from django.db.models import Avg, Case, Count, IntegerField, Q, QuerySet, When
+from django.db.models import Avg, Case, Count, IntegerField, OuterRef, Q, QuerySet, Subquery, UUIDField, Value, When
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -47,21 +47,47 @@ def _authenticated(actor: Any) -> bool:
     return bool(getattr(actor, "is_authenticated", False))
 
 
-def company_agent_ids(company_id: UUID) -> list[UUID]:
+def _company_agents(company_id: UUID) -> QuerySet:
     """Active users holding an active agent membership of the company, in a stable order."""
-    return list(
+    return (
         get_user_model()
         .objects.filter(is_active=True, id__in=company_member_user_ids(company_id, [Role.AGENT]))
         .order_by("id")
-        .values_list("id", flat=True)
     )
 
 
 def assignment_cursor_for_update(company_id: UUID) -> AssignmentCursor:
     """The company's round-robin cursor, created when missing and locked until commit
-    (it also serialises lead creation per company, so duplicates cannot race in)."""
-    AssignmentCursor.objects.get_or_create(company_id=company_id)
-    return AssignmentCursor.objects.select_for_update().get(company_id=company_id)
+    (it also serialises lead creation per company, so duplicates cannot race in). One
+    statement when the cursor exists (every lead but a company's first)."""
+    cursor = AssignmentCursor.objects.select_for_update().filter(company_id=company_id).first()
+    if cursor is None:
+        AssignmentCursor.objects.get_or_create(company_id=company_id)
+        cursor = AssignmentCursor.objects.select_for_update().get(company_id=company_id)
+    return cursor
+
+
+_NO_ID = Value(None, output_field=UUIDField())
+
+
+def lead_intake(*, cursor: AssignmentCursor, email: str, phone: str) -> tuple[UUID | None, UUID | None]:
+    """In one statement, once the company's ``cursor`` is locked: the id of the company's
+    newest lead with this e-mail or phone (the lead a new capture merges into), and the agent next in
+    turn after the cursor's last one, wrapping round (None when the company has no
+    active agent). Run after the lock, so it sees every lead committed before it."""
+    duplicate = _duplicate_of(company_id=cursor.company_id, email=email, phone=phone)
+    agents = _company_agents(cursor.company_id).values("id")
+    following = agents.filter(id__gt=OuterRef("last_agent_id"))[:1]
+    found = (
+        AssignmentCursor.objects.filter(pk=cursor.pk)
+        .annotate(
+            duplicate_id=Subquery(duplicate.values("pk")[:1]) if duplicate is not None else _NO_ID,
+            next_agent_id=Coalesce(Subquery(following), Subquery(agents[:1])),
+        )
+        .values_list("duplicate_id", "next_agent_id")
+        .get()
+    )
+    return found[0], found[1]
 
 
 def _scoped(queryset: QuerySet, actor: Any, agent_field: str) -> QuerySet:
@@ -176,8 +202,8 @@ def lead_for_update(lead_id: UUID) -> Lead:
     return Lead.objects.select_for_update(of=("self",)).select_related("listing").get(pk=lead_id)
 
 
-def lead_duplicate(*, company_id: UUID, email: str, phone: str) -> Lead | None:
-    """The company's newest lead with this e-mail or phone, if any."""
+def _duplicate_of(*, company_id: UUID, email: str, phone: str) -> QuerySet[Lead] | None:
+    """The company's leads with this e-mail or phone, newest first (None without either)."""
     condition = Q()
     if email:
         condition |= Q(email=email)  # stored lower-cased, so the (company, email) index serves it
@@ -185,7 +211,7 @@ def lead_duplicate(*, company_id: UUID, email: str, phone: str) -> Lead | None:
         condition |= Q(phone=phone)
     if not condition:
         return None
-    return Lead.objects.filter(condition, company_id=company_id).order_by("-created_at", "-pk").first()
+    return Lead.objects.filter(condition, company_id=company_id).order_by("-created_at", "-pk")
 
 
 def lead_activity_list(*, lead: Lead) -> QuerySet[LeadActivity]:

@@ -13,6 +13,7 @@ from domus.core.events import actor_id, event_payload, publish
 from domus.core.exceptions import NotFound, UnknownReference, ValidationFailed, reject_unknown_fields
 from domus.core.money import quantize
 from domus.core.phones import normalize_phone
+from domus.core.policies import is_admin
 from domus.crm import selectors
 from domus.crm.models import (
     LEAD_STAGES,
@@ -29,7 +30,6 @@ from domus.organizations.selectors import (
     COMPANY_WORKER_ROLES,
     company_exists,
     company_roles,
-    is_company_worker,
     platform_default_company_id,
     user_company_role,
 )
@@ -87,15 +87,23 @@ def _worker_of(company_id: UUID, user_id: UUID, field: str) -> Any:
     return user
 
 
-def _company_of(actor: Any, company_id: UUID | None) -> UUID:
+def _company_of(actor: Any, company_id: UUID | None, roles: dict[UUID, str] | None = None) -> UUID:
     """The company a new client or lead belongs to: the one given (the actor must work for
-    it), else the actor's only company."""
+    it), else the actor's only company. ``roles``: the actor's ``company_roles`` when the
+    caller has read them already (no query then)."""
     if company_id is None:
-        roles = {cid: role for cid, role in company_roles(actor).items() if role in COMPANY_WORKER_ROLES}
+        known = roles if roles is not None else company_roles(actor)
+        roles = {cid: role for cid, role in known.items() if role in COMPANY_WORKER_ROLES}
         if len(roles) != 1:
             raise ValidationFailed("Which company?", errors={"company_id": ["Required: you work for several or none."]})
         return next(iter(roles))
-    if not company_exists(company_id) or not is_company_worker(actor, company_id):
+    # A membership is only active in a live company: the role alone says it exists.
+    if is_admin(actor):
+        works_there = company_exists(company_id)
+    else:
+        role = roles.get(company_id) if roles is not None else user_company_role(actor, company_id)
+        works_there = role in COMPANY_WORKER_ROLES
+    if not works_there:
         raise UnknownReference("Unknown company.", errors={"company_id": ["Not a company you work for."]})
     return company_id
 
@@ -196,16 +204,14 @@ def _set_status(lead: Lead, status: str, lost_reason: str | None) -> None:
     lead.status = status
 
 
-def _round_robin(cursor: AssignmentCursor) -> UUID | None:
-    """The next of the company's active agents after the one who got the last lead."""
-    agents = selectors.company_agent_ids(cursor.company_id)
-    if not agents:
+def _round_robin(cursor: AssignmentCursor, next_agent_id: UUID | None) -> UUID | None:
+    """The next of the company's active agents after the one who got the last lead
+    (``selectors.lead_intake`` found it), now the cursor's last one."""
+    if next_agent_id is None:
         return None
-    following = [a for a in agents if cursor.last_agent_id is None or a > cursor.last_agent_id]
-    chosen = following[0] if following else agents[0]
-    cursor.last_agent_id = chosen
+    cursor.last_agent_id = next_agent_id
     cursor.save(update_fields=["last_agent", "updated_at"])
-    return chosen
+    return next_agent_id
 
 
 def _listing_for(actor: Any, listing_id: UUID, company_id: UUID | None) -> Any:
@@ -276,9 +282,9 @@ def lead_create(
     # Taking the company's cursor lock first serialises concurrent captures of one person.
     cursor = selectors.assignment_cursor_for_update(company_id)
     now = timezone.now()
-    existing = selectors.lead_duplicate(company_id=company_id, email=email, phone=phone)
-    if existing is not None:
-        lead = selectors.lead_for_update(existing.pk)
+    existing_id, next_agent_id = selectors.lead_intake(cursor=cursor, email=email, phone=phone)
+    if existing_id is not None:
+        lead = selectors.lead_for_update(existing_id)
         before = audit_snapshot(lead)
         _merge(
             lead,
@@ -318,11 +324,9 @@ def lead_create(
     if agent is not None and lead.assigned_agent_id != agent.pk:
         lead.assigned_agent = agent
         newly_assigned = True
-    elif lead.assigned_agent_id is None:
-        next_agent_id = _round_robin(cursor)
-        if next_agent_id is not None:
-            lead.assigned_agent_id = next_agent_id
-            newly_assigned = True
+    elif lead.assigned_agent_id is None and _round_robin(cursor, next_agent_id) is not None:
+        lead.assigned_agent_id = next_agent_id
+        newly_assigned = True
     _rescore(lead)
     lead.save()
     if created:
@@ -336,11 +340,17 @@ def lead_create(
 
 
 def lead_enter(
-    *, actor: Any, company_id: UUID | None = None, listing_id: UUID | None = None, **fields: Any
+    *,
+    actor: Any,
+    company_id: UUID | None = None,
+    listing_id: UUID | None = None,
+    roles: dict[UUID, str] | None = None,
+    **fields: Any,
 ) -> tuple[Lead, bool]:
     """A lead entered by an agent or staff member of the company (their only one when
-    ``company_id`` is left out); see ``lead_create``."""
-    company_id = _company_of(actor, company_id)
+    ``company_id`` is left out); see ``lead_create``. ``roles``: the actor's
+    ``company_roles``, when the caller read them for its permission check."""
+    company_id = _company_of(actor, company_id, roles)
     listing = _listing_for(actor, listing_id, company_id) if listing_id is not None else None
     return lead_create(actor=actor, company_id=company_id, listing=listing, **fields)
 

@@ -66,9 +66,21 @@ def route_label(request: Any) -> str:
 
 def observe_request(*, method: str, route: str, status: int, seconds: float) -> None:
     method = method if method in METHODS else OTHER
-    REQUESTS.labels(method, route, f"{status // 100}xx").inc()
-    LATENCY.labels(method, route).observe(seconds)
-    HEARTBEAT.labels("web").set(time.time())
+    key = (method, route, status // 100)
+    children = _request_children.get(key)
+    if children is None:  # bounded: the routes are, the methods and status classes too
+        children = _request_children[key] = (
+            REQUESTS.labels(method, route, f"{status // 100}xx"),
+            LATENCY.labels(method, route),
+            HEARTBEAT.labels("web"),
+        )
+    children[0].inc()
+    children[1].observe(seconds)
+    children[2].set(time.time())
+
+
+# Each label set's samples, looked up once (``labels()`` locks and hashes on every call).
+_request_children: dict[tuple[str, str, int], tuple[Any, Any, Any]] = {}
 
 
 def observe_task(*, task: str, state: str, seconds: float | None = None) -> None:

@@ -219,3 +219,21 @@ def test_a_lost_lead_who_writes_again_is_reopened(api_client, company):
 
     lead.refresh_from_db()
     assert (lead.status, lead.lost_reason, lead.stage_reached, lead.merged_count) == ("new", "", 2, 1)
+
+
+def test_entering_a_lead_pins_its_statements(client_for, staff, company, agent, agent2, django_assert_num_queries):
+    api = client_for(staff)
+    first = api.post_json(URL, {"name": "First", "email": "first@example.test", "company_id": str(company.id)})
+
+    # The caller, their company roles (the permission and the company check both read
+    # them), the cursor's lock, the duplicate and the next agent in one statement, the
+    # lead, its audit row, the cursor's move; the transaction's two.
+    with django_assert_num_queries(9):
+        second = api.post_json(URL, {"name": "Second", "email": "second@example.test", "company_id": str(company.id)})
+    # A duplicate: the same, but the merged lead is locked and read instead of the cursor's move.
+    with django_assert_num_queries(9):
+        merged = api.post_json(URL, {"name": "Second", "phone": "0711000000", "email": "second@example.test"})
+
+    assert (first.status_code, second.status_code, merged.status_code) == (201, 201, 200)
+    assert {first.json()["assigned_agent_id"], second.json()["assigned_agent_id"]} == {str(agent.id), str(agent2.id)}
+    assert merged.json()["id"] == second.json()["id"]
