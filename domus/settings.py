@@ -471,6 +471,7 @@ MESSAGING_SEND_GUARDS = ["domus.marketing.guards.do_not_contact_refusals"]
 # recipient's communication preferences allow (besides the in-app notification).
 NOTIFY_OUTBOUND_EVENTS = env.list("NOTIFY_OUTBOUND_EVENTS", default=["work_order."])
 NOTIFY_OUTBOUND_CHANNELS = env.list("NOTIFY_OUTBOUND_CHANNELS", default=["email", "sms"])
+NOTIFY_LINK_BASE_URL = env.str("NOTIFY_LINK_BASE_URL", default=FRONTEND_URL)  # opt-out links in guests' e-mails
 
 # Marketing -------------------------------------------------------------------------
 # Touches handed to the communications service per transaction by a campaign or sequence.

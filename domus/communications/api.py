@@ -457,6 +457,21 @@ def optout_delete(request: HttpRequest, optout_id: UUID):
 
 
 @router.get(
+    "/opt-out/{token}/",
+    auth=None,
+    response={200: None, 404: ErrorOut},
+    summary="The opt-out link of a notice to somebody without an account: no more messages on that channel",
+    throttle=ScopedRateLimit("public_form"),
+    openapi_extra=plain_text("A confirmation sentence"),
+)
+@reads_raw_request
+def optout_follow(request: HttpRequest, token: str):
+    if services.optout_from_link(token) is None:
+        raise NotFound("Unknown link.")
+    return HttpResponse("You will get no more messages from us at this address.", content_type="text/plain")
+
+
+@router.get(
     "/deliveries/",
     response={200: list[DeliveryOut], 400: ErrorOut, 401: ErrorOut},
     summary="Delivery records: sent by or to the caller, their companies' for staff",

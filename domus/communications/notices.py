@@ -115,6 +115,61 @@ NOTICES: dict[str, tuple[str, str, str, str]] = {
 }
 
 
+# What somebody without an account (a public booking's name, e-mail and phone) hears of
+# the ``work_order.*`` steps that concern them: kind -> (title, body, body without a time).
+GUEST_NOTICES: dict[str, tuple[str, str, str]] = {
+    "received": (
+        "We received your repair request",
+        "Hello {name}, we received your repair request for {address}. We will tell you when a visit is booked.",
+        "",
+    ),
+    "scheduled": (
+        "Your repair visit is booked",
+        "Hello {name}, the repair visit at {address} is booked for {when} UTC.",
+        "Hello {name}, the repair at {address} is scheduled; we will tell you the time of the visit.",
+    ),
+    "work_done": ("Your repair is done", "Hello {name}, the repair work at {address} is done.", ""),
+    "closed": (
+        "Your repair request is closed",
+        "Hello {name}, your repair request for {address} is closed. Thank you.",
+        "",
+    ),
+    "cancelled": (
+        "Your repair request is cancelled",
+        "Hello {name}, your repair request for {address} is cancelled.",
+        "",
+    ),
+    "rejected": (
+        "Your repair request was declined",
+        "Hello {name}, we cannot take your repair request for {address}.",
+        "",
+    ),
+}
+
+
+def guest_kind(event: str, status: str) -> str:
+    """Which guest notice a ``work_order.*`` event is ('' when a guest hears nothing of it):
+    received, scheduled (a visit booked), work done, closed, cancelled or rejected."""
+    if event == "work_order.requested":
+        return "received"
+    if event == "work_order.assigned":
+        return "scheduled" if status == "scheduled" else ""
+    if event == "work_order.status_changed" and status in GUEST_NOTICES and status != "received":
+        return status
+    return ""
+
+
+def guest_notice(kind: str, *, name: str, address: str, starts_at: Any = None) -> tuple[str, str]:
+    """``(subject, body)`` of the guest notice ``kind``."""
+    title, template, untimed = GUEST_NOTICES[kind]
+    fields = {"name": name.strip() or "there", "address": address.strip() or "your address"}
+    if starts_at:
+        fields["when"] = str(starts_at)[:16].replace("T", " ")
+    elif untimed:
+        template = untimed
+    return title, template.format(**fields)
+
+
 def _fields(payload: dict[str, Any]) -> dict[str, Any]:
     fields = {key: value for key, value in payload.items() if value not in (None, "")}
     if payload.get("starts_at"):

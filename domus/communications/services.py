@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.core import signing
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
@@ -390,6 +391,104 @@ def notify_outbound(*, notifications: list[Notification], company_id: Any = None
             company_id=company_id,
         )
     return rows
+
+
+OPTOUT_SALT = "domus.communications.optout"
+STOP_WORDS = frozenset({"stop", "stopall", "unsubscribe", "cancel", "end", "quit"})
+
+
+def optout_token(channel: str, address: str) -> str:
+    """The signed token of an opt-out link: who (``address``, normalised) leaves which channel."""
+    return signing.dumps([channel, normalize_address(channel, address)], salt=OPTOUT_SALT, compress=True)
+
+
+def optout_link(channel: str, address: str) -> str:
+    base = settings.NOTIFY_LINK_BASE_URL.rstrip("/")
+    return f"{base}/api/v1/communications/opt-out/{optout_token(channel, address)}/"
+
+
+def _contact_body(channel: str, address: str, body: str) -> str:
+    """A message to somebody without an account ends with how to get no more: a signed
+    opt-out link in an e-mail, "Reply STOP" in a text."""
+    if channel == "email":
+        return f"{body}\n\n--\nNo more e-mails like this: {optout_link(channel, address)}"
+    return f"{body} Reply STOP to opt out."
+
+
+def notify_contact(
+    *, event: str, company_id: Any, email: str, phone: str, subject: str, body: str, reference: Any = None
+) -> list[Delivery]:
+    """Tell somebody without an account (a public booking's e-mail and phone) of ``event``
+    on NOTIFY_OUTBOUND_CHANNELS' e-mail and SMS, through the channels' adapters: one
+    delivery per channel with an address, refused when that address opted out (an opt-out
+    link, a STOP reply, the desk's opt-out list). They have no preferences, so no quiet
+    hours. Each message ends with its opt-out link or "Reply STOP"."""
+    phone = (phone or "").strip()
+    # A text goes to the number in E.164 (read in PHONE_DEFAULT_REGION), as to a lead.
+    addresses = {"email": (email or "").strip(), "sms": normalize_address("sms", phone) if phone else ""}
+    channels = [c for c in settings.NOTIFY_OUTBOUND_CHANNELS if addresses.get(c)]
+    if not channels:
+        return []
+    rows = []
+    for channel in channels:
+        address = addresses[channel]
+        opted_out = normalize_address(channel, address) in optout_addresses(channel=channel, addresses=[address])
+        rows.append(
+            Delivery(
+                id=uuid7(),
+                company_id=company_id,
+                channel=channel,
+                address=address,
+                subject=subject[:200],
+                body=_contact_body(channel, address, body),
+                status=DeliveryStatus.REFUSED if opted_out else DeliveryStatus.QUEUED,
+                error=f"The address opted out of {channel}." if opted_out else "",
+            )
+        )
+    with transaction.atomic():
+        Delivery.objects.bulk_create(rows)
+        queued = [str(row.id) for row in rows if row.status == DeliveryStatus.QUEUED]
+        if queued:
+            transaction.on_commit(lambda: _enqueue(queued), robust=True)
+        audit_record(
+            actor=None,
+            action="send",
+            resource_type=Delivery._meta.label_lower,
+            resource_id=reference if reference is not None else rows[0].id,
+            changes={"event": {"before": None, "after": event}, "deliveries": {"before": None, "after": len(rows)}},
+            company_id=company_id,
+        )
+    return rows
+
+
+@transaction.atomic
+def optout_record(*, channel: str, address: str, reason: str) -> tuple[OptOut, bool]:
+    """The recipient's own opt-out (their signed link, a STOP reply): no account and no
+    company needed. Answers ``(opt_out, created)``; an address already opted out keeps its
+    first record."""
+    normalised = normalize_address(channel, address)
+    if len(normalised) < 3:
+        raise ValidationFailed("Bad address.", errors={"address": ["Not an e-mail, phone number or chat id."]})
+    optout, created = OptOut.objects.get_or_create(channel=channel, address=normalised, defaults={"reason": reason})
+    if created:
+        audit_create(actor=None, instance=optout, company_id=None)
+    return optout, created
+
+
+def optout_from_link(token: str) -> OptOut | None:
+    """Follow an opt-out link: ``None`` when its signature does not hold."""
+    try:
+        channel, address = signing.loads(token, salt=OPTOUT_SALT)
+    except (signing.BadSignature, ValueError, TypeError):
+        return None
+    if channel not in ("email", "sms") or not isinstance(address, str):
+        return None
+    return optout_record(channel=channel, address=address, reason="Opt-out link.")[0]
+
+
+def is_stop_reply(text: str) -> bool:
+    """A text whose whole content is a carrier opt-out keyword (STOP, UNSUBSCRIBE, ...)."""
+    return text.strip().strip(".!").lower() in STOP_WORDS
 
 
 @transaction.atomic

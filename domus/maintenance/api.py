@@ -248,24 +248,38 @@ def booking_technician(request: HttpRequest, id: UUID, payload: s.TechnicianIn):
 @router.post(
     "/bookings/{id}/vendor/",
     response={200: s.BookingDetailOut, **WRITE_ERRORS},
-    summary="Offer a booking to a vendor of the company",
+    summary="Offer a booking to a vendor of the company (409 when the visit is outside the tenant's slots)",
     openapi_extra={"x-permission": "staff"},
 )
 def booking_vendor(request: HttpRequest, id: UUID, payload: s.VendorAssignIn):
     selectors.work_order_get_for_actor(actor=request.auth, work_order_id=id)
-    services.assign_vendor(actor=request.auth, work_order_id=id, vendor_id=payload.vendor_id)
+    services.assign_vendor(
+        actor=request.auth,
+        work_order_id=id,
+        vendor_id=payload.vendor_id,
+        start=payload.start,
+        end=payload.end,
+        override_slots=payload.override_slots,
+    )
     return _detail(request, id)
 
 
 @router.post(
     "/bookings/{id}/vendor-answer/",
     response={200: s.BookingOut, **WRITE_ERRORS},
-    summary="The assigned vendor accepts or declines the job",
+    summary="The assigned vendor accepts (with the visit's time) or declines the job",
     openapi_extra={"x-permission": "vendor"},
 )
 def booking_vendor_answer(request: HttpRequest, id: UUID, payload: s.VendorAnswerIn):
     selectors.work_order_get_for_actor(actor=request.auth, work_order_id=id)
-    return services.vendor_respond(actor=request.auth, work_order_id=id, accept=payload.accept, reason=payload.reason)
+    return services.vendor_respond(
+        actor=request.auth,
+        work_order_id=id,
+        accept=payload.accept,
+        reason=payload.reason,
+        start=payload.start,
+        end=payload.end,
+    )
 
 
 @router.put(

@@ -342,11 +342,21 @@ class TechnicianIn(Input):
 
 class VendorAssignIn(Input):
     vendor_id: UUID
+    start: datetime | None = Field(None, description="The vendor's visit starts (give end too).")
+    end: datetime | None = Field(None, description="The vendor's visit ends.")
+    override_slots: bool = Field(
+        False,
+        description="Book the visit outside the tenant's preferred slots although they gave no permission to enter.",
+    )
 
 
 class VendorAnswerIn(Input):
     accept: bool
     reason: str = Field("", max_length=2000)
+    start: datetime | None = Field(
+        None, description="Accepting: the visit starts (inside the tenant's preferred slots; give end too)."
+    )
+    end: datetime | None = Field(None, description="Accepting: the visit ends.")
 
 
 class RatingIn(Input):

@@ -15,6 +15,8 @@ from django.db import IntegrityError, models, transaction
 from django.utils import timezone
 
 from domus.audit.services import audit_create, audit_record, audit_snapshot, audit_update
+from domus.communications.notices import guest_kind, guest_notice
+from domus.communications.services import notify_contact
 from domus.core.events import event_payload, publish
 from domus.core.exceptions import Conflict, NotFound, PermissionDenied, ValidationFailed
 from domus.core.images import image_check
@@ -479,6 +481,34 @@ def _outside_slots(work_order: WorkOrder, start: datetime, end: datetime) -> str
     return ", ".join(f"{begins:%Y-%m-%d %H:%M}-{ends:%H:%M} UTC" for begins, ends in windows)
 
 
+def _check_visit(
+    work_order: WorkOrder, start: datetime, end: datetime, *, override_slots: bool, overridable: bool = True
+) -> str:
+    """A visit (a technician's or a vendor's) from ``start`` to ``end``: a 400 when it ends
+    before it starts, a 409 naming the tenant's preferred slots when it falls outside them
+    and the tenant gave no permission to enter (unless ``override_slots``). Answers the
+    slots it was booked outside of ('' when inside or no slots apply)."""
+    if end <= start:
+        raise ValidationFailed("The visit must end after it starts.", errors={"end": ["Must be after start."]})
+    outside = _outside_slots(work_order, start, end)
+    if outside and not override_slots:
+        errors = {"preferred_slots": [f"Preferred: {outside}."]}
+        if overridable:
+            errors["override_slots"] = ["Set true to book anyway."]
+        raise Conflict(
+            "The visit is outside the tenant's preferred slots and they gave no permission to enter.", errors=errors
+        )
+    return outside
+
+
+def _visit_window(start: datetime | None, end: datetime | None) -> bool:
+    """Whether a vendor visit's window is given; both ends or neither."""
+    if (start is None) != (end is None):
+        missing = "end" if end is None else "start"
+        raise ValidationFailed("Give the visit's start and end.", errors={missing: ["Give both start and end."]})
+    return start is not None
+
+
 @transaction.atomic
 def booking_access_update(
     *, actor: Any, work_order_id: UUID, permission_to_enter: bool | None, preferred_slots: list[dict[str, Any]] | None
@@ -513,6 +543,28 @@ def _notify(
     recipients = list(only) if only is not None else _recipients(work_order)
     payload = event_payload(work_order, actor=actor, recipients=[*recipients, *extra_recipients], **extra)
     publish(event, payload)
+    if work_order.requester_id is None:
+        _tell_guest(event, work_order)
+
+
+def _tell_guest(event: str, work_order: WorkOrder) -> None:
+    """A public booker (no account) hears by e-mail and SMS that their booking was
+    received, its visit booked (date and time), the work done, the job closed (or
+    cancelled, rejected), at the booking's e-mail and phone; never in the event's payload."""
+    kind = guest_kind(event, work_order.status)
+    if not kind or not (work_order.email or work_order.phone):
+        return
+    when = work_order.scheduled_start.astimezone(UTC).isoformat() if work_order.scheduled_start else None
+    subject, body = guest_notice(kind, name=work_order.name, address=work_order.address, starts_at=when)
+    notify_contact(
+        event=event,
+        company_id=work_order.company_id,
+        email=work_order.email,
+        phone=work_order.phone,
+        subject=subject,
+        body=body,
+        reference=work_order.pk,
+    )
 
 
 def _may_manage(actor: Any, work_order: WorkOrder) -> bool:
@@ -608,14 +660,7 @@ def assign_technician(
     tenant prefers (unless ``override_slots``)."""
     work_order = selectors.work_order_for_update(work_order_id)
     require(_may_manage(actor, work_order), "Only the company's staff assign work.")
-    if end <= start:
-        raise ValidationFailed("The visit must end after it starts.", errors={"end": ["Must be after start."]})
-    outside = _outside_slots(work_order, start, end)
-    if outside and not override_slots:
-        raise Conflict(
-            "The visit is outside the tenant's preferred slots and they gave no permission to enter.",
-            errors={"preferred_slots": [f"Preferred: {outside}."], "override_slots": ["Set true to book anyway."]},
-        )
+    outside = _check_visit(work_order, start, end, override_slots=override_slots)
     if not (is_company_worker(technician, work_order.company_id) and not is_admin(technician)):
         raise ValidationFailed("Not a worker of this company.", errors={"technician_id": ["Not company staff."]})
     if selectors.technician_overlaps(technician_id=technician.pk, start=start, end=end, exclude_id=work_order.pk):
@@ -651,14 +696,30 @@ def assign_technician(
 
 
 @transaction.atomic
-def assign_vendor(*, actor: Any, work_order_id: UUID, vendor_id: UUID) -> WorkOrder:
+def assign_vendor(
+    *,
+    actor: Any,
+    work_order_id: UUID,
+    vendor_id: UUID,
+    start: datetime | None = None,
+    end: datetime | None = None,
+    override_slots: bool = False,
+) -> WorkOrder:
+    """Offer a job to a vendor of the company, with the visit's window when the desk sets
+    it (checked against the tenant's preferred slots like a technician's visit)."""
     work_order = selectors.work_order_for_update(work_order_id)
     require(_may_manage(actor, work_order), "Only the company's staff assign work.")
     vendor = selectors.vendor_visible_to(actor).filter(pk=vendor_id, company_id=work_order.company_id).first()
     if vendor is None:
         raise NotFound("Unknown vendor.", errors={"vendor_id": ["No such vendor of this company."]})
+    timed = _visit_window(start, end)
+    if timed:
+        _check_visit(work_order, start, end, override_slots=override_slots)
     before = audit_snapshot(work_order)
     work_order.vendor, work_order.vendor_status = vendor, VendorStatus.PENDING
+    if timed:
+        work_order.technician = None  # the vendor's visit replaces a technician's
+        work_order.scheduled_start, work_order.scheduled_end = start, end
     work_order.save()
     audit_update(actor=actor, instance=work_order, before=before, company_id=work_order.company_id)
     _notify("work_order.offered", work_order, actor, only=[vendor.user_id])
@@ -666,15 +727,31 @@ def assign_vendor(*, actor: Any, work_order_id: UUID, vendor_id: UUID) -> WorkOr
 
 
 @transaction.atomic
-def vendor_respond(*, actor: Any, work_order_id: UUID, accept: bool, reason: str = "") -> WorkOrder:
-    """The assigned vendor accepts (the job is scheduled) or declines (it goes back to triage)."""
+def vendor_respond(
+    *,
+    actor: Any,
+    work_order_id: UUID,
+    accept: bool,
+    reason: str = "",
+    start: datetime | None = None,
+    end: datetime | None = None,
+) -> WorkOrder:
+    """The assigned vendor accepts (with the visit's window when they set it: inside the
+    tenant's preferred slots unless the tenant gave permission to enter; only the desk
+    books outside them) or declines (they are unassigned)."""
     work_order = selectors.work_order_for_update(work_order_id)
     if not (work_order.vendor_id and work_order.vendor.user_id == getattr(actor, "pk", None)):
         raise NotFound("Booking not found.")
     if work_order.vendor_status != VendorStatus.PENDING:
         raise Conflict("This job is not waiting for your answer.")
+    timed = accept and _visit_window(start, end)
+    if timed:
+        _check_visit(work_order, start, end, override_slots=False, overridable=False)
     before = audit_snapshot(work_order)
     work_order.vendor_status = VendorStatus.ACCEPTED if accept else VendorStatus.DECLINED
+    if timed:
+        work_order.technician = None
+        work_order.scheduled_start, work_order.scheduled_end = start, end
     if not accept:
         work_order.vendor = None
     work_order.save()

@@ -9,6 +9,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from ninja import Query, Router, Status
 from ninja.pagination import paginate
 
+from domus.communications import services as communications_services
 from domus.core.errors import ErrorOut
 from domus.core.exceptions import AuthenticationFailed, NotFound, ValidationFailed
 from domus.core.openapi import download, plain_text
@@ -583,5 +584,8 @@ def inbound_reply(request: HttpRequest, provider: str):
     except (AttributeError, TypeError, ValueError):
         raise ValidationFailed("Unexpected body shape.", errors={"body": ["Not the provider's shape."]}) from None
     for channel, address, text, in_reply_to in replies:
+        if channel == "sms" and address and communications_services.is_stop_reply(text):
+            # A STOP reply: that number gets no more texts (campaigns or notices).
+            communications_services.optout_record(channel=channel, address=address, reason="STOP reply.")
         services.reply_received(channel=channel, address=address, text=text, in_reply_to=in_reply_to)
     return Status(204, None)

@@ -115,3 +115,44 @@ def test_the_tenant_changes_access_later_and_nobody_else_may(client_for, lease, 
     assert len(changed.json()["preferred_slots"]) == 1
     assert client_for(staff).put_json(url, {"permission_to_enter": False}).status_code == 403
     assert tenant.put_json(url, {"preferred_slots": [_slot(-100)]}).status_code == 400
+
+
+def test_a_vendor_visit_is_checked_against_the_slots_like_a_technicians(client_for, lease, staff, vendor, vendor_user):
+    bid = _triaged_with_slots(client_for, lease, staff)
+    desk, field = client_for(staff), client_for(vendor_user)
+    offer = f"/api/v1/maintenance/bookings/{bid}/vendor/"
+    answer = f"/api/v1/maintenance/bookings/{bid}/vendor-answer/"
+
+    refused = desk.post_json(offer, {"vendor_id": str(vendor.id), **_slot(5, 1)})
+    assert refused.status_code == 409
+    assert "UTC" in refused.json()["errors"]["preferred_slots"][0]  # names the slots
+    assert "override_slots" in refused.json()["errors"]
+    assert desk.get(f"/api/v1/maintenance/bookings/{bid}/").json()["vendor_id"] is None  # nothing offered
+    half = desk.post_json(offer, {"vendor_id": str(vendor.id), "start": _slot(0)["start"]})
+    assert half.status_code == 400
+    assert "end" in half.json()["errors"]
+
+    offered = desk.post_json(offer, {"vendor_id": str(vendor.id)})  # no time yet: the vendor sets it
+    assert offered.status_code == 200, offered.json()
+    outside = field.post_json(answer, {"accept": True, **_slot(5, 1)})
+    assert outside.status_code == 409
+    assert "UTC" in outside.json()["errors"]["preferred_slots"][0]
+    assert "override_slots" not in outside.json()["errors"]  # only the desk books outside the slots
+    inside = field.post_json(answer, {"accept": True, **_slot(0.5, 1)})
+    assert inside.status_code == 200, inside.json()
+    assert inside.json()["vendor_status"] == "accepted"
+    assert inside.json()["scheduled_start"][:16] == _slot(0.5, 1)["start"][:16]
+
+    forced = desk.post_json(offer, {"vendor_id": str(vendor.id), **_slot(5, 1), "override_slots": True})
+    assert forced.status_code == 200, forced.json()
+    assert forced.json()["scheduled_start"][:16] == _slot(5, 1)["start"][:16]
+
+
+def test_permission_to_enter_lets_a_vendor_come_any_time(client_for, lease, staff, vendor, vendor_user):
+    bid = _triaged_with_slots(client_for, lease, staff, permission_to_enter=True)
+    offered = client_for(staff).post_json(f"/api/v1/maintenance/bookings/{bid}/vendor/", {"vendor_id": str(vendor.id)})
+    assert offered.status_code == 200
+    accepted = client_for(vendor_user).post_json(
+        f"/api/v1/maintenance/bookings/{bid}/vendor-answer/", {"accept": True, **_slot(5, 1)}
+    )
+    assert accepted.status_code == 200, accepted.json()
