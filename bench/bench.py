@@ -609,13 +609,14 @@ def bench_inventory(size: int, ci: bool, cal: dict) -> Run:
     branches, history = (2, 4) if ci else (20, 5)
     database = bench_database(f"inventory_{size}")
     env = bench_env(database)
-    posts, samples, runs = (20, 20, 2) if ci else (400, 500, 5)
+    posts, samples, runs, raw_posts = (20, 20, 2, 100) if ci else (400, 500, 5, 4000)
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "inventory.json"
         say(f"inventory: {size:,} parts x {branches} branches, {posts} posts from 2 threads")
         extra = [] if ci else ["--explain", "bench/inventory/explain.txt"]
         args = ["--parts", str(size), "--branches", str(branches), "--history", str(history), "--posts", str(posts)]
-        args += ["--samples", str(samples), "--runs", str(runs), "--threads", "2", "--json", str(out), *extra]
+        args += ["--samples", str(samples), "--runs", str(runs), "--threads", "2", "--raw-posts", str(raw_posts)]
+        args += ["--json", str(out), *extra]
         python("bench/inventory/bench.py", *args, env=env)
         data = json.loads(out.read_text())
     table = Table(
@@ -635,6 +636,23 @@ def bench_inventory(size: int, ci: bool, cal: dict) -> Run:
                 f"{row['cpu_ms_per_entry']:.1f}",
                 f"{row['load']:.1f}",
                 loops(row["p95_ms"], cal),
+            ]
+        )
+    for name, label in (
+        ("raw_hot", "Raw PostgreSQL ceiling, one hot part"),
+        ("raw_spread", "Raw PostgreSQL ceiling, spread"),
+    ):
+        row = data[name]
+        table.rows.append(
+            [
+                label,
+                f"{row['entries_per_second']:,} statements/s ({row['posted']} written)",
+                "",
+                "",
+                "",
+                "",
+                f"{row['load']:.1f}",
+                "",
             ]
         )
     for name, label in (("selector", "On hand of one part, selector"), ("api", "On hand of one part, GET .../stock/")):
@@ -666,6 +684,10 @@ def bench_inventory(size: int, ci: bool, cal: dict) -> Run:
                     loops(cells["p95_ms"], cal),
                 ]
             )
+    table.notes.append(
+        "Raw PostgreSQL ceiling: the posting's conditional update of the stock row and insert of its ledger row as "
+        "one plain SQL statement (autocommit, psycopg, no Django) from 2 connections, beside the posting rate."
+    )
     table.notes.append(
         f"Targets: on hand p95 under 5 ms ({loops(5, cal)} CPU loops here), the valuation report under 2 s "
         f"({loops(2000, cal)} CPU loops here)."

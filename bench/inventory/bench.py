@@ -19,6 +19,9 @@ part), on hand of one part, and the valuation report (now, and at a past date).
 4. Valuation (timed): ``valuation_rows`` for the company now (the stock rows) and at a
    date 50 days back (the last ledger row per pair at that instant); ``--explain`` writes
    both query plans (EXPLAIN ANALYZE, BUFFERS).
+5. The raw PostgreSQL ceiling (timed): the posting's conditional update of a stock row
+   and insert of its ledger row as one plain SQL statement, ``--raw-posts`` of them from
+   ``--threads`` psycopg connections without Django, hot and spread.
 
 Refuses SQLite and databases whose name lacks "domus".
 """
@@ -282,6 +285,73 @@ def post_rate(admin, parts: list[SparePart], branches: list[Branch], posts: int,
     }
 
 
+RAW_POST_SQL = """
+WITH moved AS (
+    UPDATE inventory_stock SET on_hand = on_hand - 1, value = value - %(cost)s, updated_at = now()
+    WHERE part_id = %(part)s AND branch_id = %(branch)s AND on_hand >= 1
+    RETURNING company_id, part_id, branch_id, on_hand, value, currency
+)
+INSERT INTO inventory_stockledgerentry (company_id, part_id, branch_id, entry_id, line_id, kind, qty_change,
+    qty_after, unit_cost, value_change, value_after, currency, posting_date, created_at)
+SELECT company_id, part_id, branch_id, %(entry)s, %(line)s, 'issue', -1, on_hand, %(cost)s, -%(cost)s, value,
+       currency, now()::date, now()
+FROM moved
+"""
+
+
+def raw_ceiling(entry: StockEntry, parts: list[SparePart], branches: list[Branch], posts: int, threads: int) -> dict:
+    """What PostgreSQL itself does here without Domus: the same conditional update of a
+    stock row and insert of its ledger row (one statement, one transaction each, plain
+    psycopg, no Django), ``posts`` of them from ``threads`` connections, each on a random
+    part at a random branch (one of each: a hot part)."""
+    import psycopg
+
+    database = settings.DATABASES["default"]
+    line = entry.lines.values_list("id", flat=True).first()
+    per_thread = posts // threads
+    start = threading.Barrier(threads)
+    written: list[int] = []
+    lock = threading.Lock()
+
+    def work(seed: int) -> None:
+        rng = random.Random(seed)
+        done = 0
+        with psycopg.connect(
+            dbname=database["NAME"],
+            user=database["USER"],
+            password=database["PASSWORD"],
+            host=database["HOST"] or None,
+            port=database["PORT"] or None,
+            autocommit=True,
+        ) as conn:
+            start.wait(timeout=60)
+            for _ in range(per_thread):
+                params = {
+                    "part": rng.choice(parts).pk,
+                    "branch": rng.choice(branches).pk,
+                    "cost": COST,
+                    "entry": entry.pk,
+                    "line": line,
+                }
+                done += conn.execute(RAW_POST_SQL, params).rowcount
+        with lock:
+            written.append(done)
+
+    workers = [threading.Thread(target=work, args=(n,)) for n in range(threads)]
+    began = time.perf_counter()
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+    seconds = time.perf_counter() - began
+    return {
+        "posted": sum(written),
+        "seconds": round(seconds, 3),
+        "entries_per_second": round(sum(written) / seconds, 1) if seconds else 0.0,
+        "load": round(os.getloadavg()[0], 2),
+    }
+
+
 def timed(func) -> tuple[float, float, Any]:
     """Wall and CPU milliseconds of ``func()`` (CPU: this process's, so the Python side;
     PostgreSQL's own time is in the plans), and its answer."""
@@ -317,22 +387,24 @@ def on_hand(parts: list[SparePart], samples: int, admin) -> dict:
 
 
 def _explain(sql: str, params) -> str:
-    with connection.cursor() as cursor:
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SET LOCAL jit = off")  # as the export runs it
         cursor.execute("EXPLAIN (ANALYZE, BUFFERS) " + sql, params)
         return "\n".join(row[0] for row in cursor.fetchall())
 
 
 def plans_of(scope: selectors.ValuationScope) -> str:
     """EXPLAIN (ANALYZE, BUFFERS) of each query of the report: the totals, the first page,
-    the whole report (what the CSV's COPY runs)."""
+    the whole report as the CSV export reads it (its lines written and joined per part by
+    the database)."""
     out = []
     for name, queryset in zip(
         ("totals: stock", "totals: posted since"), selectors.valuation_total_queries(scope), strict=True
     ):
         if queryset is not None:
             out.append(f"--- {name}\n{queryset.explain(analyze=True, buffers=True)}")
-    for name, limit in (("first page (101 rows)", 101), ("every row (the CSV)", None)):
-        out.append(f"--- {name}\n{_explain(*selectors.valuation_sql(scope, None, limit))}")
+    out.append(f"--- first page (101 rows)\n{_explain(*selectors.valuation_sql(scope, None, 101))}")
+    out.append(f"--- every row, as the CSV reads it\n{_explain(*selectors.valuation_csv_sql(scope))}")
     return "\n\n".join(out)
 
 
@@ -383,6 +455,7 @@ def main() -> int:
     parser.add_argument("--history", type=int, default=10)
     parser.add_argument("--posts", type=int, default=400)
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--raw-posts", type=int, default=4000, help="statements of the raw PostgreSQL ceiling")
     parser.add_argument("--samples", type=int, default=500)
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--explain", type=Path)
@@ -405,11 +478,13 @@ def main() -> int:
         actor=admin,
         kind="receipt",
         branch_id=branches[0].pk,
-        lines=[{"part_id": parts[0].pk, "quantity": Decimal(args.posts), "unit_cost": COST}],
+        lines=[{"part_id": parts[0].pk, "quantity": Decimal(args.posts + args.raw_posts), "unit_cost": COST}],
     )
     stock_services.entry_post(actor=admin, entry_id=top_up.pk)  # the hot part never runs out, run after run
     hot = post_rate(admin, parts[:1], branches[:1], args.posts, args.threads)
     spread = post_rate(admin, parts, branches, args.posts, args.threads)
+    raw_hot = raw_ceiling(top_up, parts[:1], branches[:1], args.raw_posts, args.threads)
+    raw_spread = raw_ceiling(top_up, parts, branches, args.raw_posts, args.threads)
     result = {
         "parts": len(parts),
         "branches": len(branches),
@@ -417,6 +492,8 @@ def main() -> int:
         "setup_seconds": setup_seconds,
         "hot": hot,
         "spread": spread,
+        "raw_hot": raw_hot,
+        "raw_spread": raw_spread,
         "on_hand": on_hand(parts, args.samples, admin),
         "valuation": valuation(company, admin, args.runs, args.explain),
     }

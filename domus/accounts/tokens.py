@@ -3,7 +3,7 @@ on use and are blacklisted on logout. Reusing a rotated refresh token revokes it
 whole family (the token was stolen or replayed)."""
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import jwt
@@ -48,6 +48,31 @@ def decode(token: str, *, expected_type: str) -> dict[str, Any]:
     if claims["type"] != expected_type:
         raise AuthenticationFailed(f"Expected an {expected_type} token.")
     return claims
+
+
+# Verified access tokens' claims, so a token presented again is not decoded and verified
+# again: the signature and claims are checked once per token (and key), the expiry on
+# every use. Bounded: emptied when full.
+_ACCESS_CLAIMS: dict[str, tuple[str, dict[str, Any]]] = {}
+_ACCESS_CLAIMS_MAX = 4096
+
+
+def decode_access(token: str) -> dict[str, Any]:
+    """The claims of a valid access token (``decode(token, expected_type=ACCESS)``),
+    remembered per token: a token seen before is only checked for its expiry (and its
+    issue time) against the clock."""
+    key = f"{settings.JWT_ALGORITHM}:{settings.JWT_SIGNING_KEY}"
+    known = _ACCESS_CLAIMS.get(token)
+    if known is not None and known[0] == key:
+        claims = known[1]
+        now = datetime.now(tz=UTC).timestamp()
+        if claims["iat"] <= now < claims["exp"]:
+            return dict(claims)
+    claims = decode(token, expected_type=ACCESS)
+    if len(_ACCESS_CLAIMS) >= _ACCESS_CLAIMS_MAX:
+        _ACCESS_CLAIMS.clear()
+    _ACCESS_CLAIMS[token] = (key, claims)
+    return dict(claims)
 
 
 def issue_pair(user: User, *, family: str | None = None) -> TokenPair:

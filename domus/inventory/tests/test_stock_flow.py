@@ -458,3 +458,34 @@ def test_lists_of_entries_and_ledger_rows_take_a_fixed_number_of_queries(
     assert all(len(entry["lines"]) == 1 for entry in entries.json()["results"])
     assert ledger.json()["count"] == 3
     assert stock.json()["count"] == 3
+
+
+@pytest.mark.django_db
+def test_the_valuation_csv_quotes_a_part_number_as_csv_does_and_lists_branches_in_order(
+    admin_client, company, branch_a, branch_b
+):
+    import csv
+
+    odd = SparePartFactory(part_number='BOLT, "M8"')
+    plain = SparePartFactory(part_number="AXLE-1")
+    for branch in (branch_b, branch_a):
+        _post(
+            admin_client,
+            {
+                "kind": "receipt",
+                "branch_id": str(branch.id),
+                "lines": [{"part_id": str(part.id), "quantity": "3", "unit_cost": "1.5"} for part in (odd, plain)],
+            },
+        )
+
+    response = admin_client.get(f"/api/v1/inventory/valuation/export/?company_id={company.id}")
+    rows = list(csv.reader(b"".join(response.streaming_content).decode().splitlines()))
+
+    first_branch, second_branch = sorted([str(branch_a.id), str(branch_b.id)])
+    assert rows[0] == ["part_id", "part_number", "branch_id", "quantity", "value", "currency"]
+    assert [(r[1], r[2], r[3], r[4], r[5]) for r in rows[1:]] == [
+        ("AXLE-1", first_branch, "3.000", "4.50", "KES"),
+        ("AXLE-1", second_branch, "3.000", "4.50", "KES"),
+        ('BOLT, "M8"', first_branch, "3.000", "4.50", "KES"),
+        ('BOLT, "M8"', second_branch, "3.000", "4.50", "KES"),
+    ]
