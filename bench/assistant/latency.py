@@ -21,7 +21,7 @@ from django.db import connection  # noqa: E402
 
 from domus.accounts.selectors import user_by_email_any  # noqa: E402
 from domus.assistant import retrieval  # noqa: E402
-from domus.assistant.selectors import passages_for_actor, readable_sources  # noqa: E402
+from domus.assistant.selectors import passages_for_actor, readable_source_keys  # noqa: E402
 from domus.integrations.embeddings import embedder  # noqa: E402
 
 
@@ -54,7 +54,7 @@ def main() -> None:
     started = time.perf_counter()
     matrix = retrieval.matrix(model.model_id)
     load_matrix_ms = (time.perf_counter() - started) * 1000
-    versions, articles = readable_sources(actor)
+    versions, articles = readable_source_keys(actor)
     vectors = model.embed(queries)
     cpu: list[float] = []
     load_before = os.getloadavg()[0]
@@ -72,10 +72,10 @@ def main() -> None:
         t1 = time.perf_counter()
         c1 = time.process_time()
         retrieval.vector_ranking(
-            query_vector=vectors[n], model_id=model.model_id, version_ids=versions, article_ids=articles
+            query_vector=vectors[n], model_id=model.model_id, version_keys=versions, article_keys=articles
         )
         t2 = time.perf_counter()
-        retrieval.keyword_ranking(query=query, model_id=model.model_id, version_ids=versions, article_ids=articles)
+        retrieval.keyword_ranking(query=query, model_id=model.model_id, version_keys=versions, article_keys=articles)
         t3 = time.perf_counter()
         model.embed([query])
         t4 = time.perf_counter()

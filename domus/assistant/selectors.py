@@ -46,6 +46,13 @@ def readable_sources(actor: Any) -> tuple[list[UUID], list[UUID]]:
     return version_ids, article_ids
 
 
+def readable_source_keys(actor: Any) -> tuple[list[str], list[str]]:
+    """``readable_sources`` as 32-digit hex ids, read in one statement (what retrieval uses)."""
+    return retrieval.readable_keys(
+        documents.current_versions_readable_by(actor), documents.article_ids_readable_by(actor).order_by()
+    )
+
+
 def passages_for_actor(
     *, actor: Any, query: str, k: int = 5, model: Embedder | None = None, version_ids: list[UUID] | None = None
 ) -> list[Passage]:
@@ -56,26 +63,22 @@ def passages_for_actor(
         return []
     model = model or embedder()
     # The query is embedded on a worker thread (onnxruntime releases the GIL) while this
-    # thread resolves the readable sources and runs the keyword half in the database; the
-    # vector half then ranks only the readable rows.
+    # thread resolves the readable sources; the vector half then ranks the readable rows on
+    # that thread (NumPy releases the GIL too) while this one runs the keyword half in the
+    # database.
     embedding = retrieval.embed_query_async(model, query)
-    readable_versions, readable_articles = readable_sources(actor)
+    readable_versions, readable_articles = readable_source_keys(actor)
     if version_ids is not None:
-        allowed = set(version_ids)
+        allowed = {version_id.hex for version_id in version_ids}
         readable_versions = [v for v in readable_versions if v in allowed]
         readable_articles = []
     if not (readable_versions or readable_articles):
         embedding.cancel()
         return []
-    keyword = retrieval.keyword_ranking(
-        query=query, model_id=model.model_id, version_ids=readable_versions, article_ids=readable_articles
-    )
-    vector = retrieval.vector_ranking(
-        query_vector=embedding.result(),
-        model_id=model.model_id,
-        version_ids=readable_versions,
-        article_ids=readable_articles,
-    )
+    sources = {"model_id": model.model_id, "version_keys": readable_versions, "article_keys": readable_articles}
+    vector_future = retrieval.vector_ranking_async(embedding=embedding, **sources)
+    keyword = retrieval.keyword_ranking(query=query, **sources)
+    vector = vector_future.result()
     fused = retrieval.fuse(vector, keyword)[:k]
     rows = retrieval.describe([chunk_id for chunk_id, _ in fused])
     similarity = dict(vector)
