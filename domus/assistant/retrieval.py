@@ -18,7 +18,6 @@ import json
 import re
 import threading
 from collections import OrderedDict
-from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 from uuid import UUID
@@ -154,7 +153,6 @@ _matrix = _Matrix()
 _matrix_lock = threading.Lock()
 
 
-_embedding_pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="domus-embed")
 _embedding_cache: OrderedDict[tuple[str, str], np.ndarray] = OrderedDict()
 _embedding_cache_lock = threading.Lock()
 EMBEDDING_CACHE_SIZE = 1024
@@ -175,21 +173,6 @@ def embed_query(model: Any, query: str) -> np.ndarray:
         while len(_embedding_cache) > EMBEDDING_CACHE_SIZE:
             _embedding_cache.popitem(last=False)
     return vector
-
-
-def embed_query_async(model: Any, query: str) -> Future:
-    """``embed_query`` on a worker thread (the caller meanwhile queries the database)."""
-    return _embedding_pool.submit(embed_query, model, query)
-
-
-def vector_ranking_async(*, embedding: Future, model_id: str, **kwargs: Any) -> Future:
-    """``vector_ranking`` on a worker thread once ``embedding`` is ready (NumPy releases the
-    GIL: the caller meanwhile runs the keyword half in the database). The matrix is checked
-    against the index here, on the caller's thread: a database connection is per thread."""
-    current = matrix(model_id)
-    return _embedding_pool.submit(
-        lambda: vector_ranking(query_vector=embedding.result(), model_id=model_id, index=current, **kwargs)
-    )
 
 
 def readable_keys(versions: QuerySet, articles: QuerySet) -> tuple[list[str], list[str]]:

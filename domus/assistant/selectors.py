@@ -61,24 +61,22 @@ def passages_for_actor(
     readable versions (a question about one document)."""
     if not query.strip():
         return []
-    model = model or embedder()
-    # The query is embedded on a worker thread (onnxruntime releases the GIL) while this
-    # thread resolves the readable sources; the vector half then ranks the readable rows on
-    # that thread (NumPy releases the GIL too) while this one runs the keyword half in the
-    # database.
-    embedding = retrieval.embed_query_async(model, query)
+    # One thread, in order: the readable set first (nothing is ranked before it is known,
+    # and a caller who reads nothing costs no embedding), then the query's vector, the
+    # vector half and the keyword half. No worker threads: on 2 cores onnxruntime already
+    # uses both for the embedding, the vector half is one matrix product of a few
+    # milliseconds, and a request never waits on another request's work in a shared pool.
     readable_versions, readable_articles = readable_source_keys(actor)
     if version_ids is not None:
         allowed = {version_id.hex for version_id in version_ids}
         readable_versions = [v for v in readable_versions if v in allowed]
         readable_articles = []
     if not (readable_versions or readable_articles):
-        embedding.cancel()
         return []
+    model = model or embedder()
     sources = {"model_id": model.model_id, "version_keys": readable_versions, "article_keys": readable_articles}
-    vector_future = retrieval.vector_ranking_async(embedding=embedding, **sources)
+    vector = retrieval.vector_ranking(query_vector=retrieval.embed_query(model, query), **sources)
     keyword = retrieval.keyword_ranking(query=query, **sources)
-    vector = vector_future.result()
     fused = retrieval.fuse(vector, keyword)[:k]
     rows = retrieval.describe([chunk_id for chunk_id, _ in fused])
     similarity = dict(vector)
