@@ -18,13 +18,13 @@ import json
 import re
 import threading
 from collections import OrderedDict
-from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 from uuid import UUID
 
 import numpy as np
 from django.db import connection
+from django.db.models import QuerySet
 
 from domus.assistant.models import Chunk, IndexState, SourceKind
 
@@ -32,6 +32,7 @@ RRF_K = 60
 CANDIDATES = 50
 KEYWORD_POOL = 400
 SPARSE_SHARE = 4  # gather the readable rows when they are under a quarter of the matrix
+MAX_RUNS = 64  # score a readable set in place when its rows are at most this many runs
 FTS_TABLE = "assistant_chunk_fts"
 _WORD = re.compile(r"[\w][\w\-/.]*[\w]|[\w]", re.UNICODE)
 STOPWORDS = frozenset(
@@ -117,37 +118,41 @@ def query_terms(text: str, *, limit: int = 16) -> list[str]:
 
 @dataclass
 class _Matrix:
-    """The vectors of one model, one contiguous float32 row per passage, with each row's
-    source (a small integer code per document version or article). ``order`` lists the rows
-    grouped by source and ``starts[code]:starts[code + 1]`` is that source's slice of it, so
-    the rows of a readable set are found without scanning the matrix."""
+    """The vectors of one model, one contiguous float32 row per passage. The rows are grouped
+    by source (a document version or an article, each given a small integer code) and the
+    sources by company, so ``starts[code]:starts[code + 1]`` are the rows of one source and
+    the sources a staff member reads are mostly one run of rows: the vector half scores a
+    readable set as a few slices of the matrix (no copy) instead of every row."""
 
     generation: Any = None
     model_id: str = ""
     ids: list[UUID] = field(default_factory=list)
-    sources: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
-    source_codes: dict[tuple[str, UUID], int] = field(default_factory=dict)
+    version_codes: dict[str, int] = field(default_factory=dict)  # 32-digit hex id -> code
+    article_codes: dict[str, int] = field(default_factory=dict)
     vectors: np.ndarray = field(default_factory=lambda: np.zeros((0, 1), dtype=np.float32))
-    order: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    sources: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))  # each row's code
     starts: np.ndarray = field(default_factory=lambda: np.zeros(1, dtype=np.int64))
 
-    def rows_of(self, codes: np.ndarray) -> np.ndarray:
-        """The row numbers of the passages of the sources ``codes``, ascending."""
-        if not len(codes):
-            return np.zeros(0, dtype=np.int64)
-        lengths = self.starts[codes + 1] - self.starts[codes]
-        total = int(lengths.sum())
-        # Concatenated ranges without a Python loop: offsets within each range plus its start.
-        ends = np.cumsum(lengths)
-        positions = np.arange(total, dtype=np.int64) - np.repeat(ends - lengths, lengths)
-        return np.sort(self.order[np.repeat(self.starts[codes], lengths) + positions])
+    def codes_of(self, version_keys: list[str], article_keys: list[str]) -> np.ndarray:
+        """The codes of the readable sources that have passages, ascending."""
+        versions, articles = self.version_codes, self.article_codes
+        found = [code for key in version_keys if (code := versions.get(key)) is not None]
+        found += [code for key in article_keys if (code := articles.get(key)) is not None]
+        return np.unique(np.asarray(found, dtype=np.int64))
+
+
+def _ranges_rows(begins: np.ndarray, ends: np.ndarray) -> np.ndarray:
+    """The row numbers of the half-open ranges ``begins[i]:ends[i]``, concatenated."""
+    lengths = ends - begins
+    total = int(lengths.sum())
+    offsets = np.arange(total, dtype=np.int64) - np.repeat(np.cumsum(lengths) - lengths, lengths)
+    return np.repeat(begins, lengths) + offsets
 
 
 _matrix = _Matrix()
 _matrix_lock = threading.Lock()
 
 
-_embedding_pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="domus-embed")
 _embedding_cache: OrderedDict[tuple[str, str], np.ndarray] = OrderedDict()
 _embedding_cache_lock = threading.Lock()
 EMBEDDING_CACHE_SIZE = 1024
@@ -170,9 +175,24 @@ def embed_query(model: Any, query: str) -> np.ndarray:
     return vector
 
 
-def embed_query_async(model: Any, query: str) -> Future:
-    """``embed_query`` on a worker thread (the caller meanwhile queries the database)."""
-    return _embedding_pool.submit(embed_query, model, query)
+def readable_keys(versions: QuerySet, articles: QuerySet) -> tuple[list[str], list[str]]:
+    """The ids of the readable document versions and articles (``versions`` and
+    ``articles`` select ``pk``), as 32-digit hex strings, both lists aggregated into one row
+    by one statement: no UUID object is made per id, and the keyword half hands the list
+    back to the database as one text parameter."""
+    version_sql, version_params = versions.query.sql_with_params()
+    article_sql, article_params = articles.query.sql_with_params()
+    if connection.vendor == "postgresql":
+        aggregate = "string_agg(replace(s.pk::text, '-', ''), ',')"
+    else:  # SQLite stores a UUID as its 32 hex digits
+        aggregate = "group_concat(s.pk, ',')"
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT (SELECT {aggregate} FROM ({version_sql}) s), (SELECT {aggregate} FROM ({article_sql}) s)",  # noqa: S608
+            [*version_params, *article_params],
+        )
+        version_list, article_list = cursor.fetchone()
+    return (version_list.split(",") if version_list else []), (article_list.split(",") if article_list else [])
 
 
 def index_generation() -> int:
@@ -186,15 +206,21 @@ def index_version_key() -> tuple[int, UUID | None]:
 
 
 def _load(model_id: str, generation: Any) -> _Matrix:
-    rows = Chunk.objects.filter(model_id=model_id).values_list("id", "version_id", "article_id", "vector", "dimension")
+    rows = Chunk.objects.filter(model_id=model_id).values_list(
+        "id", "version_id", "article_id", "vector", "dimension", "version__document__company_id", "article__company_id"
+    )
     ids: list[UUID] = []
-    codes: dict[tuple[str, UUID], int] = {}
-    sources: list[int] = []
+    row_sources: list[tuple[str, str, str]] = []
     blobs: list[bytes] = []
     dimension = 0
-    for chunk_id, version_id, article_id, vector, dim in rows.iterator(chunk_size=5000):
-        key = (SourceKind.VERSION, version_id) if version_id else (SourceKind.ARTICLE, article_id)
-        sources.append(codes.setdefault(key, len(codes)))
+    for chunk_id, version_id, article_id, vector, dim, document_company, article_company in rows.iterator(
+        chunk_size=5000
+    ):
+        company = document_company or article_company
+        if version_id:
+            row_sources.append((company.hex if company else "", SourceKind.VERSION, version_id.hex))
+        else:
+            row_sources.append((company.hex if company else "", SourceKind.ARTICLE, article_id.hex))
         ids.append(chunk_id)
         blobs.append(bytes(vector))
         dimension = dim
@@ -203,7 +229,12 @@ def _load(model_id: str, generation: Any) -> _Matrix:
         if ids
         else np.zeros((0, 1), dtype=np.float32)
     )
-    return build_matrix(generation, model_id, ids, np.asarray(sources, dtype=np.int64), codes, vectors)
+    # Codes in the order (company, kind, id): one company's sources get consecutive codes.
+    codes = {source: code for code, source in enumerate(sorted(set(row_sources)))}
+    version_codes = {key: code for (_c, kind, key), code in codes.items() if kind == SourceKind.VERSION}
+    article_codes = {key: code for (_c, kind, key), code in codes.items() if kind == SourceKind.ARTICLE}
+    sources = np.fromiter((codes[source] for source in row_sources), dtype=np.int64, count=len(row_sources))
+    return build_matrix(generation, model_id, ids, sources, version_codes, article_codes, vectors)
 
 
 def build_matrix(
@@ -211,14 +242,26 @@ def build_matrix(
     model_id: str,
     ids: list[UUID],
     sources: np.ndarray,
-    codes: dict[tuple[str, UUID], int],
+    version_codes: dict[str, int],
+    article_codes: dict[str, int],
     vectors: np.ndarray,
 ) -> _Matrix:
-    """The in-memory index of the rows ``vectors`` (``sources[i]`` the code of row i's source)."""
+    """The in-memory index of the rows ``vectors`` (``sources[i]`` the code of row i's
+    source, codes numbered from 0), its rows regrouped by code."""
     order = np.argsort(sources, kind="stable")
-    starts = np.zeros(len(codes) + 1, dtype=np.int64)
-    np.cumsum(np.bincount(sources, minlength=len(codes)), out=starts[1:])
-    return _Matrix(generation, model_id, ids, sources, codes, vectors, order, starts)
+    count = len(version_codes) + len(article_codes)
+    starts = np.zeros(count + 1, dtype=np.int64)
+    np.cumsum(np.bincount(sources, minlength=count), out=starts[1:])
+    return _Matrix(
+        generation,
+        model_id,
+        [ids[i] for i in order],
+        version_codes,
+        article_codes,
+        np.ascontiguousarray(vectors[order]),
+        sources[order],
+        starts,
+    )
 
 
 def matrix(model_id: str) -> _Matrix:
@@ -238,71 +281,82 @@ def vector_ranking(
     *,
     query_vector: np.ndarray,
     model_id: str,
-    version_ids: list[UUID],
-    article_ids: list[UUID],
+    version_keys: list[str],
+    article_keys: list[str],
     limit: int = CANDIDATES,
+    index: _Matrix | None = None,
 ) -> list[tuple[UUID, float]]:
-    """``(chunk id, cosine)`` of the best readable passages, best first."""
-    current = matrix(model_id)
+    """``(chunk id, cosine)`` of the best readable passages, best first (exact: every
+    readable row is scored, no other row can be returned). ``version_keys`` and
+    ``article_keys`` are the readable sources' ids as 32-digit hex strings; ``index`` the
+    matrix already checked against the index (else it is checked here)."""
+    current = index if index is not None else matrix(model_id)
     if not current.ids:
         return []
-    codes = current.source_codes
-    allowed = np.fromiter(
-        (code for key in _keys(version_ids, article_ids) if (code := codes.get(key)) is not None), dtype=np.int64
-    )
-    if not len(allowed):
+    codes = current.codes_of(version_keys, article_keys)
+    if not len(codes):
         return []
     query = query_vector.astype(np.float32)
-    readable_rows = int((current.starts[allowed + 1] - current.starts[allowed]).sum())
-    if readable_rows * SPARSE_SHARE < len(current.ids):
-        # A small readable set (a tenant's lease, an owner's properties): only its rows are
-        # gathered and scored; the others are never touched.
-        rows = current.rows_of(allowed)
+    # Consecutive codes are consecutive rows: the readable set as runs of rows.
+    breaks = np.flatnonzero(np.diff(codes) != 1) + 1
+    begins = current.starts[codes[np.r_[0, breaks]]]
+    ends = current.starts[codes[np.r_[breaks - 1, len(codes) - 1]] + 1]
+    readable_rows = int((ends - begins).sum())
+    if len(begins) <= MAX_RUNS:
+        # A company's sources (staff), or everything (an admin): a few slices, scored in place.
+        rows = None if len(begins) == 1 else _ranges_rows(begins, ends)
+        scores = np.concatenate([current.vectors[b:e] @ query for b, e in zip(begins, ends, strict=True)])
+        first = int(begins[0])
+    elif readable_rows * SPARSE_SHARE < len(current.ids):
+        # A small scattered set (a tenant's lease, an owner's properties): its rows gathered.
+        rows = _ranges_rows(begins, ends)
         scores = current.vectors[rows] @ query
+        first = 0
     else:
-        # A large one (staff): every row is scored in place (no copy of the matrix), then
-        # the unreadable rows are masked out before the top-k is taken.
-        readable = np.zeros(len(codes), dtype=bool)
-        readable[allowed] = True
+        # A large scattered set: every row scored in place, the unreadable ones masked out
+        # before the top-k is taken.
+        readable = np.zeros(len(current.starts) - 1, dtype=bool)
+        readable[codes] = True
         rows = None
         scores = current.vectors @ query
         scores[~readable[current.sources]] = -np.inf
+        first = 0
     take = min(limit, readable_rows)
     best = np.argpartition(-scores, take - 1)[:take]
     best = best[np.argsort(-scores[best], kind="stable")]
     if rows is not None:
         return [(current.ids[rows[i]], float(scores[i])) for i in best]
-    return [(current.ids[i], float(scores[i])) for i in best]
-
-
-def _keys(version_ids: list[UUID], article_ids: list[UUID]) -> list[tuple[str, UUID]]:
-    return [(SourceKind.VERSION, v) for v in version_ids] + [(SourceKind.ARTICLE, a) for a in article_ids]
+    return [(current.ids[first + i], float(scores[i])) for i in best]
 
 
 def keyword_ranking(
-    *, query: str, model_id: str, version_ids: list[UUID], article_ids: list[UUID], limit: int = CANDIDATES
+    *, query: str, model_id: str, version_keys: list[str], article_keys: list[str], limit: int = CANDIDATES
 ) -> list[tuple[UUID, float]]:
     """``(chunk id, rank)`` of the readable passages matching the query's words, best first.
 
-    The readable sources are one parameter of the query (a PostgreSQL array, a JSON list on
-    SQLite), tested on each matching row before anything is ranked. The ranking is bounded:
-    the passages holding every word come first (an index intersection, few rows), then those
-    holding any of them, at most ``KEYWORD_POOL`` of which are ranked, so a word found in a
-    large share of the index costs a bounded number of rows, while a rare word (an invoice
-    number, a name) matches few passages and is always ranked exactly."""
+    The readable sources are one parameter of the query (their ids as one comma-separated
+    text on PostgreSQL, a JSON list on SQLite), tested on each matching row before anything
+    is ranked. The ranking is bounded: the passages holding every word come first (an index
+    intersection, few rows), then, when they are fewer than ``limit``, those holding any of
+    them, at most ``KEYWORD_POOL`` of which are ranked, so a word found in a large share of
+    the index costs a bounded number of rows, while a rare word (an invoice number, a name)
+    matches few passages and is always ranked exactly."""
     terms = query_terms(query)
-    if not terms or not (version_ids or article_ids):
+    if not terms or not (version_keys or article_keys):
         return []
-    search = _pg_keyword if connection.vendor == "postgresql" else _sqlite_keyword
-    found = search(terms, every=True, model_id=model_id, version_ids=version_ids, article_ids=article_ids, limit=limit)
+    if connection.vendor == "postgresql":
+        return _pg_keyword(terms, model_id=model_id, version_keys=version_keys, article_keys=article_keys, limit=limit)
+    found = _sqlite_keyword(
+        terms, every=True, model_id=model_id, version_keys=version_keys, article_keys=article_keys, limit=limit
+    )
     if len(terms) > 1 and len(found) < limit:
         seen = {chunk_id for chunk_id, _ in found}
-        more = search(
+        more = _sqlite_keyword(
             terms,
             every=False,
             model_id=model_id,
-            version_ids=version_ids,
-            article_ids=article_ids,
+            version_keys=version_keys,
+            article_keys=article_keys,
             limit=limit + len(found),
         )
         found += [(chunk_id, rank) for chunk_id, rank in more if chunk_id not in seen][: limit - len(found)]
@@ -310,34 +364,50 @@ def keyword_ranking(
 
 
 def _pg_keyword(
-    terms: list[str], *, every: bool, model_id: str, version_ids: list[UUID], article_ids: list[UUID], limit: int
+    terms: list[str], *, model_id: str, version_keys: list[str], article_keys: list[str], limit: int
 ) -> list[tuple[UUID, float]]:
-    joiner = " && " if every else " || "
-    tsquery = joiner.join(["plainto_tsquery('simple', %s)"] * len(terms))
+    """Both tiers in one statement: the any-word pool is scanned only when the every-word
+    matches are fewer than ``limit`` (a one-time filter, evaluated once). The readable
+    lists are constants of the statement, so PostgreSQL tests them through a hash table."""
+    every = " && ".join(["plainto_tsquery('simple', %s)"] * len(terms))
+    some = " || ".join(["plainto_tsquery('simple', %s)"] * len(terms))
+    readable = (
+        "c.model_id = %s AND (c.version_id = ANY(string_to_array(%s, ',')::uuid[]) "
+        "OR c.article_id = ANY(string_to_array(%s, ',')::uuid[]))"
+    )
+    sources = [model_id, ",".join(version_keys), ",".join(article_keys)]
     with connection.cursor() as cursor:
         cursor.execute(
-            f"WITH q AS (SELECT {tsquery} AS query), "  # noqa: S608
-            "hits AS (SELECT c.id, c.search_vector FROM assistant_chunk c, q "
-            "WHERE c.search_vector @@ q.query AND c.model_id = %s "
-            "AND (c.version_id = ANY(%s::uuid[]) OR c.article_id = ANY(%s::uuid[])) LIMIT %s) "
-            "SELECT hits.id, ts_rank_cd(hits.search_vector, q.query) AS rank FROM hits, q "
-            "ORDER BY rank DESC, hits.id LIMIT %s",
-            [*terms, model_id, list(version_ids), list(article_ids), KEYWORD_POOL, limit],
+            f"WITH q AS (SELECT {every} AS all_words, {some} AS any_word), "  # noqa: S608
+            f"every_hits AS (SELECT c.id, c.search_vector FROM assistant_chunk c, q "
+            f"WHERE c.search_vector @@ q.all_words AND {readable} LIMIT %s), "
+            f"every_ranked AS (SELECT h.id, ts_rank_cd(h.search_vector, q.all_words) AS rank FROM every_hits h, q "
+            "ORDER BY rank DESC, h.id LIMIT %s), "
+            f"some_hits AS (SELECT c.id, c.search_vector FROM assistant_chunk c, q "
+            f"WHERE (SELECT count(*) FROM every_ranked) < %s AND c.search_vector @@ q.any_word AND {readable} "
+            "LIMIT %s) "
+            "SELECT id, rank, 0 AS tier FROM every_ranked "
+            "UNION ALL (SELECT h.id, ts_rank_cd(h.search_vector, q.any_word), 1 FROM some_hits h, q "
+            "WHERE h.id NOT IN (SELECT id FROM every_ranked)) "
+            "ORDER BY tier, rank DESC, id LIMIT %s",
+            [*terms, *terms, *sources, KEYWORD_POOL, limit, limit, *sources, KEYWORD_POOL, limit],
         )
         return [(UUID(str(row[0])), float(row[1])) for row in cursor.fetchall()]
 
 
 def _sqlite_keyword(
-    terms: list[str], *, every: bool, model_id: str, version_ids: list[UUID], article_ids: list[UUID], limit: int
+    terms: list[str], *, every: bool, model_id: str, version_keys: list[str], article_keys: list[str], limit: int
 ) -> list[tuple[UUID, float]]:
+    """FTS5: the first ``KEYWORD_POOL`` readable matches (in index order, no ranking yet),
+    then BM25 over that pool only."""
     match = (" AND " if every else " OR ").join('"' + term.replace('"', '""') + '"' for term in terms)
-    readable = json.dumps([source.hex for source in (*version_ids, *article_ids)])
+    readable = json.dumps([*version_keys, *article_keys])
     with connection.cursor() as cursor:
         cursor.execute(
-            f"SELECT chunk_id, bm25({FTS_TABLE}) AS rank FROM {FTS_TABLE} "  # noqa: S608
+            f"SELECT chunk_id, rank FROM (SELECT chunk_id, bm25({FTS_TABLE}) AS rank FROM {FTS_TABLE} "  # noqa: S608
             f"WHERE {FTS_TABLE} MATCH %s AND model_id = %s "
-            "AND source IN (SELECT value FROM json_each(%s)) ORDER BY rank LIMIT %s",
-            [match, model_id, readable, limit],
+            "AND source IN (SELECT value FROM json_each(%s)) LIMIT %s) ORDER BY rank, chunk_id LIMIT %s",
+            [match, model_id, readable, KEYWORD_POOL, limit],
         )
         return [(UUID(row[0]), -float(row[1])) for row in cursor.fetchall()]
 

@@ -46,6 +46,13 @@ def readable_sources(actor: Any) -> tuple[list[UUID], list[UUID]]:
     return version_ids, article_ids
 
 
+def readable_source_keys(actor: Any) -> tuple[list[str], list[str]]:
+    """``readable_sources`` as 32-digit hex ids, read in one statement (what retrieval uses)."""
+    return retrieval.readable_keys(
+        documents.current_versions_readable_by(actor), documents.article_ids_readable_by(actor).order_by()
+    )
+
+
 def passages_for_actor(
     *, actor: Any, query: str, k: int = 5, model: Embedder | None = None, version_ids: list[UUID] | None = None
 ) -> list[Passage]:
@@ -54,28 +61,22 @@ def passages_for_actor(
     readable versions (a question about one document)."""
     if not query.strip():
         return []
-    model = model or embedder()
-    # The query is embedded on a worker thread (onnxruntime releases the GIL) while this
-    # thread resolves the readable sources and runs the keyword half in the database; the
-    # vector half then ranks only the readable rows.
-    embedding = retrieval.embed_query_async(model, query)
-    readable_versions, readable_articles = readable_sources(actor)
+    # One thread, in order: the readable set first (nothing is ranked before it is known,
+    # and a caller who reads nothing costs no embedding), then the query's vector, the
+    # vector half and the keyword half. No worker threads: on 2 cores onnxruntime already
+    # uses both for the embedding, the vector half is one matrix product of a few
+    # milliseconds, and a request never waits on another request's work in a shared pool.
+    readable_versions, readable_articles = readable_source_keys(actor)
     if version_ids is not None:
-        allowed = set(version_ids)
+        allowed = {version_id.hex for version_id in version_ids}
         readable_versions = [v for v in readable_versions if v in allowed]
         readable_articles = []
     if not (readable_versions or readable_articles):
-        embedding.cancel()
         return []
-    keyword = retrieval.keyword_ranking(
-        query=query, model_id=model.model_id, version_ids=readable_versions, article_ids=readable_articles
-    )
-    vector = retrieval.vector_ranking(
-        query_vector=embedding.result(),
-        model_id=model.model_id,
-        version_ids=readable_versions,
-        article_ids=readable_articles,
-    )
+    model = model or embedder()
+    sources = {"model_id": model.model_id, "version_keys": readable_versions, "article_keys": readable_articles}
+    vector = retrieval.vector_ranking(query_vector=retrieval.embed_query(model, query), **sources)
+    keyword = retrieval.keyword_ranking(query=query, **sources)
     fused = retrieval.fuse(vector, keyword)[:k]
     rows = retrieval.describe([chunk_id for chunk_id, _ in fused])
     similarity = dict(vector)

@@ -130,9 +130,15 @@ def version_ids_readable_by(actor: Any) -> QuerySet:
 def current_version_ids_readable_by(actor: Any) -> list[UUID]:
     """Ids of the current versions of the live documents ``actor`` may read (the only
     versions the index holds), in one query."""
+    return list(current_versions_readable_by(actor))
+
+
+def current_versions_readable_by(actor: Any) -> QuerySet:
+    """The query of ``current_version_ids_readable_by`` (``pk`` only, unordered), for a
+    caller that aggregates the ids in the database."""
     from django.db.models import F
 
-    return list(
+    return (
         DocumentVersion.objects.filter(
             document__in=document_visible_to(actor).values("pk"),
             document__deleted_at__isnull=True,

@@ -4,6 +4,10 @@ from domus.documents.tests.fixtures import pdf_bytes, upload
 
 DOCS = "/api/v1/documents/"
 ASSIST = "/api/v1/assistant/assist/"
+# How long a WebSocket test waits for a frame before failing. Only an upper bound: a test
+# goes on as soon as the frame arrives, so a loaded machine (the retrieval and the model
+# run in the consumer's worker thread) slows the test down instead of failing it.
+WS_WAIT = 120
 
 HOUSE_RULES = (
     "Riverside Court house rules.",

@@ -14,7 +14,7 @@ from channels.testing.websocket import WebsocketCommunicator
 from django.apps import apps
 
 from domus.accounts.tokens import issue_pair
-from domus.assistant.tests.helpers import ASSIST
+from domus.assistant.tests.helpers import ASSIST, WS_WAIT
 from domus.assistant.tools import call_tool
 from domus.properties.tests.factories import FeatureFactory, ListingFactory
 from domus.routing import websocket_urlpatterns
@@ -155,11 +155,11 @@ def test_the_chat_stream_passes_on_the_model_text_after_a_tool_call(client_for, 
 
     async def scenario():
         socket = WebsocketCommunicator(APP, f"/api/v1/chat/stream/{session['id']}", subprotocols=["bearer", token])
-        await socket.connect(timeout=5)
-        frames = [await socket.receive_json_from(timeout=5)]
+        await socket.connect(timeout=WS_WAIT)
+        frames = [await socket.receive_json_from(timeout=WS_WAIT)]
         await socket.send_json_to({"type": "message", "content": "When does my lease end?"})
         while frames[-1]["type"] != "message":
-            frames.append(await socket.receive_json_from(timeout=20))
+            frames.append(await socket.receive_json_from(timeout=WS_WAIT))
         await socket.disconnect()
         return frames
 

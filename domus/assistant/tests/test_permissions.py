@@ -9,7 +9,7 @@ from channels.routing import URLRouter
 from channels.testing.websocket import WebsocketCommunicator
 
 from domus.accounts.tokens import issue_pair
-from domus.assistant.tests.helpers import ASSIST, current_version_id, upload_pdf
+from domus.assistant.tests.helpers import ASSIST, WS_WAIT, current_version_id, upload_pdf
 from domus.routing import websocket_urlpatterns
 
 SECRET = "The master key code for the plant room is 7731-ALPHA and it is kept in the red safe."
@@ -92,12 +92,12 @@ def _ws_answer(user, session_id: str) -> dict:
 
     async def scenario():
         socket = WebsocketCommunicator(app, f"/api/v1/chat/stream/{session_id}/?token={token}")
-        connected, _ = await socket.connect(timeout=5)
+        connected, _ = await socket.connect(timeout=WS_WAIT)
         assert connected
-        frames = [await socket.receive_json_from(timeout=5)]
+        frames = [await socket.receive_json_from(timeout=WS_WAIT)]
         await socket.send_json_to({"type": "message", "content": QUESTION})
         while True:
-            frame = await socket.receive_json_from(timeout=20)
+            frame = await socket.receive_json_from(timeout=WS_WAIT)
             frames.append(frame)
             if frame["type"] in ("message", "error"):
                 break

@@ -99,23 +99,32 @@ def test_knowledge_articles_are_indexed_when_published(client_for, staff):
 
 
 @pytest.mark.once
-def test_the_vector_half_ranks_only_readable_rows_whether_it_gathers_them_or_masks_the_rest(monkeypatch):
+def test_the_vector_half_ranks_only_readable_rows_whether_it_slices_gathers_or_masks(monkeypatch):
     rng = np.random.default_rng(1)
-    sources = [uuid4() for _ in range(40)]
-    codes = {("version", source): n for n, source in enumerate(sources)}
-    row_sources = rng.integers(0, len(sources), size=400)
-    vectors = rng.standard_normal((400, 8)).astype(np.float32)
+    sources = [uuid4().hex for _ in range(400)]
+    codes = {source: n for n, source in enumerate(sources)}
+    row_sources = rng.integers(0, len(sources), size=4000)
+    vectors = rng.standard_normal((4000, 8)).astype(np.float32)
     vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
-    ids = [uuid4() for _ in range(400)]
-    built = retrieval.build_matrix(1, "m", ids, row_sources.astype(np.int64), codes, vectors)
+    ids = [uuid4() for _ in range(4000)]
+    built = retrieval.build_matrix(1, "m", ids, row_sources.astype(np.int64), codes, {}, vectors)
     monkeypatch.setattr(retrieval, "matrix", lambda model_id: built)
     query = vectors[7]
     owner = {chunk_id: sources[code] for chunk_id, code in zip(ids, row_sources, strict=True)}
-    for readable in (sources[:3], sources[:30]):  # a few sources: gathered; most of them: masked
+    cases = {
+        "a few scattered sources: a slice each": sources[::40],
+        "a company's consecutive sources: one slice": sources[100:300],
+        "every source: the whole matrix, one slice": sources,
+        "two runs: two slices": sources[:50] + sources[350:],
+        "most sources, scattered: masked": [s for n, s in enumerate(sources) if n % 3],
+        "many scattered sources under a quarter: gathered": sources[::5],
+    }
+    for case, readable in cases.items():
         ranking = retrieval.vector_ranking(
-            query_vector=query, model_id="m", version_ids=readable, article_ids=[], limit=20
+            query_vector=query, model_id="m", version_keys=[*readable, uuid4().hex], article_keys=[], limit=20
         )
         allowed_rows = [i for i, code in enumerate(row_sources) if sources[code] in readable]
         expected = sorted(allowed_rows, key=lambda i: -float(vectors[i] @ query))[:20]
-        assert [chunk_id for chunk_id, _ in ranking] == [ids[i] for i in expected]
-        assert {owner[chunk_id] for chunk_id, _ in ranking} <= set(readable)
+        assert [chunk_id for chunk_id, _ in ranking] == [ids[i] for i in expected], case
+        assert {owner[chunk_id] for chunk_id, _ in ranking} <= set(readable), case
+    assert retrieval.vector_ranking(query_vector=query, model_id="m", version_keys=[], article_keys=[]) == []

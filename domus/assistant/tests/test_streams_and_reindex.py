@@ -9,7 +9,7 @@ from channels.testing.websocket import WebsocketCommunicator
 
 from domus.accounts.tokens import issue_pair
 from domus.assistant.models import ChatMessage, Chunk
-from domus.assistant.tests.helpers import HOUSE_RULES, current_version_id, upload_pdf
+from domus.assistant.tests.helpers import HOUSE_RULES, WS_WAIT, current_version_id, upload_pdf
 from domus.routing import websocket_urlpatterns
 
 APP = URLRouter(websocket_urlpatterns)
@@ -32,11 +32,11 @@ def test_the_chat_stream_sends_typing_chunks_and_the_answer_with_its_sources(cli
 
     async def scenario():
         socket = WebsocketCommunicator(APP, f"/api/v1/chat/stream/{session['id']}", subprotocols=["bearer", token])
-        connected, _ = await socket.connect(timeout=5)
-        frames = [await socket.receive_json_from(timeout=5)]
+        connected, _ = await socket.connect(timeout=WS_WAIT)
+        frames = [await socket.receive_json_from(timeout=WS_WAIT)]
         await socket.send_json_to({"type": "message", "content": "When does the swimming pool close?"})
         while frames[-1]["type"] != "message":
-            frames.append(await socket.receive_json_from(timeout=20))
+            frames.append(await socket.receive_json_from(timeout=WS_WAIT))
         await socket.disconnect()
         return connected, frames
 
@@ -64,9 +64,9 @@ def test_a_chat_stream_of_another_users_session_or_without_a_token_is_closed(cli
         results = []
         for path in (f"/chat/stream/{session['id']}/", f"/chat/stream/{session['id']}/?token={token}"):
             socket = WebsocketCommunicator(APP, path)
-            await socket.connect(timeout=5)
-            frame = await socket.receive_json_from(timeout=5)
-            closed = await socket.receive_output(timeout=5)
+            await socket.connect(timeout=WS_WAIT)
+            frame = await socket.receive_json_from(timeout=WS_WAIT)
+            closed = await socket.receive_output(timeout=WS_WAIT)
             results.append((frame["code"], closed["code"]))
         return results
 
@@ -85,12 +85,12 @@ def test_reindex_is_a_job_with_progress_on_the_ml_stream_and_a_status(client_for
         from asgiref.sync import sync_to_async
 
         socket = WebsocketCommunicator(APP, f"/api/v1/ml/stream/?token={token}")
-        await socket.connect(timeout=5)
-        assert (await socket.receive_json_from(timeout=5))["type"] == "welcome"
+        await socket.connect(timeout=WS_WAIT)
+        assert (await socket.receive_json_from(timeout=WS_WAIT))["type"] == "welcome"
         response = await sync_to_async(admin.post_json)("/api/v1/documents/reindex/")
         frames = []
         while not frames or frames[-1]["status"] not in ("done", "failed"):
-            frames.append(await socket.receive_json_from(timeout=20))
+            frames.append(await socket.receive_json_from(timeout=WS_WAIT))
         await socket.disconnect()
         return response, frames
 
