@@ -744,7 +744,7 @@ def bench_import(size: int, ci: bool, cal: dict) -> Run:
     table = Table(
         f"{data['rows']:,} listings in a {data['file_bytes'] / 1e6:.1f} MB CSV, {data['broken']} broken rows; "
         "one job, batches of 1,000 rows, each row validated by the API's input schema",
-        ["what", "wall s", "CPU s (importer)", "rows/s", "new", "errors"],
+        ["what", "wall s", "CPU s (importer)", "CPU s (PostgreSQL backend)", "rows/s", "new", "errors"],
     )
     for name, label in (("dry_run", "Dry run (written, then rolled back)"), ("import", "**Import**")):
         row = data[name]
@@ -753,6 +753,7 @@ def bench_import(size: int, ci: bool, cal: dict) -> Run:
                 label,
                 row["seconds"],
                 row["cpu_seconds"],
+                "n/a" if row.get("database_cpu_seconds") is None else row["database_cpu_seconds"],
                 f"{row['rows_per_second']:,}",
                 row["counts"]["new"],
                 row["counts"]["error"],
