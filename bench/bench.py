@@ -536,22 +536,32 @@ def bench_dashboard(size: int, ci: bool, cal: dict) -> Run:
         python("bench/crm/generate_leads.py", "--count", str(size // 2), "--replace", env=env)
     requests, warmup = (10, 2) if ci else (100, 5)
     say(f"dashboard: in-process latency, {requests} requests per scenario")
-    data = script_json("bench/dashboard/latency.py", "--requests", str(requests), "--warmup", str(warmup), env=env)
+    extra = [] if ci else ["--explain", f"bench/dashboard/explain-{size}.txt"]
+    args = ["--requests", str(requests), "--warmup", str(warmup), *extra]
+    data = script_json("bench/dashboard/latency.py", *args, env=env)
     table = Table(
-        f"In-process (Django test client, JWT auth, no HTTP server), {requests} requests per scenario after {warmup} "
-        f"unmeasured, period last_12_months; {data['listings']:,} listings, {data['leads']:,} leads, "
-        f"{data['rollup_rows']:,} roll-up counters (rebuilt in {data['rebuild_seconds']} s)",
-        ["scenario", "as", "p50 ms", "p95 ms", "p99 ms", "queries", "p95 in CPU loops"],
+        f"In-process (Django test client, JWT auth, no HTTP server, `prepare_to_serve()`), {requests} requests per "
+        f"scenario after {warmup} unmeasured, period last_12_months; {data['listings']:,} listings, "
+        f"{data['leads']:,} leads, {data['rollup_rows']:,} roll-up counters (rebuilt in {data['rebuild_seconds']} s)",
+        ["scenario", "as", "p50 ms", "p95 ms", "p99 ms", "CPU p95 ms", "queries", "slowest SQL ms", "p95 in CPU loops"],
     )
     for row in data["rows"]:
         table.rows.append(
-            [row["scenario"], row["as"], *percentiles(row, 2), str(row["queries"]), loops(row["p95_ms"], cal)]
+            [
+                row["scenario"],
+                row["as"],
+                *percentiles(row, 2),
+                f"{row['cpu_p95_ms']:.2f}",
+                str(row["queries"]),
+                f"{row['slowest_sql_ms']:.2f}",
+                loops(row["p95_ms"], cal),
+            ]
         )
     table.notes.append(
         "Targets at 1M listings / 500k leads: p95 under 200 ms uncached and under 10 ms cached; on this run's "
         f"machine 200 ms is {loops(200, cal)} and 10 ms {loops(10, cal)} CPU loops. Queries include the token lookup."
     )
-    return Run("dashboard", size, ci, cal, [table], data, f"latency.py --requests {requests} --warmup {warmup}")
+    return Run("dashboard", size, ci, cal, [table], data, f"latency.py {' '.join(args)}")
 
 
 def bench_finance(size: int, ci: bool, cal: dict) -> Run:
@@ -756,7 +766,7 @@ def bench_import(size: int, ci: bool, cal: dict) -> Run:
     table = Table(
         f"{data['rows']:,} listings in a {data['file_bytes'] / 1e6:.1f} MB CSV, {data['broken']} broken rows; "
         "one job, batches of 1,000 rows, each row validated by the API's input schema",
-        ["what", "wall s", "CPU s (importer)", "rows/s", "new", "errors"],
+        ["what", "wall s", "CPU s (importer)", "CPU s (PostgreSQL backend)", "rows/s", "new", "errors"],
     )
     for name, label in (("dry_run", "Dry run (written, then rolled back)"), ("import", "**Import**")):
         row = data[name]
@@ -765,6 +775,7 @@ def bench_import(size: int, ci: bool, cal: dict) -> Run:
                 label,
                 row["seconds"],
                 row["cpu_seconds"],
+                "n/a" if row.get("database_cpu_seconds") is None else row["database_cpu_seconds"],
                 f"{row['rows_per_second']:,}",
                 row["counts"]["new"],
                 row["counts"]["error"],
@@ -949,6 +960,8 @@ def bench_reports(size: int, ci: bool, cal: dict) -> Run:
     requests, warmup, pdfs = (10, 2, 1) if ci else (100, 10, 5)
     say(f"reports: CMA, {requests} requests")
     args = ["--requests", str(requests), "--warmup", str(warmup), "--pdf", str(pdfs)]
+    if not ci:
+        args += ["--explain", f"bench/reports/explain-{size}.txt"]
     data = script_json("bench/reports/bench.py", *args, env=env)
     cma = data["cma"]
     table = Table(
@@ -965,7 +978,7 @@ def bench_reports(size: int, ci: bool, cal: dict) -> Run:
         ],
         ["CMA, CPU time of the request process, p50 / p95", f"{cma['cpu_p50_ms']} / {cma['cpu_p95_ms']} ms", ""],
         ["Candidates / comparables per CMA (mean)", f"{cma['candidates_mean']} / {cma['comparables_mean']}", ""],
-        ["CMA, SQL queries", str(cma["queries"]), ""],
+        ["CMA, SQL queries (its slowest statement, p95)", f"{cma['queries']} ({cma['slowest_sql_p95_ms']} ms)", ""],
         [
             f"CMA PDF, p50 / max of {data['pdf']['requests']}",
             f"{data['pdf']['p50_ms']} / {data['pdf']['max_ms']} ms",
@@ -975,7 +988,7 @@ def bench_reports(size: int, ci: bool, cal: dict) -> Run:
     table.notes.append(
         f"Target: CMA p95 under 500 ms at 1,000,000 listings; 500 ms is {loops(500, cal)} CPU loops here."
     )
-    settings = f"bench/reports/bench.py --requests {requests} --warmup {warmup} --pdf {pdfs}"
+    settings = f"bench/reports/bench.py {' '.join(args)}"
     return Run("reports", size, ci, cal, [table], data, settings)
 
 

@@ -34,14 +34,16 @@ def percentile(values: list[float], pct: float) -> float:
     return ordered[index]
 
 
-def row(name: str, who: str, timings: list[float], queries: int) -> dict:
+def row(name: str, who: str, timings: list[float], cpu: list[float], captured: list[dict]) -> dict:
     return {
         "scenario": name,
         "as": who,
         "p50_ms": round(percentile(timings, 50), 2),
         "p95_ms": round(percentile(timings, 95), 2),
         "p99_ms": round(percentile(timings, 99), 2),
-        "queries": queries,
+        "cpu_p95_ms": round(percentile(cpu, 95), 2),
+        "queries": len(captured),
+        "slowest_sql_ms": round(max((float(q["time"]) * 1000 for q in captured), default=0.0), 2),
     }
 
 
@@ -50,6 +52,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--requests", type=int, default=100)
     parser.add_argument("--warmup", type=int, default=5)
     parser.add_argument("--json", help="Also write the rows as JSON to this file (bench/bench.py reads it).")
+    parser.add_argument("--explain", help="Write EXPLAIN (ANALYZE, BUFFERS) of an uncached request's statements here.")
     args = parser.parse_args(argv)
     if not 1 <= args.requests <= MAX_REQUESTS:
         parser.error(f"--requests must be between 1 and {MAX_REQUESTS}")
@@ -71,6 +74,7 @@ def main(argv: list[str] | None = None) -> int:
     from domus.analytics import selectors as dashboards
     from domus.analytics.models import Rollup
     from domus.core.roles import Role
+    from domus.core.startup import prepare_to_serve
     from domus.crm.models import Lead
     from domus.properties.models import Listing
 
@@ -91,41 +95,57 @@ def main(argv: list[str] | None = None) -> int:
         who: Client(headers={"Authorization": f"Bearer {issue_pair(user).access}"})
         for who, user in (("admin", admin), ("staff", staff))
     }
-    rows = []
+    prepare_to_serve()  # as served: the loaded app frozen out of the garbage collector's reach
+    rows, explain_lines = [], []
     for who, client in clients.items():
         for cached in (False, True):
             for _ in range(args.warmup):
                 assert client.get(URL).status_code == 200
-            timings = []
+            timings, cpu = [], []
             for _ in range(args.requests):
                 if not cached:
                     cache.clear()
-                started = time.perf_counter()
+                started, cpu_started = time.perf_counter(), time.process_time()
                 response = client.get(URL)
                 timings.append((time.perf_counter() - started) * 1000)
+                cpu.append((time.process_time() - cpu_started) * 1000)
                 assert response.status_code == 200, response.content
             if not cached:
                 cache.clear()
             with CaptureQueriesContext(connection) as queries:
                 client.get(URL)
-            rows.append(row(f"overview, roll-ups, {'cached' if cached else 'uncached'}", who, timings, len(queries)))
+            name = f"overview, roll-ups, {'cached' if cached else 'uncached'}"
+            rows.append(row(name, who, timings, cpu, queries.captured_queries))
+            if args.explain and not cached:
+                explain_lines.append(f"=== {name} ({who}): GET {URL}")
+                with connection.cursor() as cursor:
+                    for captured in queries.captured_queries:
+                        cursor.execute(f"EXPLAIN (ANALYZE, BUFFERS) {captured['sql']}")
+                        explain_lines += [captured["sql"], *(line for (line,) in cursor.fetchall()), ""]
         # The same numbers from the source tables (the aggregate selectors, no HTTP).
         scope = dashboards.caller_scope(admin if who == "admin" else staff)
         period, _ = dashboards.resolve_period(start=None, end=None, name="last_12_months")
-        timings = []
+        timings, cpu = [], []
         for _ in range(max(1, min(args.requests, 20))):
-            started = time.perf_counter()
+            started, cpu_started = time.perf_counter(), time.process_time()
             with CaptureQueriesContext(connection) as queries:
                 for source in ("listings", "leads", "deals", "payments"):
                     dashboards.LIVE_ROWS[source](scope=scope, period=period)
             timings.append((time.perf_counter() - started) * 1000)
-        rows.append(row("overview's counts from the source tables (before roll-ups)", who, timings, len(queries)))
+            cpu.append((time.process_time() - cpu_started) * 1000)
+        name = "overview's counts from the source tables (before roll-ups)"
+        rows.append(row(name, who, timings, cpu, queries.captured_queries))
 
     print()
-    print("| scenario | as | p50 ms | p95 ms | p99 ms | queries |")
-    print("| --- | --- | ---: | ---: | ---: | ---: |")
+    print("| scenario | as | p50 ms | p95 ms | p99 ms | CPU p95 ms | queries | slowest SQL ms |")
+    print("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |")
     for r in rows:
-        print(f"| {r['scenario']} | {r['as']} | {r['p50_ms']} | {r['p95_ms']} | {r['p99_ms']} | {r['queries']} |")
+        print(
+            f"| {r['scenario']} | {r['as']} | {r['p50_ms']} | {r['p95_ms']} | {r['p99_ms']} | {r['cpu_p95_ms']} | "
+            f"{r['queries']} | {r['slowest_sql_ms']} |"
+        )
+    if args.explain:
+        Path(args.explain).write_text("\n".join(explain_lines) + "\n")
     if args.json:
         data = {
             "listings": listings,

@@ -46,6 +46,7 @@ from domus.accounts.models import User  # noqa: E402
 from domus.accounts.tokens import issue_pair  # noqa: E402
 from domus.core.ids import uuid7  # noqa: E402
 from domus.core.roles import Role  # noqa: E402
+from domus.core.startup import prepare_to_serve  # noqa: E402
 from domus.organizations.models import Company, Membership  # noqa: E402
 from domus.properties.models import Listing  # noqa: E402
 from domus.sales.models import Deal  # noqa: E402
@@ -109,6 +110,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--warmup", type=int, default=5)
     parser.add_argument("--pdf", type=int, default=3)
     parser.add_argument("--json", type=Path)
+    parser.add_argument("--explain", type=Path, help="EXPLAIN (ANALYZE, BUFFERS) of the slowest CMA, to this file.")
     args = parser.parse_args(argv)
     _guard()
     staff, setup_seconds = setup()
@@ -119,9 +121,11 @@ def main(argv: list[str] | None = None) -> int:
             listing_type="sale",
         ).order_by("id").values_list("id", flat=True)[:5000]
     )  # fmt: skip
+    prepare_to_serve()  # as served: the loaded app frozen out of the garbage collector's reach
     rng = random.Random(11)
     picks = [rng.choice(subjects) for _ in range(args.warmup + args.requests)]
-    timings, cpu, comps, candidates, queries = [], [], [], [], []
+    timings, cpu, comps, candidates, queries, slowest_sql = [], [], [], [], [], []
+    slowest: tuple[float, list[dict]] = (0.0, [])
     for n, listing_id in enumerate(picks):
         body = json.dumps({"listing_id": str(listing_id)})
         with CaptureQueriesContext(connection) as captured:
@@ -138,6 +142,9 @@ def main(argv: list[str] | None = None) -> int:
         comps.append(len(data["comparables"]))
         candidates.append(data["criteria"]["candidates"])
         queries.append(len(captured))
+        slowest_sql.append(max(float(q["time"]) * 1000 for q in captured.captured_queries))
+        if timings[-1] > slowest[0]:
+            slowest = (timings[-1], captured.captured_queries)
     pdf_ms = []
     for listing_id in picks[: args.pdf]:
         t0 = time.perf_counter()
@@ -170,10 +177,18 @@ def main(argv: list[str] | None = None) -> int:
             "comparables_mean": round(statistics.mean(comps), 1),
             "candidates_mean": round(statistics.mean(candidates), 1),
             "queries": max(queries),
+            "slowest_sql_p95_ms": pct(slowest_sql, 95),
         },
         "pdf": {"requests": len(pdf_ms), "p50_ms": pct(pdf_ms, 50), "max_ms": round(max(pdf_ms), 1)},
     }
     print(json.dumps(result, indent=2))
+    if args.explain:
+        lines = [f"=== the slowest CMA of the run ({slowest[0]:.1f} ms): its statements"]
+        with connection.cursor() as cursor:
+            for statement in slowest[1]:
+                cursor.execute(f"EXPLAIN (ANALYZE, BUFFERS) {statement['sql']}")
+                lines += [statement["sql"], *(line for (line,) in cursor.fetchall()), ""]
+        args.explain.write_text("\n".join(lines) + "\n")
     if args.json:
         args.json.write_text(json.dumps(result))
     return 0

@@ -6,6 +6,7 @@ from django.db import models
 
 from domus.audit.models import AuditLog
 from domus.core import context
+from domus.core.bulk import copy_create
 
 _SKIPPED_FIELDS = frozenset({"password", "token_hash", "jti", "updated_at"})
 
@@ -118,8 +119,8 @@ def audit_update(
 
 def audit_create_many(*, actor: Any, instances: list[models.Model], company_ids: list[Any] | None = None) -> int:
     """Audit the creation of many rows at once (bulk imports): the same rows
-    ``audit_create`` writes, one per instance, inserted together. ``company_ids`` gives
-    each row's company (same order), else none."""
+    ``audit_create`` writes, one per instance, inserted together (one ``COPY`` on
+    PostgreSQL). ``company_ids`` gives each row's company (same order), else none."""
     ctx = context.current()
     authenticated = getattr(actor, "is_authenticated", False)
     rows = [
@@ -137,5 +138,4 @@ def audit_create_many(*, actor: Any, instances: list[models.Model], company_ids:
         )
         for position, instance in enumerate(instances)
     ]
-    AuditLog.objects.bulk_create(rows, batch_size=1000)
-    return len(rows)
+    return copy_create(AuditLog, rows)

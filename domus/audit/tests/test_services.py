@@ -45,3 +45,26 @@ def test_create_and_update_record_what_changed_without_secrets():
     assert created.changes["first_name"] == {"before": None, "after": "Ada"}
     assert updated.changes == {"first_name": {"before": "Ada", "after": "Grace"}}
     assert audit_update(actor=user, instance=user, before=audit_snapshot(user)) is None
+
+
+def test_audit_create_many_writes_the_rows_audit_create_writes():
+    """One ``COPY`` on PostgreSQL, ``bulk_create`` elsewhere: the same rows as one
+    ``audit_create`` per instance, request context and JSON changes included."""
+    from domus.audit.services import audit_create_many
+
+    actor, other = UserFactory(), UserFactory()
+    token = context.activate(context.RequestContext(request_id="req-9", ip="198.51.100.9", user_agent="ua/9"))
+    try:
+        written = audit_create_many(actor=actor, instances=[other, actor], company_ids=[None, None])
+        single = audit_create(actor=actor, instance=other)
+    finally:
+        context.reset(token)
+
+    assert written == 2
+    rows = list(AuditLog.objects.filter(action="create", request_id="req-9").exclude(pk=single.pk))
+    assert sorted(row.resource_id for row in rows) == sorted([str(other.pk), str(actor.pk)])
+    copied = next(row for row in rows if row.resource_id == str(other.pk))
+    assert copied.changes == AuditLog.objects.get(pk=single.pk).changes
+    assert copied.changes["email"]["after"] == other.email
+    assert {(row.actor_id, row.ip_address, row.user_agent) for row in rows} == {(actor.id, "198.51.100.9", "ua/9")}
+    assert all(row.created_at is not None and row.company_id is None for row in rows)

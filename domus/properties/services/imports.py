@@ -19,6 +19,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from domus.audit.services import audit_create_many, audit_record
+from domus.core.bulk import copy_create
 from domus.core.exceptions import DomusError, ValidationFailed, reject_unknown_fields
 from domus.core.roles import Role
 from domus.organizations.selectors import company_require_active, default_company_id
@@ -88,7 +89,7 @@ def listing_create_many(*, actor: Actor, rows: list[dict[str, Any]]) -> list[Lis
         feature_sets.append(chosen)
     if not created:
         return outcomes
-    Listing.objects.bulk_create(created, batch_size=1000)
+    copy_create(Listing, created)
     through = Listing.features.through
     links = [
         through(listing_id=listing.pk, feature_id=feature.pk)
@@ -96,9 +97,10 @@ def listing_create_many(*, actor: Actor, rows: list[dict[str, Any]]) -> list[Lis
         for feature in chosen
     ]
     if links:
-        through.objects.bulk_create(links, batch_size=1000)
+        copy_create(through, links)
     changed_by = actor if _authenticated(actor) else None
-    PriceChange.objects.bulk_create(
+    copy_create(
+        PriceChange,
         [
             PriceChange(
                 listing=listing,
@@ -110,7 +112,6 @@ def listing_create_many(*, actor: Actor, rows: list[dict[str, Any]]) -> list[Lis
             )
             for listing in created
         ],
-        batch_size=1000,
     )
     audit_create_many(actor=actor, instances=created, company_ids=[listing.company_id for listing in created])
     for listing, chosen in zip(created, feature_sets, strict=True):
