@@ -10,7 +10,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.utils import timezone
 from ninja import Field, Schema
-from pydantic import AfterValidator, model_validator
+from pydantic import AfterValidator, ConfigDict, model_validator
 
 from domus.core.filtering import ListFilters, ordering_of
 from domus.core.money import MAX_MONEY
@@ -188,6 +188,17 @@ PHOTO_BASE64_MAX_LENGTH = 2_600_000
 
 
 class AnswerIn(Input):
+    """One answer: ``value``, or ``photo`` for a photo question (exactly one of them)."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "oneOf": [
+                {"required": ["value"], "properties": {"value": {"type": "string"}}},
+                {"required": ["photo"], "properties": {"photo": {"type": "string"}}},
+            ]
+        }
+    )
+
     question_id: UUID
     value: str | None = Field(None, min_length=1, max_length=2000, description="The answer; not for a photo question.")
     photo: str | None = Field(
