@@ -374,6 +374,14 @@ def notify_outbound(*, notifications: list[Notification], company_id: Any = None
             )
     if not rows:
         return []
+    return _store_and_send(
+        rows, event=notifications[0].event, reference=notifications[0].event_id, company_id=company_id
+    )
+
+
+def _store_and_send(rows: list[Delivery], *, event: str, reference: Any, company_id: Any) -> list[Delivery]:
+    """Write ``rows`` at once, hand the queued ones to the sending job after commit and
+    audit the send as one row for ``event`` (``reference``: what the audit row names)."""
     with transaction.atomic():
         Delivery.objects.bulk_create(rows)
         queued = [str(row.id) for row in rows if row.status == DeliveryStatus.QUEUED]
@@ -383,11 +391,8 @@ def notify_outbound(*, notifications: list[Notification], company_id: Any = None
             actor=None,
             action="send",
             resource_type=Delivery._meta.label_lower,
-            resource_id=notifications[0].event_id,
-            changes={
-                "event": {"before": None, "after": notifications[0].event},
-                "deliveries": {"before": None, "after": len(rows)},
-            },
+            resource_id=reference,
+            changes={"event": {"before": None, "after": event}, "deliveries": {"before": None, "after": len(rows)}},
             company_id=company_id,
         )
     return rows
@@ -445,20 +450,9 @@ def notify_contact(
                 error=f"The address opted out of {channel}." if opted_out else "",
             )
         )
-    with transaction.atomic():
-        Delivery.objects.bulk_create(rows)
-        queued = [str(row.id) for row in rows if row.status == DeliveryStatus.QUEUED]
-        if queued:
-            transaction.on_commit(lambda: _enqueue(queued), robust=True)
-        audit_record(
-            actor=None,
-            action="send",
-            resource_type=Delivery._meta.label_lower,
-            resource_id=reference if reference is not None else rows[0].id,
-            changes={"event": {"before": None, "after": event}, "deliveries": {"before": None, "after": len(rows)}},
-            company_id=company_id,
-        )
-    return rows
+    return _store_and_send(
+        rows, event=event, reference=reference if reference is not None else rows[0].id, company_id=company_id
+    )
 
 
 @transaction.atomic
