@@ -6,12 +6,7 @@ from channels.layers import channel_layers
 
 from domus.accounts.tests.factories import UserFactory
 from domus.core.roles import Role
-from domus.organizations.tests.factories import CompanyFactory, MembershipFactory
-
-
-@pytest.fixture(autouse=True)
-def _no_rate_limits(settings) -> None:
-    settings.RATE_LIMITS_ENABLED = False
+from domus.organizations.tests.fixtures import *  # noqa: F403
 
 
 @pytest.fixture(autouse=True)
@@ -34,28 +29,3 @@ def bob(db):
 @pytest.fixture
 def stranger(db):
     return UserFactory(role=Role.CUSTOMER)
-
-
-@pytest.fixture
-def company(db):
-    return CompanyFactory(name="Alpha Homes")
-
-
-@pytest.fixture
-def other_company(db):
-    return CompanyFactory(name="Beta Estates")
-
-
-@pytest.fixture
-def staff(company):
-    return MembershipFactory(company=company, role=Role.STAFF, user=UserFactory(role=Role.STAFF)).user
-
-
-@pytest.fixture
-def agent(company):
-    return MembershipFactory(company=company, role=Role.AGENT, user=UserFactory(role=Role.AGENT)).user
-
-
-@pytest.fixture
-def other_staff(other_company):
-    return MembershipFactory(company=other_company, role=Role.STAFF, user=UserFactory(role=Role.STAFF)).user

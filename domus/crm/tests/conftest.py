@@ -5,39 +5,9 @@ import pytest
 
 from domus.accounts.tests.factories import UserFactory
 from domus.core.roles import Role
-from domus.organizations.tests.factories import CompanyFactory, MembershipFactory
+from domus.organizations.tests.factories import MembershipFactory
+from domus.organizations.tests.fixtures import *  # noqa: F403
 from domus.properties.tests.factories import ListingFactory
-
-
-@pytest.fixture(autouse=True)
-def _no_rate_limits(settings) -> None:
-    # These tests make many requests per user; the capture limits have their own tests.
-    settings.RATE_LIMITS_ENABLED = False
-
-
-@pytest.fixture
-def company(db):
-    return CompanyFactory(name="Alpha Homes")
-
-
-@pytest.fixture
-def other_company(db):
-    return CompanyFactory(name="Beta Estates")
-
-
-@pytest.fixture
-def staff(company):
-    return MembershipFactory(company=company, role=Role.STAFF).user
-
-
-@pytest.fixture
-def other_staff(other_company):
-    return MembershipFactory(company=other_company, role=Role.STAFF).user
-
-
-@pytest.fixture
-def agent(company):
-    return MembershipFactory(company=company, role=Role.AGENT, user=UserFactory(role=Role.AGENT)).user
 
 
 @pytest.fixture
