@@ -133,6 +133,31 @@ def test_request_text_is_stated_free_of_nul_characters(schema):
     assert "city" in filters["properties"]
 
 
+def _patterns(node, where):
+    """Every string pattern under ``node``, with its place."""
+    if isinstance(node, list):
+        for index, item in enumerate(node):
+            yield from _patterns(item, f"{where}[{index}]")
+        return
+    if not isinstance(node, dict):
+        return
+    if isinstance(node.get("pattern"), str):
+        yield where, node["pattern"]
+    for key, value in node.items():
+        if key not in ("example", "examples", "default"):
+            yield from _patterns(value, f"{where}.{key}")
+
+
+def test_no_stated_pattern_lets_a_nul_through(schema):
+    # The parser refuses NUL in every text; a pattern like "something not blank" must not
+    # let one through where its non-blank character stands (``\S`` matches a NUL).
+    probes = ["a\x00", "\x00a", "a\x00a", "\x00"]
+    letting_nul_through = [
+        where for where, pattern in _patterns(schema, "schema") if any(re.fullmatch(pattern, probe) for probe in probes)
+    ]
+    assert letting_nul_through == []
+
+
 def _open_objects(node, where):
     """Every object schema under ``node`` that accepts keys it does not name, with its place."""
     if isinstance(node, list):

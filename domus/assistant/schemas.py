@@ -9,7 +9,7 @@ from pydantic import AliasChoices
 
 from domus.assistant.models import FeedbackKind, JobKind, JobStatus, ReviewReason, ReviewStatus
 from domus.core.filtering import ListFilters, ordering_of
-from domus.core.schemas import Input
+from domus.core.schemas import NOT_BLANK, Input
 
 _QUESTION = AliasChoices("question", "prompt", "query", "message")
 NO_NUL = r"^[^\x00]*$"
@@ -27,7 +27,7 @@ class AssistIn(Input):
         ...,
         min_length=1,
         max_length=2000,
-        pattern=r"^[^\x00]*\S[^\x00]*$",
+        pattern=NOT_BLANK,
         validation_alias=_QUESTION,
         description="The question (prompt, query or message also accepted).",
     )
@@ -90,7 +90,7 @@ class SessionIn(Input):
 
 
 class ChatMessageIn(Input):
-    content: str = Field(..., min_length=1, max_length=2000, pattern=r"^[^\x00]*\S[^\x00]*$")
+    content: str = Field(..., min_length=1, max_length=2000, pattern=NOT_BLANK)
 
 
 class ChatMessageOut(Schema):
