@@ -1,14 +1,12 @@
 """Money under real concurrency (PostgreSQL, real threads, one connection each)."""
 
-import threading
-from collections.abc import Callable
 from datetime import date
 from decimal import Decimal
 
 import pytest
-from django.db import connection
 from django.db.models import Sum
 
+from domus.core.tests.threads import race
 from domus.finance import selectors, services
 from domus.finance.models import (
     AccountCode,
@@ -23,25 +21,6 @@ from domus.finance.models import (
 from domus.finance.tests.conftest import CALLBACK_URL, callback
 
 
-def _race(count: int, work: Callable[[int], object]) -> list[object]:
-    start = threading.Barrier(count)
-    results: list[object] = []
-
-    def run(index: int) -> None:
-        try:
-            start.wait(timeout=10)
-            results.append(work(index))
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(index,)) for index in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    return results
-
-
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_ten_concurrent_deliveries_of_one_callback_pay_once(api_client, client_for, tenant, lease, daraja):
@@ -52,7 +31,7 @@ def test_ten_concurrent_deliveries_of_one_callback_pay_once(api_client, client_f
     )
     assert response.status_code == 201
 
-    statuses = _race(10, lambda _: api_client.post_json(CALLBACK_URL, callback("ws_CO_1")).status_code)
+    statuses = race(10, lambda _: api_client.post_json(CALLBACK_URL, callback("ws_CO_1")).status_code)
 
     assert statuses == [200] * 10
     assert Payment.objects.get().status == "paid"
@@ -73,7 +52,7 @@ def test_two_racing_payouts_never_exceed_the_balance(client_for, staff, owner, c
     clients = [client_for(staff), client_for(staff)]
     body = {"company_id": str(company.id), "owner_id": str(owner.id), "amount": "20000"}
 
-    statuses = _race(2, lambda i: clients[i].post_json("/api/v1/finance/payouts/", body).status_code)
+    statuses = race(2, lambda i: clients[i].post_json("/api/v1/finance/payouts/", body).status_code)
 
     assert sorted(statuses) == [201, 409]
     assert Payout.objects.count() == 1
@@ -83,7 +62,7 @@ def test_two_racing_payouts_never_exceed_the_balance(client_for, staff, owner, c
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_the_invoice_job_run_twice_at_once_issues_one_invoice(lease):
-    issued = _race(2, lambda _: services.rent_invoices_issue(today=date(2026, 1, 5)))
+    issued = race(2, lambda _: services.rent_invoices_issue(today=date(2026, 1, 5)))
 
     assert sorted(issued) == [0, 1]
     invoice = Invoice.objects.get(lease=lease)
@@ -104,7 +83,7 @@ def test_two_admins_retrying_at_once_start_one_push(api_client, client_for, tena
     api_client.post_json(CALLBACK_URL, callback("ws_CO_1", code=1037))
     clients = [client_for(admin_user), client_for(admin_user)]
 
-    statuses = _race(2, lambda i: clients[i].post(f"/api/v1/finance/payments/{payment_id}/retry/").status_code)
+    statuses = race(2, lambda i: clients[i].post(f"/api/v1/finance/payments/{payment_id}/retry/").status_code)
 
     assert sorted(statuses) == [201, 409]
     assert Payment.objects.filter(retry_of_id=payment_id).count() == 1
@@ -128,7 +107,7 @@ def test_a_void_racing_a_success_callback_is_refused_and_the_money_applied(
             return api_client.post_json(CALLBACK_URL, callback("ws_CO_1")).status_code
         return staff_client.post_json(f"/api/v1/finance/invoices/{invoice.id}/void/", {"reason": "x"}).status_code
 
-    statuses = _race(2, work)
+    statuses = race(2, work)
 
     # Whichever goes first, the void is refused: the payment is pending, or it has paid.
     assert sorted(statuses) == [200, 409]
@@ -152,7 +131,7 @@ def test_five_concurrent_cash_payments_of_one_invoice_accept_one(client_for, sta
     clients = [client_for(staff) for _ in range(5)]
     body = {"method": "cash", "amount": "30000", "reference": "R1", "invoice_id": str(invoice.id)}
 
-    responses = _race(5, lambda i: clients[i].post_json("/api/v1/finance/payments/", body))
+    responses = race(5, lambda i: clients[i].post_json("/api/v1/finance/payments/", body))
 
     assert sorted(response.status_code for response in responses) == [201, 409, 409, 409, 409]
     refused = [response.json() for response in responses if response.status_code == 409]
@@ -183,7 +162,7 @@ def test_a_cash_payment_racing_an_mpesa_success_never_overpays_the_invoice(
             return api_client.post_json(CALLBACK_URL, callback("ws_CO_1")).status_code
         return staff_client.post_json("/api/v1/finance/payments/", body).status_code
 
-    statuses = _race(2, work)
+    statuses = race(2, work)
 
     # M-Pesa money cannot be refused: if the cash came first it is held as credit and reviewed;
     # if M-Pesa came first the cash is refused. Either way the invoice is paid exactly once.
