@@ -6,6 +6,8 @@ import uuid
 
 import pytest
 
+from domus.core.schemas import NOT_BLANK
+
 ERROR = {"$ref": "#/components/schemas/ErrorOut"}
 METHODS = {"get", "post", "put", "patch", "delete"}
 
@@ -156,6 +158,28 @@ def test_no_stated_pattern_lets_a_nul_through(schema):
         where for where, pattern in _patterns(schema, "schema") if any(re.fullmatch(pattern, probe) for probe in probes)
     ]
     assert letting_nul_through == []
+
+
+def test_text_that_needs_a_character_needs_one_that_is_not_white_space(schema):
+    # The services keep text stripped, so a name of spaces is as empty as "": the schema
+    # says so wherever a field needs at least one character. Secrets are taken as sent.
+    components = schema["components"]["schemas"]
+    assert components["BranchPatchIn"]["properties"]["code"]["pattern"] == NOT_BLANK
+    assert components["MessageIn"]["properties"]["body"]["pattern"] == NOT_BLANK
+    assert components["LoginIn"]["properties"]["password"]["pattern"] != NOT_BLANK
+    secrets = {"password", "old_password", "new_password", "token", "refresh"}
+    blank_allowed = [
+        f"{name}.{field}"
+        for name, component in components.items()
+        for field, node in component.get("properties", {}).items()
+        if field not in secrets
+        for member in [node, *node.get("anyOf", [])]
+        if member.get("type") == "string"
+        and member.get("minLength", 0) >= 1
+        and not {"format", "enum"} & member.keys()
+        and re.fullmatch(member.get("pattern", ".*"), " \t")
+    ]
+    assert blank_allowed == []
 
 
 def _open_objects(node, where):

@@ -18,7 +18,7 @@ from ninja.errors import ValidationError as NinjaValidationError
 from domus.core import context
 from domus.core.exceptions import AuthenticationFailed, DomusError, ErrorCode, RateLimited
 from domus.core.parsing import NUL_DETAIL
-from domus.core.schemas import FieldErrors
+from domus.core.schemas import NOT_BLANK, FieldErrors
 
 logger = logging.getLogger("domus.errors")
 
@@ -73,6 +73,13 @@ def _field_key(loc: tuple | list) -> str:
 _MESSAGES = {"extra_forbidden": "Unknown field."}
 
 
+def _worded(error: dict[str, Any]) -> str:
+    """Pydantic's message, or Domus' where the pattern is one the client should not read."""
+    if error["type"] == "string_pattern_mismatch" and (error.get("ctx") or {}).get("pattern") == NOT_BLANK:
+        return "This field may not be blank."
+    return error["msg"]
+
+
 def validation_errors(errors: list[dict[str, Any]]) -> dict[str, list[str]]:
     fields: dict[str, list[str]] = {}
     for error in errors:
@@ -105,7 +112,7 @@ def _install_field_errors(api: NinjaAPI) -> None:
                         for message in messages
                     )
                 else:
-                    errors.append({"type": error["type"], "loc": loc, "msg": error["msg"]})
+                    errors.append({"type": error["type"], "loc": loc, "msg": _worded(error)})
         return NinjaValidationError(errors)
 
     api.validation_error_from_error_contexts = validation_error_from_error_contexts

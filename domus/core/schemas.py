@@ -10,7 +10,16 @@ from zoneinfo import available_timezones
 
 from ninja import Schema
 from ninja.schema import DjangoGetter
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Strict, WithJsonSchema, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Strict,
+    StringConstraints,
+    WithJsonSchema,
+    model_validator,
+)
 
 # The e-mail addresses Domus takes, as the schema states them: a dot-atom local part and a
 # host name with a letters-only top-level domain, the subset of Django's EmailValidator
@@ -95,8 +104,12 @@ class Input(Schema):
     def __pydantic_init_subclass__(cls, **kwargs: Any) -> None:
         super().__pydantic_init_subclass__(**kwargs)
         changed = False
-        for field in cls.model_fields.values():
+        for name, field in cls.model_fields.items():
             kinds = _scalar_kinds(field.annotation)
+            if kinds == {str} and _must_not_be_blank(name, field):
+                field.metadata.extend(StringConstraints(pattern=NOT_BLANK))
+                changed = True
+                continue
             if not kinds or any(isinstance(item, Strict | _TextOnly) for item in field.metadata):
                 continue
             if cls.lax_scalars:  # a form: a boolean is the text true or false, as the schema says
@@ -114,6 +127,21 @@ class Input(Schema):
             changed = True
         if changed:
             cls.model_rebuild(force=True)
+
+
+# Secrets are taken as sent: white space may be part of a password or a token.
+_TAKEN_AS_SENT = frozenset({"password", "old_password", "new_password", "token", "refresh"})
+
+
+def _must_not_be_blank(name: str, field: Any) -> bool:
+    """A text field that needs at least one character (``min_length``) needs one that is
+    not white space: the services keep text stripped, so ``" "`` is as empty as ``""``.
+    The field then states ``NOT_BLANK``, so a client sees the rule the server applies."""
+    if name in _TAKEN_AS_SENT:
+        return False
+    needs_text = any((getattr(item, "min_length", None) or 0) >= 1 for item in field.metadata)
+    has_pattern = any(getattr(item, "pattern", None) for item in field.metadata)
+    return needs_text and not has_pattern
 
 
 class _TextOnly(BeforeValidator):

@@ -8,7 +8,7 @@ from ninja import Field, Schema
 from pydantic import StringConstraints
 
 from domus.core.filtering import ListFilters, ordering_of
-from domus.core.schemas import Input
+from domus.core.schemas import NOT_BLANK, Input
 from domus.documents.markdown import render_markdown
 from domus.documents.models import DocumentCategory, ExtractionStatus, SharePermission
 
@@ -49,7 +49,7 @@ class DocumentUploadIn(Input):
 
 
 class DocumentPatchIn(Input):
-    title: str = Field(None, min_length=1, max_length=200, pattern=r"^[^\x00]+$")
+    title: str = Field(None, min_length=1, max_length=200, pattern=NOT_BLANK)
     description: str = Field(None, max_length=5000, pattern=r"^[^\x00]*$")
     category: DocumentCategory = None
     tags: list[Tag] = Field(None, max_length=50)
@@ -119,8 +119,8 @@ class ArticleFilters(ListFilters):
 
 
 class ArticleIn(Input):
-    title: str = Field(..., min_length=1, max_length=200, pattern=r"^[^\x00]+$")
-    body: str = Field(..., min_length=1, max_length=100_000, pattern=r"^[^\x00]+$")
+    title: str = Field(..., min_length=1, max_length=200, pattern=NOT_BLANK)
+    body: str = Field(..., min_length=1, max_length=100_000, pattern=NOT_BLANK)
     tags: list[Tag] = Field(default_factory=list, max_length=50)
     is_published: bool = False
     review_by: date | None = None
@@ -129,8 +129,8 @@ class ArticleIn(Input):
 
 
 class ArticlePatchIn(Input):
-    title: str = Field(None, min_length=1, max_length=200, pattern=r"^[^\x00]+$")
-    body: str = Field(None, min_length=1, max_length=100_000, pattern=r"^[^\x00]+$")
+    title: str = Field(None, min_length=1, max_length=200, pattern=NOT_BLANK)
+    body: str = Field(None, min_length=1, max_length=100_000, pattern=NOT_BLANK)
     tags: list[Tag] = Field(None, max_length=50)
     is_published: bool = None
     review_by: date | None = None

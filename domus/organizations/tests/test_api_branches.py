@@ -288,3 +288,17 @@ def test_delete_is_soft_and_then_404_for_everyone(staff_a_client, admin_client, 
     assert staff_a_client.patch_json(detail(branch_a), {"name": "Back"}).status_code == 404
     assert staff_a_client.delete(detail(branch_a)).status_code == 404
     assert audit_log.objects.filter(action="delete", resource_id=str(branch_a.id)).count() == 1
+
+
+def test_a_name_or_code_of_white_space_only_is_refused_as_blank(staff_a_client, branch_a):
+    before = (branch_a.code, branch_a.name)
+
+    response = staff_a_client.patch_json(detail(branch_a), {"code": "\x0b ", "name": "\u3000"})
+
+    assert response.status_code == 400
+    assert response.json()["errors"] == {
+        "code": ["This field may not be blank."],
+        "name": ["This field may not be blank."],
+    }
+    branch_a.refresh_from_db()
+    assert (branch_a.code, branch_a.name) == before
