@@ -400,9 +400,10 @@ def on_hand(parts: list[SparePart], samples: int, admin) -> dict:
     return out
 
 
-def _explain(sql: str, params) -> str:
+def _explain(sql: str, params, settings: dict[str, str] | None = None) -> str:
     with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute("SET LOCAL jit = off")  # as the export runs it
+        for name, value in (settings or {}).items():  # as the query runs
+            cursor.execute("SELECT set_config(%s, %s, true)", [name, value])
         cursor.execute("EXPLAIN (ANALYZE, BUFFERS) " + sql, params)
         return "\n".join(row[0] for row in cursor.fetchall())
 
@@ -417,7 +418,8 @@ def plans_of(scope: selectors.ValuationScope) -> str:
         if queryset is not None:
             out.append(f"--- {name}\n{queryset.explain(analyze=True, buffers=True)}")
     out.append(f"--- first page (101 rows)\n{_explain(*selectors.valuation_sql(scope, None, 101))}")
-    out.append(f"--- every row, what the CSV's COPY runs\n{_explain(*selectors.valuation_sql(scope, None, None))}")
+    every = _explain(*selectors.valuation_sql(scope, None, None), selectors.CSV_SETTINGS)
+    out.append(f"--- every row, what the CSV's COPY runs\n{every}")
     return "\n\n".join(out)
 
 
