@@ -19,7 +19,7 @@ def test_the_rows_come_as_copys_csv_in_blocks_of_about_the_size_asked():
     blocks = list(
         copy_csv(
             "SELECT g AS n, %s || g AS label, g / 4.0 AS share FROM generate_series(1, 1000) g WHERE g > %s",
-            ['a "quoted", label ', 0],
+            ['a "quoted", 100% label ', 0],
             block=500,
         )
     )
@@ -29,7 +29,7 @@ def test_the_rows_come_as_copys_csv_in_blocks_of_about_the_size_asked():
     assert len(blocks) > 10
     assert all(len(block) >= 500 for block in blocks[:-1])
     assert lines[0] == "n,label,share"
-    assert lines[1] == '1,"a ""quoted"", label 1",0.25000000000000000000'
+    assert lines[1] == '1,"a ""quoted"", 100% label 1",0.25000000000000000000'
     assert len(lines) == 1001
 
 
