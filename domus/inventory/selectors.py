@@ -403,9 +403,7 @@ WHERE s.company_id = {company_id}{narrow}
 """
 
 
-def valuation_sql(
-    scope: ValuationScope, after: tuple[str, UUID] | None, limit: int | None, order: str = "p.part_number, s.branch_id"
-) -> tuple[str, list]:
+def valuation_sql(scope: ValuationScope, after: tuple[str, UUID] | None, limit: int | None) -> tuple[str, list]:
     """The report's rows as one PostgreSQL query, ordered by part number and branch, read
     part by part along the parts' ``part_number`` index (never one big sort): now, the
     stock rows of each part; at an instant, per stock row one backward probe of the ledger's
@@ -429,7 +427,7 @@ def valuation_sql(
     else:
         sql = VALUATION_AT_SQL.format(instant="%s", company_id="%s", narrow=narrow)
         params = [scope.instant, scope.company_id, *params]
-    sql += f"ORDER BY {order}"
+    sql += "ORDER BY p.part_number, s.branch_id"
     if limit is not None:
         sql += " LIMIT %s"
         params.append(limit)
