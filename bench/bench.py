@@ -614,6 +614,13 @@ def bench_finance(size: int, ci: bool, cal: dict) -> Run:
     return Run("finance", size, ci, cal, [table], data, f"bench.py --leases {size} --callbacks {callbacks} --threads 2")
 
 
+def csv_result(row: dict) -> str:
+    """The CSV's rows, and the PostgreSQL backend's CPU for it (median of the runs) when measured."""
+    spent = sorted(ms for ms in row.get("csv_db_cpu_ms", ()) if ms is not None)
+    database = f", database CPU {spent[len(spent) // 2]:,.0f} ms" if spent else ""
+    return f"{row['csv_rows']:,} rows{database}"
+
+
 def bench_inventory(size: int, ci: bool, cal: dict) -> Run:
     """Stock postings per second (hot part, spread), on hand of one part, the valuation report."""
     branches, history = (2, 4) if ci else (20, 5)
@@ -681,7 +688,7 @@ def bench_inventory(size: int, ci: bool, cal: dict) -> Run:
         row = data["valuation"][name]
         for part, what, result in (
             ("page", f"Valuation report {label}: totals + first page, GET .../valuation/", f"{row['page_rows']} rows"),
-            ("csv", f"Valuation report {label}: every row, GET .../valuation/export/", f"{row['csv_rows']:,} rows"),
+            ("csv", f"Valuation report {label}: every row, GET .../valuation/export/", csv_result(row)),
         ):
             cells = row[part]
             table.rows.append(

@@ -16,9 +16,10 @@ part), on hand of one part, and the valuation report (now, and at a past date).
    branch (spread).
 3. On hand (timed): a part's stock at every branch, ``part_stock_values``, for random parts;
    and the same through ``GET /api/v1/inventory/spares/{id}/stock/`` (Django test client).
-4. Valuation (timed): ``valuation_rows`` for the company now (the stock rows) and at a
-   date 50 days back (the last ledger row per pair at that instant); ``--explain`` writes
-   both query plans (EXPLAIN ANALYZE, BUFFERS).
+4. Valuation (timed): ``GET .../valuation/`` (totals + first page) and the whole report as
+   CSV (``GET .../valuation/export/``, with its PostgreSQL backend's CPU) for the company
+   now (the stock rows) and at a date 50 days back (the last ledger row per pair at that
+   instant); ``--explain`` writes the query plans (EXPLAIN ANALYZE, BUFFERS).
 5. The raw PostgreSQL ceiling (timed): the posting's conditional update of a stock row
    and insert of its ledger row as one plain SQL statement, ``--raw-posts`` of them from
    ``--threads`` psycopg connections without Django, hot and spread.
@@ -364,6 +365,19 @@ def summary_cpu(wall: list[float], cpu: list[float]) -> dict:
     return {**summary(wall), "cpu_p50_ms": round(statistics.median(cpu), 3), "load": round(os.getloadavg()[0], 2)}
 
 
+def backend_cpu_ms() -> float | None:
+    """CPU milliseconds this process's PostgreSQL backend has used (from /proc, when the
+    server runs on this machine and its processes are readable; ``None`` otherwise)."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        pid = cursor.fetchone()[0]
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) * 1000 / os.sysconf("SC_CLK_TCK")
+
+
 def on_hand(parts: list[SparePart], samples: int, admin) -> dict:
     chosen = [random.choice(parts) for _ in range(samples)]
     out = {}
@@ -386,17 +400,17 @@ def on_hand(parts: list[SparePart], samples: int, admin) -> dict:
     return out
 
 
-def _explain(sql: str, params) -> str:
+def _explain(sql: str, params, settings: dict[str, str] | None = None) -> str:
     with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute("SET LOCAL jit = off")  # as the export runs it
+        for name, value in (settings or {}).items():  # as the query runs
+            cursor.execute("SELECT set_config(%s, %s, true)", [name, value])
         cursor.execute("EXPLAIN (ANALYZE, BUFFERS) " + sql, params)
         return "\n".join(row[0] for row in cursor.fetchall())
 
 
 def plans_of(scope: selectors.ValuationScope) -> str:
     """EXPLAIN (ANALYZE, BUFFERS) of each query of the report: the totals, the first page,
-    the whole report as the CSV export reads it (its lines written and joined per part by
-    the database)."""
+    the whole report (what the CSV export's ``COPY`` runs)."""
     out = []
     for name, queryset in zip(
         ("totals: stock", "totals: posted since"), selectors.valuation_total_queries(scope), strict=True
@@ -404,7 +418,8 @@ def plans_of(scope: selectors.ValuationScope) -> str:
         if queryset is not None:
             out.append(f"--- {name}\n{queryset.explain(analyze=True, buffers=True)}")
     out.append(f"--- first page (101 rows)\n{_explain(*selectors.valuation_sql(scope, None, 101))}")
-    out.append(f"--- every row, as the CSV reads it\n{_explain(*selectors.valuation_csv_sql(scope))}")
+    every = _explain(*selectors.valuation_sql(scope, None, None), selectors.CSV_SETTINGS)
+    out.append(f"--- every row, what the CSV's COPY runs\n{every}")
     return "\n\n".join(out)
 
 
@@ -421,13 +436,15 @@ def valuation(company: Company, admin, runs: int, explain: Path | None) -> dict:
                 sys.exit(f"valuation answered {response.status_code}: {response.content[:200]!r}")
             return response.json()
 
-        def export(query: str = query) -> tuple[int, int]:
+        def export(query: str = query) -> tuple[int, int, float | None]:
+            before = backend_cpu_ms()
             response = client.get(f"/api/v1/inventory/valuation/export/?{query}")
             lines = size = 0
             for block in response.streaming_content:
                 lines += block.count(b"\n")
                 size += len(block)
-            return lines - 1, size
+            after = backend_cpu_ms()
+            return lines - 1, size, None if before is None or after is None else after - before
 
         timings = [timed(page) for _ in range(runs)]
         body = timings[-1][2]
@@ -439,6 +456,7 @@ def valuation(company: Company, admin, runs: int, explain: Path | None) -> dict:
             "csv": summary_cpu([t[0] for t in csv_timings], [t[1] for t in csv_timings]),
             "csv_rows": csv_timings[-1][2][0],
             "csv_bytes": csv_timings[-1][2][1],
+            "csv_db_cpu_ms": [t[2][2] for t in csv_timings],  # the PostgreSQL backend's, each run
         }
         if explain:
             scope = selectors.ValuationScope.of(company_id=company.pk, at=at)

@@ -489,3 +489,69 @@ def test_the_valuation_csv_quotes_a_part_number_as_csv_does_and_lists_branches_i
         ('BOLT, "M8"', first_branch, "3.000", "4.50", "KES"),
         ('BOLT, "M8"', second_branch, "3.000", "4.50", "KES"),
     ]
+
+
+def _valuation_stock(admin_client, branch_a, branch_b):
+    """Two parts at two branches, one part number needing CSV quotes; answers the parts."""
+    odd = SparePartFactory(part_number='BOLT, "M8"')
+    plain = SparePartFactory(part_number="AXLE-1")
+    for branch, quantity in ((branch_b, "3"), (branch_a, "12.5")):
+        _post(
+            admin_client,
+            {
+                "kind": "receipt",
+                "branch_id": str(branch.id),
+                "lines": [{"part_id": str(part.id), "quantity": quantity, "unit_cost": "1.5"} for part in (odd, plain)],
+            },
+        )
+    return odd, plain
+
+
+@pytest.mark.django_db
+def test_the_valuation_csv_bytes_are_exactly_copys_csv_now_and_at_a_date(admin_client, company, branch_a, branch_b):
+    """The download's bytes, pinned: header, columns, order, quoting and number formatting
+    as PostgreSQL's ``COPY ... CSV`` writes them, on PostgreSQL (``COPY``) and SQLite
+    (Python's csv module) alike."""
+    from django.utils import timezone
+
+    odd, plain = _valuation_stock(admin_client, branch_a, branch_b)
+    a, b = str(branch_a.id), str(branch_b.id)
+    amounts = {a: ("12.500", "18.75"), b: ("3.000", "4.50")}
+    lines = ["part_id,part_number,branch_id,quantity,value,currency"]
+    for part, number in ((plain, "AXLE-1"), (odd, '"BOLT, ""M8"""')):
+        lines += [f"{part.id},{number},{branch},{','.join(amounts[branch])},KES" for branch in sorted((a, b))]
+    expected = ("\n".join(lines) + "\n").encode()
+
+    now = admin_client.get(f"/api/v1/inventory/valuation/export/?company_id={company.id}")
+    today = admin_client.get(
+        f"/api/v1/inventory/valuation/export/?company_id={company.id}&at={timezone.localdate().isoformat()}"
+    )
+    one_branch = admin_client.get(f"/api/v1/inventory/valuation/export/?company_id={company.id}&branch_id={a}")
+
+    assert now.status_code == today.status_code == one_branch.status_code == 200
+    assert b"".join(now.streaming_content) == expected
+    assert b"".join(today.streaming_content) == expected
+    assert b"".join(one_branch.streaming_content) == b"".join(
+        line + b"\n"
+        for line in expected.splitlines()
+        if b"," + a.encode() + b"," in line or line.startswith(b"part_id")
+    )
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db
+def test_copy_and_the_portable_formatting_write_the_same_bytes(admin_client, company, branch_a, branch_b):
+    """On PostgreSQL the download is ``COPY``'s; the portable path (SQLite's) formats the same
+    rows in Python: byte for byte the same, in small blocks too."""
+    from django.utils import timezone
+
+    from domus.inventory import selectors
+
+    _valuation_stock(admin_client, branch_a, branch_b)
+    for at in (None, timezone.localdate()):
+        scope = selectors.ValuationScope.of(company_id=company.id, at=at)
+        blocks = list(selectors.valuation_csv(scope, block=100))
+
+        assert len(blocks) > 2
+        assert all(len(block) >= 100 for block in blocks[:-1])
+        assert b"".join(blocks) == b"".join(selectors.valuation_csv_portable(scope))
