@@ -143,6 +143,28 @@ def test_the_facet_cap_counts_at_most_the_first_matches(estate):
     assert sum(f["count"] for f in exact["city"]) == 6
 
 
+def test_a_text_search_counts_facets_over_full_text_and_trigram_matches_once(db):
+    from domus.properties.schemas import ListingFilters
+    from domus.properties.selectors import listing_facets_first_for_actor, listing_facets_for_actor
+
+    ListingFactory(title="Sunset Apartments", city="Nairobi", property_type="apartment")  # full text and trigram
+    ListingFactory(title="Lake house", description="A sunset view", city="Kisumu", property_type="house")  # full text
+    ListingFactory(title="Sunsett Villa", description="Quiet", city="Mombasa", property_type="villa")  # misspelled
+    ListingFactory(title="Mountain lodge", description="Cold", city="Nyeri", property_type="house")  # no match
+    search = ListingFilters(search="sunset")
+
+    exact = listing_facets_for_actor(actor=None, filters=search)
+    below = listing_facets_first_for_actor(actor=None, filters=search, first=10)
+    capped = listing_facets_first_for_actor(actor=None, filters=search, first=2)
+
+    assert exact["count"] == 3
+    assert {f["value"]: f["count"] for f in exact["city"]} == {"Nairobi": 1, "Kisumu": 1, "Mombasa": 1}
+    assert (below["capped"], below["counted"]) == (False, 3)
+    assert {k: v for k, v in below.items() if k not in {"capped", "counted"}} == exact
+    assert (capped["capped"], capped["counted"]) == (True, 2)
+    assert sum(f["count"] for f in capped["city"]) == 2
+
+
 def test_search_by_map_box_keeps_only_listings_inside(estate):
     mombasa_box = "39.5,-4.2,39.9,-3.8"
     assert set(_titles(Client().get(f"/search/?bbox={mombasa_box}"))) == {"Nyali beach villa", "Bamburi studio"}
