@@ -10,7 +10,7 @@ from django.db.models import Avg, Case, Count, IntegerField, OuterRef, Q, QueryS
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from domus.core.compiled import ParamQuery
+from domus.core.compiled import ParamQuery, PkQuery
 from domus.core.exceptions import NotFound
 from domus.core.filtering import filter_list, first_instant, last_instant
 from domus.core.policies import is_admin
@@ -61,7 +61,8 @@ def assignment_cursor_for_update(company_id: UUID) -> AssignmentCursor:
     """The company's round-robin cursor, created when missing and locked until commit
     (it also serialises lead creation per company, so duplicates cannot race in). One
     statement when the cursor exists (every lead but a company's first)."""
-    cursor = AssignmentCursor.objects.select_for_update().filter(company_id=company_id).first()
+    found = _CURSOR.objects(company_id)
+    cursor = found[0] if found else None
     if cursor is None:
         AssignmentCursor.objects.get_or_create(company_id=company_id)
         cursor = AssignmentCursor.objects.select_for_update().get(company_id=company_id)
@@ -69,6 +70,7 @@ def assignment_cursor_for_update(company_id: UUID) -> AssignmentCursor:
 
 
 _NO_ID = Value(None, output_field=UUIDField())
+_CURSOR = PkQuery(lambda company: AssignmentCursor.objects.select_for_update().filter(company_id=company)[:1])
 
 
 def lead_intake(*, cursor: AssignmentCursor, email: str, phone: str) -> tuple[UUID | None, UUID | None]:
