@@ -86,13 +86,14 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "domus.core.envelope.ResponseEnvelopeMiddleware",  # outside ApiPath: wraps its final answers
     "domus.core.middleware.ApiPathMiddleware",
-    "django.contrib.sessions.middleware.SessionMiddleware",
+    # domus.web.middleware.Web*: the web pages' middleware, which /api/ paths skip
+    "domus.web.middleware.WebSessionMiddleware",
     "domus.web.middleware.WebLocaleMiddleware",  # the pages' language (not the API's)
     "django.middleware.common.CommonMiddleware",
-    "django.middleware.csrf.CsrfViewMiddleware",
-    "django.contrib.auth.middleware.AuthenticationMiddleware",
-    "django.contrib.messages.middleware.MessageMiddleware",
-    "django_htmx.middleware.HtmxMiddleware",
+    "domus.web.middleware.WebCsrfViewMiddleware",
+    "domus.web.middleware.WebAuthenticationMiddleware",
+    "domus.web.middleware.WebMessageMiddleware",
+    "domus.web.middleware.WebHtmxMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 # CORS (django-cors-headers) for browser apps on other origins; only the API, which

@@ -6,38 +6,42 @@ much as the database's answer). ``PkQuery`` compiles a queryset of one shape onc
 thread and database, then each run only binds the key, executes the same SQL and converts
 the rows with the compiler's own converters: the rows, model instances and related
 objects are exactly what the queryset itself answers (and the statement is counted and
-logged like any other).
+logged like any other). ``ParamQuery`` does the same for a queryset of several named
+values (UUIDs or strings), each of which may appear in its SQL more than once.
 """
 
 import threading
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
-from uuid import UUID
+from uuid import UUID, uuid5
 
 from django.db import connections
-from django.db.models import Model, QuerySet
+from django.db.models import Model, QuerySet, UUIDField
 from django.db.models.query import get_related_populators
 
 # The key the queryset is compiled with, found again among the compiled parameters.
 _PLACEHOLDER = UUID("00000000-d0d0-4d0d-8d0d-000000000000")
+_UUID_FIELD = UUIDField()
 
 
 class _Compiled:
     """The SQL, parameters, converters and (for model rows) the instance builders of one
-    queryset on one connection."""
+    queryset on one connection, built with a placeholder for each named value."""
 
-    def __init__(self, queryset: QuerySet) -> None:
+    def __init__(self, queryset: QuerySet, placeholders: dict[str, Any]) -> None:
         self.db = queryset.db
         self.connection = connections[self.db]
-        self.key_field = queryset.model._meta.pk
         self.fetch_mode = queryset._fetch_mode
         compiler = self.compiler = queryset.query.get_compiler(using=self.db)
         self.sql, params = compiler.as_sql()
-        placeholder = self.key_field.get_db_prep_value(_PLACEHOLDER, self.connection)
-        slots = [n for n, value in enumerate(params) if value == placeholder]
-        if len(slots) != 1:
-            raise ValueError("PkQuery: the queryset must use its key exactly once")
-        self.params, self.slot = list(params), slots[0]
+        self.params = list(params)
+        self.slots: dict[str, list[int]] = {}
+        self.uuids = {name for name, placeholder in placeholders.items() if isinstance(placeholder, UUID)}
+        for name, placeholder in placeholders.items():
+            prepared = self._prepare(name, placeholder)
+            self.slots[name] = [n for n, value in enumerate(self.params) if value == prepared]
+            if not self.slots[name]:
+                raise ValueError(f"ParamQuery: the queryset does not use {name}")
         self.converters = compiler.get_converters([column[0] for column in compiler.select[: compiler.col_count]])
         if compiler.klass_info:  # model rows: what ``ModelIterable`` builds them with
             klass_info = compiler.klass_info
@@ -46,13 +50,45 @@ class _Compiled:
             self.names = [column[0].target.attname for column in compiler.select[self.first : self.last]]
             self.related = get_related_populators(klass_info, compiler.select, self.db, self.fetch_mode)
 
-    def rows(self, key: Any) -> Iterable[Sequence[Any]]:
+    def _prepare(self, name: str, value: Any) -> Any:
+        """A value as the compiler passes it to the driver (a UUID, or its text, as the
+        database's column type wants)."""
+        return _UUID_FIELD.get_db_prep_value(value, self.connection) if name in self.uuids else value
+
+    def rows(self, values: dict[str, Any]) -> Iterable[Sequence[Any]]:
         params = self.params.copy()
-        params[self.slot] = self.key_field.get_db_prep_value(key, self.connection)
+        for name, value in values.items():
+            prepared = self._prepare(name, value)
+            for slot in self.slots[name]:
+                params[slot] = prepared
         with self.connection.cursor() as cursor:
             cursor.execute(self.sql, params)
             rows = cursor.fetchall()
         return self.compiler.apply_converters(rows, self.converters) if self.converters else rows
+
+    def objects(self, values: dict[str, Any]) -> list[Model]:
+        found = []
+        for row in self.rows(values):
+            obj = self.model.from_db(self.db, self.names, row[self.first : self.last], fetch_mode=self.fetch_mode)
+            for populator in self.related:
+                populator.populate(row, obj)
+            found.append(obj)
+        return found
+
+
+class _PerConnection:
+    """One ``_Compiled`` per thread and database connection."""
+
+    def __init__(self, build: Callable[[], QuerySet], placeholders: dict[str, Any]) -> None:
+        self._build = build
+        self._placeholders = placeholders
+        self._local = threading.local()
+
+    def get(self) -> _Compiled:
+        compiled = getattr(self._local, "compiled", None)
+        if compiled is None or connections[compiled.db] is not compiled.connection:  # once per connection
+            compiled = self._local.compiled = _Compiled(self._build(), self._placeholders)
+        return compiled
 
 
 class PkQuery:
@@ -64,26 +100,52 @@ class PkQuery:
     included)."""
 
     def __init__(self, build: Callable[[Any], QuerySet]) -> None:
-        self._build = build
-        self._local = threading.local()
+        self._compiled = _PerConnection(lambda: build(_PLACEHOLDER), {"pk": _PLACEHOLDER})
 
-    def _compiled(self) -> _Compiled:
-        compiled = getattr(self._local, "compiled", None)
-        if compiled is None or connections[compiled.db] is not compiled.connection:  # once per connection
-            compiled = self._local.compiled = _Compiled(self._build(_PLACEHOLDER))
+    def _get(self) -> _Compiled:
+        compiled = self._compiled.get()
+        if len(compiled.slots["pk"]) != 1:
+            raise ValueError("PkQuery: the queryset must use its key exactly once")
         return compiled
 
     def values(self, key: Any) -> list[tuple]:
-        return [tuple(row) for row in self._compiled().rows(key)]
+        return [tuple(row) for row in self._get().rows({"pk": key})]
 
     def objects(self, key: Any) -> list[Model]:
-        compiled = self._compiled()
-        found = []
-        for row in compiled.rows(key):
-            obj = compiled.model.from_db(
-                compiled.db, compiled.names, row[compiled.first : compiled.last], fetch_mode=compiled.fetch_mode
-            )
-            for populator in compiled.related:
-                populator.populate(row, obj)
-            found.append(obj)
-        return found
+        return self._get().objects({"pk": key})
+
+
+class ParamQuery:
+    """A queryset of one shape run again and again with other values: ``build`` takes
+    the named values as keyword arguments and is called once per connection with a
+    placeholder for each (a UUID or a string, as ``kinds`` says); each run binds the
+    values given. Each value must reach the SQL unchanged (an exact match, not
+    ``icontains``), and ``build`` must not branch on the values (one shape per instance).
+
+    ``values(**values)`` is ``list(build(**values))`` of a ``values_list()`` queryset;
+    ``objects(**values)`` of a model queryset."""
+
+    def __init__(self, build: Callable[..., QuerySet], **kinds: type) -> None:
+        placeholders = {name: _placeholder(name, kind) for name, kind in kinds.items()}
+        self._compiled = _PerConnection(lambda: build(**placeholders), placeholders)
+        self._names = frozenset(kinds)
+
+    def _bound(self, values: dict[str, Any]) -> dict[str, Any]:
+        if values.keys() != self._names:
+            raise TypeError(f"ParamQuery: give exactly {sorted(self._names)}")
+        return values
+
+    def values(self, **values: Any) -> list[tuple]:
+        return [tuple(row) for row in self._compiled.get().rows(self._bound(values))]
+
+    def objects(self, **values: Any) -> list[Model]:
+        return self._compiled.get().objects(self._bound(values))
+
+
+def _placeholder(name: str, kind: type) -> Any:
+    """A value no query holds by chance, for the named parameter."""
+    if kind is UUID:
+        return uuid5(_PLACEHOLDER, name)
+    if kind is str:
+        return f"\x00domus placeholder {name}\x00"
+    raise TypeError(f"ParamQuery: {name} must be a UUID or a str")

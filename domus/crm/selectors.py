@@ -10,6 +10,7 @@ from django.db.models import Avg, Case, Count, IntegerField, OuterRef, Q, QueryS
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
+from domus.core.compiled import ParamQuery, PkQuery
 from domus.core.exceptions import NotFound
 from domus.core.filtering import filter_list, first_instant, last_instant
 from domus.core.policies import is_admin
@@ -60,7 +61,8 @@ def assignment_cursor_for_update(company_id: UUID) -> AssignmentCursor:
     """The company's round-robin cursor, created when missing and locked until commit
     (it also serialises lead creation per company, so duplicates cannot race in). One
     statement when the cursor exists (every lead but a company's first)."""
-    cursor = AssignmentCursor.objects.select_for_update().filter(company_id=company_id).first()
+    found = _CURSOR.objects(company_id)
+    cursor = found[0] if found else None
     if cursor is None:
         AssignmentCursor.objects.get_or_create(company_id=company_id)
         cursor = AssignmentCursor.objects.select_for_update().get(company_id=company_id)
@@ -68,26 +70,40 @@ def assignment_cursor_for_update(company_id: UUID) -> AssignmentCursor:
 
 
 _NO_ID = Value(None, output_field=UUIDField())
+_CURSOR = PkQuery(lambda company: AssignmentCursor.objects.select_for_update().filter(company_id=company)[:1])
 
 
 def lead_intake(*, cursor: AssignmentCursor, email: str, phone: str) -> tuple[UUID | None, UUID | None]:
     """In one statement, once the company's ``cursor`` is locked: the id of the company's
     newest lead with this e-mail or phone (the lead a new capture merges into), and the agent next in
     turn after the cursor's last one, wrapping round (None when the company has no
-    active agent). Run after the lock, so it sees every lead committed before it."""
-    duplicate = _duplicate_of(company_id=cursor.company_id, email=email, phone=phone)
-    agents = _company_agents(cursor.company_id).values("id")
+    active agent). Run after the lock, so it sees every lead committed before it.
+    Compiled once per shape (with or without e-mail and phone: ``domus.core.compiled``)."""
+    values = {"company": cursor.company_id} | ({"email": email} if email else {}) | ({"phone": phone} if phone else {})
+    found = _INTAKE[bool(email), bool(phone)].values(**values)
+    return found[0] if found else (None, None)
+
+
+def _intake(*, company: UUID, email: str = "", phone: str = "") -> QuerySet:
+    duplicate = _duplicate_of(company_id=company, email=email, phone=phone)
+    agents = _company_agents(company).values("id")
     following = agents.filter(id__gt=OuterRef("last_agent_id"))[:1]
-    found = (
-        AssignmentCursor.objects.filter(pk=cursor.pk)
+    return (
+        AssignmentCursor.objects.filter(company_id=company)
         .annotate(
             duplicate_id=Subquery(duplicate.values("pk")[:1]) if duplicate is not None else _NO_ID,
             next_agent_id=Coalesce(Subquery(following), Subquery(agents[:1])),
         )
         .values_list("duplicate_id", "next_agent_id")
-        .get()
     )
-    return found[0], found[1]
+
+
+_INTAKE = {
+    (True, True): ParamQuery(_intake, company=UUID, email=str, phone=str),
+    (True, False): ParamQuery(_intake, company=UUID, email=str),
+    (False, True): ParamQuery(_intake, company=UUID, phone=str),
+    (False, False): ParamQuery(_intake, company=UUID),
+}
 
 
 def _scoped(queryset: QuerySet, actor: Any, agent_field: str) -> QuerySet:

@@ -7,6 +7,7 @@ from uuid import UUID
 from django.conf import settings
 from django.db.models import Count, Q, QuerySet
 
+from domus.core.compiled import PkQuery
 from domus.core.exceptions import Conflict, NotFound, ValidationFailed
 from domus.core.filtering import filter_list
 from domus.core.policies import is_admin
@@ -121,11 +122,22 @@ def user_company_role(user: Any, company_id: UUID) -> str | None:
     return _active_memberships(user).filter(company_id=company_id).values_list("role", flat=True).first()
 
 
+# Run on most authenticated requests: compiled to SQL once (``domus.core.compiled``).
+_ROLES = PkQuery(lambda pk: _active_memberships(pk).values_list("company_id", "role"))
+_COMPANIES = PkQuery(
+    lambda pk: (
+        _active_memberships(pk)
+        .order_by("company__name", "company_id")
+        .values_list("company_id", "company__name", "role")
+    )
+)
+
+
 def company_roles(user: Any) -> dict[UUID, str]:
     """``user``'s role in each company they are an active member of (one query)."""
     if not getattr(user, "is_authenticated", False):
         return {}
-    return dict(_active_memberships(user).values_list("company_id", "role"))
+    return dict(_ROLES.values(user.pk))
 
 
 def user_companies(user: Any) -> list[dict[str, Any]]:
@@ -133,11 +145,7 @@ def user_companies(user: Any) -> list[dict[str, Any]]:
     by name: what a client shows to let a user of several companies pick one."""
     if not getattr(user, "is_authenticated", False):
         return []
-    rows = _active_memberships(user).order_by("company__name", "company_id")
-    return [
-        {"id": cid, "name": name, "role": role}
-        for cid, name, role in rows.values_list("company_id", "company__name", "role")
-    ]
+    return [{"id": cid, "name": name, "role": role} for cid, name, role in _COMPANIES.values(user.pk)]
 
 
 def platform_default_company_id() -> UUID | None:

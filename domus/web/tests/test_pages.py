@@ -65,6 +65,19 @@ def test_pages_speak_swahili_when_the_browser_asks_for_it(estate):
     assert "Content-Language" not in api  # the API answers in English, untouched
 
 
+def test_the_api_skips_the_pages_middleware_and_the_pages_keep_it():
+    customer = UserFactory(role=Role.CUSTOMER)
+    browser = Client(enforce_csrf_checks=True)
+    browser.force_login(customer)  # a session cookie
+    assert browser.get("/account/favorites/").status_code == 200  # the pages know the session
+    api = browser.get("/api/v1/accounts/me/", headers={"Accept-Language": "sw"})
+    assert api.status_code == 401  # the API knows bearer tokens only, never the session
+    assert "Cookie" not in api.get("Vary", "")
+    assert "Content-Language" not in api
+    assert not api.cookies  # no session or CSRF cookie set by an API answer
+    assert browser.post("/i18n/setlang/", {"language": "sw", "next": "/"}).status_code == 403  # CSRF
+
+
 def test_the_language_switch_remembers_the_choice():
     browser = Client()
     browser.post("/i18n/setlang/", {"language": "sw", "next": "/"})
