@@ -150,8 +150,10 @@ def passages_for_actor(
     similarity = dict(vector)
     vector_rank = {chunk_id: rank for rank, (chunk_id, _) in enumerate(vector, start=1)}
     keyword_rank = {chunk_id: rank for rank, (chunk_id, _) in enumerate(keyword, start=1)}
-    version_info = documents.version_sources([r["version_id"] for r in rows.values() if r["version_id"]])
-    article_info = documents.article_sources([r["article_id"] for r in rows.values() if r["article_id"]])
+    cited_versions = [r["version_id"] for r in rows.values() if r["version_id"]]
+    cited_articles = [r["article_id"] for r in rows.values() if r["article_id"]]
+    version_info = documents.version_sources(cited_versions) if cited_versions else {}
+    article_info = documents.article_sources(cited_articles) if cited_articles else {}
     passages = []
     for chunk_id, _score in fused:
         row = rows.get(chunk_id)
