@@ -215,9 +215,14 @@ def index_generation() -> int:
     return state or 0
 
 
-def index_version_key() -> tuple[int, UUID | None]:
-    """The generation and stamp of the index: a process's copy is current while both match."""
-    return IndexState.objects.filter(pk=1).values_list("generation", "stamp").first() or (0, None)
+def index_version_key() -> tuple[int, Any]:
+    """The generation and stamp of the index: a process's copy is current while both match
+    (read on every question: one fixed statement, no queryset built; the stamp as the
+    database returns it, compared only with what this function returned before)."""
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT generation, stamp FROM {IndexState._meta.db_table} WHERE id = 1")  # noqa: S608
+        row = cursor.fetchone()
+    return (row[0], row[1]) if row else (0, None)
 
 
 _blas_limited = False
