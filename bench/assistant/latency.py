@@ -23,6 +23,7 @@ from django.db import connection  # noqa: E402
 from domus.accounts.selectors import user_by_email_any  # noqa: E402
 from domus.assistant import retrieval  # noqa: E402
 from domus.assistant.selectors import passages_for_actor, readable_source_keys  # noqa: E402
+from domus.core.startup import prepare_to_serve  # noqa: E402
 from domus.integrations.embeddings import embedder  # noqa: E402
 
 
@@ -57,6 +58,7 @@ def main() -> None:
     load_matrix_ms = (time.perf_counter() - started) * 1000
     versions, articles = readable_source_keys(actor)
     vectors = model.embed(queries)
+    prepare_to_serve()  # as a served worker: the loaded objects out of the collector's reach
     load_before = os.getloadavg()[0]
     names = {
         "hybrid": "hybrid retrieval (readable set + embedding + both halves + sources)",

@@ -2,10 +2,14 @@
 sessions, the review queue and feedback."""
 
 from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
-from django.db.models import Q, QuerySet
+from django.contrib.auth import get_user_model
+from django.db import connection
+from django.db.models import DateTimeField, Q, QuerySet
+from django.utils import timezone
 
 from domus.assistant import retrieval
 from domus.assistant.models import AssistantJob, ChatMessage, ChatSession, Chunk, Feedback, Review
@@ -46,11 +50,75 @@ def readable_sources(actor: Any) -> tuple[list[UUID], list[UUID]]:
     return version_ids, article_ids
 
 
+# The caller and the time the readable statement is compiled with, found again among its
+# parameters and replaced by the real ones on each question.
+_PLACEHOLDER_USER = UUID("00000000-d0d0-4d0d-8d0d-00000000a551")
+_PLACEHOLDER_NOW = datetime(2999, 12, 31, 23, 59, 58, 123457, tzinfo=UTC)
+
+
+@dataclass(frozen=True)
+class _ReadableStatement:
+    """The readable-set statement of one shape (every source for an admin, the rule's
+    subqueries for anyone else) on one database, and where its caller and time go."""
+
+    sql: str
+    params: tuple[Any, ...]
+    user_slots: tuple[int, ...]
+    now_slots: tuple[int, ...]
+
+
+User = get_user_model()
+_DATETIME = DateTimeField()  # prepares a time as every datetime column's lookups do
+_readable_statements: dict[tuple[str, str, bool], _ReadableStatement] = {}
+
+
+def _user_value(user_id: Any) -> Any:
+    return User._meta.pk.get_db_prep_value(user_id, connection)
+
+
+def _now_value(now: datetime) -> Any:
+    return _DATETIME.get_db_prep_value(now, connection)
+
+
+def _compile_readable(actor: Any, admin: bool) -> _ReadableStatement:
+    """Build the readable-set querysets once, for a stand-in caller of the same shape
+    (admin or not) and a stand-in time, and note where those two appear in the parameters."""
+    stand_in = actor if admin else User(pk=_PLACEHOLDER_USER, role=actor.role, is_superuser=False)
+    versions = documents.current_versions_readable_by(stand_in, now=_PLACEHOLDER_NOW, one_statement=True)
+    articles = documents.article_ids_readable_by(stand_in, one_statement=True).order_by()
+    sql, params = retrieval.readable_statement(versions, articles)
+    user, now = _user_value(_PLACEHOLDER_USER), _now_value(_PLACEHOLDER_NOW)
+    user_slots = tuple(n for n, value in enumerate(params) if value == user)
+    now_slots = tuple(n for n, value in enumerate(params) if value == now)
+    if not admin and not (user_slots and now_slots):  # the rule changed shape: refuse rather than guess
+        raise RuntimeError("The readable-set statement does not name its caller and time.")
+    return _ReadableStatement(sql, tuple(params), user_slots, now_slots)
+
+
 def readable_source_keys(actor: Any) -> tuple[list[str], list[str]]:
-    """``readable_sources`` as 32-digit hex ids, read in one statement (what retrieval uses)."""
-    return retrieval.readable_keys(
-        documents.current_versions_readable_by(actor), documents.article_ids_readable_by(actor).order_by()
-    )
+    """``readable_sources`` as 32-digit hex ids, read in one statement (what retrieval uses).
+
+    The rule is the document list's (``current_versions_readable_by``) and the article
+    list's, with the caller's companies as subqueries, so the whole set is one statement
+    whose only inputs are the caller and the time. Django builds and compiles it once per
+    shape and database; each question binds the caller and ``now`` and runs it, so a
+    change of membership, lease, share or document counts on the very next question
+    (nothing readable is cached)."""
+    if not getattr(actor, "is_authenticated", False):
+        return [], []
+    admin = is_admin(actor)
+    key = (connection.alias, connection.vendor, admin)
+    statement = _readable_statements.get(key)
+    if statement is None:
+        statement = _readable_statements[key] = _compile_readable(actor, admin)
+    params = list(statement.params)
+    user = _user_value(actor.pk)
+    for slot in statement.user_slots:
+        params[slot] = user
+    now = _now_value(timezone.now())
+    for slot in statement.now_slots:
+        params[slot] = now
+    return retrieval.readable_rows(statement.sql, params)
 
 
 def passages_for_actor(
@@ -82,8 +150,10 @@ def passages_for_actor(
     similarity = dict(vector)
     vector_rank = {chunk_id: rank for rank, (chunk_id, _) in enumerate(vector, start=1)}
     keyword_rank = {chunk_id: rank for rank, (chunk_id, _) in enumerate(keyword, start=1)}
-    version_info = documents.version_sources([r["version_id"] for r in rows.values() if r["version_id"]])
-    article_info = documents.article_sources([r["article_id"] for r in rows.values() if r["article_id"]])
+    cited_versions = [r["version_id"] for r in rows.values() if r["version_id"]]
+    cited_articles = [r["article_id"] for r in rows.values() if r["article_id"]]
+    version_info = documents.version_sources(cited_versions) if cited_versions else {}
+    article_info = documents.article_sources(cited_articles) if cited_articles else {}
     passages = []
     for chunk_id, _score in fused:
         row = rows.get(chunk_id)

@@ -367,6 +367,14 @@ def contact_company_ids(user_id: UUID) -> set[UUID]:
     return set(clients) | set(leads)
 
 
+def contact_company_ids_queries(user_id: Any) -> list[QuerySet]:
+    """``contact_company_ids`` as two subqueries of ``company_id`` (clients, leads)."""
+    return [
+        Client.objects.filter(user_id=user_id).values("company_id"),
+        Lead.objects.filter(user_id=user_id).values("company_id"),
+    ]
+
+
 def company_leads(company_id: UUID) -> QuerySet[Lead]:
     """Every lead of a company, for other apps to filter (marketing's segments)."""
     return Lead.objects.filter(company_id=company_id)

@@ -12,18 +12,29 @@ from domus.core.exceptions import NotFound
 from domus.core.filtering import filter_list
 from domus.core.policies import is_admin
 from domus.documents.models import Document, DocumentShare, DocumentVersion, KnowledgeArticle, SharePermission
-from domus.organizations.selectors import company_ids_for_user, company_ids_related_to, staff_company_ids
+from domus.organizations.selectors import (
+    company_ids_for_user,
+    company_ids_for_user_query,
+    company_ids_related_to,
+    company_ids_related_to_queries,
+    staff_company_ids,
+    staff_company_ids_query,
+)
 
 
 def _authenticated(actor: Any) -> bool:
     return bool(getattr(actor, "is_authenticated", False))
 
 
-def _live_shares(actor: Any, *, permission: str | None = None) -> QuerySet[DocumentShare]:
-    """Shares granting ``actor`` (directly or through a company) that have not expired."""
-    now = timezone.now()
+def _live_shares(
+    actor: Any, *, permission: str | None = None, now: Any = None, one_statement: bool = False
+) -> QuerySet[DocumentShare]:
+    """Shares granting ``actor`` (directly or through a company) that have not expired
+    (at ``now``, the current time unless given)."""
+    now = now or timezone.now()
+    companies = company_ids_for_user_query(actor) if one_statement else company_ids_for_user(actor)
     shares = DocumentShare.objects.filter(
-        Q(user_id=actor.pk) | Q(company_id__in=company_ids_for_user(actor)),
+        Q(user_id=actor.pk) | Q(company_id__in=companies),
         Q(expires_at__isnull=True) | Q(expires_at__gt=now),
     )
     if permission:
@@ -31,11 +42,15 @@ def _live_shares(actor: Any, *, permission: str | None = None) -> QuerySet[Docum
     return shares
 
 
-def document_visible_to(actor: Any) -> QuerySet[Document]:
+def document_visible_to(actor: Any, *, now: Any = None, one_statement: bool = False) -> QuerySet[Document]:
     """Admins read every document; company staff their companies'; the uploader theirs;
     anyone a live share names; and, unless the document is internal, the parties of its
     linked object: the lease's tenant and owner, the owner and agent of the listing (or of
-    the unit's listing), the contract's buyer, the client's own user and assigned agent."""
+    the unit's listing), the contract's buyer, the client's own user and assigned agent.
+
+    With ``one_statement`` the caller's companies are subqueries of the same statement
+    instead of sets read first (the same rule; the assistant compiles it once and binds
+    only the caller and ``now`` on each question)."""
     queryset = Document.objects.all()
     if is_admin(actor):
         return queryset
@@ -53,8 +68,9 @@ def document_visible_to(actor: Any) -> QuerySet[Document]:
         | Q(pk__in=linked.filter(contract__offer__buyer_id=me).values("pk"))
         | Q(pk__in=linked.filter(Q(client__user_id=me) | Q(client__assigned_agent_id=me)).values("pk"))
     )
-    shared = Q(pk__in=_live_shares(actor).values("document_id"))
-    return queryset.filter(Q(company_id__in=staff_company_ids(actor)) | Q(uploaded_by_id=me) | shared | parties)
+    shared = Q(pk__in=_live_shares(actor, now=now, one_statement=one_statement).values("document_id"))
+    staff_of = staff_company_ids_query(actor) if one_statement else staff_company_ids(actor)
+    return queryset.filter(Q(company_id__in=staff_of) | Q(uploaded_by_id=me) | shared | parties)
 
 
 def document_editable_by(actor: Any) -> QuerySet[Document]:
@@ -133,14 +149,15 @@ def current_version_ids_readable_by(actor: Any) -> list[UUID]:
     return list(current_versions_readable_by(actor))
 
 
-def current_versions_readable_by(actor: Any) -> QuerySet:
+def current_versions_readable_by(actor: Any, *, now: Any = None, one_statement: bool = False) -> QuerySet:
     """The query of ``current_version_ids_readable_by`` (``pk`` only, unordered), for a
-    caller that aggregates the ids in the database."""
+    caller that aggregates the ids in the database (``now`` and ``one_statement``: see
+    ``document_visible_to``)."""
     from django.db.models import F
 
     return (
         DocumentVersion.objects.filter(
-            document__in=document_visible_to(actor).values("pk"),
+            document__in=document_visible_to(actor, now=now, one_statement=one_statement).values("pk"),
             document__deleted_at__isnull=True,
             number=F("document__current_version_number"),
         )
@@ -180,22 +197,28 @@ def version_for_link(*, version_id: UUID) -> DocumentVersion:
 # Knowledge articles ------------------------------------------------------------------------
 
 
-def article_visible_to(actor: Any) -> QuerySet[KnowledgeArticle]:
+def article_visible_to(actor: Any, *, one_statement: bool = False) -> QuerySet[KnowledgeArticle]:
     """Published articles of no company are read by everyone signed in, of a company by those
     related to it (members, tenants and owners of its leases, its clients); drafts by the
-    company's staff (platform drafts by admins)."""
+    company's staff (platform drafts by admins). ``one_statement``: see ``document_visible_to``."""
     queryset = KnowledgeArticle.objects.all()
     if is_admin(actor):
         return queryset
     if not _authenticated(actor):
         return queryset.none()
-    related = company_ids_related_to(actor.pk)
-    published = Q(is_published=True) & (Q(company__isnull=True) | Q(company_id__in=related))
-    return queryset.filter(published | Q(company_id__in=staff_company_ids(actor)))
+    if one_statement:
+        related = Q()
+        for companies in company_ids_related_to_queries(actor.pk):
+            related |= Q(company_id__in=companies)
+        staff_of = staff_company_ids_query(actor)
+    else:
+        related, staff_of = Q(company_id__in=company_ids_related_to(actor.pk)), staff_company_ids(actor)
+    published = Q(is_published=True) & (Q(company__isnull=True) | related)
+    return queryset.filter(published | Q(company_id__in=staff_of))
 
 
-def article_ids_readable_by(actor: Any) -> QuerySet:
-    return article_visible_to(actor).filter(is_published=True).values("pk")
+def article_ids_readable_by(actor: Any, *, one_statement: bool = False) -> QuerySet:
+    return article_visible_to(actor, one_statement=one_statement).filter(is_published=True).values("pk")
 
 
 def article_list_for_actor(*, actor: Any, filters: Any) -> QuerySet[KnowledgeArticle]:

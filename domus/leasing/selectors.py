@@ -127,6 +127,15 @@ def lease_party_company_ids(user_id: UUID) -> set[UUID]:
     )
 
 
+def lease_party_company_ids_query(user_id: Any) -> QuerySet:
+    """``lease_party_company_ids`` as a subquery of ``company_id``."""
+    return (
+        Lease.objects.filter(Q(tenant_id=user_id) | Q(owner_id=user_id))
+        .exclude(status=LeaseStatus.DRAFT)
+        .values("company_id")
+    )
+
+
 def company_active_lease_count(company_id: UUID) -> int:
     """The company's leases still running (what blocks deleting the company)."""
     return Lease.objects.filter(company_id=company_id, status=LeaseStatus.ACTIVE).count()

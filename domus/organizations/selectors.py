@@ -102,6 +102,16 @@ def company_ids_related_to(user_id: UUID) -> set[UUID]:
     return set(members) | lease_party_company_ids(user_id) | contact_company_ids(user_id)
 
 
+def company_ids_related_to_queries(user_id: Any) -> list[QuerySet]:
+    """``company_ids_related_to`` as subqueries of ``company_id`` (a company is related when
+    one of them holds it): for a statement that resolves the relationship in the database."""
+    from domus.crm.selectors import contact_company_ids_queries
+    from domus.leasing.selectors import lease_party_company_ids_query
+
+    members = _active_memberships(user_id).values("company_id")
+    return [members, lease_party_company_ids_query(user_id), *contact_company_ids_queries(user_id)]
+
+
 def company_require_related(company_id: UUID, user_id: UUID, *, field: str, doing: str) -> None:
     """400 unless ``user_id`` has a relationship with the company (``company_ids_related_to``)."""
     if company_id not in company_ids_related_to(user_id):
@@ -176,6 +186,16 @@ def company_ids_with_roles(user: Any, roles: frozenset[str]) -> set[UUID]:
     if not getattr(user, "is_authenticated", False):
         return set()
     return set(_active_memberships(user).filter(role__in=roles).values_list("company_id", flat=True))
+
+
+def company_ids_for_user_query(user: Any) -> QuerySet:
+    """``company_ids_for_user`` as a subquery of ``company_id`` (``user`` authenticated)."""
+    return _active_memberships(user).values("company_id")
+
+
+def staff_company_ids_query(user: Any) -> QuerySet:
+    """``staff_company_ids`` as a subquery of ``company_id`` (``user`` authenticated)."""
+    return _active_memberships(user).filter(role__in=sorted(COMPANY_STAFF_ROLES)).values("company_id")
 
 
 def staff_company_ids(user: Any) -> set[UUID]:
