@@ -135,19 +135,19 @@ def test_request_text_is_stated_free_of_nul_characters(schema):
     assert "city" in filters["properties"]
 
 
-def _patterns(node, where):
-    """Every string pattern under ``node``, with its place."""
+def _nodes(node, where, skip=("example", "examples", "default")):
+    """Every schema object under ``node`` (``node`` included), with its place; the keys in
+    ``skip`` are not entered."""
     if isinstance(node, list):
         for index, item in enumerate(node):
-            yield from _patterns(item, f"{where}[{index}]")
+            yield from _nodes(item, f"{where}[{index}]", skip)
         return
     if not isinstance(node, dict):
         return
-    if isinstance(node.get("pattern"), str):
-        yield where, node["pattern"]
+    yield where, node
     for key, value in node.items():
-        if key not in ("example", "examples", "default"):
-            yield from _patterns(value, f"{where}.{key}")
+        if key not in skip:
+            yield from _nodes(value, f"{where}.{key}", skip)
 
 
 def test_no_stated_pattern_lets_a_nul_through(schema):
@@ -155,7 +155,9 @@ def test_no_stated_pattern_lets_a_nul_through(schema):
     # let one through where its non-blank character stands (``\S`` matches a NUL).
     probes = ["a\x00", "\x00a", "a\x00a", "\x00"]
     letting_nul_through = [
-        where for where, pattern in _patterns(schema, "schema") if any(re.fullmatch(pattern, probe) for probe in probes)
+        where
+        for where, node in _nodes(schema, "schema")
+        if isinstance(node.get("pattern"), str) and any(re.fullmatch(node["pattern"], probe) for probe in probes)
     ]
     assert letting_nul_through == []
 
@@ -184,17 +186,9 @@ def test_text_that_needs_a_character_needs_one_that_is_not_white_space(schema):
 
 def _open_objects(node, where):
     """Every object schema under ``node`` that accepts keys it does not name, with its place."""
-    if isinstance(node, list):
-        for index, item in enumerate(node):
-            yield from _open_objects(item, f"{where}[{index}]")
-        return
-    if not isinstance(node, dict):
-        return
-    if node.get("type") == "object" and node.get("additionalProperties") is not False:
-        yield where, node
-    for key, value in node.items():
-        if key not in ("propertyNames", "example", "examples", "default"):
-            yield from _open_objects(value, f"{where}.{key}")
+    for place, item in _nodes(node, where, skip=("propertyNames", "example", "examples", "default")):
+        if item.get("type") == "object" and item.get("additionalProperties") is not False:
+            yield place, item
 
 
 def _names_refuse_nul(names):

@@ -41,6 +41,7 @@ from django.core.files.uploadedfile import TemporaryUploadedFile  # noqa: E402
 from django.db import connection  # noqa: E402
 from generate import generate  # noqa: E402
 
+from bench.pgcpu import backend_cpu  # noqa: E402
 from domus.accounts.models import User  # noqa: E402
 from domus.audit.models import AuditLog  # noqa: E402
 from domus.core.roles import Role  # noqa: E402
@@ -65,32 +66,19 @@ def setup() -> tuple[Company, User]:
     return company, user
 
 
-def backend_cpu() -> tuple[int, float | None]:
-    """This connection's PostgreSQL backend and its CPU seconds (user + system) so far, or
-    None when the server is not a process of this machine."""
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_backend_pid()")
-        pid = cursor.fetchone()[0]
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return pid, None
-    return pid, (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
 def run(user: User, company: Company, path: Path, dry_run: bool) -> dict:
     upload = TemporaryUploadedFile(path.name, "text/csv", path.stat().st_size, "utf-8")
     with path.open("rb") as source:
         while chunk := source.read(1024 * 1024):
             upload.write(chunk)
     upload.seek(0)
-    backend = backend_cpu()
+    backend = backend_cpu(connection)
     started, cpu = time.perf_counter(), time.process_time()
     job = import_start(
         actor=user, resource="listings", upload=upload, filename=path.name, dry_run=dry_run, company_id=company.pk
     )
     seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
-    after = backend_cpu()
+    after = backend_cpu(connection)
     same = backend[0] == after[0] and backend[1] is not None and after[1] is not None
     database_cpu = round(after[1] - backend[1], 2) if same else None  # None: another backend did part of it
     job = Job.objects.get(pk=job.pk)

@@ -53,6 +53,7 @@ from django.db import connection, transaction  # noqa: E402
 from django.test import Client  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
+from bench.pgcpu import backend_cpu  # noqa: E402
 from domus.accounts.models import User  # noqa: E402
 from domus.accounts.tokens import issue_pair  # noqa: E402
 from domus.core.roles import Role  # noqa: E402
@@ -365,19 +366,6 @@ def summary_cpu(wall: list[float], cpu: list[float]) -> dict:
     return {**summary(wall), "cpu_p50_ms": round(statistics.median(cpu), 3), "load": round(os.getloadavg()[0], 2)}
 
 
-def backend_cpu_ms() -> float | None:
-    """CPU milliseconds this process's PostgreSQL backend has used (from /proc, when the
-    server runs on this machine and its processes are readable; ``None`` otherwise)."""
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_backend_pid()")
-        pid = cursor.fetchone()[0]
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return None
-    return (int(fields[11]) + int(fields[12])) * 1000 / os.sysconf("SC_CLK_TCK")
-
-
 def on_hand(parts: list[SparePart], samples: int, admin) -> dict:
     chosen = [random.choice(parts) for _ in range(samples)]
     out = {}
@@ -437,14 +425,14 @@ def valuation(company: Company, admin, runs: int, explain: Path | None) -> dict:
             return response.json()
 
         def export(query: str = query) -> tuple[int, int, float | None]:
-            before = backend_cpu_ms()
+            before = backend_cpu(connection)[1]
             response = client.get(f"/api/v1/inventory/valuation/export/?{query}")
             lines = size = 0
             for block in response.streaming_content:
                 lines += block.count(b"\n")
                 size += len(block)
-            after = backend_cpu_ms()
-            return lines - 1, size, None if before is None or after is None else after - before
+            after = backend_cpu(connection)[1]
+            return lines - 1, size, None if before is None or after is None else (after - before) * 1000
 
         timings = [timed(page) for _ in range(runs)]
         body = timings[-1][2]

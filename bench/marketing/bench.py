@@ -29,6 +29,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
+from bench.pgcpu import backend_cpu  # noqa: E402
+
 SEGMENTS = {
     "every lead": {},
     "status in (new, contacted, qualified), score >= 40": {
@@ -55,30 +57,17 @@ def django_setup() -> None:
     django.setup()
 
 
-def backend_cpu(connection) -> float:
-    """CPU seconds the PostgreSQL backend of ``connection`` has used (from /proc, when the
-    server runs on this machine; 0 otherwise): what the database did, whatever the load."""
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_backend_pid()")
-        pid = cursor.fetchone()[0]
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return 0.0
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
 def clocked(connection, fn):
     """Run ``fn``; answers its result, wall seconds, this process's CPU seconds, the
     database backend's CPU seconds and the load average when it started."""
     load = os.getloadavg()[0]
-    cpu, db, start = time.process_time(), backend_cpu(connection), time.perf_counter()
+    cpu, db, start = time.process_time(), backend_cpu(connection)[1] or 0.0, time.perf_counter()
     result = fn()
     return (
         result,
         time.perf_counter() - start,
         time.process_time() - cpu,
-        backend_cpu(connection) - db,
+        (backend_cpu(connection)[1] or 0.0) - db,
         load,
     )
 

@@ -16,7 +16,7 @@ def race[T](count: int, work: Callable[[int], T], *, timeout: float = 60) -> lis
 
     def run(index: int) -> None:
         try:
-            start.wait(timeout=10)
+            start.wait(timeout=30)
             results[index] = work(index)
         except BaseException as error:
             errors.append(error)

@@ -2,15 +2,14 @@
 negative, the ledger holds exactly the postings that succeeded, and opposite transfers
 do not deadlock."""
 
-import threading
 from decimal import Decimal
 
 import pytest
-from django.db import connection
 
 from domus.accounts.tests.factories import UserFactory
 from domus.core.exceptions import Conflict
 from domus.core.roles import Role
+from domus.core.tests.threads import race
 from domus.inventory.models import Stock, StockLedgerEntry
 from domus.inventory.services import reservations, stock
 from domus.inventory.tests.factories import SparePartFactory
@@ -24,26 +23,6 @@ def _receive(actor, part, branch, quantity) -> None:
         lines=[{"part_id": part.id, "quantity": Decimal(quantity), "unit_cost": Decimal("5")}],
     )
     stock.entry_post(actor=actor, entry_id=entry.pk)
-
-
-def _all_at_once(count: int, work) -> list[str]:
-    """Run ``work(n)`` in ``count`` threads released together; each answers an outcome."""
-    start = threading.Barrier(count)
-    outcomes: list[str] = []
-
-    def run(n: int) -> None:
-        try:
-            start.wait(timeout=30)
-            outcomes.append(work(n))
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(n,)) for n in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    return outcomes
 
 
 @pytest.mark.postgres
@@ -66,7 +45,7 @@ def test_twenty_threads_issuing_the_last_ten_units_exactly_ten_succeed(branch_a)
             return "refused"
         return "posted"
 
-    outcomes = _all_at_once(20, issue)
+    outcomes = race(20, issue, timeout=120)
 
     assert sorted(outcomes) == ["posted"] * 10 + ["refused"] * 10
     assert StockLedgerEntry.objects.filter(part=part, kind="issue").count() == 10
@@ -100,7 +79,7 @@ def test_opposite_transfers_at_once_do_not_deadlock(branch_a, branch_b):
         stock.entry_post(actor=admin, entry_id=drafts[n].pk)
         return "posted"
 
-    outcomes = _all_at_once(10, transfer)
+    outcomes = race(10, transfer, timeout=120)
 
     assert outcomes == ["posted"] * 10
     for part in parts:
@@ -135,7 +114,7 @@ def test_reserved_units_are_not_issued_to_anyone_else(branch_a):
         except Conflict:
             return "refused"
 
-    outcomes = _all_at_once(5, work)
+    outcomes = race(5, work, timeout=120)
 
     row = Stock.objects.get(part=part, branch=branch_a)
     reserved = outcomes.count("reserved") * 2

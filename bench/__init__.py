@@ -1,0 +1,1 @@
+"""The benchmarks (``make bench``); a package so that their scripts share ``bench.pgcpu``."""
