@@ -60,6 +60,23 @@ def test_a_visitor_searches_moves_the_map_signs_up_and_books_a_viewing(chromium,
     open_page(page, page.url, "search")  # weighed (and checked) as loaded from its address
     assert "homes" in page.inner_text("#count")
 
+    # A new size of the window (the map is 70 % of its height) redraws the clusters for the
+    # new box but searches nothing: only the visitor's drag or zoom searches the box.
+    searched = []
+
+    def note_search(request):
+        if "bbox=" in request.url and "/api/" not in request.url:
+            searched.append(request.url)
+
+    page.on("request", note_search)
+    page.eval_on_selector("#map", "m => { m.dataset.state = 'resizing'; }")
+    page.set_viewport_size({"width": WIDE["width"], "height": 1300})
+    page.wait_for_function("document.querySelector('#map').dataset.state === 'loaded'")
+    page.remove_listener("request", note_search)
+    page.set_viewport_size(WIDE)
+    assert searched == []
+    assert "bbox=" not in page.url
+
     # A filter refreshes the results in place (htmx) and the map with them.
     before = page.inner_text("#count")
     page.select_option("#id_property_type", "apartment")

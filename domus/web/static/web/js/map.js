@@ -1,6 +1,7 @@
 /* The search map: Leaflet drawing the API's server-side clusters (GET /api/v1/properties/map/)
-   for the box in view and the search's filters; moving the map searches that box (the results
-   list is refreshed through the search form, by htmx). Tiles only when a tile server is set
+   for the box in view and the search's filters; moving the map (a drag or a zoom, not a new
+   size of the window) searches that box (the results list is refreshed through the search
+   form, by htmx). Tiles only when a tile server is set
    (WEB_MAP_TILE_URL); otherwise a plain background with place labels: no request leaves this site. */
 (function () {
   "use strict";
@@ -102,8 +103,16 @@
       map.setView([0.0236, 37.9062], 6);
     }
     load();
+    /* A new size of the map (the window resized, a full-page screenshot) is not the visitor
+       moving it: the clusters follow the new box, the results keep theirs. Leaflet fires
+       "resize" before the (debounced) "moveend" of a new size, and "movestart" on every
+       drag or zoom. */
+    var resized = false;
+    map.on("resize", function () { resized = true; });
+    map.on("movestart", function () { resized = false; });
     map.on("moveend", function () {
       load();
+      if (resized) { resized = false; return; }
       if (!ready || !form) return;
       form.elements.bbox.value = box(map);
       if (form.elements.page) form.elements.page.value = "";
