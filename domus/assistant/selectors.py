@@ -1,6 +1,7 @@
 """Reads of the assistant: retrieval scoped to what the caller may read, jobs, chat
 sessions, the review queue and feedback."""
 
+import contextvars
 import threading
 from concurrent.futures import Future
 from dataclasses import asdict, dataclass
@@ -214,7 +215,9 @@ class _Helper:
             except BaseException as error:  # handed back to the caller by result()
                 self._error = error
 
-        self._thread = threading.Thread(target=run, name="assistant-vector-half", daemon=True)
+        # In a copy of the caller's context: its log fields (the request id) carry over.
+        context = contextvars.copy_context()
+        self._thread = threading.Thread(target=context.run, args=(run,), name="assistant-vector-half", daemon=True)
         self._thread.start()
 
     def result(self) -> Any:
