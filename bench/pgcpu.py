@@ -11,8 +11,14 @@ def backend_cpu(connection) -> tuple[int, float | None]:
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_backend_pid()")
         pid = cursor.fetchone()[0]
+    return pid, process_cpu(pid)
+
+
+def process_cpu(pid: int) -> float | None:
+    """Process ``pid``'s CPU seconds (user + system) so far, ``None`` when unreadable (no
+    statement is run: a step can be bracketed without adding one)."""
     try:
         fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     except OSError:
-        return pid, None
-    return pid, (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")

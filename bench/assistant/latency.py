@@ -12,14 +12,18 @@ import json
 import os
 import random
 import statistics
+import sys
 import time
+from pathlib import Path
 
 import django
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 django.setup()
 
 from django.db import connection  # noqa: E402
 
+from bench.pgcpu import backend_cpu, process_cpu  # noqa: E402
 from domus.accounts.selectors import user_by_email_any  # noqa: E402
 from domus.assistant import retrieval  # noqa: E402
 from domus.assistant.selectors import passages_for_actor, readable_source_keys  # noqa: E402
@@ -69,6 +73,10 @@ def main() -> None:
     }
     timings: dict[str, list[float]] = {name: [] for name in names}
     cpu: dict[str, list[float]] = {name: [] for name in names}
+    # The database server's CPU per step (PostgreSQL on this machine: its backend process's
+    # /proc ticks, summed over the measured requests; SQLite works inside this process).
+    backend = backend_cpu(connection)[0] if connection.vendor == "postgresql" else None
+    server_cpu: dict[str, float] = dict.fromkeys(names, 0.0)
     for n, query in enumerate(queries):
         steps = {
             "hybrid": lambda query=query: passages_for_actor(actor=actor, query=query, k=5),
@@ -82,12 +90,16 @@ def main() -> None:
             "embedding": lambda query=query: model.embed([query]),
         }
         for name, step in steps.items():
+            s0 = process_cpu(backend) if backend else None
             c0, t0 = time.process_time(), time.perf_counter()
             step()
             t1, c1 = time.perf_counter(), time.process_time()
+            s1 = process_cpu(backend) if backend else None
             if n >= args.warmup:
                 timings[name].append((t1 - t0) * 1000)
                 cpu[name].append((c1 - c0) * 1000)
+                if s0 is not None and s1 is not None:
+                    server_cpu[name] += (s1 - s0) * 1000
     report = {
         "database": connection.vendor,
         "load_average": [round(load_before, 1), round(os.getloadavg()[0], 1)],
@@ -102,6 +114,7 @@ def main() -> None:
                 **percentiles(samples),
                 "cpu_p50_ms": percentiles(cpu[key])["p50_ms"],
                 "cpu_p95_ms": percentiles(cpu[key])["p95_ms"],
+                "server_cpu_mean_ms": round(server_cpu[key] / len(samples), 2) if backend else None,
             }
             for key, samples in timings.items()
         ],

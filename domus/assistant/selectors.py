@@ -1,6 +1,9 @@
 """Reads of the assistant: retrieval scoped to what the caller may read, jobs, chat
 sessions, the review queue and feedback."""
 
+import contextvars
+import threading
+from concurrent.futures import Future
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -127,24 +130,31 @@ def passages_for_actor(
     """The ``k`` best passages for ``query`` among those ``actor`` may read (hybrid: vector
     and keyword rankings fused by reciprocal rank). ``version_ids`` narrows to some
     readable versions (a question about one document)."""
-    if not query.strip():
-        return []
-    # One thread, in order: the readable set first (nothing is ranked before it is known,
-    # and a caller who reads nothing costs no embedding), then the query's vector, the
-    # vector half and the keyword half. No worker threads: on 2 cores onnxruntime already
-    # uses both for the embedding, the vector half is one matrix product of a few
-    # milliseconds, and a request never waits on another request's work in a shared pool.
-    readable_versions, readable_articles = readable_source_keys(actor)
-    if version_ids is not None:
-        allowed = {version_id.hex for version_id in version_ids}
-        readable_versions = [v for v in readable_versions if v in allowed]
-        readable_articles = []
-    if not (readable_versions or readable_articles):
+    if not query.strip() or not getattr(actor, "is_authenticated", False):
         return []
     model = model or embedder()
-    sources = {"model_id": model.model_id, "version_keys": readable_versions, "article_keys": readable_articles}
-    vector = retrieval.vector_ranking(query_vector=retrieval.embed_query(model, query), **sources)
-    keyword = retrieval.keyword_ranking(query=query, **sources)
+    # Two threads. This one runs the statements (the readable set, then the keyword half),
+    # each mostly the database's time; the helper embeds the query meanwhile and, once the
+    # readable set is known, runs the NumPy vector half while the keyword statement runs.
+    # Nothing is ranked before the readable set is known; the helper computes only the
+    # query's vector before that (a caller who reads nothing pays that vector, unawaited).
+    sources_known: Future[dict[str, Any] | None] = Future()
+    vector_half = _Helper(_vector_half, model, query, sources_known)
+    try:
+        readable_versions, readable_articles = readable_source_keys(actor)
+        if version_ids is not None:
+            allowed = {version_id.hex for version_id in version_ids}
+            readable_versions = [v for v in readable_versions if v in allowed]
+            readable_articles = []
+        if not (readable_versions or readable_articles):
+            return []  # the helper stops after the query's vector (``finally``), unawaited
+        sources = {"model_id": model.model_id, "version_keys": readable_versions, "article_keys": readable_articles}
+        sources_known.set_result({**sources, "index": retrieval.matrix(model.model_id)})
+        keyword = retrieval.keyword_ranking(query=query, **sources)
+    finally:
+        if not sources_known.done():
+            sources_known.set_result(None)
+    vector = vector_half.result()
     fused = retrieval.fuse(vector, keyword)[:k]
     rows = retrieval.describe([chunk_id for chunk_id, _ in fused])
     similarity = dict(vector)
@@ -177,6 +187,44 @@ def passages_for_actor(
             )
         )
     return passages
+
+
+def _vector_half(model: Embedder, query: str, sources_known: "Future[dict[str, Any] | None]") -> list:
+    """The helper thread's part of a question: the query's vector, then (once the readable
+    sources are known, ``None`` when the question stops there) the vector ranking."""
+    query_vector = retrieval.embed_query(model, query)
+    sources = sources_known.result()
+    if sources is None:
+        return []
+    return retrieval.vector_ranking(query_vector=query_vector, **sources)
+
+
+class _Helper:
+    """``function(*args)`` on a thread of its own, started at once; ``result()`` waits for
+    it and returns its value or raises what it raised. One short thread per question (no
+    shared pool: a question never waits behind another question's work). The helper never
+    touches the database, so it needs no connection of its own."""
+
+    def __init__(self, function: Any, *args: Any) -> None:
+        self._value: Any = None
+        self._error: BaseException | None = None
+
+        def run() -> None:
+            try:
+                self._value = function(*args)
+            except BaseException as error:  # handed back to the caller by result()
+                self._error = error
+
+        # In a copy of the caller's context: its log fields (the request id) carry over.
+        context = contextvars.copy_context()
+        self._thread = threading.Thread(target=context.run, args=(run,), name="assistant-vector-half", daemon=True)
+        self._thread.start()
+
+    def result(self) -> Any:
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
+        return self._value
 
 
 def citations_readable_by(actor: Any, citations: list[dict[str, Any]]) -> bool:

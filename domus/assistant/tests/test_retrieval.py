@@ -1,13 +1,15 @@
 """Retrieval and answers with the real local model (all-MiniLM-L6-v2, int8 ONNX)."""
 
-from uuid import uuid4
+from uuid import UUID, uuid4
 
 import numpy as np
 import pytest
 
-from domus.assistant import retrieval
+from domus.accounts.tests.factories import UserFactory
+from domus.assistant import retrieval, selectors
 from domus.assistant.models import Chunk
 from domus.assistant.tests.helpers import ASSIST, DOCS, HOUSE_RULES, PET_POLICY, current_version_id, upload_pdf
+from domus.core.exceptions import ServiceUnavailable
 from domus.documents.tests.fixtures import pdf_bytes, upload
 from domus.integrations.embeddings import DIMENSION, MODEL_ID
 
@@ -128,3 +130,55 @@ def test_the_vector_half_ranks_only_readable_rows_whether_it_slices_gathers_or_m
         assert [chunk_id for chunk_id, _ in ranking] == [ids[i] for i in expected], case
         assert {owner[chunk_id] for chunk_id, _ in ranking} <= set(readable), case
     assert retrieval.vector_ranking(query_vector=query, model_id="m", version_keys=[], article_keys=[]) == []
+
+
+def test_the_keyword_half_returns_only_passages_of_the_readable_sources(client_for, staff):
+    client = client_for(staff)
+    for name in ("a", "b", "c"):
+        upload_pdf(client, f"Boiler report {name}: the boiler in block {name} was serviced.", name=f"{name}.pdf")
+    article = client.post_json(
+        "/api/v1/documents/knowledge/", {"title": "Boilers", "body": "Report a cold boiler to the caretaker."}
+    ).json()
+    client.patch_json(f"/api/v1/documents/knowledge/{article['id']}/", {"is_published": True})
+    chunks = list(Chunk.objects.values_list("id", "version_id", "article_id"))
+    versions = sorted({v.hex for _, v, _ in chunks if v})
+    assert len(versions) == 3
+    article_key = UUID(article["id"]).hex
+
+    def ranked(version_keys, article_keys):
+        found = retrieval.keyword_ranking(
+            query="boiler serviced", model_id=MODEL_ID, version_keys=version_keys, article_keys=article_keys
+        )
+        return {chunk_id for chunk_id, _ in found}
+
+    def rows_of(version_keys, article_keys):
+        return {
+            chunk_id
+            for chunk_id, version, article_id in chunks
+            if (version and version.hex in version_keys) or (article_id and article_id.hex in article_keys)
+        }
+
+    for version_keys, article_keys in [
+        (versions, [article_key]),
+        (versions[:1], []),
+        (versions[1:], []),
+        ([], [article_key]),
+        ([uuid4().hex], [uuid4().hex]),
+    ]:
+        assert ranked(version_keys, article_keys) == rows_of(version_keys, article_keys)
+    assert ranked([], []) == set()
+
+
+def test_a_failing_embedding_on_the_helper_thread_reaches_the_caller(client_for, staff):
+    upload_pdf(client_for(staff), *HOUSE_RULES, name="rules.pdf")
+
+    class Broken:
+        model_id = "broken-model"  # not in the query-vector cache
+
+        def embed(self, texts):
+            raise ServiceUnavailable("The embedding model is unavailable.")
+
+    with pytest.raises(ServiceUnavailable):
+        selectors.passages_for_actor(actor=staff, query="When does the pool close?", model=Broken())
+    outsider = UserFactory()
+    assert selectors.passages_for_actor(actor=outsider, query="When does the pool close?", model=Broken()) == []
