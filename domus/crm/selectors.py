@@ -59,20 +59,28 @@ def _company_agents(company_id: UUID) -> QuerySet:
     )
 
 
-def lead_identity_lock(*, company_id: UUID, email: str, phone: str) -> None:
+def lead_identity_lock(*, company_id: UUID, email: str, phone: str) -> bool:
     """Serialise, until commit, the captures of one person in one company: on PostgreSQL
     a transaction advisory lock per e-mail and per phone given (taken in one statement,
     in a fixed order), so two captures that could merge into each other queue while
     captures of other people run side by side. Taken before ``lead_duplicate`` looks, so
     the look sees every capture of the person committed before it. Without e-mail and
     phone there is nothing to merge into: no lock. SQLite writes one transaction at a
-    time by itself."""
+    time by itself.
+
+    Answers whether a round-robin turn may find an agent: the same statement reads
+    whether the company has an active agent (False: ``assignment_next`` can be skipped);
+    True when no statement ran."""
     if connection.vendor != "postgresql":
-        return
+        return True
     keys = sorted({_lock_key(company_id, kind, value) for kind, value in (("email", email), ("phone", phone)) if value})
-    if keys:
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT " + ", ".join(["pg_advisory_xact_lock(%s)"] * len(keys)), keys)
+    if not keys:
+        return True
+    agents, params = _AGENT_IDS.sql(company=company_id)
+    locks = ", ".join(["pg_advisory_xact_lock(%s)"] * len(keys))
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT EXISTS ({agents}), {locks}", [*params, *keys])
+        return bool(cursor.fetchone()[0])
 
 
 def _lock_key(company_id: UUID, kind: str, value: str) -> int:
@@ -110,8 +118,7 @@ def assignment_next(company_id: UUID) -> UUID | None:
     One statement (an upsert: the company's first lead creates the cursor), atomic on
     its own: racing leads each move the cursor one step, in turn. Its row lock lasts
     until commit, so a service runs it as late as it can (just before its last writes)."""
-    agents = _company_agents(company_id).values("id")
-    sql, params = agents.query.get_compiler(using=agents.db).as_sql()
+    sql, params = _AGENT_IDS.sql(company=company_id)
     table = connection.ops.quote_name(AssignmentCursor._meta.db_table)
     now = connection.ops.adapt_datetimefield_value(timezone.now())
     company = _UUID.get_db_prep_value(company_id, connection)
@@ -132,6 +139,7 @@ def assignment_next(company_id: UUID) -> UUID | None:
 
 
 _UUID = UUIDField()
+_AGENT_IDS = ParamQuery(lambda company: _company_agents(company).values("id"), company=UUID)
 
 
 def _scoped(queryset: QuerySet, actor: Any, agent_field: str) -> QuerySet:

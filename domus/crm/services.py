@@ -269,7 +269,7 @@ def lead_create(
             raise UnknownReference("Unknown client.", errors={"client_id": ["Not a client of this company."]})
     agent = _worker_of(company_id, assigned_agent_id, "assigned_agent_id") if assigned_agent_id else None
     # Captures of one person queue here (so a second one merges); other people's go on.
-    selectors.lead_identity_lock(company_id=company_id, email=email, phone=phone)
+    may_assign = selectors.lead_identity_lock(company_id=company_id, email=email, phone=phone)
     now = timezone.now()
     existing_id = selectors.lead_duplicate(company_id=company_id, email=email, phone=phone)
     if existing_id is not None:
@@ -314,7 +314,7 @@ def lead_create(
         lead.assigned_agent = agent
         newly_assigned = True
     _rescore(lead)
-    if agent is None and lead.assigned_agent_id is None:
+    if agent is None and lead.assigned_agent_id is None and may_assign:
         # The round-robin cursor's row lock lasts until commit: moved last, just before
         # the lead's and its audit row's writes, so racing leads wait for those only.
         next_agent_id = selectors.assignment_next(company_id)
