@@ -55,12 +55,16 @@ class _Compiled:
         database's column type wants)."""
         return _UUID_FIELD.get_db_prep_value(value, self.connection) if name in self.uuids else value
 
-    def rows(self, values: dict[str, Any]) -> Iterable[Sequence[Any]]:
+    def bound(self, values: dict[str, Any]) -> list[Any]:
         params = self.params.copy()
         for name, value in values.items():
             prepared = self._prepare(name, value)
             for slot in self.slots[name]:
                 params[slot] = prepared
+        return params
+
+    def rows(self, values: dict[str, Any]) -> Iterable[Sequence[Any]]:
+        params = self.bound(values)
         with self.connection.cursor() as cursor:
             cursor.execute(self.sql, params)
             rows = cursor.fetchall()
@@ -140,6 +144,12 @@ class ParamQuery:
 
     def objects(self, **values: Any) -> list[Model]:
         return self._compiled.get().objects(self._bound(values))
+
+    def sql(self, **values: Any) -> tuple[str, list[Any]]:
+        """The compiled SQL and its parameters with these values bound, to embed in a
+        statement the ORM cannot build (an upsert's subquery)."""
+        compiled = self._compiled.get()
+        return compiled.sql, compiled.bound(self._bound(values))
 
 
 def _placeholder(name: str, kind: type) -> Any:

@@ -9,6 +9,11 @@ the embedded default and in tests.
     # in a service
     publish("viewing.requested", {"viewing_id": str(viewing.id)})
 
+An event with one subscriber travels as one ``deliver_event`` job; an event with
+several as one ``deliver_events`` job that runs each of them in turn and hands a
+subscriber that fails to a ``deliver_event`` job of its own, which retries it alone
+(the others ran once).
+
 Each call of ``publish`` is one event with its own id (a UUID string). The id travels
 beside the payload, in the job that delivers the event, so every subscriber of the
 event, and every redelivery or retry of that job, sees the same id; a subscriber reads
@@ -98,10 +103,13 @@ def publish(event: str, payload: dict[str, Any], *, event_id: str | None = None)
     event_id = str(event_id or uuid4())
 
     def deliver() -> None:
-        from domus.core.tasks import deliver_event
+        from domus.core.tasks import deliver_event, deliver_events
 
-        for handler_path in subscribers_of(event):
-            deliver_event.delay(handler_path, event, payload, event_id)
+        handlers = subscribers_of(event)
+        if len(handlers) == 1:
+            deliver_event.delay(handlers[0], event, payload, event_id)
+        elif handlers:  # one message for all of them: one broker round trip per event
+            deliver_events.delay(handlers, event, payload, event_id)
 
     # robust: a failing subscriber is logged and never fails the request that published.
     transaction.on_commit(deliver, robust=True)

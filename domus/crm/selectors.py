@@ -1,16 +1,18 @@
 """Reads of clients and leads, each scoped to what the actor may see, and the pipeline stats."""
 
+import hashlib
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 from uuid import UUID
 
 from django.contrib.auth import get_user_model
-from django.db.models import Avg, Case, Count, IntegerField, OuterRef, Q, QuerySet, Subquery, UUIDField, Value, When
+from django.db import connection
+from django.db.models import Avg, Case, Count, IntegerField, Q, QuerySet, UUIDField, When
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from domus.core.compiled import ParamQuery, PkQuery
+from domus.core.compiled import ParamQuery
 from domus.core.exceptions import NotFound
 from domus.core.filtering import filter_list, first_instant, last_instant
 from domus.core.policies import is_admin
@@ -57,53 +59,87 @@ def _company_agents(company_id: UUID) -> QuerySet:
     )
 
 
-def assignment_cursor_for_update(company_id: UUID) -> AssignmentCursor:
-    """The company's round-robin cursor, created when missing and locked until commit
-    (it also serialises lead creation per company, so duplicates cannot race in). One
-    statement when the cursor exists (every lead but a company's first)."""
-    found = _CURSOR.objects(company_id)
-    cursor = found[0] if found else None
-    if cursor is None:
-        AssignmentCursor.objects.get_or_create(company_id=company_id)
-        cursor = AssignmentCursor.objects.select_for_update().get(company_id=company_id)
-    return cursor
+def lead_identity_lock(*, company_id: UUID, email: str, phone: str) -> bool:
+    """Serialise, until commit, the captures of one person in one company: on PostgreSQL
+    a transaction advisory lock per e-mail and per phone given (taken in one statement,
+    in a fixed order), so two captures that could merge into each other queue while
+    captures of other people run side by side. Taken before ``lead_duplicate`` looks, so
+    the look sees every capture of the person committed before it. Without e-mail and
+    phone there is nothing to merge into: no lock. SQLite writes one transaction at a
+    time by itself.
+
+    Answers whether a round-robin turn may find an agent: the same statement reads
+    whether the company has an active agent (False: ``assignment_next`` can be skipped);
+    True when no statement ran."""
+    if connection.vendor != "postgresql":
+        return True
+    keys = sorted({_lock_key(company_id, kind, value) for kind, value in (("email", email), ("phone", phone)) if value})
+    if not keys:
+        return True
+    agents, params = _AGENT_IDS.sql(company=company_id)
+    locks = ", ".join(["pg_advisory_xact_lock(%s)"] * len(keys))
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT EXISTS ({agents}), {locks}", [*params, *keys])
+        return bool(cursor.fetchone()[0])
 
 
-_NO_ID = Value(None, output_field=UUIDField())
-_CURSOR = PkQuery(lambda company: AssignmentCursor.objects.select_for_update().filter(company_id=company)[:1])
+def _lock_key(company_id: UUID, kind: str, value: str) -> int:
+    """A signed 64-bit advisory lock key for one e-mail or phone of a company's leads."""
+    digest = hashlib.blake2b(f"crm.lead:{company_id}:{kind}:{value}".encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big", signed=True)
 
 
-def lead_intake(*, cursor: AssignmentCursor, email: str, phone: str) -> tuple[UUID | None, UUID | None]:
-    """In one statement, once the company's ``cursor`` is locked: the id of the company's
-    newest lead with this e-mail or phone (the lead a new capture merges into), and the agent next in
-    turn after the cursor's last one, wrapping round (None when the company has no
-    active agent). Run after the lock, so it sees every lead committed before it.
-    Compiled once per shape (with or without e-mail and phone: ``domus.core.compiled``)."""
-    values = {"company": cursor.company_id} | ({"email": email} if email else {}) | ({"phone": phone} if phone else {})
-    found = _INTAKE[bool(email), bool(phone)].values(**values)
-    return found[0] if found else (None, None)
+def lead_duplicate(*, company_id: UUID, email: str, phone: str) -> UUID | None:
+    """The id of the company's newest lead with this e-mail or phone (the lead a new
+    capture merges into), None without either. Run after ``lead_identity_lock``.
+    Compiled once per shape (with e-mail, phone or both: ``domus.core.compiled``)."""
+    if not email and not phone:
+        return None
+    values = {"company": company_id} | ({"email": email} if email else {}) | ({"phone": phone} if phone else {})
+    found = _DUPLICATE[bool(email), bool(phone)].values(**values)
+    return found[0][0] if found else None
 
 
-def _intake(*, company: UUID, email: str = "", phone: str = "") -> QuerySet:
-    duplicate = _duplicate_of(company_id=company, email=email, phone=phone)
-    agents = _company_agents(company).values("id")
-    following = agents.filter(id__gt=OuterRef("last_agent_id"))[:1]
-    return (
-        AssignmentCursor.objects.filter(company_id=company)
-        .annotate(
-            duplicate_id=Subquery(duplicate.values("pk")[:1]) if duplicate is not None else _NO_ID,
-            next_agent_id=Coalesce(Subquery(following), Subquery(agents[:1])),
-        )
-        .values_list("duplicate_id", "next_agent_id")
-    )
+def _duplicate(*, company: UUID, email: str = "", phone: str = "") -> QuerySet:
+    return _duplicate_of(company_id=company, email=email, phone=phone).values_list("pk")[:1]
 
 
-_INTAKE = {
-    (True, True): ParamQuery(_intake, company=UUID, email=str, phone=str),
-    (True, False): ParamQuery(_intake, company=UUID, email=str),
-    (False, True): ParamQuery(_intake, company=UUID, phone=str),
-    (False, False): ParamQuery(_intake, company=UUID),
+_DUPLICATE = {
+    (True, True): ParamQuery(_duplicate, company=UUID, email=str, phone=str),
+    (True, False): ParamQuery(_duplicate, company=UUID, email=str),
+    (False, True): ParamQuery(_duplicate, company=UUID, phone=str),
 }
+
+
+def assignment_next(company_id: UUID) -> UUID | None:
+    """Move the company's round-robin cursor to the active agent after the one who got
+    the last lead (wrapping round; the first when the last one left) and answer that
+    agent; None, and nothing written or locked, when the company has no active agent.
+    One statement (an upsert: the company's first lead creates the cursor), atomic on
+    its own: racing leads each move the cursor one step, in turn. Its row lock lasts
+    until commit, so a service runs it as late as it can (just before its last writes)."""
+    sql, params = _AGENT_IDS.sql(company=company_id)
+    table = connection.ops.quote_name(AssignmentCursor._meta.db_table)
+    now = connection.ops.adapt_datetimefield_value(timezone.now())
+    company = _UUID.get_db_prep_value(company_id, connection)
+    upsert = (
+        # Names from the model, the agents' SQL from Django's compiler; every value bound.
+        f"INSERT INTO {table} (company_id, last_agent_id, updated_at) "  # noqa: S608
+        f"SELECT %s, head.id, %s FROM ({sql} LIMIT 1) AS head WHERE true "
+        f"ON CONFLICT (company_id) DO UPDATE SET updated_at = excluded.updated_at, last_agent_id = COALESCE("
+        f"(SELECT agent.id FROM ({sql}) AS agent WHERE agent.id > {table}.last_agent_id ORDER BY agent.id LIMIT 1), "
+        "excluded.last_agent_id) RETURNING last_agent_id"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(upsert, [company, now, *params, *params])
+        row = cursor.fetchone()
+    if row is None or row[0] is None:
+        return None
+    return row[0] if isinstance(row[0], UUID) else UUID(row[0])
+
+
+_UUID = UUIDField()
+_AGENT_IDS = ParamQuery(lambda company: _company_agents(company).values("id"), company=UUID)
 
 
 def _scoped(queryset: QuerySet, actor: Any, agent_field: str) -> QuerySet:

@@ -17,7 +17,6 @@ from domus.core.policies import is_admin
 from domus.crm import selectors
 from domus.crm.models import (
     LEAD_STAGES,
-    AssignmentCursor,
     Client,
     Lead,
     LeadActivity,
@@ -204,16 +203,6 @@ def _set_status(lead: Lead, status: str, lost_reason: str | None) -> None:
     lead.status = status
 
 
-def _round_robin(cursor: AssignmentCursor, next_agent_id: UUID | None) -> UUID | None:
-    """The next of the company's active agents after the one who got the last lead
-    (``selectors.lead_intake`` found it), now the cursor's last one."""
-    if next_agent_id is None:
-        return None
-    cursor.last_agent_id = next_agent_id
-    cursor.save(update_fields=["last_agent", "updated_at"])
-    return next_agent_id
-
-
 def _listing_for(actor: Any, listing_id: UUID, company_id: UUID | None) -> Any:
     try:
         listing = listing_get_for_actor(actor=actor, listing_id=listing_id)
@@ -279,10 +268,10 @@ def lead_create(
         if client is None:
             raise UnknownReference("Unknown client.", errors={"client_id": ["Not a client of this company."]})
     agent = _worker_of(company_id, assigned_agent_id, "assigned_agent_id") if assigned_agent_id else None
-    # Taking the company's cursor lock first serialises concurrent captures of one person.
-    cursor = selectors.assignment_cursor_for_update(company_id)
+    # Captures of one person queue here (so a second one merges); other people's go on.
+    may_assign = selectors.lead_identity_lock(company_id=company_id, email=email, phone=phone)
     now = timezone.now()
-    existing_id, next_agent_id = selectors.lead_intake(cursor=cursor, email=email, phone=phone)
+    existing_id = selectors.lead_duplicate(company_id=company_id, email=email, phone=phone)
     if existing_id is not None:
         lead = selectors.lead_for_update(existing_id)
         before = audit_snapshot(lead)
@@ -324,10 +313,14 @@ def lead_create(
     if agent is not None and lead.assigned_agent_id != agent.pk:
         lead.assigned_agent = agent
         newly_assigned = True
-    elif lead.assigned_agent_id is None and _round_robin(cursor, next_agent_id) is not None:
-        lead.assigned_agent_id = next_agent_id
-        newly_assigned = True
     _rescore(lead)
+    if agent is None and lead.assigned_agent_id is None and may_assign:
+        # The round-robin cursor's row lock lasts until commit: moved last, just before
+        # the lead's and its audit row's writes, so racing leads wait for those only.
+        next_agent_id = selectors.assignment_next(company_id)
+        if next_agent_id is not None:
+            lead.assigned_agent_id = next_agent_id
+            newly_assigned = True
     lead.save()
     if created:
         audit_create(actor=actor, instance=lead, company_id=company_id)

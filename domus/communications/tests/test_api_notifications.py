@@ -125,7 +125,7 @@ def test_a_confirmed_visit_notifies_the_customer_not_the_acting_agent(db, django
 def test_an_event_notifies_each_recipient_once_even_when_redelivered(
     alice, bob, staff, monkeypatch, django_capture_on_commit_callbacks
 ):
-    from domus.core.tasks import deliver_event
+    from domus.core.tasks import deliver_event, deliver_events
 
     payload = {
         "id": "018f0000-0000-7000-8000-000000000001",
@@ -135,12 +135,14 @@ def test_an_event_notifies_each_recipient_once_even_when_redelivered(
     }
     delivered: list[dict] = []
 
-    def redeliver(handler_path, event, data, event_id):  # the broker hands every task over twice
-        delivered.append({"event_id": event_id})
-        deliver_event.apply(args=(handler_path, event, data, event_id))
-        deliver_event.apply(args=(handler_path, event, data, event_id))
+    for task in (deliver_event, deliver_events):  # one subscriber, several
 
-    monkeypatch.setattr(deliver_event, "delay", redeliver)
+        def redeliver(handlers, event, data, event_id, task=task):  # the broker hands every task over twice
+            delivered.append({"event_id": event_id})
+            task.apply(args=(handlers, event, data, event_id))
+            task.apply(args=(handlers, event, data, event_id))
+
+        monkeypatch.setattr(task, "delay", redeliver)
     with django_capture_on_commit_callbacks(execute=True):
         publish("payment.received", payload)
 

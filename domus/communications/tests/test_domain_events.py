@@ -13,7 +13,7 @@ from domus.accounts.tests.factories import UserFactory
 from domus.communications.models import Notification
 from domus.communications.tests.factories import TicketFactory
 from domus.core.roles import Role
-from domus.core.tasks import deliver_event
+from domus.core.tasks import deliver_event, deliver_events
 from domus.finance import services as finance_services
 from domus.finance.tests.conftest import CALLBACK_URL, DARAJA, FakeDaraja, callback
 from domus.leasing import services as leasing_services
@@ -28,11 +28,13 @@ from domus.sales.services.offers import offer_accept, offer_create
 def _every_event_delivered_twice(monkeypatch):
     """The broker hands every event over twice (at-least-once delivery)."""
 
-    def twice(*args):
-        deliver_event.apply(args=args)
-        deliver_event.apply(args=args)
+    for task in (deliver_event, deliver_events):  # one subscriber, several
 
-    monkeypatch.setattr(deliver_event, "delay", twice)
+        def twice(*args, task=task):
+            task.apply(args=args)
+            task.apply(args=args)
+
+        monkeypatch.setattr(task, "delay", twice)
 
 
 def _notified(event: str) -> list:

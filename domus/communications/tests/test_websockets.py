@@ -170,17 +170,19 @@ def test_typing_goes_to_the_others_and_read_receipts_to_the_chat(
 
 
 def test_a_domain_event_notification_reaches_its_user_once(alice, bob, monkeypatch, django_capture_on_commit_callbacks):
-    from domus.core.tasks import deliver_event
+    from domus.core.tasks import deliver_event, deliver_events
 
     alice_token, bob_token = _token(alice), _token(bob)
     payload = {"id": "018f0000-0000-7000-8000-0000000000aa", "company_id": None, "actor_id": None}
     payload["recipient_ids"] = [str(alice.id)]
 
-    def redeliver(*args):  # the broker hands the event over twice
-        deliver_event.apply(args=args)
-        deliver_event.apply(args=args)
+    for task in (deliver_event, deliver_events):  # one subscriber, several
 
-    monkeypatch.setattr(deliver_event, "delay", redeliver)
+        def redeliver(*args, task=task):  # the broker hands the event over twice
+            task.apply(args=args)
+            task.apply(args=args)
+
+        monkeypatch.setattr(task, "delay", redeliver)
 
     def publish_twice():
         with django_capture_on_commit_callbacks(execute=True):
