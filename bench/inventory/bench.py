@@ -406,7 +406,8 @@ def plans_of(scope: selectors.ValuationScope) -> str:
         if queryset is not None:
             out.append(f"--- {name}\n{queryset.explain(analyze=True, buffers=True)}")
     out.append(f"--- first page (101 rows)\n{_explain(*selectors.valuation_sql(scope, None, 101))}")
-    every = _explain(*selectors.valuation_sql(scope, None, None), selectors.CSV_SETTINGS)
+    sql, params, settings = selectors.valuation_export_sql(scope)
+    every = _explain(sql, params, settings)
     out.append(f"--- every row, what the CSV's COPY runs\n{every}")
     return "\n\n".join(out)
 

@@ -434,6 +434,77 @@ def valuation_sql(scope: ValuationScope, after: tuple[str, UUID] | None, limit: 
     return sql, params
 
 
+# The whole report for the CSV: the same rows in the same order, never sorted. The parts
+# are read in part-number order (a subquery with its own ORDER BY: their unique index, so
+# every plan of the outer query gets them in that order) and each part's stock rows in
+# branch order (the (part, branch) unique index); the joins are LATERAL, nested loops that
+# keep the outer order, so ``ORDER BY p.part_number`` is already satisfied. The pages'
+# query sorts each part's rows by branch (an Incremental Sort: about a fifth of the
+# database's CPU for the million rows); here the planner is told not to sort at all
+# (``enable_sort = off``: the part-number and (part, branch) indexes give the order), and
+# parallel plans are off (a Gather would not keep it). A part's id is written as text once
+# per part, not once per row (``uuid_out`` builds its 36 characters one append at a time).
+VALUATION_PARTS_SQL = """(
+    SELECT p.id, p.id::text AS part_id, p.part_number FROM inventory_sparepart p{part}
+    ORDER BY p.part_number OFFSET 0
+) p"""
+VALUATION_EXPORT_NOW_SQL = """
+SELECT p.part_id, p.part_number, s.branch_id, s.on_hand AS quantity, s.value, s.currency
+FROM {parts}
+CROSS JOIN LATERAL (
+    SELECT * FROM inventory_stock s WHERE s.part_id = p.id AND s.company_id = {company_id}{narrow}
+    ORDER BY s.branch_id OFFSET 0
+) s
+WHERE NOT (s.on_hand = 0 AND s.value = 0)
+ORDER BY p.part_number
+"""
+VALUATION_EXPORT_AT_SQL = """
+SELECT p.part_id, p.part_number, s.branch_id, l.qty_after AS quantity, l.value_after AS value, l.currency
+FROM {parts}
+CROSS JOIN LATERAL (
+    SELECT s.part_id, s.branch_id FROM inventory_stock s
+    WHERE s.part_id = p.id AND s.company_id = {company_id}{narrow}
+    ORDER BY s.branch_id OFFSET 0
+) s
+CROSS JOIN LATERAL (
+    SELECT qty_after, value_after, currency FROM inventory_stockledgerentry e
+    WHERE e.part_id = s.part_id AND e.branch_id = s.branch_id AND e.created_at <= {instant}
+    ORDER BY e.created_at DESC, e.id DESC
+    LIMIT 1
+) l
+WHERE NOT (l.qty_after = 0 AND l.value_after = 0)
+ORDER BY p.part_number
+"""
+# a plain index walk: compiling it (JIT, for its large estimated cost) took longer than it
+# saves (0.5 to 1 s at a million rows); at a date the planner puts a cache (Memoize) before
+# the ledger probes that never hits, every pair being probed once (about 1 s of a million
+# rows' 4.6 s of the database's CPU)
+CSV_SETTINGS = {"jit": "off", "enable_memoize": "off", "max_parallel_workers_per_gather": "0"}
+
+
+def valuation_export_sql(scope: ValuationScope) -> tuple[str, list, dict[str, str]]:
+    """Every row of the report as one PostgreSQL query in the report's order (part number,
+    branch) as its nested loops give it, never sorted (see ``VALUATION_PARTS_SQL``), and
+    the settings to run it with; the rows are ``valuation_sql``'s (a test compares them)."""
+    part, settings = "", dict(CSV_SETTINGS)
+    params: list[Any] = []
+    if scope.part_id:  # one part: nothing to walk (a sort of its one row is no cost)
+        part = " WHERE p.id = %s"
+        params.append(scope.part_id)
+    else:
+        settings["enable_sort"] = "off"
+    params.append(scope.company_id)
+    narrow = ""
+    if scope.branch_id:
+        narrow = " AND s.branch_id = %s"
+        params.append(scope.branch_id)
+    if scope.instant is not None:
+        params.append(scope.instant)
+    template = VALUATION_EXPORT_NOW_SQL if scope.instant is None else VALUATION_EXPORT_AT_SQL
+    parts = VALUATION_PARTS_SQL.format(part=part)
+    return template.format(parts=parts, company_id="%s", narrow=narrow, instant="%s"), params, settings
+
+
 def valuation_page(scope: ValuationScope, *, after: tuple[str, UUID] | None, limit: int) -> list[dict[str, Any]]:
     """One page of the report: at most ``limit`` rows after ``after`` (part number, branch)."""
     if connection.vendor == "postgresql":
@@ -448,21 +519,16 @@ def valuation_page(scope: ValuationScope, *, after: tuple[str, UUID] | None, lim
 
 
 VALUATION_CSV_HEADER = "part_id,part_number,branch_id,quantity,value,currency\n"
-CSV_SETTINGS = {"jit": "off", "enable_memoize": "off"}
 
 
 def valuation_csv(scope: ValuationScope, block: int = BLOCK) -> Iterator[bytes]:
     """Every row of the report as CSV, header first, in blocks of about ``block`` bytes.
-    On PostgreSQL the report's own query (``valuation_sql``, in its order) is written by
+    On PostgreSQL the report's rows in its order (``valuation_export_sql``) are written by
     ``COPY ... CSV`` and relayed in blocks (``domus.core.copy_out``); elsewhere (SQLite)
     the rows are formatted here (``valuation_csv_portable``, the same bytes)."""
     if connection.vendor == "postgresql":
-        sql, params = valuation_sql(scope, None, None)
-        # a plain index walk: compiling it (JIT, for its large estimated cost) took longer
-        # than it saves (0.5 to 1 s at a million rows); at a date the planner puts a cache
-        # (Memoize) before the ledger probes that never hits, every pair being probed once
-        # (about 1 s of a million rows' 4.6 s of the database's CPU)
-        yield from copy_csv(sql, params, block=block, settings=CSV_SETTINGS)
+        sql, params, settings = valuation_export_sql(scope)
+        yield from copy_csv(sql, params, block=block, settings=settings)
         return
     yield from valuation_csv_portable(scope, block)
 

@@ -555,3 +555,48 @@ def test_copy_and_the_portable_formatting_write_the_same_bytes(admin_client, com
         assert len(blocks) > 2
         assert all(len(block) >= 100 for block in blocks[:-1])
         assert b"".join(blocks) == b"".join(selectors.valuation_csv_portable(scope))
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db
+def test_the_csv_is_in_the_reports_order_without_a_sort_for_every_scope(admin_client, company, branch_a, branch_b):
+    """The export reads the parts in part-number order and each part's stock in branch order
+    (nested loops over two indexes, no sort): its rows and order are the pages' query's and
+    the Python formatting's, for parts and branches written out of that order, now and at
+    a date, for the company, one branch and one part; the whole-company plan has no sort."""
+    from django.db import connection, transaction
+    from django.utils import timezone
+
+    from domus.inventory import selectors
+    from domus.organizations.tests.factories import BranchFactory
+
+    branches = sorted([branch_a, branch_b, BranchFactory(company=company), BranchFactory(company=company)], key=str)
+    parts = [SparePartFactory(part_number=number) for number in ("ZED-9", "M-10", "M-1", 'AB, "C"', "a-lower")]
+    for branch in reversed(branches):  # stock rows written in the reverse of the report's order
+        lines = [{"part_id": str(part.id), "quantity": str(n + 1), "unit_cost": "2.25"} for n, part in enumerate(parts)]
+        _post(admin_client, {"kind": "receipt", "branch_id": str(branch.id), "lines": lines})
+    scopes = [
+        {"branch_id": None, "part_id": None},
+        {"branch_id": branches[2].id, "part_id": None},
+        {"branch_id": None, "part_id": parts[1].id},
+    ]
+    for at in (None, timezone.localdate()):
+        for narrow in scopes:
+            scope = selectors.ValuationScope.of(company_id=company.id, at=at, **narrow)
+            exported = b"".join(selectors.valuation_csv(scope, block=64)).decode().splitlines()
+            page = selectors.valuation_page(scope, after=None, limit=1000)
+
+            assert b"".join(selectors.valuation_csv_portable(scope)).decode().splitlines() == exported
+            assert [line.split(",")[0] for line in exported[1:]] == [str(row["part_id"]) for row in page]
+            assert [line.rsplit(",", 4)[1] for line in exported[1:]] == [str(row["branch_id"]) for row in page]
+            assert len(page) == (1 if narrow["branch_id"] else len(branches)) * (1 if narrow["part_id"] else len(parts))
+        sql, params, settings = selectors.valuation_export_sql(
+            selectors.ValuationScope.of(company_id=company.id, at=at)
+        )
+        with transaction.atomic(), connection.cursor() as cursor:
+            for name, value in settings.items():
+                cursor.execute("SELECT set_config(%s, %s, true)", [name, value])
+            cursor.execute("EXPLAIN " + sql, params)
+            plan = "\n".join(row[0] for row in cursor.fetchall())
+        assert "Sort" not in plan, plan
+        assert "Gather" not in plan, plan
