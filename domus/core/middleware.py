@@ -10,6 +10,7 @@ from collections.abc import Callable
 from django.conf import settings
 from django.core.exceptions import BadRequest
 from django.http import Http404, HttpRequest, HttpResponse
+from django.http.request import HttpHeaders
 from django.http.response import HttpResponseBase
 from django.views import defaults
 
@@ -31,6 +32,25 @@ def client_ip(request: HttpRequest) -> str | None:
     return request.META.get("REMOTE_ADDR")
 
 
+class EnvironHeaders(HttpHeaders):
+    """``request.headers`` answering each lookup from the environ (``X-Request-ID`` is
+    ``HTTP_X_REQUEST_ID``), as Django's does from the mapping it builds of every header:
+    a request reads a few headers, and building that mapping was most of the request
+    context's CPU. The mapping is built the first time it is iterated, counted or printed."""
+
+    def __init__(self, environ: dict) -> None:
+        self._environ = environ
+
+    def __getitem__(self, key: str) -> str:
+        return self._environ[self.to_wsgi_name(key)]
+
+    def __getattr__(self, name: str) -> dict:
+        if name != "_store":
+            raise AttributeError(name)
+        HttpHeaders.__init__(self, self._environ)
+        return self._store
+
+
 class RequestContextMiddleware:
     """Accepts a well-formed ``X-Request-ID`` or makes one, echoes it, and makes the
     request context (id, IP, user agent) current for logs and the audit trail."""
@@ -39,6 +59,8 @@ class RequestContextMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
+        if "headers" not in request.__dict__:
+            request.headers = EnvironHeaders(request.META)
         incoming = request.headers.get("X-Request-ID", "")
         request_id = incoming if _REQUEST_ID.match(incoming) else uuid7().hex
         request.request_id = request_id
