@@ -18,7 +18,7 @@ QUESTION = "What is the master key code for the plant room?"
 
 def _leaks(payload, version_id: str, document_id: str) -> bool:
     text = json.dumps(payload)
-    return version_id in text or document_id in text or "7731" in text or "red safe" in text
+    return version_id in text or document_id in text or "7731-ALPHA" in text or "red safe" in text
 
 
 def _secret(client_for, staff, **fields):
