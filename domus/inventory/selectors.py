@@ -443,7 +443,9 @@ def valuation_sql(scope: ValuationScope, after: tuple[str, UUID] | None, limit: 
 # database's CPU for the million rows); here the planner is told not to sort at all
 # (``enable_sort = off``: the part-number and (part, branch) indexes give the order), and
 # parallel plans are off (a Gather would not keep it). A part's id is written as text once
-# per part, not once per row (``uuid_out`` builds its 36 characters one append at a time).
+# per part, not once per row (``uuid_out`` builds its 36 characters one append at a time),
+# and a stock row gives only the four columns the CSV writes (projecting the whole row
+# cost about a tenth of the export's database time).
 VALUATION_PARTS_SQL = """(
     SELECT p.id, p.id::text AS part_id, p.part_number FROM inventory_sparepart p{part}
     ORDER BY p.part_number OFFSET 0
@@ -452,7 +454,8 @@ VALUATION_EXPORT_NOW_SQL = """
 SELECT p.part_id, p.part_number, s.branch_id, s.on_hand AS quantity, s.value, s.currency
 FROM {parts}
 CROSS JOIN LATERAL (
-    SELECT * FROM inventory_stock s WHERE s.part_id = p.id AND s.company_id = {company_id}{narrow}
+    SELECT s.branch_id, s.on_hand, s.value, s.currency FROM inventory_stock s
+    WHERE s.part_id = p.id AND s.company_id = {company_id}{narrow}
     ORDER BY s.branch_id OFFSET 0
 ) s
 WHERE NOT (s.on_hand = 0 AND s.value = 0)
