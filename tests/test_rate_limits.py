@@ -68,4 +68,15 @@ def test_counters_live_in_redis_so_they_hold_across_processes():
     keys = list(other_process.keys("*rl:shared-scope*"))
     assert len(keys) == 1
     assert int(other_process.get(keys[0])) == 2
+    assert 0 < other_process.ttl(keys[0]) <= 61  # the window's counter expires with it
     assert security_cache.get(keys[0].decode().split(":", 2)[2]) == 2
+
+
+@pytest.mark.skipif(not settings.REDIS_URL, reason="the Redis store is only configured in the Redis run")
+def test_counting_goes_on_after_redis_forgets_the_script():
+    import redis
+
+    assert hit("flushed-scope", limit=5, period=60)[0].remaining == 4
+    redis.Redis.from_url(settings.REDIS_URL).script_flush()  # as after a restart of Redis
+    state, allowed = hit("flushed-scope", limit=5, period=60)
+    assert (state.remaining, allowed) == (3, True)
