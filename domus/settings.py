@@ -86,15 +86,19 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "domus.core.envelope.ResponseEnvelopeMiddleware",  # outside ApiPath: wraps its final answers
     "domus.core.middleware.ApiPathMiddleware",
-    # domus.web.middleware.Web*: the web pages' middleware, which /api/ paths skip
-    "domus.web.middleware.WebSessionMiddleware",
-    "domus.web.middleware.WebLocaleMiddleware",  # the pages' language (not the API's)
     "django.middleware.common.CommonMiddleware",
-    "domus.web.middleware.WebCsrfViewMiddleware",
-    "domus.web.middleware.WebAuthenticationMiddleware",
-    "domus.web.middleware.WebMessageMiddleware",
-    "domus.web.middleware.WebHtmxMiddleware",
+    "domus.web.middleware.WebPagesMiddleware",  # WEB_MIDDLEWARE below, for every path but /api/
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+# The web pages' middleware, run by WebPagesMiddleware; API requests skip all of it (they
+# authenticate with bearer tokens and are answered in English).
+WEB_MIDDLEWARE = [
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",  # the pages' language (not the API's)
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
 ]
 # CORS (django-cors-headers) for browser apps on other origins; only the API, which
 # authenticates with bearer tokens, so no credentials (cookies) are allowed.
@@ -656,6 +660,7 @@ METRICS_CELERY_PING_SECONDS = env.float("METRICS_CELERY_PING_SECONDS", default=1
 
 # Covering indexes (``Index(include=...)``) are PostgreSQL's; on SQLite (development and
 # tests) the same index is made without its extra columns, which is all W040 says.
-# security.W003 looks for Django's CSRF middleware by name; the pages run it as a subclass
-# that the API skips, and domus/web/checks.py (web.W003) checks that subclass instead.
-SILENCED_SYSTEM_CHECKS = ["models.W040", "security.W003"]
+# security.W003 (CSRF) and admin.E408-E410 (the session's user, messages, sessions) look for
+# their middleware in MIDDLEWARE; the pages run them from WEB_MIDDLEWARE, and
+# domus/web/checks.py (web.W003, web.E001) checks that list instead.
+SILENCED_SYSTEM_CHECKS = ["models.W040", "security.W003", "admin.E408", "admin.E409", "admin.E410"]

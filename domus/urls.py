@@ -36,17 +36,19 @@ def api_index(request: HttpRequest) -> JsonResponse:
     )
 
 
+# The API's patterns come first: Django tries the patterns in order, and an API request
+# (most requests) then skips the admin's, the accounts' and the pages' (~12 µs each).
 urlpatterns = [
     path("metrics", metrics_view, name="metrics"),  # Prometheus (docs/operations.md)
     path("api/v1/", api_index, name="index"),  # /api/ and /api/v1/ (ApiPathMiddleware)
+    path("api/v1/redoc/", redoc, name="api-redoc"),
+    path("api/v1/compat/<str:system>/schema/", compat_schema_view, name="api-compat-schema"),
+    IndexedResolver.of(path("api/v1/", api.urls)),  # the same routes, found through a dict
     # The admin's sign-in shares the API's "auth" rate limit (its lockout is AdminLoginForm's).
     path("admin/login/", rate_limited_posts("auth")(admin.site.login)),
     path("admin/", admin.site.urls),
     path("account/", include("domus.accounts.urls")),
     path("i18n/", include("django.conf.urls.i18n")),  # set_language: the pages' language switch
-    path("api/v1/redoc/", redoc, name="api-redoc"),
-    path("api/v1/compat/<str:system>/schema/", compat_schema_view, name="api-compat-schema"),
-    IndexedResolver.of(path("api/v1/", api.urls)),  # the same routes, found through a dict
     re_path(r"^api/", api_not_found),
     path("", include("domus.web.urls")),
 ]
