@@ -8,10 +8,15 @@ the rows with the compiler's own converters: the rows, model instances and relat
 objects are exactly what the queryset itself answers (and the statement is counted and
 logged like any other). ``ParamQuery`` does the same for a queryset of several named
 values (UUIDs or strings), each of which may appear in its SQL more than once.
+``ShapeQuery`` compiles a queryset per shape (what the filters present and the ordering
+make of its SQL), kept in a small cache per thread and connection, for reads whose
+values are of any type a lookup prepares (a search's filters).
 """
 
 import threading
-from collections.abc import Callable, Iterable, Sequence
+import weakref
+from collections import OrderedDict
+from collections.abc import Callable, Hashable, Iterable, Sequence
 from typing import Any
 from uuid import UUID, uuid5
 
@@ -28,8 +33,11 @@ class _Compiled:
     """The SQL, parameters, converters and (for model rows) the instance builders of one
     queryset on one connection, built with a placeholder for each named value."""
 
-    def __init__(self, queryset: QuerySet, placeholders: dict[str, Any]) -> None:
+    def __init__(
+        self, queryset: QuerySet, placeholders: dict[str, Any], prepare: Callable[[str, Any], Any] | None = None
+    ) -> None:
         self.db = queryset.db
+        self.prepare = prepare
         self.connection = connections[self.db]
         self.fetch_mode = queryset._fetch_mode
         compiler = self.compiler = queryset.query.get_compiler(using=self.db)
@@ -39,7 +47,9 @@ class _Compiled:
         self.uuids = {name for name, placeholder in placeholders.items() if isinstance(placeholder, UUID)}
         for name, placeholder in placeholders.items():
             prepared = self._prepare(name, placeholder)
-            self.slots[name] = [n for n, value in enumerate(self.params) if value == prepared]
+            self.slots[name] = [
+                n for n, value in enumerate(self.params) if type(value) is type(prepared) and value == prepared
+            ]
             if not self.slots[name]:
                 raise ValueError(f"ParamQuery: the queryset does not use {name}")
         self.converters = compiler.get_converters([column[0] for column in compiler.select[: compiler.col_count]])
@@ -49,10 +59,13 @@ class _Compiled:
             self.first, self.last = klass_info["select_fields"][0], klass_info["select_fields"][-1] + 1
             self.names = [column[0].target.attname for column in compiler.select[self.first : self.last]]
             self.related = get_related_populators(klass_info, compiler.select, self.db, self.fetch_mode)
+            self.annotations = tuple(compiler.annotation_col_map.items())
 
     def _prepare(self, name: str, value: Any) -> Any:
         """A value as the compiler passes it to the driver (a UUID, or its text, as the
-        database's column type wants)."""
+        database's column type wants; or as ``prepare`` says)."""
+        if self.prepare is not None:
+            return self.prepare(name, value)
         return _UUID_FIELD.get_db_prep_value(value, self.connection) if name in self.uuids else value
 
     def bound(self, values: dict[str, Any]) -> list[Any]:
@@ -71,11 +84,20 @@ class _Compiled:
         return self.compiler.apply_converters(rows, self.converters) if self.converters else rows
 
     def objects(self, values: dict[str, Any]) -> list[Model]:
+        """The model instances, as ``ModelIterable`` makes them (related objects and
+        annotations included)."""
         found = []
+        peers: list[Any] = []
+        track_peers = self.fetch_mode.track_peers
         for row in self.rows(values):
             obj = self.model.from_db(self.db, self.names, row[self.first : self.last], fetch_mode=self.fetch_mode)
+            if track_peers:
+                peers.append(weakref.ref(obj))
+                obj._state.peers = peers
             for populator in self.related:
                 populator.populate(row, obj)
+            for attr_name, position in self.annotations:
+                setattr(obj, attr_name, row[position])
             found.append(obj)
         return found
 
@@ -159,3 +181,53 @@ def _placeholder(name: str, kind: type) -> Any:
     if kind is str:
         return f"\x00domus placeholder {name}\x00"
     raise TypeError(f"ParamQuery: {name} must be a UUID or a str")
+
+
+class ShapeQuery:
+    """Querysets of many shapes, each compiled once per thread and connection and then
+    run again and again with other values (a search: the filters present and the
+    ordering make the shape, the filters' values are bound).
+
+    ``get(key, build, placeholders)``: ``key`` names the shape; on its first use
+    ``build(values)`` is compiled twice, with each of the two sets of values
+    ``placeholders()`` answers (values no query holds by chance, by name), and the
+    shape is used only when both compile to the same SQL and binding the second set into
+    the first gives exactly the second's parameters: so every value reaches the SQL
+    through its slots, prepared as ``prepare(name, value)`` says (what the lookup does
+    to it), and nothing else depends on the values. Otherwise ``run`` answers None and
+    the caller runs the queryset itself (a shape that does not compile is remembered as
+    such). ``size`` shapes are kept (least recently used first out); the compiled shape
+    binds its values with ``bound``, runs with ``rows`` or ``objects``."""
+
+    def __init__(self, prepare: Callable[[str, Any], Any], size: int = 256) -> None:
+        self._prepare = prepare
+        self._size = size
+        self._local = threading.local()
+
+    def get(
+        self,
+        key: Hashable,
+        build: Callable[[dict[str, Any]], QuerySet],
+        placeholders: Callable[[], tuple[dict[str, Any], dict[str, Any]]],
+    ) -> "_Compiled | None":
+        local = self._local
+        shapes: OrderedDict | None = getattr(local, "shapes", None)
+        if shapes is None or getattr(local, "connection", None) is not connections["default"]:
+            shapes = local.shapes = OrderedDict()
+            local.connection = connections["default"]
+        if key in shapes:
+            shapes.move_to_end(key)
+            return shapes[key]
+        first, second = placeholders()
+        try:
+            compiled = _Compiled(build(first), first, self._prepare)
+            check = _Compiled(build(second), second, self._prepare)
+        except ValueError:  # a placeholder the SQL does not hold
+            compiled = None
+        else:
+            if compiled.sql != check.sql or compiled.bound(second) != check.params or compiled.db != "default":
+                compiled = None
+        shapes[key] = compiled
+        if len(shapes) > self._size:
+            shapes.popitem(last=False)
+        return compiled

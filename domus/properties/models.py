@@ -2,6 +2,7 @@
 the management system's "projects"), their units, the feature
 taxonomy, the price history, visits, favorites, saved searches and media."""
 
+import re
 from decimal import Decimal
 from pathlib import Path
 from urllib.parse import urlencode
@@ -17,6 +18,8 @@ from domus.core.models import BaseModel, SoftDeleteModel
 from domus.core.money import DEFAULT_CURRENCY
 
 MAPS_SEARCH_URL = "https://www.google.com/maps/search/"
+# "lat,lng": quote_plus leaves digits, "-" and "." as they are and writes "," as %2C.
+_COORDINATES = re.compile(r"[-0-9.]+,[-0-9.]+")
 
 
 class Feature(BaseModel):
@@ -200,6 +203,8 @@ class Listing(SoftDeleteModel):
         else:
             parts = [self.address, self.city, self.state, self.zip_code, self.country]
             query = ", ".join(p for p in parts if p) or self.title
+        if _COORDINATES.fullmatch(query):  # what urlencode makes of it, without its general path
+            return f"{MAPS_SEARCH_URL}?api=1&query={query.replace(',', '%2C')}"
         return f"{MAPS_SEARCH_URL}?{urlencode({'api': 1, 'query': query})}"
 
     def allowed_next_statuses(self) -> list[str]:

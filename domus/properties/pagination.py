@@ -8,7 +8,7 @@ from typing import Any
 from django.http import HttpRequest
 
 from domus.core.pagination import PageOrOffsetPagination
-from domus.properties.selectors import ListingSearch, listing_count_cached
+from domus.properties.selectors import ListingSearch, listing_search_count
 
 
 class PageByIds:
@@ -21,7 +21,15 @@ class PageByIds:
         self.search = search
 
     def __getitem__(self, page: slice) -> list[Any]:
-        ids = list(self.search.page_ids.values_list("pk", flat=True)[page])
+        shape = self.search.shape
+        if shape is not None and page.step is None and (page.start or 0) >= 0 and (page.stop or 0) > 0:
+            # The same statements from SQL compiled once for the search's shape.
+            ids = shape.page_ids(page.start or 0, page.stop)
+            listings = shape.listings(ids) if ids else []
+            if listings is not None:
+                return listings
+        else:
+            ids = list(self.search.page_ids.values_list("pk", flat=True)[page])
         rows = {row.pk: row for row in self.search.rows.filter(pk__in=ids)} if ids else {}
         return [rows[pk] for pk in ids if pk in rows]
 
@@ -31,5 +39,4 @@ class ListingSearchPagination(PageOrOffsetPagination):
         return super().paginate_queryset(PageByIds(queryset), pagination, request, **params)
 
     def _items_count(self, queryset: Any) -> int:
-        search = queryset.search
-        return listing_count_cached(search.rows) if search.count is None else search.count
+        return listing_search_count(queryset.search)

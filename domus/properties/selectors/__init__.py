@@ -2,14 +2,16 @@
 caller may see: published listings for everyone; drafts and unpublished listings for
 their owner, their agent, their company's staff and admins."""
 
+import functools
 import json
 import math
 from collections import Counter
-from dataclasses import dataclass
+from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
-from uuid import UUID
+from uuid import UUID, uuid5
 
+from django.core.exceptions import EmptyResultSet, FullResultSet
 from django.db import connection, transaction
 from django.db.models import (
     Avg,
@@ -28,12 +30,14 @@ from django.db.models import (
     QuerySet,
     Subquery,
     Sum,
+    UUIDField,
     Value,
     When,
 )
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import ASin, Cast, Cos, Floor, Least, Power, Radians, Sin, Sqrt
 
+from domus.core.compiled import ShapeQuery
 from domus.core.exceptions import NotFound, ValidationFailed
 from domus.core.filtering import filter_list, order_by_whitelist
 from domus.core.policies import is_admin
@@ -308,32 +312,45 @@ def _having_all_features(queryset: QuerySet, slugs: list[str]) -> QuerySet:
     return queryset.filter(pk__in=matching)
 
 
+# The filters that are one lookup of a value each (``_lookup_groups``): exact values,
+# texts matched whole and case-insensitively, and ranges.
+EXACT_FILTERS = {
+    "property_type": "property_type",
+    "listing_type": "listing_type",
+    "status": "status",
+    "company": "company_id",
+    "agent": "agent_id",
+}
+TEXT_FILTERS = ("city", "state", "zip_code")
+RANGE_FILTERS = {
+    "min_price": "price__gte",
+    "max_price": "price__lte",
+    "min_bedrooms": "bedrooms__gte",
+    "min_bathrooms": "bathrooms__gte",
+    "min_area": "area_m2__gte",
+    "max_area": "area_m2__lte",
+}
+
+
+def _lookup_groups(filters: ListingFilters) -> list[dict[str, Any]]:
+    """The lookups of ``filters``' one-value filters, one ``filter()`` call each: the
+    exact values, each text (stripped), the ranges."""
+    groups = [{path: value for name, path in EXACT_FILTERS.items() if (value := getattr(filters, name)) is not None}]
+    for field in TEXT_FILTERS:
+        value = getattr(filters, field)
+        if value and value.strip():
+            groups.append({f"{field}__iexact": value.strip()})
+    ranges = {path: value for name, path in RANGE_FILTERS.items() if (value := getattr(filters, name)) is not None}
+    return [*groups, ranges]
+
+
 def _filtered(*, actor: Any, filters: ListingFilters) -> QuerySet[Listing]:
     """The visible listings matching every filter except ordering and dates."""
     if filters.radius_km is not None and not filters.near:
         raise ValidationFailed("radius_km needs near.", errors={"radius_km": ["Give near=lat,lng with radius_km."]})
     queryset = listing_visible_to(actor)
-    exact = {
-        "property_type": filters.property_type,
-        "listing_type": filters.listing_type,
-        "status": filters.status,
-        "company_id": filters.company,
-        "agent_id": filters.agent,
-    }
-    queryset = queryset.filter(**{field: value for field, value in exact.items() if value is not None})
-    for field in ("city", "state", "zip_code"):
-        value = getattr(filters, field)
-        if value and value.strip():
-            queryset = queryset.filter(**{f"{field}__iexact": value.strip()})
-    ranges = {
-        "price__gte": filters.min_price,
-        "price__lte": filters.max_price,
-        "bedrooms__gte": filters.min_bedrooms,
-        "bathrooms__gte": filters.min_bathrooms,
-        "area_m2__gte": filters.min_area,
-        "area_m2__lte": filters.max_area,
-    }
-    queryset = queryset.filter(**{lookup: value for lookup, value in ranges.items() if value is not None})
+    for lookups in _lookup_groups(filters):
+        queryset = queryset.filter(**lookups)
     if filters.features:
         slugs = _feature_slugs(filters.features)
         if slugs:
@@ -412,30 +429,68 @@ def result_depth_limit(filters: ListingFilters) -> int:
     return RELEVANCE_WINDOW if _by_relevance(filters) else MAX_RESULT_DEPTH
 
 
-@dataclass(frozen=True)
 class ListingSearch:
     """A search as the paginated list reads it: ``rows`` are counted and read by id;
     the ids of a page come, in order, from ``page_ids``; ``count``, when known already,
-    spares counting ``rows``."""
+    spares counting ``rows``. ``shape``, when set, is the search compiled for its shape
+    (``SearchShape``): it reads a page, and the count's cache key, without building the
+    querysets, which are then built (by ``build``) only when asked for."""
 
-    rows: QuerySet[Listing]
-    page_ids: QuerySet[Listing]
-    count: int | None = None
+    def __init__(
+        self,
+        rows: QuerySet[Listing] | None = None,
+        page_ids: QuerySet[Listing] | None = None,
+        count: int | None = None,
+        *,
+        build: Callable[[], tuple[QuerySet[Listing], QuerySet[Listing]]] | None = None,
+        shape: "SearchShape | None" = None,
+    ) -> None:
+        self._querysets = None if rows is None else (rows, rows if page_ids is None else page_ids)
+        self._build = build
+        self.count = count
+        self.shape = shape
+
+    def _built(self) -> tuple[QuerySet[Listing], QuerySet[Listing]]:
+        if self._querysets is None:
+            self._querysets = self._build()  # type: ignore[misc]
+        return self._querysets
+
+    @property
+    def rows(self) -> QuerySet[Listing]:
+        return self._built()[0]
+
+    @property
+    def page_ids(self) -> QuerySet[Listing]:
+        return self._built()[1]
 
 
-def listing_search_for_actor(*, actor: Any, filters: ListingFilters) -> ListingSearch:
+def listing_search_for_actor(*, actor: Any, filters: ListingFilters, compiled: bool = True) -> ListingSearch:
     """``listing_list_for_actor`` for the paginated search. A nearest-first search on
     PostgreSQL reads its page ids from the earth index in distance order, filtered by
     the same circle, without the bounding box: with the box in the query the planner
-    misjudges how many rows the circle holds and sorts the whole box instead."""
+    misjudges how many rows the circle holds and sorts the whole box instead.
+
+    The public's search by the one-value filters (``_lookup_groups``) and an ordering
+    is read through SQL compiled once per shape (``SearchShape``; ``compiled=False``
+    builds the querysets every time, as every other search does)."""
+    if compiled and not _by_relevance(filters) and _public_shape(actor, filters):
+        shape = SearchShape.of(filters)
+        if shape is not None:
+            return ListingSearch(build=lambda: _search_querysets(actor=actor, filters=filters)[:2], shape=shape)
+    rows, page_ids, count = _search_querysets(actor=actor, filters=filters)
+    return ListingSearch(rows=rows, page_ids=page_ids, count=count)
+
+
+def _search_querysets(*, actor: Any, filters: ListingFilters) -> tuple[QuerySet, QuerySet, int | None]:
+    """The search's rows, the queryset its page ids come from, and its count when known."""
     rows = listing_list_for_actor(actor=actor, filters=filters)
     if _by_relevance(filters):
         # Read first, not as a subquery: the text condition's SQL names the listing table,
         # which a subquery would alias (the condition would then refer to the outer query).
         newest = list(rows.order_by("-created_at", "-pk").values_list("pk", flat=True)[:RELEVANCE_WINDOW])
-        return ListingSearch(rows=rows, page_ids=_ranked(newest, filters.search or ""), count=len(newest))
+        return rows, _ranked(newest, filters.search or ""), len(newest)
     if not _nearest_first_on_earth(rows, filters):
-        return ListingSearch(rows=rows, page_ids=rows)
+        return rows, rows, None
     lat, lng = parse_near(filters.near or "")
     radius_km = filters.radius_km or DEFAULT_RADIUS_KM
     around = filters.model_copy(update={"near": None, "radius_km": None})
@@ -446,7 +501,179 @@ def listing_search_for_actor(*, actor: Any, filters: ListingFilters) -> ListingS
     in_circle = RawSQL(f"{PG_EARTH_POINT} <-> ll_to_earth(%s, %s) <= %s * earth()", (lat, lng, chord), BooleanField())  # noqa: S611
     distance = RawSQL(f"{PG_EARTH_POINT} <-> ll_to_earth(%s, %s)", (lat, lng), FloatField())  # noqa: S611
     page_ids = candidates.filter(in_circle).alias(distance=distance).order_by("distance")
-    return ListingSearch(rows=rows, page_ids=page_ids)
+    return rows, page_ids, None
+
+
+# Search compiled per shape ------------------------------------------------------------------
+
+# The filters a compiled search binds (each one lookup of a value); any other filter given
+# (text, features, bbox, near, dates) builds the querysets as before.
+SHAPE_FILTERS = frozenset({*EXACT_FILTERS, *TEXT_FILTERS, *RANGE_FILTERS})
+_FILTER_OF_PATH = {
+    **{path: name for name, path in {**EXACT_FILTERS, **RANGE_FILTERS}.items()},
+    **{f"{name}__iexact": name for name in TEXT_FILTERS},
+}
+_UNSHAPED_FILTERS = tuple(sorted(set(ListingFilters.model_fields) - SHAPE_FILTERS - {"ordering"}))
+_PLACEHOLDER_NAMESPACE = UUID("5e7c0a1d-0000-4000-8000-00000000d0d0")
+_UUID_FIELD = UUIDField()
+
+
+def _public_shape(actor: Any, filters: ListingFilters) -> bool:
+    """Whether the search is the public's (the same visible listings whoever asks) by
+    one-value filters and an ordering alone."""
+    if _authenticated(actor) or is_admin(actor):
+        return False
+    return all(getattr(filters, name) is None for name in _UNSHAPED_FILTERS)
+
+
+def _filter_placeholder(name: str, which: int) -> Any:
+    """A value of filter ``name`` no search holds by chance (two sets: ``which`` 0 or 1)."""
+    field = Listing._meta.get_field(EXACT_FILTERS.get(name) or RANGE_FILTERS.get(name, name).partition("__")[0])
+    internal = field.get_internal_type()
+    if internal == "ForeignKey" or internal == "UUIDField":
+        return uuid5(_PLACEHOLDER_NAMESPACE, f"{name}:{which}")
+    if internal == "DecimalField":
+        return Decimal(f"{9_000_001 + 2 * sorted(SHAPE_FILTERS).index(name) + which}.37")
+    if internal.endswith("IntegerField"):
+        return 30_011 + 2 * sorted(SHAPE_FILTERS).index(name) + which
+    return f"\x00domus search {name} {which}\x00"
+
+
+def _lookup_param(name: str, value: Any) -> Any:
+    """``value`` as the lookup ``name`` (``price__gte``; ``id:3``, the page's third id)
+    passes it to the driver (Django's own preparation: a UUID's text on SQLite, ...)."""
+    if name.startswith("id:"):  # what ``pk__in`` does to each id, without building the lookup
+        return Listing._meta.pk.get_db_prep_value(value, connection, prepared=False)
+    field_name, _, lookup_name = name.partition("__")
+    lhs = Listing._meta.get_field(field_name).get_col(Listing._meta.db_table)
+    lookup = lhs.get_lookup(lookup_name or "exact")(lhs, value)
+    return lookup.process_rhs(None, connection)[1][0]
+
+
+_SHAPES = ShapeQuery(_lookup_param)
+
+
+def _card_features() -> QuerySet[Feature]:
+    """What a result card reads of its features."""
+    return Feature.objects.only("id", "slug").order_by("slug")
+
+
+class SearchShape:
+    """A public search by one-value filters and an ordering, its statements compiled
+    once per shape (the filters given and the ordering) from the querysets the
+    selector builds (``_search_querysets``, so the visibility and filter rules are the
+    same code), per thread and connection (``domus.core.compiled.ShapeQuery``); each
+    search binds its values. A page is its ids (the SQL of ``page_ids`` with the page's
+    LIMIT/OFFSET, as Django appends them), its rows (``rows`` by those ids, compiled per
+    number of ids) and their features (the card's prefetch, likewise): the same three
+    statements, the same rows and model instances; the count is cached under the same
+    key. Building and compiling them was about a third of a search's CPU."""
+
+    def __init__(self, filters: ListingFilters, values: dict[str, Any], key: tuple, ids: Any, count: Any) -> None:
+        self.filters = filters
+        self.values = values
+        self.key = key
+        self._ids = ids
+        self._count = count
+
+    @classmethod
+    def of(cls, filters: ListingFilters) -> "SearchShape | None":
+        values = {path: value for group in _lookup_groups(filters) for path, value in group.items()}
+
+        def placeholders() -> tuple[dict[str, Any], dict[str, Any]]:
+            return cls._placeholders(filters, values, 0), cls._placeholders(filters, values, 1)
+
+        key = (tuple(values), filters.ordering, connection.vendor)
+        ids = _SHAPES.get(
+            ("ids", key), lambda p: cls._querysets(filters, p)[1].values_list("pk", flat=True), placeholders
+        )
+        count = _SHAPES.get(
+            ("count", key), lambda p: cls._querysets(filters, p)[0].order_by().values("pk"), placeholders
+        )
+        if ids is None or count is None:
+            return None
+        shape = cls(filters, values, key, ids, count)
+        try:
+            shape.count_params = count.bound(values)
+        except (EmptyResultSet, FullResultSet):  # a value its lookup answers without SQL
+            return None
+        return shape
+
+    @staticmethod
+    def _placeholders(filters: ListingFilters, values: dict[str, Any], which: int) -> dict[str, Any]:
+        """A stand-in for each value of ``values`` (by lookup)."""
+        return {path: _filter_placeholder(_FILTER_OF_PATH[path], which) for path in values}
+
+    @staticmethod
+    def _querysets(filters: ListingFilters, placeholders: dict[str, Any]) -> tuple[QuerySet, QuerySet]:
+        """The selector's querysets with the placeholders as the filters' values."""
+        stand_in = filters.model_copy(update={_FILTER_OF_PATH[path]: value for path, value in placeholders.items()})
+        rows, page_ids, _ = _search_querysets(actor=None, filters=stand_in)
+        return rows, page_ids
+
+    def count_sql(self) -> tuple[str, list[Any]]:
+        """The SQL and parameters of ``rows.order_by().values("pk")`` (the count's cache key)."""
+        return self._count.sql, self.count_params
+
+    def page_ids(self, low: int, high: int) -> list[Any]:
+        """The ids of the listings ``low:high`` of the search, in order."""
+        if high <= low:
+            return []
+        ids = self._ids
+        with connection.cursor() as cursor:
+            # The compiled SQL of ``page_ids`` and the LIMIT/OFFSET Django appends to it.
+            cursor.execute(f"{ids.sql} {connection.ops.limit_offset_sql(low, high)}", ids.bound(self.values))
+            found = cursor.fetchall()
+        if ids.converters:
+            found = ids.compiler.apply_converters(found, ids.converters)
+        return [row[0] for row in found]
+
+    def listings(self, ids: list[Any]) -> list[Listing] | None:
+        """The rows of ``ids`` (in the order the rows' query answers them) with their
+        features prefetched, as ``rows.filter(pk__in=ids)`` answers them; None when
+        this number of ids does not compile (the caller then runs the queryset)."""
+        count = len(ids)
+        rows = _SHAPES.get(("rows", count, self.key), self._rows_queryset, lambda: self._with_ids(count))
+        if rows is None:
+            return None
+        listings = rows.objects({**self.values, **{f"id:{n}": pk for n, pk in enumerate(ids)}})
+        if not listings:
+            return listings
+        features = _SHAPES.get(("features", len(listings)), _features_queryset, lambda: _id_placeholders(len(listings)))
+        if features is None:
+            return None
+        by_listing: dict[Any, list[Feature]] = {listing.pk: [] for listing in listings}
+        for feature in features.objects({f"id:{n}": listing.pk for n, listing in enumerate(listings)}):
+            by_listing[_UUID_FIELD.to_python(feature._prefetch_related_val_listing_id)].append(feature)
+        for listing in listings:
+            # What the prefetch leaves, as a list: a card reads it as it is.
+            listing._prefetched_objects_cache = {"features": by_listing[listing.pk]}
+        return listings
+
+    def _with_ids(self, count: int) -> tuple[dict[str, Any], dict[str, Any]]:
+        return tuple(
+            {**self._placeholders(self.filters, self.values, which), **ids}
+            for which, ids in enumerate(_id_placeholders(count))
+        )  # type: ignore[return-value]
+
+    def _rows_queryset(self, placeholders: dict[str, Any]) -> QuerySet[Listing]:
+        filters = {name: value for name, value in placeholders.items() if not name.startswith("id:")}
+        ids = [value for name, value in placeholders.items() if name.startswith("id:")]
+        return self._querysets(self.filters, filters)[0].filter(pk__in=ids)
+
+
+@functools.cache
+def _id_placeholders(count: int) -> tuple[dict[str, UUID], dict[str, UUID]]:
+    return tuple(
+        {f"id:{n}": uuid5(_PLACEHOLDER_NAMESPACE, f"id:{n}:{which}") for n in range(count)} for which in (0, 1)
+    )  # type: ignore[return-value]
+
+
+def _features_queryset(placeholders: dict[str, Any]) -> QuerySet[Feature]:
+    """The features' prefetch of the listings ``placeholders`` (by id), as
+    ``prefetch_related`` makes it for ``listing_cards``."""
+    instances = [Listing(pk=pk) for pk in placeholders.values()]
+    return instances[0].features.get_prefetch_querysets(instances, [_card_features()])[0]
 
 
 def _ranked(ids: list[UUID], term: str) -> QuerySet[Listing]:
@@ -493,8 +720,24 @@ def listing_count_cached(queryset: QuerySet[Listing]) -> int:
     count. A row written behind the services' back (SQL) is counted within
     ``LISTING_CACHE_SECONDS``."""
     sql, params = queryset.order_by().values("pk").query.sql_with_params()
+    return _count_cached(sql, params, lambda: listing_count(queryset))
+
+
+def listing_search_count(search: ListingSearch) -> int:
+    """How many listings ``search`` matches: its ``count`` when known, else
+    ``listing_count_cached`` of its rows (a compiled search keys the cache with its
+    compiled SQL, and builds its rows only to count them)."""
+    if search.count is not None:
+        return search.count
+    if search.shape is not None:
+        sql, params = search.shape.count_sql()
+        return _count_cached(sql, params, lambda: listing_count(search.rows))
+    return listing_count_cached(search.rows)
+
+
+def _count_cached(sql: str, params: Any, count: Callable[[], int]) -> int:
     key = cache_key("count", connection.vendor, {"sql": sql, "params": [str(p) for p in params]})
-    return versioned(key, lambda: listing_count(queryset))
+    return versioned(key, count)
 
 
 def _planner_rows(queryset: QuerySet) -> int:
@@ -514,7 +757,7 @@ def listing_cards(queryset: QuerySet[Listing]) -> QuerySet[Listing]:
     return (
         queryset.defer("description")
         .annotate(cover_thumbnail=Subquery(cover))
-        .prefetch_related(Prefetch("features", queryset=Feature.objects.only("id", "slug").order_by("slug")))
+        .prefetch_related(Prefetch("features", queryset=_card_features()))
     )
 
 
