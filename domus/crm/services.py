@@ -8,7 +8,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from domus.accounts.selectors import active_user, active_user_for_field
-from domus.audit.services import audit_create, audit_snapshot, audit_update
+from domus.audit.services import audit_create, audit_snapshot, audit_update, insert_audited
 from domus.core.events import actor_id, event_payload, publish
 from domus.core.exceptions import NotFound, UnknownReference, ValidationFailed, reject_unknown_fields
 from domus.core.money import quantize
@@ -269,9 +269,9 @@ def lead_create(
             raise UnknownReference("Unknown client.", errors={"client_id": ["Not a client of this company."]})
     agent = _worker_of(company_id, assigned_agent_id, "assigned_agent_id") if assigned_agent_id else None
     # Captures of one person queue here (so a second one merges); other people's go on.
-    may_assign = selectors.lead_identity_lock(company_id=company_id, email=email, phone=phone)
+    # (The lock and the duplicate check: one round trip on PostgreSQL.)
+    may_assign, existing_id = selectors.lead_intake(company_id=company_id, email=email, phone=phone)
     now = timezone.now()
-    existing_id = selectors.lead_duplicate(company_id=company_id, email=email, phone=phone)
     if existing_id is not None:
         lead = selectors.lead_for_update(existing_id)
         before = audit_snapshot(lead)
@@ -321,10 +321,10 @@ def lead_create(
         if next_agent_id is not None:
             lead.assigned_agent_id = next_agent_id
             newly_assigned = True
-    lead.save()
-    if created:
-        audit_create(actor=actor, instance=lead, company_id=company_id)
+    if created:  # the lead and its audit row: one statement on PostgreSQL
+        insert_audited(actor=actor, instance=lead, company_id=company_id)
     else:
+        lead.save()
         audit_update(actor=actor, instance=lead, before=before, action="merge", company_id=company_id)
     if newly_assigned:
         _event(LEAD_ASSIGNED, row=lead, company_id=company_id, actor=actor, recipients=[lead.assigned_agent_id])
