@@ -71,18 +71,16 @@ def lead_identity_lock(*, company_id: UUID, email: str, phone: str) -> bool:
     Answers whether a round-robin turn may find an agent: the same statement reads
     whether the company has an active agent (False: ``assignment_next`` can be skipped);
     True when no statement ran."""
-    if connection.vendor != "postgresql" or not (email or phone):
+    if connection.vendor != "postgresql":
         return True
-    with connection.cursor() as cursor:
-        cursor.execute(*_lock_statement(company_id, email, phone))
-        return bool(cursor.fetchone()[0])
-
-
-def _lock_statement(company_id: UUID, email: str, phone: str) -> tuple[str, list[Any]]:
     keys = sorted({_lock_key(company_id, kind, value) for kind, value in (("email", email), ("phone", phone)) if value})
+    if not keys:
+        return True
     agents, params = _AGENT_IDS.sql(company=company_id)
     locks = ", ".join(["pg_advisory_xact_lock(%s)"] * len(keys))
-    return f"SELECT EXISTS ({agents}), {locks}", [*params, *keys]
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT EXISTS ({agents}), {locks}", [*params, *keys])
+        return bool(cursor.fetchone()[0])
 
 
 def _lock_key(company_id: UUID, kind: str, value: str) -> int:
@@ -100,31 +98,6 @@ def lead_duplicate(*, company_id: UUID, email: str, phone: str) -> UUID | None:
     values = {"company": company_id} | ({"email": email} if email else {}) | ({"phone": phone} if phone else {})
     found = _DUPLICATE[bool(email), bool(phone)].values(**values)
     return found[0][0] if found else None
-
-
-def lead_intake(*, company_id: UUID, email: str, phone: str) -> tuple[bool, UUID | None]:
-    """``lead_identity_lock`` then ``lead_duplicate``: whether a round-robin turn may find
-    an agent, and the lead a new capture merges into. On PostgreSQL both statements go to
-    the server in one round trip (psycopg's pipeline mode): the server still runs them in
-    turn, so the duplicate check starts, and takes its snapshot, only once the person's
-    locks are held, and sees every capture committed before (the same guarantee as two
-    round trips)."""
-    if not email and not phone:
-        return True, None
-    if connection.vendor != "postgresql":
-        return True, lead_duplicate(company_id=company_id, email=email, phone=phone)
-    values = {"company": company_id} | ({"email": email} if email else {}) | ({"phone": phone} if phone else {})
-    find = _DUPLICATE[bool(email), bool(phone)].sql(**values)
-    connection.ensure_connection()
-    pipeline = connection.connection.pipeline()
-    with connection.wrap_database_errors, pipeline, connection.cursor() as locking, connection.cursor() as finding:
-        locking.execute(*_lock_statement(company_id, email, phone))
-        finding.execute(*find)
-        may_assign = bool(locking.fetchone()[0])  # the first answer ends the round trip
-        found = finding.fetchone()
-    if found is None:
-        return may_assign, None
-    return may_assign, found[0] if isinstance(found[0], UUID) else UUID(found[0])
 
 
 def _duplicate(*, company: UUID, email: str = "", phone: str = "") -> QuerySet:

@@ -227,10 +227,10 @@ def test_entering_a_lead_pins_its_statements(client_for, staff, company, agent, 
     first = api.post_json(URL, {"name": "First", "email": "first@example.test", "company_id": str(company.id)})
 
     # The caller, their company roles (the permission and the company check both read
-    # them), the person's lock (PostgreSQL's advisory lock, sent with the duplicate check
-    # in one round trip; SQLite writes one transaction at a time by itself), the
-    # duplicate check, the cursor's move answering the next agent, the lead with its
-    # audit row (one statement on PostgreSQL, two on SQLite); the transaction's two.
+    # them), the person's lock (PostgreSQL's advisory lock; SQLite writes one transaction
+    # at a time by itself), the duplicate check, the cursor's move answering the next
+    # agent, the lead with its audit row (one statement on PostgreSQL, two on SQLite);
+    # the transaction's two.
     with django_assert_num_queries(8):
         second = api.post_json(URL, {"name": "Second", "email": "second@example.test", "company_id": str(company.id)})
     # A duplicate: the merged lead is locked and read instead of the cursor's move, then
