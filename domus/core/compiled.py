@@ -11,6 +11,11 @@ values (UUIDs or strings), each of which may appear in its SQL more than once.
 ``ShapeQuery`` compiles a queryset per shape (what the filters present and the ordering
 make of its SQL), kept in a small cache per thread and connection, for reads whose
 values are of any type a lookup prepares (a search's filters).
+
+``insert_rows`` writes new rows of one or more models the way ``save()`` inserts them
+(the same values, prepared by each field), from an ``INSERT`` built once per model, and
+on PostgreSQL all of them in one statement (data-modifying ``WITH`` clauses): a write and
+its audit row are one round trip, not two ORM inserts compiled on every request.
 """
 
 import threading
@@ -22,6 +27,7 @@ from uuid import UUID, uuid5
 
 from django.db import connections
 from django.db.models import Model, QuerySet, UUIDField
+from django.db.models.fields import Field
 from django.db.models.query import get_related_populators
 
 # The key the queryset is compiled with, found again among the compiled parameters.
@@ -231,3 +237,79 @@ class ShapeQuery:
         if len(shapes) > self._size:
             shapes.popitem(last=False)
         return compiled
+
+
+_INSERTS: dict[tuple[type[Model], str], tuple[str, list[Field]]] = {}
+
+
+def _insert_sql(model: type[Model], connection: Any) -> tuple[str, list[Field]]:
+    """``INSERT INTO <table> (<every column>) VALUES (%s, ...)`` for ``model`` and the
+    fields in column order (what ``save()`` inserts for a new row whose primary key is
+    set: every concrete field)."""
+    key = (model, connection.vendor)
+    found = _INSERTS.get(key)
+    if found is None:
+        opts = model._meta
+        if opts.parents:
+            raise TypeError(f"insert_rows: {opts.label} inherits another model's table")
+        fields = [field for field in opts.local_concrete_fields if not field.generated]
+        if any(hasattr(field, "get_placeholder_sql") or field.db_returning for field in fields):
+            raise TypeError(f"insert_rows: {opts.label} has a field save() inserts another way")
+        quote = connection.ops.quote_name
+        columns = ", ".join(quote(field.column) for field in fields)
+        placeholders = ", ".join(["%s"] * len(fields))
+        sql = f"INSERT INTO {quote(opts.db_table)} ({columns}) VALUES ({placeholders})"  # noqa: S608
+        found = _INSERTS[key] = (sql, fields)
+    return found
+
+
+class RowInserts:
+    """New rows (unsaved instances whose primary key is set, as a UUID default sets it)
+    inserted together, in the order added, exactly as ``instance.save()`` would insert
+    each: ``add`` runs every field's ``pre_save`` (``auto_now`` times are set on the
+    instance then, so a snapshot taken after ``add`` holds them) and ``get_db_prep_save``
+    and checks the related objects; ``run`` writes them, on PostgreSQL in one statement
+    (data-modifying ``WITH`` clauses: every row is written, or none), elsewhere one
+    ``INSERT`` each, and marks each instance saved. No ``pre_save``/``post_save`` signals
+    (Domus connects none); a value must be plain (no expression)."""
+
+    def __init__(self, using: str = "default") -> None:
+        self.using = using
+        self.connection = connections[using]
+        self.instances: list[Model] = []
+        self.statements: list[tuple[str, list[Any]]] = []
+
+    def add(self, instance: Model) -> None:
+        sql, fields = _insert_sql(type(instance), self.connection)
+        if not instance._state.adding or instance.pk is None:
+            raise ValueError("RowInserts: new rows with their primary key set only")
+        instance._prepare_related_fields_for_save(operation_name="RowInserts")
+        values = [field.pre_save(instance, True) for field in fields]
+        if any(hasattr(value, "resolve_expression") for value in values):
+            raise TypeError("RowInserts: plain values only (no expressions)")
+        params = [field.get_db_prep_save(value, self.connection) for field, value in zip(fields, values, strict=True)]
+        self.instances.append(instance)
+        self.statements.append((sql, params))
+
+    def run(self) -> None:
+        statements, self.statements = self.statements, []
+        with self.connection.cursor() as cursor:
+            if self.connection.vendor == "postgresql" and len(statements) > 1:
+                clauses = ", ".join(f"insert_{n} AS ({sql})" for n, (sql, _) in enumerate(statements[:-1]))
+                params = [value for _, values in statements for value in values]
+                cursor.execute(f"WITH {clauses} {statements[-1][0]}", params)
+            else:
+                for sql, params in statements:
+                    cursor.execute(sql, params)
+        for instance in self.instances:
+            instance._state.adding = False
+            instance._state.db = self.using
+        self.instances = []
+
+
+def insert_rows(*instances: Model, using: str = "default") -> None:
+    """Insert these new rows together (``RowInserts``): one statement on PostgreSQL."""
+    rows = RowInserts(using)
+    for instance in instances:
+        rows.add(instance)
+    rows.run()

@@ -12,7 +12,7 @@ from pydantic import AfterValidator, AliasChoices, field_validator, model_valida
 
 from domus.core.filtering import DateOrDateTime, ListFilters, ordering_of
 from domus.core.money import MAX_MONEY, CurrencyCode, MoneyStr
-from domus.core.schemas import EMAIL_PATTERN, FieldErrors, Input, body_alias, check, is_email, value_aliases
+from domus.core.schemas import EMAIL_PATTERN, FieldErrors, Input, ReadOut, body_alias, check, is_email, value_aliases
 from domus.crm.models import ClientKind, LeadActivityKind, LeadSource, LeadStatus
 
 Money = Decimal  # amounts arrive as JSON numbers or strings; the services round them
@@ -249,7 +249,7 @@ class ScoreRuleOut(Schema):
     reason: str
 
 
-class LeadOut(Schema):
+class LeadOut(ReadOut):
     id: UUID
     company_id: UUID
     name: str

@@ -8,7 +8,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from domus.accounts.selectors import active_user, active_user_for_field
-from domus.audit.services import audit_create, audit_snapshot, audit_update
+from domus.audit.services import audit_create, audit_snapshot, audit_update, insert_audited
 from domus.core.events import actor_id, event_payload, publish
 from domus.core.exceptions import NotFound, UnknownReference, ValidationFailed, reject_unknown_fields
 from domus.core.money import quantize
@@ -321,10 +321,10 @@ def lead_create(
         if next_agent_id is not None:
             lead.assigned_agent_id = next_agent_id
             newly_assigned = True
-    lead.save()
-    if created:
-        audit_create(actor=actor, instance=lead, company_id=company_id)
+    if created:  # the lead and its audit row: one statement on PostgreSQL
+        insert_audited(actor=actor, instance=lead, company_id=company_id)
     else:
+        lead.save()
         audit_update(actor=actor, instance=lead, before=before, action="merge", company_id=company_id)
     if newly_assigned:
         _event(LEAD_ASSIGNED, row=lead, company_id=company_id, actor=actor, recipients=[lead.assigned_agent_id])

@@ -167,3 +167,68 @@ def test_round_robin_moves_on_when_the_last_assigned_agent_was_deactivated(
     assert str(inactive.id) not in assigned
     assert sorted(assigned[:2]) == active
     assert assigned[2:] == assigned[:2]  # strictly alternating
+
+
+# The new lead and its audit row in one statement ------------------------------------------
+
+
+def test_a_new_lead_and_its_audit_row_are_the_rows_save_and_audit_create_write(
+    company, staff, agent, listing, audit_log, django_assert_num_queries
+):
+    """``insert_audited`` (the lead creation's one statement on PostgreSQL) writes the same
+    lead row and the same audit row as ``save()`` then ``audit_create``."""
+    from decimal import Decimal
+
+    from django.db import connection
+    from django.utils import timezone
+
+    from domus.audit.services import audit_create, insert_audited
+    from domus.core import context
+
+    now = timezone.now()
+
+    def lead(name: str) -> Lead:
+        return Lead(
+            company=company, name=name, email="twin@example.test", phone="+254711000222", listing=listing,
+            assigned_agent=agent, budget_min=Decimal("90000.00"), score=42, scored_at=now, created_at=now,
+            score_breakdown=[{"factor": "x", "points": 3}],
+        )  # fmt: skip
+
+    saved, inserted = lead("Saved"), lead("Inserted")
+    token = context.activate(context.RequestContext(request_id="req-7", ip="198.51.100.7", user_agent="ua/7"))
+    try:
+        saved.save()
+        by_save = audit_create(actor=staff, instance=saved, company_id=company.id)
+        with django_assert_num_queries(1 if connection.vendor == "postgresql" else 2):
+            entry = insert_audited(actor=staff, instance=inserted, company_id=company.id)
+    finally:
+        context.reset(token)
+
+    assert (inserted._state.adding, inserted._state.db) == (False, "default")
+    rows = {row.pop("id"): row for row in Lead.objects.filter(pk__in=[saved.pk, inserted.pk]).values()}
+    first, second = rows[saved.pk], rows[inserted.pk]
+    assert second.pop("updated_at") >= first.pop("updated_at")
+    assert (first.pop("name"), second.pop("name")) == ("Saved", "Inserted")
+    assert first == second
+    audits = {row.resource_id: row for row in audit_log.objects.filter(pk__in=[by_save.pk, entry.pk])}
+    by_insert = audits[str(inserted.pk)]
+    assert (by_insert.pk, by_insert.action) == (entry.pk, "create")
+    expected = {k: v for k, v in audits[str(saved.pk)].changes.items() if k not in {"id", "name"}}
+    assert {k: v for k, v in by_insert.changes.items() if k not in {"id", "name"}} == expected
+    assert by_insert.changes["id"]["after"] == str(inserted.pk)
+    keep = ("actor_id", "actor_repr", "company_id", "ip_address", "user_agent", "request_id", "resource_type")
+    assert [getattr(by_insert, k) for k in keep] == [getattr(audits[str(saved.pk)], k) for k in keep]
+
+
+def test_rows_inserted_together_are_new_rows_with_plain_values(company):
+    from django.db.models import Value
+
+    from domus.core.compiled import RowInserts, insert_rows
+
+    existing = Lead.objects.create(company=company, name="Already")
+    with pytest.raises(ValueError, match="new rows"):
+        RowInserts().add(existing)
+    with pytest.raises(TypeError, match="plain values"):
+        RowInserts().add(Lead(company=company, name=Value("Expression")))
+    insert_rows(Lead(company=company, name="One"), Lead(company=company, name="Two"))
+    assert sorted(Lead.objects.exclude(pk=existing.pk).values_list("name", flat=True)) == ["One", "Two"]
