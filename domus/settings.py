@@ -659,3 +659,9 @@ METRICS_CELERY_PING_SECONDS = env.float("METRICS_CELERY_PING_SECONDS", default=1
 # security.W003 looks for Django's CSRF middleware by name; the pages run it as a subclass
 # that the API skips, and domus/web/checks.py (web.W003) checks that subclass instead.
 SILENCED_SYSTEM_CHECKS = ["models.W040", "security.W003"]
+
+# Inventory (docs/inventory.md) ------------------------------------------------------
+# Database connections the whole valuation CSV may use at once (PostgreSQL): its rows are
+# cut into that many ranges of part numbers, written by as many backends in one snapshot
+# and sent in order; 1: one query on the request's connection.
+INVENTORY_EXPORT_CONNECTIONS = env.int("INVENTORY_EXPORT_CONNECTIONS", default=2)
