@@ -407,9 +407,14 @@ def plans_of(scope: selectors.ValuationScope) -> str:
         if queryset is not None:
             out.append(f"--- {name}\n{queryset.explain(analyze=True, buffers=True)}")
     out.append(f"--- first page (101 rows)\n{_explain(*selectors.valuation_sql(scope, None, 101))}")
-    sql, params, settings = selectors.valuation_export_sql(scope)
-    every = _explain(sql, params, settings)
-    out.append(f"--- every row, what the CSV's COPY runs\n{every}")
+    sql, params, run_with = selectors.valuation_export_sql(scope)
+    every = _explain(sql, params, run_with)
+    out.append(f"--- every row, what the CSV's COPY runs on one connection\n{every}")
+    with transaction.atomic(), connection.cursor() as cursor:
+        pieces = selectors.valuation_export_plan(scope)(cursor, settings.INVENTORY_EXPORT_CONNECTIONS)
+    if len(pieces) > 1:
+        last = _explain(*pieces[-1], run_with)
+        out.append(f"--- the last of the {len(pieces)} ranges the CSV is cut into, each a COPY of its own\n{last}")
     return "\n\n".join(out)
 
 

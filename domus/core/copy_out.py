@@ -18,10 +18,12 @@ its own connection, all at once, in one snapshot (the first connection's transac
 ``REPEATABLE READ`` and exports its snapshot, the others import it: the pieces together
 are one point in time, as one query would be), and the pieces are passed on in order:
 the first as it comes, the later ones held (in memory up to ``SPOOL_MEMORY`` bytes each,
-then in a temporary file) until their turn.
+then in a temporary file) until their turn. When the server refuses another connection
+the pieces run one after the other on the first, in the same snapshot: the same bytes.
 
 PostgreSQL only: the callers format the rows themselves on other databases."""
 
+import logging
 import selectors
 import tempfile
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -31,6 +33,8 @@ from typing import Any
 import psycopg
 from django.db import connections, transaction
 from psycopg import ClientCursor, errors, pq
+
+logger = logging.getLogger(__name__)
 
 BLOCK = 1 << 16
 # a later piece's rows held in memory up to this many bytes, then in a temporary file
@@ -97,10 +101,12 @@ def copy_csv_parts(
             for n, (sql, params) in enumerate(queries)
         ]
         with connection.wrap_database_errors:
-            if snapshot is None:
-                yield from _relay(raw, statements[0], block)
-            else:
-                yield from _relay_parts(connection, raw, statements, snapshot, settings or {}, block)
+            helpers = [] if snapshot is None else _helpers(connection, snapshot, settings or {}, len(statements) - 1)
+            if helpers:
+                yield from _relay_parts(raw, statements, helpers, block)
+            else:  # one query, or no other connection to be had: the pieces one after the other, same snapshot
+                for statement in statements:
+                    yield from _relay(raw, statement, block)
         # back as they were for the rest of a caller's transaction (a failure rolls them back)
         with connection.cursor() as cursor:
             for name, value in previous.items():
@@ -226,15 +232,28 @@ def _helper(connection: Any, snapshot: str, settings: Mapping[str, str]) -> Any:
     return raw
 
 
-def _relay_parts(
-    connection: Any, raw: Any, statements: Sequence[str], snapshot: str, settings: Mapping[str, str], block: int
-) -> Iterator[bytes]:
+def _helpers(connection: Any, snapshot: str, settings: Mapping[str, str], count: int) -> list[Any]:
+    """``count`` new connections on ``snapshot`` (``_helper``), or none when the server
+    refuses one (e.g. it has no connection to spare: the caller then runs every piece on
+    its own connection, in the same snapshot)."""
+    helpers: list[Any] = []
+    try:
+        for _ in range(count):
+            helpers.append(_helper(connection, snapshot, settings))
+    except psycopg.OperationalError as error:
+        logger.warning("copy_csv_parts: one connection for every piece (%s)", error)
+        for helper in helpers:
+            helper.close()
+        return []
+    return helpers
+
+
+def _relay_parts(raw: Any, statements: Sequence[str], helpers: Sequence[Any], block: int) -> Iterator[bytes]:
     with ExitStack() as stack, selectors.DefaultSelector() as selector:
-        pieces = [_Piece(raw, statements[0], stack)]
-        for statement in statements[1:]:
-            helper = _helper(connection, snapshot, settings)
+        for helper in helpers:
             stack.callback(helper.close)
-            pieces.append(_Piece(helper, statement, stack))
+        pieces = [_Piece(raw, statements[0], stack)]
+        pieces += [_Piece(helper, statement, stack) for helper, statement in zip(helpers, statements[1:], strict=True)]
         for piece in pieces:
             selector.register(piece.pgconn.socket, selectors.EVENT_READ, piece)
         registered = {piece.pgconn.socket for piece in pieces}

@@ -10,6 +10,7 @@ import psycopg
 import pytest
 from django.db import DataError, connection, transaction
 
+from domus.core import copy_out
 from domus.core.copy_out import copy_csv, copy_csv_parts
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db]
@@ -192,4 +193,25 @@ def test_a_later_piece_failing_raises_and_leaves_the_connection_usable():
         for _ in blocks:
             pass
 
+    assert _one("SELECT 41 + 1") == 42
+
+
+@pytest.mark.django_db(transaction=True)
+def test_when_the_server_refuses_another_connection_the_pieces_run_one_after_the_other(monkeypatch):
+    made = []
+
+    def second_refused(*args, **kwargs):
+        if made:
+            raise psycopg.OperationalError("sorry, too many clients already")
+        made.append(opened(*args, **kwargs))
+        return made[-1]
+
+    opened = copy_out._helper
+    monkeypatch.setattr(copy_out, "_helper", second_refused)
+    whole = b"".join(copy_csv("SELECT g AS n, 'row ' || g AS label FROM generate_series(1, 3000) g", []))
+
+    out = b"".join(copy_csv_parts(lambda cursor, most: _ranges(700, 2100), connections_max=3, block=256))
+
+    assert out == whole
+    assert made[0].closed  # the one it had is given back
     assert _one("SELECT 41 + 1") == 42
