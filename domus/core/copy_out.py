@@ -91,7 +91,7 @@ def copy_csv_parts(
                 previous[name] = cursor.fetchone()[0]
             queries = list(plan(cursor, connections_max if split else 1))
             snapshot = None
-            if len(queries) > 1:
+            if split and len(queries) > 1:  # (only then is this transaction's snapshot the one to share)
                 cursor.execute("SELECT pg_export_snapshot()")
                 snapshot = cursor.fetchone()[0]
         raw = connection.connection
