@@ -615,9 +615,12 @@ def bench_finance(size: int, ci: bool, cal: dict) -> Run:
 
 
 def csv_result(row: dict) -> str:
-    """The CSV's rows, and the PostgreSQL backend's CPU for it (median of the runs) when measured."""
+    """The CSV's rows, and the PostgreSQL backends' CPU for it (median of the runs, with how
+    many backends wrote it when more than one) when measured."""
     spent = sorted(ms for ms in row.get("csv_db_cpu_ms", ()) if ms is not None)
+    backends = row.get("csv_backends", 1)
     database = f", database CPU {spent[len(spent) // 2]:,.0f} ms" if spent else ""
+    database += f" ({backends} backends)" if spent and backends > 1 else ""
     return f"{row['csv_rows']:,} rows{database}"
 
 

@@ -664,3 +664,9 @@ METRICS_CELERY_PING_SECONDS = env.float("METRICS_CELERY_PING_SECONDS", default=1
 # their middleware in MIDDLEWARE; the pages run them from WEB_MIDDLEWARE, and
 # domus/web/checks.py (web.W003, web.E001) checks that list instead.
 SILENCED_SYSTEM_CHECKS = ["models.W040", "security.W003", "admin.E408", "admin.E409", "admin.E410"]
+
+# Inventory (docs/inventory.md) ------------------------------------------------------
+# Database connections the whole valuation CSV may use at once (PostgreSQL): its rows are
+# cut into that many ranges of part numbers, written by as many backends in one snapshot
+# and sent in order; 1: one query on the request's connection.
+INVENTORY_EXPORT_CONNECTIONS = env.int("INVENTORY_EXPORT_CONNECTIONS", default=2)

@@ -53,9 +53,10 @@ from django.db import connection, transaction  # noqa: E402
 from django.test import Client  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
-from bench.pgcpu import backend_cpu  # noqa: E402
+from bench.pgcpu import backend_cpu, process_cpu  # noqa: E402
 from domus.accounts.models import User  # noqa: E402
 from domus.accounts.tokens import issue_pair  # noqa: E402
+from domus.core import copy_out  # noqa: E402
 from domus.core.roles import Role  # noqa: E402
 from domus.core.startup import prepare_to_serve  # noqa: E402
 from domus.inventory import selectors  # noqa: E402
@@ -406,10 +407,38 @@ def plans_of(scope: selectors.ValuationScope) -> str:
         if queryset is not None:
             out.append(f"--- {name}\n{queryset.explain(analyze=True, buffers=True)}")
     out.append(f"--- first page (101 rows)\n{_explain(*selectors.valuation_sql(scope, None, 101))}")
-    sql, params, settings = selectors.valuation_export_sql(scope)
-    every = _explain(sql, params, settings)
-    out.append(f"--- every row, what the CSV's COPY runs\n{every}")
+    sql, params, run_with = selectors.valuation_export_sql(scope)
+    every = _explain(sql, params, run_with)
+    out.append(f"--- every row, what the CSV's COPY runs on one connection\n{every}")
+    with transaction.atomic(), connection.cursor() as cursor:
+        pieces = selectors.valuation_export_plan(scope)(cursor, settings.INVENTORY_EXPORT_CONNECTIONS)
+    if len(pieces) > 1:
+        last = _explain(*pieces[-1], run_with)
+        out.append(f"--- the last of the {len(pieces)} ranges the CSV is cut into, each a COPY of its own\n{last}")
     return "\n\n".join(out)
+
+
+PIECE_CPU: list[float] = []  # CPU seconds of each piece's backend, as its connection closed
+_piece_connection = copy_out._helper
+
+
+def _counted_piece_connection(*args, **kwargs):
+    """``copy_out``'s connection for a piece of the CSV, reporting its backend's CPU
+    (its whole life: start, snapshot, ``COPY``) just before it closes, so the export's
+    database CPU counts every backend that wrote it."""
+    raw = _piece_connection(*args, **kwargs)
+    pid, close = raw.info.backend_pid, raw.close
+
+    def close_counted() -> None:
+        if (spent := process_cpu(pid)) is not None:
+            PIECE_CPU.append(spent)
+        close()
+
+    raw.close = close_counted
+    return raw
+
+
+copy_out._helper = _counted_piece_connection
 
 
 def valuation(company: Company, admin, runs: int, explain: Path | None) -> dict:
@@ -425,15 +454,17 @@ def valuation(company: Company, admin, runs: int, explain: Path | None) -> dict:
                 sys.exit(f"valuation answered {response.status_code}: {response.content[:200]!r}")
             return response.json()
 
-        def export(query: str = query) -> tuple[int, int, float | None]:
+        def export(query: str = query) -> tuple[int, int, float | None, int]:
             before = backend_cpu(connection)[1]
+            PIECE_CPU.clear()
             response = client.get(f"/api/v1/inventory/valuation/export/?{query}")
             lines = size = 0
             for block in response.streaming_content:
                 lines += block.count(b"\n")
                 size += len(block)
             after = backend_cpu(connection)[1]
-            return lines - 1, size, None if before is None or after is None else (after - before) * 1000
+            spent = None if before is None or after is None else (after - before + sum(PIECE_CPU)) * 1000
+            return lines - 1, size, spent, 1 + len(PIECE_CPU)
 
         timings = [timed(page) for _ in range(runs)]
         body = timings[-1][2]
@@ -445,7 +476,8 @@ def valuation(company: Company, admin, runs: int, explain: Path | None) -> dict:
             "csv": summary_cpu([t[0] for t in csv_timings], [t[1] for t in csv_timings]),
             "csv_rows": csv_timings[-1][2][0],
             "csv_bytes": csv_timings[-1][2][1],
-            "csv_db_cpu_ms": [t[2][2] for t in csv_timings],  # the PostgreSQL backend's, each run
+            "csv_db_cpu_ms": [t[2][2] for t in csv_timings],  # the PostgreSQL backends', each run
+            "csv_backends": csv_timings[-1][2][3],  # that wrote it (``INVENTORY_EXPORT_CONNECTIONS``)
         }
         if explain:
             scope = selectors.ValuationScope.of(company_id=company.pk, at=at)

@@ -7,18 +7,19 @@ platform admins' (the back office's ``system_admin``)."""
 
 import csv
 import io
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
+from django.conf import settings
 from django.db import connection
 from django.db.models import Case, F, IntegerField, Model, OuterRef, Q, QuerySet, Subquery, Sum, Value, When
 
 from domus.core.compiled import PkQuery
-from domus.core.copy_out import BLOCK, copy_csv
+from domus.core.copy_out import BLOCK, copy_csv_parts
 from domus.core.exceptions import NotFound, ValidationFailed
 from domus.core.filtering import filter_list, last_instant
 from domus.core.policies import is_admin
@@ -388,16 +389,19 @@ CROSS JOIN LATERAL (
 WHERE s.company_id = {company_id}{narrow}
   AND NOT (s.on_hand = 0 AND s.value = 0)
 """
-VALUATION_AT_SQL = """
-SELECT s.part_id, p.part_number, s.branch_id, l.qty_after AS quantity, l.value_after AS value, l.currency
-FROM inventory_stock s
-JOIN inventory_sparepart p ON p.id = s.part_id
-CROSS JOIN LATERAL (
+# a stock row's last ledger row at an instant: one backward probe of the ledger's (part,
+# branch, created_at, id) index, answered from the index alone
+LEDGER_AT_SQL = """CROSS JOIN LATERAL (
     SELECT qty_after, value_after, currency FROM inventory_stockledgerentry e
     WHERE e.part_id = s.part_id AND e.branch_id = s.branch_id AND e.created_at <= {instant}
     ORDER BY e.created_at DESC, e.id DESC
     LIMIT 1
-) l
+) l"""
+VALUATION_AT_SQL = """
+SELECT s.part_id, p.part_number, s.branch_id, l.qty_after AS quantity, l.value_after AS value, l.currency
+FROM inventory_stock s
+JOIN inventory_sparepart p ON p.id = s.part_id
+{ledger}
 WHERE s.company_id = {company_id}{narrow}
   AND NOT (l.qty_after = 0 AND l.value_after = 0)
 """
@@ -425,7 +429,7 @@ def valuation_sql(scope: ValuationScope, after: tuple[str, UUID] | None, limit: 
         sql = VALUATION_NOW_SQL.format(company_id="%s", narrow=narrow)
         params = [scope.company_id, *params]
     else:
-        sql = VALUATION_AT_SQL.format(instant="%s", company_id="%s", narrow=narrow)
+        sql = VALUATION_AT_SQL.format(ledger=LEDGER_AT_SQL.format(instant="%s"), company_id="%s", narrow=narrow)
         params = [scope.instant, scope.company_id, *params]
     sql += "ORDER BY p.part_number, s.branch_id"
     if limit is not None:
@@ -469,12 +473,7 @@ CROSS JOIN LATERAL (
     WHERE s.part_id = p.id AND s.company_id = {company_id}{narrow}
     ORDER BY s.branch_id OFFSET 0
 ) s
-CROSS JOIN LATERAL (
-    SELECT qty_after, value_after, currency FROM inventory_stockledgerentry e
-    WHERE e.part_id = s.part_id AND e.branch_id = s.branch_id AND e.created_at <= {instant}
-    ORDER BY e.created_at DESC, e.id DESC
-    LIMIT 1
-) l
+{ledger}
 WHERE NOT (l.qty_after = 0 AND l.value_after = 0)
 ORDER BY p.part_number
 """
@@ -485,17 +484,26 @@ ORDER BY p.part_number
 CSV_SETTINGS = {"jit": "off", "enable_memoize": "off", "max_parallel_workers_per_gather": "0"}
 
 
-def valuation_export_sql(scope: ValuationScope) -> tuple[str, list, dict[str, str]]:
+def valuation_export_sql(
+    scope: ValuationScope, parts: tuple[str | None, str | None] = (None, None)
+) -> tuple[str, list, dict[str, str]]:
     """Every row of the report as one PostgreSQL query in the report's order (part number,
     branch) as its nested loops give it, never sorted (see ``VALUATION_PARTS_SQL``), and
-    the settings to run it with; the rows are ``valuation_sql``'s (a test compares them)."""
-    part, settings = "", dict(CSV_SETTINGS)
+    the settings to run it with; the rows are ``valuation_sql``'s (a test compares them).
+    ``parts``: only the parts numbered from the first (included) to the second (excluded),
+    ``None`` an open end (a piece of the export, ``valuation_export_plan``)."""
+    run_with = dict(CSV_SETTINGS)
+    conditions: list[str] = []
     params: list[Any] = []
     if scope.part_id:  # one part: nothing to walk (a sort of its one row is no cost)
-        part = " WHERE p.id = %s"
+        conditions.append("p.id = %s")
         params.append(scope.part_id)
     else:
-        settings["enable_sort"] = "off"
+        run_with["enable_sort"] = "off"
+    for operator, bound in zip((">=", "<"), parts, strict=True):
+        if bound is not None:
+            conditions.append(f"p.part_number {operator} %s")
+            params.append(bound)
     params.append(scope.company_id)
     narrow = ""
     if scope.branch_id:
@@ -504,8 +512,40 @@ def valuation_export_sql(scope: ValuationScope) -> tuple[str, list, dict[str, st
     if scope.instant is not None:
         params.append(scope.instant)
     template = VALUATION_EXPORT_NOW_SQL if scope.instant is None else VALUATION_EXPORT_AT_SQL
-    parts = VALUATION_PARTS_SQL.format(part=part)
-    return template.format(parts=parts, company_id="%s", narrow=narrow, instant="%s"), params, settings
+    walked = VALUATION_PARTS_SQL.format(part=" WHERE " + " AND ".join(conditions) if conditions else "")
+    sql = template.format(parts=walked, company_id="%s", narrow=narrow, ledger=LEDGER_AT_SQL.format(instant="%s"))
+    return sql, params, run_with
+
+
+# Parts per piece at least: below it one connection writes the whole CSV (a piece's own
+# connection and snapshot cost a few milliseconds, a few thousand rows' worth).
+EXPORT_PIECE_MIN_PARTS = 5_000
+PART_CUTS_SQL = """
+SELECT (SELECT p.part_number FROM inventory_sparepart p ORDER BY p.part_number OFFSET o LIMIT 1)
+FROM unnest(%s::bigint[]) o
+"""
+
+
+def valuation_export_plan(scope: ValuationScope) -> Callable[[Any, int], list[tuple[str, list]]]:
+    """How ``copy_csv_parts`` cuts the whole export: into at most ``most`` pieces of
+    consecutive part numbers, about as many parts in each (cut where the part-number index
+    says, read in the export's snapshot), each piece ``valuation_export_sql`` of its range;
+    one piece for one part, or when there are too few parts to be worth it."""
+
+    def plan(cursor: Any, most: int) -> list[tuple[str, list]]:
+        pieces = 1
+        if most > 1 and scope.part_id is None:
+            cursor.execute("SELECT count(*) FROM inventory_sparepart")
+            count = cursor.fetchone()[0]
+            pieces = min(most, count // EXPORT_PIECE_MIN_PARTS)
+        if pieces <= 1:
+            return [valuation_export_sql(scope)[:2]]
+        cursor.execute(PART_CUTS_SQL, [[count * n // pieces for n in range(1, pieces)]])
+        cuts = [row[0] for row in cursor.fetchall()]
+        bounds = [None, *cuts, None]
+        return [valuation_export_sql(scope, (bounds[n], bounds[n + 1]))[:2] for n in range(pieces)]
+
+    return plan
 
 
 def valuation_page(scope: ValuationScope, *, after: tuple[str, UUID] | None, limit: int) -> list[dict[str, Any]]:
@@ -530,8 +570,12 @@ def valuation_csv(scope: ValuationScope, block: int = BLOCK) -> Iterator[bytes]:
     ``COPY ... CSV`` and relayed in blocks (``domus.core.copy_out``); elsewhere (SQLite)
     the rows are formatted here (``valuation_csv_portable``, the same bytes)."""
     if connection.vendor == "postgresql":
-        sql, params, settings = valuation_export_sql(scope)
-        yield from copy_csv(sql, params, block=block, settings=settings)
+        yield from copy_csv_parts(
+            valuation_export_plan(scope),
+            connections_max=settings.INVENTORY_EXPORT_CONNECTIONS,
+            block=block,
+            settings=valuation_export_sql(scope)[2],
+        )
         return
     yield from valuation_csv_portable(scope, block)
 

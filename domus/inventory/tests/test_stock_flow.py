@@ -600,3 +600,49 @@ def test_the_csv_is_in_the_reports_order_without_a_sort_for_every_scope(admin_cl
             plan = "\n".join(row[0] for row in cursor.fetchall())
         assert "Sort" not in plan, plan
         assert "Gather" not in plan, plan
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_the_csv_cut_into_pieces_on_several_connections_is_the_single_querys_bytes(
+    admin_client, company, branch_a, branch_b, settings, monkeypatch
+):
+    """With ``INVENTORY_EXPORT_CONNECTIONS`` above 1 the whole CSV is cut into ranges of
+    part numbers written by that many backends at once in one snapshot: byte for byte
+    what the single query writes, for the company and one branch, now and at a date, for
+    2 to 4 pieces; each piece's plan has no sort either. (Committed rows: the other
+    connections do not see a test's transaction.)"""
+    from django.db import connection, transaction
+    from django.utils import timezone
+
+    from domus.core.copy_out import copy_csv
+    from domus.inventory import selectors
+
+    monkeypatch.setattr(selectors, "EXPORT_PIECE_MIN_PARTS", 1)  # pieces even of a few parts
+    numbers = ("ZED-9", "M-10", "M-1", 'AB, "C"', "a-lower", "B-2", "B-10", "Ö-1")
+    parts = [SparePartFactory(part_number=number) for number in numbers]
+    for branch in (branch_b, branch_a):
+        lines = [{"part_id": str(part.id), "quantity": str(n + 1), "unit_cost": "2.25"} for n, part in enumerate(parts)]
+        _post(admin_client, {"kind": "receipt", "branch_id": str(branch.id), "lines": lines})
+    for at in (None, timezone.localdate()):
+        for branch_id in (None, branch_b.id):
+            scope = selectors.ValuationScope.of(company_id=company.id, at=at, branch_id=branch_id)
+            sql, params, run_with = selectors.valuation_export_sql(scope)
+            single = b"".join(copy_csv(sql, params, settings=run_with))
+            assert single.count(b"\n") == 1 + len(parts) * (1 if branch_id else 2)
+            for pieces in (2, 3, 4):
+                settings.INVENTORY_EXPORT_CONNECTIONS = pieces
+                blocks = list(selectors.valuation_csv(scope, block=64))
+
+                assert b"".join(blocks) == single
+                assert all(len(block) >= 64 for block in blocks[:-1])
+        with transaction.atomic(), connection.cursor() as cursor:
+            queries = selectors.valuation_export_plan(scope)(cursor, 3)
+            for name, value in run_with.items():
+                cursor.execute("SELECT set_config(%s, %s, true)", [name, value])
+            for sql, params in queries:
+                cursor.execute("EXPLAIN " + sql, params)
+                plan = "\n".join(row[0] for row in cursor.fetchall())
+                assert "Sort" not in plan, plan
+                assert "Gather" not in plan, plan
+        assert len(queries) == 3
