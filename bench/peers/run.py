@@ -90,6 +90,29 @@ def servers(rate_limits: bool) -> dict[str, dict[str, Any]]:
     return result
 
 
+def _tree_cpu_seconds(root: int) -> float:
+    """CPU seconds (user + system) of ``root`` and every process under it, from /proc."""
+    parents: dict[int, int] = {}
+    times: dict[int, float] = {}
+    ticks = os.sysconf("SC_CLK_TCK")
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:  # the process ended meanwhile
+            continue
+        parents[int(entry.name)] = int(fields[1])
+        times[int(entry.name)] = (int(fields[11]) + int(fields[12])) / ticks
+    tree, frontier = {root}, [root]
+    while frontier:
+        parent = frontier.pop()
+        children = [pid for pid, ppid in parents.items() if ppid == parent and pid not in tree]
+        tree.update(children)
+        frontier.extend(children)
+    return sum(times.get(pid, 0.0) for pid in tree)
+
+
 class Server:
     """Granian WSGI, 2 workers x 2 threads, on a free port; always stopped."""
 
@@ -109,11 +132,27 @@ class Server:
                 raise SystemExit(f"{self.name} exited; see {self.log}:\n{self.log.read_text()[-2000:]}")
             try:
                 httpx.get(f"{self.base}/api/v1/health/", timeout=2)
-                return self
             except httpx.HTTPError:
                 time.sleep(0.1)
+            else:
+                self._settle()
+                return self
         self.__exit__()
         raise SystemExit(f"{self.name} did not start; see {self.log}")
+
+    def _settle(self, busy: float = 0.1, window: float = 0.5, most: float = 60.0) -> None:
+        """Wait until the server's processes are idle: the first worker to start answers
+        the health check while the second may still be loading the app (seconds of CPU
+        for Domus, which runs its system checks first), and its start must not fall
+        into the load."""
+        deadline = time.monotonic() + most
+        before = _tree_cpu_seconds(self.process.pid)
+        while time.monotonic() < deadline:
+            time.sleep(window)
+            after = _tree_cpu_seconds(self.process.pid)
+            if after - before < busy * window:
+                return
+            before = after
 
     def __exit__(self, *exc: Any) -> None:
         if self.process.poll() is None:
