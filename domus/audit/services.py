@@ -106,7 +106,14 @@ def audit_record_many(*, actor: Any, records: list[dict[str, Any]]) -> list[Audi
 
 def audit_create(*, actor: Any, instance: models.Model, company_id: Any = None) -> AuditLog:
     """Audit the creation of ``instance`` (every field is "after")."""
-    return audit_record(
+    entry = _creation_entry(actor=actor, instance=instance, company_id=company_id)
+    entry.save(force_insert=True)
+    return entry
+
+
+def _creation_entry(*, actor: Any, instance: models.Model, company_id: Any) -> AuditLog:
+    """The unsaved row that audits the creation of ``instance``."""
+    return _entry(
         actor=actor,
         action="create",
         resource_type=instance._meta.label_lower,
@@ -123,14 +130,7 @@ def insert_audited(*, actor: Any, instance: models.Model, company_id: Any = None
     built once), for a hot path's creation. Both rows are written, or neither."""
     rows = RowInserts(instance._state.db or "default")
     rows.add(instance)  # its pre_save first: the snapshot holds what is inserted
-    entry = _entry(
-        actor=actor,
-        action="create",
-        resource_type=instance._meta.label_lower,
-        resource_id=instance.pk,
-        changes=audit_diff({}, audit_snapshot(instance)),
-        company_id=company_id,
-    )
+    entry = _creation_entry(actor=actor, instance=instance, company_id=company_id)
     rows.add(entry)
     rows.run()
     return entry
