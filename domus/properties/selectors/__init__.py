@@ -45,7 +45,6 @@ from domus.core.scope import Period, Scope
 from domus.organizations.selectors import staff_company_ids
 from domus.properties.caching import cache_key, cached_answer, refresh_done, store_answer, versioned
 from domus.properties.models import (
-    PUBLIC_STATUSES,
     FacetGroup,
     Feature,
     Listing,
@@ -55,6 +54,10 @@ from domus.properties.models import (
     Unit,
 )
 from domus.properties.schemas import ListingFilters, MapFilters
+from domus.properties.selectors.detail import listing_get_for_actor as listing_get_for_actor
+from domus.properties.selectors.visibility import authenticated as _authenticated
+from domus.properties.selectors.visibility import listing_visible_to
+from domus.properties.selectors.visibility import public_listing_q as public_listing_q
 
 EARTH_RADIUS_KM = 6371.0088
 KM_PER_DEGREE_LAT = 111.32
@@ -114,44 +117,6 @@ PG_TRIGRAM_ONLY_SQL = f"(({PG_FULL_TEXT_SQL}) IS NOT TRUE AND ({PG_TITLE_TRIGRAM
 # ``listing_public_earth`` (migration 0006), which ``near`` reads.
 PG_EARTH_POINT = 'll_to_earth("properties_listing"."latitude"::float8, "properties_listing"."longitude"::float8)'
 SQLITE_SEARCH_FIELDS = ("title", "description", "city", "address")
-
-
-# Visibility -----------------------------------------------------------------------------
-
-
-def _authenticated(user: Any) -> bool:
-    return bool(getattr(user, "is_authenticated", False))
-
-
-def public_listing_q() -> Q:
-    return Q(is_published=True, status__in=PUBLIC_STATUSES)
-
-
-def listing_visible_to(actor: Any) -> QuerySet[Listing]:
-    """Live listings ``actor`` may read."""
-    if is_admin(actor):
-        return Listing.objects.all()
-    if not _authenticated(actor):
-        return Listing.objects.filter(public_listing_q())
-    visible = public_listing_q() | Q(owner_id=actor.pk) | Q(agent_id=actor.pk)
-    company_ids = staff_company_ids(actor)
-    if company_ids:
-        visible |= Q(company_id__in=company_ids)
-    return Listing.objects.filter(visible)
-
-
-def listing_get_for_actor(*, actor: Any, listing_id: UUID) -> Listing:
-    """The listing if ``actor`` may read it; the same 404 whether it is missing,
-    deleted or hidden from them."""
-    listing = (
-        listing_visible_to(actor)
-        .prefetch_related(Prefetch("features", queryset=Feature.objects.only("id", "slug")))
-        .filter(pk=listing_id)
-        .first()
-    )
-    if listing is None:
-        raise NotFound("Listing not found.")
-    return listing
 
 
 # Parsing geo parameters -----------------------------------------------------------------
