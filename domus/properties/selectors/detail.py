@@ -24,8 +24,8 @@ _NAMESPACE = UUID("5e7c0a1d-0000-4000-8000-0000000de7a1")
 
 
 def _detail_features() -> QuerySet[Feature]:
-    """What a listing's page reads of its features."""
-    return Feature.objects.only("id", "slug")
+    """What a listing's page reads of its features (the web page shows their names)."""
+    return Feature.objects.only("id", "slug", "name")
 
 
 def _uuid_param(name: str, value: Any) -> Any:

@@ -7,12 +7,14 @@ from decimal import Decimal
 
 import pytest
 from django.core import mail
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.utils import translation
 
 from domus.accounts.tests.factories import UserFactory
 from domus.core.roles import Role
-from domus.properties.tests.factories import ListingFactory
+from domus.properties.tests.factories import FeatureFactory, ListingFactory
 from domus.web.templatetags.web import money
 from domus.web.tests.conftest import PASSWORD
 
@@ -231,6 +233,18 @@ def test_the_listing_page_shows_facts_features_history_map_agent_similar_and_slo
     assert "Log in to book a viewing" in text
     signed_in = _login(UserFactory(role=Role.CUSTOMER)).get(f"/listings/{listing.pk}/").content.decode()
     assert 'name="slot"' in signed_in
+
+
+def test_the_listing_page_reads_its_features_names_with_them(estate):
+    listing = estate.listings[0]
+    Client().get(f"/listings/{listing.pk}/")  # caches filled
+    with CaptureQueriesContext(connection) as before:
+        Client().get(f"/listings/{listing.pk}/")
+    listing.features.add(*(FeatureFactory(slug=f"extra-{n}", name=f"Extra {n}") for n in range(4)))
+    with CaptureQueriesContext(connection) as after:
+        text = Client().get(f"/listings/{listing.pk}/").content.decode()
+    assert all(f"Extra {n}" in text for n in range(4))
+    assert len(after.captured_queries) == len(before.captured_queries)  # no query per feature
 
 
 def test_favorite_needs_a_login_then_toggles(estate):
