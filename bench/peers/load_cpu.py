@@ -8,7 +8,8 @@ On a 2-core machine that serves the app, the database and the load generator at 
 requests/s is set by the CPU each request takes from all of them, not by the app's own
 Python alone (what ``cpu.py`` measures). Each server is started as ``run.py`` starts it
 (Granian WSGI, 2 workers x 2 threads); each endpoint is loaded with ``wrk`` for
-``--seconds`` after one second of warm-up, and the CPU seconds (user + system, from
+``--seconds`` after one second of warm-up (``--rate-limits`` adds Domus with its
+production rate limits on), and the CPU seconds (user + system, from
 ``/proc``) of the server's process tree, of PostgreSQL's and Redis' processes and of
 ``wrk`` itself are divided by the requests answered. ``idle`` is what is left of the
 machine's cores over the run (waits: locks, ``fsync``). The ratios of the ``total``
@@ -73,13 +74,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--endpoints", default=",".join(run.ENDPOINTS), help="Comma-separated endpoints.")
     parser.add_argument("--seconds", type=float, default=10)
     parser.add_argument("--rounds", type=int, default=1, help="Interleaved rounds: every server once a round.")
+    parser.add_argument("--rate-limits", action="store_true", help="Also Domus with its Redis rate limits on.")
     args = parser.parse_args(argv)
     fixture = json.loads(Path(args.fixture).read_text())
     apps, endpoints = args.apps.split(","), args.endpoints.split(",")
+    if args.rate_limits:
+        apps.append("Domus, rate limits on")
     unknown = sorted({*endpoints} - {*run.ENDPOINTS})
     if unknown:
         parser.error(f"unknown endpoints: {', '.join(unknown)}")
-    specs = {name: spec for name, spec in run.servers(rate_limits=False).items() if name in apps}
+    specs = {name: spec for name, spec in run.servers(rate_limits=args.rate_limits).items() if name in apps}
     print("| round | server | endpoint | req/s | app µs | PostgreSQL + Redis µs | wrk µs | total µs | idle µs |")
     print("| ---: | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |")
     with tempfile.TemporaryDirectory() as logs:
