@@ -15,10 +15,8 @@ from django.db.models import Prefetch, QuerySet
 
 from domus.core.compiled import ShapeQuery
 from domus.core.exceptions import NotFound
-from domus.core.policies import is_admin
-from domus.organizations.selectors import staff_company_ids
 from domus.properties.models import Feature, Listing
-from domus.properties.selectors.visibility import authenticated, listing_visible_to, visible_listings
+from domus.properties.selectors.visibility import listing_visible_to, visibility_of, visible_listings
 
 _NAMESPACE = UUID("5e7c0a1d-0000-4000-8000-0000000de7a1")
 
@@ -61,11 +59,11 @@ def _stand_ins(values: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
 def _compiled_read(actor: Any, listing_id: UUID) -> tuple[bool, Listing | None]:
     """(True, the listing or None) read through compiled SQL; (False, None) when the
     shape does not compile (the caller then runs the querysets)."""
-    admin = is_admin(actor)
+    admin, user_id, company_ids = visibility_of(actor)
     values: dict[str, Any] = {"pk": listing_id}
-    if not admin and authenticated(actor):
-        values["user"] = actor.pk
-        values.update({f"company:{n}": pk for n, pk in enumerate(sorted(staff_company_ids(actor)))})
+    if user_id is not None:
+        values["user"] = user_id
+        values.update({f"company:{n}": pk for n, pk in enumerate(company_ids)})
     key = ("listing", admin, tuple(values), connection.vendor)
     rows = _SHAPES.get(key, lambda p: _listing_queryset(admin, p), lambda: _stand_ins(values))
     features = _SHAPES.get(("features", connection.vendor), _features_queryset, lambda: _stand_ins({"pk": None}))
@@ -85,8 +83,8 @@ def listing_get_for_actor(*, actor: Any, listing_id: UUID, compiled: bool = True
     whether it is missing, deleted or hidden from them. ``compiled=False`` runs the
     querysets themselves (what the compiled read is checked against)."""
     read = compiled and isinstance(listing_id, UUID)
-    compiled, listing = _compiled_read(actor, listing_id) if read else (False, None)
-    if not compiled:
+    answered, listing = _compiled_read(actor, listing_id) if read else (False, None)
+    if not answered:
         listing = (
             listing_visible_to(actor)
             .prefetch_related(Prefetch("features", queryset=_detail_features()))

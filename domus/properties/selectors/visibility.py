@@ -32,10 +32,17 @@ def visible_listings(*, admin: bool, user_id: UUID | None, company_ids: list[UUI
     return Listing.objects.filter(visible)
 
 
+def visibility_of(actor: Any) -> tuple[bool, UUID | None, list[UUID]]:
+    """What ``visible_listings`` needs of ``actor``: whether they are an admin, their id
+    (None for the public) and the companies they are staff of."""
+    if is_admin(actor):
+        return True, None, []
+    if not authenticated(actor):
+        return False, None, []
+    return False, actor.pk, sorted(staff_company_ids(actor))
+
+
 def listing_visible_to(actor: Any) -> QuerySet[Listing]:
     """Live listings ``actor`` may read."""
-    if is_admin(actor):
-        return visible_listings(admin=True, user_id=None, company_ids=[])
-    if not authenticated(actor):
-        return visible_listings(admin=False, user_id=None, company_ids=[])
-    return visible_listings(admin=False, user_id=actor.pk, company_ids=sorted(staff_company_ids(actor)))
+    admin, user_id, company_ids = visibility_of(actor)
+    return visible_listings(admin=admin, user_id=user_id, company_ids=company_ids)
