@@ -36,3 +36,16 @@ def test_the_embedded_beat_runs_a_due_job_in_this_process(tmp_path):
     stale.refresh_from_db()
     fresh.refresh_from_db()
     assert (stale.status, fresh.status) == (OfferStatus.EXPIRED, OfferStatus.PENDING)
+
+
+def test_celery_reads_the_django_settings_and_follows_a_change(settings):
+    """Celery's configuration is a plain copy of the ``CELERY_`` settings (cheaper to look
+    up per message), read again when one changes."""
+    assert app.conf.task_serializer == settings.CELERY_TASK_SERIALIZER == "json"
+    assert app.conf.beat_schedule == settings.CELERY_BEAT_SCHEDULE
+
+    settings.CELERY_TASK_ALWAYS_EAGER = not settings.CELERY_TASK_ALWAYS_EAGER
+    settings.CELERY_BROKER_URL = "memory://changed"
+
+    assert app.conf.task_always_eager == settings.CELERY_TASK_ALWAYS_EAGER
+    assert app.conf.broker_url == "memory://changed"

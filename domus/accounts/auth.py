@@ -9,18 +9,24 @@ from domus.accounts.models import User
 from domus.accounts.tokens import decode_access
 from domus.core.compiled import PkQuery
 from domus.core.exceptions import AuthenticationFailed, InvalidToken, MalformedAuthorization
+from domus.organizations.selectors import remember_roles_read, roles_with_user
 
 # Every authenticated request runs it: compiled to SQL once (``domus.core.compiled``).
-_ACTIVE_USER = PkQuery(lambda pk: User.objects.select_related("profile").filter(pk=pk, is_active=True))
+# The caller's company roles come with it: most requests ask for them.
+_ACTIVE_USER = PkQuery(
+    lambda pk: User.objects.select_related("profile").filter(pk=pk, is_active=True).annotate(**roles_with_user())
+)
 
 
 def user_from_access_token(token: str) -> User:
-    """The active user an access token belongs to, with its profile (one query: ``me``
-    and the answers that show the caller need no second one); 401 otherwise."""
+    """The active user an access token belongs to, with its profile and company roles
+    (one query: ``me``, the answers that show the caller and the permission checks need
+    no second one); 401 otherwise."""
     claims = decode_access(token)
     found = _ACTIVE_USER.objects(claims["sub"])
     if not found:
         raise AuthenticationFailed("User not found or inactive.")
+    remember_roles_read(found[0])
     return found[0]
 
 

@@ -187,10 +187,10 @@ def test_query_count_is_fixed(client_for, market, django_assert_num_queries):
     for i in range(20):
         lat, lng = _near(i, "0.001")
         ListingFactory(company=market["a"], latitude=lat, longitude=lng, area_m2=Decimal(95))
-    # the caller; the subject (memberships, listing, its features); the candidates (a
-    # quarter radius, then the whole: too few near), their closed deals and their
-    # features (each: memberships, one read): 12 whatever the size
-    with django_assert_num_queries(12):
+    # the caller with their memberships; the subject (the listing, its features); the
+    # candidates (a quarter radius, then the whole: too few near), their closed deals and
+    # their features: 7 whatever the size
+    with django_assert_num_queries(7):
         response = client.post_json(URL, {"listing_id": str(market["subject"].id), "max_comparables": 25})
     assert len(response.json()["comparables"]) == 25
 

@@ -244,7 +244,7 @@ def test_bad_input_is_a_400(client_for, world, body, field):
 
 def test_query_count_is_fixed(client_for, world, django_assert_num_queries):
     client = client_for(world["staff_a"])
-    with django_assert_num_queries(20):
+    with django_assert_num_queries(11):
         assert client.post_json(URL, JANUARY).status_code == 200
 
 

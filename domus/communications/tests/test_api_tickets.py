@@ -42,7 +42,7 @@ def test_customers_see_their_own_and_staff_their_companys(
     TicketFactory(customer=stranger)
     customer = client_for(alice)
 
-    with django_assert_num_queries(4):  # user, memberships, count, page
+    with django_assert_num_queries(3):  # user with their memberships, count, page
         customer_view = customer.get(f"{BASE}/").json()
     staff_view = client_for(staff).get(f"{ALIAS}/").json()
     other_view = client_for(other_staff).get(f"{BASE}/").json()

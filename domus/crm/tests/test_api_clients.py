@@ -49,7 +49,7 @@ def test_clients_are_scoped_agents_see_theirs_staff_their_company(
     assert len(ids(staff)) == 2
     assert len(ids(other_staff)) == 1
     api = client_for(staff)
-    with django_assert_num_queries(4):  # user, staff companies, count, page: no N+1
+    with django_assert_num_queries(3):  # user with their companies, count, page: no N+1
         api.get(URL)
 
 

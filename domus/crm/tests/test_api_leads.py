@@ -144,7 +144,7 @@ def test_lead_list_orders_by_score_filters_and_pins_queries(client_for, staff, c
     LeadFactory(score=99)  # another company
     api = client_for(staff)
 
-    with django_assert_num_queries(4):
+    with django_assert_num_queries(3):
         response = api.get(URL, {"ordering": "-score", "status": "qualified"})
 
     assert [row["score"] for row in response.json()["results"]] == [80, 45]
@@ -226,16 +226,16 @@ def test_entering_a_lead_pins_its_statements(client_for, staff, company, agent, 
     api = client_for(staff)
     first = api.post_json(URL, {"name": "First", "email": "first@example.test", "company_id": str(company.id)})
 
-    # The caller, their company roles (the permission and the company check both read
-    # them), the person's lock (PostgreSQL's advisory lock; SQLite writes one transaction
+    # The caller with their company roles (the permission and the company check both
+    # read them), the person's lock (PostgreSQL's advisory lock; SQLite writes one transaction
     # at a time by itself), the duplicate check, the cursor's move answering the next
     # agent, the lead with its audit row (one statement on PostgreSQL, two on SQLite);
     # the transaction's two.
-    with django_assert_num_queries(8):
+    with django_assert_num_queries(7):
         second = api.post_json(URL, {"name": "Second", "email": "second@example.test", "company_id": str(company.id)})
     # A duplicate: the merged lead is locked and read instead of the cursor's move, then
     # saved, and its audit row written.
-    with django_assert_num_queries(8 + (connection.vendor == "postgresql")):
+    with django_assert_num_queries(7 + (connection.vendor == "postgresql")):
         merged = api.post_json(URL, {"name": "Second", "phone": "0711000000", "email": "second@example.test"})
 
     assert (first.status_code, second.status_code, merged.status_code) == (201, 201, 200)

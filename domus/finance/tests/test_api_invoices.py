@@ -142,7 +142,7 @@ def test_invoice_list_query_count_is_flat(client_for, staff, company, tenant, dj
     for _ in range(3):
         client.post_json("/api/v1/finance/invoices/", _body(company, tenant))
 
-    with django_assert_num_queries(5):
+    with django_assert_num_queries(4):
         response = client.get("/api/v1/finance/invoices/")
 
     assert response.json()["count"] == 3

@@ -76,7 +76,7 @@ def test_transactions_list_with_filters_and_scope(paid_invoice, client_for, staf
     client = client_for(staff)
     client.get("/api/v1/finance/transactions/")
 
-    with django_assert_num_queries(6):
+    with django_assert_num_queries(5):
         response = client.get("/api/v1/finance/transactions/")
 
     assert response.json()["count"] == 2

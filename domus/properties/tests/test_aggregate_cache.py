@@ -98,8 +98,8 @@ def test_a_signed_in_customer_shares_the_public_answer(client_for, customer, api
     assert facet_count(api_client) == 1
     customer_client = client_for(customer)
 
-    # user (token), companies they belong to, listings they own or show; no facet query
-    with django_assert_num_queries(3):
+    # user (token) with the companies they belong to, listings they own or show; no facet query
+    with django_assert_num_queries(2):
         assert facet_count(customer_client) == 1
 
 

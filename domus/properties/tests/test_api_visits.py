@@ -300,8 +300,8 @@ def test_the_visit_list_makes_a_fixed_number_of_queries(client_for, customer, li
         VisitFactory(customer=customer, starts_at=_tomorrow_at(hour), ends_at=_tomorrow_at(hour + 1))
     client = client_for(customer)
 
-    # user (token), their company memberships, count, page of visits with their listing
-    with django_assert_num_queries(4):
+    # user (token) with their company memberships, count, page of visits with their listing
+    with django_assert_num_queries(3):
         response = client.get(URL)
 
     assert response.json()["count"] == 5

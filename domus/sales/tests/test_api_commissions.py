@@ -64,5 +64,5 @@ def test_staff_approve_then_pay(client_for, staff, commissions, audit_log):
 def test_commission_list_pins_queries(client_for, staff, commissions, django_assert_num_queries):
     api = client_for(staff)
 
-    with django_assert_num_queries(4):
+    with django_assert_num_queries(3):
         assert api.get(URL, {"status": "pending"}).json()["count"] == 3

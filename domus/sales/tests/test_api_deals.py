@@ -144,7 +144,7 @@ def test_deal_list_shows_status_and_commission_with_pinned_queries(
     for amount in ("100000", "200000"):
         api.post_json(URL, {"listing_id": str(listing.id), "amount": amount})
 
-    with django_assert_num_queries(4):
+    with django_assert_num_queries(3):
         body = api.get(ALIAS, {"ordering": "-amount"}).json()
 
     assert [(d["amount"], d["status"], d["commission_total"]) for d in body["results"]] == [
