@@ -223,8 +223,8 @@ def _roles_read_with(user: Any) -> dict[UUID, str] | None:
 def user_companies(user: Any) -> list[dict[str, Any]]:
     """The companies ``user`` is an accepted, active member of, as ``{id, name, role}``
     by name: what a client shows to let a user of several companies pick one."""
-    if not getattr(user, "is_authenticated", False):
-        return []
+    if not getattr(user, "is_authenticated", False) or _roles_read_with(user) == {}:
+        return []  # the roles read with the user say there is no company to name
     return [{"id": cid, "name": name, "role": role} for cid, name, role in _COMPANIES.values(user.pk)]
 
 

@@ -6,6 +6,7 @@ from domus.accounts import services
 from domus.accounts.models import Profile, User
 from domus.accounts.tests.factories import UserFactory
 from domus.core.roles import Role
+from domus.organizations.tests.factories import CompanyFactory, MembershipFactory
 
 ME = "/api/v1/accounts/me/"
 
@@ -178,6 +179,18 @@ def test_profile_update_alias(member_client, member, method):
 
 
 def test_me_reads_the_user_with_the_profile_in_one_query(member_client, django_assert_num_queries):
-    with django_assert_num_queries(2):  # the user with the profile (the token check), the companies
+    # The user with the profile and company roles (the token check): no company to name.
+    with django_assert_num_queries(1):
         body = member_client.get(ME).json()
     assert body["profile"]["timezone"] == "UTC"
+    assert body["companies"] == []
+
+
+def test_me_names_the_callers_companies_in_a_second_query(member, member_client, django_assert_num_queries):
+    company = CompanyFactory(name="Savannah Homes")
+    MembershipFactory(user=member, company=company, role=Role.AGENT)
+
+    with django_assert_num_queries(2):  # the user with the profile and roles, the companies' names
+        body = member_client.get(ME).json()
+
+    assert body["companies"] == [{"id": str(company.id), "name": "Savannah Homes", "role": "agent"}]
