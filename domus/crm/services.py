@@ -269,9 +269,8 @@ def lead_create(
             raise UnknownReference("Unknown client.", errors={"client_id": ["Not a client of this company."]})
     agent = _worker_of(company_id, assigned_agent_id, "assigned_agent_id") if assigned_agent_id else None
     # Captures of one person queue here (so a second one merges); other people's go on.
-    may_assign = selectors.lead_identity_lock(company_id=company_id, email=email, phone=phone)
+    may_assign, existing_id = selectors.lead_identity_lock(company_id=company_id, email=email, phone=phone)
     now = timezone.now()
-    existing_id = selectors.lead_duplicate(company_id=company_id, email=email, phone=phone)
     if existing_id is not None:
         lead = selectors.lead_for_update(existing_id)
         before = audit_snapshot(lead)

@@ -227,15 +227,15 @@ def test_entering_a_lead_pins_its_statements(client_for, staff, company, agent, 
     first = api.post_json(URL, {"name": "First", "email": "first@example.test", "company_id": str(company.id)})
 
     # The caller with their company roles (the permission and the company check both
-    # read them), the person's lock (PostgreSQL's advisory lock; SQLite writes one transaction
-    # at a time by itself), the duplicate check, the cursor's move answering the next
-    # agent, the lead with its audit row (one statement on PostgreSQL, two on SQLite);
-    # the transaction's two.
-    with django_assert_num_queries(7):
+    # read them); the duplicate check (on PostgreSQL in one statement with the person's
+    # advisory locks and whether the company has agents; SQLite writes one transaction at
+    # a time by itself), the cursor's move answering the next agent, the lead with its
+    # audit row (one statement on PostgreSQL, two on SQLite); the transaction's two.
+    with django_assert_num_queries(6 + (connection.vendor != "postgresql")):
         second = api.post_json(URL, {"name": "Second", "email": "second@example.test", "company_id": str(company.id)})
     # A duplicate: the merged lead is locked and read instead of the cursor's move, then
     # saved, and its audit row written.
-    with django_assert_num_queries(7 + (connection.vendor == "postgresql")):
+    with django_assert_num_queries(7):
         merged = api.post_json(URL, {"name": "Second", "phone": "0711000000", "email": "second@example.test"})
 
     assert (first.status_code, second.status_code, merged.status_code) == (201, 201, 200)

@@ -1,0 +1,27 @@
+"""Transaction advisory locks taken in the same round trip as the read they guard.
+
+In READ COMMITTED a statement reads one snapshot, taken when it starts: a lock it waits
+for inside does not make what the lock's holder committed meanwhile visible to its own
+reads. So a guarded read has been a second statement after its lock. ``after_locks``
+makes both one: the read goes, bound, to ``domus_after_locks`` (a PL/pgSQL function,
+migration ``core.0002``), which takes the locks in order and then runs it as a statement
+of its own, with a snapshot taken once the locks are held. PostgreSQL only."""
+
+from collections.abc import Sequence
+from typing import Any
+
+from django.db import connection as default_connection
+
+
+def after_locks(keys: Sequence[int], sql: str, params: Sequence[Any], connection: Any = None) -> tuple[str, list[Any]]:
+    """An SQL expression, with its parameters, that takes the transaction advisory locks
+    ``keys`` (signed 64-bit, in the order given) and answers the first value of the first
+    row of ``sql`` read after them, as text (NULL for no row). The locks last until
+    commit, as ``pg_advisory_xact_lock``'s do."""
+    import psycopg
+
+    connection = connection or default_connection
+    connection.ensure_connection()
+    read = psycopg.ClientCursor(connection.connection).mogrify(sql, list(params))
+    locks = ", ".join(["%s"] * len(keys))
+    return f"domus_after_locks(ARRAY[{locks}]::bigint[], %s)", [*keys, read]
