@@ -7,6 +7,7 @@ import pytest
 from django.db import connection, connections, transaction
 
 from domus.core.locks import after_locks
+from domus.core.tests.threads import run_together
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
@@ -76,11 +77,7 @@ def test_the_read_sees_what_the_locks_holder_committed_while_it_waited():
         finally:
             connection.close()
 
-    threads = [threading.Thread(target=holder), threading.Thread(target=reader)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(30)
+    run_together(holder, reader)
     try:
         assert answers == ["1"]  # a snapshot from the statement's start would say 0
     finally:

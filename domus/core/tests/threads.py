@@ -32,3 +32,13 @@ def race[T](count: int, work: Callable[[int], T], *, timeout: float = 60) -> lis
         raise errors[0]
     assert len(results) == count, f"{count - len(results)} of {count} calls did not end within {timeout} s"
     return [results[index] for index in range(count)]
+
+
+def run_together(*targets: Callable[[], None], timeout: float = 30) -> None:
+    """Start each target in a thread of its own, in order, and wait for all of them (each
+    target coordinates with the others itself and closes its connection)."""
+    threads = [threading.Thread(target=target) for target in targets]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=timeout)

@@ -10,6 +10,7 @@ from django.db import connection, transaction
 from domus.accounts.tests.factories import UserFactory
 from domus.core.exceptions import Conflict
 from domus.core.roles import Role
+from domus.core.tests.threads import run_together
 from domus.organizations import services
 from domus.organizations.models import Company
 from domus.organizations.tests.factories import CompanyFactory
@@ -48,11 +49,7 @@ def _run(first, second) -> dict[str, str]:
         finally:
             connection.close()
 
-    threads = [threading.Thread(target=hold_open), threading.Thread(target=then)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=30)
+    run_together(hold_open, then)
     return outcome
 
 
