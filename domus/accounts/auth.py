@@ -19,14 +19,13 @@ _ACTIVE_USER = PkQuery(
 
 
 def user_from_access_token(token: str) -> User:
-    """The active user an access token belongs to, with its profile and company roles
-    (one query: ``me``, the answers that show the caller and the permission checks need
-    no second one); 401 otherwise."""
+    """The active user an access token belongs to, with its profile (one query: ``me``
+    and the answers that show the caller need no second one); 401 otherwise. The query
+    reads the user's company roles too, which an API request keeps (``JWTAuth``)."""
     claims = decode_access(token)
     found = _ACTIVE_USER.objects(claims["sub"])
     if not found:
         raise AuthenticationFailed("User not found or inactive.")
-    remember_roles_read(found[0])
     return found[0]
 
 
@@ -50,6 +49,10 @@ class JWTAuth(HttpBearer):
             user = user_from_access_token(token)
         except AuthenticationFailed as exc:
             raise InvalidToken(exc.detail) from exc
+        # The permission checks of this request answer from the roles read with the user.
+        # Only a request's: a WebSocket's user lives as long as its connection, and reads
+        # its roles each time, so a membership changed elsewhere counts at once.
+        remember_roles_read(user)
         request.user = user
         return user
 

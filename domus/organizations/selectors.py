@@ -162,7 +162,8 @@ def company_roles(user: Any) -> dict[UUID, str]:
 # the request's read of its user brings them along (``roles_with_user``), one round trip
 # fewer. They stay good until a membership or a company is written in this process
 # (``forget_roles_read``, from those models' signals): a request that changes them and
-# looks again reads them again.
+# looks again reads them again. Only a request's user keeps them (``remember_roles_read``):
+# one that lives longer (a WebSocket's) would miss a change made by another process.
 
 
 class _Writes:
@@ -199,7 +200,7 @@ def roles_with_user() -> dict[str, Subquery]:
 def remember_roles_read(user: Any) -> None:
     """Keep the roles the user was read with (``roles_with_user``) on the instance, for
     ``company_roles`` and the helpers built on it, until the next membership or company
-    write."""
+    write. For a user read for one request only."""
     text = getattr(user, ROLES_WITH_USER, None) or ""
     roles = {}
     for pair in text.split(",") if text else ():

@@ -4,10 +4,11 @@ most requests) and are read again once a membership or a company has been writte
 import pytest
 from django.contrib.auth import get_user_model
 from django.db import connection
+from django.test import RequestFactory
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from domus.accounts.auth import user_from_access_token
+from domus.accounts.auth import JWTAuth, user_from_access_token
 from domus.accounts.tests.factories import UserFactory
 from domus.accounts.tokens import issue_pair
 from domus.core.roles import Role
@@ -35,7 +36,7 @@ def worker():
 
 def _caller(user):
     """The user as an API request authenticates it."""
-    return user_from_access_token(issue_pair(user).access)
+    return JWTAuth().authenticate(RequestFactory().get("/api/v1/accounts/me/"), issue_pair(user).access)
 
 
 def _roles_queried(user) -> dict:
@@ -118,6 +119,18 @@ def test_a_write_of_another_users_membership_costs_one_query_not_a_wrong_answer(
 
     with CaptureQueriesContext(connection) as queries:
         roles = selectors.company_roles(caller)
+
+    assert len(queries) == 1
+    assert roles == _roles_queried(worker["user"])
+
+
+def test_a_websockets_user_reads_its_roles_each_time(worker):
+    """A WebSocket's user lives as long as its connection: a membership changed by another
+    process must count without a write in this one, so its roles are not kept."""
+    user = user_from_access_token(issue_pair(worker["user"]).access)  # as the socket's admission does
+
+    with CaptureQueriesContext(connection) as queries:
+        roles = selectors.company_roles(user)
 
     assert len(queries) == 1
     assert roles == _roles_queried(worker["user"])
