@@ -62,52 +62,39 @@ def _company_agents(company_id: UUID) -> QuerySet:
 
 def lead_identity_lock(*, company_id: UUID, email: str, phone: str) -> tuple[bool, UUID | None]:
     """Serialise, until commit, the captures of one person in one company, and answer
-    the lead a new capture of them merges into (``lead_duplicate``, read once the locks
-    are held, so it sees every capture of the person committed before). On PostgreSQL a
-    transaction advisory lock per e-mail and per phone given (taken in a fixed order), so
-    two captures that could merge into each other queue while captures of other people
-    run side by side; the locks and the read are one statement (``domus.core.locks``).
-    Without e-mail and phone there is nothing to merge into: no lock, no read. SQLite
-    writes one transaction at a time by itself: the read alone.
+    the lead a new capture of them merges into: the company's newest lead with this
+    e-mail or phone, read once the locks are held, so it sees every capture of the person
+    committed before. On PostgreSQL a transaction advisory lock per e-mail and per phone
+    given (taken in a fixed order), so two captures that could merge into each other
+    queue while captures of other people run side by side; the locks and the read are
+    one statement (``domus.core.locks``). Without e-mail and phone there is nothing to
+    merge into: no lock, no read. SQLite writes one transaction at a time by itself: the
+    read alone. The read is compiled once per shape (with e-mail, phone or both:
+    ``domus.core.compiled``).
 
     Answers whether a round-robin turn may find an agent (the same statement reads
     whether the company has an active agent; False: ``assignment_next`` can be skipped;
     True when no statement read it) and the duplicate's id, or None."""
     if not email and not phone:
         return True, None
+    duplicate = _DUPLICATE[bool(email), bool(phone)]
+    values = {"company": company_id} | ({"email": email} if email else {}) | ({"phone": phone} if phone else {})
     if connection.vendor != "postgresql":
-        return True, lead_duplicate(company_id=company_id, email=email, phone=phone)
+        found = duplicate.values(**values)
+        return True, found[0][0] if found else None
     keys = sorted({_lock_key(company_id, kind, value) for kind, value in (("email", email), ("phone", phone)) if value})
     agents, params = _AGENT_IDS.sql(company=company_id)
-    duplicate, duplicate_params = after_locks(
-        keys, *_DUPLICATE[bool(email), bool(phone)].sql(**_contact(company_id, email, phone))
-    )
+    guarded, guarded_params = after_locks(keys, *duplicate.sql(**values))
     with connection.cursor() as cursor:
-        cursor.execute(f"SELECT EXISTS ({agents}), {duplicate}", [*params, *duplicate_params])
-        may_assign, found = cursor.fetchone()
-    return bool(may_assign), UUID(found) if found else None
+        cursor.execute(f"SELECT EXISTS ({agents}), {guarded}", [*params, *guarded_params])
+        may_assign, found_id = cursor.fetchone()
+    return bool(may_assign), UUID(found_id) if found_id else None
 
 
 def _lock_key(company_id: UUID, kind: str, value: str) -> int:
     """A signed 64-bit advisory lock key for one e-mail or phone of a company's leads."""
     digest = hashlib.blake2b(f"crm.lead:{company_id}:{kind}:{value}".encode(), digest_size=8).digest()
     return int.from_bytes(digest, "big", signed=True)
-
-
-def lead_duplicate(*, company_id: UUID, email: str, phone: str) -> UUID | None:
-    """The id of the company's newest lead with this e-mail or phone (the lead a new
-    capture merges into), None without either (``lead_identity_lock`` reads it with its
-    locks).
-    Compiled once per shape (with e-mail, phone or both: ``domus.core.compiled``)."""
-    if not email and not phone:
-        return None
-    found = _DUPLICATE[bool(email), bool(phone)].values(**_contact(company_id, email, phone))
-    return found[0][0] if found else None
-
-
-def _contact(company_id: UUID, email: str, phone: str) -> dict[str, Any]:
-    """``_DUPLICATE``'s values: the company and the e-mail and phone given."""
-    return {"company": company_id} | ({"email": email} if email else {}) | ({"phone": phone} if phone else {})
 
 
 def _duplicate(*, company: UUID, email: str = "", phone: str = "") -> QuerySet:
