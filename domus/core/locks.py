@@ -7,10 +7,18 @@ makes both one: the read goes, bound, to ``domus_after_locks`` (a PL/pgSQL funct
 migration ``core.0002``), which takes the locks in order and then runs it as a statement
 of its own, with a snapshot taken once the locks are held. PostgreSQL only."""
 
+import hashlib
 from collections.abc import Sequence
 from typing import Any
 
 from django.db import connection as default_connection
+
+
+def lock_key(*names: object) -> int:
+    """A signed 64-bit advisory lock key for the thing ``names`` name, most general first
+    (``"crm.lead", company_id, "email", email``)."""
+    digest = hashlib.blake2b(":".join(map(str, names)).encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big", signed=True)
 
 
 def after_locks(keys: Sequence[int], sql: str, params: Sequence[Any], connection: Any = None) -> tuple[str, list[Any]]:
@@ -25,3 +33,15 @@ def after_locks(keys: Sequence[int], sql: str, params: Sequence[Any], connection
     read = psycopg.ClientCursor(connection.connection).mogrify(sql, list(params))
     locks = ", ".join(["%s"] * len(keys))
     return f"domus_after_locks(ARRAY[{locks}]::bigint[], %s)", [*keys, read]
+
+
+def hold(*keys: int) -> None:
+    """Take the transaction advisory locks ``keys`` (in sorted order, so two holders of
+    overlapping sets queue instead of deadlocking) until commit, in one round trip; the
+    caller's next statement reads what their previous holders committed. Nothing off
+    PostgreSQL: SQLite writes one transaction at a time by itself."""
+    if default_connection.vendor != "postgresql":
+        return
+    guarded, params = after_locks(sorted(set(keys)), "SELECT 1", [])
+    with default_connection.cursor() as cursor:
+        cursor.execute(f"SELECT {guarded}", params)

@@ -1,6 +1,5 @@
 """Reads of clients and leads, each scoped to what the actor may see, and the pipeline stats."""
 
-import hashlib
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -15,7 +14,7 @@ from django.utils import timezone
 from domus.core.compiled import ParamQuery
 from domus.core.exceptions import NotFound
 from domus.core.filtering import filter_list, first_instant, last_instant
-from domus.core.locks import after_locks
+from domus.core.locks import after_locks, lock_key
 from domus.core.policies import is_admin
 from domus.core.roles import Role
 from domus.core.scope import Period, Scope, rollup_rows
@@ -82,19 +81,14 @@ def lead_identity_lock(*, company_id: UUID, email: str, phone: str) -> tuple[boo
     if connection.vendor != "postgresql":
         found = duplicate.values(**values)
         return True, found[0][0] if found else None
-    keys = sorted({_lock_key(company_id, kind, value) for kind, value in (("email", email), ("phone", phone)) if value})
+    identity = (("email", email), ("phone", phone))
+    keys = sorted({lock_key("crm.lead", company_id, kind, value) for kind, value in identity if value})
     agents, params = _AGENT_IDS.sql(company=company_id)
     guarded, guarded_params = after_locks(keys, *duplicate.sql(**values))
     with connection.cursor() as cursor:
         cursor.execute(f"SELECT EXISTS ({agents}), {guarded}", [*params, *guarded_params])
         may_assign, found_id = cursor.fetchone()
     return bool(may_assign), UUID(found_id) if found_id else None
-
-
-def _lock_key(company_id: UUID, kind: str, value: str) -> int:
-    """A signed 64-bit advisory lock key for one e-mail or phone of a company's leads."""
-    digest = hashlib.blake2b(f"crm.lead:{company_id}:{kind}:{value}".encode(), digest_size=8).digest()
-    return int.from_bytes(digest, "big", signed=True)
 
 
 def _duplicate(*, company: UUID, email: str = "", phone: str = "") -> QuerySet:

@@ -8,6 +8,7 @@ from django.db.models import F, Q, QuerySet
 
 from domus.core.exceptions import NotFound
 from domus.core.filtering import filter_list
+from domus.core.locks import hold, lock_key
 from domus.core.policies import is_admin
 from domus.leasing.models import Lease, LeaseStatus, RentPeriod
 from domus.organizations.selectors import company_ids_for_user, is_company_staff
@@ -95,7 +96,11 @@ def lease_for_update(lease_id: UUID) -> Lease:
 
 def active_lease_overlaps(*, lease: Lease) -> bool:
     """Whether another active lease holds the same premises (the unit, or the whole listing
-    for a lease without unit) on overlapping dates."""
+    for a lease without unit) on overlapping dates, read under a lock on the premises held
+    until commit (taken after the lease's row lock): two activations of one unit queue and
+    the second sees the first, instead of both writing and deadlocking on the exclusion
+    constraint."""
+    hold(lock_key("leasing.premises", lease.listing_id, lease.unit_id))
     return (
         Lease.objects.filter(
             listing_id=lease.listing_id,

@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from domus.core.exceptions import NotFound
 from domus.core.filtering import filter_list
+from domus.core.locks import hold, lock_key
 from domus.core.policies import is_admin
 from domus.inventory.selectors import fittings_visible, job_parts_cost, parts_by_id
 from domus.maintenance.models import (
@@ -125,6 +126,12 @@ def transitions_of(work_order: WorkOrder) -> list:
 
 
 def technician_overlaps(*, technician_id: Any, start: datetime, end: datetime, exclude_id: UUID) -> bool:
+    """Whether the technician has another open booking overlapping ``start``-``end``, read
+    under a lock on the technician held until commit (taken after the booking's row
+    lock): two bookings of one technician queue and the second sees the first. The
+    exclusion constraint alone would still refuse the second, but two transactions
+    writing conflicting rows at once can deadlock on it."""
+    hold(lock_key("maintenance.technician", technician_id))
     return (
         WorkOrder.objects.filter(
             technician_id=technician_id,

@@ -1,9 +1,10 @@
 """Races on real connections, for the PostgreSQL concurrency tests."""
 
 import threading
+import time
 from collections.abc import Callable
 
-from django.db import connection
+from django.db import connection, transaction
 
 
 def race[T](count: int, work: Callable[[int], T], *, timeout: float = 60) -> list[T]:
@@ -42,3 +43,60 @@ def run_together(*targets: Callable[[], None], timeout: float = 30) -> None:
         thread.start()
     for thread in threads:
         thread.join(timeout=timeout)
+
+
+def second_waits_for_first[T](
+    check: Callable[[], object], write: Callable[[], object], second: Callable[[], T], *, timeout: float = 10
+) -> tuple[object, bool, T]:
+    """In one transaction run ``check`` then, once ``second`` (started meanwhile in a thread
+    of its own) has ended or waits for a lock, ``write``, and commit. Answers what ``write``
+    answered, whether ``second`` was still waiting when ``write`` ran, and what ``second``
+    answered: a guard that holds the first's lock from its check to its commit makes the
+    second wait, then see the first's write. PostgreSQL only (it watches ``pg_locks``)."""
+    checked, release = threading.Event(), threading.Event()
+    outcome: dict[str, object] = {}
+    errors: list[BaseException] = []
+
+    def first() -> None:
+        try:
+            with transaction.atomic():
+                check()
+                checked.set()
+                release.wait(timeout=timeout)
+                outcome["first"] = write()
+        except BaseException as error:
+            errors.append(error)
+        finally:
+            checked.set()
+            connection.close()
+
+    def run_second() -> None:
+        try:
+            checked.wait(timeout=timeout)
+            outcome["second"] = second()
+        except BaseException as error:
+            errors.append(error)
+        finally:
+            connection.close()
+
+    def let_go() -> None:
+        try:
+            checked.wait(timeout=timeout)
+            deadline = time.monotonic() + timeout
+            while "second" not in outcome and not _someone_waits_for_a_lock() and time.monotonic() < deadline:
+                time.sleep(0.02)
+            outcome["second_waited"] = "second" not in outcome
+        finally:
+            release.set()
+            connection.close()
+
+    run_together(first, run_second, let_go, timeout=3 * timeout)
+    if errors:
+        raise errors[0]
+    return outcome["first"], bool(outcome["second_waited"]), outcome["second"]  # type: ignore[return-value]
+
+
+def _someone_waits_for_a_lock() -> bool:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT EXISTS (SELECT 1 FROM pg_locks WHERE NOT granted)")
+        return cursor.fetchone()[0]

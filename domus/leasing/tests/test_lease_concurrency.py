@@ -7,7 +7,10 @@ from datetime import date
 import pytest
 from django.db import IntegrityError, connection, transaction
 
+from domus.core.tests.threads import second_waits_for_first
 from domus.leasing.models import Lease, LeaseStatus
+from domus.leasing.selectors import active_lease_overlaps
+from domus.leasing.services import lease_activate
 from domus.leasing.tests.factories import LeaseFactory
 from domus.properties.tests.factories import ListingFactory
 
@@ -39,6 +42,28 @@ def test_two_threads_activating_overlapping_leases_one_wins(client_for, staff, l
 
     assert sorted(statuses) == [200, 409]
     assert Lease.objects.filter(unit=unit, status=LeaseStatus.ACTIVE).count() == 1
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_second_activation_of_the_unit_waits_for_the_first_and_sees_it(client_for, staff, listing, unit, settings):
+    """From its overlap check to its commit an activation holds the unit: a second one of
+    an overlapping lease waits, then finds the first active (409), instead of both
+    writing and one failing (or both deadlocking on the exclusion constraint)."""
+    settings.RATE_LIMITS_ENABLED = False
+    first = LeaseFactory(listing=listing, unit=unit)
+    second = LeaseFactory(listing=listing, unit=unit, start_date=date(2026, 3, 1), end_date=date(2027, 2, 28))
+
+    activated, waited, answer = second_waits_for_first(
+        lambda: active_lease_overlaps(lease=first),
+        lambda: lease_activate(actor=staff, lease=first),
+        lambda: client_for(staff).post(f"/api/v1/leasing/leases/{second.id}/activate/"),
+    )
+
+    assert activated.status == LeaseStatus.ACTIVE
+    assert waited
+    assert answer.status_code == 409, answer.content
+    assert list(Lease.objects.filter(unit=unit, status=LeaseStatus.ACTIVE).values_list("pk", flat=True)) == [first.pk]
 
 
 @pytest.mark.postgres

@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from django.db import connection
 
+from domus.core.tests.threads import second_waits_for_first
 from domus.maintenance.models import WorkOrder, WorkOrderStatus
 
 T0 = datetime(2026, 12, 10, 9, 0, tzinfo=UTC)
@@ -50,6 +51,36 @@ def test_two_threads_booking_one_technician_at_once_one_wins(client_for, staff, 
 
     assert sorted(statuses) == [200, 409]
     assert WorkOrder.objects.filter(technician=technician, status=WorkOrderStatus.SCHEDULED).count() == 1
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_second_booking_of_one_technician_waits_for_the_first_and_sees_it(client_for, staff, technician, company):
+    """The first booking holds the technician from its overlap check to its commit: a
+    second booking of them started meanwhile waits, then finds the first and answers 409
+    (without the wait it would book first and the first would fail; two bookings writing
+    conflicting rows at once can also deadlock on the exclusion constraint)."""
+    from domus.maintenance import selectors, services
+
+    first, second = (
+        WorkOrder.objects.create(company=company, name=n, email="a@example.test", status=WorkOrderStatus.TRIAGED)
+        for n in "AB"
+    )
+    window = {"start": T0, "end": T0 + timedelta(hours=2)}
+
+    booked, waited, answer = second_waits_for_first(
+        lambda: selectors.technician_overlaps(technician_id=technician.pk, exclude_id=first.pk, **window),
+        lambda: services.assign_technician(actor=staff, work_order_id=first.pk, technician=technician, **window),
+        lambda: client_for(staff).post_json(
+            f"/api/v1/maintenance/bookings/{second.id}/technician/",
+            {"technician_id": str(technician.id), **{k: v.isoformat() for k, v in window.items()}},
+        ),
+    )
+
+    assert booked.pk == first.pk
+    assert waited
+    assert answer.status_code == 409, answer.content
+    assert list(WorkOrder.objects.filter(technician=technician).values_list("name", flat=True)) == ["A"]
 
 
 @pytest.mark.postgres

@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from domus.core.exceptions import NotFound
 from domus.core.filtering import filter_list, first_instant
+from domus.core.locks import hold, lock_key
 from domus.core.policies import is_admin
 from domus.organizations.selectors import staff_company_ids
 from domus.properties.models import ACTIVE_VISIT_STATUSES, Listing, Visit
@@ -94,7 +95,11 @@ def overlapping_visit(
     *, agent_id: UUID, listing_id: UUID, starts_at: datetime, ends_at: datetime, exclude_id: UUID | None = None
 ) -> Visit | None:
     """An active visit of the agent or of the listing whose time overlaps
-    ``[starts_at, ends_at)``, if any."""
+    ``[starts_at, ends_at)``, if any, read under locks on the agent's and the listing's
+    diaries held until commit (taken after the caller's row locks): two bookings that
+    could clash queue and the second sees the first, instead of both writing and
+    deadlocking on the exclusion constraints."""
+    hold(lock_key("properties.visit.agent", agent_id), lock_key("properties.visit.listing", listing_id))
     queryset = Visit.objects.filter(
         Q(agent_id=agent_id) | Q(listing_id=listing_id),
         status__in=ACTIVE_VISIT_STATUSES,
