@@ -59,36 +59,59 @@ def _company_agents(company_id: UUID) -> QuerySet:
     )
 
 
-def lead_identity_lock(*, company_id: UUID, email: str, phone: str) -> tuple[bool, UUID | None]:
+@dataclass(frozen=True)
+class LeadIdentity:
+    """What ``lead_identity_lock`` read: the lead a capture merges into (None: a new
+    lead), and, when it also took the new lead's round-robin turn, the agent the turn
+    gave (None for a company without active agents)."""
+
+    duplicate_id: UUID | None
+    turn_taken: bool = False
+    turn_agent_id: UUID | None = None
+
+
+def lead_identity_lock(*, company_id: UUID, email: str, phone: str, take_turn: bool = False) -> LeadIdentity:
     """Serialise, until commit, the captures of one person in one company, and answer
     the lead a new capture of them merges into: the company's newest lead with this
     e-mail or phone, read once the locks are held, so it sees every capture of the person
     committed before. On PostgreSQL a transaction advisory lock per e-mail and per phone
     given (taken in a fixed order), so two captures that could merge into each other
     queue while captures of other people run side by side; the locks and the read are
-    one statement (``domus.core.locks``). Without e-mail and phone there is nothing to
-    merge into: no lock, no read. SQLite writes one transaction at a time by itself: the
-    read alone. The read is compiled once per shape (with e-mail, phone or both:
-    ``domus.core.compiled``).
-
-    Answers whether a round-robin turn may find an agent (the same statement reads
-    whether the company has an active agent; False: ``assignment_next`` can be skipped;
-    True when no statement read it) and the duplicate's id, or None."""
+    one statement (``domus.core.locks``), and with ``take_turn`` a capture that finds no
+    duplicate moves the round-robin cursor in it too (``assignment_next``'s upsert, whose
+    row lock then lasts until commit: the caller's next write should be its last).
+    Without e-mail and phone there is nothing to merge into: no lock, no read. SQLite
+    writes one transaction at a time by itself: the read alone. The read is compiled
+    once per shape (with e-mail, phone or both: ``domus.core.compiled``)."""
     if not email and not phone:
-        return True, None
+        return LeadIdentity(None)
     duplicate = _DUPLICATE[bool(email), bool(phone)]
     values = {"company": company_id} | ({"email": email} if email else {}) | ({"phone": phone} if phone else {})
     if connection.vendor != "postgresql":
         found = duplicate.values(**values)
-        return True, found[0][0] if found else None
+        return LeadIdentity(found[0][0] if found else None)
     identity = (("email", email), ("phone", phone))
     keys = sorted({lock_key("crm.lead", company_id, kind, value) for kind, value in identity if value})
-    agents, params = _AGENT_IDS.sql(company=company_id)
-    guarded, guarded_params = after_locks(keys, *duplicate.sql(**values))
+    read, params = duplicate.sql(**values)
+    if take_turn:
+        turn, turn_params = _turn_sql(company_id, when="NOT EXISTS (SELECT 1 FROM duplicate)")
+        # The duplicate's id, else the turn's agent: "d:<id>", "a:<id>", or "a:" (no agent).
+        read = (
+            f"WITH duplicate (id) AS ({read}), turn AS ({turn}) "  # noqa: S608 - compiled SQL, values bound
+            "SELECT COALESCE('d:' || (SELECT id FROM duplicate)::text, "
+            "'a:' || (SELECT last_agent_id FROM turn)::text, 'a:')"
+        )
+        params = [*params, *turn_params]
+    guarded, guarded_params = after_locks(keys, read, params)
     with connection.cursor() as cursor:
-        cursor.execute(f"SELECT EXISTS ({agents}), {guarded}", [*params, *guarded_params])
-        may_assign, found_id = cursor.fetchone()
-    return bool(may_assign), UUID(found_id) if found_id else None
+        cursor.execute(f"SELECT {guarded}", guarded_params)
+        (answer,) = cursor.fetchone()
+    if not take_turn:
+        return LeadIdentity(UUID(answer) if answer else None)
+    kind, _, found = answer.partition(":")
+    if kind == "d":
+        return LeadIdentity(UUID(found))
+    return LeadIdentity(None, turn_taken=True, turn_agent_id=UUID(found) if found else None)
 
 
 def _duplicate(*, company: UUID, email: str = "", phone: str = "") -> QuerySet:
@@ -109,6 +132,18 @@ def assignment_next(company_id: UUID) -> UUID | None:
     One statement (an upsert: the company's first lead creates the cursor), atomic on
     its own: racing leads each move the cursor one step, in turn. Its row lock lasts
     until commit, so a service runs it as late as it can (just before its last writes)."""
+    upsert, params = _turn_sql(company_id)
+    with connection.cursor() as cursor:
+        cursor.execute(upsert, params)
+        row = cursor.fetchone()
+    if row is None or row[0] is None:
+        return None
+    return row[0] if isinstance(row[0], UUID) else UUID(row[0])
+
+
+def _turn_sql(company_id: UUID, *, when: str = "true") -> tuple[str, list[Any]]:
+    """The cursor's move (``assignment_next``) as SQL and its parameters, made only
+    ``when`` the SQL condition holds; it answers ``last_agent_id``."""
     sql, params = _AGENT_IDS.sql(company=company_id)
     table = connection.ops.quote_name(AssignmentCursor._meta.db_table)
     now = connection.ops.adapt_datetimefield_value(timezone.now())
@@ -116,17 +151,12 @@ def assignment_next(company_id: UUID) -> UUID | None:
     upsert = (
         # Names from the model, the agents' SQL from Django's compiler; every value bound.
         f"INSERT INTO {table} (company_id, last_agent_id, updated_at) "  # noqa: S608
-        f"SELECT %s, head.id, %s FROM ({sql} LIMIT 1) AS head WHERE true "
+        f"SELECT %s, head.id, %s FROM ({sql} LIMIT 1) AS head WHERE {when} "
         f"ON CONFLICT (company_id) DO UPDATE SET updated_at = excluded.updated_at, last_agent_id = COALESCE("
         f"(SELECT agent.id FROM ({sql}) AS agent WHERE agent.id > {table}.last_agent_id ORDER BY agent.id LIMIT 1), "
         "excluded.last_agent_id) RETURNING last_agent_id"
     )
-    with connection.cursor() as cursor:
-        cursor.execute(upsert, [company, now, *params, *params])
-        row = cursor.fetchone()
-    if row is None or row[0] is None:
-        return None
-    return row[0] if isinstance(row[0], UUID) else UUID(row[0])
+    return upsert, [company, now, *params, *params]
 
 
 _UUID = UUIDField()

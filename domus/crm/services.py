@@ -269,10 +269,11 @@ def lead_create(
             raise UnknownReference("Unknown client.", errors={"client_id": ["Not a client of this company."]})
     agent = _worker_of(company_id, assigned_agent_id, "assigned_agent_id") if assigned_agent_id else None
     # Captures of one person queue here (so a second one merges); other people's go on.
-    may_assign, existing_id = selectors.lead_identity_lock(company_id=company_id, email=email, phone=phone)
+    # A new lead without a chosen agent takes its round-robin turn in the same statement.
+    identity = selectors.lead_identity_lock(company_id=company_id, email=email, phone=phone, take_turn=agent is None)
     now = timezone.now()
-    if existing_id is not None:
-        lead = selectors.lead_for_update(existing_id)
+    if identity.duplicate_id is not None:
+        lead = selectors.lead_for_update(identity.duplicate_id)
         before = audit_snapshot(lead)
         _merge(
             lead,
@@ -313,10 +314,10 @@ def lead_create(
         lead.assigned_agent = agent
         newly_assigned = True
     _rescore(lead)
-    if agent is None and lead.assigned_agent_id is None and may_assign:
+    if agent is None and lead.assigned_agent_id is None:
         # The round-robin cursor's row lock lasts until commit: moved last, just before
         # the lead's and its audit row's writes, so racing leads wait for those only.
-        next_agent_id = selectors.assignment_next(company_id)
+        next_agent_id = identity.turn_agent_id if identity.turn_taken else selectors.assignment_next(company_id)
         if next_agent_id is not None:
             lead.assigned_agent_id = next_agent_id
             newly_assigned = True

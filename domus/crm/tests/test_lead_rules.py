@@ -148,6 +148,34 @@ def test_round_robin_alternates_between_the_active_agents_only(
     assert not Lead.objects.filter(assigned_agent=inactive_agent_membership.user).exists()
 
 
+def test_a_new_person_takes_a_turn_and_a_repeat_capture_takes_one_only_for_an_unassigned_lead(
+    client_for, staff, company
+):
+    """No agent yet: a new lead stays unassigned and no cursor is made. Once the company
+    has agents, a new person takes the next turn, and a repeat capture of the unassigned
+    person takes one too (an assigned person's repeat never does)."""
+    api = client_for(staff)
+    early = api.post_json(URL, {"name": "Early", "email": "early@example.test"})
+    assert (early.status_code, early.json()["assigned_agent_id"]) == (201, None)
+    assert not AssignmentCursor.objects.filter(company=company).exists()
+
+    first, second = sorted(
+        (MembershipFactory(company=company, role=Role.AGENT, user=UserFactory(role=Role.AGENT)).user for _ in "ab"),
+        key=lambda user: user.id,
+    )
+    new = api.post_json(URL, {"name": "New", "phone": "+254700000001"})
+    again = api.post_json(URL, {"name": "Early", "email": "early@example.test", "message": "Still keen"})
+    new_again = api.post_json(URL, {"name": "New", "phone": "+254700000001", "message": "Me again"})
+    after = api.post_json(URL, {"name": "After", "email": "after@example.test"})
+
+    assert [r.status_code for r in (new, again, new_again, after)] == [201, 200, 200, 201]
+    assert new.json()["assigned_agent_id"] == str(first.id)
+    assert (again.json()["id"], again.json()["assigned_agent_id"]) == (early.json()["id"], str(second.id))
+    assert new_again.json()["assigned_agent_id"] == str(first.id)  # kept, no turn taken
+    assert after.json()["assigned_agent_id"] == str(first.id)
+    assert AssignmentCursor.objects.get(company=company).last_agent_id == first.id
+
+
 @pytest.mark.parametrize("how", ["user", "membership"])
 def test_round_robin_moves_on_when_the_last_assigned_agent_was_deactivated(
     client_for, staff, company, agent, agent2, inactive_agent_membership, how
