@@ -1,7 +1,9 @@
 """Writing the audit trail. Every service that writes calls one of these."""
 
+import json
 from typing import Any
 
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 
 from domus.audit.models import AuditLog
@@ -128,12 +130,26 @@ def insert_audited(*, actor: Any, instance: models.Model, company_id: Any = None
     ``audit_create`` writes for it, together: on PostgreSQL one statement
     (``domus.core.compiled.RowInserts``: the same values ``save()`` inserts, from SQL
     built once), for a hot path's creation. Both rows are written, or neither."""
+    rows, entry = audited_rows(actor=actor, instance=instance, company_id=company_id)
+    rows.run()
+    return entry
+
+
+def creation_member(field: str, value: Any) -> str:
+    """The exact text of ``field``'s member in the stored ``changes`` of a creation's audit
+    row when the row was created with ``value`` (JSON as the database is sent it)."""
+    member = json.dumps({field: audit_diff({}, {field: value})[field]}, cls=DjangoJSONEncoder)
+    return member[1:-1]
+
+
+def audited_rows(*, actor: Any, instance: models.Model, company_id: Any = None) -> tuple[RowInserts, AuditLog]:
+    """``insert_audited``'s two rows, not yet written (``RowInserts.statement`` gives the
+    statement, for a caller that sends it inside another one), and the audit row."""
     rows = RowInserts(instance._state.db or "default")
     rows.add(instance)  # its pre_save first: the snapshot holds what is inserted
     entry = _creation_entry(actor=actor, instance=instance, company_id=company_id)
     rows.add(entry)
-    rows.run()
-    return entry
+    return rows, entry
 
 
 def audit_update(

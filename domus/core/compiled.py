@@ -292,15 +292,26 @@ class RowInserts:
         self.statements.append((sql, params))
 
     def run(self) -> None:
-        statements, self.statements = self.statements, []
+        if self.connection.vendor == "postgresql":
+            statements = [self.statement()]
+        else:
+            statements, self.statements = self.statements, []
         with self.connection.cursor() as cursor:
-            if self.connection.vendor == "postgresql" and len(statements) > 1:
-                clauses = ", ".join(f"insert_{n} AS ({sql})" for n, (sql, _) in enumerate(statements[:-1]))
-                params = [value for _, values in statements for value in values]
-                cursor.execute(f"WITH {clauses} {statements[-1][0]}", params)
-            else:
-                for sql, params in statements:
-                    cursor.execute(sql, params)
+            for sql, params in statements:
+                cursor.execute(sql, params)
+        self.saved()
+
+    def statement(self) -> tuple[str, list[Any]]:
+        """The rows added as one statement (PostgreSQL), for a caller that sends it itself
+        (then calls ``saved``)."""
+        statements, self.statements = self.statements, []
+        if len(statements) == 1:
+            return statements[0]
+        clauses = ", ".join(f"insert_{n} AS ({sql})" for n, (sql, _) in enumerate(statements[:-1]))
+        return f"WITH {clauses} {statements[-1][0]}", [value for _, values in statements for value in values]
+
+    def saved(self) -> None:
+        """Mark the instances added as saved (their rows are written)."""
         for instance in self.instances:
             instance._state.adding = False
             instance._state.db = self.using

@@ -10,6 +10,7 @@ of its own, with a snapshot taken once the locks are held. PostgreSQL only."""
 import hashlib
 from collections.abc import Sequence
 from typing import Any
+from uuid import UUID
 
 from django.db import connection as default_connection
 
@@ -45,3 +46,36 @@ def hold(*keys: int) -> None:
     guarded, params = after_locks(sorted(set(keys)), "SELECT 1", [])
     with default_connection.cursor() as cursor:
         cursor.execute(f"SELECT {guarded}", params)
+
+
+def write_after_locks(
+    keys: Sequence[int],
+    query: tuple[str, Sequence[Any]],
+    statement: tuple[str, Sequence[Any]],
+    placeholder: UUID,
+    null_member: str = "",
+) -> str | None:
+    """One round trip, atomic on its own (autocommit: its locks last until it ends): take
+    the advisory locks ``keys`` in order, read ``query`` after them (as ``after_locks``)
+    and, when it answers ``"a:<uuid>"`` or ``"a:"``, run ``statement`` with
+    ``placeholder`` (a random UUID written where the answered one goes: as a bound uuid
+    or a JSON string) replaced by the answered UUID; for ``"a:"`` the JSON object member
+    ``null_member`` (its exact text) is taken out and the placeholder's other forms become
+    NULL (migration ``core.0003``). Answers what ``query`` answered. PostgreSQL only."""
+    import psycopg
+
+    default_connection.ensure_connection()
+    mogrify = psycopg.ClientCursor(default_connection.connection).mogrify
+    locks = ", ".join(["%s"] * len(keys))
+    with default_connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT domus_write_after_locks(ARRAY[{locks}]::bigint[], %s, %s, %s, %s)",
+            [
+                *keys,
+                mogrify(query[0], list(query[1])),
+                mogrify(statement[0], list(statement[1])),
+                placeholder,
+                null_member,
+            ],
+        )
+        return cursor.fetchone()[0]

@@ -14,7 +14,7 @@ from django.utils import timezone
 from domus.core.compiled import ParamQuery
 from domus.core.exceptions import NotFound
 from domus.core.filtering import filter_list, first_instant, last_instant
-from domus.core.locks import after_locks, lock_key
+from domus.core.locks import after_locks, lock_key, write_after_locks
 from domus.core.policies import is_admin
 from domus.core.roles import Role
 from domus.core.scope import Period, Scope, rollup_rows
@@ -85,33 +85,68 @@ def lead_identity_lock(*, company_id: UUID, email: str, phone: str, take_turn: b
     once per shape (with e-mail, phone or both: ``domus.core.compiled``)."""
     if not email and not phone:
         return LeadIdentity(None)
-    duplicate = _DUPLICATE[bool(email), bool(phone)]
-    values = {"company": company_id} | ({"email": email} if email else {}) | ({"phone": phone} if phone else {})
     if connection.vendor != "postgresql":
-        found = duplicate.values(**values)
+        found = _DUPLICATE[bool(email), bool(phone)].values(**_identity_values(company_id, email, phone))
         return LeadIdentity(found[0][0] if found else None)
+    keys, read = _identity_read(company_id, email, phone, take_turn=take_turn)
+    guarded, params = after_locks(keys, *read)
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT {guarded}", params)
+        (answer,) = cursor.fetchone()
+    return _identity(answer, take_turn=take_turn)
+
+
+def lead_insert_unless_duplicate(
+    *,
+    company_id: UUID,
+    email: str,
+    phone: str,
+    take_turn: bool,
+    statement: tuple[str, list[Any]],
+    placeholder: UUID,
+    null_member: str = "",
+) -> LeadIdentity:
+    """``lead_identity_lock`` and, when the person is no lead of the company yet, the new
+    lead's ``statement`` (its row and its audit row), in one statement outside any
+    transaction (``domus.core.locks.write_after_locks``): a new lead is one round trip,
+    atomic, and its locks last until it ends. With ``take_turn`` the round-robin turn's
+    agent (or NULL, ``null_member`` then taken out of the audit row's changes) replaces
+    ``placeholder`` in the rows. Nothing is written when a
+    duplicate is found: the caller merges in a transaction. PostgreSQL only, with an
+    e-mail or a phone."""
+    keys, read = _identity_read(company_id, email, phone, take_turn=take_turn)
+    return _identity(write_after_locks(keys, read, statement, placeholder, null_member), take_turn=take_turn)
+
+
+def _identity_values(company_id: UUID, email: str, phone: str) -> dict[str, Any]:
+    return {"company": company_id} | ({"email": email} if email else {}) | ({"phone": phone} if phone else {})
+
+
+def _identity_read(
+    company_id: UUID, email: str, phone: str, *, take_turn: bool
+) -> tuple[list[int], tuple[str, list[Any]]]:
+    """The person's advisory lock keys (sorted) and the read that follows them: the
+    duplicate's id as ``"d:<id>"``, else ``"a:"`` followed, with ``take_turn``, by the
+    agent the round-robin turn gave (nothing for a company without active agents)."""
     identity = (("email", email), ("phone", phone))
     keys = sorted({lock_key("crm.lead", company_id, kind, value) for kind, value in identity if value})
-    read, params = duplicate.sql(**values)
+    read, params = _DUPLICATE[bool(email), bool(phone)].sql(**_identity_values(company_id, email, phone))
+    turn, turn_params = "SELECT NULL::uuid AS last_agent_id", []
     if take_turn:
         turn, turn_params = _turn_sql(company_id, when="NOT EXISTS (SELECT 1 FROM duplicate)")
-        # The duplicate's id, else the turn's agent: "d:<id>", "a:<id>", or "a:" (no agent).
-        read = (
-            f"WITH duplicate (id) AS ({read}), turn AS ({turn}) "  # noqa: S608 - compiled SQL, values bound
-            "SELECT COALESCE('d:' || (SELECT id FROM duplicate)::text, "
-            "'a:' || (SELECT last_agent_id FROM turn)::text, 'a:')"
-        )
-        params = [*params, *turn_params]
-    guarded, guarded_params = after_locks(keys, read, params)
-    with connection.cursor() as cursor:
-        cursor.execute(f"SELECT {guarded}", guarded_params)
-        (answer,) = cursor.fetchone()
-    if not take_turn:
-        return LeadIdentity(UUID(answer) if answer else None)
+    read = (
+        f"WITH duplicate (id) AS ({read}), turn AS ({turn}) "  # noqa: S608 - compiled SQL, values bound
+        "SELECT COALESCE('d:' || (SELECT id FROM duplicate)::text, "
+        "'a:' || (SELECT last_agent_id FROM turn)::text, 'a:')"
+    )
+    return keys, (read, [*params, *turn_params])
+
+
+def _identity(answer: str, *, take_turn: bool) -> LeadIdentity:
     kind, _, found = answer.partition(":")
     if kind == "d":
         return LeadIdentity(UUID(found))
-    return LeadIdentity(None, turn_taken=True, turn_agent_id=UUID(found) if found else None)
+    return LeadIdentity(None, turn_taken=take_turn, turn_agent_id=UUID(found) if found else None)
 
 
 def _duplicate(*, company: UUID, email: str = "", phone: str = "") -> QuerySet:

@@ -2,13 +2,20 @@
 
 from decimal import Decimal
 from typing import Any
-from uuid import UUID
+from uuid import UUID, uuid4
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from domus.accounts.selectors import active_user, active_user_for_field
-from domus.audit.services import audit_create, audit_snapshot, audit_update, insert_audited
+from domus.audit.services import (
+    audit_create,
+    audit_snapshot,
+    audit_update,
+    audited_rows,
+    creation_member,
+    insert_audited,
+)
 from domus.core.events import actor_id, event_payload, publish
 from domus.core.exceptions import NotFound, UnknownReference, ValidationFailed, reject_unknown_fields
 from domus.core.money import quantize
@@ -237,7 +244,6 @@ def _merge(lead: Lead, *, capture: dict[str, Any]) -> None:
     lead.merged_count += 1
 
 
-@transaction.atomic
 def lead_create(
     *,
     actor: Any,
@@ -257,7 +263,12 @@ def lead_create(
 ) -> tuple[Lead, bool]:
     """Create a lead, or merge it into the company's lead with the same e-mail or phone.
     Unassigned leads go round-robin to the company's active agents. Answers the lead and
-    whether it is new."""
+    whether it is new.
+
+    On PostgreSQL, outside a caller's transaction, a new person's lead is written in one
+    statement (the person's locks, the duplicate check, the round-robin turn, the lead
+    and its audit row: ``selectors.lead_insert_unless_duplicate``); when it finds a
+    duplicate it writes nothing and the merge runs in a transaction of its own."""
     email = (email or "").strip().lower()
     phone = normalize_phone(phone)
     budget_min, budget_max = _money(budget_min), _money(budget_max)
@@ -268,45 +279,87 @@ def lead_create(
         if client is None:
             raise UnknownReference("Unknown client.", errors={"client_id": ["Not a client of this company."]})
     agent = _worker_of(company_id, assigned_agent_id, "assigned_agent_id") if assigned_agent_id else None
+    capture = {
+        "name": name.strip(),
+        "email": email,
+        "phone": phone,
+        "message": message,
+        "listing": listing,
+        "client": client,
+        "user": user,
+        "budget_min": budget_min,
+        "budget_max": budget_max,
+        "preferred_call_at": preferred_call_at,
+    }
+    if (email or phone) and connection.vendor == "postgresql" and not connection.in_atomic_block:
+        lead = _new_lead(company_id=company_id, source=source, capture=capture, agent=agent)
+        if _insert_unless_duplicate(actor=actor, lead=lead, take_turn=agent is None):
+            _announce(lead, actor=actor, assigned=lead.assigned_agent_id is not None)
+            return lead, True
+    return _create_or_merge(actor=actor, company_id=company_id, source=source, capture=capture, agent=agent)
+
+
+def _new_lead(*, company_id: UUID, source: str, capture: dict[str, Any], agent: Any) -> Lead:
+    """A new lead's row, scored (not saved)."""
+    lead = Lead(company_id=company_id, source=source, created_at=timezone.now(), **capture)
+    if agent is not None:
+        lead.assigned_agent = agent
+    _rescore(lead)
+    return lead
+
+
+def _insert_unless_duplicate(*, actor: Any, lead: Lead, take_turn: bool) -> bool:
+    """Write the new ``lead`` with its audit row in one statement, unless the person is
+    already a lead of the company (then nothing is written: False). With ``take_turn``
+    the round-robin turn taken in that statement gives its agent: a random placeholder
+    stands for it in the rows until the statement knows it."""
+    placeholder = uuid4()
+    if take_turn:
+        lead.assigned_agent_id = placeholder
+    rows, _ = audited_rows(actor=actor, instance=lead, company_id=lead.company_id)
+    identity = selectors.lead_insert_unless_duplicate(
+        company_id=lead.company_id,
+        email=lead.email,
+        phone=lead.phone,
+        take_turn=take_turn,
+        statement=rows.statement(),
+        placeholder=placeholder,
+        # No agent: the audit row's changes leave the agent out, as for a lead saved without one.
+        null_member=creation_member("assigned_agent", placeholder) if take_turn else "",
+    )
+    if identity.duplicate_id is not None:
+        return False
+    rows.saved()
+    if take_turn:
+        lead.assigned_agent_id = identity.turn_agent_id
+    return True
+
+
+def _announce(lead: Lead, *, actor: Any, assigned: bool) -> None:
+    """Tell the agent a lead was given to (when it was), and the other apps."""
+    if assigned:
+        _event(LEAD_ASSIGNED, row=lead, company_id=lead.company_id, actor=actor, recipients=[lead.assigned_agent_id])
+    _changed(lead)
+
+
+@transaction.atomic
+def _create_or_merge(
+    *, actor: Any, company_id: UUID, source: str, capture: dict[str, Any], agent: Any
+) -> tuple[Lead, bool]:
+    """``lead_create`` in a transaction: the person's locks, the duplicate check and a new
+    lead's round-robin turn first, then the new lead or the merge."""
     # Captures of one person queue here (so a second one merges); other people's go on.
     # A new lead without a chosen agent takes its round-robin turn in the same statement.
-    identity = selectors.lead_identity_lock(company_id=company_id, email=email, phone=phone, take_turn=agent is None)
-    now = timezone.now()
+    identity = selectors.lead_identity_lock(
+        company_id=company_id, email=capture["email"], phone=capture["phone"], take_turn=agent is None
+    )
     if identity.duplicate_id is not None:
         lead = selectors.lead_for_update(identity.duplicate_id)
         before = audit_snapshot(lead)
-        _merge(
-            lead,
-            capture={
-                "name": name.strip(),
-                "email": email,
-                "phone": phone,
-                "message": message,
-                "listing": listing,
-                "client": client,
-                "user": user,
-                "budget_min": budget_min,
-                "budget_max": budget_max,
-                "preferred_call_at": preferred_call_at,
-            },
-        )
+        _merge(lead, capture=capture)
         created = False
     else:
-        lead = Lead(
-            company_id=company_id,
-            name=name.strip(),
-            email=email,
-            phone=phone,
-            message=message,
-            source=source,
-            listing=listing,
-            client=client,
-            user=user,
-            budget_min=budget_min,
-            budget_max=budget_max,
-            preferred_call_at=preferred_call_at,
-            created_at=now,
-        )
+        lead = Lead(company_id=company_id, source=source, created_at=timezone.now(), **capture)
         before = None
         created = True
     newly_assigned = False
@@ -326,9 +379,7 @@ def lead_create(
     else:
         lead.save()
         audit_update(actor=actor, instance=lead, before=before, action="merge", company_id=company_id)
-    if newly_assigned:
-        _event(LEAD_ASSIGNED, row=lead, company_id=company_id, actor=actor, recipients=[lead.assigned_agent_id])
-    _changed(lead)
+    _announce(lead, actor=actor, assigned=newly_assigned)
     return lead, created
 
 

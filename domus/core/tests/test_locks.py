@@ -83,3 +83,74 @@ def test_the_read_sees_what_the_locks_holder_committed_while_it_waited():
     finally:
         with connection.cursor() as cursor:
             cursor.execute("DROP TABLE test_after_locks")
+
+
+# write_after_locks: the write that follows the read, with the answered UUID put in ------------
+
+
+@pytest.fixture
+def scratch():
+    with connection.cursor() as cursor:
+        cursor.execute("CREATE TABLE write_after_locks_scratch (agent uuid, changes jsonb)")
+    yield
+    with connection.cursor() as cursor:
+        cursor.execute("DROP TABLE write_after_locks_scratch")
+
+
+def _write(answer: str, changes: dict, placeholder, null_member: str = "") -> tuple[str | None, list]:
+    import json
+
+    from domus.core.locks import write_after_locks
+
+    answered = write_after_locks(
+        [KEY],
+        ("SELECT %s", [answer]),
+        ("INSERT INTO write_after_locks_scratch VALUES (%s, %s::jsonb)", [placeholder, json.dumps(changes)]),
+        placeholder,
+        null_member,
+    )
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT agent, changes FROM write_after_locks_scratch")
+        rows = [(agent, json.loads(changes)) for agent, changes in cursor.fetchall()]
+        cursor.execute("DELETE FROM write_after_locks_scratch")
+    return answered, rows
+
+
+def test_the_answered_uuid_replaces_the_placeholder_as_a_value_and_as_a_json_string(scratch):
+    import uuid
+
+    placeholder, agent = uuid.uuid4(), uuid.uuid4()
+    changes = {"a": 1, "agent": {"before": None, "after": str(placeholder)}, "note": f"it's 100% {placeholder}!"}
+
+    answered, rows = _write(f"a:{agent}", changes, placeholder)
+
+    assert answered == f"a:{agent}"
+    # Only a JSON string that is the placeholder is replaced, not one that holds it.
+    assert rows == [(agent, {**changes, "agent": {"before": None, "after": str(agent)}})]
+    assert _lock_is_free(KEY)  # autocommit: the statement's locks ended with it
+
+
+@pytest.mark.parametrize("position", ["only", "first", "middle", "last"])
+def test_no_uuid_answered_takes_the_member_out_and_writes_null(scratch, position):
+    import json
+    import uuid
+
+    placeholder = uuid.uuid4()
+    member = {"agent": {"before": None, "after": str(placeholder)}}
+    others = {"only": ([], []), "first": ([], ["z"]), "middle": (["a"], ["z"]), "last": (["a", "b"], [])}[position]
+    changes = {**{k: k for k in others[0]}, **member, **{k: k for k in others[1]}}
+    null_member = json.dumps(member)[1:-1]
+
+    answered, rows = _write("a:", changes, placeholder, null_member)
+
+    assert answered == "a:"
+    assert rows == [(None, {k: k for k in others[0] + others[1]})]
+
+
+def test_a_duplicate_answer_writes_nothing(scratch):
+    import uuid
+
+    placeholder = uuid.uuid4()
+    answered, rows = _write("d:elsewhere", {"agent": str(placeholder)}, placeholder)
+
+    assert (answered, rows) == ("d:elsewhere", [])
