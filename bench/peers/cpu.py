@@ -14,6 +14,12 @@ database server's work and the waits are not in it, so the numbers hold on a loa
 machine where wall-clock ratios do not. The median of ``--requests`` requests after
 ``--warmup`` unmeasured ones.
 
+The servers' side is measured too, from ``/proc`` (PostgreSQL and Redis on this
+machine): the CPU time the connection's PostgreSQL backend and the Redis server used
+over the measured requests, divided by their number (``/proc`` counts in clock ticks,
+so only the mean over many requests means anything). The sum is what a request costs a
+2-core machine that runs everything.
+
 The middleware rows split the request: each middleware's own time (its time minus the
 time of what it calls), ``view`` (URL resolution, the view middleware hooks, the
 operation, rendering) and ``wsgi`` (building the request, the response's headers,
@@ -50,6 +56,33 @@ def app_env(app: str, rate_limits: bool) -> dict[str, str]:
         peer = "ninja" if app == "bare Ninja" else "drf"
         env.update(PEER=peer, DJANGO_SETTINGS_MODULE="peerapp.settings", PYTHONPATH=f"{HERE}{os.pathsep}{ROOT}")
     return env
+
+
+def server_cpu_ns(connection: Any) -> Any:
+    """A reader of the CPU time (ns) the connection's PostgreSQL backend and the Redis
+    server (``REDIS_URL``, when set) have used so far, from ``/proc``; None when either
+    runs elsewhere."""
+    connection.ensure_connection()
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        pids = [cursor.fetchone()[0]]
+    if os.environ.get("REDIS_URL"):
+        import redis
+
+        pids.append(redis.Redis.from_url(os.environ["REDIS_URL"]).info("server")["process_id"])
+    stats = [Path(f"/proc/{pid}/stat") for pid in pids]
+    if not all(stat.exists() for stat in stats):
+        return None
+    tick_ns = 1e9 / os.sysconf("SC_CLK_TCK")
+
+    def read() -> list[int]:
+        used = []
+        for stat in stats:
+            fields = stat.read_text().rsplit(")", 1)[1].split()  # from the state on: utime, stime are 12th, 13th
+            used.append(int((int(fields[11]) + int(fields[12])) * tick_ns))
+        return used
+
+    return read
 
 
 def requests(fixture: dict[str, Any]) -> dict[str, tuple[str, str, dict[str, str], Any]]:
@@ -177,6 +210,7 @@ def measure_app(
 
     result: dict[str, Any] = {}
     number = 0
+    servers = server_cpu_ns(connection)
     with connection.execute_wrapper(counter):
         for endpoint, (method, path, query, extra, make_body) in requests(fixture).items():
             if endpoint not in endpoints or (profile and endpoint != profile):
@@ -187,6 +221,8 @@ def measure_app(
                 number += 1
                 body = make_body(number) if make_body else b""
                 before, statements[0] = layers.snapshot(), 0
+                if index == warmup and servers:
+                    servers_before = servers()
                 if profiler and index >= warmup:
                     profiler.enable()
                 started = time.thread_time_ns()
@@ -207,7 +243,10 @@ def measure_app(
                 out = io.StringIO()
                 pstats.Stats(profiler, stream=out).sort_stats("tottime").print_stats(40)
                 print(out.getvalue())
+            used = [(a - b) / count / 1000 for a, b in zip(servers(), servers_before, strict=True)] if servers else []
             result[endpoint] = {
+                "postgresql_us": used[0] if used else None,
+                "redis_us": used[1] if len(used) > 1 else None,
                 "cpu_us": statistics.median(cpu) / 1000,
                 "statements": statistics.median(counts),
                 "layers_us": {k: statistics.median(r[k] for r in own_rows) / 1000 for k in own_rows[0]},
@@ -257,6 +296,21 @@ def main(argv: list[str] | None = None) -> int:
         if any(endpoint not in results[a] for a in apps):
             continue
         cells = [f"{results[a][endpoint]['cpu_us']:,.0f} | {results[a][endpoint]['statements']:g}" for a in apps]
+        print(f"| `{endpoint}` | " + " | ".join(cells) + " |")
+    print("\nThe servers' CPU µs per request (mean; PostgreSQL backend + Redis server):\n")
+    print("| endpoint | " + " | ".join(f"{a}: PostgreSQL | Redis | all" for a in apps) + " |")
+    print("| --- |" + " ---: | ---: | ---: |" * len(apps))
+    for endpoint in ENDPOINTS:
+        if any(endpoint not in results[a] for a in apps):
+            continue
+        cells = []
+        for app in apps:
+            found = results[app][endpoint]
+            sql, kv = found.get("postgresql_us"), found.get("redis_us") or 0
+            if sql is None:
+                cells.append("- | - | -")
+            else:
+                cells.append(f"{sql:,.0f} | {kv:,.0f} | {found['cpu_us'] + sql + kv:,.0f}")
         print(f"| `{endpoint}` | " + " | ".join(cells) + " |")
     for app in apps:
         print(f"\n{app}, own CPU µs per layer (median):")
