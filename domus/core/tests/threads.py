@@ -58,26 +58,29 @@ def second_waits_for_first[T](
     errors: list[BaseException] = []
 
     def first() -> None:
-        try:
-            with transaction.atomic():
-                check()
-                checked.set()
-                release.wait(timeout=timeout)
-                outcome["first"] = write()
-        except BaseException as error:
-            errors.append(error)
-        finally:
+        with transaction.atomic():
+            check()
             checked.set()
-            connection.close()
+            release.wait(timeout=timeout)
+            outcome["first"] = write()
 
     def run_second() -> None:
-        try:
-            checked.wait(timeout=timeout)
-            outcome["second"] = second()
-        except BaseException as error:
-            errors.append(error)
-        finally:
-            connection.close()
+        checked.wait(timeout=timeout)
+        outcome["second"] = second()
+
+    def guarded(work: Callable[[], None]) -> Callable[[], None]:
+        """``work`` in its thread: an error kept for the caller, its connection closed."""
+
+        def run() -> None:
+            try:
+                work()
+            except BaseException as error:
+                errors.append(error)
+            finally:
+                checked.set()  # a first that failed before its check lets the others go
+                connection.close()
+
+        return run
 
     def let_go() -> None:
         try:
@@ -90,7 +93,7 @@ def second_waits_for_first[T](
             release.set()
             connection.close()
 
-    run_together(first, run_second, let_go, timeout=3 * timeout)
+    run_together(guarded(first), guarded(run_second), let_go, timeout=3 * timeout)
     if errors:
         raise errors[0]
     return outcome["first"], bool(outcome["second_waited"]), outcome["second"]  # type: ignore[return-value]
