@@ -61,7 +61,7 @@ def write_after_locks(
     ``placeholder`` (a random UUID written where the answered one goes: as a bound uuid
     or a JSON string) replaced by the answered UUID; for ``"a:"`` the JSON object member
     ``null_member`` (its exact text) is taken out and the placeholder's other forms become
-    NULL (migration ``core.0003``). Answers what ``query`` answered. PostgreSQL only."""
+    NULL (migration ``core.0002``). Answers what ``query`` answered. PostgreSQL only."""
     import psycopg
 
     default_connection.ensure_connection()
