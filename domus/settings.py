@@ -146,7 +146,14 @@ if DATABASE_URL:
     # A reused connection is checked with a ``SELECT 1`` before each request's first query
     # (one round trip a request; docs/configuration.md has the measured cost).
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = env.bool("DATABASE_CONN_HEALTH_CHECKS", default=True)
+    # The reads run after advisory locks are prepared once per connection
+    # (domus.core.prepared): worth it where connections persist; off behind PgBouncer in
+    # transaction mode, which spreads one client's statements over several sessions.
+    DATABASE_PREPARED_STATEMENTS = env.bool(
+        "DATABASE_PREPARED_STATEMENTS", default=DATABASES["default"]["CONN_MAX_AGE"] != 0
+    )
 else:
+    DATABASE_PREPARED_STATEMENTS = False
     (BASE_DIR / "var").mkdir(exist_ok=True)
     DATABASES = {
         "default": {

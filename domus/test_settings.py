@@ -25,6 +25,10 @@ LOGGING["root"]["level"] = LOGGING["loggers"]["django"]["level"] = "WARNING"  # 
 GEOCODE_NEW_LISTINGS = False  # no provider calls from tests that do not fake one
 MEDIA_ROOT = str(BASE_DIR / "var" / "test-media")  # noqa: F405
 STORAGES["staticfiles"] = {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}  # noqa: F405
+# The tests keep one connection a thread, as persistent connections do in production:
+# the prepared statements' path is the one they run (domus/core/tests/test_prepared.py
+# covers the other).
+DATABASE_PREPARED_STATEMENTS = bool(DATABASE_URL)  # noqa: F405
 if not DATABASE_URL:  # noqa: F405
     # A file (not :memory:) so thread tests share it; TEST_SQLITE_PATH lets parallel runs apart.
     _test_db = os.environ.get("TEST_SQLITE_PATH", str(BASE_DIR / "var" / "test.sqlite3"))  # noqa: F405

@@ -14,6 +14,8 @@ from uuid import UUID
 
 from django.db import connection as default_connection
 
+from domus.core.prepared import statement_text
+
 
 def lock_key(*names: object) -> int:
     """A signed 64-bit advisory lock key for the thing ``names`` name, most general first
@@ -27,11 +29,7 @@ def after_locks(keys: Sequence[int], sql: str, params: Sequence[Any], connection
     ``keys`` (signed 64-bit, in the order given) and answers the first value of the first
     row of ``sql`` read after them, as text (NULL for no row). The locks last until
     commit, as ``pg_advisory_xact_lock``'s do."""
-    import psycopg
-
-    connection = connection or default_connection
-    connection.ensure_connection()
-    read = psycopg.ClientCursor(connection.connection).mogrify(sql, list(params))
+    read = statement_text(sql, params, connection or default_connection)
     locks = ", ".join(["%s"] * len(keys))
     return f"domus_after_locks(ARRAY[{locks}]::bigint[], %s)", [*keys, read]
 
@@ -64,7 +62,7 @@ def write_after_locks(
     NULL (migration ``core.0002``). Answers what ``query`` answered. PostgreSQL only."""
     import psycopg
 
-    default_connection.ensure_connection()
+    read = statement_text(query[0], query[1])
     mogrify = psycopg.ClientCursor(default_connection.connection).mogrify
     locks = ", ".join(["%s"] * len(keys))
     with default_connection.cursor() as cursor:
@@ -72,7 +70,7 @@ def write_after_locks(
             f"SELECT domus_write_after_locks(ARRAY[{locks}]::bigint[], %s, %s, %s, %s)",
             [
                 *keys,
-                mogrify(query[0], list(query[1])),
+                read,
                 mogrify(statement[0], list(statement[1])),
                 placeholder,
                 null_member,

@@ -4,10 +4,11 @@ and writes the lead with its audit row; a duplicate found there writes nothing a
 merged in a transaction. Each written row is what the transactional path writes."""
 
 import pytest
-from django.db import transaction
+from django.db import connection, transaction
 
 from domus.accounts.tests.factories import UserFactory
 from domus.core.roles import Role
+from domus.core.tests.sessions import prepared_statements
 from domus.crm import services
 from domus.crm.models import AssignmentCursor, Lead
 from domus.organizations.tests.factories import MembershipFactory
@@ -123,3 +124,18 @@ def test_the_rows_are_those_the_transaction_writes(client_for, staff, company, a
     for key in ("id", "name", "email", "created_at", "scored_at"):
         fast_changes.pop(key), slow_changes.pop(key)
     assert fast_changes == slow_changes
+
+
+def test_a_leads_duplicate_check_and_turn_run_from_one_cached_plan(company):
+    """The capture's locks, duplicate check and round-robin turn: after PostgreSQL's
+    five planned runs, every capture on the connection runs the generic plan."""
+    connection.close()
+    for number in range(12):
+        services.lead_create(actor=None, company_id=company.pk, name="Ann", email=f"ann{number}@example.com")
+    assert Lead.objects.filter(company=company).count() == 12
+    statements = [row for row in prepared_statements().values() if "crm_assignmentcursor" in row[0]]
+    assert len(statements) == 1
+    _, generic, custom = statements[0]
+    assert generic + custom == 12
+    assert generic >= 6
+    assert not AssignmentCursor.objects.filter(company_id=company.pk).exists()  # no agents: no turn
