@@ -20,12 +20,16 @@ from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
+import psycopg
 from django.conf import settings
 from django.db import connection as default_connection
+from psycopg.types.json import Json, Jsonb
 
-# The parameter types a statement is prepared with. Text (and NULL) stays ``unknown``:
-# the server takes the type of the column or operator it stands beside, as it does for a
-# bound string. Order matters: bool is an int, datetime a date.
+# The parameter types a statement is prepared with, for the values the server could not
+# always type from where they stand (a uuid in an INSERT's SELECT list). Any other value
+# (text, NULL, an address) is ``unknown``: the server takes the type of the column or
+# operator beside it, as it does for a bound string. Order matters: bool is an int,
+# datetime a date.
 _TYPES: tuple[tuple[type, str], ...] = (
     (bool, "boolean"),
     (int, "bigint"),
@@ -33,8 +37,8 @@ _TYPES: tuple[tuple[type, str], ...] = (
     (datetime, "timestamptz"),
     (date, "date"),
     (Decimal, "numeric"),
-    (str, "unknown"),
-    (type(None), "unknown"),
+    (Jsonb, "jsonb"),
+    (Json, "json"),
 )
 _PLACEHOLDER = re.compile(r"%([%s])")
 
@@ -44,8 +48,6 @@ def statement_text(sql: str, params: Sequence[Any], connection: Any = None) -> s
     run: ``EXECUTE <name>(<values>)`` of a statement prepared on this connection (it is
     prepared here on the connection's first call), or, with prepared statements off,
     ``sql`` with the values written into it. The values are quoted by psycopg either way."""
-    import psycopg
-
     connection = connection or default_connection
     connection.ensure_connection()
     literal = psycopg.ClientCursor(connection.connection).mogrify
@@ -84,7 +86,4 @@ def _prepared_on(connection: Any) -> set[str]:
 
 
 def _type_of(value: Any) -> str:
-    for kind, name in _TYPES:
-        if isinstance(value, kind):
-            return name
-    raise TypeError(f"No prepared parameter type for {type(value).__name__}.")
+    return next((name for kind, name in _TYPES if isinstance(value, kind)), "unknown")
