@@ -14,7 +14,7 @@ from uuid import UUID
 
 from django.db import connection as default_connection
 
-from domus.core.prepared import statement_text
+from domus.core.prepared import statement_text, with_values
 
 
 def lock_key(*names: object) -> int:
@@ -60,10 +60,7 @@ def write_after_locks(
     or a JSON string) replaced by the answered UUID; for ``"a:"`` the JSON object member
     ``null_member`` (its exact text) is taken out and the placeholder's other forms become
     NULL (migration ``core.0002``). Answers what ``query`` answered. PostgreSQL only."""
-    import psycopg
-
-    read = statement_text(query[0], query[1])
-    mogrify = psycopg.ClientCursor(default_connection.connection).mogrify
+    read = statement_text(*query)
     locks = ", ".join(["%s"] * len(keys))
     with default_connection.cursor() as cursor:
         cursor.execute(
@@ -71,7 +68,7 @@ def write_after_locks(
             [
                 *keys,
                 read,
-                mogrify(statement[0], list(statement[1])),
+                with_values(*statement),
                 placeholder,
                 null_member,
             ],

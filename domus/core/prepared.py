@@ -50,13 +50,22 @@ def statement_text(sql: str, params: Sequence[Any], connection: Any = None) -> s
     ``sql`` with the values written into it. The values are quoted by psycopg either way."""
     connection = connection or default_connection
     connection.ensure_connection()
-    literal = psycopg.ClientCursor(connection.connection).mogrify
     params = list(params)
     if not settings.DATABASE_PREPARED_STATEMENTS:
-        return literal(sql, params)
-    types = [_type_of(value) for value in params]
-    name = _prepare(connection, sql, types)
-    return f"EXECUTE {name}({literal(', '.join(['%s'] * len(params)), params)})" if params else f"EXECUTE {name}"
+        return with_values(sql, params, connection)
+    name = _prepare(connection, sql, [_type_of(value) for value in params])
+    return (
+        f"EXECUTE {name}({with_values(', '.join(['%s'] * len(params)), params, connection)})"
+        if params
+        else f"EXECUTE {name}"
+    )
+
+
+def with_values(sql: str, params: Sequence[Any], connection: Any = None) -> str:
+    """``sql`` with ``params`` written into it, quoted by psycopg as it binds them."""
+    connection = connection or default_connection
+    connection.ensure_connection()  # a no-op when it is open
+    return psycopg.ClientCursor(connection.connection).mogrify(sql, list(params))
 
 
 def _prepare(connection: Any, sql: str, types: list[str]) -> str:
