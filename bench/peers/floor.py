@@ -10,8 +10,8 @@ Ninja and DRF answering ``/api/v1/health/`` (no database, cache or broker touche
 every request (request ids and their context, CORS, Django's security headers, host
 validation and ``Content-Length``, ``X-Frame-Options``, the response envelope, metrics)
 is left out. It is not a configuration anyone should run; it shows how much of the
-floor that work is, against the peers' default stack (``bench/README.md``, "The health
-floor").
+floor that work is, against the peers' default stack (``bench/README.md``, "Issue 21,
+tenth pass: what the health floor is made of").
 
 Each server is started as ``run.py`` starts them (Granian WSGI, 2 workers x 2 threads)
 and loaded with ``wrk -t2 -c32`` for ``--duration`` seconds after a warm-up, server
@@ -38,7 +38,7 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[1]
 sys.path.insert(0, str(HERE))
 
-from cpu import environ  # noqa: E402
+from cpu import environ, wsgi_call  # noqa: E402
 from run import Server, servers, wrk  # noqa: E402
 
 PATH = "/api/v1/health/"
@@ -62,13 +62,9 @@ def cpu_per_request(requests: int) -> float:
         from domus.wsgi import application
 
     def call() -> None:
-        status: list[str] = []
-        response = application(environ("GET", PATH, "", {}, b""), lambda s, h, e=None: status.append(s))
-        for _chunk in response:
-            pass
-        response.close()
-        if not status[0].startswith("200"):
-            raise SystemExit(f"health answered {status[0]}")
+        status = wsgi_call(application, environ("GET", PATH, "", {}, b""))
+        if status != 200:
+            raise SystemExit(f"health answered {status}")
 
     for _ in range(500):
         call()
@@ -84,7 +80,7 @@ def cpu_of(spec_env: dict[str, str], requests: int) -> float:
     """The CPU µs of a health request of the app ``spec_env`` starts, in a child process."""
     env = dict(os.environ, DATABASE_CONN_MAX_AGE="60", **spec_env)
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [env.get("PYTHONPATH"), str(HERE), str(ROOT)]))
-    command = [sys.executable, __file__, "--cpu", "1", "--requests", str(requests)]
+    command = [sys.executable, __file__, "--cpu", "--requests", str(requests)]
     done = subprocess.run(command, env=env, cwd=ROOT, capture_output=True, text=True, check=False)  # noqa: S603
     line = next((x for x in done.stdout.splitlines() if x.startswith("CPU_US ")), None)
     if done.returncode != 0 or line is None:
@@ -123,7 +119,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--warmup", type=float, default=3.0)
     parser.add_argument("--requests", type=int, default=5000, help="In-process requests per app.")
     parser.add_argument("--marginals", action="store_true", help="What each Domus middleware adds, in process.")
-    parser.add_argument("--cpu", help=argparse.SUPPRESS)  # the child process: measure this app's CPU
+    parser.add_argument("--cpu", action="store_true", help=argparse.SUPPRESS)  # the child: measure its app
     args = parser.parse_args(argv)
     if args.cpu:
         print(f"CPU_US {cpu_per_request(args.requests):.1f}")
